@@ -1,0 +1,125 @@
+"""The validated district: typed tables plus where they came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from capacity.data.read import read_district_files
+from capacity.data.validate import parse_all
+from capacity.errors import InputError
+from capacity.grades import GRADE_INDEX, STAGE_NAMES, STAGE_OF_GRADE, grades_between
+
+EXAMPLE_PATH = Path(__file__).parent / "example_county"
+"""Folder of the bundled example county (CSV files)."""
+
+
+@dataclass(frozen=True)
+class District:
+    """A validated district.
+
+    Attributes
+    ----------
+    zones, schools, enrolment, births, housing, travel, projects, children : DataFrame
+        The tables of the input format (docs/data-format.md), typed; optional tables
+        that were not given are empty frames with the right columns.
+    source : str
+        Folder or workbook read.
+    file_hashes : dict of str to str
+        SHA-256 of every file read, for run manifests.
+    notes : tuple of str
+        Things worth knowing that are not errors (e.g. a GBK-encoded file, an ignored sheet).
+    """
+
+    zones: pd.DataFrame
+    schools: pd.DataFrame
+    enrolment: pd.DataFrame
+    births: pd.DataFrame
+    housing: pd.DataFrame
+    travel: pd.DataFrame
+    projects: pd.DataFrame
+    children: pd.DataFrame
+    source: str = ""
+    file_hashes: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def history_years(self) -> tuple[int, ...]:
+        """School years with enrolment history, ascending."""
+        return tuple(sorted(int(y) for y in self.enrolment["year"].unique()))
+
+    @property
+    def last_year(self) -> int:
+        """Last school year with enrolment history."""
+        return int(self.enrolment["year"].max())
+
+    def school_grades(self) -> pd.DataFrame:
+        """One row per (school_id, grade) the school teaches, with its stage."""
+        rows = [
+            (r.school_id, g, STAGE_OF_GRADE[g])
+            for r in self.schools.itertuples(index=False)
+            for g in grades_between(r.first_grade, r.last_grade)
+        ]
+        return pd.DataFrame(rows, columns=["school_id", "grade", "stage"])
+
+    def school_stages(self) -> pd.DataFrame:
+        """One row per (school_id, stage) the school teaches."""
+        return self.school_grades()[["school_id", "stage"]].drop_duplicates(ignore_index=True)
+
+
+def load_district(path: str | Path | None = None) -> District:
+    """Read and validate a district.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A folder of CSV files or an .xlsx workbook; ``None`` loads the bundled example.
+
+    Raises
+    ------
+    InputError
+        Listing every problem found (file, row, column, found, expected).
+    """
+    raw = read_district_files(EXAMPLE_PATH if path is None else path)
+    frames, problems = parse_all(raw.tables)
+    if problems:
+        raise InputError(problems, raw.source)
+    frames = _sorted(frames)
+    return District(**frames, source=raw.source, file_hashes=raw.file_hashes, notes=tuple(raw.notes))
+
+
+def _sorted(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Stable row order independent of file order: by key, grades in school order."""
+    from capacity.data.schema import TABLE_BY_NAME
+
+    out = {}
+    for name, f in frames.items():
+        key = list(TABLE_BY_NAME[name].key)
+        if "grade" in key:
+            f = (
+                f.assign(_g=f["grade"].map(GRADE_INDEX))
+                .sort_values([k if k != "grade" else "_g" for k in key], kind="stable")
+                .drop(columns="_g")
+            )
+        else:
+            f = f.sort_values(key, kind="stable")
+        out[name] = f.reset_index(drop=True)
+    return out
+
+
+def pupils_by_stage(district: District) -> pd.DataFrame:
+    """Pupils on roll by year (rows) and stage (columns), in pupils."""
+    e = district.enrolment.assign(stage=district.enrolment["grade"].map(STAGE_OF_GRADE))
+    t = e.pivot_table(index="year", columns="stage", values="pupils", aggfunc="sum", fill_value=0)
+    t = t.reindex(columns=[s for s in STAGE_NAMES if s in t.columns])
+    t["total"] = t.sum(axis=1)
+    return t.astype(int)
+
+
+def schools_by_stage(district: District) -> pd.DataFrame:
+    """Count of schools teaching each stage, by status and sector."""
+    ss = district.school_stages().merge(district.schools[["school_id", "status", "sector"]], on="school_id")
+    t = ss.pivot_table(index=["status", "sector"], columns="stage", values="school_id", aggfunc="count", fill_value=0)
+    return t.reindex(columns=[s for s in STAGE_NAMES if s in t.columns]).astype(int)

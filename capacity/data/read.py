@@ -1,0 +1,238 @@
+"""Reading district files (a folder of CSVs or one .xlsx workbook) into raw text tables.
+
+This is the only module that opens district files. It returns every cell as text with
+its spreadsheet row number, so that validation can report exact places; it converts
+nothing and drops nothing except wholly blank rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from capacity.data.schema import TABLES
+from capacity.errors import InputError, Problem
+
+
+@dataclass
+class RawTable:
+    """Cells of one table as text.
+
+    Attributes
+    ----------
+    name : str
+        Table name (``zones`` ...).
+    label : str
+        Where it came from, for messages: ``schools.csv`` or ``district.xlsx[schools]``.
+    header : list of str
+        Column names in file order.
+    rows : list of list of str
+        Data cells, one list per row, each as long as ``header``.
+    row_numbers : list of int
+        Row number of each data row as shown by a spreadsheet (header = 1).
+    """
+
+    name: str
+    label: str
+    header: list[str]
+    rows: list[list[str]]
+    row_numbers: list[int]
+
+
+@dataclass
+class RawDistrict:
+    """Everything read from one district source, before validation."""
+
+    source: str
+    tables: dict[str, RawTable]
+    file_hashes: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_district_files(path: str | Path) -> RawDistrict:
+    """Read a district folder or workbook.
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder holding ``zones.csv``, ``schools.csv``, ``enrolment.csv``,
+        ``births.csv`` and optional tables, or an ``.xlsx`` workbook with the same tables
+        as sheets.
+
+    Raises
+    ------
+    InputError
+        When the source is missing or unreadable, listing every problem found.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError([Problem(str(p), None, None, "no such file or folder", "a district folder or .xlsx workbook")])
+    if p.is_dir():
+        return _read_folder(p)
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_workbook(p)
+    raise InputError([Problem(str(p), None, None, f"a file of type '{p.suffix}'", "a district folder of CSV files or an .xlsx workbook")])
+
+
+def _read_folder(folder: Path) -> RawDistrict:
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    hashes: dict[str, str] = {}
+    notes: list[str] = []
+    known = {f"{t.name}.csv" for t in TABLES}
+    for t in TABLES:
+        f = folder / f"{t.name}.csv"
+        if not f.exists():
+            if t.required:
+                problems.append(Problem(f"{folder}/{t.name}.csv", None, None, "no such file", f"the required table '{t.name}'"))
+            continue
+        data = f.read_bytes()
+        hashes[f.name] = sha256_bytes(data)
+        text, note = _decode(data, f.name)
+        if text is None:
+            problems.append(Problem(f.name, None, None, "bytes that are neither UTF-8 nor GBK text", "a UTF-8 CSV file"))
+            continue
+        if note:
+            notes.append(note)
+        raw, probs = _parse_csv(t.name, f.name, text)
+        problems += probs
+        if raw is not None:
+            tables[t.name] = raw
+    for extra in sorted(x.name for x in folder.glob("*.csv") if x.name not in known):
+        notes.append(f"{extra}: not a district table, ignored (tables are {', '.join(sorted(known))})")
+    if problems:
+        raise InputError(problems, str(folder))
+    return RawDistrict(str(folder), tables, hashes, notes)
+
+
+def _decode(data: bytes, label: str) -> tuple[str | None, str | None]:
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), f"{label}: read as GBK/GB18030 because it is not UTF-8; save it as UTF-8 to be sure"
+    except UnicodeDecodeError:
+        return None, None
+
+
+def _parse_csv(name: str, label: str, text: str) -> tuple[RawTable | None, list[Problem]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    problems: list[Problem] = []
+    try:
+        records = list(reader)
+    except csv.Error as e:
+        return None, [Problem(label, reader.line_num, None, f"malformed CSV ({e})", "comma-separated values with balanced quotes")]
+    if not records or not any(cell.strip() for cell in records[0]):
+        return None, [Problem(label, 1, None, "no header row", "a header row naming the columns")]
+    header = [h.strip() for h in records[0]]
+    rows, numbers = [], []
+    for i, rec in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in rec):
+            continue
+        if len(rec) != len(header):
+            problems.append(Problem(label, i, None, f"{len(rec)} cells", f"{len(header)} cells, one per header column"))
+            continue
+        rows.append(rec)
+        numbers.append(i)
+    return RawTable(name, label, header, rows, numbers), problems
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_workbook(path: Path) -> RawDistrict:
+    import openpyxl  # at the edge: only needed for workbooks
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    data = path.read_bytes()
+    try:
+        # data_only=False keeps formulas as formulas: we reject them rather than evaluate them.
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as e:
+        raise InputError(
+            [Problem(path.name, None, None, f"a file Excel cannot open ({type(e).__name__}: {e})", "a valid .xlsx workbook")]
+        ) from None
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    notes: list[str] = []
+    known = {t.name for t in TABLES}
+    for t in TABLES:
+        if t.name not in wb.sheetnames:
+            if t.required:
+                problems.append(Problem(f"{path.name}[{t.name}]", None, None, "no such sheet", f"the required table '{t.name}' as a sheet"))
+            continue
+        ws = wb[t.name]
+        label = f"{path.name}[{t.name}]"
+        if ws.merged_cells.ranges:
+            rng = ", ".join(sorted(str(r) for r in ws.merged_cells.ranges))
+            problems.append(Problem(label, None, None, f"merged cells {rng}", "one value per cell; unmerge the cells"))
+            continue
+        grid = []
+        for r in ws.iter_rows():
+            line = []
+            for c in r:
+                if c.data_type == "f":
+                    problems.append(
+                        Problem(
+                            label,
+                            c.row,
+                            None,
+                            f"a formula in cell {c.coordinate} ({c.value})",
+                            "a plain value; paste values instead of formulas",
+                        )
+                    )
+                    line.append("")
+                else:
+                    line.append(_cell_text(c.value))
+            grid.append(line)
+        raw, probs = _grid_to_raw(t.name, label, grid)
+        problems += probs
+        if raw is not None:
+            tables[t.name] = raw
+    for extra in wb.sheetnames:
+        if extra not in known:
+            notes.append(f"{path.name}[{extra}]: not a district table, ignored")
+    if problems:
+        raise InputError(problems, str(path))
+    return RawDistrict(str(path), tables, {path.name: sha256_bytes(data)}, notes)
+
+
+def _grid_to_raw(name: str, label: str, grid: list[list[str]]) -> tuple[RawTable | None, list[Problem]]:
+    if not grid or not any(v.strip() for v in grid[0]):
+        return None, [Problem(label, 1, None, "no header row", "a header row naming the columns")]
+    header = [h.strip() for h in grid[0]]
+    while header and header[-1] == "":
+        header.pop()
+    width = len(header)
+    problems: list[Problem] = []
+    rows, numbers = [], []
+    for i, line in enumerate(grid[1:], start=2):
+        if not any(v.strip() for v in line):
+            continue
+        if any(v.strip() for v in line[width:]):
+            problems.append(Problem(label, i, None, "values beyond the last header column", f"{width} columns, one per header"))
+            continue
+        rows.append((line + [""] * width)[:width])
+        numbers.append(i)
+    return RawTable(name, label, header, rows, numbers), problems

@@ -1,0 +1,279 @@
+"""The district input format: every table and column, in one place.
+
+The loader, the validator, the writer and ``docs/data-format.md`` all read these
+definitions, so the format is stated once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from capacity.grades import GRADES
+
+Kind = Literal["str", "int", "float", "choice", "grade", "bool"]
+
+TRUE_WORDS = ("true", "yes", "1", "y", "t")
+FALSE_WORDS = ("false", "no", "0", "n", "f")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input table.
+
+    Attributes
+    ----------
+    name : str
+        Column header, exactly as it must appear in the file.
+    kind : {"str", "int", "float", "choice", "grade", "bool"}
+        Type of the cells.
+    doc : str
+        Meaning of the column.
+    unit : str
+        Unit of the values (empty when none).
+    required : bool
+        Whether the column must be present.
+    nullable : bool
+        Whether cells may be blank.
+    default : object
+        Value used when an optional column is absent (stated in the docs; never guessed).
+    min, max : float or None
+        Allowed range, inclusive.
+    choices : tuple of str
+        Allowed values for ``choice`` columns.
+    """
+
+    name: str
+    kind: Kind
+    doc: str
+    unit: str = ""
+    required: bool = True
+    nullable: bool = False
+    default: object = None
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def expected(self) -> str:
+        """Plain-language description of an allowed value."""
+        if self.kind == "int":
+            text = "a whole number"
+        elif self.kind == "float":
+            text = "a finite number"
+        elif self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        elif self.kind == "grade":
+            return "a grade " + "/".join(GRADES)
+        elif self.kind == "bool":
+            return "true or false (also yes/no, 1/0)"
+        else:
+            return "a non-empty text"
+        if self.min is not None and self.max is not None:
+            text += f" from {_fmt(self.min)} to {_fmt(self.max)}"
+        elif self.min is not None:
+            text += f" >= {_fmt(self.min)}"
+        elif self.max is not None:
+            text += f" <= {_fmt(self.max)}"
+        return text
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One input table: a CSV file ``<name>.csv`` or a sheet ``<name>`` of a workbook."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    required: bool = True
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def column(self, name: str) -> Column:
+        """The column called ``name``."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+YEAR = dict(min=1900, max=2200)
+ID_DOC = "identifier; any text, Chinese allowed; must be unique"
+
+ZONES = Table(
+    "zones",
+    "Residential zones (subdistricts, towns, villages). Demand is counted by zone of residence.",
+    (
+        Column("zone_id", "str", ID_DOC),
+        Column("name", "str", "display name"),
+        Column("kind", "choice", "settlement type, used for roll-ups", choices=("urban", "town", "rural")),
+        Column("x_km", "float", "easting of the zone's population centre", "km"),
+        Column("y_km", "float", "northing of the zone's population centre", "km"),
+    ),
+    key=("zone_id",),
+)
+
+SCHOOLS = Table(
+    "schools",
+    "Schools and kindergartens: open ones, historical (closed) ones and candidate sites.",
+    (
+        Column("school_id", "str", ID_DOC),
+        Column("name", "str", "display name"),
+        Column("zone_id", "str", "zone the school stands in (must be in zones)"),
+        Column("first_grade", "grade", "youngest grade taught"),
+        Column("last_grade", "grade", "oldest grade taught (a school serves first_grade..last_grade)"),
+        Column("classrooms", "int", "general classrooms usable now (0 for a candidate site)", "classrooms", min=0, max=1000),
+        Column("max_classrooms", "int", "most classrooms the site can hold after extension", "classrooms", min=0, max=1000),
+        Column("x_km", "float", "easting", "km"),
+        Column("y_km", "float", "northing", "km"),
+        Column("sector", "choice", "public or private (民办)", choices=("public", "private")),
+        Column(
+            "status",
+            "choice",
+            "open = running now; candidate = site where a school may be opened; "
+            "closed = closed before the last history year (kept for its history)",
+            choices=("open", "candidate", "closed"),
+        ),
+        Column("boarding_beds", "int", "boarding places (寄宿)", "beds", required=False, default=0, min=0, max=100000),
+        Column("can_close", "bool", "whether the school may be merged into others (撤并)", required=False, default=False),
+        Column(
+            "class_size",
+            "int",
+            "per-school override of the standard class size for all its grades",
+            "pupils per class",
+            required=False,
+            nullable=True,
+            min=1,
+            max=200,
+        ),
+        Column(
+            "cost_per_classroom",
+            "float",
+            "per-school override of the cost of one added classroom",
+            "currency",
+            required=False,
+            nullable=True,
+            min=0,
+        ),
+        Column(
+            "opening_cost",
+            "float",
+            "cost of opening a candidate school (building it to max_classrooms)",
+            "currency",
+            required=False,
+            nullable=True,
+            min=0,
+        ),
+    ),
+    key=("school_id",),
+)
+
+ENROLMENT = Table(
+    "enrolment",
+    "Enrolment history: pupils on roll per school, grade and school year.",
+    (
+        Column("year", "int", "school year, named by the calendar year it starts in (2024 = 2024-25)", "year", **YEAR),
+        Column("school_id", "str", "school (must be in schools)"),
+        Column("grade", "grade", "grade (within the school's first_grade..last_grade)"),
+        Column("pupils", "int", "pupils on roll", "pupils", min=0, max=100000),
+    ),
+    key=("year", "school_id", "grade"),
+    notes=(
+        "History years must form one unbroken run (no missing year).",
+        "A school with status closed must not have pupils in the last history year.",
+    ),
+)
+
+BIRTHS = Table(
+    "births",
+    "Live births per zone and calendar year (history; future years optional).",
+    (
+        Column("year", "int", "calendar year of birth", "year", **YEAR),
+        Column("zone_id", "str", "zone of the mother's residence (must be in zones)"),
+        Column("births", "int", "live births", "children", min=0, max=10000000),
+    ),
+    key=("year", "zone_id"),
+    notes=("Every zone must appear, each with an unbroken run of years.",),
+)
+
+HOUSING = Table(
+    "housing",
+    "New dwellings completed per zone and year (drives extra pupils by a yield per dwelling).",
+    (
+        Column("zone_id", "str", "zone (must be in zones)"),
+        Column("year", "int", "year of completion", "year", **YEAR),
+        Column("dwellings", "int", "dwellings completed", "dwellings", min=0, max=10000000),
+        Column("dwelling_type", "str", "type of dwelling, matched to the yield table of the scenario (e.g. commodity, resettlement)"),
+    ),
+    key=("zone_id", "year", "dwelling_type"),
+    required=False,
+)
+
+TRAVEL = Table(
+    "travel",
+    "Road distances that override straight-line distance x detour factor.",
+    (
+        Column("zone_id", "str", "zone (must be in zones)"),
+        Column("school_id", "str", "school (must be in schools)"),
+        Column("km", "float", "travel distance from the zone's centre to the school", "km", min=0, max=10000),
+    ),
+    key=("zone_id", "school_id"),
+    required=False,
+)
+
+PROJECTS = Table(
+    "projects",
+    "Planned builds already decided (fixed inputs to the plan), e.g. '2026: +28 classrooms at school X'.",
+    (
+        Column("project_id", "str", ID_DOC),
+        Column("school_id", "str", "school extended or opened (a new site is a candidate row in schools)"),
+        Column("completion_year", "int", "first school year the rooms can be used", "year", **YEAR),
+        Column("classrooms", "int", "classrooms added", "classrooms", nullable=True, min=0, max=1000),
+        Column(
+            "seats",
+            "int",
+            "seats added as stated by the project; when blank, classrooms x standard class size",
+            "seats",
+            nullable=True,
+            min=0,
+            max=100000,
+        ),
+        Column("cost", "float", "capital cost", "currency", min=0),
+        Column(
+            "stage",
+            "choice",
+            "stage the rooms serve; blank = the school's first stage",
+            required=False,
+            nullable=True,
+            choices=("kindergarten", "primary", "junior", "senior"),
+        ),
+    ),
+    key=("project_id",),
+    required=False,
+    notes=("Each row needs classrooms or seats (or both).",),
+)
+
+CHILDREN = Table(
+    "children",
+    "Children already living in a zone by birth year, where the bureau knows them (replaces births x entry ratio).",
+    (
+        Column("zone_id", "str", "zone (must be in zones)"),
+        Column("birth_year", "int", "calendar year of birth", "year", **YEAR),
+        Column("children", "int", "children of that age living in the zone", "children", min=0, max=10000000),
+    ),
+    key=("zone_id", "birth_year"),
+    required=False,
+)
+
+TABLES: tuple[Table, ...] = (ZONES, SCHOOLS, ENROLMENT, BIRTHS, HOUSING, TRAVEL, PROJECTS, CHILDREN)
+TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+FREE_TEXT_COLUMNS = ("notes", "note", "comment", "comments", "备注")
+"""Columns a planner may add to any table for remarks; they are kept but never used."""

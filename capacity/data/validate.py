@@ -1,0 +1,320 @@
+"""Validation of raw district tables into typed pandas frames.
+
+Pure functions: text cells in, typed frames and a list of every problem out. Nothing is
+coerced beyond writing a whole number as ``45`` or ``45.0``; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+import pandas as pd
+
+from capacity.data.read import RawTable
+from capacity.data.schema import FALSE_WORDS, FREE_TEXT_COLUMNS, TABLE_BY_NAME, TRUE_WORDS, Column, Table
+from capacity.errors import Problem
+from capacity.grades import GRADE_INDEX, GRADES
+
+ROW = "_row"
+"""Hidden column carrying each record's spreadsheet row number during validation."""
+
+
+def empty_frame(table: Table) -> pd.DataFrame:
+    """A zero-row frame with the table's columns and dtypes."""
+    data = {c.name: pd.Series([], dtype=_dtype(c)) for c in table.columns}
+    return pd.DataFrame(data)
+
+
+def _dtype(c: Column) -> str:
+    if c.kind == "int":
+        return "float64" if c.nullable else "int64"
+    if c.kind == "float":
+        return "float64"
+    if c.kind == "bool":
+        return "bool"
+    return "object"
+
+
+def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
+    """Parse one raw table against its schema.
+
+    Returns
+    -------
+    frame : DataFrame
+        One row per data row, schema columns in schema order plus ``_row``; cells that
+        failed to parse are missing (NaN / None) and reported in ``problems``.
+    problems : list of Problem
+    """
+    problems: list[Problem] = []
+    label = raw.label
+    seen: dict[str, int] = {}
+    for h in raw.header:
+        seen[h] = seen.get(h, 0) + 1
+    for h, n in seen.items():
+        if n > 1:
+            problems.append(Problem(label, 1, h, f"the column '{h}' {n} times", "each column once"))
+    names = set(table.column_names)
+    for h in raw.header:
+        if h in names or h.lower() in FREE_TEXT_COLUMNS:
+            continue
+        if h == "":
+            problems.append(Problem(label, 1, None, "a column with a blank header", "every column named"))
+            continue
+        close = difflib.get_close_matches(h, list(names), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(Problem(label, 1, h, f"an unknown column '{h}'{hint}", "columns " + ", ".join(table.column_names)))
+    for c in table.columns:
+        if c.required and c.name not in raw.header:
+            problems.append(Problem(label, 1, c.name, "no such column", f"a column '{c.name}' ({c.doc})"))
+    if not raw.rows and table.required:
+        problems.append(Problem(label, None, None, "an empty table", "at least one data row"))
+
+    cells = pd.DataFrame(raw.rows, columns=raw.header, dtype=object) if raw.rows else pd.DataFrame(columns=raw.header, dtype=object)
+    cells = cells.loc[:, ~cells.columns.duplicated()]
+    rows = np.asarray(raw.row_numbers, dtype=np.int64)
+    out: dict[str, pd.Series] = {}
+    for c in table.columns:
+        if c.name in cells.columns:
+            series, probs = _parse_column(cells[c.name].astype(str), c, label, rows)
+            problems += probs
+            out[c.name] = series
+        else:
+            if c.default is not None:
+                out[c.name] = pd.Series([c.default] * len(rows), dtype=_dtype(c))
+            elif c.kind in ("int", "float"):
+                out[c.name] = pd.Series(np.full(len(rows), np.nan))
+            else:
+                out[c.name] = pd.Series([None] * len(rows), dtype=object)
+    frame = pd.DataFrame(out)
+    frame[ROW] = rows
+    problems += _check_key(frame, table, label)
+    return frame, problems
+
+
+def _parse_column(s: pd.Series, c: Column, label: str, rows: np.ndarray) -> tuple[pd.Series, list[Problem]]:
+    problems: list[Problem] = []
+    s = s.reset_index(drop=True)
+    text = s.str.strip()
+    blank = text.eq("")
+    if not c.nullable:
+        for i in np.flatnonzero(blank.to_numpy()):
+            problems.append(Problem(label, int(rows[i]), c.name, "a blank cell", c.expected()))
+    if c.kind in ("int", "float"):
+        num = pd.to_numeric(text.where(~blank), errors="coerce").astype("float64")
+        vals = num.to_numpy()
+        bad = (~blank.to_numpy()) & ~np.isfinite(vals)
+        if c.kind == "int":
+            finite = np.isfinite(vals)
+            frac = finite & (np.mod(np.where(finite, vals, 0.0), 1.0) != 0)
+            bad |= frac
+        if c.min is not None:
+            bad |= np.isfinite(vals) & (vals < c.min)
+        if c.max is not None:
+            bad |= np.isfinite(vals) & (vals > c.max)
+        for i in np.flatnonzero(bad):
+            problems.append(Problem(label, int(rows[i]), c.name, repr(s.iloc[i]), c.expected()))
+        vals = np.where(bad, np.nan, vals)
+        if c.kind == "int" and not c.nullable and not np.isnan(vals).any():
+            return pd.Series(vals.astype(np.int64)), problems
+        return pd.Series(vals), problems
+    if c.kind == "bool":
+        low = text.str.lower()
+        is_true = low.isin(TRUE_WORDS)
+        is_false = low.isin(FALSE_WORDS)
+        bad = ~(is_true | is_false) & ~blank
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(Problem(label, int(rows[i]), c.name, repr(s.iloc[i]), c.expected()))
+        default = bool(c.default) if c.default is not None else False
+        return pd.Series(np.where(blank, default, is_true.to_numpy()).astype(bool)), problems
+    allowed: tuple[str, ...] | None = None
+    if c.kind == "choice":
+        allowed = c.choices
+    elif c.kind == "grade":
+        allowed = GRADES
+    if allowed is not None:
+        bad = ~text.isin(allowed) & ~blank
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(Problem(label, int(rows[i]), c.name, repr(s.iloc[i]), c.expected()))
+        return pd.Series(np.where(bad | blank, None, text.to_numpy()), dtype=object), problems
+    # Identifiers and names are kept exactly as written (no trimming), so what a message
+    # quotes is what the file holds.
+    return pd.Series(np.where(blank, None, s.to_numpy()), dtype=object), problems
+
+
+def _check_key(frame: pd.DataFrame, table: Table, label: str) -> list[Problem]:
+    key = list(table.key)
+    sub = frame[key]
+    if sub.isna().any(axis=1).all() and len(sub):
+        return []
+    dup = frame.duplicated(subset=key, keep=False) & sub.notna().all(axis=1)
+    problems = []
+    if dup.any():
+        first_row = frame[dup].groupby(key, sort=False)[ROW].transform("min")
+        for idx in frame.index[dup]:
+            r = int(frame.at[idx, ROW])
+            f = int(first_row.at[idx])
+            if r == f:
+                continue
+            value = ", ".join(str(_plain(frame.at[idx, k])) for k in key)
+            problems.append(Problem(label, r, ",".join(key), f"the key ({value}) again, first given at row {f}", "each key once"))
+    return problems
+
+
+def _plain(v: object) -> object:
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list[Problem]:
+    """Checks between tables: references, grade ranges, contiguous history years.
+
+    Parameters
+    ----------
+    frames : dict of str to DataFrame
+        Parsed tables (with ``_row``); optional tables may be absent.
+    labels : dict of str to str
+        File label of each table, for messages.
+    """
+    problems: list[Problem] = []
+    zones = frames["zones"]
+    schools = frames["schools"]
+    zone_ids = set(zones["zone_id"].dropna())
+    school_ids = set(schools["school_id"].dropna())
+
+    def refs(table: str, column: str, valid: set, target: str) -> None:
+        if table not in frames:
+            return
+        f = frames[table]
+        bad = f[column].notna() & ~f[column].isin(valid)
+        for _, r in f[bad].iterrows():
+            problems.append(
+                Problem(labels[table], int(r[ROW]), column, f"'{r[column]}', which is not in {target}", f"a {column} listed in {target}")
+            )
+
+    refs("schools", "zone_id", zone_ids, "zones")
+    refs("enrolment", "school_id", school_ids, "schools")
+    refs("births", "zone_id", zone_ids, "zones")
+    refs("housing", "zone_id", zone_ids, "zones")
+    refs("travel", "zone_id", zone_ids, "zones")
+    refs("travel", "school_id", school_ids, "schools")
+    refs("projects", "school_id", school_ids, "schools")
+    refs("children", "zone_id", zone_ids, "zones")
+
+    s = schools.dropna(subset=["first_grade", "last_grade"])
+    fi = s["first_grade"].map(GRADE_INDEX)
+    la = s["last_grade"].map(GRADE_INDEX)
+    for _, r in s[fi > la].iterrows():
+        problems.append(
+            Problem(
+                labels["schools"],
+                int(r[ROW]),
+                "last_grade",
+                f"'{r['last_grade']}', before first_grade '{r['first_grade']}'",
+                "a last_grade at or after first_grade",
+            )
+        )
+    over = schools["classrooms"] > schools["max_classrooms"]
+    for _, r in schools[over].iterrows():
+        problems.append(
+            Problem(
+                labels["schools"],
+                int(r[ROW]),
+                "classrooms",
+                f"{_plain(r['classrooms'])} classrooms, more than max_classrooms {_plain(r['max_classrooms'])}",
+                "classrooms <= max_classrooms",
+            )
+        )
+
+    enrol = frames["enrolment"]
+    if len(enrol):
+        span = s.set_index("school_id")[["first_grade", "last_grade", "status"]]
+        span = span[~span.index.duplicated()]
+        e = enrol.dropna(subset=["school_id", "grade"]).join(span, on="school_id", how="inner")
+        gi = e["grade"].map(GRADE_INDEX)
+        outside = (gi < e["first_grade"].map(GRADE_INDEX)) | (gi > e["last_grade"].map(GRADE_INDEX))
+        for _, r in e[outside].iterrows():
+            problems.append(
+                Problem(
+                    labels["enrolment"],
+                    int(r[ROW]),
+                    "grade",
+                    f"{r['grade']} at school '{r['school_id']}'",
+                    f"a grade that school teaches ({r['first_grade']}-{r['last_grade']})",
+                )
+            )
+        for _, r in e[e["status"].eq("candidate") & (e["pupils"] > 0)].iterrows():
+            problems.append(
+                Problem(
+                    labels["enrolment"],
+                    int(r[ROW]),
+                    "school_id",
+                    f"pupils at '{r['school_id']}', a candidate site",
+                    "history only for open or closed schools",
+                )
+            )
+        years = enrol["year"].dropna()
+        if len(years):
+            last = years.max()
+            late = e["status"].eq("closed") & e["year"].eq(last) & (e["pupils"] > 0)
+            for _, r in e[late].iterrows():
+                problems.append(
+                    Problem(
+                        labels["enrolment"],
+                        int(r[ROW]),
+                        "school_id",
+                        f"pupils in {int(last)} at '{r['school_id']}', whose status is closed",
+                        "no pupils in the last history year at a closed school (or status open)",
+                    )
+                )
+            problems += _gaps(sorted(set(years.astype(int))), labels["enrolment"], "history years")
+
+    births = frames["births"]
+    have = set(births["zone_id"].dropna())
+    for z in sorted(zone_ids - have):
+        problems.append(Problem(labels["births"], None, "zone_id", f"no births for zone '{z}'", "births for every zone"))
+    for z, g in births.dropna(subset=["zone_id", "year"]).groupby("zone_id", sort=True):
+        problems += _gaps(sorted(set(g["year"].astype(int))), labels["births"], f"years for zone '{z}'")
+
+    if "projects" in frames:
+        p = frames["projects"]
+        neither = p["classrooms"].isna() & p["seats"].isna()
+        for _, r in p[neither].iterrows():
+            problems.append(
+                Problem(labels["projects"], int(r[ROW]), "classrooms", "neither classrooms nor seats", "classrooms, seats, or both")
+            )
+    return problems
+
+
+def _gaps(years: list[int], label: str, what: str) -> list[Problem]:
+    missing = sorted(set(range(years[0], years[-1] + 1)) - set(years)) if years else []
+    if not missing:
+        return []
+    shown = ", ".join(str(y) for y in missing[:10]) + (" ..." if len(missing) > 10 else "")
+    return [Problem(label, None, "year", f"{what} {years[0]}-{years[-1]} missing {shown}", "an unbroken run of years")]
+
+
+def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Parse and cross-check every raw table present.
+
+    Returns typed frames (without ``_row``) for every table of the format; absent
+    optional tables are empty frames. Problems list everything found.
+    """
+    frames: dict[str, pd.DataFrame] = {}
+    labels: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name, raw in tables.items():
+        f, p = parse_table(raw, TABLE_BY_NAME[name])
+        frames[name] = f
+        labels[name] = raw.label
+        problems += p
+    if all(n in frames for n in ("zones", "schools", "enrolment", "births")):
+        problems += cross_check(frames, labels)
+    out = {}
+    for name, table in TABLE_BY_NAME.items():
+        if name in frames:
+            out[name] = frames[name].drop(columns=[ROW])
+        else:
+            out[name] = empty_frame(table)
+    return out, problems

@@ -1,0 +1,42 @@
+"""Writing a district back to files (CSV folder or .xlsx workbook)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from capacity.data.district import District
+from capacity.data.schema import TABLES, Table
+
+
+def _table_frame(district: District, table: Table) -> pd.DataFrame | None:
+    f: pd.DataFrame = getattr(district, table.name)
+    if len(f) == 0 and not table.required:
+        return None
+    f = f.copy()
+    for c in table.columns:
+        if c.kind == "int" and f[c.name].dtype.kind == "f":
+            f[c.name] = f[c.name].astype("Int64")
+        if c.kind == "bool":
+            f[c.name] = f[c.name].map({True: "true", False: "false"})
+    return f
+
+
+def write_csv_folder(district: District, folder: str | Path) -> None:
+    """Write every non-empty table as ``<table>.csv`` (UTF-8) into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for t in TABLES:
+        f = _table_frame(district, t)
+        if f is not None:
+            f.to_csv(folder / f"{t.name}.csv", index=False, lineterminator="\n")
+
+
+def write_workbook(district: District, path: str | Path) -> None:
+    """Write every non-empty table as a sheet of one .xlsx workbook."""
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for t in TABLES:
+            f = _table_frame(district, t)
+            if f is not None:
+                f.to_excel(xw, sheet_name=t.name, index=False)
