@@ -58,6 +58,117 @@ def info(district: str | None) -> None:
     click.echo(f"Optional tables: {', '.join(f'{t} ({len(getattr(d, t))} rows)' for t in optional) or 'none'}")
 
 
+def _step(msg: str) -> None:
+    """Progress line on stderr, so stdout stays a clean table."""
+    click.echo(f"[capacity] {msg}", err=True)
+
+
+def _floats(text: str | None, name: str) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise click.BadParameter(f"found {text!r}; expected numbers separated by commas, e.g. 0.1,0.9", param_hint=name) from None
+
+
+def _projection_settings(**opts):
+    from capacity.projection import ProjectionSettings
+
+    given = {k: v for k, v in opts.items() if v is not None}
+    return ProjectionSettings(**given)
+
+
+@cli.command()
+@click.argument("district", required=False, metavar="[DISTRICT]")
+@click.option("--horizon", type=int, help="Years to project (1-20; default 10).")
+@click.option("--method", type=click.Choice(["mean", "weighted", "exp_smoothing", "median", "auto"]), help="Ratio estimator (default mean).")
+@click.option("--window", type=int, help="History years behind each ratio (default 3).")
+@click.option("--quantiles", help="Quantiles besides the median, e.g. 0.1,0.9 (default).")
+@click.option("--draws", type=int, help="Monte-Carlo draws (default 1000).")
+@click.option("--births-variant", help="Named births variant: low, medium, high.")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for CSV tables and fan charts.")
+def project(district, horizon, method, window, quantiles, draws, births_variant, out) -> None:
+    """Project pupils by zone and grade with calibrated uncertainty."""
+    from capacity.projection import project_district
+
+    settings = _projection_settings(
+        horizon=horizon, method=method, window=window, quantiles=_floats(quantiles, "--quantiles"), draws=draws, births_variant=births_variant
+    )
+    _step("loading district")
+    d = load_district(district)
+    _step(f"fitting ratios, back-testing for calibration, simulating {settings.draws} draws")
+    p = project_district(d, settings)
+    county = p.aggregate("stage")
+    qcols = [c for c in county.columns if c.startswith("p") and c != "pupils"]
+    wide = county.assign(cell=_interval_text(county, qcols)).pivot(index="year", columns="stage", values="cell")
+    click.echo(f"Projection from {p.origin} by the cohort model (method {p.method}); pupils, median [{', '.join(qcols)}]:")
+    click.echo(wide.to_string())
+    cal = p.calibration.table
+    if len(cal):
+        cov = ", ".join(f"{int(r.lead)}y {r.coverage_calibrated:.0%}" for r in cal.itertuples() if r.coverage_calibrated == r.coverage_calibrated)
+        click.echo(f"Back-test coverage of the P10-P90 interval (leave-one-origin-out): {cov}")
+    if out:
+        from capacity.outputs import atomic_dir
+        from capacity.report.projection_plots import fan_chart, save
+
+        names = d.zones.set_index("zone_id")["name"]
+        with atomic_dir(out) as tmp:
+            p.table().to_csv(tmp / "projection.csv", index=False)
+            p.aggregate("zone_stage").to_csv(tmp / "projection_zone_stage.csv", index=False)
+            county.to_csv(tmp / "projection_county_stage.csv", index=False)
+            p.ratios().to_csv(tmp / "ratios.csv", index=False)
+            cal.to_csv(tmp / "calibration.csv", index=False)
+            charts = tmp / "charts"
+            charts.mkdir()
+            zs = p.aggregate("zone_stage")
+            live = zs.groupby(["zone_id", "stage"])["pupils"].sum()
+            for (z, st), total in live.items():
+                if total > 0:
+                    save(fan_chart(p, z, st, names.get(z)), charts / f"fan_{z}_{st}.png")
+        click.echo(f"Wrote {out}/ (projection.csv, projection_zone_stage.csv, ratios.csv, calibration.csv, charts/)")
+
+
+def _interval_text(frame, qcols):
+    lo, hi = (qcols[0], qcols[-1]) if qcols else ("pupils", "pupils")
+    return [f"{m:,.0f} [{a:,.0f}-{b:,.0f}]" for m, a, b in zip(frame["pupils"], frame[lo], frame[hi], strict=True)]
+
+
+@cli.command()
+@click.argument("district", required=False, metavar="[DISTRICT]")
+@click.option("--window", type=int, help="History years behind each ratio (default 3).")
+@click.option("--last-target", type=int, help="Last history year used as a target (default: the last).")
+@click.option("--level", type=click.Choice(["total", "stage", "zone", "zone_stage", "zone_grade"]), default="zone", show_default=True, help="Units whose errors are averaged in the printed table.")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for metrics CSVs and the error chart.")
+def backtest(district, window, last_target, level, out) -> None:
+    """Rolling-origin back-test: MAPE and bias by lead for every estimator and naive baselines."""
+    from capacity.projection import backtest_errors, error_metrics, history_from_district
+    from capacity.projection.backtest import LEVELS
+
+    settings = _projection_settings(window=window)
+    _step("loading district")
+    h = history_from_district(load_district(district))
+    _step("projecting from every origin")
+    errs = backtest_errors(h, settings, last_target=last_target)
+    m = error_metrics(errs, level)
+    tab = m.pivot(index="method", columns="lead", values="mape")
+    bias = m.pivot(index="method", columns="lead", values="bias")
+    click.echo(f"Back-test over origins {int(errs.origin.min())}-{int(errs.origin.max())}, errors at {level} level.")
+    click.echo(f"MAPE (%) by lead (years):\n{tab.round(2).to_string()}")
+    click.echo(f"Signed bias (%) by lead:\n{bias.round(2).to_string()}")
+    if out:
+        from capacity.outputs import atomic_dir
+        from capacity.report.projection_plots import backtest_chart, save
+
+        with atomic_dir(out) as tmp:
+            import pandas as pd
+
+            pd.concat([error_metrics(errs, lv).assign(level=lv) for lv in LEVELS]).to_csv(tmp / "backtest_metrics.csv", index=False)
+            errs.to_csv(tmp / "backtest_errors.csv", index=False)
+            save(backtest_chart(m, f"Back-test MAPE by lead ({level} level)"), tmp / "backtest_error.png")
+        click.echo(f"Wrote {out}/ (backtest_metrics.csv, backtest_errors.csv, backtest_error.png)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``capacity`` command; exits 2 with a message on bad input."""
     try:

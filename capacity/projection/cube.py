@@ -1,0 +1,110 @@
+"""Tidy frames <-> dense arrays indexed by zone x grade x year."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from capacity.errors import ProjectionError
+from capacity.grades import GRADES
+
+
+@dataclass(frozen=True)
+class History:
+    """Pupils by zone of residence, grade and history year, as a dense array.
+
+    Attributes
+    ----------
+    zones : tuple of str
+    years : tuple of int
+        Contiguous history years.
+    pupils : ndarray, shape (zones, 15 grades, years)
+    births : ndarray, shape (zones, birth years) or None
+    birth_years : tuple of int
+        Contiguous years of ``births`` (empty when none).
+    """
+
+    zones: tuple[str, ...]
+    years: tuple[int, ...]
+    pupils: np.ndarray
+    births: np.ndarray | None
+    birth_years: tuple[int, ...]
+
+    def births_in(self, year: int) -> np.ndarray | None:
+        """Births per zone in ``year`` or None when the year is not recorded."""
+        if self.births is None or not self.birth_years or not (self.birth_years[0] <= year <= self.birth_years[-1]):
+            return None
+        return self.births[:, year - self.birth_years[0]]
+
+    def up_to(self, year: int) -> History:
+        """History (and births) truncated to years <= ``year``, as known at that time."""
+        ny = year - self.years[0] + 1
+        births, by = self.births, self.birth_years
+        if births is not None and by:
+            nb = max(0, min(len(by), year - by[0] + 1))
+            births, by = births[:, :nb], by[:nb]
+        return History(self.zones, self.years[:ny], self.pupils[:, :, :ny], births, by)
+
+
+def history_from_frames(pupils: pd.DataFrame, births: pd.DataFrame | None = None) -> History:
+    """Build a History from tidy frames.
+
+    Parameters
+    ----------
+    pupils : DataFrame
+        Columns year, zone_id, grade, pupils (pupils). Grades absent from the frame are 0.
+    births : DataFrame, optional
+        Columns year, zone_id, births (children).
+    """
+    if pupils.empty:
+        raise ProjectionError("no enrolment history to project from")
+    zones = tuple(sorted(pupils["zone_id"].astype(str).unique()))
+    if births is not None and len(births):
+        zones = tuple(sorted(set(zones) | set(births["zone_id"].astype(str))))
+    y0, y1 = int(pupils["year"].min()), int(pupils["year"].max())
+    years = tuple(range(y0, y1 + 1))
+    missing = sorted(set(years) - set(pupils["year"].astype(int)))
+    if missing:
+        raise ProjectionError(f"history years {y0}-{y1} miss {missing}; the projection needs an unbroken run")
+    zi = {z: i for i, z in enumerate(zones)}
+    gi = {g: i for i, g in enumerate(GRADES)}
+    arr = np.zeros((len(zones), len(GRADES), len(years)))
+    agg = pupils.groupby(["zone_id", "grade", "year"], sort=False)["pupils"].sum()
+    z = agg.index.get_level_values(0).map(zi).to_numpy()
+    g = agg.index.get_level_values(1).map(gi).to_numpy()
+    t = agg.index.get_level_values(2).to_numpy().astype(int) - y0
+    np.add.at(arr, (z, g, t), agg.to_numpy(dtype=float))
+    b_arr, by = None, ()
+    if births is not None and len(births):
+        b0, b1 = int(births["year"].min()), int(births["year"].max())
+        by = tuple(range(b0, b1 + 1))
+        b_arr = np.full((len(zones), len(by)), np.nan)
+        bb = births.groupby(["zone_id", "year"])["births"].sum()
+        b_arr[bb.index.get_level_values(0).map(zi).to_numpy(), bb.index.get_level_values(1).to_numpy().astype(int) - b0] = bb.to_numpy(dtype=float)
+        if np.isnan(b_arr).any():
+            zz, yy = np.argwhere(np.isnan(b_arr))[0]
+            raise ProjectionError(f"births for zone '{zones[zz]}' miss year {by[yy]}; every zone needs births for {b0}-{b1}")
+    return History(zones, years, arr, b_arr, by)
+
+
+def history_from_district(district) -> History:
+    """Pupils by zone (a school's pupils count in the school's zone) and births."""
+    e = district.enrolment.merge(district.schools[["school_id", "zone_id"]], on="school_id", how="left")
+    h = history_from_frames(e[["year", "zone_id", "grade", "pupils"]], district.births)
+    # Zones with births but no schools still appear (with zero pupils); keep the district's order.
+    return h
+
+
+def cube_to_frame(values: np.ndarray, zones, years, name: str = "pupils") -> pd.DataFrame:
+    """(zones, grades, years) array -> tidy frame year, zone_id, grade, <name>."""
+    z, g, t = np.meshgrid(np.arange(len(zones)), np.arange(len(GRADES)), np.arange(len(years)), indexing="ij")
+    return pd.DataFrame(
+        {
+            "year": np.asarray(years)[t.ravel()],
+            "zone_id": np.asarray(zones, dtype=object)[z.ravel()],
+            "grade": np.asarray(GRADES, dtype=object)[g.ravel()],
+            name: values.ravel(),
+        }
+    )

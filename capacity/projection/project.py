@@ -1,0 +1,197 @@
+"""Projection API: validate -> fit -> calibrate -> simulate -> a result object with tidy tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from capacity.errors import ProjectionError
+from capacity.grades import GRADES, STAGE_OF_GRADE
+from capacity.projection.additions import children_array, housing_additions, migration_additions
+from capacity.projection.backtest import Calibration, backtest_errors, best_method, calibrate
+from capacity.projection.cube import History, history_from_district
+from capacity.projection.model import quantiles_last, simulate
+from capacity.projection.ratios import ENTRY, LEVEL, Fitted, fit
+from capacity.projection.settings import ESTIMATORS, ProjectionSettings
+
+
+def quantile_column(q: float) -> str:
+    """Column name of a quantile: 0.1 -> 'p10', 0.975 -> 'p97.5'."""
+    v = round(q * 100, 6)
+    return f"p{int(v)}" if float(v).is_integer() else f"p{v:g}"
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A projection with its uncertainty and provenance.
+
+    Attributes
+    ----------
+    zones : tuple of str
+    years : tuple of int
+        Projected school years (origin + 1 ... origin + horizon).
+    history : History
+        What the projection was fitted on.
+    settings : ProjectionSettings
+    method : str
+        Estimator used (resolved when settings.method is auto).
+    fitted : Fitted
+        Ratios and noise scales.
+    point : ndarray (zones, grades, years)
+        Deterministic projection (pupils).
+    draws : ndarray (zones, grades, years, draws)
+        Calibrated Monte-Carlo draws (pupils), float32, draws last.
+    calibration : Calibration
+    """
+
+    zones: tuple[str, ...]
+    years: tuple[int, ...]
+    history: History
+    settings: ProjectionSettings
+    method: str
+    fitted: Fitted
+    point: np.ndarray
+    draws: np.ndarray
+    calibration: Calibration
+
+    @property
+    def origin(self) -> int:
+        return self.history.years[-1]
+
+    def table(self, quantiles: tuple[float, ...] | None = None) -> pd.DataFrame:
+        """Tidy table: year, zone_id, grade, stage, pupils (median), and one column per quantile."""
+        return self.aggregate("zone_grade", quantiles)
+
+    def aggregate(self, level: str = "zone_grade", quantiles: tuple[float, ...] | None = None) -> pd.DataFrame:
+        """Quantiles of pupils summed within draws, so sums keep the draws' joint spread.
+
+        Parameters
+        ----------
+        level : str
+            zone_grade, zone_stage, zone, stage or county.
+        quantiles : tuple of float, optional
+            Defaults to the settings' quantiles.
+        """
+        qs = tuple(sorted(set(quantiles if quantiles is not None else self.settings.quantiles) | {0.5}))
+        stage_of = np.array([STAGE_OF_GRADE[g] for g in GRADES])
+        stages = list(dict.fromkeys(stage_of))
+        d = self.draws  # (Z, G, T, D)
+        if level == "zone_grade":
+            arr, keys = d, {"zone_id": list(self.zones), "grade": list(GRADES)}
+        elif level in ("zone_stage", "stage"):
+            arr = np.stack([d[:, stage_of == s].sum(1) for s in stages], axis=1)
+            keys = {"zone_id": list(self.zones), "stage": stages}
+            if level == "stage":
+                arr, keys = arr.sum(0, keepdims=True), {"zone_id": ["all"], "stage": stages}
+        elif level == "zone":
+            arr, keys = d.sum(1, keepdims=True), {"zone_id": list(self.zones), "stage": ["all"]}
+        elif level == "county":
+            arr, keys = d.sum((0, 1))[None, None], {"zone_id": ["all"], "stage": ["all"]}
+        else:
+            raise ValueError(f"unknown level {level!r}")
+        qv = quantiles_last(arr, qs)  # (Q, A, B, T)
+        (k1, v1), (k2, v2) = keys.items()
+        a, b, t = np.meshgrid(np.arange(len(v1)), np.arange(len(v2)), np.arange(len(self.years)), indexing="ij")
+        out = pd.DataFrame({"year": np.asarray(self.years)[t.ravel()], k1: np.asarray(v1, dtype=object)[a.ravel()], k2: np.asarray(v2, dtype=object)[b.ravel()]})
+        if level == "zone_grade":
+            out["stage"] = out["grade"].map(STAGE_OF_GRADE)
+        for q, v in zip(qs, qv, strict=True):
+            out[quantile_column(q)] = v.ravel()
+        out.insert(len(out.columns) - len(qs), "pupils", out[quantile_column(0.5)])
+        if 0.5 not in self.settings.quantiles and (quantiles is None or 0.5 not in quantiles):
+            out = out.drop(columns=[quantile_column(0.5)])
+        return out.sort_values(["year", k1, k2], kind="stable", key=_grade_key).reset_index(drop=True)
+
+    def ratios(self) -> pd.DataFrame:
+        """Every ratio used: zone_id, grade, kind, ratio, zone_raw, county, weight."""
+        z, g = np.meshgrid(np.arange(len(self.zones)), np.arange(len(GRADES)), indexing="ij")
+        kind_name = {ENTRY: "entry (per birth)", LEVEL: "level (pupils)"}
+        return pd.DataFrame(
+            {
+                "zone_id": np.asarray(self.zones, dtype=object)[z.ravel()],
+                "grade": np.asarray(GRADES, dtype=object)[g.ravel()],
+                "kind": [kind_name.get(int(self.fitted.kinds[i]), "progression") for i in g.ravel()],
+                "ratio": self.fitted.ratio.ravel(),
+                "zone_raw": self.fitted.raw_ratio.ravel(),
+                "county": self.fitted.county_ratio[g.ravel()],
+                "weight": self.fitted.weight.ravel(),
+            }
+        )
+
+
+def _grade_key(s: pd.Series) -> pd.Series:
+    if s.name == "grade":
+        return s.map({g: i for i, g in enumerate(GRADES)})
+    return s
+
+
+def project_history(
+    history: History,
+    settings: ProjectionSettings | None = None,
+    additions: np.ndarray | None = None,
+    children: np.ndarray | None = None,
+) -> Projection:
+    """Project a History ``settings.horizon`` years ahead with calibrated uncertainty."""
+    settings = settings or ProjectionSettings()
+    if len(history.years) < 2:
+        raise ProjectionError(f"history has {len(history.years)} year(s); the cohort model needs at least 2")
+    _check_births(history, settings)
+    method = settings.method
+    if method == "auto":
+        errs = backtest_errors(history, settings, methods=ESTIMATORS)
+        method = best_method(errs, settings.planning_lead)
+    fitted = fit(history, settings, method)
+    horizon = settings.horizon
+    cal = calibrate(history, settings, method) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
+    rng = np.random.default_rng(settings.seed)
+    raw = simulate(history, fitted, settings, horizon, settings.draws, rng, additions=additions, children=children)
+    point = simulate(history, fitted, settings, horizon, 0, None, additions=additions, children=children)[..., 0]
+    draws = calibrated_draws(raw, point, np.array([cal.factor(s + 1) for s in range(horizon)]))
+    years = tuple(range(history.years[-1] + 1, history.years[-1] + horizon + 1))
+    return Projection(history.zones, years, history, settings, method, fitted, point, draws, cal)
+
+
+def calibrated_draws(raw: np.ndarray, point: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Scale each draw's log-deviation from the deterministic path by the lead's factor k.
+
+    x' = (p + 0.5) ((x + 0.5) / (p + 0.5))^k - 0.5, floored at 0; in place on ``raw`` (float32).
+    """
+    centre = np.log(point + 0.5).astype(np.float32)[..., None]
+    raw += np.float32(0.5)
+    np.log(raw, out=raw)
+    raw -= centre
+    raw *= k.astype(np.float32)[None, None, :, None]
+    raw += centre
+    np.exp(raw, out=raw)
+    raw -= np.float32(0.5)
+    np.maximum(raw, 0.0, out=raw)
+    return raw
+
+
+def _check_births(history: History, settings: ProjectionSettings) -> None:
+    """Refuse a projection whose entry grades have no births to stand on."""
+    for g, off in settings.entry_offsets.items():
+        if off is None:
+            continue
+        need = [y - off for y in history.years[-settings.window :]]
+        missing = [y for y in need if history.births_in(y) is None]
+        if missing:
+            have = f"{history.birth_years[0]}-{history.birth_years[-1]}" if history.birth_years else "none"
+            raise ProjectionError(
+                f"{g} is projected from births {off} years earlier, which needs births for {min(need)}-{max(need)} "
+                f"to estimate its ratio; births recorded: {have}. Add the missing years to births, "
+                f"or set projection.entry_offsets.{g} to null to hold {g} at its recent mean"
+            )
+
+
+def project_district(district, settings: ProjectionSettings | None = None) -> Projection:
+    """Project a loaded District: pupils by zone (school's zone), births, housing, migration, children."""
+    settings = settings or ProjectionSettings()
+    history = history_from_district(district)
+    origin, horizon = history.years[-1], settings.horizon
+    add = housing_additions(district.housing, history.zones, origin, horizon, settings)
+    add += migration_additions(settings.net_migration, history.zones, history.pupils[:, :, -1], horizon)
+    children = children_array(district.children, history.zones, origin, horizon, settings)
+    return project_history(history, settings, additions=add, children=children)

@@ -1,0 +1,235 @@
+"""Ratio estimation: annual ratios, the four estimators, small-number shrinkage, noise scales.
+
+Every function is pure numpy over arrays shaped (zones, grades, years).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from capacity.grades import GRADES
+from capacity.projection.cube import History
+from capacity.projection.settings import ProjectionSettings
+
+ENTRY, PROGRESSION, LEVEL = 0, 1, 2
+"""How each grade is projected: from births, from the grade below a year earlier, or held at its mean level."""
+
+DEFAULT_LOG_SD = 0.05
+"""Log-scale noise used where history is too short to estimate one (documented in docs/projection.md)."""
+
+
+def grade_kinds(settings: ProjectionSettings) -> np.ndarray:
+    """ENTRY / PROGRESSION / LEVEL code for each of the 15 grades."""
+    kinds = np.full(len(GRADES), PROGRESSION)
+    kinds[0] = LEVEL
+    for g, off in settings.entry_offsets.items():
+        kinds[GRADES.index(g)] = ENTRY if off is not None else LEVEL
+    return kinds
+
+
+def annual_ratios(history: History, settings: ProjectionSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Numerators and denominators of the annual ratios.
+
+    Returns
+    -------
+    num, den : ndarray, shape (zones, grades, years)
+        ``num / den`` is the ratio observed in each history year: pupils in the grade over
+        pupils in the grade below a year earlier (progression), over births ``offset``
+        years earlier (entry), or over 1 (level grades). NaN where not observable.
+    """
+    h = history.pupils
+    z, g, t = h.shape
+    num = np.full_like(h, np.nan)
+    den = np.full_like(h, np.nan)
+    kinds = grade_kinds(settings)
+    prog = np.flatnonzero(kinds == PROGRESSION)
+    num[:, prog, 1:] = h[:, prog, 1:]
+    den[:, prog, 1:] = h[:, prog - 1, :-1]
+    lev = np.flatnonzero(kinds == LEVEL)
+    num[:, lev, :] = h[:, lev, :]
+    den[:, lev, :] = 1.0
+    for grade, off in settings.entry_offsets.items():
+        if off is None:
+            continue
+        gi = GRADES.index(grade)
+        for ti, year in enumerate(history.years):
+            b = history.births_in(year - off)
+            if b is not None:
+                num[:, gi, ti] = h[:, gi, ti]
+                den[:, gi, ti] = b
+    return num, den
+
+
+def estimate(r: np.ndarray, method: str, alpha: float) -> np.ndarray:
+    """Combine annual ratios along the last axis (oldest first); NaN entries are skipped.
+
+    mean: arithmetic mean; weighted: weights 1, 2, ..., n (newest heaviest); median;
+    exp_smoothing: level <- alpha r_t + (1 - alpha) level, started at the first valid r.
+    All-NaN rows give NaN.
+    """
+    valid = ~np.isnan(r)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method == "mean":
+            return np.where(valid.any(-1), np.nansum(r, -1) / valid.sum(-1), np.nan)
+        if method == "median":
+            out = np.full(r.shape[:-1], np.nan)
+            rows = valid.any(-1)
+            out[rows] = np.nanmedian(r[rows], axis=-1)
+            return out
+        if method == "weighted":
+            w = np.arange(1, r.shape[-1] + 1, dtype=float) * valid
+            return np.where(valid.any(-1), np.nansum(np.nan_to_num(r) * w, -1) / w.sum(-1), np.nan)
+    if method == "exp_smoothing":
+        level = np.full(r.shape[:-1], np.nan)
+        for i in range(r.shape[-1]):
+            x = r[..., i]
+            level = np.where(np.isnan(level), x, np.where(np.isnan(x), level, alpha * x + (1 - alpha) * level))
+        return level
+    raise ValueError(method)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """Ratios and noise scales fitted at one origin.
+
+    Attributes
+    ----------
+    origin : int
+        Last history year used.
+    kinds : ndarray (grades,)
+        ENTRY / PROGRESSION / LEVEL per grade.
+    ratio : ndarray (zones, grades)
+        Shrunk zone ratios (per birth, per pupil of the grade below, or pupils for LEVEL grades).
+    raw_ratio : ndarray (zones, grades)
+        Zone ratios before shrinkage (NaN where the zone has no observations).
+    county_ratio : ndarray (grades,)
+    weight : ndarray (zones, grades)
+        Mean annual denominator in the window (pupils or births) that sets the shrinkage.
+    size : ndarray (zones, grades)
+        Mean annual numerator in the window (pupils), for the noise of small cells.
+    sigma_common : ndarray (grades,)
+        Log-scale sd of county-wide annual ratio deviations.
+    tau : ndarray (grades,)
+        Extra log-scale sd of zone deviations beyond counting noise.
+    sigma_births : float
+        Log-scale sd of annual change of county births (for unrecorded future births).
+    share : ndarray (zones, grades)
+        For pooled grades: each zone's mean share of the county's pupils in the window
+        (zeros for other grades).
+    pooled : ndarray of bool (grades,)
+    """
+
+    origin: int
+    kinds: np.ndarray
+    ratio: np.ndarray
+    raw_ratio: np.ndarray
+    county_ratio: np.ndarray
+    weight: np.ndarray
+    size: np.ndarray
+    sigma_common: np.ndarray
+    tau: np.ndarray
+    sigma_births: float
+    share: np.ndarray
+    pooled: np.ndarray
+
+
+MAX_ZONE_LOG_SD = 0.5
+"""Cap on a zone's log-scale ratio noise, so that a tiny zone cannot blow up the draws."""
+
+
+def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
+    """Estimate every ratio from the last ``settings.window`` history years.
+
+    Zone ratios are shrunk toward the county-wide ratio by credibility weighting:
+    ``r = (w r_zone + k r_county) / (w + k)`` with w the mean annual denominator in
+    the window and k = ``settings.shrinkage_pupils``. A zone with no observation takes the
+    county ratio; a grade with none anywhere gets ratio 0.
+    """
+    num, den = annual_ratios(history, settings)
+    win = slice(max(0, len(history.years) - settings.window), None)
+    n, d = num[:, :, win], den[:, :, win]
+    ok = ~np.isnan(d) & (d > 0) & ~np.isnan(n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_zone = estimate(np.where(ok, n / np.where(ok, d, 1.0), np.nan), method, settings.smoothing_alpha)
+        cn = np.where(ok, n, 0.0).sum(0)
+        cd = np.where(ok, d, 0.0).sum(0)
+        r_c = estimate(np.where(cd > 0, cn / np.where(cd > 0, cd, 1.0), np.nan), method, settings.smoothing_alpha)
+        weight = np.where(ok, d, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
+        size = np.where(ok, n, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
+    r_c = np.nan_to_num(r_c, nan=0.0)
+    kinds = grade_kinds(settings)
+    k = settings.shrinkage_pupils
+    shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * np.nan_to_num(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
+    # Structural zeros: no pupil of the grade in the zone in any window year although
+    # the grade below had some -> the zone has no school for it; shrinking would invent pupils.
+    structural = ok.any(-1) & (np.where(ok, n, 0.0).sum(-1) == 0)
+    shrunk = np.where(structural, 0.0, shrunk)
+    pooled = np.zeros(len(GRADES), dtype=bool)
+    share = np.zeros_like(shrunk)
+    for g in settings.pooled_grades:
+        gi = GRADES.index(g)
+        pooled[gi] = True
+        tot = np.nansum(np.where(np.isnan(n[:, gi, :]), 0.0, n[:, gi, :]), axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sh = np.where(tot > 0, np.nan_to_num(n[:, gi, :]) / np.where(tot > 0, tot, 1.0), np.nan)
+        valid = ~np.isnan(sh).all(0)
+        share[:, gi] = np.nanmean(sh[:, valid], axis=1) if valid.any() else 1.0 / len(history.zones)
+        shrunk[:, gi] = r_c[gi]
+    # Level grades are pupils, not ratios: no pooling across zones of different size.
+    lev = kinds == LEVEL
+    shrunk[:, lev] = np.nan_to_num(r_zone[:, lev])
+    sigma_common, tau = _noise_scales(num, den)
+    return Fitted(
+        origin=history.years[-1],
+        kinds=kinds,
+        ratio=shrunk,
+        raw_ratio=r_zone,
+        county_ratio=r_c,
+        weight=weight,
+        size=size,
+        sigma_common=sigma_common,
+        tau=tau,
+        sigma_births=_sigma_births(history),
+        share=share,
+        pooled=pooled,
+    )
+
+
+def _noise_scales(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-sd of county-wide ratio deviations, and of zone deviations beyond counting noise."""
+    ok = ~np.isnan(den) & (den > 0) & ~np.isnan(num) & (num > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lr = np.where(ok, np.log(np.where(ok, num / np.where(ok, den, 1.0), 1.0)), np.nan)
+        cn = np.where(ok, num, 0.0).sum(0)
+        cd = np.where(ok, den, 0.0).sum(0)
+        lc = np.where((cd > 0) & (cn > 0), np.log(np.where(cd > 0, cn, 1.0) / np.where(cd > 0, cd, 1.0)), np.nan)  # (G, T)
+    g = num.shape[1]
+    sigma_common = np.full(g, DEFAULT_LOG_SD)
+    tau = np.zeros(g)
+    for i in range(g):
+        c = lc[i][~np.isnan(lc[i])]
+        if len(c) >= 3:
+            sigma_common[i] = max(float(np.std(c, ddof=1)), 0.005)
+        zl = lr[:, i, :]
+        m = ~np.isnan(zl) & ~np.isnan(lc[i])[None, :]
+        if m.sum() >= 3:
+            with np.errstate(invalid="ignore"):
+                counts = (~np.isnan(zl)).sum(axis=1, keepdims=True)
+                zone_dev = zl - np.nansum(zl, axis=1, keepdims=True) / np.maximum(counts, 1)
+            county_dev = lc[i] - np.nanmean(lc[i])
+            resid = (zone_dev - county_dev[None, :])[m]
+            counting = 1.0 / np.maximum(num[:, i, :][m], 1.0)
+            tau[i] = float(np.sqrt(max(np.mean(resid**2 - counting), 0.0)))
+    return sigma_common, tau
+
+
+def _sigma_births(history: History) -> float:
+    if history.births is None or history.births.shape[1] < 4:
+        return DEFAULT_LOG_SD
+    total = history.births.sum(0)
+    total = total[total > 0]
+    if len(total) < 4:
+        return DEFAULT_LOG_SD
+    return float(np.std(np.diff(np.log(total)), ddof=1))

@@ -1,0 +1,168 @@
+"""Projection settings: every parameter of the cohort model, with defaults and checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+from capacity.errors import ScenarioError
+from capacity.grades import GRADES, STAGE_NAMES
+
+ESTIMATORS = ("mean", "weighted", "exp_smoothing", "median")
+METHODS = (*ESTIMATORS, "auto")
+
+
+def _default_yield() -> dict[str, dict[str, float]]:
+    # Net new pupils per completed dwelling at maturity. Much new housing is bought by
+    # families already living in the county, so these are below gross planning norms
+    # (e.g. 70-90 primary seats per 1,000 residents x ~3.2 residents per dwelling).
+    return {
+        "commodity": {"kindergarten": 0.08, "primary": 0.15, "junior": 0.07, "senior": 0.0},
+        "resettlement": {"kindergarten": 0.03, "primary": 0.05, "junior": 0.03, "senior": 0.0},
+    }
+
+
+@dataclass(frozen=True)
+class ProjectionSettings:
+    """Parameters of the cohort-projection model (docs/projection.md gives the equations).
+
+    Attributes
+    ----------
+    horizon : int
+        Years projected after the last history year (1-20).
+    window : int
+        History years used to estimate each ratio (the last ``window`` years).
+    method : str
+        Ratio estimator: mean, weighted (linear recency weights 1..n), exp_smoothing,
+        median, or auto (lowest back-test MAPE at ``planning_lead``).
+    smoothing_alpha : float
+        Weight of the newest year in exponential smoothing (0-1].
+    entry_offsets : dict
+        Entry grades fed from births and their age offset in years (K1 from births 3 years
+        earlier, P1 from births 6 years earlier). A grade mapped to ``None`` is held at its
+        window mean (for data without births).
+    shrinkage_pupils : float
+        Credibility constant k (pupils): a zone ratio with mean annual denominator w is
+        shrunk to (w r_zone + k r_county) / (w + k). A zone that had no pupils at all in
+        a grade throughout the window keeps ratio 0 (its pupils go to other zones' schools).
+    pooled_grades : tuple of str
+        Progression grades projected county-wide and shared among zones by their share
+        in the window (default S1: senior high schools serve the whole county).
+    transition_multipliers : dict
+        Grade -> factor applied to the estimated ratio into that grade (e.g. S1: 1.1 for a
+        rising senior-high admission rate).
+    transition_annual_change : dict
+        Grade -> fractional change per projected year, compounding (e.g. S1: -0.01).
+    births_rule : str
+        Future births beyond the births table: constant (mean of the last
+        ``births_base_years`` known years) or trend (that mean x (1 + births_trend)^years).
+    births_trend : float
+        Annual fractional change of births under the trend rule.
+    births_variant : str
+        Named variant whose multiplier scales projected (not recorded) births.
+    births_variants : dict
+        Variant name -> multiplier.
+    births_base_years : int
+        Known birth years averaged as the base of future births.
+    housing_yield : dict
+        Dwelling type -> stage -> net new pupils per dwelling at maturity.
+    housing_profile : tuple of float
+        Share of the mature yield present 0, 1, 2, ... years after completion (ends at 1).
+    net_migration : dict
+        Zone -> net pupils gained per year (negative: lost), spread over grades by the
+        zone's last-year grade shares.
+    children_take_up : dict
+        Entry grade -> share of the ``children`` table's count that enrols (default 1).
+    quantiles : tuple of float
+        Quantiles reported besides the median.
+    draws : int
+        Monte-Carlo draws for the uncertainty.
+    seed : int
+        Seed of the random draws.
+    planning_lead : int
+        Lead (years) at which ``method: auto`` compares estimators.
+    calibrate : bool
+        Whether to scale the draws' spread so that back-test coverage of the central
+        80 % interval is 80 % at each lead.
+    """
+
+    horizon: int = 10
+    window: int = 3
+    method: str = "mean"
+    smoothing_alpha: float = 0.5
+    entry_offsets: dict[str, int | None] = field(default_factory=lambda: {"K1": 3, "P1": 6})
+    shrinkage_pupils: float = 20.0
+    pooled_grades: tuple[str, ...] = ("S1",)
+    transition_multipliers: dict[str, float] = field(default_factory=dict)
+    transition_annual_change: dict[str, float] = field(default_factory=dict)
+    births_rule: str = "constant"
+    births_trend: float = 0.0
+    births_variant: str = "medium"
+    births_variants: dict[str, float] = field(default_factory=lambda: {"low": 0.85, "medium": 1.0, "high": 1.15})
+    births_base_years: int = 3
+    housing_yield: dict[str, dict[str, float]] = field(default_factory=_default_yield)
+    housing_profile: tuple[float, ...] = (0.4, 0.8, 1.0)
+    net_migration: dict[str, float] = field(default_factory=dict)
+    children_take_up: dict[str, float] = field(default_factory=dict)
+    quantiles: tuple[float, ...] = (0.1, 0.9)
+    draws: int = 1000
+    seed: int = 20251001
+    planning_lead: int = 3
+    calibrate: bool = True
+
+    def __post_init__(self) -> None:
+        problems = []
+
+        def need(ok: bool, key: str, found: object, expected: str) -> None:
+            if not ok:
+                problems.append(f"projection.{key}: found {found!r}; expected {expected}")
+
+        need(isinstance(self.horizon, int) and 1 <= self.horizon <= 20, "horizon", self.horizon, "a whole number of years from 1 to 20")
+        need(isinstance(self.window, int) and 1 <= self.window <= 30, "window", self.window, "a whole number of years from 1 to 30")
+        need(self.method in METHODS, "method", self.method, "one of " + ", ".join(METHODS))
+        need(0 < self.smoothing_alpha <= 1, "smoothing_alpha", self.smoothing_alpha, "a number in (0, 1]")
+        for g, off in self.entry_offsets.items():
+            need(g in GRADES, f"entry_offsets.{g}", g, "a grade " + "/".join(GRADES))
+            need(off is None or (isinstance(off, int) and 0 <= off <= 25), f"entry_offsets.{g}", off, "an age offset from 0 to 25 years, or null")
+        for g in self.pooled_grades:
+            need(g in GRADES and g not in self.entry_offsets and g != GRADES[0], f"pooled_grades.{g}", g, "a progression grade (not an entry grade)")
+        need(self.shrinkage_pupils >= 0, "shrinkage_pupils", self.shrinkage_pupils, "a number >= 0")
+        for name in ("transition_multipliers", "transition_annual_change", "children_take_up"):
+            for g, v in getattr(self, name).items():
+                need(g in GRADES, f"{name}.{g}", g, "a grade " + "/".join(GRADES))
+                lo = -0.5 if name == "transition_annual_change" else 0.0
+                need(isinstance(v, (int, float)) and lo <= v <= 10, f"{name}.{g}", v, f"a number from {lo} to 10")
+        need(self.births_rule in ("constant", "trend"), "births_rule", self.births_rule, "constant or trend")
+        need(-0.5 < self.births_trend < 0.5, "births_trend", self.births_trend, "an annual fraction between -0.5 and 0.5")
+        need(self.births_variant in self.births_variants, "births_variant", self.births_variant, "one of " + ", ".join(self.births_variants))
+        for k, v in self.births_variants.items():
+            need(isinstance(v, (int, float)) and 0 < v < 10, f"births_variants.{k}", v, "a multiplier > 0")
+        need(isinstance(self.births_base_years, int) and self.births_base_years >= 1, "births_base_years", self.births_base_years, "a whole number >= 1")
+        for t, ys in self.housing_yield.items():
+            for s, v in ys.items():
+                need(s in STAGE_NAMES, f"housing_yield.{t}.{s}", s, "a stage " + "/".join(STAGE_NAMES))
+                need(isinstance(v, (int, float)) and 0 <= v <= 5, f"housing_yield.{t}.{s}", v, "pupils per dwelling from 0 to 5")
+        p = self.housing_profile
+        need(
+            len(p) >= 1 and all(0 <= a <= b for a, b in zip(p, p[1:], strict=False)) and abs(p[-1] - 1.0) < 1e-9 and p[0] >= 0,
+            "housing_profile",
+            p,
+            "a non-decreasing list of shares ending at 1.0",
+        )
+        need(all(0 < q < 1 for q in self.quantiles), "quantiles", self.quantiles, "probabilities strictly between 0 and 1")
+        need(isinstance(self.draws, int) and 10 <= self.draws <= 100000, "draws", self.draws, "a whole number from 10 to 100000")
+        need(isinstance(self.planning_lead, int) and 1 <= self.planning_lead <= 20, "planning_lead", self.planning_lead, "a whole number from 1 to 20")
+        if problems:
+            raise ScenarioError("invalid projection settings:\n  - " + "\n  - ".join(problems))
+
+    def with_(self, **changes: object) -> ProjectionSettings:
+        """A copy with some parameters changed (validated again)."""
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain dict of every parameter (for manifests and reports)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @property
+    def all_quantiles(self) -> tuple[float, ...]:
+        """Requested quantiles plus the median, sorted."""
+        return tuple(sorted(set(self.quantiles) | {0.5}))

@@ -1,0 +1,1 @@
+"""Reports: charts, tables and documents made from results (never from solver objects)."""

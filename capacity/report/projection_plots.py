@@ -1,0 +1,64 @@
+"""Charts of projections and back-tests (matplotlib, Agg backend, PNG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from capacity.grades import GRADES, STAGE_BY_NAME, STAGE_OF_GRADE  # noqa: E402
+from capacity.report.fonts import font_rc, label  # noqa: E402
+
+
+def fan_chart(projection, zone_id: str, stage: str, zone_name: str | None = None) -> plt.Figure:
+    """History, median projection and P10-P90 band of one zone and stage (pupils by year)."""
+    h = projection.history
+    zi = h.zones.index(zone_id)
+    mask = np.array([STAGE_OF_GRADE[g] == stage for g in GRADES])
+    hist = h.pupils[zi, mask, :].sum(0)
+    agg = projection.aggregate("zone_stage", quantiles=(0.1, 0.9))
+    a = agg[(agg.zone_id == zone_id) & (agg.stage == stage)]
+    with plt.rc_context(font_rc()):
+        fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+        ax.plot(h.years, hist, color="black", lw=1.8, label="history")
+        ax.fill_between(a.year, a.p10, a.p90, color="tab:blue", alpha=0.25, label="P10-P90")
+        ax.plot(np.r_[h.years[-1], a.year], np.r_[hist[-1], a.pupils], color="tab:blue", lw=2, label="median projection")
+        title = label(f"{zone_name} ({zone_id})" if zone_name else zone_id, zone_id)
+        ax.set_title(f"{title}: {STAGE_BY_NAME[stage].label}")
+        ax.set_xlabel("school year")
+        ax.set_ylabel("pupils")
+        ax.axvline(h.years[-1], color="grey", lw=0.8, ls=":")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="best", fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+def backtest_chart(metrics: pd.DataFrame, title: str = "Back-test error by lead") -> plt.Figure:
+    """MAPE (%) against lead for each method (from ``error_metrics``)."""
+    with plt.rc_context(font_rc()):
+        fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+        order = sorted(metrics["lead"].unique(), key=lambda s: (len(s), s))
+        for m, g in metrics.groupby("method", sort=True):
+            g = g.set_index("lead").reindex(order)
+            style = "--" if m in ("persistence", "linear_trend") else "-"
+            ax.plot(order, g["mape"], style, marker="o", label=m)
+        ax.set_xlabel("lead (years)")
+        ax.set_ylabel("MAPE (%)")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+def save(fig: plt.Figure, path: str | Path) -> None:
+    """Write a figure as PNG and free it (fonts resolve at draw time, so inside the CJK rc)."""
+    with plt.rc_context(font_rc()):
+        fig.savefig(path, format="png")
+    plt.close(fig)

@@ -1,0 +1,66 @@
+"""Small adapters that turn the public validation data into the project's input format.
+
+ECASD (Eau Claire, K-5): US kindergarten (age 5) is grade K3 here, grades 1-5 are P1-P5;
+K is entered from births five years earlier. NYC: PK -> K2, K -> K3, 1-12 -> P1..S3;
+only school years 2005-06 .. 2011-12 are read (later years are reserved for evaluation).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+ECASD_GRADES = {"K": "K3", "1": "P1", "2": "P2", "3": "P3", "4": "P4", "5": "P5"}
+NYC_GRADES = {"PK": "K2", "K": "K3", **{str(i): g for i, g in enumerate(["P1", "P2", "P3", "P4", "P5", "P6", "J1", "J2", "J3", "S1", "S2", "S3"], start=1)}}
+NYC_LAST_YEAR_USED = 2011
+
+
+def write_ecasd_district(src: Path, out: Path) -> Path:
+    """Write ECASD as a district folder (one zone, one row per school) and return it."""
+    sgy = pd.read_csv(src / "ecasd_school_grade_year.csv", dtype={"grade": str})
+    design = pd.read_csv(src / "ecasd_school_design_sections.csv").set_index("school")["design_classrooms_k5"]
+    births = pd.read_csv(src / "ecasd_births.csv")
+    out.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{"zone_id": "ECASD", "name": "Eau Claire Area School District", "kind": "urban", "x_km": 0.0, "y_km": 0.0}]).to_csv(out / "zones.csv", index=False)
+    last = int(sgy["fall_year"].max())
+    rows = []
+    for i, (school, g) in enumerate(sgy.groupby("school", sort=True)):
+        rooms = int(design.get(school, g.groupby("fall_year")["sections"].sum().max()))
+        open_now = g.loc[g["fall_year"] == last, "students"].sum() > 0
+        rows.append(
+            {
+                "school_id": f"E{i:02d}",
+                "name": school,
+                "zone_id": "ECASD",
+                "first_grade": "K3",
+                "last_grade": "P5",
+                "classrooms": rooms,
+                "max_classrooms": rooms,
+                "x_km": 0.0,
+                "y_km": 0.0,
+                "sector": "public",
+                "status": "open" if open_now else "closed",
+            }
+        )
+    schools = pd.DataFrame(rows)
+    schools.to_csv(out / "schools.csv", index=False)
+    ids = dict(zip(schools["name"], schools["school_id"], strict=True))
+    enrol = pd.DataFrame({"year": sgy["fall_year"], "school_id": sgy["school"].map(ids), "grade": sgy["grade"].map(ECASD_GRADES), "pupils": sgy["students"]})
+    enrol.to_csv(out / "enrolment.csv", index=False)
+    pd.DataFrame({"year": births["birth_year"], "zone_id": "ECASD", "births": births["births"]}).to_csv(out / "births.csv", index=False)
+    return out
+
+
+def nyc_history_frame(src: Path) -> pd.DataFrame:
+    """NYC community districts 1-32 by grade, school years 2005-2011 only (tidy: year, zone_id, grade, pupils)."""
+    d = pd.read_csv(src / "nyc_district_grade_year.csv", dtype={"grade": str})
+    d = d[d["fall_year"] <= NYC_LAST_YEAR_USED]
+    return pd.DataFrame(
+        {
+            "year": d["fall_year"].astype(int),
+            "zone_id": d["district"].map(lambda x: f"D{int(x):02d}"),
+            "grade": d["grade"].map(NYC_GRADES),
+            "pupils": d["students"].astype(float),
+        }
+    )
