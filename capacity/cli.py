@@ -82,7 +82,9 @@ def _projection_settings(**opts):
 @cli.command()
 @click.argument("district", required=False, metavar="[DISTRICT]")
 @click.option("--horizon", type=int, help="Years to project (1-20; default 10).")
-@click.option("--method", type=click.Choice(["mean", "weighted", "exp_smoothing", "median", "auto"]), help="Ratio estimator (default mean).")
+@click.option(
+    "--method", type=click.Choice(["mean", "weighted", "exp_smoothing", "median", "auto"]), help="Ratio estimator (default mean)."
+)
 @click.option("--window", type=int, help="History years behind each ratio (default 3).")
 @click.option("--quantiles", help="Quantiles besides the median, e.g. 0.1,0.9 (default).")
 @click.option("--draws", type=int, help="Monte-Carlo draws (default 1000).")
@@ -93,7 +95,12 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
     from capacity.projection import project_district
 
     settings = _projection_settings(
-        horizon=horizon, method=method, window=window, quantiles=_floats(quantiles, "--quantiles"), draws=draws, births_variant=births_variant
+        horizon=horizon,
+        method=method,
+        window=window,
+        quantiles=_floats(quantiles, "--quantiles"),
+        draws=draws,
+        births_variant=births_variant,
     )
     _step("loading district")
     d = load_district(district)
@@ -106,7 +113,9 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
     click.echo(wide.to_string())
     cal = p.calibration.table
     if len(cal):
-        cov = ", ".join(f"{int(r.lead)}y {r.coverage_calibrated:.0%}" for r in cal.itertuples() if r.coverage_calibrated == r.coverage_calibrated)
+        cov = ", ".join(
+            f"{int(r.lead)}y {r.coverage_calibrated:.0%}" for r in cal.itertuples() if r.coverage_calibrated == r.coverage_calibrated
+        )
         click.echo(f"Back-test coverage of the P10-P90 interval (leave-one-origin-out): {cov}")
     if out:
         from capacity.outputs import atomic_dir
@@ -138,7 +147,13 @@ def _interval_text(frame, qcols):
 @click.argument("district", required=False, metavar="[DISTRICT]")
 @click.option("--window", type=int, help="History years behind each ratio (default 3).")
 @click.option("--last-target", type=int, help="Last history year used as a target (default: the last).")
-@click.option("--level", type=click.Choice(["total", "stage", "zone", "zone_stage", "zone_grade"]), default="zone", show_default=True, help="Units whose errors are averaged in the printed table.")
+@click.option(
+    "--level",
+    type=click.Choice(["total", "stage", "zone", "zone_stage", "zone_grade"]),
+    default="zone",
+    show_default=True,
+    help="Units whose errors are averaged in the printed table.",
+)
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for metrics CSVs and the error chart.")
 def backtest(district, window, last_target, level, out) -> None:
     """Rolling-origin back-test: MAPE and bias by lead for every estimator and naive baselines."""
@@ -167,6 +182,60 @@ def backtest(district, window, last_target, level, out) -> None:
             errs.to_csv(tmp / "backtest_errors.csv", index=False)
             save(backtest_chart(m, f"Back-test MAPE by lead ({level} level)"), tmp / "backtest_error.png")
         click.echo(f"Wrote {out}/ (backtest_metrics.csv, backtest_errors.csv, backtest_error.png)")
+
+
+@cli.command()
+@click.argument("district", required=False, metavar="[DISTRICT]")
+@click.option("--horizon", type=int, default=10, show_default=True, help="Years to plan.")
+@click.option("--quantile", type=float, help="Projection quantile planned against (default 0.5).")
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), help="MILP solver (default highs).")
+@click.option("--time-limit", type=float, help="Solver time limit in seconds (default 60).")
+@click.option("--gap", type=float, help="Relative MIP gap to stop at (default 0.005).")
+@click.option("--threads", type=int, help="Solver threads (default 2).")
+@click.option("--relax-classes", is_flag=True, help="Let class counts be fractional (fast what-if).")
+@click.option("--verbose", is_flag=True, help="Show the solver's log.")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for the plan tables and summary.json.")
+def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, out) -> None:
+    """Least-cost plan: classrooms, new schools, mergers and classes for every year."""
+    import json
+
+    from capacity.plan import PlanSettings, plan_from_projection
+    from capacity.projection import ProjectionSettings, project_district
+
+    opts = {"demand_quantile": quantile, "solver": solver, "time_limit_s": time_limit, "mip_gap": gap, "threads": threads}
+    ps = PlanSettings(**{k: v for k, v in opts.items() if v is not None}, integer_classes=not relax_classes, verbose=verbose)
+    _step("loading district")
+    d = load_district(district)
+    _step(f"projecting {horizon} years")
+    proj = project_district(d, ProjectionSettings(horizon=horizon, draws=200))
+    _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
+    r = plan_from_projection(d, proj, ps)
+    s = r.summary
+    gap_text = f"{s['gap']:.2%}" if s["gap"] == s["gap"] else "unknown"
+    click.echo(
+        f"Plan {s['years']}: {s['status']} ({s['solver']}), objective {s['objective']:,.0f}, bound {s['bound']:,.0f}, gap {gap_text}"
+    )
+    click.echo(
+        f"Model: {s['variables']:,} variables ({s['integer_variables']:,} integer), {s['constraints']:,} constraints; build {s['build_s']:.1f} s, solve {s['solve_s']:.1f} s"
+    )
+    click.echo(
+        f"Classrooms built {s['classrooms_built']}, seats added {s['seats_added']:,}, schools opened {s['schools_opened']}, "
+        f"closed {s['schools_closed']}, capital {s['capital_cost']:,.0f}; unmet pupil-years {s['unmet_pupil_years']:,.0f}"
+    )
+    if len(r.builds):
+        click.echo("Builds:\n" + r.builds.to_string(index=False))
+    for line in r.shortfalls[:20]:
+        click.echo(f"short: {line}")
+    if len(r.shortfalls) > 20:
+        click.echo(f"... and {len(r.shortfalls) - 20} more shortfalls (see unmet.csv)")
+    if out:
+        from capacity.outputs import atomic_dir
+
+        with atomic_dir(out) as tmp:
+            for name, table in r.tables.items():
+                table.to_csv(tmp / f"{name}.csv", index=False)
+            (tmp / "summary.json").write_text(json.dumps(s, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
+        click.echo(f"Wrote {out}/ ({', '.join(f'{n}.csv' for n in r.tables)}, summary.json)")
 
 
 def main(argv: list[str] | None = None) -> None:

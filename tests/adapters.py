@@ -12,7 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 ECASD_GRADES = {"K": "K3", "1": "P1", "2": "P2", "3": "P3", "4": "P4", "5": "P5"}
-NYC_GRADES = {"PK": "K2", "K": "K3", **{str(i): g for i, g in enumerate(["P1", "P2", "P3", "P4", "P5", "P6", "J1", "J2", "J3", "S1", "S2", "S3"], start=1)}}
+NYC_GRADES = {
+    "PK": "K2",
+    "K": "K3",
+    **{str(i): g for i, g in enumerate(["P1", "P2", "P3", "P4", "P5", "P6", "J1", "J2", "J3", "S1", "S2", "S3"], start=1)},
+}
 NYC_LAST_YEAR_USED = 2011
 
 
@@ -22,7 +26,9 @@ def write_ecasd_district(src: Path, out: Path) -> Path:
     design = pd.read_csv(src / "ecasd_school_design_sections.csv").set_index("school")["design_classrooms_k5"]
     births = pd.read_csv(src / "ecasd_births.csv")
     out.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame([{"zone_id": "ECASD", "name": "Eau Claire Area School District", "kind": "urban", "x_km": 0.0, "y_km": 0.0}]).to_csv(out / "zones.csv", index=False)
+    pd.DataFrame([{"zone_id": "ECASD", "name": "Eau Claire Area School District", "kind": "urban", "x_km": 0.0, "y_km": 0.0}]).to_csv(
+        out / "zones.csv", index=False
+    )
     last = int(sgy["fall_year"].max())
     rows = []
     for i, (school, g) in enumerate(sgy.groupby("school", sort=True)):
@@ -46,7 +52,9 @@ def write_ecasd_district(src: Path, out: Path) -> Path:
     schools = pd.DataFrame(rows)
     schools.to_csv(out / "schools.csv", index=False)
     ids = dict(zip(schools["name"], schools["school_id"], strict=True))
-    enrol = pd.DataFrame({"year": sgy["fall_year"], "school_id": sgy["school"].map(ids), "grade": sgy["grade"].map(ECASD_GRADES), "pupils": sgy["students"]})
+    enrol = pd.DataFrame(
+        {"year": sgy["fall_year"], "school_id": sgy["school"].map(ids), "grade": sgy["grade"].map(ECASD_GRADES), "pupils": sgy["students"]}
+    )
     enrol.to_csv(out / "enrolment.csv", index=False)
     pd.DataFrame({"year": births["birth_year"], "zone_id": "ECASD", "births": births["births"]}).to_csv(out / "births.csv", index=False)
     return out
@@ -64,3 +72,81 @@ def nyc_history_frame(src: Path) -> pd.DataFrame:
             "pupils": d["students"].astype(float),
         }
     )
+
+
+def read_orlib_cap(path: Path) -> tuple[list[tuple[float, float]], list[tuple[float, list[float]]]]:
+    """OR-Library capacitated warehouse instance: [(capacity, fixed cost)], [(demand, [c_ij ...])]."""
+    tok = path.read_text().split()
+    m, n = int(tok[0]), int(tok[1])
+    pos = 2
+    wh = []
+    for _ in range(m):
+        wh.append((float(tok[pos]), float(tok[pos + 1])))
+        pos += 2
+    cust = []
+    for _ in range(n):
+        d = float(tok[pos])
+        costs = [float(v) for v in tok[pos + 1 : pos + 1 + m]]
+        pos += 1 + m
+        cust.append((d, costs))
+    return wh, cust
+
+
+def write_orlib_district(path: Path, out: Path) -> tuple[Path, pd.DataFrame]:
+    """A one-year, one-grade district for a CFLP instance, and its demand table.
+
+    Customers -> zones with demand (P1 pupils); warehouses -> candidate schools of
+    capacity/100 classrooms with classes of 100 (seats = capacity), opening cost = fixed cost;
+    per-pupil travel 'km' = c_ij / d_j with a cost of 1 per pupil-km. One closed school
+    with zero pupils carries the (required) enrolment history.
+    """
+    wh, cust = read_orlib_cap(path)
+    total = sum(d for d, _ in cust)
+    for cap, _ in wh:
+        # a capacity that is not a multiple of 100 is rounded up only where it can never bind
+        assert cap % 100 == 0 or cap >= total, (path.name, cap)
+    out.mkdir(parents=True, exist_ok=True)
+    zones = pd.DataFrame({"zone_id": [f"C{j:03d}" for j in range(len(cust))], "name": "customer", "kind": "town", "x_km": 0.0, "y_km": 0.0})
+    zones.to_csv(out / "zones.csv", index=False)
+    rows = [
+        {
+            "school_id": f"W{i:03d}",
+            "name": "warehouse",
+            "zone_id": "C000",
+            "first_grade": "P1",
+            "last_grade": "P1",
+            "classrooms": 0,
+            "max_classrooms": int(-(-cap // 100)),
+            "x_km": 0.0,
+            "y_km": 0.0,
+            "sector": "public",
+            "status": "candidate",
+            "class_size": 100,
+            "opening_cost": f,
+        }
+        for i, (cap, f) in enumerate(wh)
+    ]
+    rows.append(
+        {
+            "school_id": "HIST",
+            "name": "history only",
+            "zone_id": "C000",
+            "first_grade": "P1",
+            "last_grade": "P1",
+            "classrooms": 0,
+            "max_classrooms": 0,
+            "x_km": 0.0,
+            "y_km": 0.0,
+            "sector": "public",
+            "status": "closed",
+            "class_size": "",
+            "opening_cost": "",
+        }
+    )
+    pd.DataFrame(rows).to_csv(out / "schools.csv", index=False)
+    pd.DataFrame({"year": [2024], "school_id": ["HIST"], "grade": ["P1"], "pupils": [0]}).to_csv(out / "enrolment.csv", index=False)
+    pd.DataFrame({"year": 2018, "zone_id": zones["zone_id"], "births": 0}).to_csv(out / "births.csv", index=False)
+    travel = [(f"C{j:03d}", f"W{i:03d}", c / d) for j, (d, cs) in enumerate(cust) for i, c in enumerate(cs)]
+    pd.DataFrame(travel, columns=["zone_id", "school_id", "km"]).to_csv(out / "travel.csv", index=False)
+    demand = pd.DataFrame({"year": 2025, "zone_id": zones["zone_id"], "grade": "P1", "pupils": [d for d, _ in cust]})
+    return out, demand

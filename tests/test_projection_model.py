@@ -121,7 +121,9 @@ def test_pooled_grade_shares_county_total():
 def test_transition_multiplier_and_annual_change():
     pupils = {(z, g, y): 100 for z in ("A",) for g in ("J3", "S1") for y in range(2019, 2022)}
     h = tiny(pupils)
-    s = ProjectionSettings(window=2, entry_offsets={}, pooled_grades=(), transition_multipliers={"S1": 0.5}, transition_annual_change={"S1": 0.1})
+    s = ProjectionSettings(
+        window=2, entry_offsets={}, pooled_grades=(), transition_multipliers={"S1": 0.5}, transition_annual_change={"S1": 0.1}
+    )
     proj = point_path(h, fit(h, s, "mean"), s, 2)
     assert proj[0, G["S1"], 0] == pytest.approx(100 * 0.5 * 1.1)
 

@@ -50,14 +50,18 @@ def migration_additions(net_migration: dict[str, float], zones: tuple[str, ...],
     zi = {z: i for i, z in enumerate(zones)}
     for z, m in net_migration.items():
         if z not in zi:
-            raise ScenarioError(f"projection.net_migration.{z}: found zone '{z}'; expected one of the district's zones ({', '.join(zones)})")
+            raise ScenarioError(
+                f"projection.net_migration.{z}: found zone '{z}'; expected one of the district's zones ({', '.join(zones)})"
+            )
         tot = last_pupils[zi[z]].sum()
         share = last_pupils[zi[z]] / tot if tot > 0 else np.full(len(GRADES), 1.0 / len(GRADES))
         out[zi[z]] += m * share[:, None]
     return out
 
 
-def children_array(children: pd.DataFrame, zones: tuple[str, ...], origin: int, horizon: int, settings: ProjectionSettings) -> np.ndarray | None:
+def children_array(
+    children: pd.DataFrame, zones: tuple[str, ...], origin: int, horizon: int, settings: ProjectionSettings
+) -> np.ndarray | None:
     """Known children entering each entry grade, (zones, horizon, grades), NaN where unknown."""
     if children is None or children.empty:
         return None

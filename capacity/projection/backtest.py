@@ -71,7 +71,9 @@ def backtest_errors(
     last_target = last_target or history.years[-1]
     origins = origins if origins is not None else origins_for(history, settings, last_target)
     if not origins:
-        raise ProjectionError(f"history {history.years[0]}-{history.years[-1]} is too short to back-test with a {settings.window}-year window")
+        raise ProjectionError(
+            f"history {history.years[0]}-{history.years[-1]} is too short to back-test with a {settings.window}-year window"
+        )
     frames = []
     zi, gi = np.meshgrid(np.arange(len(history.zones)), np.arange(len(GRADES)), indexing="ij")
     for o in origins:
@@ -120,13 +122,17 @@ def error_metrics(errors: pd.DataFrame, level: str = "total", by_bucket: bool = 
         method, lead, mape (%), bias (%), n (units averaged). Units with zero actual pupils
         are left out of the percentages, and counted in n_zero_actual.
     """
-    keys = {"total": [], "stage": ["stage"], "zone": ["zone_id"], "zone_stage": ["zone_id", "stage"], "zone_grade": ["zone_id", "grade"]}[level]
+    keys = {"total": [], "stage": ["stage"], "zone": ["zone_id"], "zone_stage": ["zone_id", "stage"], "zone_grade": ["zone_id", "grade"]}[
+        level
+    ]
     g = errors.groupby(["method", "origin", "year", "lead", *keys], sort=False)[["projected", "actual"]].sum().reset_index()
     g["lead_group"] = lead_bucket(g["lead"]) if by_bucket else g["lead"].astype(str)
     pos = g["actual"] > 0
     g["ape"] = np.where(pos, (g["projected"] - g["actual"]).abs() / g["actual"].where(pos, 1) * 100, np.nan)
     g["pe"] = np.where(pos, (g["projected"] - g["actual"]) / g["actual"].where(pos, 1) * 100, np.nan)
-    out = g.groupby(["method", "lead_group"], sort=True).agg(mape=("ape", "mean"), bias=("pe", "mean"), n=("ape", "count"), n_zero_actual=("ape", lambda s: int(s.isna().sum())))
+    out = g.groupby(["method", "lead_group"], sort=True).agg(
+        mape=("ape", "mean"), bias=("pe", "mean"), n=("ape", "count"), n_zero_actual=("ape", lambda s: int(s.isna().sum()))
+    )
     return out.reset_index().rename(columns={"lead_group": "lead"})
 
 
@@ -171,7 +177,9 @@ def _positions(lo: np.ndarray, mid: np.ndarray, hi: np.ndarray, actual: np.ndarr
         return np.where(width > 1e-12, np.abs(a - mid) / width, np.nan)
 
 
-def calibrate(history: History, settings: ProjectionSettings, method: str, n_draws: int = 100, last_target: int | None = None) -> Calibration:
+def calibrate(
+    history: History, settings: ProjectionSettings, method: str, n_draws: int = 100, last_target: int | None = None
+) -> Calibration:
     """Fit per-lead spread factors from rolling-origin back-tests of ``method``'s draws.
 
     For every back-test cell (origin, year, zone, grade with pupils) the position
@@ -212,5 +220,13 @@ def calibrate(history: History, settings: ProjectionSettings, method: str, n_dra
             if len(rest):
                 loo.append((g_o["p"] <= rest.quantile(CENTRAL)).to_numpy())
         cov = float(np.concatenate(loo).mean()) if loo else np.nan
-        table.append({"lead": int(lead), "k": float(k_arr[int(lead) - 1]), "n": len(grp), "coverage_raw": float((grp["p"] <= 1).mean()), "coverage_calibrated": cov})
+        table.append(
+            {
+                "lead": int(lead),
+                "k": float(k_arr[int(lead) - 1]),
+                "n": len(grp),
+                "coverage_raw": float((grp["p"] <= 1).mean()),
+                "coverage_calibrated": cov,
+            }
+        )
     return Calibration(k_arr, pd.DataFrame(table))

@@ -82,7 +82,9 @@ def history_from_frames(pupils: pd.DataFrame, births: pd.DataFrame | None = None
         by = tuple(range(b0, b1 + 1))
         b_arr = np.full((len(zones), len(by)), np.nan)
         bb = births.groupby(["zone_id", "year"])["births"].sum()
-        b_arr[bb.index.get_level_values(0).map(zi).to_numpy(), bb.index.get_level_values(1).to_numpy().astype(int) - b0] = bb.to_numpy(dtype=float)
+        b_arr[bb.index.get_level_values(0).map(zi).to_numpy(), bb.index.get_level_values(1).to_numpy().astype(int) - b0] = bb.to_numpy(
+            dtype=float
+        )
         if np.isnan(b_arr).any():
             zz, yy = np.argwhere(np.isnan(b_arr))[0]
             raise ProjectionError(f"births for zone '{zones[zz]}' miss year {by[yy]}; every zone needs births for {b0}-{b1}")

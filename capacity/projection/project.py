@@ -94,7 +94,13 @@ class Projection:
         qv = quantiles_last(arr, qs)  # (Q, A, B, T)
         (k1, v1), (k2, v2) = keys.items()
         a, b, t = np.meshgrid(np.arange(len(v1)), np.arange(len(v2)), np.arange(len(self.years)), indexing="ij")
-        out = pd.DataFrame({"year": np.asarray(self.years)[t.ravel()], k1: np.asarray(v1, dtype=object)[a.ravel()], k2: np.asarray(v2, dtype=object)[b.ravel()]})
+        out = pd.DataFrame(
+            {
+                "year": np.asarray(self.years)[t.ravel()],
+                k1: np.asarray(v1, dtype=object)[a.ravel()],
+                k2: np.asarray(v2, dtype=object)[b.ravel()],
+            }
+        )
         if level == "zone_grade":
             out["stage"] = out["grade"].map(STAGE_OF_GRADE)
         for q, v in zip(qs, qv, strict=True):

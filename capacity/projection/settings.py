@@ -122,9 +122,19 @@ class ProjectionSettings:
         need(0 < self.smoothing_alpha <= 1, "smoothing_alpha", self.smoothing_alpha, "a number in (0, 1]")
         for g, off in self.entry_offsets.items():
             need(g in GRADES, f"entry_offsets.{g}", g, "a grade " + "/".join(GRADES))
-            need(off is None or (isinstance(off, int) and 0 <= off <= 25), f"entry_offsets.{g}", off, "an age offset from 0 to 25 years, or null")
+            need(
+                off is None or (isinstance(off, int) and 0 <= off <= 25),
+                f"entry_offsets.{g}",
+                off,
+                "an age offset from 0 to 25 years, or null",
+            )
         for g in self.pooled_grades:
-            need(g in GRADES and g not in self.entry_offsets and g != GRADES[0], f"pooled_grades.{g}", g, "a progression grade (not an entry grade)")
+            need(
+                g in GRADES and g not in self.entry_offsets and g != GRADES[0],
+                f"pooled_grades.{g}",
+                g,
+                "a progression grade (not an entry grade)",
+            )
         need(self.shrinkage_pupils >= 0, "shrinkage_pupils", self.shrinkage_pupils, "a number >= 0")
         for name in ("transition_multipliers", "transition_annual_change", "children_take_up"):
             for g, v in getattr(self, name).items():
@@ -133,10 +143,17 @@ class ProjectionSettings:
                 need(isinstance(v, (int, float)) and lo <= v <= 10, f"{name}.{g}", v, f"a number from {lo} to 10")
         need(self.births_rule in ("constant", "trend"), "births_rule", self.births_rule, "constant or trend")
         need(-0.5 < self.births_trend < 0.5, "births_trend", self.births_trend, "an annual fraction between -0.5 and 0.5")
-        need(self.births_variant in self.births_variants, "births_variant", self.births_variant, "one of " + ", ".join(self.births_variants))
+        need(
+            self.births_variant in self.births_variants, "births_variant", self.births_variant, "one of " + ", ".join(self.births_variants)
+        )
         for k, v in self.births_variants.items():
             need(isinstance(v, (int, float)) and 0 < v < 10, f"births_variants.{k}", v, "a multiplier > 0")
-        need(isinstance(self.births_base_years, int) and self.births_base_years >= 1, "births_base_years", self.births_base_years, "a whole number >= 1")
+        need(
+            isinstance(self.births_base_years, int) and self.births_base_years >= 1,
+            "births_base_years",
+            self.births_base_years,
+            "a whole number >= 1",
+        )
         for t, ys in self.housing_yield.items():
             for s, v in ys.items():
                 need(s in STAGE_NAMES, f"housing_yield.{t}.{s}", s, "a stage " + "/".join(STAGE_NAMES))
@@ -150,7 +167,12 @@ class ProjectionSettings:
         )
         need(all(0 < q < 1 for q in self.quantiles), "quantiles", self.quantiles, "probabilities strictly between 0 and 1")
         need(isinstance(self.draws, int) and 10 <= self.draws <= 100000, "draws", self.draws, "a whole number from 10 to 100000")
-        need(isinstance(self.planning_lead, int) and 1 <= self.planning_lead <= 20, "planning_lead", self.planning_lead, "a whole number from 1 to 20")
+        need(
+            isinstance(self.planning_lead, int) and 1 <= self.planning_lead <= 20,
+            "planning_lead",
+            self.planning_lead,
+            "a whole number from 1 to 20",
+        )
         if problems:
             raise ScenarioError("invalid projection settings:\n  - " + "\n  - ".join(problems))
 

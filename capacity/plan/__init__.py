@@ -1,0 +1,143 @@
+"""Optimal plan: a multi-year MILP deciding classrooms, new schools, mergers and classes.
+
+``plan_district(district, demand, settings)`` runs validate -> build -> solve -> extract and
+returns a PlanResult with tidy tables, status and provenance; nothing downstream touches
+solver objects.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from capacity.errors import SolverError
+from capacity.plan.inputs import PlanData, prepare
+from capacity.plan.model import build
+from capacity.plan.results import extract
+from capacity.plan.settings import PlanSettings
+from capacity.plan.solve import SolveReport, available_solvers, solve
+from capacity.plan.strategy import solve_decomposed
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A solved plan.
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        builds, schools, classes, assignment, unmet, costs.
+    summary : dict
+        status, objective, bound, gap, timings, model size and headline figures.
+    data : PlanData
+        The inputs the model was built from (for checks and reports).
+    settings : PlanSettings
+    report : SolveReport
+    """
+
+    tables: dict[str, pd.DataFrame]
+    summary: dict[str, object]
+    data: PlanData
+    settings: PlanSettings
+    report: SolveReport
+    shortfalls: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+
+def plan_district(district, demand: pd.DataFrame, settings: PlanSettings | None = None) -> PlanResult:
+    """Least-cost plan that seats ``demand`` (year, zone_id, grade, pupils) in ``district``.
+
+    Raises
+    ------
+    InputError
+        Bad demand table. ScenarioError: bad settings. SolverError: no solver, or no plan found.
+    """
+    settings = settings or PlanSettings()
+    t0 = time.perf_counter()
+    data = prepare(district, demand, settings)
+    phases: dict = {}
+    if settings.strategy == "decompose" and settings.integer_classes and len(data.years) > 1 and settings.solver == "highs":
+        model, report, phases = solve_decomposed(data, settings)
+        build_s = time.perf_counter() - t0 - report.solve_s - phases["phase_a_s"] - phases["phase_b_s"]
+    else:
+        model = build(data, settings)
+        build_s = time.perf_counter() - t0
+        report = solve(model.problem, settings)
+    if report.status in ("infeasible", "no_solution"):
+        raise SolverError(
+            f"the solver found no plan ({report.model_status}). With unmet pupils allowed the model is always feasible, "
+            "so this usually means a contradictory forced closure or budget; check plan.force_close and the budgets"
+        )
+    t1 = time.perf_counter()
+    tables = extract(model, settings)
+    extract_s = time.perf_counter() - t1
+    prob = model.problem
+    ints = sum(1 for v in prob.variables() if v.cat == "Integer")
+    b, un, sch = tables["builds"], tables["unmet"], tables["schools"]
+    a = tables["assignment"]
+    summary = {
+        "status": report.status,
+        "solver": report.solver,
+        "model_status": report.model_status,
+        "objective": report.objective,
+        "bound": report.bound,
+        "gap": report.gap,
+        "build_s": round(build_s, 3),
+        "solve_s": round(report.solve_s, 3),
+        "extract_s": round(extract_s, 3),
+        "run_s": round(time.perf_counter() - t0, 3),
+        "strategy": settings.strategy if phases else "direct",
+        **phases,
+        "variables": len(prob.variables()),
+        "integer_variables": ints,
+        "constraints": prob.numConstraints(),
+        "years": f"{data.years[0]}-{data.years[-1]}",
+        "classrooms_built": int(b.loc[b["kind"] == "extend", "classrooms"].sum()),
+        "seats_added": int(b["seats"].sum()),
+        "schools_opened": int((b["kind"] == "new school").sum()),
+        "schools_closed": int(sch[sch["year"] == data.years[-1]]["status"].eq("closed").sum()),
+        "capital_cost": float(b["cost"].sum()),
+        "unmet_pupil_years": float(un["pupils"].sum()),
+        "pupils_moved_last_year": float(a.loc[a["year"] == data.years[-1], "moved"].sum()),
+        "boarders_last_year": float(a.loc[a["year"] == data.years[-1], "boarders"].sum()),
+    }
+    return PlanResult(tables, summary, data, settings, report, shortfall_messages(un, district, report))
+
+
+def shortfall_messages(unmet: pd.DataFrame, district, report: SolveReport, min_pupils: float = 0.5) -> list[str]:
+    """Planning-language lines for every zone, grade and year left short.
+
+    Only a proven-optimal plan can say "even with every allowed build"; a time-limited one
+    says what its best plan leaves short.
+    """
+    names = district.zones.set_index("zone_id")["name"]
+    if report.status == "optimal":
+        tail = "even with every allowed build"
+    else:
+        gap = f"{report.gap:.1%}" if report.gap == report.gap else "unknown"
+        tail = f"in the best plan found before the time limit (gap {gap})"
+    out = []
+    for r in unmet[unmet["pupils"] >= min_pupils].itertuples(index=False):
+        out.append(f"zone {r.zone_id} ({names.get(r.zone_id, '')}) is short {r.pupils:,.0f} {r.grade} seats in {r.year} {tail}")
+    return out
+
+
+def plan_from_projection(district, projection, settings: PlanSettings | None = None) -> PlanResult:
+    """Plan against a Projection at ``settings.demand_quantile``."""
+    settings = settings or PlanSettings()
+    t = projection.table(quantiles=(settings.demand_quantile,))
+    from capacity.projection import quantile_column
+
+    col = quantile_column(settings.demand_quantile)
+    demand = t[["year", "zone_id", "grade"]].assign(pupils=t[col].round(0))
+    return plan_district(district, demand, settings)
+
+
+__all__ = ["PlanData", "PlanResult", "PlanSettings", "SolveReport", "available_solvers", "plan_district", "plan_from_projection", "solve"]

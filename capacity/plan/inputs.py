@@ -1,0 +1,249 @@
+"""Plan inputs: pure functions turning a district, a demand table and settings into the
+index tables the model is built from (schools, demand nodes, reachable arcs, class caps)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from capacity.errors import InputError, Problem, ScenarioError
+from capacity.grades import GRADE_INDEX, GRADES, STAGE_BY_NAME, STAGE_OF_GRADE, grades_between, stages_of
+from capacity.plan.settings import PlanSettings
+
+
+@dataclass(frozen=True)
+class PlanData:
+    """Everything the plan model needs, as tidy frames.
+
+    Attributes
+    ----------
+    years : tuple of int
+        Planned school years.
+    schools : DataFrame
+        Index school_id; columns name, zone_id, first_grade, last_grade, status (open /
+        candidate), sector, rooms0 (classrooms now), max_rooms, beds, closable, must_close,
+        buildable, size_cap (pupils), cost_per_classroom, open_cost, earliest_open (year).
+    project_rooms : DataFrame
+        school_id, year, rooms: classrooms that decided projects add by that year (cumulative).
+    nodes : DataFrame
+        node, zone_id, home (school id or '' for the zone centre), x_km, y_km.
+    demand : DataFrame
+        node, zone_id, home, grade, year, pupils.
+    arcs : DataFrame
+        arc, node, school_id, grade, year, km, boarder: every reachable assignment.
+    caps : DataFrame
+        school_id, grade, year, cap (pupils per class), standard (the standard size).
+    discount : dict of int to float
+        Discount factor per year.
+    """
+
+    years: tuple[int, ...]
+    schools: pd.DataFrame
+    project_rooms: pd.DataFrame
+    nodes: pd.DataFrame
+    demand: pd.DataFrame
+    arcs: pd.DataFrame
+    caps: pd.DataFrame
+    discount: dict[int, float]
+
+
+def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd.DataFrame:
+    """Schools that can take part in the plan (open and candidate), with derived parameters."""
+    s = district.schools[district.schools["status"].isin(["open", "candidate"])].copy()
+    s = s.set_index("school_id", drop=False)
+    ids = set(district.schools["school_id"])
+    for key, lst in (("force_close", settings.force_close), ("forbid_close", settings.forbid_close)):
+        for sid in lst:
+            if sid not in ids:
+                raise ScenarioError(f"plan.{key}: found school '{sid}'; expected a school_id of the district")
+    both = set(settings.force_close) & set(settings.forbid_close)
+    if both:
+        raise ScenarioError(f"plan.force_close and plan.forbid_close both name {sorted(both)}; a school cannot be both")
+    first_stage = s["first_grade"].map(STAGE_OF_GRADE)
+    s["rooms0"] = s["classrooms"].astype(int)
+    s["max_rooms"] = s["max_classrooms"].astype(int)
+    s["beds"] = s["boarding_beds"].astype(int)
+    s["must_close"] = s["school_id"].isin(settings.force_close)
+    s["closable"] = (
+        s["status"].eq("open")
+        & ((s["can_close"] & settings.allow_closures) | s["must_close"])
+        & ~s["school_id"].isin(settings.forbid_close)
+    )
+    s["buildable"] = s["status"].eq("open") & s["sector"].isin(settings.build_sectors) & settings.allow_builds
+    multi = [len(stages_of(a, b)) > 1 for a, b in zip(s["first_grade"], s["last_grade"], strict=True)]
+    s["size_cap"] = np.where(multi, settings.max_school_size["multi"], settings.max_school_size["single"])
+    cpc = first_stage.map(settings.cost_per_classroom).astype(float)
+    s["cost_per_classroom"] = s["cost_per_classroom"].fillna(cpc) if "cost_per_classroom" in s else cpc
+    default_open = settings.new_school_fixed_cost + s["cost_per_classroom"] * s["max_rooms"]
+    s["open_cost"] = s["opening_cost"].fillna(default_open) if "opening_cost" in s else default_open
+    s["earliest_open"] = years[0] + settings.new_school_lead_years
+    if not settings.allow_new_schools:
+        s.loc[s["status"].eq("candidate"), "earliest_open"] = years[-1] + 1
+    return s
+
+
+def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years: tuple[int, ...]) -> pd.DataFrame:
+    """Classrooms added by decided projects, cumulative by year (rooms from seats where only seats are given)."""
+    p = district.projects
+    rows = []
+    for r in p.itertuples(index=False):
+        if r.school_id not in schools.index:
+            continue
+        rooms = r.classrooms
+        if rooms != rooms:  # NaN: only seats given
+            stage = r.stage if isinstance(r.stage, str) else STAGE_OF_GRADE[schools.at[r.school_id, "first_grade"]]
+            grade = STAGE_BY_NAME[stage].grades[0]
+            rooms = int(np.ceil(r.seats / settings.standard_size(grade, stage)))
+        for y in years:
+            if y >= r.completion_year:
+                rows.append((r.school_id, y, int(rooms)))
+    out = pd.DataFrame(rows, columns=["school_id", "year", "rooms"])
+    return out.groupby(["school_id", "year"], as_index=False)["rooms"].sum()
+
+
+def demand_nodes(district, demand: pd.DataFrame, schools: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split each zone's demand among home schools by their share of the zone's pupils last year.
+
+    A (zone, home school) node sits at the home school, so closing it sends its pupils the
+    real distance to another school. Grades with no pupils at any school of the zone last
+    year stay at the zone-centre node (home '').
+    """
+    e = district.enrolment
+    last = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id", "status"]], on="school_id")
+    last = last[last["status"].eq("open") & (last["pupils"] > 0)]
+    share = last.assign(share=last["pupils"] / last.groupby(["zone_id", "grade"])["pupils"].transform("sum"))[
+        ["zone_id", "grade", "school_id", "share"]
+    ]
+    d = demand.copy()
+    d = d[d["pupils"] > 0]
+    homed = d.merge(share, on=["zone_id", "grade"], how="left")
+    centre = homed["school_id"].isna()
+    homed.loc[centre, "school_id"] = ""
+    homed.loc[centre, "share"] = 1.0
+    homed["pupils"] = homed["pupils"] * homed["share"]
+    homed = homed.rename(columns={"school_id": "home"}).drop(columns="share")
+    zones = district.zones.set_index("zone_id")
+    keys = homed[["zone_id", "home"]].drop_duplicates().sort_values(["zone_id", "home"]).reset_index(drop=True)
+    sx = district.schools.set_index("school_id")
+    keys["x_km"] = [sx.at[h, "x_km"] if h else zones.at[z, "x_km"] for z, h in zip(keys["zone_id"], keys["home"], strict=True)]
+    keys["y_km"] = [sx.at[h, "y_km"] if h else zones.at[z, "y_km"] for z, h in zip(keys["zone_id"], keys["home"], strict=True)]
+    keys.insert(0, "node", np.arange(len(keys)))
+    out = homed.merge(keys[["node", "zone_id", "home"]], on=["zone_id", "home"])
+    out = (
+        out[["node", "zone_id", "home", "grade", "year", "pupils"]].sort_values(["node", "year", "grade"], key=_gkey).reset_index(drop=True)
+    )
+    return keys, out
+
+
+def _gkey(s: pd.Series) -> pd.Series:
+    return s.map(GRADE_INDEX) if s.name == "grade" else s
+
+
+def reachable_arcs(
+    nodes: pd.DataFrame, demand: pd.DataFrame, schools: pd.DataFrame, travel: pd.DataFrame, settings: PlanSettings
+) -> pd.DataFrame:
+    """Every (node, school, grade, year) a pupil may be assigned to, with km and boarding flag.
+
+    A school is reachable from a node when it teaches the grade and lies within the stage's
+    day travel distance, or has boarding beds within the stage's boarding distance. A
+    node's home school is always reachable (0 km).
+    """
+    sch = schools.reset_index(drop=True)
+    dx = nodes["x_km"].to_numpy()[:, None] - sch["x_km"].to_numpy()[None, :]
+    dy = nodes["y_km"].to_numpy()[:, None] - sch["y_km"].to_numpy()[None, :]
+    km = np.hypot(dx, dy) * settings.detour_factor
+    if travel is not None and len(travel):
+        zi = {}
+        for i, z in enumerate(nodes["zone_id"]):
+            zi.setdefault(z, []).append(i)
+        si = {s: j for j, s in enumerate(sch["school_id"])}
+        for r in travel.itertuples(index=False):
+            if r.school_id in si:
+                for i in zi.get(r.zone_id, []):
+                    km[i, si[r.school_id]] = r.km
+    home_col = {h: j for j, h in enumerate(sch["school_id"])}
+    for i, h in enumerate(nodes["home"]):
+        if h in home_col:
+            km[i, home_col[h]] = 0.0
+    # School x grade taught
+    sg = pd.DataFrame(
+        [(j, g) for j, r in enumerate(sch.itertuples(index=False)) for g in grades_between(r.first_grade, r.last_grade)],
+        columns=["j", "grade"],
+    )
+    dem = demand[["node", "grade", "year"]]
+    cand = dem.merge(sg, on="grade")
+    k = km[cand["node"].to_numpy(), cand["j"].to_numpy()]
+    stage = cand["grade"].map(STAGE_OF_GRADE)
+    day = stage.map(settings.travel_km).to_numpy()
+    board = stage.map(settings.boarding_km).to_numpy()
+    beds = sch["beds"].to_numpy()[cand["j"].to_numpy()]
+    home = nodes["home"].to_numpy()[cand["node"].to_numpy()] == sch["school_id"].to_numpy()[cand["j"].to_numpy()]
+    ok = home | (k <= day + 1e-9) | ((beds > 0) & (k <= board + 1e-9))
+    arcs = cand[ok].copy()
+    arcs["km"] = k[ok]
+    arcs["boarder"] = (~home[ok]) & (k[ok] > day[ok] + 1e-9)
+    arcs["school_id"] = sch["school_id"].to_numpy()[arcs["j"].to_numpy()]
+    arcs = arcs.drop(columns="j").sort_values(["year", "node", "school_id", "grade"], key=_gkey).reset_index(drop=True)
+    arcs.insert(0, "arc", np.arange(len(arcs)))
+    return arcs[["arc", "node", "school_id", "grade", "year", "km", "boarder"]]
+
+
+def class_caps(schools: pd.DataFrame, years: tuple[int, ...], settings: PlanSettings) -> pd.DataFrame:
+    """Pupils per class allowed per school, grade and year under the phase-in rule.
+
+    A grade g of a stage whose starting grade is g0 is held to the standard in year t when
+    the cohort in it entered g0 in or after ``standard_from`` (t - (g - g0) >= standard_from),
+    or when t >= ``standard_all_from``; otherwise the cap is max(legacy_cap, standard).
+    """
+    start_from = settings.standard_from if settings.standard_from is not None else years[0]
+    start_of_stage = {STAGE_OF_GRADE[g]: GRADE_INDEX[g] for g in settings.starting_grades}
+    rows = []
+    override = schools["class_size"] if "class_size" in schools else pd.Series(np.nan, index=schools.index)
+    for sid, r in schools.iterrows():
+        for g in grades_between(r["first_grade"], r["last_grade"]):
+            stage = STAGE_OF_GRADE[g]
+            std = int(override[sid]) if override[sid] == override[sid] else settings.standard_size(g, stage)
+            for t in years:
+                if stage in start_of_stage and GRADE_INDEX[g] >= start_of_stage[stage]:
+                    enforced = t - (GRADE_INDEX[g] - start_of_stage[stage]) >= start_from
+                else:
+                    enforced = t >= start_from
+                if settings.standard_all_from is not None and t >= settings.standard_all_from:
+                    enforced = True
+                rows.append((sid, g, t, std if enforced else max(settings.legacy_cap, std), std))
+    return pd.DataFrame(rows, columns=["school_id", "grade", "year", "cap", "standard"])
+
+
+def prepare(district, demand: pd.DataFrame, settings: PlanSettings) -> PlanData:
+    """Validate the demand table and build every index table of the model.
+
+    Parameters
+    ----------
+    demand : DataFrame
+        year, zone_id, grade, pupils (the projection at the planning quantile).
+    """
+    need = {"year", "zone_id", "grade", "pupils"}
+    if not need <= set(demand.columns):
+        raise InputError(
+            [Problem("demand", None, ", ".join(sorted(need - set(demand.columns))), "missing columns", "year, zone_id, grade, pupils")]
+        )
+    problems = []
+    bad_zone = ~demand["zone_id"].isin(district.zones["zone_id"])
+    for z in sorted(set(demand.loc[bad_zone, "zone_id"])):
+        problems.append(Problem("demand", None, "zone_id", f"'{z}', not a zone of the district", "a zone_id of the district"))
+    if (~demand["grade"].isin(GRADES)).any():
+        problems.append(Problem("demand", None, "grade", repr(sorted(set(demand["grade"]) - set(GRADES))), "grades " + "/".join(GRADES)))
+    vals = demand["pupils"].to_numpy(dtype=float)
+    if not np.isfinite(vals).all() or (vals < 0).any():
+        problems.append(Problem("demand", None, "pupils", "negative or non-finite values", "pupils >= 0"))
+    if problems:
+        raise InputError(problems)
+    years = tuple(sorted(int(y) for y in demand["year"].unique()))
+    schools = school_table(district, settings, years)
+    nodes, dem = demand_nodes(district, demand, schools)
+    arcs = reachable_arcs(nodes, dem, schools, district.travel, settings)
+    caps = class_caps(schools, years, settings)
+    discount = {t: 1.0 / (1.0 + settings.discount_rate) ** (t - years[0]) for t in years}
+    return PlanData(years, schools, project_rooms(district, schools, settings, years), nodes, dem, arcs, caps, discount)

@@ -1,0 +1,298 @@
+"""The plan MILP, built with PuLP from PlanData. One function per constraint family, each
+matching an equation in docs/plan-model.md. No solver is called here."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from capacity.grades import STAGE_OF_GRADE
+from capacity.plan.inputs import PlanData
+from capacity.plan.settings import PlanSettings
+
+
+@dataclass
+class PlanModel:
+    """A built model: the PuLP problem, its variables aligned with PlanData's tables, and
+    the capital-cost expressions per year (for budgets and reporting)."""
+
+    problem: pulp.LpProblem
+    data: PlanData
+    x: list[pulp.LpVariable]  # aligned with data.arcs
+    u: list[pulp.LpVariable]  # aligned with data.demand
+    n: list[pulp.LpVariable]  # aligned with data.caps
+    b: dict[tuple[str, int], pulp.LpVariable]
+    y: dict[tuple[str, int], pulp.LpVariable]
+    c: dict[tuple[str, int], pulp.LpVariable]
+    capital: dict[int, pulp.LpAffineExpression]
+    rooms: dict[tuple[str, int], pulp.LpAffineExpression]
+
+
+def _expr(pairs) -> pulp.LpAffineExpression:
+    """Affine expression from (variable, coefficient) pairs; repeated variables add up."""
+    acc: dict = defaultdict(float)
+    for v, k in pairs:
+        acc[v] += k
+    return pulp.LpAffineExpression(list(acc.items()))
+
+
+def _groups(frame: pd.DataFrame, keys: list[str]) -> dict:
+    return frame.groupby(keys, sort=False).indices if len(frame) else {}
+
+
+def define_variables(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings):
+    """x (pupils on arcs), u (unmet), n (classes), b (classrooms built), y (candidate open), c (closed)."""
+    cat = pulp.LpInteger if settings.integer_classes else pulp.LpContinuous
+    s = data.schools
+    var = prob.add_variable
+    x = [var(f"x{i}", lowBound=0) for i in range(len(data.arcs))]
+    u = [var(f"u{i}", lowBound=0) for i in range(len(data.demand))]
+    max_rooms = s["max_rooms"].clip(lower=s["rooms0"])
+    proj_max = data.project_rooms.groupby("school_id")["rooms"].max() if len(data.project_rooms) else pd.Series(dtype=float)
+    n = []
+    for i, sid in enumerate(data.caps["school_id"]):
+        ub = int(max_rooms[sid] + proj_max.get(sid, 0))
+        n.append(var(f"n{i}", lowBound=0, upBound=ub, cat=cat))
+    last = data.years[-1]
+    b, y, c = {}, {}, {}
+    for sid, r in s.iterrows():
+        if r["buildable"]:
+            room_left = int(r["max_rooms"] - r["rooms0"] - proj_max.get(sid, 0))
+            if room_left > 0:
+                for t in data.years:
+                    if t + settings.build_lead_years <= last:
+                        b[sid, t] = var(f"b_{sid}_{t}", lowBound=0, upBound=room_left, cat=pulp.LpInteger)
+        if r["status"] == "candidate":
+            for t in data.years:
+                if t >= r["earliest_open"]:
+                    y[sid, t] = var(f"y_{sid}_{t}", lowBound=0, upBound=1, cat=pulp.LpInteger)
+        if r["closable"]:
+            for t in data.years:
+                c[sid, t] = var(f"c_{sid}_{t}", lowBound=0, upBound=1, cat=pulp.LpInteger)
+                if r["must_close"]:
+                    c[sid, t].lowBound = 1
+    return x, u, n, b, y, c
+
+
+def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) -> dict[tuple[str, int], pulp.LpAffineExpression]:
+    """Classrooms usable at each school and year: R[s,t] (docs/plan-model.md, eq. rooms)."""
+    proj = data.project_rooms.set_index(["school_id", "year"])["rooms"] if len(data.project_rooms) else {}
+    out = {}
+    built_by: dict[str, list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
+    for (sid, t), v in b.items():
+        built_by[sid].append((t, v))
+    for sid, r in data.schools.iterrows():
+        for t in data.years:
+            if r["status"] == "candidate":
+                cap = max(int(r["max_rooms"]), int(proj.get((sid, t), 0)))
+                out[sid, t] = _expr([(y[sid, t], cap)]) if (sid, t) in y else pulp.LpAffineExpression()
+            else:
+                e = _expr((v, 1) for tau, v in built_by[sid] if tau + settings.build_lead_years <= t)
+                e += int(r["rooms0"]) + int(proj.get((sid, t), 0))
+                out[sid, t] = e
+    return out
+
+
+def define_demand(prob, data: PlanData, x, u) -> None:
+    """Every pupil is assigned to a reachable school or counted unmet: sum_s x + u = D."""
+    arcs_of = _groups(data.arcs, ["node", "grade", "year"])
+    for i, r in enumerate(data.demand.itertuples(index=False)):
+        idx = arcs_of.get((r.node, r.grade, r.year), [])
+        prob += _expr([(x[j], 1.0) for j in idx] + [(u[i], 1.0)]) == float(r.pupils), f"demand_{i}"
+
+
+def define_class_size(prob, data: PlanData, x, n) -> None:
+    """Pupils of a grade at a school fit its classes: sum x <= cap x n."""
+    arcs_of = _groups(data.arcs, ["school_id", "grade", "year"])
+    for i, r in enumerate(data.caps.itertuples(index=False)):
+        idx = arcs_of.get((r.school_id, r.grade, r.year), [])
+        prob += _expr([(x[j], 1.0) for j in idx] + [(n[i], -float(r.cap))]) <= 0, f"classsize_{i}"
+
+
+def define_classrooms(prob, data: PlanData, n, rooms) -> None:
+    """Classes fit the classrooms: sum_g n[s,g,t] <= R[s,t]."""
+    for (sid, t), idx in _groups(data.caps, ["school_id", "year"]).items():
+        prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= 0, f"rooms_{sid}_{t}"
+
+
+def define_builds(prob, data: PlanData, b) -> None:
+    """Site limit: classrooms built over the horizon fit the site (bounds on b); nothing more to add."""
+    by_school: dict[str, list] = defaultdict(list)
+    for (sid, _t), v in b.items():
+        by_school[sid].append(v)
+    for sid, vs in by_school.items():
+        prob += _expr((v, 1.0) for v in vs) <= vs[0].upBound, f"site_{sid}"
+
+
+def define_openings(prob, data: PlanData, y) -> None:
+    """A candidate school, once open, stays open: y[s,t] >= y[s,t-1]; decided projects force it open."""
+    for (sid, t), v in y.items():
+        if (sid, t - 1) in y:
+            prob += v - y[sid, t - 1] >= 0, f"stayopen_{sid}_{t}"
+    if len(data.project_rooms):
+        for r in data.project_rooms.itertuples(index=False):
+            if (r.school_id, r.year) in y:
+                y[r.school_id, r.year].lowBound = 1
+
+
+def define_closures(prob, data: PlanData, n, c, rooms) -> None:
+    """A closed school stays closed and has no classes: c[s,t] >= c[s,t-1]; sum_g n <= M (1 - c)."""
+    classes_of = _groups(data.caps, ["school_id", "year"])
+    for (sid, t), v in c.items():
+        if (sid, t - 1) in c:
+            prob += v - c[sid, t - 1] >= 0, f"stayclosed_{sid}_{t}"
+        big_m = float(sum(abs(k) for k in rooms[sid, t].values()) + rooms[sid, t].constant)
+        idx = classes_of.get((sid, t), [])
+        prob += _expr([(n[j], 1.0) for j in idx] + [(v, big_m)]) <= big_m, f"closed_{sid}_{t}"
+
+
+def define_linking(prob, data: PlanData, x, y, c) -> None:
+    """Strong linking (as x_ij <= d_j y_i in facility location): no pupil on an arc to a
+    school that is closed or not yet opened: x <= D (1 - c) and x <= D y. Redundant for
+    integer solutions, but it tightens the LP relaxation a great deal."""
+    dem = data.demand.set_index(["node", "grade", "year"])["pupils"]
+    a = data.arcs
+    cap = dem.reindex(pd.MultiIndex.from_arrays([a["node"], a["grade"], a["year"]])).to_numpy()
+    for i, (sid, t) in enumerate(zip(a["school_id"], a["year"], strict=True)):
+        x[i].upBound = float(cap[i])
+        if (sid, t) in c:
+            prob += x[i] + float(cap[i]) * c[sid, t] <= float(cap[i]), f"link_c_{i}"
+        elif (sid, t) in y:
+            prob += x[i] - float(cap[i]) * y[sid, t] <= 0, f"link_y_{i}"
+    cand = set(data.schools.index[data.schools["status"] == "candidate"])
+    for i, (sid, t) in enumerate(zip(a["school_id"], a["year"], strict=True)):
+        if sid in cand and (sid, t) not in y:
+            x[i].upBound = 0.0
+
+
+def define_boarding(prob, data: PlanData, x) -> None:
+    """Boarders at a school fit its beds: sum over boarding arcs of x <= beds."""
+    board = data.arcs[data.arcs["boarder"]]
+    beds = data.schools["beds"]
+    for (sid, t), idx in _groups(board, ["school_id", "year"]).items():
+        prob += _expr([(x[j], 1.0) for j in board.index[idx]]) <= float(beds[sid]), f"beds_{sid}_{t}"
+
+
+def define_school_size(prob, data: PlanData, settings: PlanSettings, x) -> None:
+    """No school above its size cap from ``school_size_from``: sum x <= size_cap."""
+    if settings.school_size_from is None:
+        return
+    a = data.arcs[data.arcs["year"] >= settings.school_size_from]
+    cap = data.schools["size_cap"]
+    for (sid, t), idx in _groups(a, ["school_id", "year"]).items():
+        prob += _expr([(x[j], 1.0) for j in a.index[idx]]) <= float(cap[sid]), f"size_{sid}_{t}"
+
+
+def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c) -> None:
+    """A closable school kept open keeps at least ``min_school_size`` pupils: sum x >= m (1 - c)."""
+    if settings.min_school_size <= 0:
+        return
+    arcs_of = _groups(data.arcs, ["school_id", "year"])
+    m = float(settings.min_school_size)
+    for (sid, t), v in c.items():
+        idx = arcs_of.get((sid, t), [])
+        prob += _expr([(x[j], 1.0) for j in idx] + [(v, m)]) >= m, f"minsize_{sid}_{t}"
+
+
+def capital_by_year(data: PlanData, b, y) -> dict[int, pulp.LpAffineExpression]:
+    """Capital spent in each year: classrooms built plus candidate schools opened that year."""
+    cost = data.schools["cost_per_classroom"]
+    open_cost = data.schools["open_cost"]
+    pairs: dict[int, list] = defaultdict(list)
+    for (sid, t), v in b.items():
+        pairs[t].append((v, float(cost[sid])))
+    for (sid, t), v in y.items():
+        pairs[t].append((v, float(open_cost[sid])))
+        if (sid, t - 1) in y:
+            pairs[t].append((y[sid, t - 1], -float(open_cost[sid])))
+    return {t: _expr(pairs[t]) for t in data.years}
+
+
+def define_budget(prob, data: PlanData, settings: PlanSettings, capital) -> None:
+    """Capital within the yearly and total budgets."""
+    if settings.budget_per_year is not None:
+        for t, e in capital.items():
+            prob += e <= settings.budget_per_year, f"budget_{t}"
+    if settings.budget_total is not None:
+        prob += pulp.lpSum(capital.values()) <= settings.budget_total, "budget_total"
+
+
+def define_moved(prob, data: PlanData, settings: PlanSettings, x) -> None:
+    """At most ``max_moved`` pupils a year taught away from their home school."""
+    if settings.max_moved is None:
+        return
+    home = data.nodes.set_index("node")["home"]
+    a = data.arcs.assign(home=data.arcs["node"].map(home))
+    moved = a[(a["home"] != "") & (a["home"] != a["school_id"])]
+    for t, idx in _groups(moved, ["year"]).items():
+        t = t[0] if isinstance(t, tuple) else t
+        prob += _expr([(x[j], 1.0) for j in moved.index[idx]]) <= settings.max_moved, f"moved_{t}"
+
+
+def objective(data: PlanData, settings: PlanSettings, x, u, n, b, y, c, capital) -> pulp.LpAffineExpression:
+    """Discounted capital + operating (classes, open schools) + travel + boarding + unmet penalty."""
+    disc = data.discount
+    acc: dict = defaultdict(float)
+    for t, e in capital.items():
+        for v, k in e.items():
+            acc[v] += disc[t] * k
+    stage_cost = {g: settings.cost_per_class_year[STAGE_OF_GRADE[g]] for g in data.caps["grade"].unique()}
+    for v, g, t in zip(n, data.caps["grade"], data.caps["year"], strict=True):
+        acc[v] += disc[t] * stage_cost[g]
+    per_km = settings.cost_per_pupil_km_year
+    arcs = data.arcs
+    home = arcs["node"].map(data.nodes.set_index("node")["home"]).to_numpy()
+    moved = (home != "") & (home != arcs["school_id"].to_numpy())
+    coef = (
+        arcs["km"].to_numpy() * per_km
+        + arcs["boarder"].to_numpy() * settings.cost_per_boarder_year
+        + moved * settings.cost_per_moved_pupil_year
+    )
+    dvec = arcs["year"].map(disc).to_numpy()
+    for v, k in zip(x, coef * dvec, strict=True):
+        if k:
+            acc[v] += float(k)
+    for v, t in zip(u, data.demand["year"], strict=True):
+        acc[v] += disc[t] * settings.unmet_penalty
+    constant = 0.0
+    school_year = settings.cost_per_school_year
+    for sid, r in data.schools.iterrows():
+        for t in data.years:
+            if r["status"] == "open":
+                constant += disc[t] * school_year
+                if (sid, t) in c:
+                    acc[c[sid, t]] -= disc[t] * school_year
+            elif (sid, t) in y:
+                acc[y[sid, t]] += disc[t] * school_year
+    return pulp.LpAffineExpression(list(acc.items()), constant=constant)
+
+
+def build(data: PlanData, settings: PlanSettings) -> PlanModel:
+    """Build the whole model (no solving)."""
+    prob = pulp.LpProblem("capacity_plan", pulp.LpMinimize)
+    x, u, n, b, y, c = define_variables(prob, data, settings)
+    rooms = rooms_available(data, settings, b, y)
+    define_demand(prob, data, x, u)
+    define_class_size(prob, data, x, n)
+    define_classrooms(prob, data, n, rooms)
+    define_builds(prob, data, b)
+    define_openings(prob, data, y)
+    define_closures(prob, data, n, c, rooms)
+    define_linking(prob, data, x, y, c)
+    define_boarding(prob, data, x)
+    define_school_size(prob, data, settings, x)
+    define_min_size(prob, data, settings, x, c)
+    capital = capital_by_year(data, b, y)
+    define_budget(prob, data, settings, capital)
+    define_moved(prob, data, settings, x)
+    prob.setObjective(objective(data, settings, x, u, n, b, y, c, capital))
+    return PlanModel(prob, data, x, u, n, b, y, c, capital, rooms)
+
+
+def values(vs) -> np.ndarray:
+    """Solution values of a list of variables (0 where the solver left none)."""
+    return np.array([v.varValue if v.varValue is not None else 0.0 for v in vs], dtype=float)

@@ -1,0 +1,228 @@
+"""Plan settings: policies, costs and solver options, each a parameter with a default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+from capacity.errors import ScenarioError
+from capacity.grades import GRADES, STAGE_NAMES
+
+
+def _class_size() -> dict[str, int]:
+    return {"K1": 25, "K2": 30, "K3": 35, "primary": 45, "junior": 50, "senior": 50}
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """Policies, costs and solver options of the plan model (docs/plan-model.md).
+
+    Money is in one currency (the example uses yuan); "per year" costs are charged every
+    planned year. Distances are km.
+
+    Attributes
+    ----------
+    class_size : dict
+        Standard class size (pupils per class) by grade or stage; a grade key wins over its
+        stage. A school's ``class_size`` column overrides both for that school.
+    starting_grades : tuple of str
+        Grades where the standard applies first (P1, J1, ...).
+    standard_from : int or None
+        First school year a cohort entering a starting grade is held to the standard; later
+        grades follow as that cohort ages (existing larger classes age out). None: from the
+        first planned year.
+    standard_all_from : int or None
+        First year every grade is held to the standard. None: only the cohort rule applies.
+    legacy_cap : int
+        Most pupils per class where the standard does not apply yet (65: no super-large class).
+    travel_km : dict
+        Stage -> largest day-school travel distance (km).
+    boarding_km : dict
+        Stage -> largest distance to a school with boarding beds (km); 0 disables boarding.
+    detour_factor : float
+        Road km per straight-line km where the travel table gives no distance.
+    build_lead_years : int
+        Classrooms decided in year t are usable from t + lead.
+    new_school_lead_years : int
+        A candidate school can first operate this many years after the first planned year.
+    allow_builds, allow_new_schools, allow_closures : bool
+    build_sectors : tuple of str
+        Sectors whose schools the bureau may extend (default public only).
+    force_close, forbid_close : tuple of str
+        School ids that must close by the first planned year, or must stay open.
+    max_school_size : dict
+        'single' (one stage) and 'multi' (nine-/twelve-year) pupil caps per school.
+    school_size_from : int or None
+        First year the size caps hold (None: never).
+    min_school_size : int
+        A closable school that stays open must keep at least this many pupils (0: no minimum).
+    budget_per_year, budget_total : float or None
+        Capital spending limits (currency).
+    max_moved : float or None
+        Most pupils per year taught away from their home school.
+    cost_per_classroom : dict
+        Stage -> capital cost of one added classroom.
+    new_school_fixed_cost : float
+        Capital cost of opening a candidate school on top of its classrooms.
+    cost_per_class_year : dict
+        Stage -> operating cost of one class for a year (mostly teachers).
+    cost_per_school_year : float
+        Operating cost of keeping a school open for a year.
+    cost_per_pupil_km_year : float
+        Yearly travel cost per pupil per km of one-way distance.
+    cost_per_boarder_year : float
+    cost_per_moved_pupil_year : float
+        Yearly cost of teaching a pupil away from the home school (disruption, admin); it
+        keeps pupils where they are unless moving them saves real money.
+    unmet_penalty : float
+        Cost per pupil-year left without a seat (large: seats first).
+    discount_rate : float
+        Yearly discount rate applied to every cost (0: none).
+    demand_quantile : float
+        Projection quantile planned against (0.5 median; 0.8 risk-averse).
+    integer_classes : bool
+        Classes are whole numbers (False relaxes them, for quick what-ifs).
+    solver : str
+        'highs' (default) or 'cbc'.
+    time_limit_s, mip_gap, threads, verbose : solver options.
+    solver_options : dict
+        Extra options passed to the solver as they are (e.g. HiGHS ``mip_heuristic_effort``).
+    strategy : str
+        'decompose' (default: fractional-class structure, then year-by-year whole classes,
+        then the full model from that start; see capacity/plan/strategy.py) or 'direct'
+        (the full model alone). Both return the full model's solution, status and gap.
+    """
+
+    class_size: dict[str, int] = field(default_factory=_class_size)
+    starting_grades: tuple[str, ...] = ("K1", "P1", "J1", "S1")
+    standard_from: int | None = None
+    standard_all_from: int | None = None
+    legacy_cap: int = 65
+    travel_km: dict[str, float] = field(default_factory=lambda: {"kindergarten": 2.0, "primary": 3.0, "junior": 10.0, "senior": 30.0})
+    boarding_km: dict[str, float] = field(default_factory=lambda: {"kindergarten": 0.0, "primary": 20.0, "junior": 40.0, "senior": 100.0})
+    detour_factor: float = 1.3
+    build_lead_years: int = 1
+    new_school_lead_years: int = 2
+    allow_builds: bool = True
+    allow_new_schools: bool = True
+    allow_closures: bool = True
+    build_sectors: tuple[str, ...] = ("public",)
+    force_close: tuple[str, ...] = ()
+    forbid_close: tuple[str, ...] = ()
+    max_school_size: dict[str, int] = field(default_factory=lambda: {"single": 2000, "multi": 2500})
+    school_size_from: int | None = None
+    min_school_size: int = 0
+    budget_per_year: float | None = None
+    budget_total: float | None = None
+    max_moved: float | None = None
+    cost_per_classroom: dict[str, float] = field(
+        default_factory=lambda: {"kindergarten": 1_200_000.0, "primary": 1_500_000.0, "junior": 1_500_000.0, "senior": 1_800_000.0}
+    )
+    new_school_fixed_cost: float = 10_000_000.0
+    cost_per_class_year: dict[str, float] = field(
+        default_factory=lambda: {"kindergarten": 250_000.0, "primary": 280_000.0, "junior": 440_000.0, "senior": 480_000.0}
+    )
+    cost_per_school_year: float = 500_000.0
+    cost_per_pupil_km_year: float = 200.0
+    cost_per_boarder_year: float = 3_000.0
+    cost_per_moved_pupil_year: float = 2_000.0
+    unmet_penalty: float = 1_000_000.0
+    discount_rate: float = 0.0
+    demand_quantile: float = 0.5
+    integer_classes: bool = True
+    solver: str = "highs"
+    time_limit_s: float = 60.0
+    mip_gap: float = 0.005
+    threads: int | None = 2
+    verbose: bool = False
+    solver_options: dict[str, object] = field(default_factory=dict)
+    strategy: str = "decompose"
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+
+        def need(ok: bool, key: str, found: object, expected: str) -> None:
+            if not ok:
+                problems.append(f"plan.{key}: found {found!r}; expected {expected}")
+
+        for k, v in self.class_size.items():
+            need(k in GRADES or k in STAGE_NAMES, f"class_size.{k}", k, "a grade or a stage")
+            need(isinstance(v, int) and 1 <= v <= 200, f"class_size.{k}", v, "pupils per class from 1 to 200")
+        for s in STAGE_NAMES:
+            has = s in self.class_size or all(g in self.class_size for g in _stage_grades(s))
+            need(has, f"class_size.{s}", "nothing", f"a class size for the {s} stage (or each of its grades)")
+        for g in self.starting_grades:
+            need(g in GRADES, "starting_grades", g, "grades " + "/".join(GRADES))
+        need(isinstance(self.legacy_cap, int) and self.legacy_cap >= 1, "legacy_cap", self.legacy_cap, "pupils per class >= 1")
+        for name in ("travel_km", "boarding_km"):
+            d = getattr(self, name)
+            for s in STAGE_NAMES:
+                need(s in d, f"{name}.{s}", "nothing", "a distance in km")
+            for s, v in d.items():
+                need(s in STAGE_NAMES, f"{name}.{s}", s, "a stage")
+                need(isinstance(v, (int, float)) and v >= 0, f"{name}.{s}", v, "km >= 0")
+        for s, v in self.travel_km.items():
+            need(v > 0, f"travel_km.{s}", v, "km > 0 (0 km would leave every pupil outside reach)")
+        need(self.detour_factor >= 1, "detour_factor", self.detour_factor, "a factor >= 1")
+        need(
+            isinstance(self.build_lead_years, int) and 0 <= self.build_lead_years <= 10,
+            "build_lead_years",
+            self.build_lead_years,
+            "0-10 years",
+        )
+        need(
+            isinstance(self.new_school_lead_years, int) and 0 <= self.new_school_lead_years <= 10,
+            "new_school_lead_years",
+            self.new_school_lead_years,
+            "0-10 years",
+        )
+        for k in ("single", "multi"):
+            need(
+                k in self.max_school_size and self.max_school_size[k] > 0, f"max_school_size.{k}", self.max_school_size.get(k), "pupils > 0"
+            )
+        need(self.min_school_size >= 0, "min_school_size", self.min_school_size, "pupils >= 0")
+        for k in ("budget_per_year", "budget_total", "max_moved"):
+            v = getattr(self, k)
+            need(v is None or v >= 0, k, v, "a number >= 0 or null")
+        for name in ("cost_per_classroom", "cost_per_class_year"):
+            d = getattr(self, name)
+            for s in STAGE_NAMES:
+                need(s in d and d[s] >= 0, f"{name}.{s}", d.get(s), "a cost >= 0")
+        for k in (
+            "new_school_fixed_cost",
+            "cost_per_school_year",
+            "cost_per_pupil_km_year",
+            "cost_per_boarder_year",
+            "cost_per_moved_pupil_year",
+        ):
+            need(getattr(self, k) >= 0, k, getattr(self, k), "a cost >= 0")
+        need(self.unmet_penalty > 0, "unmet_penalty", self.unmet_penalty, "a cost > 0")
+        need(0 <= self.discount_rate < 1, "discount_rate", self.discount_rate, "a yearly rate from 0 to 1")
+        need(0 < self.demand_quantile < 1, "demand_quantile", self.demand_quantile, "a probability strictly between 0 and 1")
+        need(self.solver in ("highs", "cbc"), "solver", self.solver, "highs or cbc")
+        need(self.strategy in ("decompose", "direct"), "strategy", self.strategy, "decompose or direct")
+        need(self.time_limit_s > 0, "time_limit_s", self.time_limit_s, "seconds > 0")
+        need(0 <= self.mip_gap < 1, "mip_gap", self.mip_gap, "a relative gap from 0 to 1")
+        need(
+            self.threads is None or (isinstance(self.threads, int) and self.threads >= 1),
+            "threads",
+            self.threads,
+            "a whole number >= 1 or null",
+        )
+        if problems:
+            raise ScenarioError("invalid plan settings:\n  - " + "\n  - ".join(problems))
+
+    def standard_size(self, grade: str, stage: str) -> int:
+        """Standard class size of a grade (grade key, else stage key)."""
+        return int(self.class_size.get(grade, self.class_size.get(stage, 0)))
+
+    def with_(self, **changes: object) -> PlanSettings:
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _stage_grades(stage: str) -> tuple[str, ...]:
+    from capacity.grades import STAGE_BY_NAME
+
+    return STAGE_BY_NAME[stage].grades

@@ -1,0 +1,157 @@
+"""The only module that talks to PuLP's solver classes and to the solver itself."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import pulp
+
+from capacity.errors import SolverError
+from capacity.plan.settings import PlanSettings
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    """What the solver did.
+
+    Attributes
+    ----------
+    status : str
+        'optimal' (proven within the MIP gap), 'time_limit' (stopped with a feasible plan;
+        see gap and bound), 'infeasible', or 'no_solution'.
+    solver : str
+        Solver used, with version.
+    objective : float
+        Objective of the plan returned (currency).
+    bound : float
+        Best proven lower bound (NaN where the solver does not report one).
+    gap : float
+        Relative gap (objective - bound) / objective (NaN where unknown).
+    solve_s : float
+        Wall time of the solver call, seconds (includes PuLP handing the model over).
+    model_status : str
+        The solver's own status text.
+    """
+
+    status: str
+    solver: str
+    objective: float
+    bound: float
+    gap: float
+    solve_s: float
+    model_status: str
+
+
+class _HiGHSWithOffset(pulp.HiGHS):
+    """PuLP's HiGHS interface does not hand over the objective's constant term; without it
+    HiGHS reports (and measures its MIP gap against) a shifted objective. Pass it as offset."""
+
+    start: dict | None = None
+
+    def buildSolverModel(self, lp):  # noqa: N802 (PuLP's name)
+        super().buildSolverModel(lp)
+        constant = float(lp.objective.constant) if lp.objective is not None else 0.0
+        if constant:
+            lp.solverModel.changeObjectiveOffset(constant)
+        if self.start:
+            import numpy as np
+
+            variables = lp.variables()
+            idx = np.array([v.index for v in variables if v in self.start], dtype=np.int32)
+            val = np.array([float(self.start[v]) for v in variables if v in self.start], dtype=np.float64)
+            lp.solverModel.setSolution(len(idx), idx, val)
+
+
+def _highs(settings: PlanSettings):
+    s = _HiGHSWithOffset(
+        msg=settings.verbose, timeLimit=settings.time_limit_s, gapRel=settings.mip_gap, threads=settings.threads, **settings.solver_options
+    )
+    return s if s.available() else None
+
+
+def _cbc(settings: PlanSettings):
+    s = pulp.PULP_CBC_CMD(msg=settings.verbose, timeLimit=settings.time_limit_s, gapRel=settings.mip_gap, threads=settings.threads)
+    return s if s.available() else None
+
+
+def available_solvers() -> list[str]:
+    """Names of the solvers installed here."""
+    ps = PlanSettings()
+    return [name for name, make in (("highs", _highs), ("cbc", _cbc)) if make(ps) is not None]
+
+
+def solve(problem: pulp.LpProblem, settings: PlanSettings, fallback: str | None = "cbc", start: dict | None = None) -> SolveReport:
+    """Solve ``problem`` with the configured solver (HiGHS by default), falling back to
+    ``fallback`` when the first is not installed. ``start`` maps variables to a feasible
+    starting plan (HiGHS only; CBC ignores it).
+
+    PuLP labels a HiGHS run stopped by its time limit "Optimal"; the solver's own model
+    status is read instead, so such a plan is reported as 'time_limit' with its bound and gap.
+    """
+    order = [settings.solver] + ([fallback] if fallback and fallback != settings.solver else [])
+    makers = {"highs": _highs, "cbc": _cbc}
+    for name in order:
+        solver = makers[name](settings)
+        if solver is not None:
+            break
+    else:
+        raise SolverError(
+            f"no solver available: tried {', '.join(order)}. Install HiGHS with 'pip install highspy>=1.15.1' "
+            "(PuLP's bundled CBC is the fallback)"
+        )
+    if name == "highs":
+        solver.start = start
+    t0 = time.perf_counter()
+    try:
+        problem.solve(solver)
+    except pulp.PulpSolverError as e:
+        raise SolverError(f"{name} failed: {e}") from None
+    elapsed = time.perf_counter() - t0
+    if name == "highs":
+        return _report_highs(problem, elapsed)
+    return _report_cbc(problem, elapsed)
+
+
+def _report_highs(problem: pulp.LpProblem, elapsed: float) -> SolveReport:
+    import highspy
+
+    h = problem.solverModel
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    text = h.modelStatusToString(ms)
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    obj = float(info.objective_function_value) if has_solution else math.nan
+    if problem.isMIP():
+        bound = float(info.mip_dual_bound)
+        gap = float(info.mip_gap) if has_solution else math.nan
+    else:
+        bound, gap = (obj, 0.0) if ms == highspy.HighsModelStatus.kOptimal else (math.nan, math.nan)
+    if ms == highspy.HighsModelStatus.kOptimal:
+        status = "optimal"
+    elif ms in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        status = "infeasible"
+    elif has_solution and ms in (
+        highspy.HighsModelStatus.kTimeLimit,
+        highspy.HighsModelStatus.kIterationLimit,
+        highspy.HighsModelStatus.kInterrupt,
+    ):
+        status = "time_limit"
+    else:
+        status = "no_solution"
+    return SolveReport(status, f"HiGHS {h.version()} (highspy)", obj, bound, gap, elapsed, text)
+
+
+def _report_cbc(problem: pulp.LpProblem, elapsed: float) -> SolveReport:
+    st, sol = problem.status, problem.sol_status
+    obj = float(pulp.value(problem.objective)) if sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible) else math.nan
+    if sol == pulp.LpSolutionOptimal:
+        status, bound, gap = "optimal", obj, 0.0
+    elif sol == pulp.LpSolutionIntegerFeasible:
+        status, bound, gap = "time_limit", math.nan, math.nan
+    elif st == pulp.LpStatusInfeasible:
+        status, bound, gap = "infeasible", math.nan, math.nan
+    else:
+        status, bound, gap = "no_solution", math.nan, math.nan
+    return SolveReport(status, "CBC (PuLP bundled)", obj, bound, gap, elapsed, pulp.LpStatus[st])
