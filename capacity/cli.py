@@ -186,6 +186,91 @@ def backtest(district, window, last_target, level, out) -> None:
 
 @cli.command()
 @click.argument("district", required=False, metavar="[DISTRICT]")
+@click.option("--horizon", type=int, help="Years to project (default 10).")
+@click.option("--quantile", type=float, help="Projection quantile taken as demand (default 0.5).")
+@click.option("--warning-window", type=int, help="Years ahead that turn a zone amber (default 2).")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for tables, budget_request.xlsx and charts.")
+def gap(district, horizon, quantile, warning_window, out) -> None:
+    """Seat gap and early warning, class sizes, staffing and the budget needed (status quo)."""
+    from capacity.gap import GapSettings, gap_report
+    from capacity.projection import project_district
+
+    gs = GapSettings(**{k: v for k, v in {"quantile": quantile, "warning_window": warning_window}.items() if v is not None})
+    ps = _projection_settings(horizon=horizon)
+    _step("loading district")
+    d = load_district(district)
+    _step("projecting")
+    p = project_district(d, ps)
+    _step("computing seats, gaps, classes, staffing and budget")
+    r = gap_report(d, p, gs)
+    county = r.gap[r.gap["level"] == "county"].pivot(index="year", columns="stage", values="gap")
+    click.echo(
+        f"Seats minus demand (P{gs.quantile * 100:g}), county, by stage (negative = short):\n{county.round(0).astype(int).to_string()}"
+    )
+    if len(r.first_red):
+        click.echo(
+            "First red year by zone and stage:\n"
+            + r.first_red[["zone_id", "name", "stage", "first_red_year", "shortfall"]].round(0).to_string(index=False)
+        )
+    else:
+        click.echo("No zone is short of seats in any projected year.")
+    click.echo(
+        f"Budget to close every zone's shortfall: {r.budget['cost'].sum():,.0f} ({int(r.budget['new_classrooms'].sum())} classrooms)"
+    )
+    above = int(r.school_sizes.loc[r.school_sizes["basis"] == "actual", "above_cap"].sum())
+    click.echo(f"Policy failures: {len(r.policy)} school-grade-years; schools above the size cap in {d.last_year}: {above}")
+    if out:
+        from capacity.outputs import atomic_dir
+
+        with atomic_dir(out) as tmp:
+            write_gap_outputs(r, d, p, tmp)
+        click.echo(f"Wrote {out}/ (CSV tables, budget_request.xlsx, charts/)")
+
+
+def write_gap_outputs(r, district, projection, folder) -> None:
+    """CSVs, the budget-request workbook and charts of a GapReport into ``folder``."""
+    from capacity.report.gap_plots import band_share_chart, demand_vs_seats, gap_heatmap
+    from capacity.report.projection_plots import save
+    from capacity.report.workbook import write_workbook
+
+    for name, t in r.tables().items():
+        t.to_csv(folder / f"{name}.csv", index=False)
+    write_workbook(
+        folder / "budget_request.xlsx",
+        r.tables(),
+        gap_summary(r, district),
+        {"gap": r.settings.as_dict(), "projection": projection.settings.as_dict(), "projection.method_used": projection.method},
+        "Seat gap and budget request",
+    )
+    charts = folder / "charts"
+    charts.mkdir(exist_ok=True)
+    for stage in ("kindergarten", "primary", "junior", "senior"):
+        save(gap_heatmap(r.gap, stage), charts / f"gap_heatmap_{stage}.png")
+        save(demand_vs_seats(r.gap, stage), charts / f"demand_vs_seats_{stage}.png")
+        save(band_share_chart(r.bands, stage, list(r.settings.bands)), charts / f"class_bands_{stage}.png")
+
+
+def gap_summary(r, district) -> list[tuple[str, object]]:
+    """Headline figures of a GapReport for the summary sheet."""
+    g = r.gap
+    county = g[g["level"] == "county"]
+    act = r.bands[r.bands["basis"] == "actual"]
+    return [
+        ("Projection years", f"{int(g['year'].min())}-{int(g['year'].max())}"),
+        ("Zones short of seats in some year", int(r.first_red["zone_id"].nunique())),
+        ("Largest county shortfall (pupils)", float(county["shortfall"].max())),
+        ("Classrooms needed to close every zone's shortfall", int(r.budget["new_classrooms"].sum())),
+        ("Budget needed (currency)", float(r.budget["cost"].sum())),
+        (f"Classes above standard in {district.last_year} (actual)", int(act["classes_above_standard"].sum())),
+        (f"Large classes 56-65 in {district.last_year} (actual)", int(act[[c for c in act.columns if c.startswith("56")]].sum().sum())),
+        (f"Super-large classes 66+ in {district.last_year} (actual)", int(act[[c for c in act.columns if c.startswith("66")]].sum().sum())),
+        (f"Schools above the size cap in {district.last_year}", int(r.school_sizes.query("basis == 'actual'")["above_cap"].sum())),
+        ("Policy failures (school-grade-years)", len(r.policy)),
+    ]
+
+
+@cli.command()
+@click.argument("district", required=False, metavar="[DISTRICT]")
 @click.option("--horizon", type=int, default=10, show_default=True, help="Years to plan.")
 @click.option("--quantile", type=float, help="Projection quantile planned against (default 0.5).")
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), help="MILP solver (default highs).")

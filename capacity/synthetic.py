@@ -41,3 +41,51 @@ def synthetic_history(n_zones: int = 30, n_years: int = 13, last_year: int = 202
             pupils[:, :, y - years[0]] = state
     zones = tuple(f"Z{i:03d}" for i in range(n_zones))
     return History(zones, years, pupils, births, birth_years)
+
+
+def replicate_district(district, copies: int, seed: int = 0, spacing_km: float = 100.0):
+    """A larger District made of ``copies`` variants of ``district`` side by side.
+
+    Copy i gets ids prefixed 'D{i}-', coordinates shifted by i x ``spacing_km`` east, and
+    its pupils and births scaled by a seeded factor in [0.8, 1.2] (rounded to whole pupils),
+    so sizes vary while every pattern of the original (trends, urban/rural mix) is kept.
+    """
+    import pandas as pd
+
+    from capacity.data.district import District
+
+    rng = np.random.default_rng(seed)
+    parts: dict[str, list] = {
+        k: [] for k in ("zones", "schools", "enrolment", "births", "housing", "travel", "projects", "children", "stage_rooms")
+    }
+    for i in range(copies):
+        f = 1.0 if i == 0 else float(rng.uniform(0.8, 1.2))
+        p = f"D{i}-"
+        z = district.zones.copy()
+        z["zone_id"] = p + z["zone_id"]
+        z["x_km"] = z["x_km"] + i * spacing_km
+        s = district.schools.copy()
+        s["school_id"] = p + s["school_id"]
+        s["zone_id"] = p + s["zone_id"]
+        s["x_km"] = s["x_km"] + i * spacing_km
+        e = district.enrolment.copy()
+        e["school_id"] = p + e["school_id"]
+        e["pupils"] = np.round(e["pupils"] * f).astype(int)
+        b = district.births.copy()
+        b["zone_id"] = p + b["zone_id"]
+        b["births"] = np.round(b["births"] * f).astype(int)
+        for name, frame in (("zones", z), ("schools", s), ("enrolment", e), ("births", b)):
+            parts[name].append(frame)
+        for name, cols in (
+            ("housing", ["zone_id"]),
+            ("travel", ["zone_id", "school_id"]),
+            ("projects", ["project_id", "school_id"]),
+            ("children", ["zone_id"]),
+            ("stage_rooms", ["school_id"]),
+        ):
+            t = getattr(district, name).copy()
+            for c in cols:
+                t[c] = p + t[c]
+            parts[name].append(t)
+    tables = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+    return District(**tables, source=f"{copies} x {district.source}", file_hashes=dict(district.file_hashes), notes=())

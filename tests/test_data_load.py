@@ -73,7 +73,7 @@ def test_csv_and_xlsx_forms_load_to_equal_tables(example, tmp_path):
     book = tmp_path / "district.xlsx"
     write_workbook(example, book)
     from_xlsx = load_district(book)
-    for t in ("zones", "schools", "enrolment", "births", "housing", "travel", "projects", "children"):
+    for t in ("zones", "schools", "enrolment", "births", "housing", "travel", "projects", "children", "stage_rooms"):
         pd.testing.assert_frame_equal(getattr(example, t), getattr(from_xlsx, t), check_dtype=True, obj=t)
 
 

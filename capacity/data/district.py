@@ -22,7 +22,7 @@ class District:
 
     Attributes
     ----------
-    zones, schools, enrolment, births, housing, travel, projects, children : DataFrame
+    zones, schools, enrolment, births, housing, travel, projects, children, stage_rooms : DataFrame
         The tables of the input format (docs/data-format.md), typed; optional tables
         that were not given are empty frames with the right columns.
     source : str
@@ -41,6 +41,7 @@ class District:
     travel: pd.DataFrame
     projects: pd.DataFrame
     children: pd.DataFrame
+    stage_rooms: pd.DataFrame
     source: str = ""
     file_hashes: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()

@@ -348,6 +348,26 @@ def allocate_to_schools(demand: pd.DataFrame, schools: list[SchoolSpec]) -> pd.D
 STANDARD = {"kindergarten": 30, "primary": 45, "junior": 50, "senior": 50}
 
 
+INCLUSIVE_PRIVATE = {"U01-K2", "U02-K2", "T01-K2", "T02-K2", "T03-K2", "T04-K2", "T05-K2", "T06-K2", "T07-K2"}
+"""Private kindergartens recognised as inclusive (普惠性民办)."""
+
+
+def stage_rooms_table(schools: list[SchoolSpec], enrol: pd.DataFrame) -> pd.DataFrame:
+    """Classrooms by stage for schools teaching several stages (sized like school_table)."""
+    recent = enrol[enrol.year >= LAST_HISTORY_YEAR - 2].groupby(["school_id", "grade"])["pupils"].max()
+    rows = []
+    for s in schools:
+        stages = list(dict.fromkeys(STAGE_OF_GRADE[g] for g in grades_between(s.first, s.last)))
+        if s.status != "open" or len(stages) < 2:
+            continue
+        size = s.room_size or STANDARD[STAGE_OF_GRADE[s.first]]
+        for st in stages:
+            grades = [g for g in grades_between(s.first, s.last) if STAGE_OF_GRADE[g] == st]
+            rooms = max(sum(int(np.ceil(recent.get((s.school_id, g), 0) / size)) for g in grades), len(grades))
+            rows.append((s.school_id, st, rooms))
+    return pd.DataFrame(rows, columns=["school_id", "stage", "classrooms"])
+
+
 def school_table(schools: list[SchoolSpec], enrol: pd.DataFrame) -> pd.DataFrame:
     """Schools with classrooms sized from their pupils (crowded where room_size is large)."""
     zone_of = {z.zone_id: z for z in ZONES}
@@ -362,8 +382,10 @@ def school_table(schools: list[SchoolSpec], enrol: pd.DataFrame) -> pd.DataFrame
             rooms, max_rooms = s.fixed_rooms, s.fixed_rooms + s.site_extra
         else:
             size = s.room_size or STANDARD[STAGE_OF_GRADE[s.first]]
-            rooms = sum(int(np.ceil(recent.get((s.school_id, g), 0) / size)) for g in grades_between(s.first, s.last))
-            rooms = max(rooms, len(grades_between(s.first, s.last)))
+            rooms = 0
+            for st in dict.fromkeys(STAGE_OF_GRADE[g] for g in grades_between(s.first, s.last)):
+                grades = [g for g in grades_between(s.first, s.last) if STAGE_OF_GRADE[g] == st]
+                rooms += max(sum(int(np.ceil(recent.get((s.school_id, g), 0) / size)) for g in grades), len(grades))
             max_rooms = rooms + s.site_extra
         pupils = int(last.get(s.school_id, 0))
         small = s.status == "open" and pupils < 100 and STAGE_OF_GRADE[s.first] == "primary"
@@ -382,6 +404,7 @@ def school_table(schools: list[SchoolSpec], enrol: pd.DataFrame) -> pd.DataFrame
                 status=s.status,
                 boarding_beds=int(round(s.boarding_share * pupils / 10.0) * 10),
                 can_close="true" if small else "false",
+                inclusive="true" if s.school_id in INCLUSIVE_PRIVATE else "false",
             )
         )
     return pd.DataFrame(rows)
@@ -441,6 +464,7 @@ def generate(seed: int = SEED) -> dict[str, pd.DataFrame]:
         "housing": housing_table(),
         "projects": projects_table(),
         "travel": travel_table(),
+        "stage_rooms": stage_rooms_table(specs, enrol),
     }
 
 

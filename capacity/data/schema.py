@@ -144,6 +144,13 @@ SCHOOLS = Table(
         Column("boarding_beds", "int", "boarding places (寄宿)", "beds", required=False, default=0, min=0, max=100000),
         Column("can_close", "bool", "whether the school may be merged into others (撤并)", required=False, default=False),
         Column(
+            "inclusive",
+            "bool",
+            "a private kindergarten recognised as inclusive (普惠性民办), counted in the inclusive coverage share",
+            required=False,
+            default=False,
+        ),
+        Column(
             "class_size",
             "int",
             "per-school override of the standard class size for all its grades",
@@ -272,7 +279,23 @@ CHILDREN = Table(
     required=False,
 )
 
-TABLES: tuple[Table, ...] = (ZONES, SCHOOLS, ENROLMENT, BIRTHS, HOUSING, TRAVEL, PROJECTS, CHILDREN)
+STAGE_ROOMS = Table(
+    "stage_rooms",
+    "Classrooms by stage for schools that teach several stages (nine- and twelve-year schools), where known.",
+    (
+        Column("school_id", "str", "school (must be in schools)"),
+        Column("stage", "choice", "stage the rooms serve", choices=("kindergarten", "primary", "junior", "senior")),
+        Column("classrooms", "int", "classrooms serving that stage", "classrooms", min=0, max=1000),
+    ),
+    key=("school_id", "stage"),
+    required=False,
+    notes=(
+        "The stages must be ones the school teaches and their classrooms must add up to the school's classrooms.",
+        "Without a row, a school's classrooms are shared among its grades evenly.",
+    ),
+)
+
+TABLES: tuple[Table, ...] = (ZONES, SCHOOLS, ENROLMENT, BIRTHS, HOUSING, TRAVEL, PROJECTS, CHILDREN, STAGE_ROOMS)
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 FREE_TEXT_COLUMNS = ("notes", "note", "comment", "comments", "备注")

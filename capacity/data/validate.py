@@ -201,6 +201,7 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
     refs("travel", "school_id", school_ids, "schools")
     refs("projects", "school_id", school_ids, "schools")
     refs("children", "zone_id", zone_ids, "zones")
+    refs("stage_rooms", "school_id", school_ids, "schools")
 
     s = schools.dropna(subset=["first_grade", "last_grade"])
     fi = s["first_grade"].map(GRADE_INDEX)
@@ -276,6 +277,38 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
         problems.append(Problem(labels["births"], None, "zone_id", f"no births for zone '{z}'", "births for every zone"))
     for z, g in births.dropna(subset=["zone_id", "year"]).groupby("zone_id", sort=True):
         problems += _gaps(sorted(set(g["year"].astype(int))), labels["births"], f"years for zone '{z}'")
+
+    if "stage_rooms" in frames and len(frames["stage_rooms"]):
+        from capacity.grades import stages_of
+
+        sr = frames["stage_rooms"].dropna(subset=["school_id", "stage"])
+        info = schools.dropna(subset=["first_grade", "last_grade"]).drop_duplicates("school_id").set_index("school_id")
+        for _, r in sr.iterrows():
+            if r["school_id"] in info.index:
+                st = stages_of(info.at[r["school_id"], "first_grade"], info.at[r["school_id"], "last_grade"])
+                if r["stage"] not in st:
+                    problems.append(
+                        Problem(
+                            labels["stage_rooms"],
+                            int(r[ROW]),
+                            "stage",
+                            f"{r['stage']} at school '{r['school_id']}'",
+                            f"a stage the school teaches ({', '.join(st)})",
+                        )
+                    )
+        total = sr.groupby("school_id")["classrooms"].sum()
+        for sid, n in total.items():
+            if sid in info.index and n != info.at[sid, "classrooms"]:
+                row = int(sr.loc[sr["school_id"] == sid, ROW].min())
+                problems.append(
+                    Problem(
+                        labels["stage_rooms"],
+                        row,
+                        "classrooms",
+                        f"{_plain(n)} classrooms in all for '{sid}'",
+                        f"the school's classrooms ({_plain(info.at[sid, 'classrooms'])})",
+                    )
+                )
 
     if "projects" in frames:
         p = frames["projects"]

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field, fields, replace
 
 from capacity.errors import ScenarioError
 from capacity.grades import GRADES, STAGE_NAMES
+from capacity.standards import DEFAULT_CLASS_SIZE, standard_size
 
 
 def _class_size() -> dict[str, int]:
-    return {"K1": 25, "K2": 30, "K3": 35, "primary": 45, "junior": 50, "senior": 50}
+    return dict(DEFAULT_CLASS_SIZE)
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ class PlanSettings:
 
     def standard_size(self, grade: str, stage: str) -> int:
         """Standard class size of a grade (grade key, else stage key)."""
-        return int(self.class_size.get(grade, self.class_size.get(stage, 0)))
+        return standard_size(self.class_size, grade)
 
     def with_(self, **changes: object) -> PlanSettings:
         return replace(self, **changes)

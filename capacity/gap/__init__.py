@@ -1,0 +1,124 @@
+"""Seat gap, early warning, class-size and school-size report, staffing, coverage and budget
+under the status quo: what a bureau hands its finance office before any optimisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from capacity.gap.classes import band_shares, class_report, policy_failures, school_sizes, status_quo_pupils
+from capacity.gap.gap import budget_needed, first_red, gap_table
+from capacity.gap.seats import grade_rooms, seat_table, seats_from_rooms
+from capacity.gap.settings import GapSettings
+from capacity.gap.staffing import kindergarten_coverage, teachers_needed
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """Every table of the status-quo report (docs/gap.md lists their columns)."""
+
+    gap: pd.DataFrame
+    first_red: pd.DataFrame
+    seats: pd.DataFrame
+    classes: pd.DataFrame
+    classes_actual: pd.DataFrame
+    bands: pd.DataFrame
+    school_sizes: pd.DataFrame
+    policy: pd.DataFrame
+    teachers: pd.DataFrame
+    coverage: pd.DataFrame
+    budget: pd.DataFrame
+    settings: GapSettings
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Name -> table, in report order."""
+        return {
+            "gap": self.gap,
+            "first_red": self.first_red,
+            "budget": self.budget,
+            "seats": self.seats,
+            "classes": self.classes,
+            "classes_actual": self.classes_actual,
+            "class_bands": self.bands,
+            "school_sizes": self.school_sizes,
+            "policy_failures": self.policy,
+            "teachers": self.teachers,
+            "kindergarten_coverage": self.coverage,
+        }
+
+
+def gap_report(district, projection, settings: GapSettings | None = None) -> GapReport:
+    """Build every status-quo table from a district and its projection."""
+    from capacity.projection.model import projected_births
+
+    settings = settings or GapSettings()
+    years = tuple(projection.years)
+    seats = seat_table(district, settings.class_size, years)
+    gap = gap_table(projection, seats, district.zones, settings.quantile, settings.warning_window, settings.amber_utilisation)
+    demand = projection.table(quantiles=(settings.quantile,))
+    from capacity.projection import quantile_column
+
+    demand = demand[["year", "zone_id", "grade"]].assign(pupils=demand[quantile_column(settings.quantile)])
+    pupils = status_quo_pupils(district, demand)
+    rooms = seats.groupby(["year", "school_id"], as_index=False)["classrooms"].sum()
+    rooms["classrooms"] = rooms["classrooms"].round().astype(int)
+    classes = class_report(pupils, district, settings.class_size, settings.bands, rooms)
+    last = district.last_year
+    actual = district.enrolment[district.enrolment["year"] == last]
+    classes_actual = class_report(actual.assign(zone_id=""), district, settings.class_size, settings.bands)
+    bands = pd.concat(
+        [
+            band_shares(classes_actual, settings.bands).assign(basis="actual"),
+            band_shares(classes, settings.bands).assign(basis="projected"),
+        ],
+        ignore_index=True,
+    )
+    sizes = pd.concat(
+        [
+            school_sizes(actual.assign(zone_id=""), district, settings.max_school_size).assign(basis="actual"),
+            school_sizes(pupils, district, settings.max_school_size).assign(basis="projected"),
+        ],
+        ignore_index=True,
+    )
+    teachers = pd.concat(
+        [
+            teachers_needed(
+                c,
+                settings.pupils_per_teacher,
+                settings.min_teachers,
+                settings.staffing,
+                settings.small_school_pupils,
+                settings.teachers_per_class,
+            ).assign(basis=b)
+            for c, b in ((classes_actual, "actual"), (classes, "projected"))
+        ],
+        ignore_index=True,
+    )
+    h = projection.history
+    import numpy as np
+
+    by = np.arange(h.birth_years[0] if h.birth_years else years[0], years[-1] + 1)
+    births, _ = projected_births(h, projection.settings, by)
+    births_by_year = pd.Series(births.sum(0), index=by)
+    k_all = pd.concat(
+        [actual[["year", "school_id", "grade", "pupils"]], pupils[["year", "school_id", "grade", "pupils"]]], ignore_index=True
+    )
+    coverage = kindergarten_coverage(k_all, district, births_by_year, settings.coverage_floors)
+    return GapReport(
+        gap=gap,
+        first_red=first_red(gap),
+        seats=seats,
+        classes=classes,
+        classes_actual=classes_actual,
+        bands=bands,
+        school_sizes=sizes,
+        policy=policy_failures(classes, settings.policy_checks),
+        teachers=teachers,
+        coverage=coverage,
+        budget=budget_needed(gap, settings.class_size, settings.cost_per_classroom),
+        settings=settings,
+    )
+
+
+__all__ = ["GapReport", "GapSettings", "gap_report", "grade_rooms", "seat_table", "seats_from_rooms"]

@@ -1,0 +1,146 @@
+"""Class sizes and school sizes under the status quo, and policy checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from capacity.grades import GRADE_INDEX, STAGE_OF_GRADE, stages_of
+from capacity.standards import standard_size
+
+
+def status_quo_pupils(district, demand: pd.DataFrame) -> pd.DataFrame:
+    """Each school keeps its last-year share of its zone's pupils of each grade.
+
+    Parameters
+    ----------
+    demand : DataFrame
+        year, zone_id, grade, pupils (projected).
+
+    Returns
+    -------
+    DataFrame
+        year, school_id, zone_id, grade, pupils (whole pupils, rounded). Pupils of a
+        zone and grade that no school taught last year are returned with school_id ''.
+    """
+    e = district.enrolment
+    last = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id", "status"]], on="school_id")
+    last = last[(last["status"] == "open") & (last["pupils"] > 0)]
+    share = last.assign(share=last["pupils"] / last.groupby(["zone_id", "grade"])["pupils"].transform("sum"))[
+        ["zone_id", "grade", "school_id", "share"]
+    ]
+    out = demand.merge(share, on=["zone_id", "grade"], how="left")
+    out["school_id"] = out["school_id"].fillna("")
+    out["share"] = out["share"].fillna(1.0)
+    out["pupils"] = np.round(out["pupils"] * out["share"]).astype(int)
+    return out[["year", "school_id", "zone_id", "grade", "pupils"]]
+
+
+def _allocate(total: int, need: np.ndarray, has_pupils: np.ndarray) -> np.ndarray:
+    """Share ``total`` rooms among grades: one per grade with pupils first (largest need
+    first when rooms are fewer), then the rest in proportion to the remaining need."""
+    out = np.zeros(len(need), dtype=int)
+    order = np.lexsort((np.arange(len(need)), -need))
+    first = [i for i in order if has_pupils[i]][:total]
+    out[first] = 1
+    left = total - out.sum()
+    rest = np.maximum(need - out, 0).astype(float)
+    if left <= 0 or rest.sum() <= 0:
+        return out
+    share = left * rest / rest.sum()
+    add = np.floor(share).astype(int)
+    rem = left - add.sum()
+    add[np.lexsort((np.arange(len(need)), -(share - add)))[:rem]] += 1
+    return out + add
+
+
+def class_report(
+    pupils: pd.DataFrame, district, class_size: dict[str, int], bands: dict[str, list], rooms: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Classes per school, grade and year.
+
+    Classes needed = ceil(pupils / standard). Where a school's classrooms (``rooms``:
+    year, school_id, classrooms; default: its current classrooms) cannot hold every needed
+    class, its rooms are shared among grades in proportion to need (at least one class for
+    a grade with pupils) and classes grow. Pupils are spread evenly: with p pupils in c
+    classes, p mod c classes have floor(p/c)+1 pupils and the rest floor(p/c).
+
+    Returns
+    -------
+    DataFrame
+        year, school_id, grade, stage, pupils, standard, classes_needed, classes,
+        mean_class_size, max_class_size, classes_above_standard, and one column per band
+        with the number of classes in it.
+    """
+    p = pupils[pupils["school_id"] != ""].groupby(["year", "school_id", "grade"], as_index=False)["pupils"].sum()
+    sch = district.schools.set_index("school_id")
+    override = sch["class_size"]
+    p["standard"] = [
+        int(override[s]) if override[s] == override[s] else standard_size(class_size, g)
+        for s, g in zip(p["school_id"], p["grade"], strict=True)
+    ]
+    p["stage"] = p["grade"].map(STAGE_OF_GRADE)
+    p["classes_needed"] = np.ceil(p["pupils"] / p["standard"]).astype(int)
+    if rooms is None:
+        rooms = pd.MultiIndex.from_product([sorted(p["year"].unique()), sch.index], names=["year", "school_id"]).to_frame(index=False)
+        rooms["classrooms"] = rooms["school_id"].map(sch["classrooms"])
+    rmap = rooms.set_index(["year", "school_id"])["classrooms"]
+    classes = np.zeros(len(p), dtype=int)
+    for (y, s), idx in p.groupby(["year", "school_id"]).indices.items():
+        need = p["classes_needed"].to_numpy()[idx]
+        have = int(round(rmap.get((y, s), need.sum())))
+        if need.sum() <= have:
+            classes[idx] = need
+        else:
+            pup = p["pupils"].to_numpy()[idx]
+            classes[idx] = _allocate(have, need.astype(float), (pup > 0).astype(int))
+    p["classes"] = classes
+    c = p["classes"].to_numpy()
+    n = p["pupils"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(c > 0, n // np.maximum(c, 1), 0)
+        r = np.where(c > 0, n % np.maximum(c, 1), 0)
+        p["mean_class_size"] = np.where(c > 0, n / np.maximum(c, 1), np.nan)
+    p["max_class_size"] = np.where(c > 0, q + (r > 0), np.nan)
+    std = p["standard"].to_numpy()
+    big = r  # classes of size q+1
+    small = c - r  # classes of size q
+    p["classes_above_standard"] = np.where(q + 1 > std, big, 0) + np.where(q > std, small, 0)
+    for name, (lo, hi) in bands.items():
+        hi = np.inf if hi is None else hi
+        in_big = ((q + 1) >= lo) & ((q + 1) <= hi)
+        in_small = (q >= lo) & (q <= hi)
+        p[name] = np.where(in_big, big, 0) + np.where(in_small, small, 0)
+    return p.sort_values(["year", "school_id", "grade"], key=lambda s: s.map(GRADE_INDEX) if s.name == "grade" else s).reset_index(
+        drop=True
+    )
+
+
+def band_shares(classes: pd.DataFrame, bands: dict[str, list]) -> pd.DataFrame:
+    """Per year and stage: classes, classes above standard, and count and share in each band."""
+    cols = ["classes", "classes_above_standard", *bands]
+    t = classes.groupby(["year", "stage"], as_index=False)[cols].sum()
+    for b in ["classes_above_standard", *bands]:
+        t[f"share {b}"] = t[b] / t["classes"].where(t["classes"] > 0, np.nan)
+    return t
+
+
+def school_sizes(pupils: pd.DataFrame, district, max_school_size: dict[str, int]) -> pd.DataFrame:
+    """Pupils per school and year against the size cap (one stage vs nine-/twelve-year)."""
+    t = pupils[pupils["school_id"] != ""].groupby(["year", "school_id"], as_index=False)["pupils"].sum()
+    sch = district.schools.set_index("school_id")
+    multi = {s: len(stages_of(sch.at[s, "first_grade"], sch.at[s, "last_grade"])) > 1 for s in t["school_id"].unique()}
+    t["cap"] = [max_school_size["multi" if multi[s] else "single"] for s in t["school_id"]]
+    t["above_cap"] = t["pupils"] > t["cap"]
+    t["name"] = t["school_id"].map(sch["name"])
+    return t
+
+
+def policy_failures(classes: pd.DataFrame, checks: list[dict]) -> pd.DataFrame:
+    """Rows where a checked grade has classes above standard in or after the check's year."""
+    out = []
+    for chk in checks:
+        f = classes[classes["grade"].isin(chk["grades"]) & (classes["year"] >= chk["from"]) & (classes["classes_above_standard"] > 0)]
+        out.append(f.assign(policy=f"no {'/'.join(chk['grades'])} class above standard from {chk['from']}"))
+    cols = ["policy", "year", "school_id", "grade", "pupils", "classes", "standard", "max_class_size", "classes_above_standard"]
+    return pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)

@@ -1,0 +1,68 @@
+"""Charts of the seat gap and class sizes (PNG)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from capacity.report.fonts import font_rc, label  # noqa: E402
+
+
+def gap_heatmap(gap: pd.DataFrame, stage: str) -> plt.Figure:
+    """Zone x year heat map of seats minus demand for one stage (red = short)."""
+    z = gap[(gap["level"] == "zone") & (gap["stage"] == stage)]
+    t = z.pivot(index="area", columns="year", values="gap")
+    names = z.drop_duplicates("area").set_index("area")["name"]
+    with plt.rc_context(font_rc()):
+        fig, ax = plt.subplots(figsize=(8, 0.35 * len(t) + 1.5), dpi=110)
+        lim = float(np.nanmax(np.abs(t.to_numpy()))) if t.size else 1.0
+        im = ax.imshow(t.to_numpy(), cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
+        ax.set_yticks(range(len(t)), [label(f"{names.get(a, a)} ({a})", a) for a in t.index], fontsize=8)
+        ax.set_xticks(range(len(t.columns)), [str(c) for c in t.columns], fontsize=8)
+        ax.set_title(f"Seats minus demand, {stage} (red: short)")
+        fig.colorbar(im, ax=ax, label="seats - pupils")
+        fig.tight_layout()
+    return fig
+
+
+def demand_vs_seats(gap: pd.DataFrame, stage: str) -> plt.Figure:
+    """Demand and seats per zone over the years for one stage (small multiples)."""
+    z = gap[(gap["level"] == "zone") & (gap["stage"] == stage)]
+    areas = list(dict.fromkeys(z["area"]))
+    cols = 4
+    rows = max(1, int(np.ceil(len(areas) / cols)))
+    with plt.rc_context(font_rc()):
+        fig, axes = plt.subplots(rows, cols, figsize=(12, 2.4 * rows), dpi=100, squeeze=False)
+        for ax, a in zip(axes.ravel(), areas, strict=False):
+            g = z[z["area"] == a]
+            ax.plot(g["year"], g["demand"], color="tab:red", label="demand")
+            ax.plot(g["year"], g["seats"], color="tab:blue", ls="--", label="seats")
+            ax.set_title(label(f"{g['name'].iloc[0]} ({a})", a), fontsize=9)
+            ax.tick_params(labelsize=7)
+        for ax in axes.ravel()[len(areas) :]:
+            ax.axis("off")
+        axes.ravel()[0].legend(fontsize=7)
+        fig.suptitle(f"Demand vs seats, {stage}")
+        fig.tight_layout()
+    return fig
+
+
+def band_share_chart(bands: pd.DataFrame, stage: str, band_names: list[str]) -> plt.Figure:
+    """Share of classes in each size band by year (actual year first, then projected)."""
+    b = bands[bands["stage"] == stage].sort_values("year")
+    with plt.rc_context(font_rc()):
+        fig, ax = plt.subplots(figsize=(8, 4), dpi=110)
+        bottom = np.zeros(len(b))
+        for name in band_names:
+            v = b[f"share {name}"].fillna(0).to_numpy()
+            ax.bar(b["year"].astype(str), v, bottom=bottom, label=name)
+            bottom += v
+        ax.set_ylabel("share of classes")
+        ax.set_title(f"Class-size bands, {stage} (first bar: actual)")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+    return fig

@@ -1,0 +1,107 @@
+"""Formatted Excel workbooks: one sheet per table, frozen headers, number formats,
+an assumptions sheet and a summary sheet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+PERCENT_WORDS = ("share", "utilisation", "p_short", "ger", "gap_rel")
+MONEY_WORDS = ("cost", "budget", "capital", "objective")
+
+
+def number_format(column: str, series: pd.Series) -> str | None:
+    """Excel number format for a column, from its name and values."""
+    c = column.lower()
+    if series.dtype.kind not in "fi":
+        return None
+    if any(w in c for w in PERCENT_WORDS):
+        return "0.0%"
+    if any(w in c for w in MONEY_WORDS):
+        return "#,##0"
+    if c in ("year", "first_red_year", "usable_from"):
+        return "0"
+    if series.dtype.kind == "f":
+        return "#,##0.0" if "size" in c or c == "km" else "#,##0"
+    return "#,##0"
+
+
+def write_workbook(
+    path: str | Path, sheets: dict[str, pd.DataFrame], summary: list[tuple[str, object]], assumptions: dict[str, object], title: str
+) -> None:
+    """Write ``sheets`` after a summary sheet and before an assumptions sheet.
+
+    Parameters
+    ----------
+    summary : list of (label, value)
+        Headline figures for the first sheet.
+    assumptions : dict
+        Every parameter used, flattened to 'section.key' rows.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    head_font = Font(bold=True, color="FFFFFF")
+    head_fill = PatternFill("solid", fgColor="1F4E79")
+    ws = wb.active
+    ws.title = "summary"
+    ws["A1"] = title
+    ws["A1"].font = Font(bold=True, size=14)
+    for i, (label, value) in enumerate(summary, start=3):
+        ws.cell(row=i, column=1, value=label).font = Font(bold=True)
+        c = ws.cell(row=i, column=2, value=value)
+        if isinstance(value, float):
+            c.number_format = "0.0%" if any(w in label.lower() for w in ("share", "%")) else "#,##0"
+        elif isinstance(value, int):
+            c.number_format = "#,##0"
+    ws.column_dimensions["A"].width = 48
+    ws.column_dimensions["B"].width = 22
+    for name, frame in sheets.items():
+        sh = wb.create_sheet(name[:31])
+        cols = list(frame.columns)
+        for j, col in enumerate(cols, start=1):
+            cell = sh.cell(row=1, column=j, value=str(col))
+            cell.font, cell.fill = head_font, head_fill
+            cell.alignment = Alignment(horizontal="center", wrap_text=True)
+        fmts = [number_format(str(c), frame[c]) for c in cols]
+        for i, row in enumerate(frame.itertuples(index=False), start=2):
+            for j, v in enumerate(row, start=1):
+                if isinstance(v, float) and v != v:
+                    v = None
+                elif hasattr(v, "item"):
+                    v = v.item()
+                cell = sh.cell(row=i, column=j, value=v)
+                if fmts[j - 1]:
+                    cell.number_format = fmts[j - 1]
+        sh.freeze_panes = "A2"
+        for j, col in enumerate(cols, start=1):
+            sh.column_dimensions[get_column_letter(j)].width = max(10, min(40, len(str(col)) + 4))
+        if len(frame):
+            sh.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(frame) + 1}"
+    sa = wb.create_sheet("assumptions")
+    for j, h in enumerate(("parameter", "value"), start=1):
+        c = sa.cell(row=1, column=j, value=h)
+        c.font, c.fill = head_font, head_fill
+    for i, (k, v) in enumerate(sorted(flatten(assumptions).items()), start=2):
+        sa.cell(row=i, column=1, value=k)
+        sa.cell(row=i, column=2, value=v if isinstance(v, (int, float, str)) or v is None else json.dumps(v, ensure_ascii=False))
+    sa.freeze_panes = "A2"
+    sa.column_dimensions["A"].width = 48
+    sa.column_dimensions["B"].width = 60
+    wb.save(path)
+
+
+def flatten(d: dict, prefix: str = "") -> dict[str, object]:
+    """{'a': {'b': 1}} -> {'a.b': 1}; lists and tuples are kept whole."""
+    out: dict[str, object] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v and all(isinstance(x, str) for x in v):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = list(v) if isinstance(v, tuple) else v
+    return out
