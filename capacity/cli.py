@@ -122,12 +122,10 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
         from capacity.report.projection_plots import fan_chart, save
 
         names = d.zones.set_index("zone_id")["name"]
+        from capacity.run import write_projection_files
+
         with atomic_dir(out) as tmp:
-            p.table().to_csv(tmp / "projection.csv", index=False)
-            p.aggregate("zone_stage").to_csv(tmp / "projection_zone_stage.csv", index=False)
-            county.to_csv(tmp / "projection_county_stage.csv", index=False)
-            p.ratios().to_csv(tmp / "ratios.csv", index=False)
-            cal.to_csv(tmp / "calibration.csv", index=False)
+            write_projection_files(p, tmp)
             charts = tmp / "charts"
             charts.mkdir()
             zs = p.aggregate("zone_stage")
@@ -221,52 +219,11 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
     click.echo(f"Policy failures: {len(r.policy)} school-grade-years; schools above the size cap in {d.last_year}: {above}")
     if out:
         from capacity.outputs import atomic_dir
+        from capacity.run import write_gap_files
 
         with atomic_dir(out) as tmp:
-            write_gap_outputs(r, d, p, tmp)
+            write_gap_files(r, d, p, tmp)
         click.echo(f"Wrote {out}/ (CSV tables, budget_request.xlsx, charts/)")
-
-
-def write_gap_outputs(r, district, projection, folder) -> None:
-    """CSVs, the budget-request workbook and charts of a GapReport into ``folder``."""
-    from capacity.report.gap_plots import band_share_chart, demand_vs_seats, gap_heatmap
-    from capacity.report.projection_plots import save
-    from capacity.report.workbook import write_workbook
-
-    for name, t in r.tables().items():
-        t.to_csv(folder / f"{name}.csv", index=False)
-    write_workbook(
-        folder / "budget_request.xlsx",
-        r.tables(),
-        gap_summary(r, district),
-        {"gap": r.settings.as_dict(), "projection": projection.settings.as_dict(), "projection.method_used": projection.method},
-        "Seat gap and budget request",
-    )
-    charts = folder / "charts"
-    charts.mkdir(exist_ok=True)
-    for stage in ("kindergarten", "primary", "junior", "senior"):
-        save(gap_heatmap(r.gap, stage), charts / f"gap_heatmap_{stage}.png")
-        save(demand_vs_seats(r.gap, stage), charts / f"demand_vs_seats_{stage}.png")
-        save(band_share_chart(r.bands, stage, list(r.settings.bands)), charts / f"class_bands_{stage}.png")
-
-
-def gap_summary(r, district) -> list[tuple[str, object]]:
-    """Headline figures of a GapReport for the summary sheet."""
-    g = r.gap
-    county = g[g["level"] == "county"]
-    act = r.bands[r.bands["basis"] == "actual"]
-    return [
-        ("Projection years", f"{int(g['year'].min())}-{int(g['year'].max())}"),
-        ("Zones short of seats in some year", int(r.first_red["zone_id"].nunique())),
-        ("Largest county shortfall (pupils)", float(county["shortfall"].max())),
-        ("Classrooms needed to close every zone's shortfall", int(r.budget["new_classrooms"].sum())),
-        ("Budget needed (currency)", float(r.budget["cost"].sum())),
-        (f"Classes above standard in {district.last_year} (actual)", int(act["classes_above_standard"].sum())),
-        (f"Large classes 56-65 in {district.last_year} (actual)", int(act[[c for c in act.columns if c.startswith("56")]].sum().sum())),
-        (f"Super-large classes 66+ in {district.last_year} (actual)", int(act[[c for c in act.columns if c.startswith("66")]].sum().sum())),
-        (f"Schools above the size cap in {district.last_year}", int(r.school_sizes.query("basis == 'actual'")["above_cap"].sum())),
-        ("Policy failures (school-grade-years)", len(r.policy)),
-    ]
 
 
 @cli.command()
@@ -282,8 +239,6 @@ def gap_summary(r, district) -> list[tuple[str, object]]:
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the plan tables and summary.json.")
 def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, out) -> None:
     """Least-cost plan: classrooms, new schools, mergers and classes for every year."""
-    import json
-
     from capacity.plan import PlanSettings, plan_from_projection
     from capacity.projection import ProjectionSettings, project_district
 
@@ -315,12 +270,84 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
         click.echo(f"... and {len(r.shortfalls) - 20} more shortfalls (see unmet.csv)")
     if out:
         from capacity.outputs import atomic_dir
+        from capacity.run import write_plan_files
 
         with atomic_dir(out) as tmp:
-            for name, table in r.tables.items():
-                table.to_csv(tmp / f"{name}.csv", index=False)
-            (tmp / "summary.json").write_text(json.dumps(s, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
+            write_plan_files(r, tmp)
         click.echo(f"Wrote {out}/ ({', '.join(f'{n}.csv' for n in r.tables)}, summary.json)")
+
+
+@cli.command()
+@click.argument("scenario", metavar="SCENARIO")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for every output (default: runs/<scenario name>).")
+@click.option("--override", "override_", help="Named override groups to apply, comma-separated (e.g. high_births,tight_budget).")
+def run(scenario, out, override_) -> None:
+    """Projection -> gap -> plan -> report for a scenario file; writes tables, charts,
+    budget_request.xlsx, report.html and manifest.json into one folder, atomically."""
+    from capacity.run import run_scenario
+    from capacity.scenario import load_scenario
+
+    groups = tuple(g.strip() for g in override_.split(",") if g.strip()) if override_ else ()
+    sc = load_scenario(scenario, groups)
+    target = out or f"runs/{sc.name}"
+    r = run_scenario(sc, target, _step)
+    click.echo(f"Scenario {sc.name}: wrote {target}/ (report.html, budget_request.xlsx, manifest.json, projection/, gap/, plan/, charts/)")
+    if r.plan is not None:
+        s = r.plan.summary
+        click.echo(
+            f"Plan {s['status']}: capital {s['capital_cost']:,.0f}, seats added {s['seats_added']:,}, opened {s['schools_opened']}, closed {s['schools_closed']}, unmet pupil-years {s['unmet_pupil_years']:,.0f}"
+        )
+
+
+@cli.command(name="compare")
+@click.argument("targets", nargs=-1, required=True, metavar="RUN_OR_SCENARIO...")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="compare",
+    show_default=True,
+    help="Folder for compare.csv, compare.xlsx and compare.html.",
+)
+@click.option("--override", "override_", help="Override groups applied to scenario files given here.")
+def compare_cmd(targets, out, override_) -> None:
+    """Compare runs side by side (run folders, or scenario files that are run first)."""
+    from pathlib import Path
+
+    from capacity.compare import compare, load_run
+    from capacity.outputs import atomic_dir
+    from capacity.report.html import compare_report_html
+    from capacity.report.workbook import write_workbook
+    from capacity.run import run_scenario
+    from capacity.scenario import load_scenario
+
+    groups = tuple(g.strip() for g in override_.split(",") if g.strip()) if override_ else ()
+    runs = []
+    for t in targets:
+        p = Path(t)
+        if p.suffix.lower() in (".yaml", ".yml"):
+            sc = load_scenario(p, groups)
+            folder = Path(out).parent / "runs" / sc.name if Path(out).parent != Path(".") else Path("runs") / sc.name
+            _step(f"running {sc.name} into {folder}")
+            run_scenario(sc, folder, _step)
+            runs.append(load_run(folder))
+        else:
+            runs.append(load_run(p))
+    metrics, years, diff = compare(runs)
+    with atomic_dir(out) as tmp:
+        metrics.to_csv(tmp / "compare.csv", index=False)
+        years.to_csv(tmp / "compare_by_year.csv", index=False)
+        diff.to_csv(tmp / "input_diff.csv", index=False)
+        write_workbook(
+            tmp / "compare.xlsx",
+            {"compare": metrics, "by_year": years, "input_diff": diff},
+            [("scenarios", len(metrics))],
+            {},
+            "Comparison of options",
+        )
+        (tmp / "compare.html").write_text(compare_report_html(metrics, years, diff), encoding="utf-8")
+    show = metrics.set_index("scenario").T
+    click.echo(show.to_string())
+    click.echo(f"Wrote {out}/ (compare.csv, compare_by_year.csv, input_diff.csv, compare.xlsx, compare.html)")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -157,10 +157,10 @@ def test_gap_report_is_consistent(report):
 def test_workbook_reads_back(report, example, tmp_path):
     import openpyxl
 
-    from capacity.cli import write_gap_outputs
+    from capacity.run import write_gap_files
 
     p = project_district(example, ProjectionSettings(draws=50, horizon=3))
-    write_gap_outputs(report, example, p, tmp_path)
+    write_gap_files(report, example, p, tmp_path)
     wb = openpyxl.load_workbook(tmp_path / "budget_request.xlsx")
     assert wb.sheetnames[0] == "summary" and wb.sheetnames[-1] == "assumptions"
     assert {"gap", "budget", "first_red", "class_bands", "teachers", "kindergarten_coverage"} <= set(wb.sheetnames)

@@ -127,6 +127,19 @@ def test_phase_in_caps_follow_the_cohort(example):
     assert caps2[("P6", 2028)] == 45 and caps2[("P6", 2027)] == 65
 
 
+def test_existing_large_classes_age_out_but_never_grow(example):
+    from capacity.plan.inputs import base_class_sizes
+
+    s = PlanSettings(standard_from=2026, legacy_cap=65)
+    base = base_class_sizes(example, s)
+    sch = school_table(example, s, (2026, 2027)).loc[["U01-P1"]]
+    caps = class_caps(sch, (2026, 2027), s, base, 2025).set_index(["grade", "year"])["cap"]
+    # P2 in 2026 is the 2025 P1 cohort: it keeps its largest 2025 class, no more
+    assert caps[("P2", 2026)] == max(45, base[("U01-P1", "P1")]) < 65
+    assert caps[("P3", 2027)] == max(45, base[("U01-P1", "P1")])
+    assert caps[("P1", 2026)] == 45
+
+
 def test_bad_plan_settings_and_names(example):
     with pytest.raises(ScenarioError, match="plan.travel_km.primary: found 0"):
         PlanSettings(travel_km={"kindergarten": 2, "primary": 0, "junior": 10, "senior": 30})

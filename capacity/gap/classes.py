@@ -54,6 +54,27 @@ def _allocate(total: int, need: np.ndarray, has_pupils: np.ndarray) -> np.ndarra
     return out + add
 
 
+def spread_bands(pupils: np.ndarray, classes: np.ndarray, standard: np.ndarray, bands: dict[str, list], index=None) -> pd.DataFrame:
+    """Class sizes with pupils spread evenly over classes, and counts per band.
+
+    With p pupils (rounded) in c classes, p mod c classes hold floor(p/c)+1 and the rest
+    floor(p/c). Returns mean_class_size, max_class_size, classes_above_standard and one
+    column per band (classes in it).
+    """
+    n = np.round(np.asarray(pupils, dtype=float)).astype(int)
+    c = np.round(np.asarray(classes, dtype=float)).astype(int)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(c > 0, n // np.maximum(c, 1), 0)
+        r = np.where(c > 0, n % np.maximum(c, 1), 0)
+        out = {"mean_class_size": np.where(c > 0, n / np.maximum(c, 1), np.nan), "max_class_size": np.where(c > 0, q + (r > 0), np.nan)}
+    big, small = r, c - r
+    out["classes_above_standard"] = np.where(q + 1 > standard, big, 0) + np.where(q > standard, small, 0)
+    for name, (lo, hi) in bands.items():
+        top = np.inf if hi is None else hi
+        out[name] = np.where(((q + 1) >= lo) & ((q + 1) <= top), big, 0) + np.where((q >= lo) & (q <= top), small, 0)
+    return pd.DataFrame(out, index=index)
+
+
 def class_report(
     pupils: pd.DataFrame, district, class_size: dict[str, int], bands: dict[str, list], rooms: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -95,22 +116,7 @@ def class_report(
             pup = p["pupils"].to_numpy()[idx]
             classes[idx] = _allocate(have, need.astype(float), (pup > 0).astype(int))
     p["classes"] = classes
-    c = p["classes"].to_numpy()
-    n = p["pupils"].to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(c > 0, n // np.maximum(c, 1), 0)
-        r = np.where(c > 0, n % np.maximum(c, 1), 0)
-        p["mean_class_size"] = np.where(c > 0, n / np.maximum(c, 1), np.nan)
-    p["max_class_size"] = np.where(c > 0, q + (r > 0), np.nan)
-    std = p["standard"].to_numpy()
-    big = r  # classes of size q+1
-    small = c - r  # classes of size q
-    p["classes_above_standard"] = np.where(q + 1 > std, big, 0) + np.where(q > std, small, 0)
-    for name, (lo, hi) in bands.items():
-        hi = np.inf if hi is None else hi
-        in_big = ((q + 1) >= lo) & ((q + 1) <= hi)
-        in_small = (q >= lo) & (q <= hi)
-        p[name] = np.where(in_big, big, 0) + np.where(in_small, small, 0)
+    p = pd.concat([p, spread_bands(p["pupils"].to_numpy(), p["classes"].to_numpy(), p["standard"].to_numpy(), bands, p.index)], axis=1)
     return p.sort_values(["year", "school_id", "grade"], key=lambda s: s.map(GRADE_INDEX) if s.name == "grade" else s).reset_index(
         drop=True
     )

@@ -190,15 +190,35 @@ def reachable_arcs(
     return arcs[["arc", "node", "school_id", "grade", "year", "km", "boarder"]]
 
 
-def class_caps(schools: pd.DataFrame, years: tuple[int, ...], settings: PlanSettings) -> pd.DataFrame:
+def base_class_sizes(district, settings: PlanSettings) -> dict[tuple[str, str], int]:
+    """Largest class of each school and grade in the last history year (actual pupils in
+    the school's current classrooms; see capacity.gap.classes.class_report)."""
+    from capacity.gap.classes import class_report
+
+    e = district.enrolment
+    last = e[e["year"] == e["year"].max()]
+    if last.empty:
+        return {}
+    rep = class_report(last.assign(zone_id=""), district, settings.class_size, {})
+    rep = rep[rep["classes"] > 0]
+    return {(s, g): int(v) for s, g, v in zip(rep["school_id"], rep["grade"], rep["max_class_size"], strict=True)}
+
+
+def class_caps(
+    schools: pd.DataFrame, years: tuple[int, ...], settings: PlanSettings, base_sizes: dict | None = None, base_year: int | None = None
+) -> pd.DataFrame:
     """Pupils per class allowed per school, grade and year under the phase-in rule.
 
     A grade g of a stage whose starting grade is g0 is held to the standard in year t when
     the cohort in it entered g0 in or after ``standard_from`` (t - (g - g0) >= standard_from),
-    or when t >= ``standard_all_from``; otherwise the cap is max(legacy_cap, standard).
+    or when t >= ``standard_all_from``. A cohort not yet held to it may keep the classes it
+    has: its cap is min(legacy_cap, max(standard, its largest class in ``base_year``)), so
+    existing large classes age out and none grows; a cohort that entered after the base year
+    (before ``standard_from``) may use up to max(legacy_cap, standard).
     """
     start_from = settings.standard_from if settings.standard_from is not None else years[0]
     start_of_stage = {STAGE_OF_GRADE[g]: GRADE_INDEX[g] for g in settings.starting_grades}
+    base_sizes = base_sizes or {}
     rows = []
     override = schools["class_size"] if "class_size" in schools else pd.Series(np.nan, index=schools.index)
     for sid, r in schools.iterrows():
@@ -212,7 +232,20 @@ def class_caps(schools: pd.DataFrame, years: tuple[int, ...], settings: PlanSett
                     enforced = t >= start_from
                 if settings.standard_all_from is not None and t >= settings.standard_all_from:
                     enforced = True
-                rows.append((sid, g, t, std if enforced else max(settings.legacy_cap, std), std))
+                if enforced:
+                    cap = std
+                else:
+                    cap = max(settings.legacy_cap, std)
+                    if base_year is not None:
+                        gi0 = GRADE_INDEX[g] - (t - base_year)
+                        if (
+                            0 <= gi0
+                            and GRADES[gi0] in grades_between(r["first_grade"], r["last_grade"])
+                            and STAGE_OF_GRADE[GRADES[gi0]] == stage
+                        ):
+                            had = base_sizes.get((sid, GRADES[gi0]))
+                            cap = max(std, min(settings.legacy_cap, had)) if had is not None else std
+                rows.append((sid, g, t, cap, std))
     return pd.DataFrame(rows, columns=["school_id", "grade", "year", "cap", "standard"])
 
 
@@ -244,6 +277,6 @@ def prepare(district, demand: pd.DataFrame, settings: PlanSettings) -> PlanData:
     schools = school_table(district, settings, years)
     nodes, dem = demand_nodes(district, demand, schools)
     arcs = reachable_arcs(nodes, dem, schools, district.travel, settings)
-    caps = class_caps(schools, years, settings)
+    caps = class_caps(schools, years, settings, base_class_sizes(district, settings), int(district.enrolment["year"].max()))
     discount = {t: 1.0 / (1.0 + settings.discount_rate) ** (t - years[0]) for t in years}
     return PlanData(years, schools, project_rooms(district, schools, settings, years), nodes, dem, arcs, caps, discount)

@@ -1,0 +1,149 @@
+"""Side-by-side comparison of runs: one table with a `scenario` key, charts, and the exact
+differences between the resolved inputs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from capacity.errors import CapacityError
+from capacity.gap.classes import spread_bands
+from capacity.gap.settings import GapSettings
+from capacity.gap.staffing import teachers_needed
+from capacity.grades import STAGE_OF_GRADE
+from capacity.report.workbook import flatten
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """A finished run read back from its folder."""
+
+    name: str
+    folder: Path
+    manifest: dict
+    scenario: dict
+    tables: dict[str, pd.DataFrame]
+
+
+def load_run(folder: str | Path) -> RunTables:
+    """Read a run folder written by `capacity run` (manifest.json, scenario.json, gap/, plan/)."""
+    f = Path(folder)
+    if not (f / "manifest.json").exists():
+        raise CapacityError(f"{f}: found no manifest.json; expected a folder written by 'capacity run' (or give a scenario .yaml)")
+    man = json.loads((f / "manifest.json").read_text(encoding="utf-8"))
+    sc = json.loads((f / "scenario.json").read_text(encoding="utf-8"))
+    tables = {}
+    for sub in ("gap", "plan"):
+        for p in sorted((f / sub).glob("*.csv")) if (f / sub).exists() else []:
+            tables[f"{sub}/{p.stem}"] = pd.read_csv(p)
+    return RunTables(man["scenario"], f, man, sc, tables)
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    if len(values) == 0 or weights.sum() <= 0:
+        return float("nan")
+    order = np.argsort(values)
+    cw = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cw, q * cw[-1])])
+
+
+def run_metrics(run: RunTables, bands: dict[str, list] | None = None) -> dict[str, object]:
+    """Headline figures of one run (plan figures where a plan was solved)."""
+    bands = bands or GapSettings().bands
+    t = run.tables
+    fr = t.get("gap/first_red", pd.DataFrame())
+    m: dict[str, object] = {
+        "scenario": run.name,
+        "first_red_year": int(fr["first_red_year"].min()) if len(fr) else None,
+        "zones_short_status_quo": int(fr["zone_id"].nunique()) if len(fr) else 0,
+    }
+    if "plan/costs" not in t:
+        return m
+    costs, builds, schools = t["plan/costs"], t["plan/builds"], t["plan/schools"]
+    a, cl, un = t["plan/assignment"], t["plan/classes"], t["plan/unmet"]
+    years = sorted(costs["year"].unique())
+    cap = costs[costs["category"].str.startswith("capital")].groupby("year")["cost"].sum()
+    op = costs[costs["category"].str.startswith("operating")].groupby("year")["cost"].sum()
+    last = years[-1]
+    bc = spread_bands(cl["pupils"].to_numpy(), cl["classes"].to_numpy(), cl["standard"].to_numpy(), bands)
+    cl = pd.concat([cl.reset_index(drop=True), bc], axis=1)
+    la = a[a["year"] == last]
+    first_status = schools.sort_values("year").groupby("school_id")["status"].agg(list)
+    cls_stage = cl.assign(stage=cl["grade"].map(STAGE_OF_GRADE))
+    g = GapSettings()
+    teach = teachers_needed(cls_stage[cls_stage["year"] == last], g.pupils_per_teacher, g.min_teachers)
+    large = [b for b in bands if b.startswith("56")]
+    huge = [b for b in bands if b.startswith("66")]
+    m.update(
+        {
+            "plan_status": json.loads(json.dumps(run.manifest.get("solver", {}).get("status"))),
+            "plan_gap": run.manifest.get("solver", {}).get("gap"),
+            "capital_cost_total": float(cap.sum()),
+            "capital_cost_per_year": float(cap.sum() / len(years)),
+            "operating_cost_total": float(op.sum()),
+            "operating_cost_per_year": float(op.sum() / len(years)),
+            "seats_added": int(builds["seats"].sum()) if len(builds) else 0,
+            "classrooms_built": int(builds.loc[builds["kind"] == "extend", "classrooms"].sum()) if len(builds) else 0,
+            "schools_opened": int((builds["kind"] == "new school").sum()) if len(builds) else 0,
+            "schools_extended": int(builds.loc[builds["kind"] == "extend", "school_id"].nunique()) if len(builds) else 0,
+            "schools_closed": int(sum("closed" in v for v in first_status)),
+            "unmet_pupil_years": float(un["pupils"].sum()) if len(un) else 0.0,
+            "classes_above_standard": int(cl["classes_above_standard"].sum()),
+            "classes_56_plus": int(cl[large + huge].sum().sum()),
+            "classes_66_plus": int(cl[huge].sum().sum()),
+            "pupils_moved_last_year": float(la["moved"].sum()),
+            "travel_km_mean_last_year": float((la["km"] * la["pupils"]).sum() / la["pupils"].sum()) if la["pupils"].sum() else 0.0,
+            "travel_km_p95_last_year": _weighted_quantile(la["km"].to_numpy(), la["pupils"].to_numpy(), 0.95),
+            "boarders_last_year": float(la["boarders"].sum()),
+            "teachers_needed_last_year": int(teach["teachers"].sum()),
+        }
+    )
+    return m
+
+
+def per_year(runs: list[RunTables]) -> pd.DataFrame:
+    """scenario, year, capital cost, operating cost, seats added."""
+    rows = []
+    for r in runs:
+        if "plan/costs" not in r.tables:
+            continue
+        c = r.tables["plan/costs"]
+        b = r.tables["plan/builds"]
+        for y in sorted(c["year"].unique()):
+            cy = c[c["year"] == y]
+            rows.append(
+                {
+                    "scenario": r.name,
+                    "year": int(y),
+                    "capital_cost": float(cy[cy["category"].str.startswith("capital")]["cost"].sum()),
+                    "operating_cost": float(cy[cy["category"].str.startswith("operating")]["cost"].sum()),
+                    "seats_added": int(b.loc[b["usable_from"] == y, "seats"].sum()) if len(b) else 0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def input_diff(runs: list[RunTables]) -> pd.DataFrame:
+    """Every resolved parameter whose value differs between the runs (one column per run)."""
+    flat = {r.name: {k: json.dumps(v, sort_keys=True, ensure_ascii=False) for k, v in flatten(r.scenario).items()} for r in runs}
+    keys = sorted(set().union(*[set(f) for f in flat.values()]))
+    rows = []
+    for k in keys:
+        vals = [flat[r.name].get(k, "(not set)") for r in runs]
+        if len(set(vals)) > 1 and k != "name":
+            rows.append({"parameter": k, **{r.name: v for r, v in zip(runs, vals, strict=True)}})
+    return pd.DataFrame(rows, columns=["parameter", *[r.name for r in runs]])
+
+
+def compare(runs: list[RunTables]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(side-by-side metrics with a `scenario` column, per-year figures, input diff)."""
+    names = [r.name for r in runs]
+    if len(set(names)) != len(names):
+        raise CapacityError(
+            f"two runs share a scenario name ({', '.join(n for n in names if names.count(n) > 1)}); give each scenario its own name"
+        )
+    return pd.DataFrame([run_metrics(r) for r in runs]), per_year(runs), input_diff(runs)

@@ -1,0 +1,202 @@
+"""`capacity run`: projection -> gap -> plan -> report for one scenario, written atomically
+with a manifest of inputs, versions, solver, seed and timings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from capacity.data import District, load_district
+from capacity.scenario import Scenario, canonical_json
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    """Everything a run computed (no files)."""
+
+    scenario: Scenario
+    district: District
+    projection: object
+    gap: object
+    plan: object | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResult:
+    """Run every step of a scenario in memory."""
+    from capacity.gap import gap_report
+    from capacity.plan import plan_from_projection
+    from capacity.projection import project_district
+
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    steps = 4 if scenario.run_plan else 3
+    progress(f"[1/{steps}] loading district {scenario.district}")
+    district = load_district(scenario.district_path)
+    timings["load_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    progress(f"[2/{steps}] projecting {scenario.horizon} years ({scenario.projection.draws} draws)")
+    projection = project_district(district, scenario.projection)
+    timings["projection_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    progress(f"[3/{steps}] seat gap, class sizes, staffing, budget")
+    gap = gap_report(district, projection, scenario.gap)
+    timings["gap_s"] = time.perf_counter() - t
+    plan = None
+    if scenario.run_plan:
+        t = time.perf_counter()
+        progress(f"[4/{steps}] planning ({scenario.plan.solver}, time limit {scenario.plan.time_limit_s:g} s)")
+        plan = plan_from_projection(district, projection, scenario.plan)
+        timings["plan_s"] = time.perf_counter() - t
+    return RunResult(scenario, district, projection, gap, plan, timings)
+
+
+def write_projection_files(projection, folder: Path) -> None:
+    """projection.csv, projection_zone_stage.csv, projection_county_stage.csv, ratios.csv, calibration.csv."""
+    folder.mkdir(parents=True, exist_ok=True)
+    projection.table().to_csv(folder / "projection.csv", index=False)
+    projection.aggregate("zone_stage").to_csv(folder / "projection_zone_stage.csv", index=False)
+    projection.aggregate("stage").to_csv(folder / "projection_county_stage.csv", index=False)
+    projection.ratios().to_csv(folder / "ratios.csv", index=False)
+    projection.calibration.table.to_csv(folder / "calibration.csv", index=False)
+
+
+def write_gap_files(report, district, projection, folder: Path, charts: Path | None = None) -> None:
+    """Gap CSVs, budget_request.xlsx and charts."""
+    from capacity.report.gap_plots import band_share_chart, demand_vs_seats, gap_heatmap
+    from capacity.report.projection_plots import save
+    from capacity.report.workbook import write_workbook
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, t in report.tables().items():
+        t.to_csv(folder / f"{name}.csv", index=False)
+    assumptions = {
+        "gap": report.settings.as_dict(),
+        "projection": projection.settings.as_dict(),
+        "projection.method_used": projection.method,
+    }
+    write_workbook(
+        folder / "budget_request.xlsx", report.tables(), gap_summary(report, district), assumptions, "Seat gap and budget request"
+    )
+    charts = charts or folder / "charts"
+    charts.mkdir(parents=True, exist_ok=True)
+    for stage in ("kindergarten", "primary", "junior", "senior"):
+        save(gap_heatmap(report.gap, stage), charts / f"gap_heatmap_{stage}.png")
+        save(demand_vs_seats(report.gap, stage), charts / f"demand_vs_seats_{stage}.png")
+        save(band_share_chart(report.bands, stage, list(report.settings.bands)), charts / f"class_bands_{stage}.png")
+
+
+def gap_summary(r, district) -> list[tuple[str, object]]:
+    """Headline figures of a GapReport for the summary sheet."""
+    g = r.gap
+    county = g[g["level"] == "county"]
+    act = r.bands[r.bands["basis"] == "actual"]
+    return [
+        ("Projection years", f"{int(g['year'].min())}-{int(g['year'].max())}"),
+        ("Zones short of seats in some year", int(r.first_red["zone_id"].nunique())),
+        ("Largest county shortfall (pupils)", float(county["shortfall"].max())),
+        ("Classrooms needed to close every zone's shortfall", int(r.budget["new_classrooms"].sum())),
+        ("Budget needed (currency)", float(r.budget["cost"].sum())),
+        (f"Classes above standard in {district.last_year} (actual)", int(act["classes_above_standard"].sum())),
+        (f"Large classes 56-65 in {district.last_year} (actual)", int(act[[c for c in act.columns if c.startswith("56")]].sum().sum())),
+        (f"Super-large classes 66+ in {district.last_year} (actual)", int(act[[c for c in act.columns if c.startswith("66")]].sum().sum())),
+        (
+            f"Schools above the size cap in {district.last_year}",
+            int(r.school_sizes.loc[r.school_sizes["basis"] == "actual", "above_cap"].sum()),
+        ),
+        ("Policy failures (school-grade-years)", len(r.policy)),
+    ]
+
+
+def write_plan_files(plan, folder: Path) -> None:
+    """Plan tables and summary.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in plan.tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+    (folder / "summary.json").write_text(json.dumps(plan.summary, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("capacity", "numpy", "pandas", "scipy", "pulp", "highspy", "matplotlib", "openpyxl", "pyyaml", "click"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def manifest(result: RunResult) -> dict:
+    """Provenance of a run: inputs (hashes), resolved scenario, versions, solver, seed, timings.
+
+    ``inputs_hash`` covers the district files and the resolved scenario: equal for equal
+    inputs, different when any input changes.
+    """
+    sc = result.scenario
+    scen_files = {str(Path(f).name): file_sha256(f) for f in sc.files}
+    inputs = {"district": result.district.file_hashes, "scenario_resolved": sc.hash}
+    m = {
+        "scenario": sc.name,
+        "description": sc.description,
+        "scenario_files": scen_files,
+        "overrides_applied": list(sc.overrides_applied),
+        "sweep_values": sc.sweep_values,
+        "district": sc.district,
+        "district_files": result.district.file_hashes,
+        "scenario_hash": sc.hash,
+        "inputs_hash": hashlib.sha256(canonical_json(inputs).encode()).hexdigest(),
+        "seed": sc.projection.seed,
+        "projection_method": result.projection.method,
+        "versions": _versions(),
+        "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
+    }
+    if result.plan is not None:
+        s = result.plan.summary
+        m["solver"] = {k: s.get(k) for k in ("solver", "status", "model_status", "objective", "bound", "gap")}
+        m["solver"]["settings"] = {k: sc.plan.as_dict()[k] for k in ("solver", "time_limit_s", "mip_gap", "threads", "strategy")}
+    return m
+
+
+def write_run(result: RunResult, folder: Path) -> None:
+    """Every table, figure, workbook, report.html, scenario.json and manifest.json into ``folder``."""
+    from capacity.report.html import run_report_html
+
+    charts = folder / "charts"
+    write_projection_files(result.projection, folder / "projection")
+    write_gap_files(result.gap, result.district, result.projection, folder / "gap", charts)
+    (folder / "budget_request.xlsx").write_bytes((folder / "gap" / "budget_request.xlsx").read_bytes())
+    (folder / "gap" / "budget_request.xlsx").unlink()
+    if result.plan is not None:
+        write_plan_files(result.plan, folder / "plan")
+    (folder / "scenario.json").write_text(
+        json.dumps(result.scenario.resolved, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    man = manifest(result)
+    (folder / "report.html").write_text(run_report_html(result, man), encoding="utf-8")
+    (folder / "manifest.json").write_text(
+        json.dumps(man, indent=2, ensure_ascii=False, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    )
+
+
+def run_scenario(scenario: Scenario, out: str | Path, progress: Progress = lambda m: None) -> RunResult:
+    """Execute and write atomically: a failed or interrupted run leaves no half-written folder."""
+    from capacity.outputs import atomic_dir
+
+    result = execute(scenario, progress)
+    progress("writing tables, charts, workbook and report")
+    with atomic_dir(out) as tmp:
+        write_run(result, tmp)
+    return result

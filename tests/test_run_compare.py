@@ -1,0 +1,177 @@
+"""capacity run over every shipped scenario, compare, manifest, and the report in a real browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from capacity.compare import compare, load_run
+from capacity.run import run_scenario
+from capacity.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = [
+    "baseline",
+    "expand-only",
+    "new-school",
+    "consolidate-rural-small-schools",
+    "low-births",
+    "high-births",
+    "tight-budget",
+    "starting-grades-first",
+]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("runs")
+    out = {}
+    for name in SHIPPED:
+        sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml", ("quick",))
+        run_scenario(sc, base / name)
+        out[name] = base / name
+    return out
+
+
+def test_every_shipped_scenario_runs(runs):
+    for name, folder in runs.items():
+        for f in (
+            "report.html",
+            "budget_request.xlsx",
+            "manifest.json",
+            "scenario.json",
+            "plan/summary.json",
+            "gap/gap.csv",
+            "projection/projection.csv",
+        ):
+            assert (folder / f).exists(), (name, f)
+        s = json.loads((folder / "plan" / "summary.json").read_text())
+        assert s["status"] in ("optimal", "time_limit")
+
+
+def test_policies_show_in_the_plans(runs):
+    b = pd.read_csv(runs["baseline"] / "plan" / "builds.csv")
+    assert b.empty
+    e = pd.read_csv(runs["expand-only"] / "plan" / "builds.csv")
+    assert (e["kind"] != "new school").all()
+    t = pd.read_csv(runs["tight-budget"] / "plan" / "builds.csv")
+    assert t.groupby("year")["cost"].sum().max() <= 20_000_000 + 1e-6
+    sch = pd.read_csv(runs["expand-only"] / "plan" / "schools.csv")
+    assert not sch["status"].eq("closed").any()
+
+
+def test_manifest_has_hashes_versions_solver(runs):
+    m = json.loads((runs["new-school"] / "manifest.json").read_text())
+    assert len(m["inputs_hash"]) == 64 and len(m["scenario_hash"]) == 64
+    assert set(m["scenario_files"]) == {"base.yaml", "new-school.yaml"}
+    assert "zones.csv" in m["district_files"] and m["versions"]["highspy"] != "not installed"
+    assert m["solver"]["solver"].startswith("HiGHS") and m["solver"]["settings"]["time_limit_s"] == 8.0
+    assert m["overrides_applied"] == ["quick"] and m["seed"] == 20251001
+    other = json.loads((runs["baseline"] / "manifest.json").read_text())
+    assert other["inputs_hash"] != m["inputs_hash"] and other["district_files"] == m["district_files"]
+
+
+def test_compare_over_all_runs(runs, tmp_path):
+    loaded = [load_run(f) for f in runs.values()]
+    metrics, years, diff = compare(loaded)
+    assert list(metrics["scenario"]) == SHIPPED
+    for col in (
+        "capital_cost_total",
+        "seats_added",
+        "unmet_pupil_years",
+        "classes_above_standard",
+        "classes_56_plus",
+        "classes_66_plus",
+        "schools_opened",
+        "schools_extended",
+        "schools_closed",
+        "pupils_moved_last_year",
+        "travel_km_mean_last_year",
+        "travel_km_p95_last_year",
+        "boarders_last_year",
+        "teachers_needed_last_year",
+        "first_red_year",
+        "operating_cost_per_year",
+    ):
+        assert col in metrics.columns
+    m = metrics.set_index("scenario")
+    assert m.loc["baseline", "capital_cost_total"] == 0 and m.loc["baseline", "seats_added"] == 0
+    assert set(years["scenario"]) == set(SHIPPED)
+    d = diff.set_index("parameter")
+    assert d.loc["plan.allow_builds", "baseline"] == "false" and d.loc["plan.allow_builds", "new-school"] == "true"
+    assert d.loc["projection.births_variant", "high-births"] == '"high"'
+    assert "plan.mip_gap" not in d.index  # same everywhere
+
+
+def test_compare_cli_writes_csv_xlsx_html(runs, tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "capacity", "compare", str(runs["baseline"]), str(runs["new-school"]), "--out", str(tmp_path / "c")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    for f in ("compare.csv", "compare.xlsx", "compare.html", "input_diff.csv", "compare_by_year.csv"):
+        assert (tmp_path / "c" / f).exists()
+    assert "capital_cost_total" in r.stdout
+
+
+def test_compare_refuses_a_folder_that_is_not_a_run(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "capacity", "compare", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "found no manifest.json" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_run_with_bad_scenario_exits_2_and_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: " + str(ROOT / "scenarios" / "base.yaml") + "\nplan:\n  time_limt_s: 3\n", encoding="utf-8")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "capacity", "run", str(bad), "--out", str(out)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "line 3: unknown key 'plan.time_limt_s' (did you mean 'time_limit_s'?)" in r.stderr
+    assert not out.exists()
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def test_report_renders_in_a_headless_browser(runs, tmp_path):
+    exe = _chromium()
+    if exe is None:
+        if os.environ.get("CI") == "true" or os.environ.get("CAPACITY_REQUIRE_VALIDATION") == "1":
+            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
+    page = (runs["new-school"] / "report.html").as_uri()
+    r = subprocess.run([exe, *flags, "--virtual-time-budget=10000", "--dump-dom", page], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    dom = r.stdout
+    assert 'data-rendered="yes"' in dom, "an embedded chart failed to load"
+    assert int(dom.split('data-images="')[1].split('"')[0]) >= 4
+    for section in ("Summary", "Seat gap by zone and year", "The plan by year", "Class sizes", "Costs", "Assumptions"):
+        assert f">{section}" in dom
+    assert dom.count("<table") >= 5
+    console_errors = [ln for ln in r.stderr.splitlines() if "CONSOLE" in ln and ("ERROR" in ln.upper() or "Uncaught" in ln)]
+    assert not console_errors, console_errors
+    shot = tmp_path / "shot.png"
+    s = subprocess.run([exe, *flags, "--window-size=1200,1600", f"--screenshot={shot}", page], capture_output=True, text=True, timeout=120)
+    assert s.returncode == 0 and shot.stat().st_size > 20_000
