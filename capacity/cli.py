@@ -72,15 +72,27 @@ def _floats(text: str | None, name: str) -> tuple[float, ...] | None:
         raise click.BadParameter(f"found {text!r}; expected numbers separated by commas, e.g. 0.1,0.9", param_hint=name) from None
 
 
-def _projection_settings(**opts):
+def _target(arg: str | None):
+    """(district, scenario or None) for a [SCENARIO|DISTRICT] argument: a .yaml file is a
+    scenario (its district and settings are used), anything else a district."""
+    from capacity.scenario import load_scenario
+
+    if arg is not None and arg.lower().endswith((".yaml", ".yml")):
+        sc = load_scenario(arg)
+        return load_district(sc.district_path), sc
+    return load_district(arg), None
+
+
+def _projection_settings(scenario=None, **opts):
     from capacity.projection import ProjectionSettings
 
     given = {k: v for k, v in opts.items() if v is not None}
-    return ProjectionSettings(**given)
+    base = scenario.projection if scenario is not None else ProjectionSettings()
+    return base.with_(**given)
 
 
 @cli.command()
-@click.argument("district", required=False, metavar="[DISTRICT]")
+@click.argument("district", required=False, metavar="[SCENARIO|DISTRICT]")
 @click.option("--horizon", type=int, help="Years to project (1-20; default 10).")
 @click.option(
     "--method", type=click.Choice(["mean", "weighted", "exp_smoothing", "median", "auto"]), help="Ratio estimator (default mean)."
@@ -94,7 +106,10 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
     """Project pupils by zone and grade with calibrated uncertainty."""
     from capacity.projection import project_district
 
+    _step("loading district")
+    d, sc = _target(district)
     settings = _projection_settings(
+        sc,
         horizon=horizon,
         method=method,
         window=window,
@@ -102,8 +117,6 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
         draws=draws,
         births_variant=births_variant,
     )
-    _step("loading district")
-    d = load_district(district)
     _step(f"fitting ratios, back-testing for calibration, simulating {settings.draws} draws")
     p = project_district(d, settings)
     county = p.aggregate("stage")
@@ -183,7 +196,7 @@ def backtest(district, window, last_target, level, out) -> None:
 
 
 @cli.command()
-@click.argument("district", required=False, metavar="[DISTRICT]")
+@click.argument("district", required=False, metavar="[SCENARIO|DISTRICT]")
 @click.option("--horizon", type=int, help="Years to project (default 10).")
 @click.option("--quantile", type=float, help="Projection quantile taken as demand (default 0.5).")
 @click.option("--warning-window", type=int, help="Years ahead that turn a zone amber (default 2).")
@@ -193,10 +206,11 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
     from capacity.gap import GapSettings, gap_report
     from capacity.projection import project_district
 
-    gs = GapSettings(**{k: v for k, v in {"quantile": quantile, "warning_window": warning_window}.items() if v is not None})
-    ps = _projection_settings(horizon=horizon)
     _step("loading district")
-    d = load_district(district)
+    d, sc = _target(district)
+    base = sc.gap if sc is not None else GapSettings()
+    gs = base.with_(**{k: v for k, v in {"quantile": quantile, "warning_window": warning_window}.items() if v is not None})
+    ps = _projection_settings(sc, horizon=horizon)
     _step("projecting")
     p = project_district(d, ps)
     _step("computing seats, gaps, classes, staffing and budget")
@@ -227,8 +241,8 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
 
 
 @cli.command()
-@click.argument("district", required=False, metavar="[DISTRICT]")
-@click.option("--horizon", type=int, default=10, show_default=True, help="Years to plan.")
+@click.argument("district", required=False, metavar="[SCENARIO|DISTRICT]")
+@click.option("--horizon", type=int, help="Years to plan (default 10).")
 @click.option("--quantile", type=float, help="Projection quantile planned against (default 0.5).")
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), help="MILP solver (default highs).")
 @click.option("--time-limit", type=float, help="Solver time limit in seconds (default 60).")
@@ -242,12 +256,18 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
     from capacity.plan import PlanSettings, plan_from_projection
     from capacity.projection import ProjectionSettings, project_district
 
-    opts = {"demand_quantile": quantile, "solver": solver, "time_limit_s": time_limit, "mip_gap": gap, "threads": threads}
-    ps = PlanSettings(**{k: v for k, v in opts.items() if v is not None}, integer_classes=not relax_classes, verbose=verbose)
     _step("loading district")
-    d = load_district(district)
-    _step(f"projecting {horizon} years")
-    proj = project_district(d, ProjectionSettings(horizon=horizon, draws=200))
+    d, sc = _target(district)
+    opts = {"demand_quantile": quantile, "solver": solver, "time_limit_s": time_limit, "mip_gap": gap, "threads": threads}
+    base = sc.plan if sc is not None else PlanSettings()
+    ps = base.with_(
+        **{k: v for k, v in opts.items() if v is not None}, integer_classes=not relax_classes and base.integer_classes, verbose=verbose
+    )
+    proj_settings = sc.projection if sc is not None else ProjectionSettings(draws=200)
+    if horizon is not None:
+        proj_settings = proj_settings.with_(horizon=horizon)
+    _step(f"projecting {proj_settings.horizon} years")
+    proj = project_district(d, proj_settings)
     _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
     r = plan_from_projection(d, proj, ps)
     s = r.summary

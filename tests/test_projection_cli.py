@@ -75,3 +75,16 @@ def test_atomic_dir_keeps_earlier_output_on_failure(tmp_path):
     with atomic_dir(target) as d:
         (d / "b.csv").write_text("second")
     assert sorted(p.name for p in target.iterdir()) == ["b.csv"]
+
+
+def test_commands_accept_a_scenario_file(tmp_path):
+    sc = tmp_path / "s.yaml"
+    sc.write_text("horizon: 4\nprojection:\n  draws: 50\n  quantiles: [0.25, 0.75]\n", encoding="utf-8")
+    r = run_cli("project", str(sc), "--out", str(tmp_path / "p"))
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(tmp_path / "p" / "projection.csv")
+    assert t["year"].max() == 2029  # the scenario's horizon, not the default 10
+    assert {"p25", "p75"} <= set(t.columns)
+    g = run_cli("gap", str(sc), "--out", str(tmp_path / "g"))
+    assert g.returncode == 0, g.stderr
+    assert pd.read_csv(tmp_path / "g" / "gap.csv")["year"].max() == 2029

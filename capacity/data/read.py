@@ -95,6 +95,17 @@ def _read_folder(folder: Path) -> RawDistrict:
             if t.required:
                 problems.append(Problem(f"{folder}/{t.name}.csv", None, None, "no such file", f"the required table '{t.name}'"))
             continue
+        if not f.resolve().is_relative_to(folder.resolve()):
+            problems.append(
+                Problem(
+                    f"{folder}/{f.name}",
+                    None,
+                    None,
+                    f"a link to {f.resolve()}, outside the district folder",
+                    "the table's own file inside the folder",
+                )
+            )
+            continue
         data = f.read_bytes()
         hashes[f.name] = sha256_bytes(data)
         text, note = _decode(data, f.name)

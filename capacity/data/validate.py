@@ -270,6 +270,17 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
                     )
                 )
             problems += _gaps(sorted(set(years.astype(int))), labels["enrolment"], "history years")
+            this_year = _this_year()
+            for _, r in enrol[enrol["year"] > this_year].drop_duplicates("year").iterrows():
+                problems.append(
+                    Problem(
+                        labels["enrolment"],
+                        int(r[ROW]),
+                        "year",
+                        f"{int(r['year'])}, a school year that has not begun",
+                        f"history up to {this_year}",
+                    )
+                )
 
     births = frames["births"]
     have = set(births["zone_id"].dropna())
@@ -318,6 +329,13 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
                 Problem(labels["projects"], int(r[ROW]), "classrooms", "neither classrooms nor seats", "classrooms, seats, or both")
             )
     return problems
+
+
+def _this_year() -> int:
+    """The current calendar year (history cannot lie after it)."""
+    import datetime
+
+    return datetime.date.today().year
 
 
 def _gaps(years: list[int], label: str, what: str) -> list[Problem]:

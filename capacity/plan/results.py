@@ -120,21 +120,24 @@ def cost_table(model: PlanModel, settings: PlanSettings, arcs, classes, schools,
     """Costs by year and category (currency), undiscounted and discounted."""
     d = model.data
     rows = []
+
+    def total(x) -> float:
+        return float(np.asarray(x, dtype=float).sum())
+
     class_cost = classes["grade"].map(lambda g: settings.cost_per_class_year[STAGE_OF_GRADE[g]]) * classes["classes"]
     for t in d.years:
         b = builds[builds["year"] == t]
         a = arcs[arcs["year"] == t]
         items = {
-            "capital_classrooms": float(b.loc[b["kind"] == "extend", "cost"].sum()),
-            "capital_new_schools": float(b.loc[b["kind"] == "new school", "cost"].sum()),
-            "operating_classes": float(class_cost[classes["year"] == t].sum()),
+            "capital_classrooms": total(b.loc[b["kind"] == "extend", "cost"]),
+            "capital_new_schools": total(b.loc[b["kind"] == "new school", "cost"]),
+            "operating_classes": total(class_cost[classes["year"] == t]),
             "operating_schools": settings.cost_per_school_year
             * int(schools[(schools["year"] == t) & schools["status"].isin(["open", "new"])].shape[0]),
-            "travel": settings.cost_per_pupil_km_year * float((a["pupils"] * a["km"]).sum()),
-            "boarding": settings.cost_per_boarder_year * float(a.loc[a["boarder"], "pupils"].sum()),
-            "moved_pupils": settings.cost_per_moved_pupil_year
-            * float(a.loc[(a["home"] != "") & (a["home"] != a["school_id"]), "pupils"].sum()),
-            "unmet_penalty": settings.unmet_penalty * float(unmet.loc[unmet["year"] == t, "pupils"].sum()),
+            "travel": settings.cost_per_pupil_km_year * total(a["pupils"].to_numpy(dtype=float) * a["km"].to_numpy(dtype=float)),
+            "boarding": settings.cost_per_boarder_year * total(a.loc[a["boarder"].astype(bool), "pupils"]),
+            "moved_pupils": settings.cost_per_moved_pupil_year * total(a.loc[(a["home"] != "") & (a["home"] != a["school_id"]), "pupils"]),
+            "unmet_penalty": settings.unmet_penalty * total(unmet.loc[unmet["year"] == t, "pupils"]),
         }
         for k, v in items.items():
             rows.append((t, k, v, v * d.discount[t]))

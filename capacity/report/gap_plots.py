@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from capacity.report.fonts import font_rc, label  # noqa: E402
+from capacity.report.fonts import font_rc, label
 
 
 def gap_heatmap(gap: pd.DataFrame, stage: str) -> plt.Figure:

@@ -6,14 +6,11 @@ import base64
 import html
 import io
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from capacity.report.fonts import font_rc  # noqa: E402
+from capacity.report.fonts import font_rc
 
 STYLE = """
 body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei','Microsoft YaHei',Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from capacity.grades import GRADES, STAGE_BY_NAME, STAGE_OF_GRADE  # noqa: E402
-from capacity.report.fonts import font_rc, label  # noqa: E402
+from capacity.grades import GRADES, STAGE_BY_NAME, STAGE_OF_GRADE
+from capacity.report.fonts import font_rc, label
 
 
 def fan_chart(projection, zone_id: str, stage: str, zone_name: str | None = None) -> plt.Figure:
