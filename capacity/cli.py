@@ -250,8 +250,11 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
 @click.option("--threads", type=int, help="Solver threads (default 2).")
 @click.option("--relax-classes", is_flag=True, help="Let class counts be fractional (fast what-if).")
 @click.option("--verbose", is_flag=True, help="Show the solver's log.")
+@click.option(
+    "--robust", type=int, help="Also plan against this many demand draws at once and report how often each plan leaves pupils unseated."
+)
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the plan tables and summary.json.")
-def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, out) -> None:
+def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, robust, out) -> None:
     """Least-cost plan: classrooms, new schools, mergers and classes for every year."""
     from capacity.plan import PlanSettings, plan_from_projection
     from capacity.projection import ProjectionSettings, project_district
@@ -288,6 +291,12 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
         click.echo(f"short: {line}")
     if len(r.shortfalls) > 20:
         click.echo(f"... and {len(r.shortfalls) - 20} more shortfalls (see unmet.csv)")
+    if robust:
+        from capacity.plan.robust import robustness_report
+
+        _step(f"robust plan over {robust} draws and evaluation on 20 held-out draws")
+        rep = robustness_report(d, proj, ps, k=robust, n_eval=20, single_plan=r)
+        click.echo("Robustness on held-out demand draws:\n" + rep.to_string(index=False))
     if out:
         from capacity.outputs import atomic_dir
         from capacity.run import write_plan_files
@@ -368,6 +377,45 @@ def compare_cmd(targets, out, override_) -> None:
     show = metrics.set_index("scenario").T
     click.echo(show.to_string())
     click.echo(f"Wrote {out}/ (compare.csv, compare_by_year.csv, input_diff.csv, compare.xlsx, compare.html)")
+
+
+@cli.command()
+@click.argument("sweep_file", metavar="SWEEP")
+@click.option("--scheduler", help="An existing Dask scheduler, e.g. tcp://host:8786 (default: a local cluster).")
+@click.option("--workers", type=int, default=2, show_default=True, help="Worker processes of the local cluster.")
+@click.option("--serial", is_flag=True, help="Run the members one after the other in this process (no Dask).")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for member runs and the comparison (default from the sweep file).")
+def sweep(sweep_file, scheduler, workers, serial, out) -> None:
+    """Run many scenarios, districts or demand draws in parallel (Dask) and compare them."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from capacity.outputs import atomic_dir
+    from capacity.report.html import compare_report_html
+    from capacity.sweep import gather, load_sweep, run_sweep
+
+    name, folder, members = load_sweep(sweep_file)
+    if out:
+        folder = Path(out)
+        members = [replace(m, out=str(folder / Path(m.out).name)) for m in members]
+    _step(f"sweep {name}: {len(members)} members into {folder}")
+    status = run_sweep(members, scheduler=scheduler, workers=workers, serial=serial, progress=_step)
+    for r in status[status["status"] == "failed"].itertuples(index=False):
+        click.echo(f"failed: {r.member}: {r.error.splitlines()[0] if r.error else ''}", err=True)
+    metrics, years, diff = gather(status)
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_dir(folder / "comparison") as tmp:
+        status.to_csv(tmp / "members.csv", index=False)
+        metrics.to_csv(tmp / "compare.csv", index=False)
+        years.to_csv(tmp / "compare_by_year.csv", index=False)
+        diff.to_csv(tmp / "input_diff.csv", index=False)
+        (tmp / "compare.html").write_text(compare_report_html(metrics, years, diff), encoding="utf-8")
+    counts = status["status"].value_counts().to_dict()
+    click.echo(
+        f"Sweep {name}: {counts.get('done', 0)} done, {counts.get('skipped', 0)} skipped, {counts.get('failed', 0)} failed; comparison in {folder}/comparison/"
+    )
+    if counts.get("failed", 0):
+        sys.exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:

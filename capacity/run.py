@@ -139,6 +139,12 @@ def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def inputs_hash(district_hashes: dict[str, str], scenario: Scenario) -> str:
+    """Hash of everything a run depends on: the district files and the resolved scenario."""
+    inputs = {"district": district_hashes, "scenario_resolved": scenario.hash}
+    return hashlib.sha256(canonical_json(inputs).encode()).hexdigest()
+
+
 def manifest(result: RunResult) -> dict:
     """Provenance of a run: inputs (hashes), resolved scenario, versions, solver, seed, timings.
 
@@ -147,7 +153,6 @@ def manifest(result: RunResult) -> dict:
     """
     sc = result.scenario
     scen_files = {str(Path(f).name): file_sha256(f) for f in sc.files}
-    inputs = {"district": result.district.file_hashes, "scenario_resolved": sc.hash}
     m = {
         "scenario": sc.name,
         "description": sc.description,
@@ -157,7 +162,7 @@ def manifest(result: RunResult) -> dict:
         "district": sc.district,
         "district_files": result.district.file_hashes,
         "scenario_hash": sc.hash,
-        "inputs_hash": hashlib.sha256(canonical_json(inputs).encode()).hexdigest(),
+        "inputs_hash": inputs_hash(result.district.file_hashes, sc),
         "seed": sc.projection.seed,
         "projection_method": result.projection.method,
         "versions": _versions(),

@@ -89,3 +89,66 @@ def replicate_district(district, copies: int, seed: int = 0, spacing_km: float =
             parts[name].append(t)
     tables = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
     return District(**tables, source=f"{copies} x {district.source}", file_hashes=dict(district.file_hashes), notes=())
+
+
+def vary_district(district, seed: int):
+    """A variant of ``district``: seeded size, birth trend and urban share.
+
+    Pupils and births are scaled by a size factor in [0.6, 1.6]; births after 2018 follow an
+    extra trend in [-3 %, +2 %] a year; urban zones' pupils are scaled by [0.75, 1.3]
+    (their classrooms too, so crowding stays plausible). Counts stay whole numbers.
+    """
+    from dataclasses import replace
+
+    rng = np.random.default_rng(seed)
+    size = float(rng.uniform(0.6, 1.6))
+    trend = float(rng.uniform(-0.03, 0.02))
+    urban = float(rng.uniform(0.75, 1.3))
+    kinds = district.zones.set_index("zone_id")["kind"]
+    s = district.schools.copy()
+    is_urban = s["zone_id"].map(kinds).eq("urban")
+    f_school = np.where(is_urban, size * urban, size)
+    s["classrooms"] = np.maximum(np.round(s["classrooms"] * f_school), np.where(s["status"] == "candidate", 0, 1)).astype(int)
+    s["max_classrooms"] = np.maximum(np.round(s["max_classrooms"] * f_school).astype(int), s["classrooms"])
+    factor = dict(zip(s["school_id"], f_school, strict=True))
+    e = district.enrolment.copy()
+    e["pupils"] = np.round(e["pupils"] * e["school_id"].map(factor)).astype(int)
+    b = district.births.copy()
+    zf = np.where(b["zone_id"].map(kinds).eq("urban"), size * urban, size) * (1.0 + trend) ** np.maximum(b["year"] - 2018, 0)
+    b["births"] = np.round(b["births"] * zf).astype(int)
+    sr = district.stage_rooms.copy()
+    if len(sr):
+        # keep stage rooms adding up to the school's classrooms
+        tot = sr.groupby("school_id")["classrooms"].transform("sum")
+        new_tot = sr["school_id"].map(s.set_index("school_id")["classrooms"])
+        sr["classrooms"] = np.floor(sr["classrooms"] * new_tot / tot).astype(int)
+        short = new_tot - sr.groupby("school_id")["classrooms"].transform("sum")
+        first = ~sr.duplicated("school_id")
+        sr.loc[first, "classrooms"] += short[first].astype(int)
+    return replace(district, schools=s, enrolment=e, births=b, stage_rooms=sr, source=f"variant {seed} of {district.source}")
+
+
+def write_province(out_dir, n_districts: int, seed: int = 0, scenario: str | None = None):
+    """Write ``n_districts`` seeded variants of the example county and a sweep file over them.
+
+    Returns the sweep file's path. ``scenario`` is the scenario file every district runs
+    (default: the shipped baseline).
+    """
+    from pathlib import Path
+
+    from capacity.data import load_district
+    from capacity.data.write import write_csv_folder
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    base = load_district()
+    names = []
+    for i in range(n_districts):
+        name = f"county_{i:03d}"
+        write_csv_folder(vary_district(base, seed * 100_003 + i), out / name)
+        names.append(name)
+    scen = scenario or str(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml")
+    lines = [f"name: province-{n_districts}", f"scenarios: [{scen}]", "districts:"] + [f"  - {n}" for n in names] + ["out: runs"]
+    path = out / "sweep.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

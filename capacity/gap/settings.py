@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 
-from capacity.errors import ScenarioError
 from capacity.grades import GRADES, STAGE_NAMES
+from capacity.settings_base import Checks, SettingsMixin
 from capacity.standards import DEFAULT_CLASS_SIZE
 
 
 @dataclass(frozen=True)
-class GapSettings:
+class GapSettings(SettingsMixin):
     """Parameters of the status-quo reports (docs/gap.md).
 
     Attributes
@@ -65,11 +65,8 @@ class GapSettings:
     )
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
-
-        def need(ok: bool, key: str, found: object, expected: str) -> None:
-            if not ok:
-                problems.append(f"gap.{key}: found {found!r}; expected {expected}")
+        check = Checks("gap")
+        need = check.need
 
         for k, v in self.class_size.items():
             need(k in GRADES or k in STAGE_NAMES, f"class_size.{k}", k, "a grade or a stage")
@@ -98,11 +95,4 @@ class GapSettings:
         need(self.staffing in ("ratio", "classes_for_small"), "staffing", self.staffing, "ratio or classes_for_small")
         for k in ("ger", "public", "inclusive"):
             need(0 <= self.coverage_floors.get(k, -1) <= 1.5, f"coverage_floors.{k}", self.coverage_floors.get(k), "a share from 0 to 1.5")
-        if problems:
-            raise ScenarioError("invalid gap settings:\n  - " + "\n  - ".join(problems))
-
-    def with_(self, **changes: object) -> GapSettings:
-        return replace(self, **changes)
-
-    def as_dict(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        check.done()

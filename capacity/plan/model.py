@@ -44,19 +44,27 @@ def _groups(frame: pd.DataFrame, keys: list[str]) -> dict:
     return frame.groupby(keys, sort=False).indices if len(frame) else {}
 
 
-def define_variables(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings):
-    """x (pupils on arcs), u (unmet), n (classes), b (classrooms built), y (candidate open), c (closed)."""
+def define_flows(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings, tag: str = ""):
+    """x (pupils on arcs), u (unmet), n (classes): one set per demand (per draw in a robust plan)."""
     cat = pulp.LpInteger if settings.integer_classes else pulp.LpContinuous
     s = data.schools
     var = prob.add_variable
-    x = [var(f"x{i}", lowBound=0) for i in range(len(data.arcs))]
-    u = [var(f"u{i}", lowBound=0) for i in range(len(data.demand))]
+    x = [var(f"x{tag}_{i}", lowBound=0) for i in range(len(data.arcs))]
+    u = [var(f"u{tag}_{i}", lowBound=0) for i in range(len(data.demand))]
     max_rooms = s["max_rooms"].clip(lower=s["rooms0"])
     proj_max = data.project_rooms.groupby("school_id")["rooms"].max() if len(data.project_rooms) else pd.Series(dtype=float)
     n = []
     for i, sid in enumerate(data.caps["school_id"]):
         ub = int(max_rooms[sid] + proj_max.get(sid, 0))
-        n.append(var(f"n{i}", lowBound=0, upBound=ub, cat=cat))
+        n.append(var(f"n{tag}_{i}", lowBound=0, upBound=ub, cat=cat))
+    return x, u, n
+
+
+def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings):
+    """b (classrooms built), y (candidate open), c (closed): shared by every demand draw."""
+    s = data.schools
+    var = prob.add_variable
+    proj_max = data.project_rooms.groupby("school_id")["rooms"].max() if len(data.project_rooms) else pd.Series(dtype=float)
     last = data.years[-1]
     b, y, c = {}, {}, {}
     for sid, r in s.iterrows():
@@ -75,7 +83,7 @@ def define_variables(prob: pulp.LpProblem, data: PlanData, settings: PlanSetting
                 c[sid, t] = var(f"c_{sid}_{t}", lowBound=0, upBound=1, cat=pulp.LpInteger)
                 if r["must_close"]:
                     c[sid, t].lowBound = 1
-    return x, u, n, b, y, c
+    return b, y, c
 
 
 def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) -> dict[tuple[str, int], pulp.LpAffineExpression]:
@@ -97,26 +105,26 @@ def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) ->
     return out
 
 
-def define_demand(prob, data: PlanData, x, u) -> None:
+def define_demand(prob, data: PlanData, x, u, tag: str = "") -> None:
     """Every pupil is assigned to a reachable school or counted unmet: sum_s x + u = D."""
     arcs_of = _groups(data.arcs, ["node", "grade", "year"])
     for i, r in enumerate(data.demand.itertuples(index=False)):
         idx = arcs_of.get((r.node, r.grade, r.year), [])
-        prob += _expr([(x[j], 1.0) for j in idx] + [(u[i], 1.0)]) == float(r.pupils), f"demand_{i}"
+        prob += _expr([(x[j], 1.0) for j in idx] + [(u[i], 1.0)]) == float(r.pupils), f"demand{tag}_{i}"
 
 
-def define_class_size(prob, data: PlanData, x, n) -> None:
+def define_class_size(prob, data: PlanData, x, n, tag: str = "") -> None:
     """Pupils of a grade at a school fit its classes: sum x <= cap x n."""
     arcs_of = _groups(data.arcs, ["school_id", "grade", "year"])
     for i, r in enumerate(data.caps.itertuples(index=False)):
         idx = arcs_of.get((r.school_id, r.grade, r.year), [])
-        prob += _expr([(x[j], 1.0) for j in idx] + [(n[i], -float(r.cap))]) <= 0, f"classsize_{i}"
+        prob += _expr([(x[j], 1.0) for j in idx] + [(n[i], -float(r.cap))]) <= 0, f"classsize{tag}_{i}"
 
 
-def define_classrooms(prob, data: PlanData, n, rooms) -> None:
+def define_classrooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
     """Classes fit the classrooms: sum_g n[s,g,t] <= R[s,t]."""
     for (sid, t), idx in _groups(data.caps, ["school_id", "year"]).items():
-        prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= 0, f"rooms_{sid}_{t}"
+        prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= 0, f"rooms{tag}_{sid}_{t}"
 
 
 def define_builds(prob, data: PlanData, b) -> None:
@@ -139,18 +147,23 @@ def define_openings(prob, data: PlanData, y) -> None:
                 y[r.school_id, r.year].lowBound = 1
 
 
-def define_closures(prob, data: PlanData, n, c, rooms) -> None:
-    """A closed school stays closed and has no classes: c[s,t] >= c[s,t-1]; sum_g n <= M (1 - c)."""
-    classes_of = _groups(data.caps, ["school_id", "year"])
+def define_stay_closed(prob, data: PlanData, c) -> None:
+    """A closed school stays closed: c[s,t] >= c[s,t-1]."""
     for (sid, t), v in c.items():
         if (sid, t - 1) in c:
             prob += v - c[sid, t - 1] >= 0, f"stayclosed_{sid}_{t}"
+
+
+def define_closures(prob, data: PlanData, n, c, rooms, tag: str = "") -> None:
+    """A closed school has no classes: sum_g n <= M (1 - c)."""
+    classes_of = _groups(data.caps, ["school_id", "year"])
+    for (sid, t), v in c.items():
         big_m = float(sum(abs(k) for k in rooms[sid, t].values()) + rooms[sid, t].constant)
         idx = classes_of.get((sid, t), [])
-        prob += _expr([(n[j], 1.0) for j in idx] + [(v, big_m)]) <= big_m, f"closed_{sid}_{t}"
+        prob += _expr([(n[j], 1.0) for j in idx] + [(v, big_m)]) <= big_m, f"closed{tag}_{sid}_{t}"
 
 
-def define_linking(prob, data: PlanData, x, y, c) -> None:
+def define_linking(prob, data: PlanData, x, y, c, tag: str = "") -> None:
     """Strong linking (as x_ij <= d_j y_i in facility location): no pupil on an arc to a
     school that is closed or not yet opened: x <= D (1 - c) and x <= D y. Redundant for
     integer solutions, but it tightens the LP relaxation a great deal."""
@@ -160,34 +173,34 @@ def define_linking(prob, data: PlanData, x, y, c) -> None:
     for i, (sid, t) in enumerate(zip(a["school_id"], a["year"], strict=True)):
         x[i].upBound = float(cap[i])
         if (sid, t) in c:
-            prob += x[i] + float(cap[i]) * c[sid, t] <= float(cap[i]), f"link_c_{i}"
+            prob += x[i] + float(cap[i]) * c[sid, t] <= float(cap[i]), f"link_c{tag}_{i}"
         elif (sid, t) in y:
-            prob += x[i] - float(cap[i]) * y[sid, t] <= 0, f"link_y_{i}"
+            prob += x[i] - float(cap[i]) * y[sid, t] <= 0, f"link_y{tag}_{i}"
     cand = set(data.schools.index[data.schools["status"] == "candidate"])
     for i, (sid, t) in enumerate(zip(a["school_id"], a["year"], strict=True)):
         if sid in cand and (sid, t) not in y:
             x[i].upBound = 0.0
 
 
-def define_boarding(prob, data: PlanData, x) -> None:
+def define_boarding(prob, data: PlanData, x, tag: str = "") -> None:
     """Boarders at a school fit its beds: sum over boarding arcs of x <= beds."""
     board = data.arcs[data.arcs["boarder"]]
     beds = data.schools["beds"]
     for (sid, t), idx in _groups(board, ["school_id", "year"]).items():
-        prob += _expr([(x[j], 1.0) for j in board.index[idx]]) <= float(beds[sid]), f"beds_{sid}_{t}"
+        prob += _expr([(x[j], 1.0) for j in board.index[idx]]) <= float(beds[sid]), f"beds{tag}_{sid}_{t}"
 
 
-def define_school_size(prob, data: PlanData, settings: PlanSettings, x) -> None:
+def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> None:
     """No school above its size cap from ``school_size_from``: sum x <= size_cap."""
     if settings.school_size_from is None:
         return
     a = data.arcs[data.arcs["year"] >= settings.school_size_from]
     cap = data.schools["size_cap"]
     for (sid, t), idx in _groups(a, ["school_id", "year"]).items():
-        prob += _expr([(x[j], 1.0) for j in a.index[idx]]) <= float(cap[sid]), f"size_{sid}_{t}"
+        prob += _expr([(x[j], 1.0) for j in a.index[idx]]) <= float(cap[sid]), f"size{tag}_{sid}_{t}"
 
 
-def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c) -> None:
+def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c, tag: str = "") -> None:
     """A closable school kept open keeps at least ``min_school_size`` pupils: sum x >= m (1 - c)."""
     if settings.min_school_size <= 0:
         return
@@ -195,7 +208,7 @@ def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c) -> None:
     m = float(settings.min_school_size)
     for (sid, t), v in c.items():
         idx = arcs_of.get((sid, t), [])
-        prob += _expr([(x[j], 1.0) for j in idx] + [(v, m)]) >= m, f"minsize_{sid}_{t}"
+        prob += _expr([(x[j], 1.0) for j in idx] + [(v, m)]) >= m, f"minsize{tag}_{sid}_{t}"
 
 
 def capital_by_year(data: PlanData, b, y) -> dict[int, pulp.LpAffineExpression]:
@@ -221,7 +234,7 @@ def define_budget(prob, data: PlanData, settings: PlanSettings, capital) -> None
         prob += pulp.lpSum(capital.values()) <= settings.budget_total, "budget_total"
 
 
-def define_moved(prob, data: PlanData, settings: PlanSettings, x) -> None:
+def define_moved(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> None:
     """At most ``max_moved`` pupils a year taught away from their home school."""
     if settings.max_moved is None:
         return
@@ -230,34 +243,16 @@ def define_moved(prob, data: PlanData, settings: PlanSettings, x) -> None:
     moved = a[(a["home"] != "") & (a["home"] != a["school_id"])]
     for t, idx in _groups(moved, ["year"]).items():
         t = t[0] if isinstance(t, tuple) else t
-        prob += _expr([(x[j], 1.0) for j in moved.index[idx]]) <= settings.max_moved, f"moved_{t}"
+        prob += _expr([(x[j], 1.0) for j in moved.index[idx]]) <= settings.max_moved, f"moved{tag}_{t}"
 
 
-def objective(data: PlanData, settings: PlanSettings, x, u, n, b, y, c, capital) -> pulp.LpAffineExpression:
-    """Discounted capital + operating (classes, open schools) + travel + boarding + unmet penalty."""
+def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital) -> pulp.LpAffineExpression:
+    """Discounted capital plus the cost of keeping schools open (shared by every draw)."""
     disc = data.discount
     acc: dict = defaultdict(float)
     for t, e in capital.items():
         for v, k in e.items():
             acc[v] += disc[t] * k
-    stage_cost = {g: settings.cost_per_class_year[STAGE_OF_GRADE[g]] for g in data.caps["grade"].unique()}
-    for v, g, t in zip(n, data.caps["grade"], data.caps["year"], strict=True):
-        acc[v] += disc[t] * stage_cost[g]
-    per_km = settings.cost_per_pupil_km_year
-    arcs = data.arcs
-    home = arcs["node"].map(data.nodes.set_index("node")["home"]).to_numpy()
-    moved = (home != "") & (home != arcs["school_id"].to_numpy())
-    coef = (
-        arcs["km"].to_numpy() * per_km
-        + arcs["boarder"].to_numpy() * settings.cost_per_boarder_year
-        + moved * settings.cost_per_moved_pupil_year
-    )
-    dvec = arcs["year"].map(disc).to_numpy()
-    for v, k in zip(x, coef * dvec, strict=True):
-        if k:
-            acc[v] += float(k)
-    for v, t in zip(u, data.demand["year"], strict=True):
-        acc[v] += disc[t] * settings.unmet_penalty
     constant = 0.0
     school_year = settings.cost_per_school_year
     for sid, r in data.schools.iterrows():
@@ -271,26 +266,86 @@ def objective(data: PlanData, settings: PlanSettings, x, u, n, b, y, c, capital)
     return pulp.LpAffineExpression(list(acc.items()), constant=constant)
 
 
+def flow_cost(data: PlanData, settings: PlanSettings, x, u, n, weight: float = 1.0) -> pulp.LpAffineExpression:
+    """Discounted classes (teachers), travel, boarding, moved pupils and the unmet penalty, x ``weight``."""
+    disc = data.discount
+    acc: dict = defaultdict(float)
+    stage_cost = {g: settings.cost_per_class_year[STAGE_OF_GRADE[g]] for g in data.caps["grade"].unique()}
+    for v, g, t in zip(n, data.caps["grade"], data.caps["year"], strict=True):
+        acc[v] += weight * disc[t] * stage_cost[g]
+    arcs = data.arcs
+    home = arcs["node"].map(data.nodes.set_index("node")["home"]).to_numpy()
+    moved = (home != "") & (home != arcs["school_id"].to_numpy())
+    coef = (
+        arcs["km"].to_numpy() * settings.cost_per_pupil_km_year
+        + arcs["boarder"].to_numpy() * settings.cost_per_boarder_year
+        + moved * settings.cost_per_moved_pupil_year
+    )
+    dvec = arcs["year"].map(disc).to_numpy()
+    for v, k in zip(x, coef * dvec, strict=True):
+        if k:
+            acc[v] += weight * float(k)
+    for v, t in zip(u, data.demand["year"], strict=True):
+        acc[v] += weight * disc[t] * settings.unmet_penalty
+    return pulp.LpAffineExpression(list(acc.items()))
+
+
+def define_flow_constraints(prob, data: PlanData, settings: PlanSettings, x, u, n, y, c, rooms, tag: str = "") -> None:
+    """Every constraint on one demand's assignment and classes."""
+    define_demand(prob, data, x, u, tag)
+    define_class_size(prob, data, x, n, tag)
+    define_classrooms(prob, data, n, rooms, tag)
+    define_closures(prob, data, n, c, rooms, tag)
+    define_linking(prob, data, x, y, c, tag)
+    define_boarding(prob, data, x, tag)
+    define_school_size(prob, data, settings, x, tag)
+    define_min_size(prob, data, settings, x, c, tag)
+    define_moved(prob, data, settings, x, tag)
+
+
 def build(data: PlanData, settings: PlanSettings) -> PlanModel:
     """Build the whole model (no solving)."""
     prob = pulp.LpProblem("capacity_plan", pulp.LpMinimize)
-    x, u, n, b, y, c = define_variables(prob, data, settings)
+    b, y, c = define_decisions(prob, data, settings)
+    x, u, n = define_flows(prob, data, settings)
     rooms = rooms_available(data, settings, b, y)
-    define_demand(prob, data, x, u)
-    define_class_size(prob, data, x, n)
-    define_classrooms(prob, data, n, rooms)
     define_builds(prob, data, b)
     define_openings(prob, data, y)
-    define_closures(prob, data, n, c, rooms)
-    define_linking(prob, data, x, y, c)
-    define_boarding(prob, data, x)
-    define_school_size(prob, data, settings, x)
-    define_min_size(prob, data, settings, x, c)
+    define_stay_closed(prob, data, c)
+    define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms)
     capital = capital_by_year(data, b, y)
     define_budget(prob, data, settings, capital)
-    define_moved(prob, data, settings, x)
-    prob.setObjective(objective(data, settings, x, u, n, b, y, c, capital))
+    prob.setObjective(decision_cost(data, settings, y, c, capital) + flow_cost(data, settings, x, u, n))
     return PlanModel(prob, data, x, u, n, b, y, c, capital, rooms)
+
+
+def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float | None = None) -> tuple[pulp.LpProblem, list[PlanModel]]:
+    """One model for K demand draws: builds, openings and closures shared; assignment and
+    classes per draw; objective = shared costs + the mean of the draws' costs. With
+    ``max_unmet``, no draw may leave more than that many pupil-years without a seat.
+
+    Every PlanData must come from the same district and settings (same schools and years).
+    """
+    prob = pulp.LpProblem("capacity_robust_plan", pulp.LpMinimize)
+    base = datas[0]
+    b, y, c = define_decisions(prob, base, settings)
+    rooms = rooms_available(base, settings, b, y)
+    define_builds(prob, base, b)
+    define_openings(prob, base, y)
+    define_stay_closed(prob, base, c)
+    capital = capital_by_year(base, b, y)
+    define_budget(prob, base, settings, capital)
+    objective = decision_cost(base, settings, y, c, capital)
+    views = []
+    for k, data in enumerate(datas):
+        x, u, n = define_flows(prob, data, settings, tag=f"d{k}")
+        define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms, tag=f"d{k}")
+        objective += flow_cost(data, settings, x, u, n, weight=1.0 / len(datas))
+        if max_unmet is not None:
+            prob += _expr((v, 1.0) for v in u) <= max_unmet, f"worst_unmet_d{k}"
+        views.append(PlanModel(prob, data, x, u, n, b, y, c, capital, rooms))
+    prob.setObjective(objective)
+    return prob, views
 
 
 def values(vs) -> np.ndarray:

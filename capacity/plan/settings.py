@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 
-from capacity.errors import ScenarioError
 from capacity.grades import GRADES, STAGE_NAMES
+from capacity.settings_base import Checks, SettingsMixin
 from capacity.standards import DEFAULT_CLASS_SIZE, standard_size
 
 
@@ -14,7 +14,7 @@ def _class_size() -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class PlanSettings:
+class PlanSettings(SettingsMixin):
     """Policies, costs and solver options of the plan model (docs/plan-model.md).
 
     Money is in one currency (the example uses yuan); "per year" costs are charged every
@@ -139,11 +139,8 @@ class PlanSettings:
     strategy: str = "decompose"
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
-
-        def need(ok: bool, key: str, found: object, expected: str) -> None:
-            if not ok:
-                problems.append(f"plan.{key}: found {found!r}; expected {expected}")
+        check = Checks("plan")
+        need = check.need
 
         for k, v in self.class_size.items():
             need(k in GRADES or k in STAGE_NAMES, f"class_size.{k}", k, "a grade or a stage")
@@ -209,18 +206,11 @@ class PlanSettings:
             self.threads,
             "a whole number >= 1 or null",
         )
-        if problems:
-            raise ScenarioError("invalid plan settings:\n  - " + "\n  - ".join(problems))
+        check.done()
 
     def standard_size(self, grade: str, stage: str) -> int:
         """Standard class size of a grade (grade key, else stage key)."""
         return standard_size(self.class_size, grade)
-
-    def with_(self, **changes: object) -> PlanSettings:
-        return replace(self, **changes)
-
-    def as_dict(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _stage_grades(stage: str) -> tuple[str, ...]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 
-from capacity.errors import ScenarioError
 from capacity.grades import GRADES, STAGE_NAMES
+from capacity.settings_base import Checks, SettingsMixin
 
 ESTIMATORS = ("mean", "weighted", "exp_smoothing", "median")
 METHODS = (*ESTIMATORS, "auto")
@@ -22,7 +22,7 @@ def _default_yield() -> dict[str, dict[str, float]]:
 
 
 @dataclass(frozen=True)
-class ProjectionSettings:
+class ProjectionSettings(SettingsMixin):
     """Parameters of the cohort-projection model (docs/projection.md gives the equations).
 
     Attributes
@@ -110,11 +110,8 @@ class ProjectionSettings:
     calibrate: bool = True
 
     def __post_init__(self) -> None:
-        problems = []
-
-        def need(ok: bool, key: str, found: object, expected: str) -> None:
-            if not ok:
-                problems.append(f"projection.{key}: found {found!r}; expected {expected}")
+        check = Checks("projection")
+        need = check.need
 
         need(isinstance(self.horizon, int) and 1 <= self.horizon <= 20, "horizon", self.horizon, "a whole number of years from 1 to 20")
         need(isinstance(self.window, int) and 1 <= self.window <= 30, "window", self.window, "a whole number of years from 1 to 30")
@@ -173,16 +170,7 @@ class ProjectionSettings:
             self.planning_lead,
             "a whole number from 1 to 20",
         )
-        if problems:
-            raise ScenarioError("invalid projection settings:\n  - " + "\n  - ".join(problems))
-
-    def with_(self, **changes: object) -> ProjectionSettings:
-        """A copy with some parameters changed (validated again)."""
-        return replace(self, **changes)
-
-    def as_dict(self) -> dict[str, object]:
-        """Plain dict of every parameter (for manifests and reports)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        check.done()
 
     @property
     def all_quantiles(self) -> tuple[float, ...]:

@@ -1,0 +1,156 @@
+"""Plans robust to demand uncertainty: one set of builds, openings and closures for K demand
+draws at once, and an evaluation of any plan's decisions on held-out draws."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from capacity.grades import GRADES
+from capacity.plan.inputs import prepare
+from capacity.plan.model import build, build_robust, values
+from capacity.plan.results import extract
+from capacity.plan.settings import PlanSettings
+from capacity.plan.solve import solve
+
+
+def demand_of_draw(projection, d: int) -> pd.DataFrame:
+    """Draw ``d`` of a projection as a demand table (whole pupils)."""
+    z, g, t = np.meshgrid(np.arange(len(projection.zones)), np.arange(len(GRADES)), np.arange(len(projection.years)), indexing="ij")
+    v = np.round(projection.draws[..., d]).ravel()
+    return pd.DataFrame(
+        {
+            "year": np.asarray(projection.years)[t.ravel()],
+            "zone_id": np.asarray(projection.zones, dtype=object)[z.ravel()],
+            "grade": np.asarray(GRADES, dtype=object)[g.ravel()],
+            "pupils": v,
+        }
+    )
+
+
+def spread_draws(projection, k: int) -> list[int]:
+    """K draws spread over the distribution of total demand: ranks at (i + 0.5) / K."""
+    total = projection.draws.sum(axis=(0, 1, 2))
+    order = np.argsort(total, kind="stable")
+    return [int(order[int((i + 0.5) / k * len(order))]) for i in range(k)]
+
+
+def held_out_draws(projection, m: int, exclude: list[int], seed: int = 1) -> list[int]:
+    """``m`` seeded draws not among ``exclude``, for evaluation."""
+    rng = np.random.default_rng(seed)
+    pool = np.setdiff1d(np.arange(projection.draws.shape[-1]), exclude)
+    return sorted(int(x) for x in rng.choice(pool, size=min(m, len(pool)), replace=False))
+
+
+@dataclass(frozen=True)
+class RobustPlan:
+    """Shared decisions and per-draw outcomes of a robust plan.
+
+    Attributes
+    ----------
+    decisions : dict
+        'b', 'y', 'c': {(school_id, year): value}.
+    tables : dict of str to DataFrame
+        builds and schools (shared), as in a single plan (from the first draw's view).
+    per_draw : DataFrame
+        draw, unmet_pupil_years, flow_cost.
+    status, objective, gap : solver outcome.
+    """
+
+    decisions: dict
+    tables: dict
+    per_draw: pd.DataFrame
+    status: str
+    objective: float
+    gap: float
+
+
+def plan_robust(district, projection, settings: PlanSettings, k: int = 5, max_unmet: float | None = None) -> RobustPlan:
+    """Least expected-cost plan over ``k`` spread draws (optionally no draw above ``max_unmet``)."""
+    draws = spread_draws(projection, k)
+    datas = [prepare(district, demand_of_draw(projection, d), settings) for d in draws]
+    prob, views = build_robust(datas, settings, max_unmet)
+    rep = solve(prob, settings)
+    v0 = views[0]
+    dec = {
+        "b": {key: round(v.varValue or 0) for key, v in v0.b.items()},
+        "y": {key: round(v.varValue or 0) for key, v in v0.y.items()},
+        "c": {key: round(v.varValue or 0) for key, v in v0.c.items()},
+    }
+    tables = extract(v0, settings)
+    rows = [{"draw": d, "unmet_pupil_years": float(values(v.u).sum())} for d, v in zip(draws, views, strict=True)]
+    return RobustPlan(
+        dec, {"builds": tables["builds"], "schools": tables["schools"]}, pd.DataFrame(rows), rep.status, rep.objective, rep.gap
+    )
+
+
+def decisions_from_tables(tables: dict) -> dict:
+    """Builds, openings and closures of a solved plan, read back from its tables."""
+    b = tables["builds"]
+    sch = tables["schools"]
+    dec = {"b": {}, "y": {}, "c": {}}
+    for r in b[b["kind"] == "extend"].itertuples(index=False):
+        dec["b"][(r.school_id, int(r.year))] = int(r.classrooms)
+    for r in sch.itertuples(index=False):
+        if r.status == "new":
+            dec["y"][(r.school_id, int(r.year))] = 1
+        if r.status == "closed":
+            dec["c"][(r.school_id, int(r.year))] = 1
+    return dec
+
+
+def unmet_with_decisions(district, decisions: dict, demand: pd.DataFrame, settings: PlanSettings) -> float:
+    """Pupil-years left without a seat when ``demand`` meets fixed decisions (classes may be
+    fractional here: the evaluation asks whether seats exist, not how classes are formed)."""
+    s = settings.with_(integer_classes=False)
+    m = build(prepare(district, demand, s), s)
+    for kind, var in (("b", m.b), ("y", m.y), ("c", m.c)):
+        for key, v in var.items():
+            val = float(decisions[kind].get(key, 0))
+            v.lowBound = val
+            v.upBound = val
+    solve(m.problem, s)
+    return float(sum(pulp.value(u) or 0.0 for u in m.u))
+
+
+def robustness_report(district, projection, settings: PlanSettings, k: int = 5, n_eval: int = 20, single_plan=None) -> pd.DataFrame:
+    """How often the single-quantile plan and the robust plan leave pupils unseated on held-out draws.
+
+    Returns
+    -------
+    DataFrame
+        plan, capital (currency), share_of_draws_short (unmet > 0.5 pupil-years),
+        mean_unmet_pupil_years, worst_unmet_pupil_years, over ``n_eval`` draws not used to plan.
+    """
+    from capacity.plan import plan_from_projection
+
+    robust = plan_robust(district, projection, settings, k)
+    single = single_plan or plan_from_projection(district, projection, settings)
+    evals = held_out_draws(projection, n_eval, spread_draws(projection, k), seed=settings_seed(projection))
+    rows = []
+    for label, dec, capital in (
+        (
+            f"single plan at P{settings.demand_quantile * 100:g}",
+            decisions_from_tables(single.tables),
+            float(single.tables["builds"]["cost"].sum()),
+        ),
+        (f"robust over {k} draws", robust.decisions, float(robust.tables["builds"]["cost"].sum())),
+    ):
+        unmet = np.array([unmet_with_decisions(district, dec, demand_of_draw(projection, d), settings) for d in evals])
+        rows.append(
+            {
+                "plan": label,
+                "capital": capital,
+                "share_of_draws_short": float((unmet > 0.5).mean()),
+                "mean_unmet_pupil_years": float(unmet.mean()),
+                "worst_unmet_pupil_years": float(unmet.max()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def settings_seed(projection) -> int:
+    return int(projection.settings.seed) + 1
