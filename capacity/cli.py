@@ -141,11 +141,11 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
             write_projection_files(p, tmp)
             charts = tmp / "charts"
             charts.mkdir()
-            zs = p.aggregate("zone_stage")
+            zs = p.aggregate("zone_stage", quantiles=(0.1, 0.9))
             live = zs.groupby(["zone_id", "stage"])["pupils"].sum()
             for (z, st), total in live.items():
                 if total > 0:
-                    save(fan_chart(p, z, st, names.get(z)), charts / f"fan_{z}_{st}.png")
+                    save(fan_chart(p, z, st, names.get(z), zs), charts / f"fan_{z}_{st}.png")
         click.echo(f"Wrote {out}/ (projection.csv, projection_zone_stage.csv, ratios.csv, calibration.csv, charts/)")
 
 

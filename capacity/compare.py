@@ -80,7 +80,7 @@ def run_metrics(run: RunTables, bands: dict[str, list] | None = None) -> dict[st
     huge = [b for b in bands if b.startswith("66")]
     m.update(
         {
-            "plan_status": json.loads(json.dumps(run.manifest.get("solver", {}).get("status"))),
+            "plan_status": run.manifest.get("solver", {}).get("status"),
             "plan_gap": run.manifest.get("solver", {}).get("gap"),
             "capital_cost_total": float(cap.sum()),
             "capital_cost_per_year": float(cap.sum() / len(years)),

@@ -68,8 +68,8 @@ def write_projection_files(projection, folder: Path) -> None:
     projection.calibration.table.to_csv(folder / "calibration.csv", index=False)
 
 
-def write_gap_files(report, district, projection, folder: Path, charts: Path | None = None) -> None:
-    """Gap CSVs, budget_request.xlsx and charts."""
+def write_gap_files(report, district, projection, folder: Path, charts: Path | None = None, workbook: Path | None = None) -> None:
+    """Gap CSVs, budget_request.xlsx (in ``folder`` unless ``workbook`` names another path) and charts."""
     from capacity.report.gap_plots import band_share_chart, demand_vs_seats, gap_heatmap
     from capacity.report.projection_plots import save
     from capacity.report.workbook import write_workbook
@@ -83,7 +83,11 @@ def write_gap_files(report, district, projection, folder: Path, charts: Path | N
         "projection.method_used": projection.method,
     }
     write_workbook(
-        folder / "budget_request.xlsx", report.tables(), gap_summary(report, district), assumptions, "Seat gap and budget request"
+        workbook or folder / "budget_request.xlsx",
+        report.tables(),
+        gap_summary(report, district),
+        assumptions,
+        "Seat gap and budget request",
     )
     charts = charts or folder / "charts"
     charts.mkdir(parents=True, exist_ok=True)
@@ -181,9 +185,7 @@ def write_run(result: RunResult, folder: Path) -> None:
 
     charts = folder / "charts"
     write_projection_files(result.projection, folder / "projection")
-    write_gap_files(result.gap, result.district, result.projection, folder / "gap", charts)
-    (folder / "budget_request.xlsx").write_bytes((folder / "gap" / "budget_request.xlsx").read_bytes())
-    (folder / "gap" / "budget_request.xlsx").unlink()
+    write_gap_files(result.gap, result.district, result.projection, folder / "gap", charts, folder / "budget_request.xlsx")
     if result.plan is not None:
         write_plan_files(result.plan, folder / "plan")
     (folder / "scenario.json").write_text(

@@ -110,40 +110,30 @@ def run_member(member: Member) -> dict:
 
     t0 = time.perf_counter()
     out = Path(member.out)
+
+    def row(status: str, error: str = "", h: str = "") -> dict:
+        return {
+            "member": member.name,
+            "status": status,
+            "error": error,
+            "inputs_hash": h,
+            "seconds": round(time.perf_counter() - t0, 3),
+            "out": str(out),
+        }
+
     try:
         src = EXAMPLE_PATH if member.scenario.district_path is None else member.scenario.district_path
         h = inputs_hash(read_district_files(src).file_hashes, member.scenario)
         man = out / "manifest.json"
         if man.exists() and json.loads(man.read_text(encoding="utf-8")).get("inputs_hash") == h:
-            return {
-                "member": member.name,
-                "status": "skipped",
-                "error": "",
-                "inputs_hash": h,
-                "seconds": round(time.perf_counter() - t0, 3),
-                "out": str(out),
-            }
+            return row("skipped", h=h)
         run_scenario(member.scenario, out)
-        return {
-            "member": member.name,
-            "status": "done",
-            "error": "",
-            "inputs_hash": h,
-            "seconds": round(time.perf_counter() - t0, 3),
-            "out": str(out),
-        }
+        return row("done", h=h)
     except CapacityError as e:
         msg = str(e)
     except Exception as e:  # a member's unexpected failure is reported, never lost
         msg = f"{type(e).__name__}: {e}\n" + traceback.format_exc(limit=3)
-    return {
-        "member": member.name,
-        "status": "failed",
-        "error": msg,
-        "inputs_hash": "",
-        "seconds": round(time.perf_counter() - t0, 3),
-        "out": str(out),
-    }
+    return row("failed", msg)
 
 
 def _bar(done: int, failed: int, running: int, total: int) -> str:
@@ -162,10 +152,9 @@ def run_sweep(members: list[Member], scheduler: str | None = None, workers: int 
     rows = []
     total = len(members)
     if serial:
-        for i, m in enumerate(members):
+        for m in members:
             progress(_bar(sum(r["status"] != "failed" for r in rows), sum(r["status"] == "failed" for r in rows), 1, total) + f"  {m.name}")
             rows.append(run_member(m))
-            del i
     else:
         from distributed import Client, LocalCluster, as_completed
 

@@ -110,6 +110,34 @@ def _sorted(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def split_by_home_school(district: District, demand: pd.DataFrame) -> pd.DataFrame:
+    """Share each zone's pupils of a grade among the open schools that taught that grade in
+    the zone in the last history year, by their share then.
+
+    Parameters
+    ----------
+    demand : DataFrame
+        year, zone_id, grade, pupils.
+
+    Returns
+    -------
+    DataFrame
+        demand's columns plus school_id: one row per (row of demand, school), pupils
+        multiplied by the school's share (not rounded). A zone and grade that no school taught
+        last year keeps its pupils on one row with school_id ''.
+    """
+    e = district.enrolment
+    last = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id", "status"]], on="school_id")
+    last = last[last["status"].eq("open") & (last["pupils"] > 0)]
+    share = last.assign(share=last["pupils"] / last.groupby(["zone_id", "grade"])["pupils"].transform("sum"))[
+        ["zone_id", "grade", "school_id", "share"]
+    ]
+    out = demand.merge(share, on=["zone_id", "grade"], how="left")
+    out["school_id"] = out["school_id"].fillna("")
+    out["pupils"] = out["pupils"] * out["share"].fillna(1.0)
+    return out.drop(columns="share")
+
+
 def pupils_by_stage(district: District) -> pd.DataFrame:
     """Pupils on roll by year (rows) and stage (columns), in pupils."""
     e = district.enrolment.assign(stage=district.enrolment["grade"].map(STAGE_OF_GRADE))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from capacity.gap.classes import band_shares, class_report, policy_failures, school_sizes, status_quo_pupils
@@ -96,8 +97,6 @@ def gap_report(district, projection, settings: GapSettings | None = None) -> Gap
         ignore_index=True,
     )
     h = projection.history
-    import numpy as np
-
     by = np.arange(h.birth_years[0] if h.birth_years else years[0], years[-1] + 1)
     births, _ = projected_births(h, projection.settings, by)
     births_by_year = pd.Series(births.sum(0), index=by)

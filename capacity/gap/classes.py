@@ -23,16 +23,10 @@ def status_quo_pupils(district, demand: pd.DataFrame) -> pd.DataFrame:
         year, school_id, zone_id, grade, pupils (whole pupils, rounded). Pupils of a
         zone and grade that no school taught last year are returned with school_id ''.
     """
-    e = district.enrolment
-    last = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id", "status"]], on="school_id")
-    last = last[(last["status"] == "open") & (last["pupils"] > 0)]
-    share = last.assign(share=last["pupils"] / last.groupby(["zone_id", "grade"])["pupils"].transform("sum"))[
-        ["zone_id", "grade", "school_id", "share"]
-    ]
-    out = demand.merge(share, on=["zone_id", "grade"], how="left")
-    out["school_id"] = out["school_id"].fillna("")
-    out["share"] = out["share"].fillna(1.0)
-    out["pupils"] = np.round(out["pupils"] * out["share"]).astype(int)
+    from capacity.data.district import split_by_home_school
+
+    out = split_by_home_school(district, demand)
+    out["pupils"] = np.round(out["pupils"]).astype(int)
     return out[["year", "school_id", "zone_id", "grade", "pupils"]]
 
 

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import InputError, Problem, ScenarioError
-from capacity.grades import GRADE_INDEX, GRADES, STAGE_BY_NAME, STAGE_OF_GRADE, grades_between, stages_of
+from capacity.grades import GRADE_INDEX, GRADES, STAGE_OF_GRADE, grades_between, stages_of
 from capacity.plan.settings import PlanSettings
+from capacity.standards import stage_room_size
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,7 @@ def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years
         rooms = r.classrooms
         if rooms != rooms:  # NaN: only seats given
             stage = r.stage if isinstance(r.stage, str) else STAGE_OF_GRADE[schools.at[r.school_id, "first_grade"]]
-            grade = STAGE_BY_NAME[stage].grades[0]
-            rooms = int(np.ceil(r.seats / settings.standard_size(grade, stage)))
+            rooms = int(np.ceil(r.seats / stage_room_size(settings.class_size, stage)))
         for y in years:
             if y >= r.completion_year:
                 rows.append((r.school_id, y, int(rooms)))
@@ -103,27 +103,16 @@ def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years
     return out.groupby(["school_id", "year"], as_index=False)["rooms"].sum()
 
 
-def demand_nodes(district, demand: pd.DataFrame, schools: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def demand_nodes(district, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split each zone's demand among home schools by their share of the zone's pupils last year.
 
     A (zone, home school) node sits at the home school, so closing it sends its pupils the
     real distance to another school. Grades with no pupils at any school of the zone last
     year stay at the zone-centre node (home '').
     """
-    e = district.enrolment
-    last = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id", "status"]], on="school_id")
-    last = last[last["status"].eq("open") & (last["pupils"] > 0)]
-    share = last.assign(share=last["pupils"] / last.groupby(["zone_id", "grade"])["pupils"].transform("sum"))[
-        ["zone_id", "grade", "school_id", "share"]
-    ]
-    d = demand.copy()
-    d = d[d["pupils"] > 0]
-    homed = d.merge(share, on=["zone_id", "grade"], how="left")
-    centre = homed["school_id"].isna()
-    homed.loc[centre, "school_id"] = ""
-    homed.loc[centre, "share"] = 1.0
-    homed["pupils"] = homed["pupils"] * homed["share"]
-    homed = homed.rename(columns={"school_id": "home"}).drop(columns="share")
+    from capacity.data.district import split_by_home_school
+
+    homed = split_by_home_school(district, demand[demand["pupils"] > 0]).rename(columns={"school_id": "home"})
     zones = district.zones.set_index("zone_id")
     keys = homed[["zone_id", "home"]].drop_duplicates().sort_values(["zone_id", "home"]).reset_index(drop=True)
     sx = district.schools.set_index("school_id")
@@ -275,7 +264,7 @@ def prepare(district, demand: pd.DataFrame, settings: PlanSettings) -> PlanData:
         raise InputError(problems)
     years = tuple(sorted(int(y) for y in demand["year"].unique()))
     schools = school_table(district, settings, years)
-    nodes, dem = demand_nodes(district, demand, schools)
+    nodes, dem = demand_nodes(district, demand)
     arcs = reachable_arcs(nodes, dem, schools, district.travel, settings)
     caps = class_caps(schools, years, settings, base_class_sizes(district, settings), int(district.enrolment["year"].max()))
     discount = {t: 1.0 / (1.0 + settings.discount_rate) ** (t - years[0]) for t in years}

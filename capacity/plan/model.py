@@ -170,15 +170,14 @@ def define_linking(prob, data: PlanData, x, y, c, tag: str = "") -> None:
     dem = data.demand.set_index(["node", "grade", "year"])["pupils"]
     a = data.arcs
     cap = dem.reindex(pd.MultiIndex.from_arrays([a["node"], a["grade"], a["year"]])).to_numpy()
+    cand = set(data.schools.index[data.schools["status"] == "candidate"])
     for i, (sid, t) in enumerate(zip(a["school_id"], a["year"], strict=True)):
         x[i].upBound = float(cap[i])
         if (sid, t) in c:
             prob += x[i] + float(cap[i]) * c[sid, t] <= float(cap[i]), f"link_c{tag}_{i}"
         elif (sid, t) in y:
             prob += x[i] - float(cap[i]) * y[sid, t] <= 0, f"link_y{tag}_{i}"
-    cand = set(data.schools.index[data.schools["status"] == "candidate"])
-    for i, (sid, t) in enumerate(zip(a["school_id"], a["year"], strict=True)):
-        if sid in cand and (sid, t) not in y:
+        elif sid in cand:  # a candidate that cannot be open yet takes nobody
             x[i].upBound = 0.0
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 from capacity.grades import GRADE_INDEX, STAGE_OF_GRADE
 from capacity.plan.model import PlanModel, values
 from capacity.plan.settings import PlanSettings
+from capacity.standards import stage_room_size
 
 TOL = 1e-6
 
@@ -34,7 +35,7 @@ def extract(model: PlanModel, settings: PlanSettings) -> dict[str, pd.DataFrame]
         k = _round_int(v.varValue or 0)
         if k > 0:
             first = s.at[sid, "first_grade"]
-            seats = k * settings.standard_size(first, STAGE_OF_GRADE[first])
+            seats = round(k * stage_room_size(settings.class_size, STAGE_OF_GRADE[first]))
             rows.append(
                 (t, t + settings.build_lead_years, sid, s.at[sid, "name"], "extend", k, seats, k * float(s.at[sid, "cost_per_classroom"]))
             )
@@ -51,7 +52,7 @@ def extract(model: PlanModel, settings: PlanSettings) -> dict[str, pd.DataFrame]
                     s.at[sid, "name"],
                     "new school",
                     k,
-                    k * settings.standard_size(first, STAGE_OF_GRADE[first]),
+                    round(k * stage_room_size(settings.class_size, STAGE_OF_GRADE[first])),
                     float(s.at[sid, "open_cost"]),
                 )
             )

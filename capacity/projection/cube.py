@@ -94,9 +94,8 @@ def history_from_frames(pupils: pd.DataFrame, births: pd.DataFrame | None = None
 def history_from_district(district) -> History:
     """Pupils by zone (a school's pupils count in the school's zone) and births."""
     e = district.enrolment.merge(district.schools[["school_id", "zone_id"]], on="school_id", how="left")
-    h = history_from_frames(e[["year", "zone_id", "grade", "pupils"]], district.births)
-    # Zones with births but no schools still appear (with zero pupils); keep the district's order.
-    return h
+    # zones with births but no school still appear, with zero pupils
+    return history_from_frames(e[["year", "zone_id", "grade", "pupils"]], district.births)
 
 
 def cube_to_frame(values: np.ndarray, zones, years, name: str = "pupils") -> pd.DataFrame:

@@ -12,13 +12,17 @@ from capacity.grades import GRADES, STAGE_BY_NAME, STAGE_OF_GRADE
 from capacity.report.fonts import font_rc, label
 
 
-def fan_chart(projection, zone_id: str, stage: str, zone_name: str | None = None) -> plt.Figure:
-    """History, median projection and P10-P90 band of one zone and stage (pupils by year)."""
+def fan_chart(projection, zone_id: str, stage: str, zone_name: str | None = None, zone_stage: pd.DataFrame | None = None) -> plt.Figure:
+    """History, median projection and P10-P90 band of one zone and stage (pupils by year).
+
+    ``zone_stage`` is ``projection.aggregate("zone_stage", (0.1, 0.9))`` when the caller
+    draws many charts and has it already.
+    """
     h = projection.history
     zi = h.zones.index(zone_id)
     mask = np.array([STAGE_OF_GRADE[g] == stage for g in GRADES])
     hist = h.pupils[zi, mask, :].sum(0)
-    agg = projection.aggregate("zone_stage", quantiles=(0.1, 0.9))
+    agg = zone_stage if zone_stage is not None else projection.aggregate("zone_stage", quantiles=(0.1, 0.9))
     a = agg[(agg.zone_id == zone_id) & (agg.stage == stage)]
     with plt.rc_context(font_rc()):
         fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
