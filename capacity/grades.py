@@ -49,24 +49,11 @@ STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 ENTRY_GRADES: tuple[str, ...] = tuple(s.grades[0] for s in STAGES)
 """First grade of each stage (K1, P1, J1, S1)."""
 
-AGE_OF_GRADE: dict[str, int] = {g: s.entry_age + i for s in STAGES for i, g in enumerate(s.grades)}
-"""Typical age in years at the start of each grade."""
-
 
 def grades_between(first: str, last: str) -> tuple[str, ...]:
     """Grades from ``first`` to ``last`` inclusive, in order."""
     i, j = GRADE_INDEX[first], GRADE_INDEX[last]
     return GRADES[i : j + 1]
-
-
-def previous_grade(grade: str) -> str | None:
-    """The grade whose pupils progress into ``grade`` (``None`` for K1).
-
-    P1 has K3 as its predecessor in this ordering, but the projection treats P1 as an
-    entry grade fed from births, so callers decide whether to use the link.
-    """
-    i = GRADE_INDEX[grade]
-    return GRADES[i - 1] if i > 0 else None
 
 
 def stages_of(first: str, last: str) -> tuple[str, ...]:

@@ -96,16 +96,3 @@ def history_from_district(district) -> History:
     e = district.enrolment.merge(district.schools[["school_id", "zone_id"]], on="school_id", how="left")
     # zones with births but no school still appear, with zero pupils
     return history_from_frames(e[["year", "zone_id", "grade", "pupils"]], district.births)
-
-
-def cube_to_frame(values: np.ndarray, zones, years, name: str = "pupils") -> pd.DataFrame:
-    """(zones, grades, years) array -> tidy frame year, zone_id, grade, <name>."""
-    z, g, t = np.meshgrid(np.arange(len(zones)), np.arange(len(GRADES)), np.arange(len(years)), indexing="ij")
-    return pd.DataFrame(
-        {
-            "year": np.asarray(years)[t.ravel()],
-            "zone_id": np.asarray(zones, dtype=object)[z.ravel()],
-            "grade": np.asarray(GRADES, dtype=object)[g.ravel()],
-            name: values.ravel(),
-        }
-    )

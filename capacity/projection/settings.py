@@ -171,8 +171,3 @@ class ProjectionSettings(SettingsMixin):
             "a whole number from 1 to 20",
         )
         check.done()
-
-    @property
-    def all_quantiles(self) -> tuple[float, ...]:
-        """Requested quantiles plus the median, sorted."""
-        return tuple(sorted(set(self.quantiles) | {0.5}))
