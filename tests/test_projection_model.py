@@ -9,7 +9,7 @@ import pytest
 from capacity.errors import ProjectionError, ScenarioError
 from capacity.grades import GRADES
 from capacity.projection import ProjectionSettings, history_from_frames, project_district, project_history
-from capacity.projection.additions import housing_additions, migration_additions
+from capacity.projection.additions import housing_stock, migration_additions
 from capacity.projection.model import point_path, projected_births
 from capacity.projection.ratios import estimate, fit
 
@@ -151,20 +151,29 @@ def test_missing_births_for_entry_ratio_is_a_clear_error():
 # --- housing and migration ------------------------------------------------------------
 
 
-def test_housing_yield_arrives_along_the_profile():
+def test_housing_stock_builds_up_along_the_profile_and_stays():
+    # 1,000 dwellings finished in 2026 at 0.12 primary pupils each: 120 pupils at maturity,
+    # half of them in the first year (profile 0.5, 1.0), then 120 every year, 20 in each of 6 grades.
     housing = pd.DataFrame({"zone_id": ["A"], "year": [2026], "dwellings": [1000], "dwelling_type": ["commodity"]})
     s = ProjectionSettings(housing_yield={"commodity": {"primary": 0.12}}, housing_profile=(0.5, 1.0))
-    add = housing_additions(housing, ("A",), 2025, 3, s)
-    # 120 primary pupils at maturity: 60 arrive in 2026, 60 in 2027, spread over 6 grades
-    np.testing.assert_allclose(add[0, G["P1"], :], [10.0, 10.0, 0.0])
-    assert add[0].sum() == pytest.approx(120.0)
-    assert add[0, G["J1"]].sum() == 0
+    stock = housing_stock(housing, ("A",), 2025, 12, s)
+    np.testing.assert_allclose(stock[0, G["P1"], :], [10.0] + [20.0] * 11)
+    np.testing.assert_allclose(stock[0].sum(0), [60.0] + [120.0] * 11)
+    assert stock[0, G["J1"]].sum() == 0
+
+
+def test_housing_stock_counts_only_what_arrives_after_the_origin():
+    # finished 2024, profile 0.4, 0.8, 1.0: 40 % was present in 2024 and 80 % in 2025 (in the history)
+    housing = pd.DataFrame({"zone_id": ["A"], "year": [2024], "dwellings": [100], "dwelling_type": ["commodity"]})
+    s = ProjectionSettings(housing_yield={"commodity": {"junior": 0.3}}, housing_profile=(0.4, 0.8, 1.0))
+    stock = housing_stock(housing, ("A",), 2025, 3, s)
+    np.testing.assert_allclose(stock[0].sum(0), [30 * 0.2] * 3)
 
 
 def test_housing_type_without_yield_is_an_error():
     housing = pd.DataFrame({"zone_id": ["A"], "year": [2026], "dwellings": [10], "dwelling_type": ["villa"]})
     with pytest.raises(ScenarioError, match="'villa' has no yield"):
-        housing_additions(housing, ("A",), 2025, 3, ProjectionSettings())
+        housing_stock(housing, ("A",), 2025, 3, ProjectionSettings())
 
 
 def test_migration_spread_by_grade_shares():
@@ -227,9 +236,18 @@ def test_any_quantile_can_be_requested(example_projection):
     assert (t["p80"] <= t["p95"] + 1e-6).all()
 
 
-def test_auto_method_picks_an_estimator(example):
-    p = project_district(example, ProjectionSettings(method="auto", draws=20, calibrate=False))
-    assert p.method in ("mean", "weighted", "exp_smoothing", "median")
+def test_auto_method_picks_the_median_when_ratios_spike():
+    # P2/P1 = 1.0 except every 4th year (2.0): any 3-year window holds at most one spike, so the
+    # median ratio is always 1.0 and right 3 years in 4, while the mean is always off.
+    pupils = {}
+    for y in range(2000, 2025):
+        pupils[("A", "P1", y)] = 100
+        pupils[("A", "P2", y)] = 200 if y % 4 == 0 else 100
+    h = tiny(pupils)
+    p = project_history(
+        h, ProjectionSettings(method="auto", entry_offsets={}, pooled_grades=(), draws=20, calibrate=False, planning_lead=1)
+    )
+    assert p.method == "median"
 
 
 def test_settings_reject_bad_values():

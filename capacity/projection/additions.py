@@ -11,14 +11,17 @@ from capacity.grades import GRADES, STAGE_BY_NAME
 from capacity.projection.settings import ProjectionSettings
 
 
-def housing_additions(housing: pd.DataFrame, zones: tuple[str, ...], origin: int, horizon: int, settings: ProjectionSettings) -> np.ndarray:
-    """Pupils arriving from new dwellings.
+def housing_stock(housing: pd.DataFrame, zones: tuple[str, ...], origin: int, horizon: int, settings: ProjectionSettings) -> np.ndarray:
+    """Pupils living in new dwellings, present each projected year (a stock, not a cohort).
 
-    A dwelling of type d completed in year c holds ``yield[d][stage]`` pupils at maturity,
-    reached along ``housing_profile`` (share present 0, 1, 2, ... years after completion).
-    Each year's increase of that share arrives spread evenly over the stage's grades and
-    then ages through the grades with the cohort flow. Arrivals in or before ``origin``
-    are already in the history and are not added again.
+    A dwelling of type d completed in year c holds ``yield[d][stage]`` pupils of the stage
+    at maturity and keeps holding them: the share present k years after completion is
+    p(k) = ``housing_profile[k]`` (0 before completion, 1 after the profile ends). Its pupils
+    are spread evenly over the stage's grades and are not aged on (as they grow up, younger
+    children take their places; the older stages have their own yields). The part already
+    present at ``origin`` is in the history:
+
+        H[z,g,t] = sum_rows dwellings Y[d, stage(g)] (p(t - c) - p(origin - c)) / grades in stage(g)
     """
     out = np.zeros((len(zones), len(GRADES), horizon))
     if housing is None or housing.empty:
@@ -30,17 +33,19 @@ def housing_additions(housing: pd.DataFrame, zones: tuple[str, ...], origin: int
             f"housing dwelling_type {', '.join(repr(u) for u in unknown)} has no yield: add it under projection.housing_yield "
             f"(known types: {', '.join(sorted(settings.housing_yield))})"
         )
-    profile = np.asarray(settings.housing_profile)
-    step = np.diff(np.concatenate([[0.0], profile]))
+    profile = np.asarray(settings.housing_profile, dtype=float)
+
+    def present(k: np.ndarray) -> np.ndarray:
+        return np.where(k < 0, 0.0, profile[np.clip(k, 0, len(profile) - 1)])
+
+    years = np.arange(origin + 1, origin + horizon + 1)
     for r in housing.itertuples(index=False):
         if r.zone_id not in zi:
             continue
+        new_share = present(years - int(r.year)) - present(np.array([origin - int(r.year)]))
         for stage, y in settings.housing_yield[r.dwelling_type].items():
             grades = [GRADES.index(g) for g in STAGE_BY_NAME[stage].grades]
-            for k, inc in enumerate(step):
-                s = int(r.year) + k - origin - 1
-                if 0 <= s < horizon and inc > 0:
-                    out[zi[r.zone_id], grades, s] += r.dwellings * y * inc / len(grades)
+            out[zi[r.zone_id], grades, :] += r.dwellings * y * new_share / len(grades)
     return out
 
 

@@ -1,24 +1,27 @@
 """The cohort model: deterministic path and Monte-Carlo draws, vectorised over draw x zone x grade.
 
-Equations (docs/projection.md):
+Equations (docs/projection.md renders this block; tests/test_projection_docs.py checks it):
 
-- progression:  N[z,g,t] = R[z,g] m[g,t] N[z,g-1,t-1] e^{eps}
-- entry:        N[z,g,t] = E[z,g] m[g,t] B[z,t-a_g] e^{eps}   (B: births a_g years earlier)
-- level grades: N[z,g,t] = L[z,g] e^{eps}
-- pooled grades: N[z,g,t] = share[z,g] r_county[g] m[g,t] sum_z' N[z',g-1,t-1] e^{c}
-- plus housing and migration additions A[z,g,t]; a negative total is set to 0.
+    C[z,g,t] = R_c[g] m[g,t] N[z,g-1,t-1] e^{eps}        cohort reaching grade g from zone z (progression)
+    C[z,g,t] = R_c[g] m[g,t] B[z,t-a_g] e^{eps}          cohort from births a_g years earlier (entry)
+    C[z,g,t] = c[z,t-a_g] u_g m[g,t] e^{eps}             entry where the children table knows c
+    N[z,g,t] = kappa[z,g] C[z,g,t] + s[z,g] sum_z' (1 - kappa[z',g]) C[z',g,t]
+    N[z,g,t] = (L[z,g] + b[z,g] (t - t0)) m[g,t] e^{eps}  level grades (held: b = 0; trend)
+    N[z,g,t] = max(N[z,g,t] + M[z,g,t], 0) + H[z,g,t]     migration flows M, housing stock H
 
 eps = c[g,t] + e[z,g,t] is zero on the deterministic path; in draw d it is a county-wide
-shock c ~ N(0, sigma_common[g]) plus a zone shock e ~ N(0, sqrt(tau[g]^2 + 1/n[z,g])).
+shock c ~ N(0, sigma_common[g]) plus a zone shock e ~ N(0, min(sqrt(tau[g]^2 + 1/n[z,g]), 0.5)).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from capacity.grades import GRADES
 from capacity.projection.cube import History
-from capacity.projection.ratios import LEVEL, MAX_ZONE_LOG_SD, PROGRESSION, Fitted
+from capacity.projection.ratios import ENTRY, LEVEL, MAX_ZONE_LOG_SD, Fitted
 from capacity.projection.settings import ProjectionSettings
 
 
@@ -63,6 +66,53 @@ def projected_births(history: History, settings: ProjectionSettings, birth_years
     return out, ahead
 
 
+@dataclass(frozen=True)
+class _Noise:
+    """Log-scale noise scales of the draws (zone, county, births), in the draws' dtype."""
+
+    zone_sd: np.ndarray  # (Z, G)
+    common_sd: np.ndarray  # (G,)
+    births_factor: np.ndarray  # (D, max steps ahead + 1): county births random walk
+
+
+def _noise(fitted: Fitted, births_by_entry: dict, d: int, rng: np.random.Generator, dt) -> _Noise:
+    max_ahead = max([int(b[1].max()) for b in births_by_entry.values()] + [0])
+    walk = np.cumsum(rng.normal(0.0, fitted.sigma_births, size=(d, max_ahead + 1)), axis=1)
+    walk[:, 0] = 0.0
+    zone_sd = np.minimum(np.sqrt(fitted.tau**2 + 1.0 / np.maximum(fitted.size, 1.0)), MAX_ZONE_LOG_SD)
+    return _Noise(zone_sd.astype(dt), fitted.sigma_common.astype(dt), np.exp(walk).astype(dt))
+
+
+def _shocks(noise: _Noise | None, rng, shape: tuple[int, int, int], dt) -> np.ndarray:
+    """exp(eps) for one projected year, shape (Z, G, D); ones on the deterministic path."""
+    z, g, d = shape
+    if noise is None:
+        return np.ones(shape, dtype=dt)
+    eps = rng.standard_normal((z, g, d), dtype=np.float32)
+    eps *= noise.zone_sd[:, :, None]
+    eps += rng.standard_normal((1, g, d), dtype=np.float32) * noise.common_sd[None, :, None]
+    return np.exp(eps, out=eps)
+
+
+def _feeders(state: np.ndarray, births_by_entry: dict, s: int, noise: _Noise | None, dt) -> np.ndarray:
+    """F[z,g,d]: pupils of the grade below last year, or births a_g years ago for entry grades."""
+    feed = np.zeros_like(state)
+    feed[:, 1:] = state[:, :-1]
+    for gi, (births, ahead) in births_by_entry.items():
+        base = births[:, s].astype(dt)[:, None]
+        if noise is not None and ahead[s] > 0:
+            base = base * noise.births_factor[None, :, ahead[s]]
+        feed[:, gi] = base
+    return feed
+
+
+def _move(cohort: np.ndarray, fitted: Fitted, dt) -> np.ndarray:
+    """N = kappa C + s sum_z' (1 - kappa) C: the share kept in each zone plus its share of the movers."""
+    keep = fitted.keep.astype(dt)[:, :, None]
+    movers = ((1 - keep) * cohort).sum(0)  # (G, D)
+    return keep * cohort + fitted.share.astype(dt)[:, :, None] * movers[None]
+
+
 def simulate(
     history: History,
     fitted: Fitted,
@@ -72,18 +122,22 @@ def simulate(
     rng: np.random.Generator | None = None,
     additions: np.ndarray | None = None,
     children: np.ndarray | None = None,
+    stock: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Project ``horizon`` years after the history's last year.
+    """Project ``horizon`` years after the history's last year (equations in the module docstring).
 
     Parameters
     ----------
     n_draws : int
         0 for the deterministic path (returned with a leading axis of length 1).
     additions : ndarray (zones, grades, horizon), optional
-        Pupils added each projected year (housing, migration).
+        Pupils joining the cohort flow each projected year (net migration M): they age on.
     children : ndarray (zones, horizon, grades), optional
         Known children entering each entry grade (NaN where unknown); replaces births x ratio
         by children x take-up.
+    stock : ndarray (zones, grades, horizon), optional
+        Pupils present in each projected year outside the cohort flow (housing stock H): added
+        to the output, never aged.
 
     Returns
     -------
@@ -100,64 +154,36 @@ def simulate(
     dt = np.float32 if noisy else np.float64
     origin = history.years[-1]
     mult = transition_multipliers(settings, horizon)
-    kinds = fitted.kinds
-    prog = np.flatnonzero(kinds == PROGRESSION)
-    level = np.flatnonzero(kinds == LEVEL)
-    pooled = np.flatnonzero(fitted.pooled)
-    entries = [(GRADES.index(gr), off) for gr, off in settings.entry_offsets.items() if off is not None]
-    births_by_entry = {}
-    for gi, off in entries:
-        by = np.arange(origin + 1, origin + horizon + 1) - off
-        births_by_entry[gi] = projected_births(history, settings, by)
-    if noisy:
-        max_ahead = max([int(b[1].max()) for b in births_by_entry.values()] + [0])
-        walk = np.cumsum(rng.normal(0.0, fitted.sigma_births, size=(d, max_ahead + 1)), axis=1)
-        walk[:, 0] = 0.0
-        births_factor = np.exp(walk).astype(dt)
-        zone_sd = np.minimum(np.sqrt(fitted.tau**2 + 1.0 / np.maximum(fitted.size, 1.0)), MAX_ZONE_LOG_SD)  # (Z, G)
-        zone_sd[:, fitted.pooled] = 0.0
-        zone_sd = zone_sd.astype(dt)
-        common_sd = fitted.sigma_common.astype(dt)
+    flow = fitted.kinds != LEVEL
+    level = np.flatnonzero(~flow)
+    births_by_entry = {
+        GRADES.index(gr): projected_births(history, settings, np.arange(origin + 1, origin + horizon + 1) - off)
+        for gr, off in settings.entry_offsets.items()
+        if off is not None and fitted.kinds[GRADES.index(gr)] == ENTRY
+    }
+    noise = _noise(fitted, births_by_entry, d, rng, dt) if noisy else None
     # Layout (zones, grades, draws): the draw axis is innermost and contiguous.
     state = np.broadcast_to(history.pupils[:, :, -1, None].astype(dt), (z, g, d)).copy()
     out = np.empty((z, g, horizon, d), dtype=dt)
-    new = np.empty((z, g, d), dtype=dt)
-    is_prog = np.zeros(g, dtype=bool)
-    is_prog[prog] = True
     for s in range(horizon):
-        ratio = (fitted.ratio * mult[None, :, s]).astype(dt)[:, :, None]  # (Z, G, 1)
-        if noisy:
-            factor = rng.standard_normal((z, g, d), dtype=np.float32)
-            factor *= zone_sd[:, :, None]
-            factor += rng.standard_normal((1, g, d), dtype=np.float32) * common_sd[None, :, None]
-            np.exp(factor, out=factor)
-            factor *= ratio
-        else:
-            factor = np.broadcast_to(ratio, (z, g, d))
-        # progression on the contiguous slice, then the other grades are overwritten
-        np.multiply(factor[:, 1:], state[:, :-1], out=new[:, 1:])
-        new[:, ~is_prog] = 0.0
-        new[:, level] = factor[:, level]
-        for gi in pooled:
-            county = state[:, gi - 1].sum(0, keepdims=True)  # (1, D)
-            new[:, gi] = fitted.share[:, gi, None] * factor[:, gi] * county
-        for gi, _off in entries:
-            births, ahead = births_by_entry[gi]
-            base = births[:, s].astype(dt)[:, None]
-            if noisy and ahead[s] > 0:
-                base = base * births_factor[None, :, ahead[s]]
-            new[:, gi] = factor[:, gi] * base
-            if children is not None:
-                known = children[:, s, gi]
-                have = ~np.isnan(known)
-                if have.any():
-                    take = settings.children_take_up.get(GRADES[gi], 1.0)
-                    new[have, gi] = known[have, None] * take * (factor[have, gi] / np.maximum(fitted.ratio[have, gi], 1e-12)[:, None])
+        shock = _shocks(noise, rng, (z, g, d), dt)
+        rate = (fitted.county_ratio * mult[:, s]).astype(dt)[None, :, None] * shock
+        cohort = rate * _feeders(state, births_by_entry, s, noise, dt)
+        if children is not None:
+            for gi in births_by_entry:
+                have = ~np.isnan(children[:, s, gi])
+                take = settings.children_take_up.get(GRADES[gi], 1.0)
+                cohort[have, gi] = (children[have, s, gi] * take * mult[gi, s])[:, None] * shock[have, gi]
+        new = np.where(flow[None, :, None], _move(cohort, fitted, dt), 0.0).astype(dt)
+        lvl = (fitted.ratio[:, level] + fitted.slope[:, level] * (s + 1)) * mult[level, s][None, :]
+        new[:, level] = lvl.astype(dt)[:, :, None] * shock[:, level]
         if additions is not None:
             new += additions[:, :, s, None].astype(dt)
         np.maximum(new, 0.0, out=new)
         out[:, :, s] = new
-        state, new = new, state
+        state = new
+    if stock is not None:
+        out += stock[:, :, :, None].astype(dt)
     return out
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from capacity.errors import ProjectionError
 from capacity.grades import GRADES, STAGE_OF_GRADE
-from capacity.projection.additions import children_array, housing_additions, migration_additions
+from capacity.projection.additions import children_array, housing_stock, migration_additions
 from capacity.projection.backtest import Calibration, backtest_errors, best_method, calibrate
 from capacity.projection.cube import History, history_from_district
 from capacity.projection.model import quantiles_last, simulate
@@ -138,8 +138,13 @@ def project_history(
     settings: ProjectionSettings | None = None,
     additions: np.ndarray | None = None,
     children: np.ndarray | None = None,
+    stock: np.ndarray | None = None,
 ) -> Projection:
-    """Project a History ``settings.horizon`` years ahead with calibrated uncertainty."""
+    """Project a History ``settings.horizon`` years ahead with calibrated uncertainty.
+
+    ``additions`` (net migration) join the cohort flow; ``stock`` (housing) is present each
+    year outside it; ``children`` replaces births where known (see :func:`model.simulate`).
+    """
     settings = settings or ProjectionSettings()
     if len(history.years) < 2:
         raise ProjectionError(f"history has {len(history.years)} year(s); the cohort model needs at least 2")
@@ -152,8 +157,9 @@ def project_history(
     horizon = settings.horizon
     cal = calibrate(history, settings, method) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
     rng = np.random.default_rng(settings.seed)
-    raw = simulate(history, fitted, settings, horizon, settings.draws, rng, additions=additions, children=children)
-    point = simulate(history, fitted, settings, horizon, 0, None, additions=additions, children=children)[..., 0]
+    extra = {"additions": additions, "children": children, "stock": stock}
+    raw = simulate(history, fitted, settings, horizon, settings.draws, rng, **extra)
+    point = simulate(history, fitted, settings, horizon, 0, None, **extra)[..., 0]
     draws = calibrated_draws(raw, point, np.array([cal.factor(s + 1) for s in range(horizon)]))
     years = tuple(range(history.years[-1] + 1, history.years[-1] + horizon + 1))
     return Projection(history.zones, years, history, settings, method, fitted, point, draws, cal)
@@ -197,7 +203,7 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     settings = settings or ProjectionSettings()
     history = history_from_district(district)
     origin, horizon = history.years[-1], settings.horizon
-    add = housing_additions(district.housing, history.zones, origin, horizon, settings)
-    add += migration_additions(settings.net_migration, history.zones, history.pupils[:, :, -1], horizon)
+    stock = housing_stock(district.housing, history.zones, origin, horizon, settings)
+    moves = migration_additions(settings.net_migration, history.zones, history.pupils[:, :, -1], horizon)
     children = children_array(district.children, history.zones, origin, horizon, settings)
-    return project_history(history, settings, additions=add, children=children)
+    return project_history(history, settings, additions=moves, children=children, stock=stock)

@@ -92,47 +92,61 @@ def estimate(r: np.ndarray, method: str, alpha: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Fitted:
-    """Ratios and noise scales fitted at one origin.
+    """Ratios, flows between zones and noise scales fitted at one origin.
 
     Attributes
     ----------
     origin : int
         Last history year used.
     kinds : ndarray (grades,)
-        ENTRY / PROGRESSION / LEVEL per grade.
+        ENTRY / PROGRESSION / LEVEL per grade, after grades with no feeder in the data
+        became LEVEL.
+    no_feeder : ndarray of bool (grades,)
+        Grades projected by progression or entry in the settings whose feeder (the grade
+        below, or births) had no pupils anywhere in the window: they follow the
+        ``level_rule`` as LEVEL grades.
     ratio : ndarray (zones, grades)
-        Shrunk zone ratios (per birth, per pupil of the grade below, or pupils for LEVEL grades).
+        Shrunk zone ratios (per birth or per pupil of the grade below; for information:
+        the model uses county_ratio x keep plus the pooled share); pupils for LEVEL grades.
     raw_ratio : ndarray (zones, grades)
         Zone ratios before shrinkage (NaN where the zone has no observations).
     county_ratio : ndarray (grades,)
+        R_c: pupils in the grade per pupil of the grade below a year earlier (or per birth),
+        county-wide.
+    keep : ndarray (zones, grades)
+        kappa: share of a zone's cohort that continues in the zone (the rest joins the
+        county pool of movers for that grade).
+    share : ndarray (zones, grades)
+        s: each zone's share of the county pool of movers (sums to 1 over zones where the
+        grade has movers).
+    slope : ndarray (zones, grades)
+        Pupils a year added to a LEVEL grade under ``level_rule: trend`` (else 0).
     weight : ndarray (zones, grades)
         Mean annual denominator in the window (pupils or births) that sets the shrinkage.
     size : ndarray (zones, grades)
-        Mean annual numerator in the window (pupils), for the noise of small cells.
+        Mean annual cohort (pupils) of the cell, for the noise of small cells.
     sigma_common : ndarray (grades,)
         Log-scale sd of county-wide annual ratio deviations.
     tau : ndarray (grades,)
         Extra log-scale sd of zone deviations beyond counting noise.
     sigma_births : float
         Log-scale sd of annual change of county births (for unrecorded future births).
-    share : ndarray (zones, grades)
-        For pooled grades: each zone's mean share of the county's pupils in the window
-        (zeros for other grades).
-    pooled : ndarray of bool (grades,)
     """
 
     origin: int
     kinds: np.ndarray
+    no_feeder: np.ndarray
     ratio: np.ndarray
     raw_ratio: np.ndarray
     county_ratio: np.ndarray
+    keep: np.ndarray
+    share: np.ndarray
+    slope: np.ndarray
     weight: np.ndarray
     size: np.ndarray
     sigma_common: np.ndarray
     tau: np.ndarray
     sigma_births: float
-    share: np.ndarray
-    pooled: np.ndarray
 
 
 MAX_ZONE_LOG_SD = 0.5
@@ -140,12 +154,15 @@ MAX_ZONE_LOG_SD = 0.5
 
 
 def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
-    """Estimate every ratio from the last ``settings.window`` history years.
+    """Estimate every ratio, flow and level from the last ``settings.window`` history years.
 
     Zone ratios are shrunk toward the county-wide ratio by credibility weighting:
     ``r = (w r_zone + k r_county) / (w + k)`` with w the mean annual denominator in
-    the window and k = ``settings.shrinkage_pupils``. A zone with no observation takes the
-    county ratio; a grade with none anywhere gets ratio 0.
+    the window and k = ``settings.shrinkage_pupils``; a zone with no observation takes the
+    county ratio, a zone with no pupil of the grade in the window keeps 0. A zone keeps
+    ``kappa = min(r, R_c) / R_c`` of its cohort; the rest moves (e.g. to the town's junior
+    school) and is shared among the zones that take in more than their own cohort, by their
+    mean share of those arrivals (:func:`flows`).
     """
     num, den = annual_ratios(history, settings)
     win = slice(max(0, len(history.years) - settings.window), None)
@@ -160,41 +177,100 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
         size = np.where(ok, n, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
     r_c = np.nan_to_num(r_c, nan=0.0)
     kinds = grade_kinds(settings)
+    # A grade whose feeder had no pupil anywhere in the window (a high-school-only district's
+    # first grade) cannot be projected from it: it becomes a LEVEL grade (held or trended).
+    has_pupils = np.nansum(np.where(np.isnan(n), 0.0, n), axis=(0, 2)) > 0
+    no_feeder = (kinds != LEVEL) & ~(cd > 0).any(-1) & has_pupils
+    kinds = np.where(no_feeder, LEVEL, kinds)
     k = settings.shrinkage_pupils
     shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * np.nan_to_num(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
     # Structural zeros: no pupil of the grade in the zone in any window year although
-    # the grade below had some -> the zone has no school for it; shrinking would invent pupils.
+    # the grade below had some -> the zone has no school for it; its pupils move elsewhere.
     structural = ok.any(-1) & (np.where(ok, n, 0.0).sum(-1) == 0)
     shrunk = np.where(structural, 0.0, shrunk)
     pooled = np.zeros(len(GRADES), dtype=bool)
-    share = np.zeros_like(shrunk)
-    for g in settings.pooled_grades:
-        gi = GRADES.index(g)
-        pooled[gi] = True
-        tot = np.nansum(np.where(np.isnan(n[:, gi, :]), 0.0, n[:, gi, :]), axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sh = np.where(tot > 0, np.nan_to_num(n[:, gi, :]) / np.where(tot > 0, tot, 1.0), np.nan)
-        valid = ~np.isnan(sh).all(0)
-        share[:, gi] = np.nanmean(sh[:, valid], axis=1) if valid.any() else 1.0 / len(history.zones)
-        shrunk[:, gi] = r_c[gi]
-    # Level grades are pupils, not ratios: no pooling across zones of different size.
+    pooled[[GRADES.index(g) for g in settings.pooled_grades]] = True
+    keep, share = flows(n, d, shrunk, r_c, pooled)
+    size = np.maximum(size, r_c[None, :] * weight)
     lev = kinds == LEVEL
-    shrunk[:, lev] = np.nan_to_num(r_zone[:, lev])
+    level, slope = levels(history.pupils[:, :, win], method, settings)
+    shrunk[:, lev] = level[:, lev]
+    slope = np.where(lev[None, :], slope, 0.0)
+    size[:, lev] = level[:, lev]
     sigma_common, tau = _noise_scales(num, den)
     return Fitted(
         origin=history.years[-1],
         kinds=kinds,
+        no_feeder=no_feeder,
         ratio=shrunk,
         raw_ratio=r_zone,
         county_ratio=r_c,
+        keep=keep,
+        share=share,
+        slope=slope,
         weight=weight,
         size=size,
         sigma_common=sigma_common,
         tau=tau,
         sigma_births=_sigma_births(history),
-        share=share,
-        pooled=pooled,
     )
+
+
+def flows(n: np.ndarray, d: np.ndarray, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share of each zone's cohort that stays, and each zone's share of those who move.
+
+    Parameters
+    ----------
+    n, d : ndarray (zones, grades, window years)
+        Pupils in the grade, and its feeder a year earlier (pupils or births); NaN where unknown.
+    ratio : ndarray (zones, grades)
+        Shrunk zone ratios r.
+    r_c : ndarray (grades,)
+        County ratios R_c.
+    pooled : ndarray of bool (grades,)
+        Grades whose whole cohort moves (``pooled_grades``).
+
+    Returns
+    -------
+    keep : ndarray (zones, grades)
+        kappa = min(r, R_c) / R_c (1 where R_c = 0; 0 for pooled grades).
+    share : ndarray (zones, grades)
+        s = mean over window years of a[z,t] / sum_z a[z,t], with a = max(n - kappa R_c d, 0)
+        the pupils beyond the zone's own continuing cohort (d = 0 where the zone has no
+        feeder); where no zone ever takes in anyone, the zone's mean share of the grade.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        keep = np.where(r_c[None, :] > 0, np.minimum(ratio, r_c[None, :]) / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
+    keep[:, pooled] = 0.0
+    n0, d0 = np.nan_to_num(n), np.nan_to_num(d)
+    arrivals = np.maximum(n0 - (keep * r_c[None, :])[:, :, None] * d0, 0.0)
+    share = _mean_share(arrivals)
+    fallback = np.nan_to_num(_mean_share(n0))
+    return keep, np.where(np.isnan(share), fallback, share)
+
+
+def _mean_share(x: np.ndarray) -> np.ndarray:
+    """Mean over years (last axis) of each zone's share of the year's total (zones x grades); NaN where no year has any."""
+    tot = x.sum(0, keepdims=True)
+    sh = np.where(tot > 0, x / np.where(tot > 0, tot, 1.0), np.nan)
+    valid = (tot > 0).sum(-1)  # (1, G)
+    return np.where(valid > 0, np.nansum(sh, axis=-1) / np.maximum(valid, 1), np.nan)
+
+
+def levels(pupils: np.ndarray, method: str, settings: ProjectionSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Level and annual slope (pupils) of LEVEL grades over the window years.
+
+    ``held``: the estimator over the window's pupils, slope 0. ``trend``: least-squares line
+    over the window, level = its value in the last year, slope = pupils a year.
+    """
+    level = np.nan_to_num(estimate(pupils, method, settings.smoothing_alpha))
+    slope = np.zeros(pupils.shape[:2])
+    m = pupils.shape[-1]
+    if settings.level_rule == "trend" and m >= 2:
+        x = np.arange(m, dtype=float) - (m - 1) / 2
+        slope = (pupils * x).sum(-1) / (x**2).sum()
+        level = pupils.mean(-1) + slope * (m - 1) / 2
+    return level, slope
 
 
 def _noise_scales(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ from capacity.settings_base import Checks, SettingsMixin
 
 ESTIMATORS = ("mean", "weighted", "exp_smoothing", "median")
 METHODS = (*ESTIMATORS, "auto")
+LEVEL_RULES = ("held", "trend")
 
 
 def _default_yield() -> dict[str, dict[str, float]]:
@@ -40,13 +41,23 @@ class ProjectionSettings(SettingsMixin):
         Entry grades fed from births and their age offset in years (K1 from births 3 years
         earlier, P1 from births 6 years earlier). A grade mapped to ``None`` is held at its
         window mean (for data without births).
+    level_rule : str
+        How LEVEL grades are projected in each zone: ``held`` at the window's estimate of their
+        pupils, or ``trend`` (least-squares line over the window, floored at 0). LEVEL grades
+        are the first grade, entry grades mapped to ``None``, and any grade whose feeder
+        (the grade below, or births) had no pupils in the window, e.g. the first grade of a
+        high-school-only district (to feed such a grade from births instead, give it an
+        ``entry_offsets`` age).
     shrinkage_pupils : float
         Credibility constant k (pupils): a zone ratio with mean annual denominator w is
-        shrunk to (w r_zone + k r_county) / (w + k). A zone that had no pupils at all in
-        a grade throughout the window keeps ratio 0 (its pupils go to other zones' schools).
+        shrunk to (w r_zone + k r_county) / (w + k) before it is split into the share kept
+        in the zone and the share that moves. A zone that had no pupils at all in a grade
+        throughout the window keeps ratio 0 (all its pupils go to other zones' schools).
     pooled_grades : tuple of str
-        Progression grades projected county-wide and shared among zones by their share
-        in the window (default S1: senior high schools serve the whole county).
+        Progression grades whose whole cohort moves: projected county-wide and shared among
+        zones by their mean share in the window (default S1: senior high schools serve the
+        whole county). Other grades keep kappa of each zone's cohort in the zone and pool
+        the rest (docs/projection.md, "Moves between zones").
     transition_multipliers : dict
         Grade -> factor applied to the estimated ratio into that grade (e.g. S1: 1.1 for a
         rising senior-high admission rate).
@@ -90,6 +101,7 @@ class ProjectionSettings(SettingsMixin):
     method: str = "mean"
     smoothing_alpha: float = 0.5
     entry_offsets: dict[str, int | None] = field(default_factory=lambda: {"K1": 3, "P1": 6})
+    level_rule: str = "held"
     shrinkage_pupils: float = 20.0
     pooled_grades: tuple[str, ...] = ("S1",)
     transition_multipliers: dict[str, float] = field(default_factory=dict)
@@ -132,6 +144,7 @@ class ProjectionSettings(SettingsMixin):
                 g,
                 "a progression grade (not an entry grade)",
             )
+        need(self.level_rule in LEVEL_RULES, "level_rule", self.level_rule, " or ".join(LEVEL_RULES))
         need(self.shrinkage_pupils >= 0, "shrinkage_pupils", self.shrinkage_pupils, "a number >= 0")
         for name in ("transition_multipliers", "transition_annual_change", "children_take_up"):
             for g, v in getattr(self, name).items():
