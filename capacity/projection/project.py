@@ -60,6 +60,22 @@ class Projection:
     def origin(self) -> int:
         return self.history.years[-1]
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the projection had to decide for itself, in planning language (print and record these)."""
+        first = self.history.years[max(0, len(self.history.years) - self.settings.window)]
+        out = []
+        for gi in np.flatnonzero(self.fitted.no_feeder):
+            g = GRADES[gi]
+            feeder = "births" if g in self.settings.entry_offsets else GRADES[gi - 1]
+            out.append(
+                f"{g}: its feeder ({feeder}) has no pupils in {first}-{self.origin}, so {g} cannot be projected from it; "
+                f"{g} is {'held at its recent level' if self.settings.level_rule == 'held' else 'extended along its recent trend'} "
+                f"in each zone (projection.level_rule: {self.settings.level_rule}; give projection.entry_offsets.{g} an age to "
+                "feed it from births instead)"
+            )
+        return tuple(out)
+
     def table(self, quantiles: tuple[float, ...] | None = None) -> pd.DataFrame:
         """Tidy table: year, zone_id, grade, stage, pupils (median), and one column per quantile."""
         return self.aggregate("zone_grade", quantiles)

@@ -170,8 +170,10 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
     ok = ~np.isnan(d) & (d > 0) & ~np.isnan(n)
     with np.errstate(invalid="ignore", divide="ignore"):
         r_zone = estimate(np.where(ok, n / np.where(ok, d, 1.0), np.nan), method, settings.smoothing_alpha)
-        cn = np.where(ok, n, 0.0).sum(0)
-        cd = np.where(ok, d, 0.0).sum(0)
+        # county-wide: every zone counts, also those whose pupils came from another zone's feeder
+        known = ~np.isnan(n) & ~np.isnan(d)
+        cn = np.where(known, n, 0.0).sum(0)
+        cd = np.where(known, d, 0.0).sum(0)
         r_c = estimate(np.where(cd > 0, cn / np.where(cd > 0, cd, 1.0), np.nan), method, settings.smoothing_alpha)
         weight = np.where(ok, d, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
         size = np.where(ok, n, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
@@ -278,8 +280,9 @@ def _noise_scales(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndar
     ok = ~np.isnan(den) & (den > 0) & ~np.isnan(num) & (num > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         lr = np.where(ok, np.log(np.where(ok, num / np.where(ok, den, 1.0), 1.0)), np.nan)
-        cn = np.where(ok, num, 0.0).sum(0)
-        cd = np.where(ok, den, 0.0).sum(0)
+        known = ~np.isnan(den) & ~np.isnan(num)
+        cn = np.where(known, num, 0.0).sum(0)
+        cd = np.where(known, den, 0.0).sum(0)
         lc = np.where((cd > 0) & (cn > 0), np.log(np.where(cd > 0, cn, 1.0) / np.where(cd > 0, cd, 1.0)), np.nan)  # (G, T)
     g = num.shape[1]
     sigma_common = np.full(g, DEFAULT_LOG_SD)

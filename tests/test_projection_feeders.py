@@ -1,0 +1,181 @@
+"""Pupils across zones, grades with no feeder, the housing stock: small districts written in the
+public CSV format and read with load_district, with hand-computed answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capacity.data import load_district
+from capacity.grades import GRADES, grades_between
+from capacity.projection import ProjectionSettings, project_district
+
+G = {g: i for i, g in enumerate(GRADES)}
+FAST = {"draws": 10, "calibrate": False}
+
+
+def write_district(
+    folder: Path,
+    schools: dict[str, tuple[str, str, str]],
+    pupils,
+    births: dict[str, float],
+    years: range = range(2019, 2026),
+    housing: list[tuple[str, int, int, str]] = (),
+) -> Path:
+    """A district folder in the public format.
+
+    schools: school_id -> (zone_id, first_grade, last_grade); pupils: (school_id, grade, year) -> pupils
+    (a callable); births: zone_id -> births every year from 1990 to the last history year.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    zones = sorted(set(births) | {z for z, _, _ in schools.values()})
+    pd.DataFrame({"zone_id": zones, "name": zones, "kind": "town", "x_km": 0.0, "y_km": 0.0}).to_csv(folder / "zones.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "school_id": s,
+                "name": s,
+                "zone_id": z,
+                "first_grade": a,
+                "last_grade": b,
+                "classrooms": 30,
+                "max_classrooms": 30,
+                "x_km": 0.0,
+                "y_km": 0.0,
+                "sector": "public",
+                "status": "open",
+            }
+            for s, (z, a, b) in schools.items()
+        ]
+    ).to_csv(folder / "schools.csv", index=False)
+    rows = [(y, s, g, int(pupils(s, g, y))) for s, (_, a, b) in schools.items() for g in grades_between(a, b) for y in years]
+    pd.DataFrame(rows, columns=["year", "school_id", "grade", "pupils"]).to_csv(folder / "enrolment.csv", index=False)
+    b = [(y, z, int(v)) for z, v in births.items() for y in range(1990, years[-1] + 1)]
+    pd.DataFrame(b, columns=["year", "zone_id", "births"]).to_csv(folder / "births.csv", index=False)
+    if housing:
+        pd.DataFrame(housing, columns=["zone_id", "year", "dwellings", "dwelling_type"]).to_csv(folder / "housing.csv", index=False)
+    return folder
+
+
+def by_zone(projection, grade: str) -> pd.DataFrame:
+    """Deterministic path of one grade: rows = zones, columns = projected years."""
+    return pd.DataFrame(projection.point[:, G[grade]], index=list(projection.zones), columns=list(projection.years))
+
+
+# --- defect 6: feeder patterns across zones --------------------------------------------------
+
+
+FEEDER_LAYOUTS = {
+    # the issue's district: lower primary, upper primary and secondary schools in three zones
+    "three zones": {"A-P": ("A", "P1", "P3"), "B-P": ("B", "P4", "P6"), "C-J": ("C", "J1", "J3"), "C-S": ("C", "S1", "S3")},
+    # two village primaries feed a town junior school; the senior high stands in a fourth zone
+    "villages": {"V1-P": ("V1", "P1", "P6"), "V2-P": ("V2", "P1", "P6"), "T-J": ("T", "J1", "J3"), "S-S": ("S", "S1", "S3")},
+}
+
+
+@pytest.mark.parametrize("layout", FEEDER_LAYOUTS)
+def test_feeder_district_with_a_stable_history_projects_stable(tmp_path, layout):
+    schools = FEEDER_LAYOUTS[layout]
+    # 120 pupils in every grade every year, split evenly where two schools teach a grade;
+    # births 60 in every zone every year (children are born where no school stands, too)
+    teach = {g: [s for s, (_, a, b) in schools.items() if g in grades_between(a, b)] for g in grades_between("P1", "S3")}
+    zones = sorted({z for z, _, _ in schools.values()})
+    folder = write_district(tmp_path / "d", schools, lambda s, g, y: 120 / len(teach[g]), {z: 60 for z in zones})
+    p = project_district(load_district(folder), ProjectionSettings(entry_offsets={"P1": 6}, **FAST))
+    for g in grades_between("P1", "S3"):
+        expected = pd.Series(0.0, index=zones)
+        for s in teach[g]:
+            expected[schools[s][0]] += 120 / len(teach[g])
+        got = by_zone(p, g)
+        for year in p.years:
+            np.testing.assert_allclose(got[year].to_numpy(), expected.to_numpy(), rtol=1e-9, atol=1e-9, err_msg=f"{layout} {g} {year}")
+
+
+def test_moving_pupils_follow_their_own_cohort(tmp_path):
+    # Village V1 keeps 20 of its 100 P6 pupils in its own junior school; V2 sends all to town T.
+    # In 2024 V2's P6 doubles to 200 (after the ratio window's feeders, 2021-2023 for J1 2022-2024).
+    schools = {"V1-P": ("V1", "P1", "P6"), "V2-P": ("V2", "P1", "P6"), "V1-J": ("V1", "J1", "J3"), "T-J": ("T", "J1", "J3")}
+
+    def pupils(s, g, y):
+        if s == "V1-J":
+            return 20
+        if s == "T-J":
+            return 180
+        return 200 if (s == "V2-P" and g == "P6" and y == 2025) else 100
+
+    folder = write_district(tmp_path / "d", schools, pupils, {"V1": 100, "V2": 100, "T": 0})
+    district = load_district(folder)
+    p = project_district(district, ProjectionSettings(entry_offsets={"P1": 6}, window=3, shrinkage_pupils=0, **FAST))
+    j1 = by_zone(p, "J1")[2026]
+    # county ratio 200/200 = 1; V1 keeps 20/100; V2 keeps none; T takes every mover:
+    # V1 20, V2 0, T 0.8 x 100 + 1.0 x 200 = 280 (the old zone-ratio model gave T 0: no P6 of its own)
+    np.testing.assert_allclose(j1[["T", "V1", "V2"]].to_numpy(), [280.0, 20.0, 0.0])
+    assert p.fitted.keep[p.zones.index("V1"), G["J1"]] == pytest.approx(0.2)
+    # with credibility shrinkage (k = 20 pupils, w = 100): V1 keeps (100 x 0.2 + 20 x 1) / 120 = 1/3
+    p = project_district(district, ProjectionSettings(entry_offsets={"P1": 6}, window=3, shrinkage_pupils=20, **FAST))
+    np.testing.assert_allclose(by_zone(p, "J1")[2026][["T", "V1", "V2"]].to_numpy(), [200 / 3 + 200, 100 / 3, 0.0])
+
+
+def test_pupils_born_where_no_school_stands_enter_school_elsewhere(tmp_path):
+    # Births: 100 in R (no school), 50 in T; all 135 P1 pupils are taught in T. Births in R double from 2020.
+    schools = {"T-P": ("T", "P1", "P6")}
+    folder = write_district(tmp_path / "d", schools, lambda s, g, y: 135, {"R": 100, "T": 50}, years=range(2021, 2026))
+    b = pd.read_csv(folder / "births.csv")
+    b.loc[(b.zone_id == "R") & (b.year >= 2020), "births"] = 200
+    b.to_csv(folder / "births.csv", index=False)
+    p = project_district(load_district(folder), ProjectionSettings(entry_offsets={"P1": 6}, window=3, **FAST))
+    p1 = by_zone(p, "P1")
+    # entry ratio 135 / 150 = 0.9 per birth; P1 in 2026 comes from 2020 births: 0.9 x (200 + 50) = 225, all in T
+    assert p1.loc["T", 2026] == pytest.approx(225.0)
+    assert p1.loc["R", 2026] == 0.0
+
+
+# --- grades with no feeder: a high-school-only district --------------------------------------
+
+
+def test_high_school_only_district_holds_its_first_grade(tmp_path):
+    schools = {"H1": ("A", "S1", "S3"), "H2": ("B", "S1", "S3")}
+    folder = write_district(tmp_path / "d", schools, lambda s, g, y: 300 if s == "H1" else 200, {"A": 500, "B": 400})
+    p = project_district(load_district(folder), ProjectionSettings(**FAST))
+    for g in ("S1", "S2", "S3"):
+        got = by_zone(p, g)
+        np.testing.assert_allclose(got.loc["A"].to_numpy(), 300.0)
+        np.testing.assert_allclose(got.loc["B"].to_numpy(), 200.0)
+    assert p.fitted.no_feeder[G["S1"]] and not p.fitted.no_feeder[G["S2"]]
+    assert any("S1" in n and "J3" in n and "held" in n for n in p.notes)
+
+
+def test_high_school_first_grade_can_follow_its_trend(tmp_path):
+    # S1 grew 100, 110, 120 in 2023-2025; S2 = last year's S1 (ratio 1), S3 likewise
+    schools = {"H": ("A", "S1", "S3")}
+
+    def pupils(s, g, y):
+        return 100 + 10 * (y - 2023) - 10 * (int(g[1]) - 1)
+
+    folder = write_district(tmp_path / "d", schools, pupils, {"A": 500}, years=range(2023, 2026))
+    held = project_district(load_district(folder), ProjectionSettings(window=3, **FAST))
+    trend = project_district(load_district(folder), ProjectionSettings(window=3, level_rule="trend", **FAST))
+    np.testing.assert_allclose(by_zone(held, "S1").loc["A", 2026:2028].to_numpy(), [110.0, 110.0, 110.0])
+    np.testing.assert_allclose(by_zone(trend, "S1").loc["A", 2026:2028].to_numpy(), [130.0, 140.0, 150.0])
+    np.testing.assert_allclose(by_zone(trend, "S2").loc["A", 2026:2028].to_numpy(), [120.0, 130.0, 140.0])
+
+
+# --- defect 4: the housing stock --------------------------------------------------------------
+
+
+def test_new_dwellings_keep_yielding_pupils(tmp_path):
+    # One zone with 100 pupils in every primary grade; births 125 a year (entry ratio 0.8).
+    # 100 commodity dwellings finished in 2026 at 0.15 primary pupils each, reached along 0.4, 0.8, 1.0:
+    # 6, 12, then 15 extra primary pupils in every later year. (Before: the arrivals aged out of
+    # primary with their cohort: at most 12 extra, and 0 by the ninth year.)
+    schools = {"P": ("A", "P1", "P6")}
+    folder = write_district(tmp_path / "d", schools, lambda s, g, y: 100, {"A": 125}, housing=[("A", 2026, 100, "commodity")])
+    s = ProjectionSettings(
+        entry_offsets={"P1": 6}, housing_yield={"commodity": {"primary": 0.15}}, housing_profile=(0.4, 0.8, 1.0), horizon=12, **FAST
+    )
+    p = project_district(load_district(folder), s)
+    primary = p.point[0, G["P1"] : G["P6"] + 1].sum(0)
+    np.testing.assert_allclose(primary - 600, [6.0, 12.0] + [15.0] * 10)
