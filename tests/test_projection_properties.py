@@ -1,0 +1,98 @@
+"""Metamorphic properties of the cohort model over random zone layouts (hypothesis, deterministic path).
+
+- A stable history (the same pupils every year in every zone and grade, births constant) projects
+  stable county totals in every grade whatever the zone layout, and, without shrinkage, stable
+  pupils in every zone and grade.
+- The county totals do not depend on how the county is cut into zones: any history projects the
+  same county totals as the same history summed into one zone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from capacity.grades import GRADES, STAGES
+from capacity.projection import ProjectionSettings, history_from_frames
+from capacity.projection.model import point_path
+from capacity.projection.ratios import fit
+
+YEARS = range(2018, 2026)
+BIRTH_YEARS = range(1998, 2026)
+HORIZON = 8
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def layouts(draw):
+    """Zones, and for every grade the zones that teach it and their share of its pupils.
+
+    Each stage is either absent or split into one or two blocks of grades (e.g. P1-P3 / P4-P6),
+    each block taught in a random non-empty set of zones.
+    """
+    n_zones = draw(st.integers(1, 5))
+    zones = [f"Z{i}" for i in range(n_zones)]
+    teach: dict[str, dict[str, float]] = {}
+    for stage in STAGES:
+        if not draw(st.booleans()) and stage.name != "primary":
+            continue
+        cut = draw(st.integers(1, len(stage.grades)))
+        for block in (stage.grades[:cut], stage.grades[cut:]):
+            if not block:
+                continue
+            where = draw(st.lists(st.sampled_from(zones), min_size=1, max_size=n_zones, unique=True))
+            weights = draw(st.lists(st.integers(1, 9), min_size=len(where), max_size=len(where)))
+            for g in block:
+                teach[g] = {z: w / sum(weights) for z, w in zip(where, weights, strict=True)}
+    totals = {g: draw(st.integers(20, 600)) for g in teach}
+    births = {z: draw(st.integers(0, 400)) for z in zones}
+    return zones, teach, totals, births
+
+
+def frames(zones, teach, pupils_of, births_of):
+    p = pd.DataFrame(
+        [(y, z, g, pupils_of(g, y) * share) for g, where in teach.items() for z, share in where.items() for y in YEARS],
+        columns=["year", "zone_id", "grade", "pupils"],
+    )
+    b = pd.DataFrame([(y, z, births_of(z, y)) for z in zones for y in BIRTH_YEARS], columns=["year", "zone_id", "births"])
+    return p, b
+
+
+def project(p: pd.DataFrame, b: pd.DataFrame, s: ProjectionSettings) -> tuple[tuple[str, ...], np.ndarray]:
+    h = history_from_frames(p, b)
+    return h.zones, point_path(h, fit(h, s, s.method), s, HORIZON)
+
+
+@PROPERTY
+@given(layouts())
+def test_stable_history_projects_stable_whatever_the_layout(layout):
+    zones, teach, totals, births = layout
+    p, b = frames(zones, teach, lambda g, y: totals[g], lambda z, y: births[z])
+    expected_county = np.array([totals.get(g, 0.0) for g in GRADES])
+    _, proj = project(p, b, ProjectionSettings(horizon=HORIZON))
+    np.testing.assert_allclose(proj.sum(0), np.repeat(expected_county[:, None], HORIZON, 1), rtol=1e-9, atol=1e-9)
+    # without shrinkage every zone keeps exactly its pupils in every grade
+    zone_ids, proj = project(p, b, ProjectionSettings(horizon=HORIZON, shrinkage_pupils=0))
+    hist = p[p.year == YEARS[-1]].pivot_table(index="zone_id", columns="grade", values="pupils", aggfunc="sum")
+    hist = hist.reindex(index=list(zone_ids), columns=list(GRADES)).fillna(0.0).to_numpy()
+    np.testing.assert_allclose(proj, np.repeat(hist[:, :, None], HORIZON, 2), rtol=1e-9, atol=1e-9)
+
+
+@PROPERTY
+@given(layouts(), st.integers(0, 2**32 - 1))
+def test_county_totals_do_not_depend_on_the_zone_layout(layout, seed):
+    zones, teach, totals, births = layout
+    rng = np.random.default_rng(seed)
+    grow = {g: rng.uniform(0.8, 1.2, len(YEARS)) for g in teach}
+    birth_change = {z: rng.uniform(0.7, 1.3, len(BIRTH_YEARS)) for z in zones}
+    p, b = frames(
+        zones, teach, lambda g, y: totals[g] * grow[g][y - YEARS[0]], lambda z, y: births[z] * birth_change[z][y - BIRTH_YEARS[0]]
+    )
+    s = ProjectionSettings(horizon=HORIZON, window=4)
+    _, by_zone = project(p, b, s)
+    one = p.assign(zone_id="ALL").groupby(["year", "zone_id", "grade"], as_index=False)["pupils"].sum()
+    one_b = b.assign(zone_id="ALL").groupby(["year", "zone_id"], as_index=False)["births"].sum()
+    _, merged = project(one, one_b, s)
+    np.testing.assert_allclose(by_zone.sum(0), merged[0], rtol=1e-9, atol=1e-6)
