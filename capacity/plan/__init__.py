@@ -130,14 +130,13 @@ def shortfall_messages(unmet: pd.DataFrame, district, report: SolveReport, min_p
 
 
 def plan_from_projection(district, projection, settings: PlanSettings | None = None) -> PlanResult:
-    """Plan against a Projection at ``settings.demand_quantile``."""
-    settings = settings or PlanSettings()
-    t = projection.table(quantiles=(settings.demand_quantile,))
-    from capacity.projection import quantile_column
+    """Plan against one coherent demand scenario of a Projection at ``settings.demand_quantile``.
 
-    col = quantile_column(settings.demand_quantile)
-    demand = t[["year", "zone_id", "grade"]].assign(pupils=t[col].round(0))
-    return plan_district(district, demand, settings)
+    The county total is the quantile of the county total's draws, shared over stages and cells
+    in proportion to their own quantiles (``Projection.demand``), never the sum of cell quantiles.
+    """
+    settings = settings or PlanSettings()
+    return plan_district(district, projection.demand(settings.demand_quantile), settings)
 
 
 __all__ = ["PlanData", "PlanResult", "PlanSettings", "SolveReport", "available_solvers", "plan_district", "plan_from_projection", "solve"]

@@ -126,6 +126,51 @@ class Projection:
             out = out.drop(columns=[quantile_column(0.5)])
         return out.sort_values(["year", k1, k2], kind="stable", key=_grade_key).reset_index(drop=True)
 
+    def demand(self, quantile: float, anchor: str = "county") -> pd.DataFrame:
+        """One coherent demand scenario at ``quantile``: year, zone_id, grade, pupils (whole pupils).
+
+        Quantiles do not add up: the sum of every cell's 80th percentile lies far above the
+        80th percentile of the county total. So the county total is taken at the quantile and
+        shared out, each level in proportion to its own quantile:
+
+            D[z,g,t] = Q_t x q[s,t] / sum_s' q[s',t] x q[z,g,t] / sum_(z',g' in s) q[z',g',t]
+
+        with Q_t the quantile of the county total's draws in year t, q[s,t] that of stage s's
+        total, q[z,g,t] that of the cell, s the stage of g. ``anchor="stage"`` puts each stage's
+        total at its own quantile instead (the county total is then their sum, above Q_t).
+        Stage totals and then cells are rounded to whole pupils by largest remainders, so the
+        county total moves by less than one pupil and a stage total by less than two.
+        """
+        if anchor not in ("county", "stage"):
+            raise ValueError(f"anchor must be county or stage, not {anchor!r}")
+        stage_of = np.array([STAGE_OF_GRADE[g] for g in GRADES])
+        stages = list(dict.fromkeys(stage_of))
+        d = self.draws  # (Z, G, T, D)
+        cell_q = quantiles_last(d, [quantile])[0]  # (Z, G, T)
+        stage_draws = np.stack([d[:, stage_of == st].sum((0, 1)) for st in stages])  # (S, T, D)
+        stage_q = quantiles_last(stage_draws, [quantile])[0]  # (S, T)
+        target = stage_q
+        if anchor == "county":
+            county_q = quantiles_last(stage_draws.sum(0), [quantile])[0]  # (T,)
+            total = stage_q.sum(0)
+            target = stage_q * np.where(total > 0, county_q / np.where(total > 0, total, 1.0), 0.0)[None, :]
+        pupils = np.zeros_like(cell_q)
+        for t in range(len(self.years)):
+            whole_stage = _whole_pupils(target[:, t], target[:, t].sum())
+            for si, st in enumerate(stages):
+                cols = np.flatnonzero(stage_of == st)
+                pupils[:, cols, t] = _whole_pupils(cell_q[:, cols, t], whole_stage[si])
+        z, g, t = np.meshgrid(np.arange(len(self.zones)), np.arange(len(GRADES)), np.arange(len(self.years)), indexing="ij")
+        out = pd.DataFrame(
+            {
+                "year": np.asarray(self.years)[t.ravel()],
+                "zone_id": np.asarray(self.zones, dtype=object)[z.ravel()],
+                "grade": np.asarray(GRADES, dtype=object)[g.ravel()],
+                "pupils": pupils.ravel(),
+            }
+        )
+        return out.sort_values(["year", "zone_id", "grade"], kind="stable", key=_grade_key).reset_index(drop=True)
+
     def ratios(self) -> pd.DataFrame:
         """Every ratio used: zone_id, grade, kind, ratio, zone_raw, county, weight."""
         z, g = np.meshgrid(np.arange(len(self.zones)), np.arange(len(GRADES)), indexing="ij")
@@ -141,6 +186,21 @@ class Projection:
                 "weight": self.fitted.weight.ravel(),
             }
         )
+
+
+def _whole_pupils(weights: np.ndarray, total: float) -> np.ndarray:
+    """Split ``total`` (rounded to whole pupils) over cells in proportion to ``weights``, by largest remainders."""
+    n = int(round(total))
+    w = np.maximum(weights, 0.0)
+    if n <= 0 or w.sum() <= 0:
+        return np.zeros_like(w)
+    exact = w / w.sum() * n
+    whole = np.floor(exact)
+    rest = int(n - whole.sum())
+    if rest > 0:
+        order = np.argsort(-(exact - whole), axis=None, kind="stable")[:rest]
+        whole.flat[order] += 1
+    return whole
 
 
 def _grade_key(s: pd.Series) -> pd.Series:
