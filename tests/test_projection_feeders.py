@@ -179,3 +179,23 @@ def test_new_dwellings_keep_yielding_pupils(tmp_path):
     p = project_district(load_district(folder), s)
     primary = p.point[0, G["P1"] : G["P6"] + 1].sum(0)
     np.testing.assert_allclose(primary - 600, [6.0, 12.0] + [15.0] * 10)
+
+
+def test_zones_can_keep_their_own_ratios_when_no_pupil_moves(tmp_path):
+    # Zone A's P2 is 1.1 x its P1 a year earlier, B's 0.9 x (county ratio 1.0). B's P1 doubles in 2025.
+    schools = {"A-P": ("A", "P1", "P6"), "B-P": ("B", "P1", "P6")}
+
+    def pupils(s, g, y):
+        if g == "P1":
+            return 200 if (s == "B-P" and y == 2025) else 100
+        return 110 if s == "A-P" else 90
+
+    folder = write_district(tmp_path / "d", schools, pupils, {"A": 100, "B": 100})
+    district = load_district(folder)
+    base = {"entry_offsets": {"P1": 6}, "window": 3, "shrinkage_pupils": 0, **FAST}
+    moves = by_zone(project_district(district, ProjectionSettings(**base)), "P2")[2026]
+    own = by_zone(project_district(district, ProjectionSettings(moves_between_zones=False, **base)), "P2")[2026]
+    # moves: A keeps its cohort (100) and takes every mover: B sends 0.1 x 200 = 20 -> A 120, B 180
+    np.testing.assert_allclose(moves[["A", "B"]].to_numpy(), [120.0, 180.0])
+    # own ratios: A 1.1 x 100 = 110, B 0.9 x 200 = 180
+    np.testing.assert_allclose(own[["A", "B"]].to_numpy(), [110.0, 180.0])

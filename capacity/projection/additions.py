@@ -19,7 +19,7 @@ def housing_stock(housing: pd.DataFrame, zones: tuple[str, ...], origin: int, ho
     p(k) = ``housing_profile[k]`` (0 before completion, 1 after the profile ends). Its pupils
     are spread evenly over the stage's grades and are not aged on (as they grow up, younger
     children take their places; the older stages have their own yields). The part already
-    present at ``origin`` is in the history:
+    present at ``origin`` is in the history::
 
         H[z,g,t] = sum_rows dwellings Y[d, stage(g)] (p(t - c) - p(origin - c)) / grades in stage(g)
     """

@@ -1,6 +1,6 @@
 """The cohort model: deterministic path and Monte-Carlo draws, vectorised over draw x zone x grade.
 
-Equations (docs/projection.md renders this block; tests/test_projection_docs.py checks it):
+Equations (docs/projection.md shows this block; tests/test_projection_docs.py checks it is there)::
 
     C[z,g,t] = R_c[g] m[g,t] N[z,g-1,t-1] e^{eps}        cohort reaching grade g from zone z (progression)
     C[z,g,t] = R_c[g] m[g,t] B[z,t-a_g] e^{eps}          cohort from births a_g years earlier (entry)

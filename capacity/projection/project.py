@@ -131,7 +131,7 @@ class Projection:
 
         Quantiles do not add up: the sum of every cell's 80th percentile lies far above the
         80th percentile of the county total. So the county total is taken at the quantile and
-        shared out, each level in proportion to its own quantile:
+        shared out, each level in proportion to its own quantile::
 
             D[z,g,t] = Q_t x q[s,t] / sum_s' q[s',t] x q[z,g,t] / sum_(z',g' in s) q[z',g',t]
 
@@ -242,9 +242,11 @@ def project_history(
 
 
 def calibrated_draws(raw: np.ndarray, point: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Scale each draw's log-deviation from the deterministic path by the lead's factor k.
+    """Scale each draw's log-deviation from the deterministic path by the lead's factor k::
 
-    x' = (p + 0.5) ((x + 0.5) / (p + 0.5))^k - 0.5, floored at 0; in place on ``raw`` (float32).
+        x' = max((p + 0.5) ((x + 0.5) / (p + 0.5))^k - 0.5, 0)
+
+    In place on ``raw`` (float32).
     """
     centre = np.log(point + 0.5).astype(np.float32)[..., None]
     raw += np.float32(0.5)

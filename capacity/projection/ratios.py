@@ -156,9 +156,11 @@ MAX_ZONE_LOG_SD = 0.5
 def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
     """Estimate every ratio, flow and level from the last ``settings.window`` history years.
 
-    Zone ratios are shrunk toward the county-wide ratio by credibility weighting:
-    ``r = (w r_zone + k r_county) / (w + k)`` with w the mean annual denominator in
-    the window and k = ``settings.shrinkage_pupils``; a zone with no observation takes the
+    Zone ratios are shrunk toward the county-wide ratio by credibility weighting::
+
+        r[z,g] = (w[z,g] r_zone[z,g] + k R_c[g]) / (w[z,g] + k)
+
+    with w the mean annual denominator in the window and k = ``settings.shrinkage_pupils``; a zone with no observation takes the
     county ratio, a zone with no pupil of the grade in the window keeps 0. A zone keeps
     ``kappa = min(r, R_c) / R_c`` of its cohort; the rest moves (e.g. to the town's junior
     school) and is shared among the zones that take in more than their own cohort, by their
@@ -193,6 +195,12 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
     pooled = np.zeros(len(GRADES), dtype=bool)
     pooled[[GRADES.index(g) for g in settings.pooled_grades]] = True
     keep, share = flows(n, d, shrunk, r_c, pooled)
+    if not settings.moves_between_zones:
+        # each zone's own ratio on its own feeder; only pooled grades move
+        with np.errstate(invalid="ignore", divide="ignore"):
+            own = np.where(r_c[None, :] > 0, shrunk / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
+        keep = np.where(pooled[None, :], keep, own)
+        share = np.where(pooled[None, :], share, 0.0)
     size = np.maximum(size, r_c[None, :] * weight)
     lev = kinds == LEVEL
     level, slope = levels(history.pupils[:, :, win], method, settings)
@@ -219,7 +227,17 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
 
 
 def flows(n: np.ndarray, d: np.ndarray, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Share of each zone's cohort that stays, and each zone's share of those who move.
+    """Share of each zone's cohort that stays, and each zone's share of those who move::
+
+        kappa[z,g] = min(r[z,g], R_c[g]) / R_c[g]                 (0 for pooled grades)
+        a[z,g,t]   = max(N[z,g,t] - kappa[z,g] R_c[g] F[z,g,t], 0)  (arrivals from other zones)
+        s[z,g]     = mean over window years t of a[z,g,t] / sum_z' a[z',g,t]
+
+    F is the feeder (the grade below a year earlier, or births a_g years earlier). A zone
+    whose ratio is below the county's sends the difference away; one above it takes in
+    arrivals. In a stable history this reproduces every zone exactly and, whatever r, the
+    county total is R_c times the county's feeder: moves between zones neither create nor
+    lose pupils.
 
     Parameters
     ----------

@@ -42,9 +42,9 @@ class ProjectionSettings(SettingsMixin):
         earlier, P1 from births 6 years earlier). A grade mapped to ``None`` is held at its
         window mean (for data without births).
     level_rule : str
-        How LEVEL grades are projected in each zone: ``held`` at the window's estimate of their
-        pupils, or ``trend`` (least-squares line over the window, floored at 0). LEVEL grades
-        are the first grade, entry grades mapped to ``None``, and any grade whose feeder
+        How level grades are projected in each zone: ``held`` at the window's estimate of their
+        pupils, or ``trend`` (least-squares line over the window, floored at 0). Level grades
+        are the first grade, entry grades mapped to null, and any grade whose feeder
         (the grade below, or births) had no pupils in the window, e.g. the first grade of a
         high-school-only district (to feed such a grade from births instead, give it an
         ``entry_offsets`` age).
@@ -58,6 +58,12 @@ class ProjectionSettings(SettingsMixin):
         zones by their mean share in the window (default S1: senior high schools serve the
         whole county). Other grades keep kappa of each zone's cohort in the zone and pool
         the rest (docs/projection.md, "Moves between zones").
+    moves_between_zones : bool
+        Whether pupils may change zone along the grade sequence (default true): each zone
+        keeps kappa of its cohort and the rest is shared among the zones that take pupils in.
+        False applies each zone's own ratio to its own feeder (kappa = r / R_c, no pool;
+        pooled grades still move): only right where every zone teaches every grade its
+        pupils reach, e.g. a city's community districts.
     transition_multipliers : dict
         Grade -> factor applied to the estimated ratio into that grade (e.g. S1: 1.1 for a
         rising senior-high admission rate).
@@ -104,6 +110,7 @@ class ProjectionSettings(SettingsMixin):
     level_rule: str = "held"
     shrinkage_pupils: float = 20.0
     pooled_grades: tuple[str, ...] = ("S1",)
+    moves_between_zones: bool = True
     transition_multipliers: dict[str, float] = field(default_factory=dict)
     transition_annual_change: dict[str, float] = field(default_factory=dict)
     births_rule: str = "constant"
@@ -144,6 +151,7 @@ class ProjectionSettings(SettingsMixin):
                 g,
                 "a progression grade (not an entry grade)",
             )
+        need(isinstance(self.moves_between_zones, bool), "moves_between_zones", self.moves_between_zones, "true or false")
         need(self.level_rule in LEVEL_RULES, "level_rule", self.level_rule, " or ".join(LEVEL_RULES))
         need(self.shrinkage_pupils >= 0, "shrinkage_pupils", self.shrinkage_pupils, "a number >= 0")
         for name in ("transition_multipliers", "transition_annual_change", "children_take_up"):
