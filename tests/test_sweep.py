@@ -50,7 +50,7 @@ def test_local_cluster_matches_serial_and_isolates_failure(sweep_file):
     assert any("2 done, 1 failed, 0 running of 3" in ln for ln in lines)
     ms, _, _ = gather(serial)
     mp, _, _ = gather(parallel)
-    pd.testing.assert_frame_equal(ms.drop(columns=[]), mp)
+    pd.testing.assert_frame_equal(ms, mp)
     assert serial["inputs_hash"].tolist() == parallel["inputs_hash"].tolist()
     a = Path(serial.loc[0, "out"]) / "plan" / "classes.csv"
     b = Path(parallel.loc[0, "out"]) / "plan" / "classes.csv"
