@@ -94,23 +94,25 @@ def _shocks(noise: _Noise | None, rng, shape: tuple[int, int, int], dt) -> np.nd
     return np.exp(eps, out=eps)
 
 
-def _feeders(state: np.ndarray, births_by_entry: dict, s: int, noise: _Noise | None, dt) -> np.ndarray:
-    """F[z,g,d]: pupils of the grade below last year, or births a_g years ago for entry grades."""
-    feed = np.zeros_like(state)
-    feed[:, 1:] = state[:, :-1]
-    for gi, (births, ahead) in births_by_entry.items():
+def _cohorts(state: np.ndarray, shock: np.ndarray, entry: dict, s: int, noise: _Noise | None, dt) -> np.ndarray:
+    """F e^{eps} (C / R_c m), in place on ``shock``: the grade below last year, or births a_g years ago, times the shock."""
+    entry_shock = shock[:, list(entry)].copy()
+    shock[:, 1:] *= state[:, :-1]
+    shock[:, 0] = 0.0
+    for k, (gi, (births, ahead)) in enumerate(entry.items()):
         base = births[:, s].astype(dt)[:, None]
         if noise is not None and ahead[s] > 0:
             base = base * noise.births_factor[None, :, ahead[s]]
-        feed[:, gi] = base
-    return feed
+        shock[:, gi] = entry_shock[:, k] * base
+    return shock
 
 
-def _move(cohort: np.ndarray, fitted: Fitted, dt) -> np.ndarray:
-    """N = kappa C + s sum_z' (1 - kappa) C: the share kept in each zone plus its share of the movers."""
-    keep = fitted.keep.astype(dt)[:, :, None]
-    movers = ((1 - keep) * cohort).sum(0)  # (G, D)
-    return keep * cohort + fitted.share.astype(dt)[:, :, None] * movers[None]
+def _move(cohort: np.ndarray, keep: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """N = kappa C + s sum_z' (1 - kappa) C, in place on ``cohort``: the share kept in each zone plus its share of the movers."""
+    movers = np.einsum("zg,zgd->gd", 1 - keep, cohort)
+    cohort *= keep[:, :, None]
+    cohort += share[:, :, None] * movers[None]
+    return cohort
 
 
 def simulate(
@@ -154,8 +156,7 @@ def simulate(
     dt = np.float32 if noisy else np.float64
     origin = history.years[-1]
     mult = transition_multipliers(settings, horizon)
-    flow = fitted.kinds != LEVEL
-    level = np.flatnonzero(~flow)
+    level = np.flatnonzero(fitted.kinds == LEVEL)
     births_by_entry = {
         GRADES.index(gr): projected_births(history, settings, np.arange(origin + 1, origin + horizon + 1) - off)
         for gr, off in settings.entry_offsets.items()
@@ -165,18 +166,20 @@ def simulate(
     # Layout (zones, grades, draws): the draw axis is innermost and contiguous.
     state = np.broadcast_to(history.pupils[:, :, -1, None].astype(dt), (z, g, d)).copy()
     out = np.empty((z, g, horizon, d), dtype=dt)
+    keep, share = fitted.keep.astype(dt), fitted.share.astype(dt)
+    known = [gi for gi in births_by_entry if children is not None and not np.isnan(children[:, :, gi]).all()]
     for s in range(horizon):
         shock = _shocks(noise, rng, (z, g, d), dt)
-        rate = (fitted.county_ratio * mult[:, s]).astype(dt)[None, :, None] * shock
-        cohort = rate * _feeders(state, births_by_entry, s, noise, dt)
-        if children is not None:
-            for gi in births_by_entry:
-                have = ~np.isnan(children[:, s, gi])
-                take = settings.children_take_up.get(GRADES[gi], 1.0)
-                cohort[have, gi] = (children[have, s, gi] * take * mult[gi, s])[:, None] * shock[have, gi]
-        new = np.where(flow[None, :, None], _move(cohort, fitted, dt), 0.0).astype(dt)
+        kept_shock = shock[:, level].copy(), shock[:, known].copy()
+        cohort = _cohorts(state, shock, births_by_entry, s, noise, dt)
+        cohort *= (fitted.county_ratio * mult[:, s]).astype(dt)[None, :, None]
+        for k, gi in enumerate(known):  # known children replace births x ratio
+            have = ~np.isnan(children[:, s, gi])
+            take = settings.children_take_up.get(GRADES[gi], 1.0)
+            cohort[have, gi] = (children[have, s, gi] * take * mult[gi, s])[:, None] * kept_shock[1][have, k]
+        new = _move(cohort, keep, share)
         lvl = (fitted.ratio[:, level] + fitted.slope[:, level] * (s + 1)) * mult[level, s][None, :]
-        new[:, level] = lvl.astype(dt)[:, :, None] * shock[:, level]
+        new[:, level] = lvl.astype(dt)[:, :, None] * kept_shock[0]
         if additions is not None:
             new += additions[:, :, s, None].astype(dt)
         np.maximum(new, 0.0, out=new)

@@ -172,9 +172,13 @@ class Projection:
         return out.sort_values(["year", "zone_id", "grade"], kind="stable", key=_grade_key).reset_index(drop=True)
 
     def ratios(self) -> pd.DataFrame:
-        """Every ratio used: zone_id, grade, kind, ratio, zone_raw, county, weight."""
+        """Every ratio used: zone_id, grade, kind, ratio, zone_raw, county, keep, share, weight.
+
+        keep is the share of the zone's cohort that stays in the zone (kappa), share the zone's
+        share of the county's movers in that grade (s); for level grades ratio is pupils.
+        """
         z, g = np.meshgrid(np.arange(len(self.zones)), np.arange(len(GRADES)), indexing="ij")
-        kind_name = {ENTRY: "entry (per birth)", LEVEL: "level (pupils)"}
+        kind_name = {ENTRY: "entry (per birth)", LEVEL: f"level (pupils, {self.settings.level_rule})"}
         return pd.DataFrame(
             {
                 "zone_id": np.asarray(self.zones, dtype=object)[z.ravel()],
@@ -183,6 +187,8 @@ class Projection:
                 "ratio": self.fitted.ratio.ravel(),
                 "zone_raw": self.fitted.raw_ratio.ravel(),
                 "county": self.fitted.county_ratio[g.ravel()],
+                "keep": self.fitted.keep.ravel(),
+                "share": self.fitted.share.ravel(),
                 "weight": self.fitted.weight.ravel(),
             }
         )
