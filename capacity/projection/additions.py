@@ -41,7 +41,7 @@ def housing_stock(housing: pd.DataFrame, zones: tuple[str, ...], origin: int, ho
     years = np.arange(origin + 1, origin + horizon + 1)
     for r in housing.itertuples(index=False):
         if r.zone_id not in zi:
-            continue
+            raise ScenarioError(f"housing zone_id '{r.zone_id}' (year {r.year}) is not a zone of the projection ({', '.join(zones)})")
         new_share = present(years - int(r.year)) - present(np.array([origin - int(r.year)]))
         for stage, y in settings.housing_yield[r.dwelling_type].items():
             grades = [GRADES.index(g) for g in STAGE_BY_NAME[stage].grades]

@@ -170,16 +170,16 @@ def simulate(
     known = [gi for gi in births_by_entry if children is not None and not np.isnan(children[:, :, gi]).all()]
     for s in range(horizon):
         shock = _shocks(noise, rng, (z, g, d), dt)
-        kept_shock = shock[:, level].copy(), shock[:, known].copy()
+        level_shock, children_shock = shock[:, level].copy(), shock[:, known].copy()
         cohort = _cohorts(state, shock, births_by_entry, s, noise, dt)
         cohort *= (fitted.county_ratio * mult[:, s]).astype(dt)[None, :, None]
         for k, gi in enumerate(known):  # known children replace births x ratio
             have = ~np.isnan(children[:, s, gi])
             take = settings.children_take_up.get(GRADES[gi], 1.0)
-            cohort[have, gi] = (children[have, s, gi] * take * mult[gi, s])[:, None] * kept_shock[1][have, k]
+            cohort[have, gi] = (children[have, s, gi] * take * mult[gi, s])[:, None] * children_shock[have, k]
         new = _move(cohort, keep, share)
         lvl = (fitted.ratio[:, level] + fitted.slope[:, level] * (s + 1)) * mult[level, s][None, :]
-        new[:, level] = lvl.astype(dt)[:, :, None] * kept_shock[0]
+        new[:, level] = lvl.astype(dt)[:, :, None] * level_shock
         if additions is not None:
             new += additions[:, :, s, None].astype(dt)
         np.maximum(new, 0.0, out=new)
