@@ -25,7 +25,8 @@ def totals(demand, by=("year",)):
 @pytest.mark.parametrize("q", [0.5, 0.8, 0.95])
 def test_county_total_is_the_quantile_of_the_county_draws(projection, q):
     county_draws = projection.draws.sum((0, 1))  # (years, draws)
-    expected = np.quantile(county_draws, q, axis=-1)
+    # draws centred on the deterministic path (issue 16): quantile x point / median of the county total
+    expected = np.quantile(county_draws, q, axis=-1) * projection.point.sum((0, 1)) / np.median(county_draws, axis=-1)
     got = totals(projection.demand(q)).to_numpy()
     np.testing.assert_allclose(got, expected, atol=1.0)  # whole pupils
     # the sum of every cell's own quantile, planned before, lies far above it at long leads
@@ -38,7 +39,8 @@ def test_county_total_is_the_quantile_of_the_county_draws(projection, q):
 def test_stages_share_the_county_total_by_their_own_quantiles(projection):
     q = 0.8
     stage_draws = np.stack([projection.draws[:, STAGE_OF == s].sum((0, 1)) for s in STAGE_NAMES])  # (S, T, D)
-    stage_q = np.quantile(stage_draws, q, axis=-1)
+    stage_point = np.stack([projection.point[:, STAGE_OF == s].sum((0, 1)) for s in STAGE_NAMES])  # (S, T)
+    stage_q = np.quantile(stage_draws, q, axis=-1) * stage_point / np.median(stage_draws, axis=-1)  # centred (issue 16)
     got = totals(projection.demand(q), ("stage", "year")).unstack("year").reindex(STAGE_NAMES).to_numpy()
     county = got.sum(0)
     np.testing.assert_allclose(got, stage_q / stage_q.sum(0) * county, atol=2.0)
@@ -67,3 +69,25 @@ def test_plan_from_projection_plans_against_the_coherent_scenario(example, proje
     expected = projection.demand(0.8)
     assert seen["demand"].equals(expected)
     assert list(expected.columns) == ["year", "zone_id", "grade", "pupils"]
+
+
+@pytest.mark.parametrize("level", ["zone_grade", "zone_stage", "zone", "stage", "county"])
+def test_central_projection_is_the_deterministic_path_at_every_level(projection, level):
+    """Issue 16: uncertainty never shifts the forecast; the published median of any total is the deterministic sum."""
+    table = projection.aggregate(level, quantiles=(0.1, 0.5, 0.9))
+    point = projection.point  # (zones, grades, years)
+    years = np.asarray(projection.years)
+    t = np.searchsorted(years, table["year"].to_numpy())
+    if level == "zone_grade":
+        z = [projection.zones.index(v) for v in table["zone_id"]]
+        g = [GRADES.index(v) for v in table["grade"]]
+        expected = point[z, g, t]
+    else:
+        in_zone = (lambda v: slice(None)) if level in ("stage", "county") else (lambda v: projection.zones.index(v))
+        in_stage = (lambda v: slice(None)) if level in ("zone", "county") else (lambda v: STAGE_OF == v)
+        expected = [point[in_zone(zv), :, ti][..., in_stage(sv)].sum() for zv, sv, ti in zip(table["zone_id"], table["stage"], t, strict=True)]
+    np.testing.assert_allclose(table["pupils"], expected, rtol=1e-5, atol=1e-3)
+    assert (table["p10"] <= table["pupils"] + 1e-6).all() and (table["pupils"] <= table["p90"] + 1e-6).all()
+    raw_median = np.median(projection.draws.sum((0, 1)), axis=-1)
+    if level == "county":  # the draws' own median drifts from the path (so centring is needed and tested)
+        assert np.abs(raw_median - point.sum((0, 1))).max() > 1.0

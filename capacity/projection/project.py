@@ -93,21 +93,22 @@ class Projection:
         qs = tuple(sorted(set(quantiles if quantiles is not None else self.settings.quantiles) | {0.5}))
         stage_of = np.array([STAGE_OF_GRADE[g] for g in GRADES])
         stages = list(dict.fromkeys(stage_of))
-        d = self.draws  # (Z, G, T, D)
-        if level == "zone_grade":
-            arr, keys = d, {"zone_id": list(self.zones), "grade": list(GRADES)}
-        elif level in ("zone_stage", "stage"):
-            arr = np.stack([d[:, stage_of == s].sum(1) for s in stages], axis=1)
-            keys = {"zone_id": list(self.zones), "stage": stages}
-            if level == "stage":
-                arr, keys = arr.sum(0, keepdims=True), {"zone_id": ["all"], "stage": stages}
-        elif level == "zone":
-            arr, keys = d.sum(1, keepdims=True), {"zone_id": list(self.zones), "stage": ["all"]}
-        elif level == "county":
-            arr, keys = d.sum((0, 1))[None, None], {"zone_id": ["all"], "stage": ["all"]}
-        else:
+        def at_level(d: np.ndarray) -> tuple[np.ndarray, dict]:
+            if level == "zone_grade":
+                return d, {"zone_id": list(self.zones), "grade": list(GRADES)}
+            if level in ("zone_stage", "stage"):
+                arr = np.stack([d[:, stage_of == s].sum(1) for s in stages], axis=1)
+                if level == "stage":
+                    return arr.sum(0, keepdims=True), {"zone_id": ["all"], "stage": stages}
+                return arr, {"zone_id": list(self.zones), "stage": stages}
+            if level == "zone":
+                return d.sum(1, keepdims=True), {"zone_id": list(self.zones), "stage": ["all"]}
+            if level == "county":
+                return d.sum((0, 1))[None, None], {"zone_id": ["all"], "stage": ["all"]}
             raise ValueError(f"unknown level {level!r}")
-        qv = quantiles_last(arr, qs)  # (Q, A, B, T)
+
+        arr, keys = at_level(self.draws)  # (A, B, T, D)
+        qv = centred_quantiles(arr, at_level(self.point[..., None])[0][..., 0], qs)  # (Q, A, B, T)
         (k1, v1), (k2, v2) = keys.items()
         a, b, t = np.meshgrid(np.arange(len(v1)), np.arange(len(v2)), np.arange(len(self.years)), indexing="ij")
         out = pd.DataFrame(
@@ -145,13 +146,14 @@ class Projection:
             raise ValueError(f"anchor must be county or stage, not {anchor!r}")
         stage_of = np.array([STAGE_OF_GRADE[g] for g in GRADES])
         stages = list(dict.fromkeys(stage_of))
-        d = self.draws  # (Z, G, T, D)
-        cell_q = quantiles_last(d, [quantile])[0]  # (Z, G, T)
+        d, p = self.draws, self.point  # (Z, G, T, D), (Z, G, T)
+        cell_q = centred_quantiles(d, p, [quantile])[0]  # (Z, G, T)
         stage_draws = np.stack([d[:, stage_of == st].sum((0, 1)) for st in stages])  # (S, T, D)
-        stage_q = quantiles_last(stage_draws, [quantile])[0]  # (S, T)
+        stage_point = np.stack([p[:, stage_of == st].sum((0, 1)) for st in stages])  # (S, T)
+        stage_q = centred_quantiles(stage_draws, stage_point, [quantile])[0]  # (S, T)
         target = stage_q
         if anchor == "county":
-            county_q = quantiles_last(stage_draws.sum(0), [quantile])[0]  # (T,)
+            county_q = centred_quantiles(stage_draws.sum(0), stage_point.sum(0), [quantile])[0]  # (T,)
             total = stage_q.sum(0)
             target = stage_q * np.where(total > 0, county_q / np.where(total > 0, total, 1.0), 0.0)[None, :]
         pupils = np.zeros_like(cell_q)
@@ -245,6 +247,23 @@ def project_history(
     draws = calibrated_draws(raw, point, np.array([cal.factor(s + 1) for s in range(horizon)]))
     years = tuple(range(history.years[-1] + 1, history.years[-1] + horizon + 1))
     return Projection(history.zones, years, history, settings, method, fitted, point, draws, cal)
+
+
+def centred_quantiles(draws: np.ndarray, point: np.ndarray, qs) -> np.ndarray:
+    """Quantiles of ``draws`` (draws last) centred so the median is the deterministic ``point`` (pupils).
+
+    Noise on ratios is skewed after compounding, so the draws' median drifts from the
+    deterministic path; the published central projection must not move with the uncertainty.
+    Every quantile of a total is scaled by point / median of that total's draws (an additive
+    shift, floored at 0, where the median is 0), so the interval keeps its relative shape
+    around the deterministic path. Shape (len(qs), *point.shape).
+    """
+    qv = quantiles_last(draws, qs)
+    med = quantiles_last(draws, [0.5])[0]
+    pos = med > 0
+    scale = np.where(pos, point / np.where(pos, med, 1.0), 1.0)
+    shift = np.where(pos, 0.0, point - med)
+    return np.maximum(qv * scale[None] + shift[None], 0.0)
 
 
 def calibrated_draws(raw: np.ndarray, point: np.ndarray, k: np.ndarray) -> np.ndarray:
