@@ -19,8 +19,10 @@ class SolveReport:
     Attributes
     ----------
     status : str
-        'optimal' (proven within the MIP gap), 'time_limit' (stopped with a feasible plan;
-        see gap and bound), 'infeasible', or 'no_solution'.
+        'optimal' (proven within the MIP gap), 'time_limit' (stopped by the clock with a
+        feasible plan; see gap and bound; not reproducible), 'work_limit' (stopped by a node
+        limit such as ``solver_options: {mip_max_nodes: N}``; reproducible), 'infeasible', or
+        'no_solution'.
     solver : str
         Solver used, with version.
     objective : float
@@ -64,11 +66,55 @@ class _HiGHSWithOffset(pulp.HiGHS):
             lp.solverModel.setSolution(len(idx), idx, val)
 
 
+# Fixed seed and a single-threaded deterministic search unless the scenario says otherwise:
+# equal inputs give an equal plan whenever the solver stops by gap or by a work limit.
+DETERMINISTIC_HIGHS = {"random_seed": 0}
+
+
 def _highs(settings: PlanSettings):
+    options = {**DETERMINISTIC_HIGHS, **settings.solver_options}
     s = _HiGHSWithOffset(
-        msg=settings.verbose, timeLimit=settings.time_limit_s, gapRel=settings.mip_gap, threads=settings.threads, **settings.solver_options
+        msg=settings.verbose, timeLimit=settings.time_limit_s, gapRel=settings.mip_gap, threads=settings.threads, **options
     )
     return s if s.available() else None
+
+
+def solver_option_problems(settings: PlanSettings) -> list[str]:
+    """'plan.solver_options.NAME: found ...; expected ...' for every option the solver would reject or ignore."""
+    if not settings.solver_options:
+        return []
+    if settings.solver != "highs":
+        return [
+            f"plan.solver_options: found {sorted(settings.solver_options)}; expected no options with solver {settings.solver} (they apply to HiGHS only)"
+        ]
+    try:
+        import highspy
+    except ImportError:
+        return []
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    out = []
+    for name, value in sorted(settings.solver_options.items(), key=lambda kv: str(kv[0])):
+        status, _ = h.getOptionValue(str(name))
+        if status != highspy.HighsStatus.kOk:
+            out.append(
+                f"plan.solver_options.{name}: found an option HiGHS does not know; expected a HiGHS option such as mip_max_nodes, random_seed, mip_heuristic_effort"
+            )
+            continue
+        if name in ("time_limit", "mip_rel_gap", "threads", "output_flag", "log_to_console"):
+            out.append(
+                f"plan.solver_options.{name}: found a solver option that a plan setting controls; expected plan.time_limit_s, plan.mip_gap, plan.threads or plan.verbose"
+            )
+            continue
+        try:
+            ok = h.setOptionValue(str(name), value) == highspy.HighsStatus.kOk
+        except (TypeError, ValueError):
+            ok = False
+        if not ok or isinstance(value, (dict, list)):
+            out.append(
+                f"plan.solver_options.{name}: found {value!r}; expected a value HiGHS accepts for {name} (see the HiGHS options list)"
+            )
+    return out
 
 
 def _cbc(settings: PlanSettings):
@@ -132,6 +178,8 @@ def _report_highs(problem: pulp.LpProblem, elapsed: float) -> SolveReport:
         status = "optimal"
     elif ms in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
         status = "infeasible"
+    elif has_solution and ms == highspy.HighsModelStatus.kSolutionLimit:
+        status = "work_limit"
     elif has_solution and ms in (
         highspy.HighsModelStatus.kTimeLimit,
         highspy.HighsModelStatus.kIterationLimit,

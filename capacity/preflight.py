@@ -1,0 +1,83 @@
+"""Checks of settings against the district, run before any computation.
+
+Settings are checked on their own when they are built (capacity/settings_base.py); here
+they meet the data: a value the model would quietly clip to the data (a window longer than
+the history, more births base years than births, a back-test target outside the history,
+a calibration with too few origins) is either refused (ScenarioError naming the key, found
+and expected) or accepted with a note (capacity.notes) that is printed and recorded.
+"""
+
+from __future__ import annotations
+
+from capacity.errors import ScenarioError
+from capacity.notes import note
+
+
+def _history(district) -> tuple[int, ...]:
+    return tuple(district.history_years)
+
+
+def check_projection(district, settings) -> None:
+    """Notes for projection settings the history cannot fully support."""
+    years = _history(district)
+    n = len(years)
+    if settings.window > n:
+        note(f"projection.window: found {settings.window} years; the history {years[0]}-{years[-1]} has {n}, so ratios use those {n} years")
+    births_years = district.births["year"].nunique() if len(district.births) else 0
+    if births_years and settings.births_base_years > births_years:
+        note(
+            f"projection.births_base_years: found {settings.births_base_years}; the births table has {births_years} year(s), "
+            f"so future births are based on those {births_years}"
+        )
+    origins = max(0, (years[-1] - 1) - (years[0] + settings.window) + 1)
+    if settings.calibrate and origins < 2:
+        note(
+            f"projection.calibrate: the history {years[0]}-{years[-1]} with a {settings.window}-year window gives {origins} "
+            "back-test origin(s), fewer than the 2 needed: the uncertainty is not calibrated (raw draws are reported)"
+        )
+    elif settings.calibrate and settings.horizon > origins:
+        note(
+            f"projection.calibrate: back-tests reach at most {origins} year(s) ahead; leads {origins + 1}-{settings.horizon} "
+            f"use the spread factor of lead {origins}"
+        )
+    if settings.method == "auto" and origins < 1:
+        raise ScenarioError(
+            f"projection.method: found 'auto'; expected a named estimator (mean, weighted, exp_smoothing, median): the history "
+            f"{years[0]}-{years[-1]} is too short to back-test a {settings.window}-year window"
+        )
+
+
+def check_backtest(district, settings, last_target: int | None) -> None:
+    """Refuse back-test options outside the history."""
+    years = _history(district)
+    first_ok = years[0] + settings.window + 1
+    if last_target is not None and not first_ok <= last_target <= years[-1]:
+        raise ScenarioError(
+            f"--last-target: found {last_target}; expected a history year from {first_ok} to {years[-1]} "
+            f"(history {years[0]}-{years[-1]}, window {settings.window})"
+        )
+    if first_ok > years[-1]:
+        raise ScenarioError(
+            f"--window: found {settings.window}; expected at most {max(0, len(years) - 2)} for the history {years[0]}-{years[-1]} "
+            "(one year to fit after the window and one target year)"
+        )
+
+
+def check_plan(district, settings) -> None:
+    """Solver options known to the solver; closures that leave schools open."""
+    from capacity.plan.solve import solver_option_problems
+
+    problems = solver_option_problems(settings)
+    if problems:
+        raise ScenarioError("invalid plan settings:\n  - " + "\n  - ".join(problems))
+    ids = set(district.schools["school_id"])
+    forced = set(settings.force_close) & ids
+    both = sorted(forced & set(settings.forbid_close))
+    if both:
+        raise ScenarioError(f"plan.force_close and plan.forbid_close: found {', '.join(both)} in both; expected each school in at most one")
+    existing = district.schools[district.schools["status"] == "open"]
+    if len(existing) and set(existing["school_id"]) <= forced and not settings.allow_new_schools:
+        raise ScenarioError(
+            f"plan.force_close: found every school ({len(existing)}) forced to close and plan.allow_new_schools false; "
+            "expected at least one school left to teach the pupils"
+        )
