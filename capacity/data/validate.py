@@ -55,20 +55,33 @@ def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem
         if n > 1:
             problems.append(Problem(label, 1, h, f"the column '{h}' {n} times", "each column once"))
     names = set(table.column_names)
+    by_lower = {n.lower(): n for n in names}
+    recased = set()
     for h in raw.header:
         if h in names or h.lower() in FREE_TEXT_COLUMNS:
             continue
         if h == "":
             problems.append(Problem(label, 1, None, "a column with a blank header", "every column named"))
             continue
+        fixed = by_lower.get(h.lower().replace(" ", "_").replace("-", "_"))
+        if fixed is not None and fixed not in raw.header:
+            recased.add(fixed)
+            problems.append(
+                Problem(label, 1, h, f"the column '{h}', which differs from '{fixed}' only in case or spacing", f"the exact name '{fixed}'")
+            )
+            continue
         close = difflib.get_close_matches(h, list(names), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         problems.append(Problem(label, 1, h, f"an unknown column '{h}'{hint}", "columns " + ", ".join(table.column_names)))
     for c in table.columns:
-        if c.required and c.name not in raw.header:
+        if c.required and c.name not in raw.header and c.name not in recased:
             problems.append(Problem(label, 1, c.name, "no such column", f"a column '{c.name}' ({c.doc})"))
     if not raw.rows and table.required:
         problems.append(Problem(label, None, None, "an empty table", "at least one data row"))
+    if recased or any(k not in raw.header for k in table.key):  # report a broken header alone, not every row after it
+        frame = empty_frame(table).assign(**{ROW: pd.Series(dtype=np.int64)})
+        frame.attrs["header_broken"] = True
+        return frame, problems
 
     cells = pd.DataFrame(raw.rows, columns=raw.header, dtype=object) if raw.rows else pd.DataFrame(columns=raw.header, dtype=object)
     cells = cells.loc[:, ~cells.columns.duplicated()]
@@ -360,7 +373,8 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
         frames[name] = f
         labels[name] = raw.label
         problems += p
-    if all(n in frames for n in ("zones", "schools", "enrolment", "births")):
+    header_broken = any(f.attrs.get("header_broken") for f in frames.values())
+    if not header_broken and all(n in frames for n in ("zones", "schools", "enrolment", "births")):
         problems += cross_check(frames, labels)
     out = {}
     for name, table in TABLE_BY_NAME.items():
