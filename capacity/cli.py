@@ -478,7 +478,7 @@ def main(argv: list[str] | None = None) -> None:
     from capacity.notes import collecting
 
     try:
-        with collecting(echo=lambda text: click.echo(f"note: {text}")):
+        with collecting(echo=lambda text: click.echo(text if text.startswith("warning: ") else f"note: {text}")):
             cli.main(args=argv, prog_name="capacity", standalone_mode=False)
     except CapacityError as e:
         click.echo(f"error: {e}", err=True)
