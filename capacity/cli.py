@@ -327,6 +327,9 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None) -> None:
     proj = project_district(d, proj_settings)
     _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
     r = plan_from_projection(d, proj, ps)
+    from capacity.run import announce_plan
+
+    announce_plan(r.summary)
     s = r.summary
     gap_text = f"{s['gap']:.2%}" if s["gap"] == s["gap"] else "unknown"
     click.echo(
@@ -487,7 +490,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("interrupted", err=True)
         sys.exit(130)
     except click.ClickException as e:
-        e.show()
+        hint = f" (see 'capacity {e.ctx.command_path.split()[-1]} --help')" if getattr(e, "ctx", None) and e.ctx.command_path else ""
+        click.echo(f"error: {e.format_message()}{hint}", err=True)
         sys.exit(e.exit_code)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)

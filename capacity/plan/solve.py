@@ -52,6 +52,12 @@ class _HiGHSWithOffset(pulp.HiGHS):
 
     start: dict | None = None
 
+    def findSolutionValues(self, lp):  # noqa: N802 (PuLP's name)
+        try:
+            return super().findSolutionValues(lp)
+        except KeyError:  # a status PuLP does not map (kSolutionLimit from mip_max_nodes); values are already assigned
+            return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
+
     def buildSolverModel(self, lp):  # noqa: N802 (PuLP's name)
         super().buildSolverModel(lp)
         constant = float(lp.objective.constant) if lp.objective is not None else 0.0
@@ -79,6 +85,24 @@ def _highs(settings: PlanSettings):
     return s if s.available() else None
 
 
+def _quiet_highs(highspy):
+    """A HiGHS instance made without its start-up banner on stdout (it is printed by C code)."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return h
+
+
 def solver_option_problems(settings: PlanSettings) -> list[str]:
     """'plan.solver_options.NAME: found ...; expected ...' for every option the solver would reject or ignore."""
     if not settings.solver_options:
@@ -91,8 +115,7 @@ def solver_option_problems(settings: PlanSettings) -> list[str]:
         import highspy
     except ImportError:
         return []
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _quiet_highs(highspy)
     out = []
     for name, value in sorted(settings.solver_options.items(), key=lambda kv: str(kv[0])):
         status, _ = h.getOptionValue(str(name))
