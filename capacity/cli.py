@@ -452,6 +452,12 @@ def sweep(sweep_file, scheduler, workers, serial, out) -> None:
     if out:
         folder = Path(out)
         members = [replace(m, out=str(folder / Path(m.out).name)) for m in members]
+    from capacity.data import EXAMPLE_PATH
+    from capacity.outputs import check_protected
+
+    districts = {Path(m.scenario.district_path or EXAMPLE_PATH) for m in members}
+    scenario_files = {Path(f) for m in members for f in m.scenario.files} | {Path(sweep_file)}
+    check_protected(folder, tuple(districts), tuple(scenario_files))
     _step(f"sweep {name}: {len(members)} members into {folder}")
     status = run_sweep(members, scheduler=scheduler, workers=workers, serial=serial, progress=_step)
     for r in status[status["status"] == "failed"].itertuples(index=False):

@@ -68,18 +68,9 @@ def _listed(files: set[str]) -> set[str]:
     return out
 
 
-def check_target(target: Path, protect: tuple[Path, ...] = (), protect_folder_of: tuple[Path, ...] = ()) -> None:
-    """Refuse an output location that could destroy files the tool did not write.
-
-    Parameters
-    ----------
-    target : Path
-        Absolute, resolved output folder.
-    protect : tuple of Path
-        Folders (or files) the output may not be, contain or sit inside (the district).
-    protect_folder_of : tuple of Path
-        Files whose folder the output may not be or contain (scenario files).
-    """
+def check_protected(target: Path, protect: tuple[Path, ...] = (), protect_folder_of: tuple[Path, ...] = ()) -> None:
+    """Refuse an output at, around or inside an input (see :func:`check_target`)."""
+    target = Path(os.path.realpath(os.path.abspath(target)))
     for p in protect:
         p = Path(p).resolve()
         if target == p or p.is_relative_to(target) or target.is_relative_to(p):
@@ -93,6 +84,21 @@ def check_target(target: Path, protect: tuple[Path, ...] = (), protect_folder_of
             raise OutputError(
                 f"output {target}: found the scenario {Path(f).name} inside it; expected an output folder that does not hold the scenario"
             )
+
+
+def check_target(target: Path, protect: tuple[Path, ...] = (), protect_folder_of: tuple[Path, ...] = ()) -> None:
+    """Refuse an output location that could destroy files the tool did not write.
+
+    Parameters
+    ----------
+    target : Path
+        Absolute, resolved output folder.
+    protect : tuple of Path
+        Folders (or files) the output may not be, contain or sit inside (the district).
+    protect_folder_of : tuple of Path
+        Files whose folder the output may not be or contain (scenario files).
+    """
+    check_protected(target, protect, protect_folder_of)
     if target.exists() or target.is_symlink():
         if target.is_symlink() or not target.is_dir():
             raise OutputError(f"output {target}: found a file; expected a folder (or nothing) to write results into")
@@ -200,15 +206,29 @@ def atomic_dir(
         The target is unsafe, locked by another run, not writable or without room.
     """
     target = Path(os.path.abspath(target))
-    if target.parent.exists():
-        target = target.parent.resolve() / target.name
+    target = Path(os.path.realpath(target.parent)) / target.name  # links above the output resolved, the output itself not
     if target.name in ("", ".", ".."):
         raise OutputError(f"output {target}: found no folder name; expected a folder such as runs/base")
     check_target(target, protect, protect_folder_of)
+    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise output_error(e, target) from None
+    try:
+        with _locked_output(target, protect, protect_folder_of, min_free_bytes) as tmp:
+            yield tmp
+    except BaseException:
+        for p in created:  # folders made for this output and still empty: no trace of a failed run
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        raise
+
+
+@contextmanager
+def _locked_output(target: Path, protect, protect_folder_of, min_free_bytes: int) -> Iterator[Path]:
     with _lock(target.parent, target.name):
         check_target(target, protect, protect_folder_of)
         _clean_leftovers(target.parent, target.name)

@@ -170,6 +170,10 @@ def solve(problem: pulp.LpProblem, settings: PlanSettings, fallback: str | None 
             f"no solver available: tried {', '.join(order)}. Install HiGHS with 'pip install highspy>=1.15.1' "
             "(PuLP's bundled CBC is the fallback)"
         )
+    if name != settings.solver:
+        from capacity.notes import note
+
+        note(f"plan.solver: {settings.solver} is not installed here; the plan was solved with {name} instead")
     if name == "highs":
         solver.start = start
     t0 = time.perf_counter()

@@ -921,6 +921,35 @@ OUTPUT_CASES = [
     ),
 ]
 
+
+def sweep_into_district(tmp: Path) -> list[str]:
+    d = district(tmp)
+    (tmp / "s.yaml").write_text(f"name: s\ndistrict: {d}\nrun_plan: false\nhorizon: 2\nprojection: {{draws: 20}}\n", encoding="utf-8")
+    (tmp / "sweep.yaml").write_text(f"name: sw\nscenarios: [s.yaml]\nout: {d}\n", encoding="utf-8")
+    return ["sweep", str(tmp / "sweep.yaml"), "--serial"]
+
+
+OUTPUT_CASES += [
+    Case(
+        "failed-run-leaves-no-folders",
+        "a run into a new nested folder that fails on its input",
+        scenario_in("cfg", "name: x\ndistrict: nowhere\n", extra=("--out", "TMP/a/b/c")),
+        "found no such file or folder",
+        "Fix the district path; nothing was created.",
+        klass="outputs",
+        check=lambda tmp: not (tmp / "a").exists() or (_ for _ in ()).throw(AssertionError("empty folders left behind")),
+    ),
+    Case(
+        "sweep-out-is-district",
+        "a sweep whose output folder is the district",
+        sweep_into_district,
+        "expected an output folder outside the district",
+        "Give the sweep its own folder.",
+        klass="outputs",
+        check=district_intact,
+    ),
+]
+
 SETTINGS_CASES = [
     Case(
         "inf-shrinkage",
