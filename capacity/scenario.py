@@ -379,14 +379,14 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
         horizon = None
     district = attempt(check_type, top["district"], str, ("district",), where)
     run_plan = attempt(check_type, top["run_plan"], bool, ("run_plan",), where)
-    proj_values = data.get("projection", {}) or {}
+    proj_values = {} if data.get("projection") is None else data["projection"]
     if isinstance(proj_values, dict) and "horizon" in proj_values:
         problems.append(f"{_place(where, ('projection', 'horizon'))}: set the horizon at the top level (horizon: N), not under projection")
     elif isinstance(proj_values, dict):
         proj_values = {**proj_values, "horizon": horizon if horizon is not None else TOP_DEFAULTS["horizon"]}
     projection = attempt(build_section, ProjectionSettings, proj_values, "projection", where)
-    gap = attempt(build_section, GapSettings, data.get("gap", {}) or {}, "gap", where)
-    plan = attempt(build_section, PlanSettings, data.get("plan", {}) or {}, "plan", where)
+    gap = attempt(build_section, GapSettings, {} if data.get("gap") is None else data["gap"], "gap", where)
+    plan = attempt(build_section, PlanSettings, {} if data.get("plan") is None else data["plan"], "plan", where)
     nm = data.get("name", name)
     problems += [f"{_place(where, ('name',))}: {p}" for p in name_problems(nm)]
     if plan is not None and plan.solver_options:
