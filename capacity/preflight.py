@@ -64,20 +64,28 @@ def check_backtest(district, settings, last_target: int | None) -> None:
 
 
 def check_plan(district, settings) -> None:
-    """Solver options known to the solver; closures that leave schools open."""
+    """Every plan setting that names something in the district or the solver, all problems at once."""
     from capacity.plan.solve import solver_option_problems
 
     problems = solver_option_problems(settings)
-    if problems:
-        raise ScenarioError("invalid plan settings:\n  - " + "\n  - ".join(problems))
+    sectors = {"public", "private"} | set(district.schools["sector"].dropna())
+    unknown = [s for s in settings.build_sectors if s not in sectors]
+    if unknown:
+        problems.append(f"plan.build_sectors: found {', '.join(map(repr, unknown))}; expected sectors among {', '.join(sorted(sectors))}")
     ids = set(district.schools["school_id"])
+    for key in ("force_close", "forbid_close"):
+        missing = [x for x in getattr(settings, key) if x not in ids]
+        if missing:
+            problems.append(f"plan.{key}: found school {', '.join(map(repr, missing))}; expected a school_id of the district")
     forced = set(settings.force_close) & ids
     both = sorted(forced & set(settings.forbid_close))
     if both:
-        raise ScenarioError(f"plan.force_close and plan.forbid_close: found {', '.join(both)} in both; expected each school in at most one")
+        problems.append(f"plan.force_close and plan.forbid_close: found {', '.join(both)} in both; expected each school in at most one")
     existing = district.schools[district.schools["status"] == "open"]
     if len(existing) and set(existing["school_id"]) <= forced and not settings.allow_new_schools:
-        raise ScenarioError(
+        problems.append(
             f"plan.force_close: found every school ({len(existing)}) forced to close and plan.allow_new_schools false; "
             "expected at least one school left to teach the pupils"
         )
+    if problems:
+        raise ScenarioError("invalid plan settings:\n  - " + "\n  - ".join(problems))

@@ -1124,6 +1124,52 @@ SETTINGS_CASES = [
     ),
 ]
 
+
+def sweep_with_text_seed(tmp: Path) -> list[str]:
+    (tmp / "s.yaml").write_text("name: s\nrun_plan: false\nhorizon: 2\nprojection: {draws: 20}\n", encoding="utf-8")
+    (tmp / "sweep.yaml").write_text(f"name: sw\nscenarios: [s.yaml]\nseeds: [1, two]\nout: {tmp / 'out'}\n", encoding="utf-8")
+    return ["sweep", str(tmp / "sweep.yaml"), "--serial"]
+
+
+SETTINGS_CASES += [
+    Case(
+        "section-as-list",
+        "a settings section written as a list",
+        scenario("extends: BASE\nplan: []\n"),
+        "plan: found []; expected a mapping of settings",
+        "Write the section as key: value lines.",
+        klass="settings",
+    ),
+    Case(
+        "sweep-seed-text",
+        "a sweep seed written as a word",
+        sweep_with_text_seed,
+        "seeds: found 'two'; expected a list of whole numbers >= 0",
+        "Write seeds as numbers.",
+        klass="settings",
+    ),
+    Case(
+        "unknown-build-sector",
+        "a misspelt sector the bureau may extend (no school would be buildable)",
+        scenario_in("cfg", "district: DIST\nhorizon: 2\nprojection: {draws: 20}\nplan:\n  build_sectors: [publik]\n", command="plan"),
+        "plan.build_sectors: found 'publik'; expected sectors among private, public",
+        "Use public and/or private.",
+        klass="settings",
+    ),
+    Case(
+        "several-plan-mistakes",
+        "a misspelt sector and an unknown school in one plan",
+        scenario_in(
+            "cfg",
+            "district: DIST\nhorizon: 2\nprojection: {draws: 20}\nplan:\n  build_sectors: [publik]\n  forbid_close: [NOPE]\n",
+            command="plan",
+        ),
+        "plan.forbid_close: found school 'NOPE'",
+        "Fix every listed setting.",
+        klass="settings",
+    ),
+]
+
 PLAUSIBILITY_CASES = [
     Case(
         "project-stage-not-taught",
