@@ -398,3 +398,21 @@ def test_time_limited_plan_says_it_is_not_reproducible():
     s = plan_summary_file({"status": "time_limit", "solve_s": 3.0, "objective": 1.0})
     assert s["reproducible"] is False and "solve_s" not in s and "time limit" in s["reproducibility"]
     assert plan_summary_file({"status": "optimal"})["reproducible"] is True
+
+
+def test_new_output_replaces_the_old_in_one_atomic_exchange(tmp_path, monkeypatch):
+    import capacity.outputs as outputs
+
+    seen = []
+    real = outputs._exchange
+
+    def spy(a, b):
+        seen.append((b / "a.csv").read_text())  # the earlier output is still in place at the moment of the swap
+        return real(a, b)
+
+    monkeypatch.setattr(outputs, "_exchange", spy)
+    for text in ("first", "second"):
+        with atomic_dir(tmp_path / "o") as d:
+            (d / "a.csv").write_text(text)
+    assert seen == ["first"] and (tmp_path / "o" / "a.csv").read_text() == "second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
