@@ -416,3 +416,15 @@ def test_new_output_replaces_the_old_in_one_atomic_exchange(tmp_path, monkeypatc
             (d / "a.csv").write_text(text)
     assert seen == ["first"] and (tmp_path / "o" / "a.csv").read_text() == "second"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_run_with_every_school_closed_writes_a_report(tmp_path, capsys):
+    schools = pd.read_csv(EXAMPLE_PATH / "schools.csv", dtype=str)
+    ids = ", ".join(schools.loc[schools["status"] == "open", "school_id"])
+    (tmp_path / "s.yaml").write_text(
+        f"name: closed\nhorizon: 2\nprojection: {{draws: 20}}\nplan:\n  strategy: direct\n  time_limit_s: 20\n  force_close: [{ids}]\n",
+        encoding="utf-8",
+    )
+    code, out, _ = cli(["run", tmp_path / "s.yaml", "--out", tmp_path / "run"], capsys)
+    assert code == 0 and "Plan " in out
+    assert "unmet pupil-years" in out and (tmp_path / "run" / "report.html").exists()
