@@ -37,8 +37,15 @@ def check_projection(district, settings) -> None:
         )
     elif settings.calibrate and settings.horizon > origins:
         note(
-            f"projection.calibrate: back-tests reach at most {origins} year(s) ahead; leads {origins + 1}-{settings.horizon} "
-            f"use the spread factor of lead {origins}"
+            f"projection.calibrate: back-tests reach at most {origins} year(s) ahead; "
+            + (f"lead {settings.horizon} uses" if settings.horizon == origins + 1 else f"leads {origins + 1}-{settings.horizon} use")
+            + f" the spread factor of lead {origins}"
+        )
+    thin = [q for q in settings.all_quantiles if min(q, 1 - q) * settings.draws < 1]
+    if thin:
+        note(
+            f"projection.quantiles: {', '.join(f'{q:g}' for q in thin)} from {settings.draws} draws is the most extreme draw "
+            f"(expected at least {int(1 / min(min(q, 1 - q) for q in thin)) + 1} draws for such a quantile)"
         )
     if settings.method == "auto" and origins < 1:
         raise ScenarioError(
