@@ -97,10 +97,16 @@ def _read_folder(folder: Path) -> RawDistrict:
     hashes: dict[str, str] = {}
     notes: list[str] = []
     known = {f"{t.name}.csv" for t in TABLES}
+    known_any_case = {k.lower() for k in known}
     for t in TABLES:
         f = folder / f"{t.name}.csv"
         if not f.exists():
-            if t.required:
+            near = [x.name for x in folder.iterdir() if x.name.lower() == f.name.lower()]
+            if near:
+                problems.append(
+                    Problem(f"{folder}/{near[0]}", None, None, f"the file '{near[0]}', named in another case", f"the file name '{f.name}'")
+                )
+            elif t.required:
                 problems.append(Problem(f"{folder}/{t.name}.csv", None, None, "no such file", f"the required table '{t.name}'"))
             continue
         if f.is_dir():
@@ -137,7 +143,7 @@ def _read_folder(folder: Path) -> RawDistrict:
         problems += probs
         if raw is not None:
             tables[t.name] = raw
-    for extra in sorted(x.name for x in folder.glob("*.csv") if x.name not in known):
+    for extra in sorted(x.name for x in folder.glob("*.csv") if x.name.lower() not in known_any_case):
         notes.append(f"{extra}: not a district table, ignored (tables are {', '.join(sorted(known))})")
     if problems:
         raise InputError(problems, str(folder))
@@ -263,7 +269,14 @@ def _read_workbook(path: Path) -> RawDistrict:
     known = {t.name for t in TABLES}
     for t in TABLES:
         if t.name not in wb.sheetnames:
-            if t.required:
+            near = [x for x in wb.sheetnames if x.strip().lower() == t.name]
+            if near:
+                problems.append(
+                    Problem(
+                        f"{path.name}[{near[0]}]", None, None, f"the sheet '{near[0]}', named in another case", f"the sheet name '{t.name}'"
+                    )
+                )
+            elif t.required:
                 problems.append(Problem(f"{path.name}[{t.name}]", None, None, "no such sheet", f"the required table '{t.name}' as a sheet"))
             continue
         ws = wb[t.name]
@@ -295,7 +308,7 @@ def _read_workbook(path: Path) -> RawDistrict:
         if raw is not None:
             tables[t.name] = raw
     for extra in wb.sheetnames:
-        if extra not in known:
+        if extra.strip().lower() not in known:
             notes.append(f"{path.name}[{extra}]: not a district table, ignored")
     if problems:
         raise InputError(problems, str(path))

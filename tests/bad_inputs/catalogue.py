@@ -1415,4 +1415,34 @@ OUTPUT_SAFETY_CASES = [
     ),
 ]
 
+
+def rename_file(tmp: Path) -> list[str]:
+    d = district(tmp)
+    (d / "zones.csv").rename(d / "Zones.csv")
+    return ["validate", str(d)]
+
+
+def rename_sheet(wb):
+    wb["schools"].title = "Schools"
+
+
+OUTPUT_SAFETY_CASES += [
+    Case(
+        "file-name-case",
+        "Zones.csv instead of zones.csv",
+        rename_file,
+        "found the file 'Zones.csv', named in another case; expected the file name 'zones.csv'",
+        "Rename the file in lower case.",
+        klass="output-safety",
+    ),
+    Case(
+        "sheet-name-case",
+        "a workbook sheet 'Schools' instead of 'schools'",
+        workbook(rename_sheet),
+        "found the sheet 'Schools', named in another case",
+        "Rename the sheet in lower case.",
+        klass="output-safety",
+    ),
+]
+
 CASES += OUTPUT_CASES + SETTINGS_CASES + PLAUSIBILITY_CASES + CRASH_CASES + OUTPUT_SAFETY_CASES
