@@ -1423,7 +1423,9 @@ def rename_file(tmp: Path) -> list[str]:
 
 
 def rename_sheet(wb):
-    wb["schools"].title = "Schools"
+    ws = wb["schools"]
+    ws.title = "renamed"  # openpyxl would call it Schools1 if renamed in one step
+    ws.title = "Schools"
 
 
 OUTPUT_SAFETY_CASES += [
