@@ -100,7 +100,11 @@ def check_target(target: Path, protect: tuple[Path, ...] = (), protect_folder_of
     """
     check_protected(target, protect, protect_folder_of)
     if target.exists() or target.is_symlink():
-        if target.is_symlink() or not target.is_dir():
+        if target.is_symlink():
+            raise OutputError(
+                f"output {target}: found a link to {os.path.realpath(target)}; expected a real folder (or nothing) to write results into"
+            )
+        if not target.is_dir():
             raise OutputError(f"output {target}: found a file; expected a folder (or nothing) to write results into")
         try:
             present = _contents(target)
