@@ -459,6 +459,13 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> tup
                     f"warning: {labels['births']}: zone '{z}' has 0 births in every year but pupils at its schools "
                     "(expected the zone's births; with 0 the projection admits no new pupils there)"
                 )
+            usual = births.groupby("zone_id")["births"].transform("median")
+            gaps = births[(births["births"] == 0) & (usual >= 20) & ~births["zone_id"].isin(zero)]
+            for _, r in gaps.iterrows():
+                warnings.append(
+                    f"warning: {labels['births']}, row {int(r[ROW])}: 0 births in {int(r['year'])} for zone '{r['zone_id']}', "
+                    f"which usually has about {usual[_]:,.0f} (expected the count; a missing year is not 0)"
+                )
     for name in ("zones", "schools"):
         f = frames[name].dropna(subset=["x_km", "y_km"])
         if len(f) < 2:

@@ -1241,6 +1241,15 @@ PLAUSIBILITY_CASES = [
         klass="plausibility",
     ),
     Case(
+        "zero-births-one-year",
+        "one year of births typed as 0 in a zone with hundreds of births",
+        frame("births", set_first(lambda f: (f["zone_id"] == "U01") & (f["year"] == "2020"), births="0")),
+        "0 births in 2020 for zone 'U01'",
+        "Warning: give the year's count.",
+        accept=True,
+        klass="plausibility",
+    ),
+    Case(
         "implausible-grade-size",
         "40,000 pupils in one grade of one school",
         frame("enrolment", set_first(lambda f: f.index == 0, pupils="40000")),
