@@ -112,6 +112,8 @@ def read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
     """Safe-load a YAML mapping and the line of every key path (1-based)."""
     if path.is_dir():
         raise ScenarioError(f"{path}: found a folder; expected a scenario file (.yaml)")
+    if path.exists() and not path.is_file():
+        raise ScenarioError(f"{path}: found a special file (pipe or device); expected a scenario file (.yaml)")
     try:
         if path.stat().st_size > MAX_YAML_BYTES:
             raise ScenarioError(f"{path}: found {path.stat().st_size:,} bytes; expected a scenario file below {MAX_YAML_BYTES:,} bytes")

@@ -112,6 +112,9 @@ def _read_folder(folder: Path) -> RawDistrict:
         if f.is_dir():
             problems.append(Problem(f"{folder}/{t.name}.csv", None, None, "a folder", f"the table '{t.name}' as a CSV file"))
             continue
+        if not f.is_file():  # a pipe or device would block the read forever
+            problems.append(Problem(f"{folder}/{t.name}.csv", None, None, "a special file (pipe or device)", "a regular CSV file"))
+            continue
         if not f.resolve().is_relative_to(folder.resolve()):
             problems.append(
                 Problem(
@@ -255,6 +258,8 @@ def _read_workbook(path: Path) -> RawDistrict:
     import openpyxl  # at the edge: only needed for workbooks
     from openpyxl.utils.exceptions import InvalidFileException
 
+    if not path.is_file():
+        raise InputError([Problem(path.name, None, None, "a special file (pipe or device)", "a regular .xlsx workbook")])
     data = path.read_bytes()
     try:
         # data_only=False keeps formulas as formulas: we reject them rather than evaluate them.

@@ -1269,7 +1269,25 @@ PLAUSIBILITY_CASES = [
     ),
 ]
 
+
+def pipe_table(tmp: Path) -> list[str]:
+    import os
+
+    d = district(tmp)
+    (d / "births.csv").unlink()
+    os.mkfifo(d / "births.csv")
+    return ["validate", str(d)]
+
+
 CRASH_CASES = [
+    Case(
+        "table-is-a-pipe",
+        "births.csv is a named pipe (reading it would hang)",
+        pipe_table,
+        "found a special file (pipe or device)",
+        "Put the table's CSV file there.",
+        klass="crash",
+    ),
     Case(
         "table-is-a-folder",
         "zones.csv is a folder",
