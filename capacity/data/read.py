@@ -101,8 +101,14 @@ def _read_folder(folder: Path) -> RawDistrict:
     for t in TABLES:
         f = folder / f"{t.name}.csv"
         if not f.exists():
-            near = [x.name for x in folder.iterdir() if x.name.lower() == f.name.lower()]
-            if near:
+            near = [x.name for x in folder.iterdir() if x.name.lower() == f.name.lower() and x.name != f.name]
+            if f.is_symlink():
+                problems.append(
+                    Problem(
+                        f"{folder}/{f.name}", None, None, "a link that leads nowhere (missing target or a loop)", "the table's CSV file"
+                    )
+                )
+            elif near:
                 problems.append(
                     Problem(f"{folder}/{near[0]}", None, None, f"the file '{near[0]}', named in another case", f"the file name '{f.name}'")
                 )
