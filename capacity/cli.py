@@ -327,9 +327,6 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None) -> None:
     proj = project_district(d, proj_settings)
     _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
     r = plan_from_projection(d, proj, ps)
-    from capacity.run import announce_plan
-
-    announce_plan(r.summary)
     s = r.summary
     gap_text = f"{s['gap']:.2%}" if s["gap"] == s["gap"] else "unknown"
     click.echo(
@@ -355,9 +352,10 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None) -> None:
         rep = robustness_report(d, proj, ps, k=robust, n_eval=20, single_plan=r)
         click.echo("Robustness on held-out demand draws:\n" + rep.to_string(index=False))
     if tmp is not None:
+        from capacity.notes import current
         from capacity.run import plan_timings, write_plan_files
 
-        write_plan_files(r, tmp)
+        write_plan_files(r, tmp, current())
         _manifest(tmp, "plan", d, {"projection": proj_settings.as_dict(), "plan": ps.as_dict()}, plan_timings(r.summary))
 
 

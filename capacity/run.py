@@ -130,35 +130,30 @@ def plan_timings(summary: dict) -> dict[str, float]:
     return {f"plan_{k}": v for k, v in summary.items() if k.endswith("_s")}
 
 
-def plan_summary_file(summary: dict) -> dict:
-    """summary.json content: everything but timings, plus whether a re-run gives the same plan."""
+def plan_summary_file(summary: dict, notes: list[str] | tuple = ()) -> dict:
+    """summary.json content: everything but timings, plus whether a re-run gives the same plan.
+
+    A plan is reproducible when no solver call stopped at its wall-clock time limit (the
+    decompose strategy's phases included: each solve announces such a stop with
+    ``TIME_LIMIT_NOTE``); HiGHS runs with a fixed seed and thread count.
+    """
+    from capacity.plan.solve import TIME_LIMIT_NOTE
+
     out = {k: v for k, v in summary.items() if not k.endswith("_s")}
-    status = summary.get("status")
-    if status == "time_limit":
-        out["reproducible"] = False
+    clocked = summary.get("status") == "time_limit" or any(str(n).startswith(TIME_LIMIT_NOTE) for n in notes)
+    out["reproducible"] = not clocked
+    if clocked:
         out["reproducibility"] = (
-            "stopped by the wall-clock time limit: a re-run (or another machine) may return a different plan; "
-            "raise plan.time_limit_s until the status is optimal, or stop by work with plan.solver_options.mip_max_nodes"
+            "a solver call stopped at its wall-clock time limit: a re-run (or another machine) may return a different plan; "
+            "raise plan.time_limit_s until nothing stops at it, or stop by work with plan.strategy: direct and "
+            "plan.solver_options: {mip_max_nodes: N}"
         )
     else:
         out["reproducible"] = True
         out["reproducibility"] = (
-            "deterministic solver settings (fixed random seed and threads): equal inputs give an equal plan"
-            if status == "optimal"
-            else "stopped by a work limit (nodes), which does not depend on the clock: equal inputs give an equal plan"
+            "every solver call ended by gap or by a work limit, with a fixed seed and threads: equal inputs give an equal plan"
         )
     return out
-
-
-def announce_plan(summary: dict) -> None:
-    """A note when the plan cannot be reproduced."""
-    from capacity.notes import note
-
-    if summary.get("status") == "time_limit":
-        note(
-            "plan: stopped by the time limit before proving optimality; a re-run may give a different plan "
-            "(raise plan.time_limit_s, or use plan.solver_options.mip_max_nodes for a reproducible stop)"
-        )
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -166,13 +161,13 @@ def write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True, default=str) + "\n", encoding="utf-8")
 
 
-def write_plan_files(plan, folder: Path) -> None:
+def write_plan_files(plan, folder: Path, notes: list[str] | tuple = ()) -> None:
     """Plan tables and summary.json (no timings: those go in the manifest)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in plan.tables.items():
         table.to_csv(folder / f"{name}.csv", index=False)
     (folder / "summary.json").write_text(
-        json.dumps(plan_summary_file(plan.summary), indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps(plan_summary_file(plan.summary, notes), indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8"
     )
 
 
@@ -263,7 +258,7 @@ def manifest(result: RunResult) -> dict:
         s = result.plan.summary
         m["solver"] = {k: s.get(k) for k in ("solver", "status", "model_status", "objective", "bound", "gap")}
         m["solver"]["settings"] = {k: sc.plan.as_dict()[k] for k in ("solver", "time_limit_s", "mip_gap", "threads", "strategy")}
-        m["solver"]["reproducible"] = plan_summary_file(s)["reproducible"]
+        m["solver"]["reproducible"] = plan_summary_file(s, result.notes)["reproducible"]
         m["timings_s"].update(plan_timings(s))
     return m
 
@@ -276,7 +271,7 @@ def write_run(result: RunResult, folder: Path) -> None:
     write_projection_files(result.projection, folder / "projection")
     write_gap_files(result.gap, result.district, result.projection, folder / "gap", charts, folder / "budget_request.xlsx")
     if result.plan is not None:
-        write_plan_files(result.plan, folder / "plan")
+        write_plan_files(result.plan, folder / "plan", result.notes)
     (folder / "scenario.json").write_text(
         json.dumps(result.scenario.resolved, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
     )
@@ -305,8 +300,6 @@ def run_scenario(scenario: Scenario, out: str | Path, progress: Progress = lambd
 
     with collecting() as notes, atomic_dir(out, **protected_inputs(scenario)) as tmp:
         result = execute(scenario, progress)
-        if result.plan is not None:
-            announce_plan(result.plan.summary)
         progress("writing tables, charts, workbook and report")
         result.notes = notes
         write_run(result, tmp)

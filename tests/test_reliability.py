@@ -428,3 +428,26 @@ def test_run_with_every_school_closed_writes_a_report(tmp_path, capsys):
     code, out, _ = cli(["run", tmp_path / "s.yaml", "--out", tmp_path / "run"], capsys)
     assert code == 0 and "Plan " in out
     assert "unmet pupil-years" in out and (tmp_path / "run" / "report.html").exists()
+
+
+def test_a_time_limited_phase_marks_the_plan_not_reproducible():
+    from capacity.plan.solve import TIME_LIMIT_NOTE
+    from capacity.run import plan_summary_file
+
+    assert plan_summary_file({"status": "optimal"}, [TIME_LIMIT_NOTE])["reproducible"] is False
+    assert plan_summary_file({"status": "work_limit"}, ["projection.window: found 20"])["reproducible"] is True
+
+
+def test_time_limited_plan_is_flagged_in_summary_and_report(tmp_path, capsys):
+    (tmp_path / "s.yaml").write_text(
+        "name: tl\nhorizon: 3\nprojection: {draws: 20}\nplan:\n  strategy: direct\n  time_limit_s: 0.01\n  mip_gap: 0.0\n",
+        encoding="utf-8",
+    )
+    code, out, err = cli(["run", tmp_path / "s.yaml", "--out", tmp_path / "run"], capsys)
+    if code != 0:  # no plan at all within 0.01 s: a clean solver error, nothing written
+        assert code == 2 and "error:" in err and not (tmp_path / "run").exists()
+        return
+    summary = json.loads((tmp_path / "run" / "plan" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "time_limit" and summary["reproducible"] is False
+    assert "wall-clock time limit" in (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "note: plan: the solver stopped at its wall-clock time limit" in out

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 import pulp
 
@@ -52,6 +54,12 @@ class _HiGHSWithOffset(pulp.HiGHS):
 
     start: dict | None = None
 
+    def createAndConfigureSolver(self, lp):  # noqa: N802 (PuLP's name)
+        if self.msg:
+            return super().createAndConfigureSolver(lp)
+        with _no_banner():
+            return super().createAndConfigureSolver(lp)
+
     def findSolutionValues(self, lp):  # noqa: N802 (PuLP's name)
         try:
             return super().findSolutionValues(lp)
@@ -72,6 +80,11 @@ class _HiGHSWithOffset(pulp.HiGHS):
             lp.solverModel.setSolution(len(idx), idx, val)
 
 
+TIME_LIMIT_NOTE = (
+    "plan: the solver stopped at its wall-clock time limit, so a re-run may give a different plan "
+    "(raise plan.time_limit_s, or stop by work with plan.strategy: direct and plan.solver_options: {mip_max_nodes: N})"
+)
+
 # Fixed seed and a single-threaded deterministic search unless the scenario says otherwise:
 # equal inputs give an equal plan whenever the solver stops by gap or by a work limit.
 DETERMINISTIC_HIGHS = {"random_seed": 0}
@@ -85,21 +98,32 @@ def _highs(settings: PlanSettings):
     return s if s.available() else None
 
 
-def _quiet_highs(highspy):
-    """A HiGHS instance made without its start-up banner on stdout (it is printed by C code)."""
+@contextmanager
+def _no_banner() -> Iterator[None]:
+    """Silence C-level stdout while HiGHS is created (it prints a start-up banner there)."""
     import os
     import sys
 
     sys.stdout.flush()
-    saved = os.dup(1)
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real stdout (e.g. some notebook kernels): nothing to silence
+        yield
+        return
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), 1)
-            h = highspy.Highs()
-            h.setOptionValue("output_flag", False)
+            yield
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _quiet_highs(highspy):
+    """A HiGHS instance made without its start-up banner, output off."""
+    with _no_banner():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
     return h
 
 
@@ -182,9 +206,19 @@ def solve(problem: pulp.LpProblem, settings: PlanSettings, fallback: str | None 
     except pulp.PulpSolverError as e:
         raise SolverError(f"{name} failed: {e}") from None
     elapsed = time.perf_counter() - t0
-    if name == "highs":
-        return _report_highs(problem, elapsed)
-    return _report_cbc(problem, elapsed)
+    report = _report_highs(problem, elapsed) if name == "highs" else _report_cbc(problem, elapsed)
+    if report.status == "no_solution" and "time limit" in report.model_status.lower():
+        # say what to change; a phase of the decompose strategy may still recover, so this is not raised here
+        report = replace(
+            report,
+            model_status=f"{report.model_status}: plan.time_limit_s {settings.time_limit_s:g} s was too short to find any plan; "
+            "expected a longer time limit",
+        )
+    if report.status == "time_limit":
+        from capacity.notes import note
+
+        note(TIME_LIMIT_NOTE)
+    return report
 
 
 def _report_highs(problem: pulp.LpProblem, elapsed: float) -> SolveReport:

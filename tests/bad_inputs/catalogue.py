@@ -1281,6 +1281,19 @@ def pipe_table(tmp: Path) -> list[str]:
 
 CRASH_CASES = [
     Case(
+        "time-limit-too-short",
+        "a solver time limit too short to find any plan",
+        scenario_in(
+            "cfg",
+            "district: DIST\nhorizon: 2\nprojection: {draws: 20}\nplan:\n  strategy: direct\n  time_limit_s: 0.001\n",
+            command="plan",
+            extra=("--out", "TMP/out"),
+        ),
+        "was too short to find any plan",
+        "Raise plan.time_limit_s.",
+        klass="crash",
+    ),
+    Case(
         "table-is-a-pipe",
         "births.csv is a named pipe (reading it would hang)",
         pipe_table,
