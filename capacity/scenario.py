@@ -414,7 +414,7 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
     )
 
 
-UNSAFE_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")  # a path separator or a control character
 
 
 def name_problems(name: object) -> list[str]:
@@ -425,7 +425,7 @@ def name_problems(name: object) -> list[str]:
         return [f"name: found {name!r}; expected a folder name with letters or digits (it names runs/<name>)"]
     if UNSAFE_NAME.search(name) or name != name.strip() or name.endswith("."):
         return [
-            f'name: found {name!r}; expected a safe folder name without / \\ : * ? " < > | control characters '
+            f"name: found {name!r}; expected a safe folder name without / \\ or control characters "
             "or leading/trailing spaces (it names runs/<name>)"
         ]
     if len(name.encode()) > 150:
