@@ -1487,4 +1487,72 @@ OUTPUT_SAFETY_CASES += [
     ),
 ]
 
-CASES += OUTPUT_CASES + SETTINGS_CASES + PLAUSIBILITY_CASES + CRASH_CASES + OUTPUT_SAFETY_CASES
+
+def rerun_gives_same_bytes(first: str, second: str):
+    """Run the case's command again into ``second`` and compare every file with ``first`` (manifest timings aside)."""
+
+    def check(tmp: Path) -> None:
+        import json
+
+        from capacity.cli import main
+
+        args = [a.replace(str(tmp / first), str(tmp / second)) for a in LAST_ARGS[-1]]
+        try:
+            main(args)
+        except SystemExit as e:
+            assert not e.code, e.code
+        a_files = sorted(p.relative_to(tmp / first) for p in (tmp / first).rglob("*") if p.is_file())
+        assert a_files == sorted(p.relative_to(tmp / second) for p in (tmp / second).rglob("*") if p.is_file())
+        for f in a_files:
+            x, y = (tmp / first / f).read_bytes(), (tmp / second / f).read_bytes()
+            if f.name == "manifest.json":
+                x, y = ({k: v for k, v in json.loads(b).items() if k != "timings_s"} for b in (x, y))
+            assert x == y, f"{f} differs between two equal runs"
+
+    return check
+
+
+LAST_ARGS: list[list[str]] = []
+
+
+def remember(build):
+    def b(tmp: Path) -> list[str]:
+        out = build(tmp)
+        LAST_ARGS.append(out)
+        return out
+
+    return b
+
+
+REPRODUCIBILITY_CASES = [
+    Case(
+        "gap-twice-same-bytes",
+        "the same gap report written twice (budget_request.xlsx included)",
+        remember(args("gap", "DIST", "--horizon", "2", "--out", "TMP/res")),
+        "Wrote",
+        "Accepted: equal inputs give byte-identical files; only manifest timings differ.",
+        accept=True,
+        klass="reproducibility",
+        check=rerun_gives_same_bytes("res", "res2"),
+    ),
+    Case(
+        "plan-node-limit-same-bytes",
+        "a plan stopped by a node limit (not the clock), solved twice",
+        remember(
+            scenario_in(
+                "cfg",
+                "district: DIST\nhorizon: 2\nprojection: {draws: 20}\nplan:\n  strategy: direct\n  time_limit_s: 600\n"
+                "  mip_gap: 0.0\n  solver_options: {mip_max_nodes: 20}\n",
+                command="plan",
+                extra=("--out", "TMP/res"),
+            )
+        ),
+        "Wrote",
+        "Accepted: a work limit stops the solver at the same point every time (summary.json says reproducible: true).",
+        accept=True,
+        klass="reproducibility",
+        check=rerun_gives_same_bytes("res", "res2"),
+    ),
+]
+
+CASES += OUTPUT_CASES + SETTINGS_CASES + PLAUSIBILITY_CASES + CRASH_CASES + OUTPUT_SAFETY_CASES + REPRODUCIBILITY_CASES
