@@ -494,7 +494,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("interrupted", err=True)
         sys.exit(130)
     except click.ClickException as e:
-        hint = f" (see 'capacity {e.ctx.command_path.split()[-1]} --help')" if getattr(e, "ctx", None) and e.ctx.command_path else ""
+        if type(e).__name__ == "NoArgsIsHelpError":  # plain `capacity`: the help text
+            e.show()
+            sys.exit(e.exit_code)
+        hint = f" (see '{e.ctx.command_path} --help')" if getattr(e, "ctx", None) is not None and e.ctx.command_path else ""
         click.echo(f"error: {e.format_message()}{hint}", err=True)
         sys.exit(e.exit_code)
     except click.exceptions.Exit as e:
