@@ -85,8 +85,8 @@ TIME_LIMIT_NOTE = (
     "(raise plan.time_limit_s, or stop by work with plan.strategy: direct and plan.solver_options: {mip_max_nodes: N})"
 )
 
-# Fixed seed and a single-threaded deterministic search unless the scenario says otherwise:
-# equal inputs give an equal plan whenever the solver stops by gap or by a work limit.
+# A fixed random seed (threads come from plan.threads, passed explicitly) unless the scenario sets its own:
+# equal inputs give an equal plan whenever every solve stops by gap or by a work limit, not by the clock.
 DETERMINISTIC_HIGHS = {"random_seed": 0}
 
 
