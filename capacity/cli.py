@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
+from pathlib import Path
 
 import click
 
@@ -28,8 +30,6 @@ def cli() -> None:
 def validate(district: str | None) -> None:
     """Check a district's data and list every problem found."""
     d = load_district(district)
-    for note in d.notes:
-        click.echo(f"note: {note}")
     click.echo(
         f"OK: {d.source} is a valid district ({len(d.zones)} zones, {len(d.schools)} schools, history {d.history_years[0]}-{d.last_year})."
     )
@@ -44,8 +44,6 @@ def info(district: str | None) -> None:
     d = load_district(district)
     name = "bundled example county" if district is None else d.source
     click.echo(f"District: {name}")
-    for note in d.notes:
-        click.echo(f"note: {note}")
     kinds = d.zones["kind"].value_counts().reindex(["urban", "town", "rural"]).fillna(0).astype(int)
     click.echo(f"\nZones: {len(d.zones)} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
     click.echo(f"\nSchools teaching each stage (a nine-year school counts under primary and junior):\n{schools_by_stage(d).to_string()}")
@@ -83,6 +81,23 @@ def _target(arg: str | None):
     return load_district(arg), None
 
 
+def _output(out: str | None, district, scenario=None, also: tuple[Path, ...] = ()):
+    """The checked, locked temporary output folder (None without --out); enter it before computing."""
+    if not out:
+        return nullcontext(None)
+    from capacity.outputs import atomic_dir
+
+    files = tuple(Path(f) for f in scenario.files) if scenario is not None else ()
+    return atomic_dir(out, protect=(Path(district.source), *also), protect_folder_of=files)
+
+
+def _manifest(folder: Path, command: str, district, settings: dict, timings: dict | None = None) -> None:
+    from capacity.notes import current
+    from capacity.run import command_manifest, write_json
+
+    write_json(folder / "manifest.json", command_manifest(command, district, settings, current(), timings or {}))
+
+
 def _projection_settings(scenario=None, **opts):
     from capacity.projection import ProjectionSettings
 
@@ -104,8 +119,6 @@ def _projection_settings(scenario=None, **opts):
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for CSV tables and fan charts.")
 def project(district, horizon, method, window, quantiles, draws, births_variant, out) -> None:
     """Project pupils by zone and grade with calibrated uncertainty."""
-    from capacity.projection import project_district
-
     _step("loading district")
     d, sc = _target(district)
     settings = _projection_settings(
@@ -117,6 +130,17 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
         draws=draws,
         births_variant=births_variant,
     )
+    with _output(out, d, sc) as tmp:
+        _project_body(d, settings, tmp)
+    if out:
+        click.echo(f"Wrote {out}/ (projection.csv, projection_zone_stage.csv, ratios.csv, calibration.csv, charts/)")
+
+
+def _project_body(d, settings, tmp: Path | None) -> None:
+    from capacity.preflight import check_projection
+    from capacity.projection import project_district
+
+    check_projection(d, settings)
     _step(f"fitting ratios, back-testing for calibration, simulating {settings.draws} draws")
     p = project_district(d, settings)
     county = p.aggregate("stage")
@@ -130,23 +154,20 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
             f"{int(r.lead)}y {r.coverage_calibrated:.0%}" for r in cal.itertuples() if r.coverage_calibrated == r.coverage_calibrated
         )
         click.echo(f"Back-test coverage of the P10-P90 interval (leave-one-origin-out): {cov}")
-    if out:
-        from capacity.outputs import atomic_dir
+    if tmp is not None:
         from capacity.report.projection_plots import fan_chart, save
+        from capacity.run import safe_file_name, write_projection_files
 
         names = d.zones.set_index("zone_id")["name"]
-        from capacity.run import write_projection_files
-
-        with atomic_dir(out) as tmp:
-            write_projection_files(p, tmp)
-            charts = tmp / "charts"
-            charts.mkdir()
-            zs = p.aggregate("zone_stage", quantiles=(0.1, 0.9))
-            live = zs.groupby(["zone_id", "stage"])["pupils"].sum()
-            for (z, st), total in live.items():
-                if total > 0:
-                    save(fan_chart(p, z, st, names.get(z), zs), charts / f"fan_{z}_{st}.png")
-        click.echo(f"Wrote {out}/ (projection.csv, projection_zone_stage.csv, ratios.csv, calibration.csv, charts/)")
+        write_projection_files(p, tmp)
+        charts = tmp / "charts"
+        charts.mkdir()
+        zs = p.aggregate("zone_stage", quantiles=(0.1, 0.9))
+        live = zs.groupby(["zone_id", "stage"])["pupils"].sum()
+        for (z, st), total in live.items():
+            if total > 0:
+                save(fan_chart(p, z, st, names.get(z), zs), charts / safe_file_name(f"fan_{z}_{st}", ".png"))
+        _manifest(tmp, "project", d, {"projection": settings.as_dict(), "projection.method_used": p.method})
 
 
 def _interval_text(frame, qcols):
@@ -168,12 +189,23 @@ def _interval_text(frame, qcols):
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for metrics CSVs and the error chart.")
 def backtest(district, window, last_target, level, out) -> None:
     """Rolling-origin back-test: MAPE and bias by lead for every estimator and naive baselines."""
-    from capacity.projection import backtest_errors, error_metrics, history_from_district
-    from capacity.projection.backtest import LEVELS
+    from capacity.preflight import check_backtest
 
     settings = _projection_settings(window=window)
     _step("loading district")
-    h = history_from_district(load_district(district))
+    d = load_district(district)
+    check_backtest(d, settings, last_target)
+    with _output(out, d) as tmp:
+        _backtest_body(d, settings, last_target, level, tmp)
+    if out:
+        click.echo(f"Wrote {out}/ (backtest_metrics.csv, backtest_errors.csv, backtest_error.png)")
+
+
+def _backtest_body(d, settings, last_target, level, tmp: Path | None) -> None:
+    from capacity.projection import backtest_errors, error_metrics, history_from_district
+    from capacity.projection.backtest import LEVELS
+
+    h = history_from_district(d)
     _step("projecting from every origin")
     errs = backtest_errors(h, settings, last_target=last_target)
     m = error_metrics(errs, level)
@@ -182,17 +214,15 @@ def backtest(district, window, last_target, level, out) -> None:
     click.echo(f"Back-test over origins {int(errs.origin.min())}-{int(errs.origin.max())}, errors at {level} level.")
     click.echo(f"MAPE (%) by lead (years):\n{tab.round(2).to_string()}")
     click.echo(f"Signed bias (%) by lead:\n{bias.round(2).to_string()}")
-    if out:
-        from capacity.outputs import atomic_dir
+    if tmp is not None:
+        import pandas as pd
+
         from capacity.report.projection_plots import backtest_chart, save
 
-        with atomic_dir(out) as tmp:
-            import pandas as pd
-
-            pd.concat([error_metrics(errs, lv).assign(level=lv) for lv in LEVELS]).to_csv(tmp / "backtest_metrics.csv", index=False)
-            errs.to_csv(tmp / "backtest_errors.csv", index=False)
-            save(backtest_chart(m, f"Back-test MAPE by lead ({level} level)"), tmp / "backtest_error.png")
-        click.echo(f"Wrote {out}/ (backtest_metrics.csv, backtest_errors.csv, backtest_error.png)")
+        pd.concat([error_metrics(errs, lv).assign(level=lv) for lv in LEVELS]).to_csv(tmp / "backtest_metrics.csv", index=False)
+        errs.to_csv(tmp / "backtest_errors.csv", index=False)
+        save(backtest_chart(m, f"Back-test MAPE by lead ({level} level)"), tmp / "backtest_error.png")
+        _manifest(tmp, "backtest", d, {"projection": settings.as_dict(), "last_target": last_target, "level": level})
 
 
 @cli.command()
@@ -203,14 +233,25 @@ def backtest(district, window, last_target, level, out) -> None:
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for tables, budget_request.xlsx and charts.")
 def gap(district, horizon, quantile, warning_window, out) -> None:
     """Seat gap and early warning, class sizes, staffing and the budget needed (status quo)."""
-    from capacity.gap import GapSettings, gap_report
-    from capacity.projection import project_district
+    from capacity.gap import GapSettings
 
     _step("loading district")
     d, sc = _target(district)
     base = sc.gap if sc is not None else GapSettings()
     gs = base.with_(**{k: v for k, v in {"quantile": quantile, "warning_window": warning_window}.items() if v is not None})
     ps = _projection_settings(sc, horizon=horizon)
+    with _output(out, d, sc) as tmp:
+        _gap_body(d, ps, gs, tmp)
+    if out:
+        click.echo(f"Wrote {out}/ (CSV tables, budget_request.xlsx, charts/)")
+
+
+def _gap_body(d, ps, gs, tmp: Path | None) -> None:
+    from capacity.gap import gap_report
+    from capacity.preflight import check_projection
+    from capacity.projection import project_district
+
+    check_projection(d, ps)
     _step("projecting")
     p = project_district(d, ps)
     _step("computing seats, gaps, classes, staffing and budget")
@@ -231,13 +272,11 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
     )
     above = int(r.school_sizes.loc[r.school_sizes["basis"] == "actual", "above_cap"].sum())
     click.echo(f"Policy failures: {len(r.policy)} school-grade-years; schools above the size cap in {d.last_year}: {above}")
-    if out:
-        from capacity.outputs import atomic_dir
+    if tmp is not None:
         from capacity.run import write_gap_files
 
-        with atomic_dir(out) as tmp:
-            write_gap_files(r, d, p, tmp)
-        click.echo(f"Wrote {out}/ (CSV tables, budget_request.xlsx, charts/)")
+        write_gap_files(r, d, p, tmp)
+        _manifest(tmp, "gap", d, {"projection": ps.as_dict(), "gap": gs.as_dict(), "projection.method_used": p.method})
 
 
 @cli.command()
@@ -256,8 +295,8 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the plan tables and summary.json.")
 def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, robust, out) -> None:
     """Least-cost plan: classrooms, new schools, mergers and classes for every year."""
-    from capacity.plan import PlanSettings, plan_from_projection
-    from capacity.projection import ProjectionSettings, project_district
+    from capacity.plan import PlanSettings
+    from capacity.projection import ProjectionSettings
 
     _step("loading district")
     d, sc = _target(district)
@@ -269,6 +308,21 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
     proj_settings = sc.projection if sc is not None else ProjectionSettings(draws=200)
     if horizon is not None:
         proj_settings = proj_settings.with_(horizon=horizon)
+    if robust is not None and robust < 1:
+        raise click.BadParameter(f"found {robust}; expected a whole number of demand draws >= 1", param_hint="--robust")
+    with _output(out, d, sc) as tmp:
+        _plan_body(d, proj_settings, ps, robust, tmp)
+    if out:
+        click.echo(f"Wrote {out}/ (plan tables, summary.json, manifest.json)")
+
+
+def _plan_body(d, proj_settings, ps, robust, tmp: Path | None) -> None:
+    from capacity.plan import plan_from_projection
+    from capacity.preflight import check_plan, check_projection
+    from capacity.projection import project_district
+
+    check_projection(d, proj_settings)
+    check_plan(d, ps)
     _step(f"projecting {proj_settings.horizon} years")
     proj = project_district(d, proj_settings)
     _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
@@ -297,13 +351,12 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
         _step(f"robust plan over {robust} draws and evaluation on 20 held-out draws")
         rep = robustness_report(d, proj, ps, k=robust, n_eval=20, single_plan=r)
         click.echo("Robustness on held-out demand draws:\n" + rep.to_string(index=False))
-    if out:
-        from capacity.outputs import atomic_dir
-        from capacity.run import write_plan_files
+    if tmp is not None:
+        from capacity.notes import current
+        from capacity.run import plan_timings, write_plan_files
 
-        with atomic_dir(out) as tmp:
-            write_plan_files(r, tmp)
-        click.echo(f"Wrote {out}/ ({', '.join(f'{n}.csv' for n in r.tables)}, summary.json)")
+        write_plan_files(r, tmp, current())
+        _manifest(tmp, "plan", d, {"projection": proj_settings.as_dict(), "plan": ps.as_dict()}, plan_timings(r.summary))
 
 
 @cli.command()
@@ -318,7 +371,7 @@ def run(scenario, out, override_) -> None:
 
     groups = tuple(g.strip() for g in override_.split(",") if g.strip()) if override_ else ()
     sc = load_scenario(scenario, groups)
-    target = out or f"runs/{sc.name}"
+    target = out or str(Path("runs") / sc.name)
     r = run_scenario(sc, target, _step)
     click.echo(f"Scenario {sc.name}: wrote {target}/ (report.html, budget_request.xlsx, manifest.json, projection/, gap/, plan/, charts/)")
     if r.plan is not None:
@@ -340,8 +393,6 @@ def run(scenario, out, override_) -> None:
 @click.option("--override", "override_", help="Override groups applied to scenario files given here.")
 def compare_cmd(targets, out, override_) -> None:
     """Compare runs side by side (run folders, or scenario files that are run first)."""
-    from pathlib import Path
-
     from capacity.compare import compare, load_run
     from capacity.outputs import atomic_dir
     from capacity.report.html import compare_report_html
@@ -350,19 +401,21 @@ def compare_cmd(targets, out, override_) -> None:
     from capacity.scenario import load_scenario
 
     groups = tuple(g.strip() for g in override_.split(",") if g.strip()) if override_ else ()
-    runs = []
-    for t in targets:
-        p = Path(t)
-        if p.suffix.lower() in (".yaml", ".yml"):
-            sc = load_scenario(p, groups)
-            folder = Path(out).parent / "runs" / sc.name if Path(out).parent != Path(".") else Path("runs") / sc.name
-            _step(f"running {sc.name} into {folder}")
-            run_scenario(sc, folder, _step)
-            runs.append(load_run(folder))
-        else:
-            runs.append(load_run(p))
-    metrics, years, diff = compare(runs)
-    with atomic_dir(out) as tmp:
+    scen = [Path(t) for t in targets if Path(t).suffix.lower() in (".yaml", ".yml")]
+    folders = [Path(t) for t in targets if Path(t).suffix.lower() not in (".yaml", ".yml")]
+    with atomic_dir(out, protect=tuple(folders), protect_folder_of=tuple(scen)) as tmp:
+        runs = []
+        for t in targets:
+            p = Path(t)
+            if p.suffix.lower() in (".yaml", ".yml"):
+                sc = load_scenario(p, groups)
+                folder = Path(out).parent / "runs" / sc.name if Path(out).parent != Path(".") else Path("runs") / sc.name
+                _step(f"running {sc.name} into {folder}")
+                run_scenario(sc, folder, _step)
+                runs.append(load_run(folder))
+            else:
+                runs.append(load_run(p))
+        metrics, years, diff = compare(runs)
         metrics.to_csv(tmp / "compare.csv", index=False)
         years.to_csv(tmp / "compare_by_year.csv", index=False)
         diff.to_csv(tmp / "input_diff.csv", index=False)
@@ -388,7 +441,6 @@ def compare_cmd(targets, out, override_) -> None:
 def sweep(sweep_file, scheduler, workers, serial, out) -> None:
     """Run many scenarios, districts or demand draws in parallel (Dask) and compare them."""
     from dataclasses import replace
-    from pathlib import Path
 
     from capacity.outputs import atomic_dir
     from capacity.report.html import compare_report_html
@@ -398,6 +450,12 @@ def sweep(sweep_file, scheduler, workers, serial, out) -> None:
     if out:
         folder = Path(out)
         members = [replace(m, out=str(folder / Path(m.out).name)) for m in members]
+    from capacity.data import EXAMPLE_PATH
+    from capacity.outputs import check_protected
+
+    districts = {Path(m.scenario.district_path or EXAMPLE_PATH) for m in members}
+    scenario_files = {Path(f) for m in members for f in m.scenario.files} | {Path(sweep_file)}
+    check_protected(folder, tuple(districts), tuple(scenario_files))
     _step(f"sweep {name}: {len(members)} members into {folder}")
     status = run_sweep(members, scheduler=scheduler, workers=workers, serial=serial, progress=_step)
     for r in status[status["status"] == "failed"].itertuples(index=False):
@@ -419,20 +477,47 @@ def sweep(sweep_file, scheduler, workers, serial, out) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``capacity`` command; exits 2 with a message on bad input."""
+    """Entry point of the ``capacity`` command; exits 2 with a message on bad input.
+
+    Every known problem has its own message and exit status 2; anything unexpected is
+    caught here and reported in one line with exit status 1 (no traceback).
+    """
+    from capacity.notes import collecting
+
     try:
-        cli.main(args=argv, prog_name="capacity", standalone_mode=False)
+        with collecting(echo=lambda text: click.echo(text if text.startswith("warning: ") else f"note: {text}")):
+            cli.main(args=argv, prog_name="capacity", standalone_mode=False)
     except CapacityError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(2)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
         sys.exit(130)
     except click.ClickException as e:
-        e.show()
+        if type(e).__name__ == "NoArgsIsHelpError":  # plain `capacity`: the help text
+            e.show()
+            sys.exit(e.exit_code)
+        hint = f" (see '{e.ctx.command_path} --help')" if getattr(e, "ctx", None) is not None and e.ctx.command_path else ""
+        click.echo(f"error: {e.format_message()}{hint}", err=True)
         sys.exit(e.exit_code)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
+    except RecursionError:
+        click.echo("error: the input is nested too deeply to process; expected plain tables and a flat scenario", err=True)
+        sys.exit(2)
+    except MemoryError:
+        click.echo("error: out of memory; expected a smaller district, fewer draws or a shorter horizon", err=True)
+        sys.exit(2)
+    except OSError as e:
+        where = f" {e.filename}" if e.filename else ""
+        click.echo(f"error: could not read or write{where}: {e.strerror or e}; expected a readable input and a writable output", err=True)
+        sys.exit(2)
+    except Exception as e:  # the last guard: a clean line, never a traceback
+        click.echo(
+            f"error: unexpected internal error ({type(e).__name__}: {e}); this is a bug in capacity: please report it with the command you ran",
+            err=True,
+        )
+        sys.exit(1)
 
 
 __all__ = ["EXAMPLE_PATH", "cli", "main"]

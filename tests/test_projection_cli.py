@@ -74,7 +74,7 @@ def test_atomic_dir_keeps_earlier_output_on_failure(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no temp folder left behind
     with atomic_dir(target) as d:
         (d / "b.csv").write_text("second")
-    assert sorted(p.name for p in target.iterdir()) == ["b.csv"]
+    assert sorted(p.name for p in target.iterdir()) == [".capacity-output", "b.csv"]  # the marker proves capacity wrote it
 
 
 def test_commands_accept_a_scenario_file(tmp_path):

@@ -81,9 +81,20 @@ class GapSettings(SettingsMixin):
                 [lo, hi],
                 "[lowest, highest] whole pupils, highest >= lowest or null",
             )
+        spans = sorted((lo, hi) for lo, hi in self.bands.values() if isinstance(lo, int) and (hi is None or isinstance(hi, int)))
+        for (_, hi1), (lo2, _) in zip(spans, spans[1:], strict=False):
+            need(
+                hi1 is not None and hi1 < lo2,
+                "bands",
+                dict(self.bands),
+                "bands that do not overlap (each starts above the previous one's highest)",
+            )
         for chk in self.policy_checks:
             need(
-                set(chk) == {"grades", "from"} and all(g in GRADES for g in chk.get("grades", [])),
+                set(chk) == {"grades", "from"}
+                and all(g in GRADES for g in chk.get("grades", []))
+                and isinstance(chk.get("from"), int)
+                and not isinstance(chk.get("from"), bool),
                 "policy_checks",
                 chk,
                 "{grades: [grades], from: year}",

@@ -103,7 +103,8 @@ def run_report_html(result, manifest: dict) -> str:
         cl = plan.tables["classes"]
         last = cl[cl["year"] == cl["year"].max()]
         above = int(((last["pupils"] > last["standard"] * last["classes"] + 1e-6) | (last["max_class_size"] > last["standard"])).sum())
-        cards.append((f"school-grades above standard in {int(cl['year'].max())}", f"{above}", above > 0))
+        if len(cl):  # no classes at all when every school is closed
+            cards.append((f"school-grades above standard in {int(cl['year'].max())}", f"{above}", above > 0))
     act = gap.bands[gap.bands["basis"] == "actual"]
     cards.append((f"classes above standard in {result.district.last_year}", f"{int(act['classes_above_standard'].sum()):,}", False))
     cards.append(("zones short of seats (status quo)", f"{gap.first_red['zone_id'].nunique()}", len(gap.first_red) > 0))
