@@ -41,7 +41,7 @@ def check_projection(district, settings) -> None:
             + (f"lead {settings.horizon} uses" if settings.horizon == origins + 1 else f"leads {origins + 1}-{settings.horizon} use")
             + f" the spread factor of lead {origins}"
         )
-    thin = [q for q in settings.all_quantiles if min(q, 1 - q) * settings.draws < 1]
+    thin = [q for q in sorted(set(settings.quantiles) | {0.5}) if min(q, 1 - q) * settings.draws < 1]
     if thin:
         note(
             f"projection.quantiles: {', '.join(f'{q:g}' for q in thin)} from {settings.draws} draws is the most extreme draw "
