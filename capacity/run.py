@@ -40,6 +40,10 @@ def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResul
     steps = 4 if scenario.run_plan else 3
     progress(f"[1/{steps}] loading district {scenario.district}")
     district = load_district(scenario.district_path)
+    if scenario.targets:
+        from capacity.report.targets import check_targets
+
+        check_targets(scenario.targets, district, tuple(range(district.last_year + 1, district.last_year + scenario.horizon + 1)))
     timings["load_s"] = time.perf_counter() - t
     t = time.perf_counter()
     progress(f"[2/{steps}] projecting {scenario.horizon} years ({scenario.projection.draws} draws)")
@@ -47,7 +51,12 @@ def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResul
     timings["projection_s"] = time.perf_counter() - t
     t = time.perf_counter()
     progress(f"[3/{steps}] seat gap, class sizes, staffing, budget")
-    gap = gap_report(district, projection, scenario.gap)
+    on_hand = None
+    if scenario.report.teachers_on_hand:
+        from capacity.gap.staffing import read_teachers_on_hand
+
+        on_hand = read_teachers_on_hand(scenario.report.teachers_on_hand)
+    gap = gap_report(district, projection, scenario.gap, scenario.report.warning_rule, on_hand)
     timings["gap_s"] = time.perf_counter() - t
     plan = None
     if scenario.run_plan:
@@ -119,6 +128,19 @@ def gap_summary(r, district) -> list[tuple[str, object]]:
     ]
 
 
+def run_assumptions(result: RunResult) -> dict[str, object]:
+    """Every setting of a run for the assumptions sheets: sections as in scenario.json."""
+    sc = result.scenario
+    return {
+        "horizon": sc.horizon,
+        "projection": sc.projection.as_dict(),
+        "projection.method_used": result.projection.method,
+        "gap": sc.gap.as_dict(),
+        **({"plan": sc.plan.as_dict()} if result.plan is not None else {}),
+        "report": sc.report.as_dict(),
+    }
+
+
 def write_plan_files(plan, folder: Path) -> None:
     """Plan tables and summary.json."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -179,20 +201,40 @@ def manifest(result: RunResult) -> dict:
     return m
 
 
+def handover_tables(result: RunResult) -> dict[str, object]:
+    """Tables the report, workbook and compare share: target progress and mergers (when there is a plan)."""
+    from capacity.report.mergers import merger_table
+    from capacity.report.targets import target_progress
+
+    out = {}
+    if result.scenario.targets:
+        out["targets"] = target_progress(result.scenario.targets, result)
+    if result.plan is not None:
+        out["mergers"] = merger_table(result.plan.tables, result.district)
+    return out
+
+
 def write_run(result: RunResult, folder: Path) -> None:
     """Every table, figure, workbook, report.html, scenario.json and manifest.json into ``folder``."""
+    from capacity.report.budget import write_budget_workbook
     from capacity.report.html import run_report_html
 
     charts = folder / "charts"
     write_projection_files(result.projection, folder / "projection")
-    write_gap_files(result.gap, result.district, result.projection, folder / "gap", charts, folder / "budget_request.xlsx")
+    write_gap_files(result.gap, result.district, result.projection, folder / "gap", charts, folder / "gap" / "status_quo_budget.xlsx")
+    extra = handover_tables(result)
     if result.plan is not None:
         write_plan_files(result.plan, folder / "plan")
+        extra["mergers"].to_csv(folder / "plan" / "mergers.csv", index=False)
+    if "targets" in extra:
+        extra["targets"].to_csv(folder / "targets.csv", index=False)
+    sheets = {f"sheet_{k}": v for k, v in extra.items()}
+    write_budget_workbook(folder / "budget_request.xlsx", result, result.scenario.report, run_assumptions(result), sheets)
     (folder / "scenario.json").write_text(
         json.dumps(result.scenario.resolved, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
     )
     man = manifest(result)
-    (folder / "report.html").write_text(run_report_html(result, man), encoding="utf-8")
+    (folder / "report.html").write_text(run_report_html(result, man, extra), encoding="utf-8")
     (folder / "manifest.json").write_text(
         json.dumps(man, indent=2, ensure_ascii=False, sort_keys=True, default=str) + "\n", encoding="utf-8"
     )

@@ -24,8 +24,10 @@ from capacity.errors import ScenarioError
 from capacity.gap.settings import GapSettings
 from capacity.plan.settings import PlanSettings
 from capacity.projection.settings import ProjectionSettings
+from capacity.report.settings import ReportSettings
+from capacity.report.targets import Target, parse_targets
 
-SECTIONS: dict[str, type] = {"projection": ProjectionSettings, "gap": GapSettings, "plan": PlanSettings}
+SECTIONS: dict[str, type] = {"projection": ProjectionSettings, "gap": GapSettings, "plan": PlanSettings, "report": ReportSettings}
 TOP_KEYS: dict[str, str] = {
     "name": "short name of the scenario (default: the file name)",
     "description": "one or two sentences for the report",
@@ -36,6 +38,8 @@ TOP_KEYS: dict[str, str] = {
     "projection": "projection settings (see below)",
     "gap": "seat-gap report settings (see below)",
     "plan": "plan settings (see below)",
+    "report": "report, budget workbook and school-level warning settings (see below)",
+    "targets": "named action-plan targets: seats_added / seats_reached (area, stages, sector, by) or a policy (docs/howto/targets.md)",
     "overrides": "named groups of settings that `--override NAME,...` applies on top",
     "sweep": "'section.key': [values ...]; the product of all lists becomes one scenario each",
 }
@@ -58,6 +62,8 @@ class Scenario:
     overrides_applied: tuple[str, ...] = ()
     sweep_values: dict = field(default_factory=dict)
     resolved: dict = field(default_factory=dict)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    targets: tuple[Target, ...] = ()
 
     @property
     def district_path(self) -> str | None:
@@ -306,6 +312,10 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
     projection = build_section(ProjectionSettings, {**proj_values, "horizon": horizon}, "projection", where)
     gap = build_section(GapSettings, data.get("gap", {}) or {}, "gap", where)
     plan = build_section(PlanSettings, data.get("plan", {}) or {}, "plan", where)
+    report = build_section(ReportSettings, data.get("report", {}) or {}, "report", where)
+    if report.teachers_on_hand and ("report", "teachers_on_hand") in where:
+        report = report.with_(teachers_on_hand=str((Path(where[("report", "teachers_on_hand")][0]).parent / report.teachers_on_hand).resolve()))
+    targets = parse_targets(data.get("targets"), lambda kp: _place(where, kp))
     nm = data.get("name", name)
     if not isinstance(nm, str):
         raise ScenarioError(f"{_place(where, ('name',))}: name: found {nm!r}; expected text")
@@ -317,10 +327,13 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
         "projection": projection.as_dict(),
         "gap": gap.as_dict(),
         "plan": plan.as_dict(),
+        "report": report.as_dict(),
+        "targets": data.get("targets") or {},
     }
     resolved = json.loads(canonical_json(resolved))
     return Scenario(
-        nm, str(data.get("description", "")), files, district, horizon, run_plan, projection, gap, plan, tuple(overrides), {}, resolved
+        nm, str(data.get("description", "")), files, district, horizon, run_plan, projection, gap, plan, tuple(overrides), {}, resolved,
+        report, targets,
     )
 
 

@@ -80,7 +80,7 @@ def _bar(frame: pd.DataFrame, index: str, columns: str, values: str, title: str,
     return fig
 
 
-def run_report_html(result, manifest: dict) -> str:
+def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
     """The board report of one run: summary, seat gap, plan by year, class sizes, costs, assumptions."""
     from capacity.report.gap_plots import band_share_chart, gap_heatmap
 

@@ -29,7 +29,14 @@ def number_format(column: str, series: pd.Series) -> str | None:
 
 
 def write_workbook(
-    path: str | Path, sheets: dict[str, pd.DataFrame], summary: list[tuple[str, object]], assumptions: dict[str, object], title: str
+    path: str | Path,
+    sheets: dict[str, pd.DataFrame],
+    summary: list[tuple[str, object]],
+    assumptions: dict[str, object],
+    title: str,
+    formats: dict[str, str] | None = None,
+    sheet_names: tuple[str, str] = ("summary", "assumptions"),
+    headers: tuple[str, str] = ("parameter", "value"),
 ) -> None:
     """Write ``sheets`` after a summary sheet and before an assumptions sheet.
 
@@ -39,6 +46,10 @@ def write_workbook(
         Headline figures for the first sheet.
     assumptions : dict
         Every parameter used, flattened to 'section.key' rows.
+    formats : dict, optional
+        Column name -> Excel number format, before the format guessed from the name.
+    sheet_names, headers : tuple of str
+        Names of the summary and assumptions sheets, and the assumptions sheet's headers.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -48,7 +59,7 @@ def write_workbook(
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor="1F4E79")
     ws = wb.active
-    ws.title = "summary"
+    ws.title = sheet_names[0]
     ws["A1"] = title
     ws["A1"].font = Font(bold=True, size=14)
     for i, (label, value) in enumerate(summary, start=3):
@@ -67,7 +78,7 @@ def write_workbook(
             cell = sh.cell(row=1, column=j, value=str(col))
             cell.font, cell.fill = head_font, head_fill
             cell.alignment = Alignment(horizontal="center", wrap_text=True)
-        fmts = [number_format(str(c), frame[c]) for c in cols]
+        fmts = [(formats or {}).get(str(c)) or number_format(str(c), frame[c]) for c in cols]
         for i, row in enumerate(frame.itertuples(index=False), start=2):
             for j, v in enumerate(row, start=1):
                 if isinstance(v, float) and v != v:
@@ -82,8 +93,8 @@ def write_workbook(
             sh.column_dimensions[get_column_letter(j)].width = max(10, min(40, len(str(col)) + 4))
         if len(frame):
             sh.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(frame) + 1}"
-    sa = wb.create_sheet("assumptions")
-    for j, h in enumerate(("parameter", "value"), start=1):
+    sa = wb.create_sheet(sheet_names[1])
+    for j, h in enumerate(headers, start=1):
         c = sa.cell(row=1, column=j, value=h)
         c.font, c.fill = head_font, head_fill
     for i, (k, v) in enumerate(sorted(flatten(assumptions).items()), start=2):
