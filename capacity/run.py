@@ -217,7 +217,7 @@ def handover_tables(result: RunResult) -> dict[str, object]:
 def write_run(result: RunResult, folder: Path) -> None:
     """Every table, figure, workbook, report.html, scenario.json and manifest.json into ``folder``."""
     from capacity.report.budget import write_budget_workbook
-    from capacity.report.html import run_report_html
+    from capacity.report.run_report import run_report_html
 
     charts = folder / "charts"
     write_projection_files(result.projection, folder / "projection")
@@ -235,6 +235,10 @@ def write_run(result: RunResult, folder: Path) -> None:
     )
     man = manifest(result)
     (folder / "report.html").write_text(run_report_html(result, man, extra), encoding="utf-8")
+    from capacity.report.map_plot import district_map
+    from capacity.report.projection_plots import save
+
+    save(district_map(result.district, result.plan.tables if result.plan is not None else None, extra.get("mergers")), charts / "map.png")
     (folder / "manifest.json").write_text(
         json.dumps(man, indent=2, ensure_ascii=False, sort_keys=True, default=str) + "\n", encoding="utf-8"
     )

@@ -13,6 +13,7 @@ import pytest
 
 from capacity.data import EXAMPLE_PATH
 from capacity.gap.warning import traffic_light
+from capacity.grades import STAGE_OF_GRADE
 from capacity.report.budget import capital_by_year_stage, operating_change
 from capacity.report.mergers import merger_table, status_events
 from capacity.run import run_scenario
@@ -270,3 +271,64 @@ def test_school_warnings_in_run(small_runs):
         g = w[(w["level"] == r.level) & (w["unit_id"] == r.unit_id) & (w["stage"] == r.stage)]
         assert g.loc[g["ratio"] >= 1.0, "year"].min() == r.first_red_year
         assert r.warn_from >= r.first_red_year - 3
+
+
+SECTION_IDS = (
+    "summary",
+    "shortfalls",
+    "gap",
+    "warning",
+    "plan",
+    "mergers",
+    "map",
+    "targets",
+    "classes",
+    "sizes",
+    "teachers",
+    "coverage",
+    "costs",
+    "budget",
+    "assumptions",
+)
+
+
+def test_report_complete_in_a_headless_browser(small_runs):
+    from browser import render, screenshot_colours
+
+    result, folder = small_runs["option"]
+    shot = folder / "report_screenshot.png"
+    dom, errors = render(folder / "report.html", folder.parent / "profile", shot)
+    assert not errors, errors
+    assert 'data-rendered="yes"' in dom, "an embedded chart failed to decode"
+    assert '<html lang="zh-CN"' in dom and "概要" in dom  # language zh: Chinese headings, tagged zh-CN
+    for sid in SECTION_IDS:
+        assert f'id="{sid}"' in dom, sid
+    # one heat map per stage with pupils or seats, one class-band chart per stage, the map
+    stages = result.gap.gap.loc[result.gap.gap["level"] == "zone", "stage"].nunique()
+    assert int(dom.split('data-images="')[1].split('"')[0]) >= 2 * stages + 2
+    # every shortfall group is in the table: rows == (zone, stage) groups of unmet.csv
+    un = pd.read_csv(folder / "plan" / "unmet.csv")
+    groups = un.assign(stage=un["grade"].map(STAGE_OF_GRADE)).groupby(["zone_id", "stage"]).ngroups
+    table = dom.split('id="shortfall-table"')[1].split("</table>")[0]
+    assert table.count("<tr") - 1 == groups
+    # unmet pupils are not a cost line
+    costs = dom.split('id="costs"')[1].split('id="budget"')[0]
+    assert "unmet_penalty" not in costs
+    # readable assumptions: no Python dict braces or None
+    assumptions = dom.split('id="assumptions"')[1]
+    assert "None" not in assumptions and "{'" not in assumptions
+    # targets and mergers are shown
+    assert "add_compulsory" in dom and "kindergarten" in dom
+    m = pd.read_csv(folder / "plan" / "mergers.csv")
+    for sid in m["school_id"].unique():
+        assert sid in dom.split('id="mergers"')[1].split('id="map"')[0]
+    c = screenshot_colours(shot)
+    assert c["blue"] > 1000 and c["distinct"] > 200
+    assert (folder / "charts" / "map.png").exists()
+
+
+def test_report_in_english_says_so(small_runs):
+    _, folder = small_runs["status_quo"]
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="en"' in text and ">Summary<" in text and "概要" not in text
+    assert "USD" in text

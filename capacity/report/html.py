@@ -53,8 +53,9 @@ def table_html(frame: pd.DataFrame, max_rows: int = 60, floats: str = "{:,.0f}")
     return out
 
 
-def page(title: str, body: str) -> str:
-    return f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n{CHECK}</body></html>\n'
+def page(title: str, body: str, lang: str = "en") -> str:
+    """A whole HTML page; ``lang`` is the language its text is written in."""
+    return f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n{CHECK}</body></html>\n'
 
 
 def _cards(items: list[tuple[str, str, bool]]) -> str:
@@ -78,115 +79,6 @@ def _bar(frame: pd.DataFrame, index: str, columns: str, values: str, title: str,
         ax.legend(fontsize=7, ncols=2)
         fig.tight_layout()
     return fig
-
-
-def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
-    """The board report of one run: summary, seat gap, plan by year, class sizes, costs, assumptions."""
-    from capacity.report.gap_plots import band_share_chart, gap_heatmap
-
-    sc, gap, plan = result.scenario, result.gap, result.plan
-    parts = [f"<h1>{html.escape(sc.name)}</h1>", f"<p>{html.escape(sc.description)}</p>"]
-    parts.append(
-        f'<p class="note">District: {html.escape(sc.district)} · years {result.projection.years[0]}-{result.projection.years[-1]} · inputs hash {manifest["inputs_hash"][:12]}</p>'
-    )
-    cards = []
-    if plan is not None:
-        s = plan.summary
-        cards += [
-            ("capital cost", f"{s['capital_cost']:,.0f}", False),
-            ("seats added", f"{s['seats_added']:,}", False),
-            ("classrooms built", f"{s['classrooms_built']:,}", False),
-            ("schools opened / closed", f"{s['schools_opened']} / {s['schools_closed']}", False),
-            ("pupil-years without a seat", f"{s['unmet_pupil_years']:,.0f}", s["unmet_pupil_years"] > 0.5),
-            ("plan status", f"{s['status']} (gap {s['gap']:.2%})" if s["gap"] == s["gap"] else s["status"], s["status"] != "optimal"),
-        ]
-        cl = plan.tables["classes"]
-        last = cl[cl["year"] == cl["year"].max()]
-        above = int(((last["pupils"] > last["standard"] * last["classes"] + 1e-6) | (last["max_class_size"] > last["standard"])).sum())
-        cards.append((f"school-grades above standard in {int(cl['year'].max())}", f"{above}", above > 0))
-    act = gap.bands[gap.bands["basis"] == "actual"]
-    cards.append((f"classes above standard in {result.district.last_year}", f"{int(act['classes_above_standard'].sum()):,}", False))
-    cards.append(("zones short of seats (status quo)", f"{gap.first_red['zone_id'].nunique()}", len(gap.first_red) > 0))
-    parts += ["<h2>Summary</h2>", _cards(cards)]
-    if plan is not None and plan.shortfalls:
-        parts.append(
-            "<p><b>Remaining shortfalls:</b></p><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in plan.shortfalls[:15]) + "</ul>"
-        )
-    parts += [
-        "<h2>Seat gap by zone and year (status quo)</h2>",
-        '<p class="note">Seats minus projected pupils; red cells are short. The early-warning level turns amber two years before a zone runs short.</p>',
-    ]
-    for stage in ("primary", "junior"):
-        parts.append(fig_tag(gap_heatmap(gap.gap, stage), f"seat gap {stage}"))
-    if len(gap.first_red):
-        parts += ["<h3>First year each zone runs short</h3>", table_html(gap.first_red)]
-    if plan is not None:
-        t = plan.tables
-        parts += ["<h2>The plan by year</h2>"]
-        if len(t["builds"]):
-            parts.append(table_html(t["builds"]))
-        else:
-            parts.append("<p>No classrooms are built and no school is opened.</p>")
-        sch = t["schools"]
-        changes = sch[sch["status"].isin(["closed", "new"])].sort_values("year").drop_duplicates("school_id")
-        if len(changes):
-            parts += [
-                "<h3>Schools opened or merged (first year)</h3>",
-                table_html(changes[["year", "school_id", "name", "zone_id", "status"]]),
-            ]
-        a = t["assignment"]
-        moved = a.groupby("year", as_index=False)[["pupils", "moved", "boarders"]].sum()
-        parts += ["<h3>Where pupils go</h3>", table_html(moved)]
-        parts += ["<h2>Class sizes</h2>", fig_tag(band_share_chart(gap.bands, "primary", list(gap.settings.bands)), "class bands primary")]
-        cl = t["classes"].copy()
-        cl["above"] = cl["max_class_size"] > cl["standard"]
-        parts.append(
-            table_html(
-                cl.groupby("year", as_index=False).agg(
-                    classes=("classes", "sum"), pupils=("pupils", "sum"), school_grades_above_standard=("above", "sum")
-                )
-            )
-        )
-        parts += [
-            "<h2>Costs</h2>",
-            fig_tag(
-                _bar(
-                    t["costs"][t["costs"]["category"] != "unmet_penalty"],
-                    "year",
-                    "category",
-                    "cost",
-                    "Costs by year and category",
-                    "currency",
-                ),
-                "costs",
-            ),
-        ]
-        parts.append(table_html(t["costs"].pivot_table(index="year", columns="category", values="cost", aggfunc="sum").reset_index()))
-    else:
-        parts += ["<h2>Class sizes</h2>", fig_tag(band_share_chart(gap.bands, "primary", list(gap.settings.bands)), "class bands primary")]
-    parts += [
-        "<h2>Budget needed to close the status-quo gap</h2>",
-        table_html(gap.budget.groupby("year", as_index=False)[["new_classrooms", "cost"]].sum()),
-    ]
-    key = {
-        "horizon": sc.horizon,
-        "projection method": result.projection.method,
-        "demand quantile (plan)": sc.plan.demand_quantile,
-        "class sizes": sc.plan.class_size,
-        "travel km": sc.plan.travel_km,
-        "budget per year": sc.plan.budget_per_year,
-        "closures allowed": sc.plan.allow_closures,
-        "new schools allowed": sc.plan.allow_new_schools,
-        "builds allowed": sc.plan.allow_builds,
-        "births variant": sc.projection.births_variant,
-        "solver": manifest.get("solver", {}).get("solver", "-"),
-    }
-    parts += [
-        "<h2>Assumptions</h2>",
-        table_html(pd.DataFrame({"parameter": list(key), "value": [str(v) for v in key.values()]})),
-        '<p class="note">Every parameter is in scenario.json; inputs and versions in manifest.json.</p>',
-    ]
-    return page(f"capacity report: {sc.name}", "\n".join(parts))
 
 
 def compare_report_html(metrics: pd.DataFrame, years: pd.DataFrame, diff: pd.DataFrame) -> str:
