@@ -337,12 +337,12 @@ def run(scenario, out, override_) -> None:
     show_default=True,
     help="Folder for compare.csv, compare.xlsx and compare.html.",
 )
-@click.option("--override", "override_", help="Override groups applied to scenario files given here.")
+@click.option("--override", "override_", help="Override groups applied to every scenario file given here (file.yaml:a,b adds groups to one).")
 def compare_cmd(targets, out, override_) -> None:
     """Compare runs side by side (run folders, or scenario files that are run first)."""
     from pathlib import Path
 
-    from capacity.compare import compare, load_run
+    from capacity.compare import assumption_matrix, compare, load_run, parse_spec, run_label, stacked, target_matrix
     from capacity.outputs import atomic_dir
     from capacity.report.html import compare_report_html
     from capacity.report.workbook import write_workbook
@@ -352,28 +352,31 @@ def compare_cmd(targets, out, override_) -> None:
     groups = tuple(g.strip() for g in override_.split(",") if g.strip()) if override_ else ()
     runs = []
     for t in targets:
-        p = Path(t)
+        spec, variant = parse_spec(t)
+        p = Path(spec)
         if p.suffix.lower() in (".yaml", ".yml"):
-            sc = load_scenario(p, groups)
-            folder = Path(out).parent / "runs" / sc.name if Path(out).parent != Path(".") else Path("runs") / sc.name
+            sc = load_scenario(p, groups + tuple(g for g in variant if g not in groups))
+            name = run_label(sc.name, sc.overrides_applied).replace(" + ", "+")
+            folder = Path(out).parent / "runs" / name if Path(out).parent != Path(".") else Path("runs") / name
             _step(f"running {sc.name} into {folder}")
             run_scenario(sc, folder, _step)
             runs.append(load_run(folder))
         else:
             runs.append(load_run(p))
     metrics, years, diff = compare(runs)
+    extra = {"targets": target_matrix(runs), "mergers": stacked(runs, "plan/mergers")}
     with atomic_dir(out) as tmp:
         metrics.to_csv(tmp / "compare.csv", index=False)
         years.to_csv(tmp / "compare_by_year.csv", index=False)
         diff.to_csv(tmp / "input_diff.csv", index=False)
         write_workbook(
             tmp / "compare.xlsx",
-            {"compare": metrics, "by_year": years, "input_diff": diff},
-            [("scenarios", len(metrics))],
-            {},
+            {"compare": metrics, "by_year": years, **extra, "input_diff": diff, "assumptions": assumption_matrix(runs)},
+            [("scenarios", len(metrics)), *[(f"scenario {i + 1}", n) for i, n in enumerate(metrics["scenario"])]],
+            None,
             "Comparison of options",
         )
-        (tmp / "compare.html").write_text(compare_report_html(metrics, years, diff), encoding="utf-8")
+        (tmp / "compare.html").write_text(compare_report_html(metrics, years, diff, extra), encoding="utf-8")
     show = metrics.set_index("scenario").T
     click.echo(show.to_string())
     click.echo(f"Wrote {out}/ (compare.csv, compare_by_year.csv, input_diff.csv, compare.xlsx, compare.html)")

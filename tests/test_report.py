@@ -52,6 +52,9 @@ targets:
   kindergarten:
     policy: preschool_coverage
     by: 2029
+overrides:
+  cautious:
+    plan: {demand_quantile: 0.8}
 """
 
 STATUS_QUO = """
@@ -84,9 +87,9 @@ def small_runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("small")
     small_district(base / "d")
     out = {}
-    for key, text in (("option", OPTION), ("status_quo", STATUS_QUO)):
+    for key, text, groups in (("option", OPTION, ()), ("status_quo", STATUS_QUO, ()), ("variant", OPTION, ("cautious",))):
         (base / f"{key}.yaml").write_text(text, encoding="utf-8")
-        result = run_scenario(load_scenario(base / f"{key}.yaml"), base / f"run_{key}")
+        result = run_scenario(load_scenario(base / f"{key}.yaml", groups), base / f"run_{key}")
         out[key] = (result, base / f"run_{key}")
     return out
 
@@ -332,3 +335,51 @@ def test_report_in_english_says_so(small_runs):
     text = (folder / "report.html").read_text(encoding="utf-8")
     assert '<html lang="en"' in text and ">Summary<" in text and "概要" not in text
     assert "USD" in text
+
+
+def test_compare_a_scenario_with_its_override_variant(small_runs, tmp_path):
+    from browser import render
+
+    folders = [small_runs[k][1] for k in ("option", "variant", "status_quo")]
+    r = subprocess.run(
+        [sys.executable, "-m", "capacity", "compare", *map(str, folders), "--out", str(tmp_path / "cmp")], capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    metrics = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    assert list(metrics["scenario"]) == ["扩建与撤并", "扩建与撤并 + cautious", "status quo"]
+    book = pd.read_excel(tmp_path / "cmp" / "compare.xlsx", sheet_name=None)
+    a = book["assumptions"]
+    assert list(a.columns) == ["parameter", "扩建与撤并", "扩建与撤并 + cautious", "status quo"] and len(a) > 50
+    row = a[a["parameter"] == "plan.demand_quantile"].iloc[0]
+    assert (row["扩建与撤并"], row["扩建与撤并 + cautious"]) == ("0.5", "0.8")
+    tg = book["targets"]
+    assert len(tg) == 6 and {"扩建与撤并", "扩建与撤并 + cautious"} <= set(tg.columns)
+    mg = book["mergers"]
+    for k, label in (("option", "扩建与撤并"), ("variant", "扩建与撤并 + cautious")):
+        m = pd.read_csv(small_runs[k][1] / "plan" / "mergers.csv")
+        assert (mg["scenario"] == label).sum() == len(m)
+    dom, errors = render(tmp_path / "cmp" / "compare.html", tmp_path / "profile", tmp_path / "cmp" / "compare_screenshot.png")
+    assert not errors and 'data-rendered="yes"' in dom
+    for sid in ("side-by-side", "capital", "scatter", "targets", "mergers", "diff"):
+        assert f'id="{sid}"' in dom
+    assert "capital cost, total" in dom and "capital_cost_total" not in dom
+
+
+def test_scatter_labels_do_not_overlap():
+    import matplotlib.pyplot as plt
+
+    from capacity.report.html import place_labels
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    pts = [(1.0, 1.0), (1.01, 1.0), (1.0, 1.02), (1.02, 1.01), (3.0, 2.0)]
+    ax.scatter(*zip(*pts, strict=True))
+    ax.set_xlim(0, 4)
+    ax.set_ylim(0, 3)
+    fig.canvas.draw()
+    ann = place_labels(ax, pts, ["option A + high_births", "option A", "option B + cautious", "status quo", "far"])
+    r = fig.canvas.get_renderer()
+    boxes = [a.get_window_extent(r) for a in ann]
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (i, j)
+    plt.close(fig)

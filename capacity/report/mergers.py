@@ -41,8 +41,8 @@ def status_events(schools: pd.DataFrame) -> pd.DataFrame:
 def merger_table(plan_tables: dict[str, pd.DataFrame], district) -> pd.DataFrame:
     """One row per closure and receiving school, and one per re-opening.
 
-    pupils_before: the school's pupils the year before it closes (recorded pupils when it closes
-    in the first planned year). Receiving schools: where pupils of the closed school's zone who
+    pupils_before: the school's pupils in the last year before it closes that it had any (the
+    recorded pupils when it closes in the first planned year or was emptied from the start). Receiving schools: where pupils of the closed school's zone who
     moved away from their home school go that year; when several schools of a zone close in
     the same year, the moved pupils are shared in proportion to their pupils_before.
     distance_km: straight line between the two schools; travel_km: the plan's pupil-weighted
@@ -62,7 +62,10 @@ def merger_table(plan_tables: dict[str, pd.DataFrame], district) -> pd.DataFrame
     first_year = int(schools["year"].min())
 
     def before(sid: str, y: int) -> float:
-        return float(last.get(sid, 0.0)) if y == first_year else float(pupils.get((sid, y - 1), 0.0))
+        """Pupils in the last year before ``y`` the school had any (a plan may empty it first)."""
+        had = [float(pupils.get((sid, t), 0.0)) for t in range(first_year, y)]
+        had = [p for p in had if p > 1e-6]
+        return had[-1] if had else float(last.get(sid, 0.0))
 
     ev = ev.assign(zone_id=ev["school_id"].map(info["zone_id"]), name=ev["school_id"].map(info["name"]))
     ev["pupils_before"] = [before(s, int(y)) for s, y in zip(ev["school_id"], ev["year"], strict=True)]
@@ -89,7 +92,7 @@ def merger_table(plan_tables: dict[str, pd.DataFrame], district) -> pd.DataFrame
             rows.append([*base, "", "", 0.0, np.nan, np.nan, 0.0])
             continue
         # never more pupils than the school had: the rest of the zone's moves have other causes
-        f = share * min(1.0, r.pupils_before / total) if r.pupils_before > 0 else share
+        f = share * min(1.0, r.pupils_before / total)
         xy = info[["x_km", "y_km"]]
         for q in g.itertuples(index=False):
             dist = float(np.hypot(*(xy.loc[r.school_id].to_numpy(dtype=float) - xy.loc[q.school_id].to_numpy(dtype=float))))

@@ -81,7 +81,7 @@ def _warning_table(tl: pd.DataFrame, id_label: str) -> str:
     return f'<table class="traffic"><tr><th>{html.escape(id_label)}</th>{head}</tr>{"".join(rows)}</table>'
 
 
-def _readable(v: object) -> str:
+def readable(v: object) -> str:
     """A setting as text a planner reads: mappings as 'key: value' lists, nothing as '-'."""
     if v is None or v == "" or v == [] or v == {}:
         return "-"
@@ -90,9 +90,9 @@ def _readable(v: object) -> str:
     if isinstance(v, float):
         return f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}"
     if isinstance(v, dict):
-        return "; ".join(f"{k}: {_readable(x)}" for k, x in v.items())
+        return "; ".join(f"{k}: {readable(x)}" for k, x in v.items())
     if isinstance(v, (list, tuple)):
-        return ", ".join(_readable(x) if not isinstance(x, dict) else "{" + _readable(x) + "}" for x in v)
+        return ", ".join(readable(x) if not isinstance(x, dict) else "{" + readable(x) + "}" for x in v)
     return str(v)
 
 
@@ -100,10 +100,10 @@ def assumption_tables(resolved: dict) -> dict[str, pd.DataFrame]:
     """Section -> (parameter, value) table with readable values."""
     out = {}
     top = {k: v for k, v in resolved.items() if not isinstance(v, dict)}
-    out["run"] = pd.DataFrame({"parameter": list(top), "value": [_readable(v) for v in top.values()]})
+    out["run"] = pd.DataFrame({"parameter": list(top), "value": [readable(v) for v in top.values()]})
     for sec, d in resolved.items():
         if isinstance(d, dict) and d:
-            out[sec] = pd.DataFrame({"parameter": list(d), "value": [_readable(v) for v in d.values()]})
+            out[sec] = pd.DataFrame({"parameter": list(d), "value": [readable(v) for v in d.values()]})
     return out
 
 
@@ -361,7 +361,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
     if solver:
         parts.append(
             _en(
-                "<h3>solver</h3>" + table_html(pd.DataFrame({"parameter": list(solver), "value": [_readable(v) for v in solver.values()]})),
+                "<h3>solver</h3>" + table_html(pd.DataFrame({"parameter": list(solver), "value": [readable(v) for v in solver.values()]})),
                 lang,
             )
         )

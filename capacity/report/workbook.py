@@ -32,7 +32,7 @@ def write_workbook(
     path: str | Path,
     sheets: dict[str, pd.DataFrame],
     summary: list[tuple[str, object]],
-    assumptions: dict[str, object],
+    assumptions: dict[str, object] | None,
     title: str,
     formats: dict[str, str] | None = None,
     sheet_names: tuple[str, str] = ("summary", "assumptions"),
@@ -44,8 +44,8 @@ def write_workbook(
     ----------
     summary : list of (label, value)
         Headline figures for the first sheet.
-    assumptions : dict
-        Every parameter used, flattened to 'section.key' rows.
+    assumptions : dict or None
+        Every parameter used, flattened to 'section.key' rows (None: no assumptions sheet added).
     formats : dict, optional
         Column name -> Excel number format, before the format guessed from the name.
     sheet_names, headers : tuple of str
@@ -93,6 +93,9 @@ def write_workbook(
             sh.column_dimensions[get_column_letter(j)].width = max(10, min(40, len(str(col)) + 4))
         if len(frame):
             sh.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(frame) + 1}"
+    if assumptions is None:  # the caller gave its own assumptions table among ``sheets``
+        wb.save(path)
+        return
     sa = wb.create_sheet(sheet_names[1])
     for j, h in enumerate(headers, start=1):
         c = sa.cell(row=1, column=j, value=h)
