@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from capacity.compare import compare, load_run
+from capacity.compare import compare, load_run, parse_spec
 from capacity.run import run_scenario
 from capacity.scenario import load_scenario
 
@@ -175,3 +175,90 @@ def test_report_renders_in_a_headless_browser(runs, tmp_path):
     shot = tmp_path / "shot.png"
     s = subprocess.run([exe, *flags, "--window-size=1200,1600", f"--screenshot={shot}", page], capture_output=True, text=True, timeout=120)
     assert s.returncode == 0 and shot.stat().st_size > 20_000
+
+
+def _bash_blocks(text: str) -> list[str]:
+    return [b.split("\n", 1)[1] for b in text.split("```")[1::2] if b.startswith("bash")]
+
+
+def test_readme_commands_work_as_written(runs, tmp_path):
+    """Every capacity command in the README runs from the venv as written; the compare line runs for real."""
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    activated = False
+    commands = []
+    for block in _bash_blocks(text):
+        for line in block.splitlines():
+            code = line.split("  #")[0].strip()
+            if not code or code.startswith("#"):
+                continue
+            activated |= code.startswith("source .venv/bin/activate")
+            m = re.match(r"for (\w+) in ([^;]+); do (.+); done$", code)
+            expanded = [m.group(3).replace(f"${m.group(1)}", v) for v in m.group(2).split()] if m else [code]
+            for c in expanded:
+                for part in c.split("&&"):
+                    words = part.split()
+                    if "capacity" in words or any(w.endswith("/capacity") for w in words):
+                        commands.append(words)
+    assert commands
+    for words in commands:
+        exe = words[0]
+        assert exe == ".venv/bin/capacity" or activated, f"'{' '.join(words)}' needs the venv: use .venv/bin/capacity"
+        args = words[1:]
+        if not args or args[0].startswith("-"):
+            continue
+        sub = args[0]
+        help_text = subprocess.run([sys.executable, "-m", "capacity", sub, "--help"], capture_output=True, text=True)
+        assert help_text.returncode == 0, (sub, help_text.stderr)
+        for a in args[1:]:
+            if a.startswith("--"):
+                assert a.split("=")[0] in help_text.stdout, (words, a)
+            elif a.startswith("scenarios/"):
+                assert (ROOT / parse_spec(a)[0]).exists(), a
+    # the compare line as written, in a folder holding the README's runs and the venv
+    line = next(" ".join(w) for w in commands if len(w) > 1 and w[1] == "compare" and "runs/baseline" in w)
+    work = tmp_path / "fresh"
+    (work / "runs").mkdir(parents=True)
+    (work / ".venv").symlink_to(Path(sys.executable).parents[1])
+    for name in ("baseline", "expand-only", "new-school", "consolidate-rural-small-schools"):
+        shutil.copytree(runs[name], work / "runs" / name)
+    r = subprocess.run(["bash", "-c", line], cwd=work, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (work / "compare" / "compare.html").exists()
+
+
+def _pixels_differ(a: Path, b: Path) -> float:
+    import numpy as np
+    from PIL import Image
+
+    x, y = Image.open(a).convert("RGB"), Image.open(b).convert("RGB")
+    if x.size != y.size:
+        return 1.0
+    return float((np.abs(np.asarray(x, dtype=int) - np.asarray(y, dtype=int)).sum(-1) > 60).mean())
+
+
+def test_doc_images_are_current(runs, tmp_path):
+    """The pictures in docs/img are what python -m capacity.report.doc_images gives today."""
+    from capacity.report.doc_images import README_OPTIONS, compare_image, static_images
+
+    for f in static_images(tmp_path):
+        committed = ROOT / "docs" / "img" / f.name
+        assert committed.exists(), f"{committed} is missing: run python -m capacity.report.doc_images docs/img"
+        # fonts may render a little differently; changed data changes whole cells and lines
+        assert _pixels_differ(f, committed) < 0.03, f"{committed} is stale: run python -m capacity.report.doc_images docs/img"
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("chromium not installed")
+    png = compare_image([runs[n] for n in README_OPTIONS], tmp_path, exe)
+    from PIL import Image
+
+    assert Image.open(png).size == Image.open(ROOT / "docs" / "img" / "compare.png").size
+    new, old = pd.read_csv(tmp_path / "compare.csv"), pd.read_csv(ROOT / "docs" / "img" / "compare.csv")
+    assert list(new["scenario"]) == list(old["scenario"]) and list(new.columns) == list(old.columns)
+    # figures that do not depend on a time-limited solve are equal; the plan's are the same kind of plan
+    for col in ("first_red_year", "zones_short_status_quo", "seats_added"):
+        if col == "seats_added":
+            assert ((new[col] > 0) == (old[col] > 0)).all()
+        else:
+            assert list(new[col]) == list(old[col]), col
