@@ -214,7 +214,7 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
     _step("projecting")
     p = project_district(d, ps)
     _step("computing seats, gaps, classes, staffing and budget")
-    r = gap_report(d, p, gs)
+    r = gap_report(d, p, gs, sc.report.warning_rule) if sc is not None else gap_report(d, p, gs)
     county = r.gap[r.gap["level"] == "county"].pivot(index="year", columns="stage", values="gap")
     click.echo(
         f"Seats minus demand (P{gs.quantile * 100:g}), county, by stage (negative = short):\n{county.round(0).astype(int).to_string()}"

@@ -100,7 +100,10 @@ def write_gap_files(report, district, projection, folder: Path, charts: Path | N
     )
     charts = charts or folder / "charts"
     charts.mkdir(parents=True, exist_ok=True)
-    for stage in ("kindergarten", "primary", "junior", "senior"):
+    from capacity.grades import STAGE_NAMES
+
+    present = set(report.gap.loc[report.gap["level"] == "zone", "stage"])
+    for stage in [st for st in STAGE_NAMES if st in present]:  # a district without a stage gets no empty charts
         save(gap_heatmap(report.gap, stage), charts / f"gap_heatmap_{stage}.png")
         save(demand_vs_seats(report.gap, stage), charts / f"demand_vs_seats_{stage}.png")
         save(band_share_chart(report.bands, stage, list(report.settings.bands)), charts / f"class_bands_{stage}.png")

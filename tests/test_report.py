@@ -383,3 +383,29 @@ def test_scatter_labels_do_not_overlap():
         for j in range(i + 1, len(boxes)):
             assert not boxes[i].overlaps(boxes[j]), (i, j)
     plt.close(fig)
+
+
+def test_run_without_a_plan_reports_the_status_quo(tmp_path):
+    small_district(tmp_path / "d", zones=("T02", "R02"))
+    (tmp_path / "s.yaml").write_text(
+        "name: no plan\ndistrict: d\nhorizon: 3\nrun_plan: false\nprojection: {draws: 50}\n"
+        "targets:\n  seats:\n    seats_reached: 100000\n    by: 2027\n",
+        encoding="utf-8",
+    )
+    result = run_scenario(load_scenario(tmp_path / "s.yaml"), tmp_path / "out")
+    t = pd.read_csv(tmp_path / "out" / "targets.csv")
+    assert set(t["basis"]) == {"status quo"} and not t["met"].any()
+    # seats reached without a plan = the status-quo seats of that year
+    seats = result.gap.seats.groupby("year")["seats"].sum()
+    np.testing.assert_allclose(t["planned"], seats.loc[t["year"]].to_numpy())
+    np.testing.assert_allclose(t["missed_by"], 100000 - t["planned"])
+    s = _sheets(tmp_path / "out" / "budget_request.xlsx")
+    need = s["status-quo need"]
+    # the request is the status-quo need itself, and says so
+    assert s["summary"].columns[0].startswith("Budget needed under the status quo")
+    assert s["projects"]["cost (元)"].sum() == pytest.approx(result.gap.budget["cost"].sum())
+    assert need.loc[need["year"] == "Total", "cost (元)"].iloc[0] == pytest.approx(result.gap.budget["cost"].sum())
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    groups = result.gap.gap[(result.gap.gap["level"] == "zone") & (result.gap.gap["shortfall"] > 1e-9)].groupby(["area", "stage"]).ngroups
+    table = html.split('id="shortfall-table"')[1].split("</table>")[0] if groups else ""
+    assert table.count("<tr") - 1 == groups or groups == 0
