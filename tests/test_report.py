@@ -63,7 +63,7 @@ district: d
 horizon: 6
 projection: {draws: 100}
 plan: {time_limit_s: 5, allow_builds: false, allow_new_schools: false, allow_closures: false}
-report: {currency_unit: USD}
+report: {currency_unit: USD, teachers_on_hand: staff.csv}
 """
 
 
@@ -86,6 +86,9 @@ def small_district(out: Path, zones=ZONES) -> Path:
 def small_runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("small")
     small_district(base / "d")
+    schools = pd.read_csv(base / "d" / "schools.csv")
+    staff = schools[["school_id"]].iloc[: len(schools) // 2].assign(teachers=30)
+    staff.to_csv(base / "staff.csv", index=False)
     out = {}
     for key, text, groups in (("option", OPTION, ()), ("status_quo", STATUS_QUO, ()), ("variant", OPTION, ("cautious",))):
         (base / f"{key}.yaml").write_text(text, encoding="utf-8")
@@ -409,3 +412,14 @@ def test_run_without_a_plan_reports_the_status_quo(tmp_path):
     groups = result.gap.gap[(result.gap.gap["level"] == "zone") & (result.gap.gap["shortfall"] > 1e-9)].groupby(["area", "stage"]).ngroups
     table = html.split('id="shortfall-table"')[1].split("</table>")[0] if groups else ""
     assert table.count("<tr") - 1 == groups or groups == 0
+
+
+def test_teacher_gap_from_staff_on_hand(small_runs):
+    result, folder = small_runs["status_quo"]
+    t = pd.read_csv(folder / "gap" / "teachers.csv")
+    staff = pd.read_csv(folder.parent / "staff.csv").set_index("school_id")["teachers"]
+    known = t["school_id"].isin(staff.index)
+    np.testing.assert_allclose(t.loc[known, "teacher_gap"], 30 - t.loc[known, "teachers"])
+    assert t.loc[~known, "teacher_gap"].isna().all()
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "teacher_gap" in html.split('id="teachers"')[1].split('id="coverage"')[0]

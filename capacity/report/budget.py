@@ -198,6 +198,7 @@ def write_budget_workbook(
     }
     money = "#,##0.00" if settings.money_divisor > 1 else "#,##0"
     formats = {c: money for f in sheets.values() for c in f.columns if f"({unit})" in str(c)}
+    formats |= {label: money for label, _ in summary if f"({unit})" in label}
     title = w["budget_title"] if result.plan is not None else w["status_quo_title"]
     write_workbook(
         path,

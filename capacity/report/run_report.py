@@ -314,11 +314,15 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
     agg = {"teachers_needed": ("teachers", "sum"), "pupils": ("pupils", "sum"), "classes": ("classes", "sum")}
     if "teachers_on_hand" in te:
         agg |= {
+            "schools_with_staff_data": ("teachers_on_hand", "count"),
             "teachers_on_hand": ("teachers_on_hand", "sum"),
             "teacher_gap": ("teacher_gap", "sum"),
             "schools_short": ("teacher_gap", lambda x: int((x < 0).sum())),
         }
-        note = "Teacher gap = staff on hand - teachers needed (negative: short), from report.teachers_on_hand."
+        note = (
+            "Teacher gap = staff on hand - teachers needed (negative: short), from report.teachers_on_hand; "
+            "schools without a row there count in teachers_needed only."
+        )
     else:
         note = "Teachers needed only: give report.teachers_on_hand (school_id, teachers) to see the gap."
     parts.append(_en(f'<p class="note">{note}</p>' + table_html(te.groupby(["basis", "year"], as_index=False).agg(**agg)), lang))

@@ -65,7 +65,9 @@ def write_workbook(
     for i, (label, value) in enumerate(summary, start=3):
         ws.cell(row=i, column=1, value=label).font = Font(bold=True)
         c = ws.cell(row=i, column=2, value=value)
-        if isinstance(value, float):
+        if label in (formats or {}):
+            c.number_format = formats[label]
+        elif isinstance(value, float):
             c.number_format = "0.0%" if any(w in label.lower() for w in ("share", "%")) else "#,##0"
         elif isinstance(value, int):
             c.number_format = "#,##0"
