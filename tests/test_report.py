@@ -19,7 +19,7 @@ from capacity.report.mergers import merger_table, status_events
 from capacity.run import run_scenario
 from capacity.scenario import load_scenario
 
-ZONES = ("U02", "T01", "R01")
+ZONES = ("U02", "U03", "T01", "R01")  # U03 has decided projects and candidate sites; U02 runs short
 
 OPTION = """
 name: 扩建与撤并
@@ -177,8 +177,19 @@ def test_target_progress_in_report_and_workbook(small_runs):
     sch = d.schools.set_index("school_id")
     ok = lambda ids: ids.map(sch["sector"]).eq("public") & ids.map(sch["first_grade"]).str[0].isin(["P", "J"])  # noqa: E731
     b = result.plan.tables["builds"]
-    built = b.loc[ok(b["school_id"]) & (b["usable_from"] <= 2028), "seats"].sum()
-    assert add.loc[2028, "planned"] >= built
+    # decided projects completed after the last recorded year, stated in seats or in classrooms x room size
+    from capacity.standards import stage_room_size
+
+    p = d.projects[d.projects["school_id"].map(sch["sector"]).eq("public") & (d.projects["completion_year"] > d.last_year)]
+    stage = p["stage"].where(p["stage"].notna(), p["school_id"].map(sch["first_grade"]).map(STAGE_OF_GRADE))
+    p, stage = p[stage.isin(["primary", "junior"])], stage[stage.isin(["primary", "junior"])]
+    assert len(p) >= 2  # the test exercises projects stated in seats and in classrooms
+    seats = p["seats"].where(
+        p["seats"].notna(), p["classrooms"] * stage.map(lambda st: stage_room_size(result.gap.settings.class_size, st))
+    )
+    for y in (2026, 2027, 2028):
+        expected = b.loc[ok(b["school_id"]) & (b["usable_from"] <= y), "seats"].sum() + seats[p["completion_year"] <= y].sum()
+        assert add.loc[y, "planned"] == pytest.approx(expected), y
     row = add.loc[2028]
     assert row["met"] == (row["planned"] >= 500) and row["missed_by"] == pytest.approx(max(0, 500 - row["planned"]))
     wb = pd.read_excel(folder / "budget_request.xlsx", sheet_name="目标进度")
@@ -276,7 +287,10 @@ def test_school_warnings_in_run(small_runs):
     for r in fr.itertuples(index=False):
         g = w[(w["level"] == r.level) & (w["unit_id"] == r.unit_id) & (w["stage"] == r.stage)]
         assert g.loc[g["ratio"] >= 1.0, "year"].min() == r.first_red_year
-        assert r.warn_from >= r.first_red_year - 3
+        # the published rule: amber from 90 % or three years before any red year
+        red_years = set(g.loc[g["ratio"] >= 1.0, "year"])
+        amber = [y for y, q in zip(g["year"], g["ratio"], strict=True) if q >= 0.9 or any(y < ry <= y + 3 for ry in red_years)]
+        assert r.warn_from == min(amber)
 
 
 SECTION_IDS = (
