@@ -279,14 +279,20 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
                 lang,
             )
         )
-    pf = gap.policy
-    if len(pf):
-        cnt = pf.groupby(["policy", "year"], as_index=False).agg(
-            schools=("school_id", "nunique"), classes_above_standard=("classes_above_standard", "sum")
-        )
-        parts.append(_en("<h3>Policy failures (status quo)</h3>" + table_html(cnt, max_rows=len(cnt)) + table_html(pf, max_rows=200), lang))
-    else:
-        parts.append(_en("<p>No policy failure under the status quo.</p>", lang))
+    from capacity.gap.classes import policy_failures
+    from capacity.report.targets import option_classes
+
+    sources = [("status quo", gap.policy)]
+    if plan is not None:
+        sources.insert(0, ("this option's plan", policy_failures(option_classes(result), gap.settings.policy_checks)))
+    for who, pf in sources:
+        if len(pf):
+            cnt = pf.groupby(["policy", "year"], as_index=False).agg(
+                schools=("school_id", "nunique"), classes_above_standard=("classes_above_standard", "sum")
+            )
+            parts.append(_en(f"<h3>Policy failures ({who})</h3>" + table_html(cnt, max_rows=len(cnt)) + table_html(pf, max_rows=200), lang))
+        else:
+            parts.append(_en(f"<p>No policy failure in {who}.</p>", lang))
 
     # school sizes
     sz = gap.school_sizes

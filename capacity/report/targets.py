@@ -239,7 +239,7 @@ def target_progress(targets: tuple[Target, ...], result) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def _classes(result) -> pd.DataFrame:
+def option_classes(result) -> pd.DataFrame:
     """Classes per school, grade and year with band counts: the plan's, else the status quo's."""
     from capacity.gap.classes import spread_bands
 
@@ -264,7 +264,7 @@ def _policy_failures(t: Target, result) -> dict[int, float]:
             z = result.gap.school_sizes
             above = z[(z["basis"] == "projected") & z["above_cap"] & z["school_id"].isin(sch)]
         return above.groupby("year").size().to_dict()
-    cl = _classes(result)
+    cl = option_classes(result)
     cl = cl[cl["school_id"].isin(sch) & cl["grade"].map(STAGE_OF_GRADE).isin(t.stages)]
     if t.measure == "starting_grades_at_standard":
         first = {s.grades[0] for s in STAGES}
