@@ -437,3 +437,12 @@ def test_teacher_gap_from_staff_on_hand(small_runs):
     assert t.loc[~known, "teacher_gap"].isna().all()
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "teacher_gap" in html.split('id="teachers"')[1].split('id="coverage"')[0]
+
+
+def test_variant_specs_and_labels():
+    from capacity.compare import parse_spec, run_label
+
+    assert parse_spec("scenarios/new-school.yaml:high_births, quick") == ("scenarios/new-school.yaml", ("high_births", "quick"))
+    assert parse_spec("scenarios/new-school.yaml") == ("scenarios/new-school.yaml", ())
+    assert parse_spec("runs/a:b") == ("runs/a:b", ())  # a run folder is taken as it is
+    assert run_label("new-school", ["high_births"]) == "new-school + high_births"
