@@ -361,7 +361,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
         parts.append(_en(table_html(piv, floats="{:,.2f}" if div > 1 else "{:,.0f}"), lang))
     parts += [_h2("budget", lang)]
     bud = gap.budget.groupby("year", as_index=False)[["new_classrooms", "cost"]].sum().assign(cost=lambda f: f["cost"] / div)
-    parts.append(_en(table_html(bud.rename(columns={"cost": f"cost ({unit})"})), lang))
+    parts.append(_en(table_html(bud.rename(columns={"cost": f"cost ({unit})"}), floats="{:,.2f}" if div > 1 else "{:,.0f}"), lang))
 
     # assumptions
     parts.append(_h2("assumptions", lang))
