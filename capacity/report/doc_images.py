@@ -46,7 +46,7 @@ def static_images(out: Path) -> list[Path]:
 
 def compare_image(run_folders: list[Path], out: Path, chromium: str | None = None) -> Path:
     """compare.png (screenshot of compare.html of ``run_folders``) and compare.csv beside it."""
-    from capacity.compare import assumption_matrix, compare, load_run, stacked, target_matrix
+    from capacity.compare import compare, load_run, stacked, target_matrix
     from capacity.report.html import compare_report_html
 
     exe = chromium or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -54,15 +54,17 @@ def compare_image(run_folders: list[Path], out: Path, chromium: str | None = Non
         raise RuntimeError("chromium is needed for compare.png (apt-get install chromium)")
     runs = [load_run(f) for f in run_folders]
     metrics, years, diff = compare(runs)
-    assumption_matrix(runs)  # the same tables compare writes
     out = out.resolve()
     page = out / "_compare.html"
     page.write_text(
-        compare_report_html(metrics, years, diff, {"targets": target_matrix(runs), "mergers": stacked(runs, "plan/mergers")}), encoding="utf-8"
+        compare_report_html(metrics, years, diff, {"targets": target_matrix(runs), "mergers": stacked(runs, "plan/mergers")}),
+        encoding="utf-8",
     )
     png = out / "compare.png"
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={out / '_profile'}"]
-    subprocess.run([exe, *flags, "--window-size=1000,1250", f"--screenshot={png}", page.as_uri()], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [exe, *flags, "--window-size=1000,1250", f"--screenshot={png}", page.as_uri()], check=True, capture_output=True, timeout=180
+    )
     page.unlink()
     shutil.rmtree(out / "_profile", ignore_errors=True)
     metrics.to_csv(out / "compare.csv", index=False)
