@@ -28,12 +28,16 @@ SHIPPED = [
 ]
 
 
+EXTRA_GROUPS = {"starting-grades-first": ("action_plan_2027",)}  # the example county's illustrative targets
+LABELS = [" + ".join([n, *EXTRA_GROUPS.get(n, ())]) for n in SHIPPED]
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("runs")
     out = {}
     for name in SHIPPED:
-        sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml", ("quick",))
+        sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml", ("quick", *EXTRA_GROUPS.get(name, ())))
         run_scenario(sc, base / name)
         out[name] = base / name
     return out
@@ -80,7 +84,7 @@ def test_manifest_has_hashes_versions_solver(runs):
 def test_compare_over_all_runs(runs, tmp_path):
     loaded = [load_run(f) for f in runs.values()]
     metrics, years, diff = compare(loaded)
-    assert list(metrics["scenario"]) == SHIPPED
+    assert list(metrics["scenario"]) == LABELS
     for col in (
         "capital_cost_total",
         "seats_added",
@@ -102,7 +106,7 @@ def test_compare_over_all_runs(runs, tmp_path):
         assert col in metrics.columns
     m = metrics.set_index("scenario")
     assert m.loc["baseline", "capital_cost_total"] == 0 and m.loc["baseline", "seats_added"] == 0
-    assert set(years["scenario"]) == set(SHIPPED)
+    assert set(years["scenario"]) == set(LABELS)
     d = diff.set_index("parameter")
     assert d.loc["plan.allow_builds", "baseline"] == "false" and d.loc["plan.allow_builds", "new-school"] == "true"
     assert d.loc["projection.births_variant", "high-births"] == '"high"'
@@ -237,3 +241,24 @@ def test_doc_images_are_current(runs, tmp_path):
             assert ((new[col] > 0) == (old[col] > 0)).all()
         else:
             assert list(new[col]) == list(old[col]), col
+
+
+def test_action_plan_targets_on_the_example_county(runs):
+    folder = runs["starting-grades-first"]
+    t = pd.read_csv(folder / "targets.csv")
+    assert set(t["target"]) == {
+        "新增义务教育公办学位",
+        "urban_core_seats",
+        "starting_grades_at_standard",
+        "no_super_large_classes",
+        "kindergarten_coverage",
+    }
+    assert set(t["year"]) == {2026, 2027} and (t["basis"] == "plan").all()
+    # the urban core is part of the county: never more seats added there than in the whole county
+    county = t[t["target"] == "新增义务教育公办学位"].set_index("year")["planned"]
+    urban = t[t["target"] == "urban_core_seats"].set_index("year")["planned"]
+    assert (urban <= county + 1e-9).all() and (county.diff().dropna() >= 0).all()
+    # the plan keeps starting grades at standard from 2026 (plan.standard_from): the target is met
+    assert t.loc[t["target"] == "starting_grades_at_standard", "met"].all()
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "新增义务教育公办学位" in html.split('id="targets"')[1].split('id="classes"')[0]
