@@ -241,12 +241,12 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
     gs = base.with_(**{k: v for k, v in {"quantile": quantile, "warning_window": warning_window}.items() if v is not None})
     ps = _projection_settings(sc, horizon=horizon)
     with _output(out, d, sc) as tmp:
-        _gap_body(d, ps, gs, tmp)
+        _gap_body(d, ps, gs, tmp, sc.report.warning_rule if sc is not None else None)
     if out:
         click.echo(f"Wrote {out}/ (CSV tables, budget_request.xlsx, charts/)")
 
 
-def _gap_body(d, ps, gs, tmp: Path | None) -> None:
+def _gap_body(d, ps, gs, tmp: Path | None, warning_rule=None) -> None:
     from capacity.gap import gap_report
     from capacity.preflight import check_projection
     from capacity.projection import project_district
@@ -255,7 +255,7 @@ def _gap_body(d, ps, gs, tmp: Path | None) -> None:
     _step("projecting")
     p = project_district(d, ps)
     _step("computing seats, gaps, classes, staffing and budget")
-    r = gap_report(d, p, gs)
+    r = gap_report(d, p, gs, warning_rule) if warning_rule is not None else gap_report(d, p, gs)
     county = r.gap[r.gap["level"] == "county"].pivot(index="year", columns="stage", values="gap")
     click.echo(
         f"Seats minus demand (P{gs.quantile * 100:g}), county, by stage (negative = short):\n{county.round(0).astype(int).to_string()}"
@@ -390,10 +390,12 @@ def run(scenario, out, override_) -> None:
     show_default=True,
     help="Folder for compare.csv, compare.xlsx and compare.html.",
 )
-@click.option("--override", "override_", help="Override groups applied to scenario files given here.")
+@click.option(
+    "--override", "override_", help="Override groups applied to every scenario file given here (file.yaml:a,b adds groups to one)."
+)
 def compare_cmd(targets, out, override_) -> None:
     """Compare runs side by side (run folders, or scenario files that are run first)."""
-    from capacity.compare import compare, load_run
+    from capacity.compare import assumption_matrix, compare, load_run, parse_spec, run_label, stacked, target_matrix
     from capacity.outputs import atomic_dir
     from capacity.report.html import compare_report_html
     from capacity.report.workbook import write_workbook
@@ -401,32 +403,35 @@ def compare_cmd(targets, out, override_) -> None:
     from capacity.scenario import load_scenario
 
     groups = tuple(g.strip() for g in override_.split(",") if g.strip()) if override_ else ()
-    scen = [Path(t) for t in targets if Path(t).suffix.lower() in (".yaml", ".yml")]
-    folders = [Path(t) for t in targets if Path(t).suffix.lower() not in (".yaml", ".yml")]
+    specs = [parse_spec(t) for t in targets]
+    scen = [Path(spec) for spec, _ in specs if Path(spec).suffix.lower() in (".yaml", ".yml")]
+    folders = [Path(spec) for spec, _ in specs if Path(spec).suffix.lower() not in (".yaml", ".yml")]
     with atomic_dir(out, protect=tuple(folders), protect_folder_of=tuple(scen)) as tmp:
         runs = []
-        for t in targets:
-            p = Path(t)
+        for spec, variant in specs:
+            p = Path(spec)
             if p.suffix.lower() in (".yaml", ".yml"):
-                sc = load_scenario(p, groups)
-                folder = Path(out).parent / "runs" / sc.name if Path(out).parent != Path(".") else Path("runs") / sc.name
+                sc = load_scenario(p, groups + tuple(g for g in variant if g not in groups))
+                name = run_label(sc.name, sc.overrides_applied).replace(" + ", "+")
+                folder = Path(out).parent / "runs" / name if Path(out).parent != Path(".") else Path("runs") / name
                 _step(f"running {sc.name} into {folder}")
                 run_scenario(sc, folder, _step)
                 runs.append(load_run(folder))
             else:
                 runs.append(load_run(p))
         metrics, years, diff = compare(runs)
+        extra = {"targets": target_matrix(runs), "mergers": stacked(runs, "plan/mergers")}
         metrics.to_csv(tmp / "compare.csv", index=False)
         years.to_csv(tmp / "compare_by_year.csv", index=False)
         diff.to_csv(tmp / "input_diff.csv", index=False)
         write_workbook(
             tmp / "compare.xlsx",
-            {"compare": metrics, "by_year": years, "input_diff": diff},
-            [("scenarios", len(metrics))],
-            {},
+            {"compare": metrics, "by_year": years, **extra, "input_diff": diff, "assumptions": assumption_matrix(runs)},
+            [("scenarios", len(metrics)), *[(f"scenario {i + 1}", n) for i, n in enumerate(metrics["scenario"])]],
+            None,
             "Comparison of options",
         )
-        (tmp / "compare.html").write_text(compare_report_html(metrics, years, diff), encoding="utf-8")
+        (tmp / "compare.html").write_text(compare_report_html(metrics, years, diff, extra), encoding="utf-8")
     show = metrics.set_index("scenario").T
     click.echo(show.to_string())
     click.echo(f"Wrote {out}/ (compare.csv, compare_by_year.csv, input_diff.csv, compare.xlsx, compare.html)")

@@ -46,6 +46,10 @@ def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResul
     check_projection(district, scenario.projection)
     if scenario.run_plan:
         check_plan(district, scenario.plan)
+    if scenario.targets:
+        from capacity.report.targets import check_targets
+
+        check_targets(scenario.targets, district, tuple(range(district.last_year + 1, district.last_year + scenario.horizon + 1)))
     timings["load_s"] = time.perf_counter() - t
     t = time.perf_counter()
     progress(f"[2/{steps}] projecting {scenario.horizon} years ({scenario.projection.draws} draws)")
@@ -53,7 +57,12 @@ def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResul
     timings["projection_s"] = time.perf_counter() - t
     t = time.perf_counter()
     progress(f"[3/{steps}] seat gap, class sizes, staffing, budget")
-    gap = gap_report(district, projection, scenario.gap)
+    on_hand = None
+    if scenario.report.teachers_on_hand:
+        from capacity.gap.staffing import read_teachers_on_hand
+
+        on_hand = read_teachers_on_hand(scenario.report.teachers_on_hand)
+    gap = gap_report(district, projection, scenario.gap, scenario.report.warning_rule, on_hand)
     timings["gap_s"] = time.perf_counter() - t
     plan = None
     if scenario.run_plan:
@@ -97,7 +106,10 @@ def write_gap_files(report, district, projection, folder: Path, charts: Path | N
     )
     charts = charts or folder / "charts"
     charts.mkdir(parents=True, exist_ok=True)
-    for stage in ("kindergarten", "primary", "junior", "senior"):
+    from capacity.grades import STAGE_NAMES
+
+    present = set(report.gap.loc[report.gap["level"] == "zone", "stage"])
+    for stage in [st for st in STAGE_NAMES if st in present]:  # a district without a stage gets no empty charts
         save(gap_heatmap(report.gap, stage), charts / f"gap_heatmap_{stage}.png")
         save(demand_vs_seats(report.gap, stage), charts / f"demand_vs_seats_{stage}.png")
         save(band_share_chart(report.bands, stage, list(report.settings.bands)), charts / f"class_bands_{stage}.png")
@@ -123,6 +135,19 @@ def gap_summary(r, district) -> list[tuple[str, object]]:
         ),
         ("Policy failures (school-grade-years)", len(r.policy)),
     ]
+
+
+def run_assumptions(result: RunResult) -> dict[str, object]:
+    """Every setting of a run for the assumptions sheets: sections as in scenario.json."""
+    sc = result.scenario
+    return {
+        "horizon": sc.horizon,
+        "projection": sc.projection.as_dict(),
+        "projection.method_used": result.projection.method,
+        "gap": sc.gap.as_dict(),
+        **({"plan": sc.plan.as_dict()} if result.plan is not None else {}),
+        "report": sc.report.as_dict(),
+    }
 
 
 def plan_timings(summary: dict) -> dict[str, float]:
@@ -263,23 +288,47 @@ def manifest(result: RunResult) -> dict:
     return m
 
 
+def handover_tables(result: RunResult) -> dict[str, object]:
+    """Tables the report, workbook and compare share: target progress and mergers (when there is a plan)."""
+    from capacity.report.mergers import merger_table
+    from capacity.report.targets import target_progress
+
+    out = {}
+    if result.scenario.targets:
+        out["targets"] = target_progress(result.scenario.targets, result)
+    if result.plan is not None:
+        out["mergers"] = merger_table(result.plan.tables, result.district)
+    return out
+
+
 def write_run(result: RunResult, folder: Path) -> None:
     """Every table, figure, workbook, report.html, scenario.json and manifest.json into ``folder``."""
-    from capacity.report.html import run_report_html
+    from capacity.report.budget import write_budget_workbook
+    from capacity.report.run_report import run_report_html
 
     charts = folder / "charts"
     write_projection_files(result.projection, folder / "projection")
-    write_gap_files(result.gap, result.district, result.projection, folder / "gap", charts, folder / "budget_request.xlsx")
+    write_gap_files(result.gap, result.district, result.projection, folder / "gap", charts, folder / "gap" / "status_quo_budget.xlsx")
+    extra = handover_tables(result)
     if result.plan is not None:
         write_plan_files(result.plan, folder / "plan", result.notes)
+        extra["mergers"].to_csv(folder / "plan" / "mergers.csv", index=False)
+    if "targets" in extra:
+        extra["targets"].to_csv(folder / "targets.csv", index=False)
+    sheets = {f"sheet_{k}": v for k, v in extra.items()}
+    write_budget_workbook(folder / "budget_request.xlsx", result, result.scenario.report, run_assumptions(result), sheets)
     (folder / "scenario.json").write_text(
         json.dumps(result.scenario.resolved, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
     )
     man = manifest(result)
-    page = run_report_html(result, man)
+    page = run_report_html(result, man, extra)
     at = page.find("<h2>")
     page = page[:at] + notes_html(man["notes"]) + page[at:] if at >= 0 else page.replace("</body>", notes_html(man["notes"]) + "</body>")
     (folder / "report.html").write_text(page, encoding="utf-8")
+    from capacity.report.map_plot import district_map
+    from capacity.report.projection_plots import save
+
+    save(district_map(result.district, result.plan.tables if result.plan is not None else None, extra.get("mergers")), charts / "map.png")
     (folder / "manifest.json").write_text(
         json.dumps(man, indent=2, ensure_ascii=False, sort_keys=True, default=str) + "\n", encoding="utf-8"
     )

@@ -24,8 +24,10 @@ from capacity.errors import ScenarioError
 from capacity.gap.settings import GapSettings
 from capacity.plan.settings import PlanSettings
 from capacity.projection.settings import ProjectionSettings
+from capacity.report.settings import ReportSettings
+from capacity.report.targets import Target, parse_targets
 
-SECTIONS: dict[str, type] = {"projection": ProjectionSettings, "gap": GapSettings, "plan": PlanSettings}
+SECTIONS: dict[str, type] = {"projection": ProjectionSettings, "gap": GapSettings, "plan": PlanSettings, "report": ReportSettings}
 TOP_KEYS: dict[str, str] = {
     "name": "short name of the scenario (default: the file name)",
     "description": "one or two sentences for the report",
@@ -36,6 +38,8 @@ TOP_KEYS: dict[str, str] = {
     "projection": "projection settings (see below)",
     "gap": "seat-gap report settings (see below)",
     "plan": "plan settings (see below)",
+    "report": "report, budget workbook and school-level warning settings (see below)",
+    "targets": "named action-plan targets: seats_added / seats_reached (area, stages, sector, by) or a policy (docs/howto/targets.md)",
     "overrides": "named groups of settings that `--override NAME,...` applies on top",
     "sweep": "'section.key': [values ...]; the product of all lists becomes one scenario each",
 }
@@ -58,6 +62,8 @@ class Scenario:
     overrides_applied: tuple[str, ...] = ()
     sweep_values: dict = field(default_factory=dict)
     resolved: dict = field(default_factory=dict)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    targets: tuple[Target, ...] = ()
 
     @property
     def district_path(self) -> str | None:
@@ -389,6 +395,12 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
     projection = attempt(build_section, ProjectionSettings, proj_values, "projection", where)
     gap = attempt(build_section, GapSettings, {} if data.get("gap") is None else data["gap"], "gap", where)
     plan = attempt(build_section, PlanSettings, {} if data.get("plan") is None else data["plan"], "plan", where)
+    report = attempt(build_section, ReportSettings, {} if data.get("report") is None else data["report"], "report", where)
+    if report is not None and report.teachers_on_hand and ("report", "teachers_on_hand") in where:
+        report = report.with_(
+            teachers_on_hand=str((Path(where[("report", "teachers_on_hand")][0]).parent / report.teachers_on_hand).resolve())
+        )
+    targets = attempt(parse_targets, data.get("targets"), lambda kp: _place(where, kp))
     nm = data.get("name", name)
     problems += [f"{_place(where, ('name',))}: {p}" for p in name_problems(nm)]
     if plan is not None and plan.solver_options:
@@ -407,10 +419,25 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
         "projection": projection.as_dict(),
         "gap": gap.as_dict(),
         "plan": plan.as_dict(),
+        "report": report.as_dict(),
+        "targets": data.get("targets") or {},
     }
     resolved = json.loads(canonical_json(resolved))
     return Scenario(
-        nm, str(data.get("description", "")), files, district, horizon, run_plan, projection, gap, plan, tuple(overrides), {}, resolved
+        nm,
+        str(data.get("description", "")),
+        files,
+        district,
+        horizon,
+        run_plan,
+        projection,
+        gap,
+        plan,
+        tuple(overrides),
+        {},
+        resolved,
+        report,
+        targets,
     )
 
 

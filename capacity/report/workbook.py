@@ -79,7 +79,14 @@ def number_format(column: str, series: pd.Series) -> str | None:
 
 
 def write_workbook(
-    path: str | Path, sheets: dict[str, pd.DataFrame], summary: list[tuple[str, object]], assumptions: dict[str, object], title: str
+    path: str | Path,
+    sheets: dict[str, pd.DataFrame],
+    summary: list[tuple[str, object]],
+    assumptions: dict[str, object] | None,
+    title: str,
+    formats: dict[str, str] | None = None,
+    sheet_names: tuple[str, str] = ("summary", "assumptions"),
+    headers: tuple[str, str] = ("parameter", "value"),
 ) -> None:
     """Write ``sheets`` after a summary sheet and before an assumptions sheet.
 
@@ -87,8 +94,12 @@ def write_workbook(
     ----------
     summary : list of (label, value)
         Headline figures for the first sheet.
-    assumptions : dict
-        Every parameter used, flattened to 'section.key' rows.
+    assumptions : dict or None
+        Every parameter used, flattened to 'section.key' rows (None: no assumptions sheet added).
+    formats : dict, optional
+        Column name -> Excel number format, before the format guessed from the name.
+    sheet_names, headers : tuple of str
+        Names of the summary and assumptions sheets, and the assumptions sheet's headers.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -98,13 +109,15 @@ def write_workbook(
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor="1F4E79")
     ws = wb.active
-    ws.title = "summary"
+    ws.title = sheet_names[0]
     ws["A1"] = title
     ws["A1"].font = Font(bold=True, size=14)
     for i, (label, value) in enumerate(summary, start=3):
         set_cell(ws, i, 1, label).font = Font(bold=True)
         c = set_cell(ws, i, 2, value)
-        if isinstance(value, float):
+        if label in (formats or {}):
+            c.number_format = formats[label]
+        elif isinstance(value, float):
             c.number_format = "0.0%" if any(w in label.lower() for w in ("share", "%")) else "#,##0"
         elif isinstance(value, int):
             c.number_format = "#,##0"
@@ -117,7 +130,7 @@ def write_workbook(
             cell = set_cell(sh, 1, j, str(col))
             cell.font, cell.fill = head_font, head_fill
             cell.alignment = Alignment(horizontal="center", wrap_text=True)
-        fmts = [number_format(str(c), frame[c]) for c in cols]
+        fmts = [(formats or {}).get(str(c)) or number_format(str(c), frame[c]) for c in cols]
         for i, row in enumerate(frame.itertuples(index=False), start=2):
             for j, v in enumerate(row, start=1):
                 cell = set_cell(sh, i, j, v)
@@ -128,8 +141,11 @@ def write_workbook(
             sh.column_dimensions[get_column_letter(j)].width = max(10, min(40, len(str(col)) + 4))
         if len(frame):
             sh.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(frame) + 1}"
-    sa = wb.create_sheet("assumptions")
-    for j, h in enumerate(("parameter", "value"), start=1):
+    if assumptions is None:  # the caller gave its own assumptions table among ``sheets``
+        save_deterministic(wb, path)
+        return
+    sa = wb.create_sheet(sheet_names[1])
+    for j, h in enumerate(headers, start=1):
         c = sa.cell(row=1, column=j, value=h)
         c.font, c.fill = head_font, head_fill
     for i, (k, v) in enumerate(sorted(flatten(assumptions).items()), start=2):
