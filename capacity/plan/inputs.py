@@ -25,7 +25,8 @@ class PlanData:
     schools : DataFrame
         Index school_id; columns name, zone_id, first_grade, last_grade, status (open /
         candidate), sector, rooms0 (classrooms now), max_rooms, beds, closable, must_close,
-        buildable, size_cap (pupils), cost_per_classroom, open_cost, earliest_open (year).
+        buildable, size_cap (pupils), cost_per_classroom, open_cost, earliest_open (year),
+        decided_open (year a decided project opens a candidate site; NaN otherwise).
     project_rooms : DataFrame
         school_id, year, rooms: classrooms that decided projects add by that year (cumulative).
     nodes : DataFrame
@@ -82,6 +83,11 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
     s["earliest_open"] = years[0] + settings.new_school_lead_years
     if not settings.allow_new_schools:
         s.loc[s["status"].eq("candidate"), "earliest_open"] = years[-1] + 1
+    # A decided project at a candidate site opens it in its decided year, whatever the policy.
+    p = district.projects
+    decided = p[p["school_id"].isin(s.index[s["status"].eq("candidate")])].groupby("school_id")["completion_year"].min()
+    s["decided_open"] = s.index.map(decided).astype(float)
+    s.loc[decided.index, "earliest_open"] = np.maximum(decided.astype(int), years[0])
     return s
 
 

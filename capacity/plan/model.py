@@ -4,7 +4,7 @@ matching an equation in docs/plan-model.md. No solver is called here."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ class PlanModel:
     c: dict[tuple[str, int], pulp.LpVariable]
     capital: dict[int, pulp.LpAffineExpression]
     rooms: dict[tuple[str, int], pulp.LpAffineExpression]
+    events: dict[str, dict[tuple[str, int], pulp.LpVariable]] = field(default_factory=dict)  # close, reopen, dispose
 
 
 def _expr(pairs) -> pulp.LpAffineExpression:
@@ -61,7 +62,11 @@ def define_flows(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings, t
 
 
 def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings):
-    """b (classrooms built), y (candidate open), c (closed): shared by every demand draw."""
+    """b (classrooms built), y (candidate open), c (closed status): shared by every demand draw.
+
+    c[s,t] exists for a closable school from the first planned year + ``closure_lead_years``
+    (a forced closure: from the first year, fixed at 1); before that the school is open.
+    """
     s = data.schools
     var = prob.add_variable
     proj_max = data.project_rooms.groupby("school_id")["rooms"].max() if len(data.project_rooms) else pd.Series(dtype=float)
@@ -79,10 +84,10 @@ def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSetting
                 if t >= r["earliest_open"]:
                     y[sid, t] = var(f"y_{sid}_{t}", lowBound=0, upBound=1, cat=pulp.LpInteger)
         if r["closable"]:
+            first_close = data.years[0] if r["must_close"] else data.years[0] + settings.closure_lead_years
             for t in data.years:
-                c[sid, t] = var(f"c_{sid}_{t}", lowBound=0, upBound=1, cat=pulp.LpInteger)
-                if r["must_close"]:
-                    c[sid, t].lowBound = 1
+                if t >= first_close:
+                    c[sid, t] = var(f"c_{sid}_{t}", lowBound=int(r["must_close"]), upBound=1, cat=pulp.LpInteger)
     return b, y, c
 
 
@@ -96,7 +101,8 @@ def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) ->
     for sid, r in data.schools.iterrows():
         for t in data.years:
             if r["status"] == "candidate":
-                cap = max(int(r["max_rooms"]), int(proj.get((sid, t), 0)))
+                decided = r["decided_open"] == r["decided_open"]
+                cap = int(proj.get((sid, t), 0)) if decided else max(int(r["max_rooms"]), int(proj.get((sid, t), 0)))
                 out[sid, t] = _expr([(y[sid, t], cap)]) if (sid, t) in y else pulp.LpAffineExpression()
             else:
                 e = _expr((v, 1) for tau, v in built_by[sid] if tau + settings.build_lead_years <= t)
@@ -147,20 +153,47 @@ def define_openings(prob, data: PlanData, y) -> None:
                 y[r.school_id, r.year].lowBound = 1
 
 
-def define_stay_closed(prob, data: PlanData, c) -> None:
-    """A closed school stays closed: c[s,t] >= c[s,t-1]."""
-    for (sid, t), v in c.items():
-        if (sid, t - 1) in c:
-            prob += v - c[sid, t - 1] >= 0, f"stayclosed_{sid}_{t}"
+def rooms_upper(rooms: dict) -> dict[tuple[str, int], float]:
+    """Most classrooms each school can have in each year, from the data alone: existing and
+    decided rooms plus the site's room left (``max_classrooms``), or a candidate's rooms."""
+    return {k: float(e.constant) + max((float(c) * float(v.upBound) for v, c in e.items()), default=0.0) for k, e in rooms.items()}
+
+
+def define_closure_events(prob, data: PlanData, settings: PlanSettings, c) -> dict[str, dict]:
+    """Closing, re-opening and disposal events of closable schools (as start-up / shut-down in
+    unit commitment), with c[s,t] the closed status and c = 0 before it exists:
+
+        close[s,t] - reopen[s,t] = c[s,t] - c[s,t-1]          (no reopen term without re-opening)
+        sum_{t-L < tau <= t} close[s,tau] <= c[s,t]            (closed at least L = min_years_closed years)
+        sum_{tau <= t} dispose[s,tau] <= c[s,t]                (only a closed school is disposed of; never re-opens)
+    """
+    var = prob.add_variable
+    close, reopen, dispose = {}, {}, {}
+    for (sid, t), v in sorted(c.items()):
+        close[sid, t] = var(f"close_{sid}_{t}", lowBound=0, upBound=1)
+        terms = [(close[sid, t], 1.0), (v, -1.0)] + ([(c[sid, t - 1], 1.0)] if (sid, t - 1) in c else [])
+        if settings.allow_reopening:
+            reopen[sid, t] = var(f"reopen_{sid}_{t}", lowBound=0, upBound=1)
+            terms.append((reopen[sid, t], -1.0))
+        prob += _expr(terms) == 0, f"status_{sid}_{t}"
+        if settings.allow_reopening and settings.min_years_closed > 1:
+            recent = [(close[sid, tau], 1.0) for tau in range(t - settings.min_years_closed + 1, t + 1) if (sid, tau) in close]
+            prob += _expr(recent + [(v, -1.0)]) <= 0, f"minclosed_{sid}_{t}"
+        if settings.allow_disposal:
+            dispose[sid, t] = var(f"dispose_{sid}_{t}", lowBound=0, upBound=1, cat=pulp.LpInteger)
+            done = [(dispose[sid, tau], 1.0) for tau in data.years if tau <= t and (sid, tau) in dispose]
+            prob += _expr(done + [(v, -1.0)]) <= 0, f"disposed_{sid}_{t}"
+    return {"close": close, "reopen": reopen, "dispose": dispose}
 
 
 def define_closures(prob, data: PlanData, n, c, rooms, tag: str = "") -> None:
-    """A closed school has no classes: sum_g n <= M (1 - c)."""
+    """A closed school has no classes: sum_g n[s,g,t] <= Rmax[s,t] (1 - c[s,t]), with Rmax the
+    most classrooms the school can have that year (``rooms_upper``: data, not a guessed M)."""
     classes_of = _groups(data.caps, ["school_id", "year"])
+    upper = rooms_upper({k: rooms[k] for k in c})
     for (sid, t), v in c.items():
-        big_m = float(sum(abs(k) for k in rooms[sid, t].values()) + rooms[sid, t].constant)
         idx = classes_of.get((sid, t), [])
-        prob += _expr([(n[j], 1.0) for j in idx] + [(v, big_m)]) <= big_m, f"closed{tag}_{sid}_{t}"
+        prob += _expr([(n[j], 1.0) for j in idx] + [(v, upper[sid, t])]) <= upper[sid, t], f"closed{tag}_{sid}_{t}"
 
 
 def define_linking(prob, data: PlanData, x, y, c, tag: str = "") -> None:
@@ -211,13 +244,17 @@ def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c, tag: str
 
 
 def capital_by_year(data: PlanData, b, y) -> dict[int, pulp.LpAffineExpression]:
-    """Capital spent in each year: classrooms built plus candidate schools opened that year."""
+    """Capital spent in each year: classrooms built plus candidate schools opened that year
+    (a decided new school's capital is already committed: not charged again)."""
     cost = data.schools["cost_per_classroom"]
     open_cost = data.schools["open_cost"]
+    decided = data.schools["decided_open"].notna()
     pairs: dict[int, list] = defaultdict(list)
     for (sid, t), v in b.items():
         pairs[t].append((v, float(cost[sid])))
     for (sid, t), v in y.items():
+        if decided[sid]:
+            continue
         pairs[t].append((v, float(open_cost[sid])))
         if (sid, t - 1) in y:
             pairs[t].append((y[sid, t - 1], -float(open_cost[sid])))
@@ -245,8 +282,9 @@ def define_moved(prob, data: PlanData, settings: PlanSettings, x, tag: str = "")
         prob += _expr([(x[j], 1.0) for j in moved.index[idx]]) <= settings.max_moved, f"moved{tag}_{t}"
 
 
-def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital) -> pulp.LpAffineExpression:
-    """Discounted capital plus the cost of keeping schools open (shared by every draw)."""
+def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital, events: dict) -> pulp.LpAffineExpression:
+    """Discounted capital, the cost of keeping schools open, closing and re-opening events and
+    the upkeep of closed schools not disposed of (shared by every draw)."""
     disc = data.discount
     acc: dict = defaultdict(float)
     for t, e in capital.items():
@@ -262,6 +300,17 @@ def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital) -> pulp
                     acc[c[sid, t]] -= disc[t] * school_year
             elif (sid, t) in y:
                 acc[y[sid, t]] += disc[t] * school_year
+    for kind, unit in (("close", settings.cost_per_closure), ("reopen", settings.cost_per_reopening)):
+        for (_sid, t), v in events.get(kind, {}).items():
+            acc[v] += disc[t] * unit
+    upkeep = settings.cost_per_closed_school_year
+    if upkeep:
+        dispose = events.get("dispose", {})
+        for (sid, t), v in c.items():
+            acc[v] += disc[t] * upkeep
+            for tau in data.years:
+                if tau <= t and (sid, tau) in dispose:
+                    acc[dispose[sid, tau]] -= disc[t] * upkeep
     return pulp.LpAffineExpression(list(acc.items()), constant=constant)
 
 
@@ -310,12 +359,12 @@ def build(data: PlanData, settings: PlanSettings) -> PlanModel:
     rooms = rooms_available(data, settings, b, y)
     define_builds(prob, data, b)
     define_openings(prob, data, y)
-    define_stay_closed(prob, data, c)
+    events = define_closure_events(prob, data, settings, c)
     define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms)
     capital = capital_by_year(data, b, y)
     define_budget(prob, data, settings, capital)
-    prob.setObjective(decision_cost(data, settings, y, c, capital) + flow_cost(data, settings, x, u, n))
-    return PlanModel(prob, data, x, u, n, b, y, c, capital, rooms)
+    prob.setObjective(decision_cost(data, settings, y, c, capital, events) + flow_cost(data, settings, x, u, n))
+    return PlanModel(prob, data, x, u, n, b, y, c, capital, rooms, events)
 
 
 def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float | None = None) -> tuple[pulp.LpProblem, list[PlanModel]]:
@@ -331,10 +380,10 @@ def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float
     rooms = rooms_available(base, settings, b, y)
     define_builds(prob, base, b)
     define_openings(prob, base, y)
-    define_stay_closed(prob, base, c)
+    events = define_closure_events(prob, base, settings, c)
     capital = capital_by_year(base, b, y)
     define_budget(prob, base, settings, capital)
-    objective = decision_cost(base, settings, y, c, capital)
+    objective = decision_cost(base, settings, y, c, capital, events)
     views = []
     for k, data in enumerate(datas):
         x, u, n = define_flows(prob, data, settings, tag=f"d{k}")
@@ -342,7 +391,7 @@ def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float
         objective += flow_cost(data, settings, x, u, n, weight=1.0 / len(datas))
         if max_unmet is not None:
             prob += _expr((v, 1.0) for v in u) <= max_unmet, f"worst_unmet_d{k}"
-        views.append(PlanModel(prob, data, x, u, n, b, y, c, capital, rooms))
+        views.append(PlanModel(prob, data, x, u, n, b, y, c, capital, rooms, events))
     prob.setObjective(objective)
     return prob, views
 

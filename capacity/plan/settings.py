@@ -46,6 +46,16 @@ class PlanSettings(SettingsMixin):
     new_school_lead_years : int
         A candidate school can first operate this many years after the first planned year.
     allow_builds, allow_new_schools, allow_closures : bool
+    closure_lead_years : int
+        Years after the first planned year before any school may close (0: closures may
+        start in the first planned year). ``force_close`` schools close regardless.
+    allow_reopening : bool
+        A closed (mothballed) school may re-open later, keeping its classrooms.
+    min_years_closed : int
+        Fewest years a closed school stays closed before it may re-open (>= 1).
+    allow_disposal : bool
+        A closed school may be disposed of: it loses its rooms and never re-opens, and stops
+        costing ``cost_per_closed_school_year``.
     build_sectors : tuple of str
         Sectors whose schools the bureau may extend (default public only).
     force_close, forbid_close : tuple of str
@@ -68,6 +78,10 @@ class PlanSettings(SettingsMixin):
         Stage -> operating cost of one class for a year (mostly teachers).
     cost_per_school_year : float
         Operating cost of keeping a school open for a year.
+    cost_per_closure, cost_per_reopening : float
+        One-off cost of closing (merging) a school, and of re-opening a closed one.
+    cost_per_closed_school_year : float
+        Upkeep of a closed school that is kept (mothballed) for a year; 0 once disposed of.
     cost_per_pupil_km_year : float
         Yearly travel cost per pupil per km of one-way distance.
     cost_per_boarder_year : float
@@ -106,6 +120,10 @@ class PlanSettings(SettingsMixin):
     allow_builds: bool = True
     allow_new_schools: bool = True
     allow_closures: bool = True
+    closure_lead_years: int = 0
+    allow_reopening: bool = True
+    min_years_closed: int = 1
+    allow_disposal: bool = False
     build_sectors: tuple[str, ...] = ("public",)
     force_close: tuple[str, ...] = ()
     forbid_close: tuple[str, ...] = ()
@@ -123,6 +141,9 @@ class PlanSettings(SettingsMixin):
         default_factory=lambda: {"kindergarten": 250_000.0, "primary": 280_000.0, "junior": 440_000.0, "senior": 480_000.0}
     )
     cost_per_school_year: float = 500_000.0
+    cost_per_closure: float = 0.0
+    cost_per_reopening: float = 0.0
+    cost_per_closed_school_year: float = 0.0
     cost_per_pupil_km_year: float = 200.0
     cost_per_boarder_year: float = 3_000.0
     cost_per_moved_pupil_year: float = 2_000.0
@@ -173,6 +194,9 @@ class PlanSettings(SettingsMixin):
             self.new_school_lead_years,
             "0-10 years",
         )
+        for k in ("closure_lead_years", "min_years_closed"):
+            v = getattr(self, k)
+            need(isinstance(v, int) and (k == "closure_lead_years" or v >= 1) and 0 <= v <= 20, k, v, "0-20 years (min_years_closed >= 1)")
         for k in ("single", "multi"):
             need(
                 k in self.max_school_size and self.max_school_size[k] > 0, f"max_school_size.{k}", self.max_school_size.get(k), "pupils > 0"
@@ -188,6 +212,9 @@ class PlanSettings(SettingsMixin):
         for k in (
             "new_school_fixed_cost",
             "cost_per_school_year",
+            "cost_per_closure",
+            "cost_per_reopening",
+            "cost_per_closed_school_year",
             "cost_per_pupil_km_year",
             "cost_per_boarder_year",
             "cost_per_moved_pupil_year",

@@ -1,0 +1,104 @@
+"""Multi-year plans solved by hand: closures (and re-opening), decided projects, seats."""
+
+from __future__ import annotations
+
+import pytest
+from plan_checks import check_plan_invariants, costs_sum_to_objective, hand_settings, p1_demand, write_district
+
+from capacity.data import load_district
+from capacity.plan import available_solvers, plan_district
+
+SOLVERS = available_solvers()
+
+
+def solved(folder, dem, **kw):
+    r = plan_district(load_district(folder), dem, hand_settings(**kw))
+    assert r.summary["status"] == "optimal"
+    check_plan_invariants(r, dem)
+    costs_sum_to_objective(r)
+    return r
+
+
+@pytest.mark.parametrize("can_close", ["false", "true"])
+def test_closable_school_still_gets_its_classes(tmp_path, can_close):
+    # Defect 1. One school, 1 room (9 more possible), 200 P1 pupils in 2026 and 2027, builds usable
+    # a year later: 2026 one class (100) + 155 unmet (155e6); 2027 4 rooms (4,000) + 5 classes (500).
+    # = 155,004,600 whether or not the school may close (before: 265,001,300 with can_close).
+    f = write_district(
+        tmp_path,
+        [("A", 0, 0)],
+        [dict(school_id="SA", zone_id="A", classrooms=1, max_classrooms=10, x_km=0, y_km=0, can_close=can_close)],
+        {"SA": 40},
+    )
+    r = solved(f, p1_demand({"A": [200, 200]}), build_lead_years=1)
+    assert r.summary["objective"] == pytest.approx(155_004_600)
+    assert r.unmet["pupils"].sum() == pytest.approx(155)
+
+
+def two_schools(tmp_path, can_close="true"):
+    schools = [
+        dict(school_id="SA", zone_id="A", classrooms=1, max_classrooms=1, x_km=0, y_km=0),
+        dict(school_id="SB", zone_id="A", classrooms=1, max_classrooms=1, x_km=0, y_km=0, can_close=can_close),
+    ]
+    return write_district(tmp_path, [("A", 0, 0)], schools, {"SA": 20, "SB": 20})
+
+
+REOPEN_DEMAND = {"A": [40, 40, 90, 90]}
+
+
+@pytest.mark.parametrize(
+    ("kw", "objective", "closed_years"),
+    [
+        # Defect 2. Open school-year 10,000, class-year 100; 1 + 1 + 2 + 2 classes = 600.
+        ({}, 60_600, [2026, 2027]),  # SB mothballed 2026-27, re-opened 2028: 6 school-years
+        ({"allow_reopening": False}, 80_600, []),  # closing for good would leave 45 unmet in 2028-29
+        ({"min_years_closed": 3}, 80_600, []),  # a 2-year closure is too short
+        ({"min_years_closed": 2}, 60_600, [2026, 2027]),
+        ({"closure_lead_years": 1}, 70_600, [2027]),  # closures start in 2027 at the earliest
+        ({"cost_per_reopening": 5_000.0, "cost_per_closure": 3_000.0}, 68_600, [2026, 2027]),
+        ({"cost_per_reopening": 25_000.0}, 80_600, []),  # re-opening costs more than it saves
+        ({"cost_per_closed_school_year": 2_000.0, "allow_disposal": True}, 64_600, [2026, 2027]),  # kept, not disposed
+    ],
+)
+def test_reversible_closure_by_hand(tmp_path, kw, objective, closed_years):
+    r = solved(two_schools(tmp_path), p1_demand(REOPEN_DEMAND), cost_per_school_year=10_000.0, **kw)
+    assert r.summary["objective"] == pytest.approx(objective)
+    sb = r.schools[r.schools["school_id"] == "SB"]
+    assert sb.loc[sb["status"] == "closed", "year"].tolist() == closed_years
+    events = r.closures[r.closures["school_id"] == "SB"]
+    expect = [] if not closed_years else [(closed_years[0], "close"), (closed_years[-1] + 1, "reopen")]
+    assert list(zip(events["year"], events["event"], strict=True)) == expect
+    assert r.unmet.empty
+
+
+def test_disposal_ends_upkeep_and_reopening(tmp_path):
+    # Demand never comes back: SB closes in 2026. Kept: 4 x 10,000 + 4 x 100 + upkeep 4 x 2,000 = 48,400;
+    # disposed of: no upkeep = 40,400.
+    dem = p1_demand({"A": [40, 40, 40, 40]})
+    kept = solved(two_schools(tmp_path / "k"), dem, cost_per_school_year=10_000.0, cost_per_closed_school_year=2_000.0)
+    assert kept.summary["objective"] == pytest.approx(48_400)
+    gone = solved(two_schools(tmp_path / "d"), dem, cost_per_school_year=10_000.0, cost_per_closed_school_year=2_000.0, allow_disposal=True)
+    assert gone.summary["objective"] == pytest.approx(40_400)
+    assert gone.closures[["school_id", "year", "event"]].values.tolist() == [["SB", 2026, "close"], ["SB", 2026, "dispose"]]
+    assert gone.costs.set_index(["year", "category"]).loc[(2026, "closed_upkeep"), "cost"] == 0
+
+
+def decided_new_school(tmp_path):
+    schools = [
+        dict(school_id="SA", zone_id="A", classrooms=1, max_classrooms=1, x_km=0, y_km=0),
+        dict(school_id="SC", zone_id="A", classrooms=0, max_classrooms=4, x_km=0, y_km=0, status="candidate"),
+    ]
+    projects = [dict(project_id="p1", school_id="SC", completion_year=2027, classrooms=2, cost=5_000_000)]
+    return write_district(tmp_path, [("A", 0, 0)], schools, {"SA": 45}, projects)
+
+
+@pytest.mark.parametrize("kw", [{"allow_new_schools": False}, {"new_school_lead_years": 5}, {"new_school_lead_years": 0}])
+def test_decided_new_school_opens_in_its_year(tmp_path, kw):
+    # Defect 3. SC is decided for 2027 with 2 rooms. 90 pupils a year 2026-28: 2026 one class and
+    # 45 unmet (45,000,100); 2027 and 2028 two classes (200 each): 45,000,500, no capital charged.
+    r = solved(decided_new_school(tmp_path), p1_demand({"A": [90, 90, 90]}), allow_builds=False, **kw)
+    assert r.summary["objective"] == pytest.approx(45_000_500)
+    sc = r.schools[r.schools["school_id"] == "SC"].set_index("year")
+    assert sc["status"].to_dict() == {2026: "not opened", 2027: "new", 2028: "new"}
+    assert sc["classrooms"].to_dict() == {2026: 0, 2027: 2, 2028: 2}
+    assert r.builds.empty and r.summary["capital_cost"] == 0
