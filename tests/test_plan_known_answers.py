@@ -102,3 +102,48 @@ def test_decided_new_school_opens_in_its_year(tmp_path, kw):
     assert sc["status"].to_dict() == {2026: "not opened", 2027: "new", 2028: "new"}
     assert sc["classrooms"].to_dict() == {2026: 0, 2027: 2, 2028: 2}
     assert r.builds.empty and r.summary["capital_cost"] == 0
+
+
+def test_build_seats_use_the_schools_own_class_size(tmp_path):
+    # Defect 7. A school of 20-pupil classes: 60 pupils need 3 classes, so 2 rooms are built (2,000)
+    # + 3 classes (300); the 2 rooms are 40 seats (before: 2 x 45 = 90).
+    f = write_district(
+        tmp_path,
+        [("A", 0, 0)],
+        [dict(school_id="SA", zone_id="A", classrooms=1, max_classrooms=3, x_km=0, y_km=0, class_size=20)],
+        {"SA": 20},
+    )
+    r = solved(f, p1_demand({"A": [60]}))
+    assert r.summary["objective"] == pytest.approx(2_300)
+    assert r.builds[["classrooms", "seats"]].values.tolist() == [[2, 40]]
+    assert r.summary["seats_added"] == 40
+
+
+def test_gap_and_plan_count_the_same_stage_rooms(tmp_path):
+    # Defect 9. A nine-year school with 2 rooms: 1 for primary, 1 for junior (stage_rooms). 90 P1 pupils:
+    # the gap counts 45 primary seats, so the plan seats 45 (one class, 100) and leaves 45 unmet
+    # (before: it put 2 P1 classes in the 2 rooms).
+    from capacity.gap import seat_table
+    from capacity.standards import DEFAULT_CLASS_SIZE
+
+    school = dict(school_id="SA", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, last_grade="J3")
+    f = write_district(tmp_path, [("A", 0, 0)], [school], {"SA": 45}, stage_rooms=[("SA", "primary", 1), ("SA", "junior", 1)])
+    d = load_district(f)
+    seats = seat_table(d, DEFAULT_CLASS_SIZE, (2026,)).set_index("stage")["seats"]
+    r = solved(f, p1_demand({"A": [90]}), allow_builds=False)
+    assert seats["primary"] == 45
+    assert r.summary["objective"] == pytest.approx(45_000_100)
+    assert r.classes["pupils"].sum() == pytest.approx(seats["primary"])
+
+
+def test_gap_project_seats_use_the_schools_class_size(tmp_path):
+    # Defect 7 in the gap: a decided project of 2 classrooms at a 20-pupil school adds 40 seats.
+    from capacity.gap import seat_table
+    from capacity.standards import DEFAULT_CLASS_SIZE
+
+    school = dict(school_id="SA", zone_id="A", classrooms=1, max_classrooms=3, x_km=0, y_km=0, class_size=20)
+    f = write_district(
+        tmp_path, [("A", 0, 0)], [school], {"SA": 20}, [dict(project_id="p", school_id="SA", completion_year=2027, classrooms=2, cost=1)]
+    )
+    seats = seat_table(load_district(f), DEFAULT_CLASS_SIZE, (2026, 2027)).set_index("year")["seats"]
+    assert seats.to_dict() == {2026: 20, 2027: 60}

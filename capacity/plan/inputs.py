@@ -3,7 +3,7 @@ index tables the model is built from (schools, demand nodes, reachable arcs, cla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,7 @@ import pandas as pd
 from capacity.errors import InputError, Problem, ScenarioError
 from capacity.grades import GRADE_INDEX, GRADES, STAGE_OF_GRADE, grades_between, stages_of
 from capacity.plan.settings import PlanSettings
-from capacity.standards import stage_room_size
+from capacity.standards import room_seats
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class PlanData:
         school_id, grade, year, cap (pupils per class), standard (the standard size).
     discount : dict of int to float
         Discount factor per year.
+    stage_rooms : DataFrame
+        school_id, stage, year, rooms: classrooms dedicated to a stage (the district's
+        ``stage_rooms`` plus decided projects of that stage), for schools that give them.
     """
 
     years: tuple[int, ...]
@@ -49,6 +52,7 @@ class PlanData:
     arcs: pd.DataFrame
     caps: pd.DataFrame
     discount: dict[int, float]
+    stage_rooms: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["school_id", "stage", "year", "rooms"]))
 
 
 def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd.DataFrame:
@@ -91,22 +95,42 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
     return s
 
 
-def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years: tuple[int, ...]) -> pd.DataFrame:
-    """Classrooms added by decided projects, cumulative by year (rooms from seats where only seats are given)."""
+def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years: tuple[int, ...], by_stage: bool = False) -> pd.DataFrame:
+    """Classrooms added by decided projects, cumulative by year (rooms from seats where only
+    seats are given, at the school's own class size where it has one); by stage if asked."""
     p = district.projects
+    own = schools["class_size"] if "class_size" in schools else pd.Series(np.nan, index=schools.index)
     rows = []
     for r in p.itertuples(index=False):
         if r.school_id not in schools.index:
             continue
+        stage = r.stage if isinstance(r.stage, str) else STAGE_OF_GRADE[schools.at[r.school_id, "first_grade"]]
         rooms = r.classrooms
         if rooms != rooms:  # NaN: only seats given
-            stage = r.stage if isinstance(r.stage, str) else STAGE_OF_GRADE[schools.at[r.school_id, "first_grade"]]
-            rooms = int(np.ceil(r.seats / stage_room_size(settings.class_size, stage)))
+            rooms = int(np.ceil(r.seats / room_seats(settings.class_size, stage, own[r.school_id])))
         for y in years:
             if y >= r.completion_year:
-                rows.append((r.school_id, y, int(rooms)))
-    out = pd.DataFrame(rows, columns=["school_id", "year", "rooms"])
-    return out.groupby(["school_id", "year"], as_index=False)["rooms"].sum()
+                rows.append((r.school_id, stage, y, int(rooms)))
+    keys = ["school_id", "stage", "year"] if by_stage else ["school_id", "year"]
+    out = pd.DataFrame(rows, columns=["school_id", "stage", "year", "rooms"])
+    return out.groupby(keys, as_index=False)["rooms"].sum()
+
+
+def dedicated_stage_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years: tuple[int, ...]) -> pd.DataFrame:
+    """Classrooms each stage has to itself at schools listed in ``stage_rooms``, by year (the
+    gap counts seats the same way): the listed rooms plus decided projects of that stage."""
+    sr = district.stage_rooms
+    cols = ["school_id", "stage", "year", "rooms"]
+    if not len(sr):
+        return pd.DataFrame(columns=cols)
+    sr = sr[sr["school_id"].isin(schools.index)]
+    base = pd.DataFrame(
+        [(r.school_id, r.stage, t, int(r.classrooms)) for r in sr.itertuples(index=False) for t in years],
+        columns=cols,
+    )
+    proj = project_rooms(district, schools, settings, years, by_stage=True)
+    proj = proj[proj["school_id"].isin(set(sr["school_id"]))]
+    return pd.concat([base, proj[cols]], ignore_index=True).groupby(cols[:3], as_index=False)["rooms"].sum()
 
 
 def demand_nodes(district, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -274,4 +298,14 @@ def prepare(district, demand: pd.DataFrame, settings: PlanSettings) -> PlanData:
     arcs = reachable_arcs(nodes, dem, schools, district.travel, settings)
     caps = class_caps(schools, years, settings, base_class_sizes(district, settings), int(district.enrolment["year"].max()))
     discount = {t: 1.0 / (1.0 + settings.discount_rate) ** (t - years[0]) for t in years}
-    return PlanData(years, schools, project_rooms(district, schools, settings, years), nodes, dem, arcs, caps, discount)
+    return PlanData(
+        years,
+        schools,
+        project_rooms(district, schools, settings, years),
+        nodes,
+        dem,
+        arcs,
+        caps,
+        discount,
+        dedicated_stage_rooms(district, schools, settings, years),
+    )

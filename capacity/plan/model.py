@@ -133,6 +133,23 @@ def define_classrooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
         prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= 0, f"rooms{tag}_{sid}_{t}"
 
 
+def define_stage_rooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
+    """At a school with rooms dedicated to stages, a stage's classes fit its own rooms plus the
+    rooms not dedicated to other stages (new classrooms serve any stage):
+    sum_{g in st} n[s,g,t] <= R[s,t] - sum_{st' != st} Rst[s,st',t]."""
+    if not len(data.stage_rooms):
+        return
+    ded = data.stage_rooms.groupby(["school_id", "year"])
+    stage = data.caps["grade"].map(STAGE_OF_GRADE)
+    classes_of = _groups(data.caps.assign(stage=stage), ["school_id", "year", "stage"])
+    for (sid, t), g in ded:
+        total = float(g["rooms"].sum())
+        for st, own in zip(g["stage"], g["rooms"], strict=True):
+            idx = classes_of.get((sid, t, st), [])
+            if len(idx):
+                prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= -(total - float(own)), f"stagerooms{tag}_{sid}_{st}_{t}"
+
+
 def define_builds(prob, data: PlanData, b) -> None:
     """Site limit: classrooms built over the horizon fit the site (bounds on b); nothing more to add."""
     by_school: dict[str, list] = defaultdict(list)
@@ -343,6 +360,7 @@ def define_flow_constraints(prob, data: PlanData, settings: PlanSettings, x, u, 
     define_demand(prob, data, x, u, tag)
     define_class_size(prob, data, x, n, tag)
     define_classrooms(prob, data, n, rooms, tag)
+    define_stage_rooms(prob, data, n, rooms, tag)
     define_closures(prob, data, n, c, rooms, tag)
     define_linking(prob, data, x, y, c, tag)
     define_boarding(prob, data, x, tag)
