@@ -147,3 +147,24 @@ def test_gap_project_seats_use_the_schools_class_size(tmp_path):
     )
     seats = seat_table(load_district(f), DEFAULT_CLASS_SIZE, (2026, 2027)).set_index("year")["seats"]
     assert seats.to_dict() == {2026: 20, 2027: 60}
+
+
+def test_unmet_pupils_say_whether_seats_are_missing_or_out_of_reach(tmp_path):
+    # Defect 8. Zone A has 90 P1 pupils and SA's one room; SB, 10 km away (primary limit 3 km, no beds),
+    # has 2 empty rooms: 45 pupils are beyond reach, not short of seats.
+    schools = [
+        dict(school_id="SA", zone_id="A", classrooms=1, max_classrooms=1, x_km=0, y_km=0),
+        dict(school_id="SB", zone_id="B", classrooms=2, max_classrooms=2, x_km=10, y_km=0),
+    ]
+    f = write_district(tmp_path / "far", [("A", 0, 0), ("B", 10, 0)], schools, {"SA": 45, "SB": 1})
+    r = solved(f, p1_demand({"A": [90], "B": [0]}), allow_builds=False)
+    assert r.shortfalls == [
+        "zone A (a) has 45 P1 pupils without a seat within reach in 2026: the nearest school with spare P1 seats, SB (sb, 90 spare), "
+        "is 10.0 km away; the primary travel limit is 3 km (boarding 20 km where beds are free)"
+    ]
+    # with no spare seat anywhere it is a seat shortage
+    f2 = write_district(tmp_path / "none", [("A", 0, 0)], schools[:1], {"SA": 45})
+    r2 = solved(f2, p1_demand({"A": [90]}), allow_builds=False)
+    assert r2.shortfalls == [
+        "zone A (a) is short 45 P1 seats in 2026 even with every allowed build: no school teaching P1 has a spare seat"
+    ]

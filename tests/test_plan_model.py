@@ -112,7 +112,7 @@ def test_budget_leaves_a_reported_shortfall(tmp_path, solver):
     r = plan_district(d, demand(80, 20), settings(solver, budget_per_year=0.0))
     assert r.builds.empty
     assert r.unmet["pupils"].sum() == pytest.approx(10.0)
-    assert r.shortfalls == ["zone A (a) is short 10 P1 seats in 2026 even with every allowed build"]
+    assert r.shortfalls == ["zone A (a) is short 10 P1 seats in 2026 even with every allowed build: no school teaching P1 has a spare seat"]
 
 
 def test_phase_in_caps_follow_the_cohort(example):

@@ -17,6 +17,7 @@ from capacity.plan.inputs import PlanData, prepare
 from capacity.plan.model import build
 from capacity.plan.results import extract
 from capacity.plan.settings import PlanSettings
+from capacity.plan.shortfalls import shortfall_messages
 from capacity.plan.solve import SolveReport, available_solvers, solve
 from capacity.plan.strategy import solve_decomposed
 
@@ -108,25 +109,17 @@ def plan_district(district, demand: pd.DataFrame, settings: PlanSettings | None 
         "pupils_moved_last_year": float(a.loc[a["year"] == data.years[-1], "moved"].sum()),
         "boarders_last_year": float(a.loc[a["year"] == data.years[-1], "boarders"].sum()),
     }
-    return PlanResult(tables, summary, data, settings, report, shortfall_messages(un, district, report))
+    shortfalls = shortfall_messages(tables, data, district.zones, district.travel, settings, shortfall_tail(report))
+    return PlanResult(tables, summary, data, settings, report, shortfalls)
 
 
-def shortfall_messages(unmet: pd.DataFrame, district, report: SolveReport, min_pupils: float = 0.5) -> list[str]:
-    """Planning-language lines for every zone, grade and year left short.
-
-    Only a proven-optimal plan can say "even with every allowed build"; a time-limited one
-    says what its best plan leaves short.
-    """
-    names = district.zones.set_index("zone_id")["name"]
+def shortfall_tail(report: SolveReport) -> str:
+    """Only a proven-optimal plan can say "even with every allowed build"; a time-limited one
+    says what its best plan leaves short."""
     if report.status == "optimal":
-        tail = "even with every allowed build"
-    else:
-        gap = f"{report.gap:.1%}" if report.gap == report.gap else "unknown"
-        tail = f"in the best plan found before the time limit (gap {gap})"
-    out = []
-    for r in unmet[unmet["pupils"] >= min_pupils].itertuples(index=False):
-        out.append(f"zone {r.zone_id} ({names.get(r.zone_id, '')}) is short {r.pupils:,.0f} {r.grade} seats in {r.year} {tail}")
-    return out
+        return "even with every allowed build"
+    gap = f"{report.gap:.1%}" if report.gap == report.gap else "unknown"
+    return f"in the best plan found before the time limit (gap {gap})"
 
 
 def plan_from_projection(district, projection, settings: PlanSettings | None = None) -> PlanResult:

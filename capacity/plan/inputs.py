@@ -160,21 +160,15 @@ def _gkey(s: pd.Series) -> pd.Series:
     return s.map(GRADE_INDEX) if s.name == "grade" else s
 
 
-def reachable_arcs(
-    nodes: pd.DataFrame, demand: pd.DataFrame, schools: pd.DataFrame, travel: pd.DataFrame, settings: PlanSettings
-) -> pd.DataFrame:
-    """Every (node, school, grade, year) a pupil may be assigned to, with km and boarding flag.
-
-    A school is reachable from a node when it teaches the grade and lies within the stage's
-    day travel distance, or has boarding beds within the stage's boarding distance. A
-    node's home school is always reachable (0 km).
-    """
+def node_school_km(nodes: pd.DataFrame, schools: pd.DataFrame, travel: pd.DataFrame, settings: PlanSettings) -> np.ndarray:
+    """km from every demand node (rows) to every school (columns, in ``schools`` order): the
+    travel table where it gives one, else straight-line km x ``detour_factor``; 0 to the home school."""
     sch = schools.reset_index(drop=True)
     dx = nodes["x_km"].to_numpy()[:, None] - sch["x_km"].to_numpy()[None, :]
     dy = nodes["y_km"].to_numpy()[:, None] - sch["y_km"].to_numpy()[None, :]
     km = np.hypot(dx, dy) * settings.detour_factor
     if travel is not None and len(travel):
-        zi = {}
+        zi: dict = {}
         for i, z in enumerate(nodes["zone_id"]):
             zi.setdefault(z, []).append(i)
         si = {s: j for j, s in enumerate(sch["school_id"])}
@@ -186,6 +180,20 @@ def reachable_arcs(
     for i, h in enumerate(nodes["home"]):
         if h in home_col:
             km[i, home_col[h]] = 0.0
+    return km
+
+
+def reachable_arcs(
+    nodes: pd.DataFrame, demand: pd.DataFrame, schools: pd.DataFrame, travel: pd.DataFrame, settings: PlanSettings
+) -> pd.DataFrame:
+    """Every (node, school, grade, year) a pupil may be assigned to, with km and boarding flag.
+
+    A school is reachable from a node when it teaches the grade and lies within the stage's
+    day travel distance, or has boarding beds within the stage's boarding distance. A
+    node's home school is always reachable (0 km).
+    """
+    sch = schools.reset_index(drop=True)
+    km = node_school_km(nodes, sch, travel, settings)
     # School x grade taught
     sg = pd.DataFrame(
         [(j, g) for j, r in enumerate(sch.itertuples(index=False)) for g in grades_between(r.first_grade, r.last_grade)],
