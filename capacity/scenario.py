@@ -24,8 +24,9 @@ from capacity.errors import ScenarioError
 from capacity.gap.settings import GapSettings
 from capacity.plan.settings import PlanSettings
 from capacity.projection.settings import ProjectionSettings
+from capacity.standards import MOVED_TO_STANDARDS, Standards
 
-SECTIONS: dict[str, type] = {"projection": ProjectionSettings, "gap": GapSettings, "plan": PlanSettings}
+SECTIONS: dict[str, type] = {"standards": Standards, "projection": ProjectionSettings, "gap": GapSettings, "plan": PlanSettings}
 TOP_KEYS: dict[str, str] = {
     "name": "short name of the scenario (default: the file name)",
     "description": "one or two sentences for the report",
@@ -33,6 +34,7 @@ TOP_KEYS: dict[str, str] = {
     "district": "'example' (the bundled county) or a district folder / .xlsx workbook (relative to this file)",
     "horizon": "years projected and planned (1-20)",
     "run_plan": "whether `capacity run` solves the plan (false: projection and gap only)",
+    "standards": "class sizes, classroom cost and school size caps, read by the gap and the plan (see below)",
     "projection": "projection settings (see below)",
     "gap": "seat-gap report settings (see below)",
     "plan": "plan settings (see below)",
@@ -58,6 +60,11 @@ class Scenario:
     overrides_applied: tuple[str, ...] = ()
     sweep_values: dict = field(default_factory=dict)
     resolved: dict = field(default_factory=dict)
+
+    @property
+    def standards(self) -> Standards:
+        """Class sizes, classroom cost and school size caps (the one home the gap and plan read)."""
+        return self.plan.standards
 
     @property
     def district_path(self) -> str | None:
@@ -304,8 +311,17 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
             f"{_place(where, ('projection', 'horizon'))}: set the horizon at the top level (horizon: N), not under projection"
         )
     projection = build_section(ProjectionSettings, {**proj_values, "horizon": horizon}, "projection", where)
-    gap = build_section(GapSettings, data.get("gap", {}) or {}, "gap", where)
-    plan = build_section(PlanSettings, data.get("plan", {}) or {}, "plan", where)
+    standards = build_section(Standards, data.get("standards", {}) or {}, "standards", where)
+    for sec in ("gap", "plan"):
+        for k in (*MOVED_TO_STANDARDS, "standards"):
+            if isinstance(data.get(sec), dict) and k in data[sec]:
+                key = f"standards.{k}" if k != "standards" else "the top-level standards section"
+                raise ScenarioError(
+                    f"{_place(where, (sec, k))}: {sec}.{k}: this figure has one home, read by both the gap and the plan; "
+                    f"did you mean {key}? (move it there)"
+                )
+    gap = build_section(GapSettings, data.get("gap", {}) or {}, "gap", where).with_(standards=standards)
+    plan = build_section(PlanSettings, data.get("plan", {}) or {}, "plan", where).with_(standards=standards)
     nm = data.get("name", name)
     if not isinstance(nm, str):
         raise ScenarioError(f"{_place(where, ('name',))}: name: found {nm!r}; expected text")
@@ -314,9 +330,10 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
         "district": district,
         "horizon": horizon,
         "run_plan": run_plan,
+        "standards": standards.as_dict(),
         "projection": projection.as_dict(),
-        "gap": gap.as_dict(),
-        "plan": plan.as_dict(),
+        "gap": {k: v for k, v in gap.as_dict().items() if k != "standards"},
+        "plan": {k: v for k, v in plan.as_dict().items() if k != "standards"},
     }
     resolved = json.loads(canonical_json(resolved))
     return Scenario(
@@ -411,7 +428,7 @@ def scenario_reference_markdown() -> str:
         hints = typing.get_type_hints(cls)
         out += ["", f"## `{sec}`", "", "| key | type | default | meaning |", "|---|---|---|---|"]
         for f in fields(cls):
-            if sec == "projection" and f.name == "horizon":
+            if (sec == "projection" and f.name == "horizon") or f.name == "standards":
                 continue
             default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
             typ = str(hints[f.name]).replace("typing.", "").replace("|", "or").replace("<class '", "").replace("'>", "")

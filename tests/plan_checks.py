@@ -101,11 +101,12 @@ def hand_settings(**kw):
     """Plan settings for hand-solved cases: every cost 0 except those a test names (classes 100 a year,
     classrooms 1,000, unmet 1e6), distances as the crow flies, no lead, proven optimum (gap 0)."""
     from capacity.plan import PlanSettings
+    from capacity.standards import Standards
 
     base = dict(
         detour_factor=1.0,
         build_lead_years=0,
-        cost_per_classroom={s: 1000.0 for s in STAGES},
+        standards=Standards(cost_per_classroom={s: 1000.0 for s in STAGES}),
         cost_per_class_year={s: 100.0 for s in STAGES},
         cost_per_school_year=0.0,
         cost_per_pupil_km_year=0.0,

@@ -13,6 +13,7 @@ from capacity.errors import ScenarioError
 from capacity.plan import PlanSettings, available_solvers, plan_district, plan_from_projection
 from capacity.plan.inputs import class_caps, school_table
 from capacity.projection import ProjectionSettings, project_district
+from capacity.standards import Standards
 
 SOLVERS = available_solvers()
 STAGES = ("kindergarten", "primary", "junior", "senior")
@@ -35,10 +36,9 @@ def tiny_district(tmp: Path, schools: list[dict], enrol: dict[str, int]) -> Path
 
 def settings(solver: str, **kw) -> PlanSettings:
     base = dict(
-        class_size={"K1": 25, "K2": 30, "K3": 35, "primary": 45, "junior": 50, "senior": 50},
+        standards=Standards(cost_per_classroom={s: 1000.0 for s in STAGES}),
         detour_factor=1.0,
         build_lead_years=0,
-        cost_per_classroom={s: 1000.0 for s in STAGES},
         cost_per_class_year={s: 100.0 for s in STAGES},
         cost_per_school_year=0.0,
         cost_per_pupil_km_year=1.0,

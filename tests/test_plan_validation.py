@@ -10,6 +10,7 @@ from plan_checks import check_plan_invariants
 
 from capacity.data import load_district
 from capacity.plan import PlanSettings, plan_district
+from capacity.standards import Standards
 
 pytestmark = pytest.mark.validation
 
@@ -18,7 +19,7 @@ CFLP = PlanSettings(
     travel_km=FAR,
     boarding_km={k: 0.0 for k in FAR},
     cost_per_class_year={k: 0.0 for k in FAR},
-    cost_per_classroom={k: 0.0 for k in FAR},
+    standards=Standards(cost_per_classroom={k: 0.0 for k in FAR}),
     cost_per_school_year=0.0,
     cost_per_pupil_km_year=1.0,
     cost_per_boarder_year=0.0,

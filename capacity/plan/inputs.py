@@ -79,8 +79,8 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
     )
     s["buildable"] = s["status"].eq("open") & s["sector"].isin(settings.build_sectors) & settings.allow_builds
     multi = [len(stages_of(a, b)) > 1 for a, b in zip(s["first_grade"], s["last_grade"], strict=True)]
-    s["size_cap"] = np.where(multi, settings.max_school_size["multi"], settings.max_school_size["single"])
-    cpc = first_stage.map(settings.cost_per_classroom).astype(float)
+    s["size_cap"] = np.where(multi, settings.standards.max_school_size["multi"], settings.standards.max_school_size["single"])
+    cpc = first_stage.map(settings.standards.cost_per_classroom).astype(float)
     s["cost_per_classroom"] = s["cost_per_classroom"].fillna(cpc) if "cost_per_classroom" in s else cpc
     default_open = settings.new_school_fixed_cost + s["cost_per_classroom"] * s["max_rooms"]
     s["open_cost"] = s["opening_cost"].fillna(default_open) if "opening_cost" in s else default_open
@@ -107,7 +107,7 @@ def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years
         stage = r.stage if isinstance(r.stage, str) else STAGE_OF_GRADE[schools.at[r.school_id, "first_grade"]]
         rooms = r.classrooms
         if rooms != rooms:  # NaN: only seats given
-            rooms = int(np.ceil(r.seats / room_seats(settings.class_size, stage, own[r.school_id])))
+            rooms = int(np.ceil(r.seats / room_seats(settings.standards.class_size, stage, own[r.school_id])))
         for y in years:
             if y >= r.completion_year:
                 rows.append((r.school_id, stage, y, int(rooms)))
@@ -226,7 +226,7 @@ def base_class_sizes(district, settings: PlanSettings) -> dict[tuple[str, str], 
     last = e[e["year"] == e["year"].max()]
     if last.empty:
         return {}
-    rep = class_report(last.assign(zone_id=""), district, settings.class_size, {})
+    rep = class_report(last.assign(zone_id=""), district, settings.standards.class_size, {})
     rep = rep[rep["classes"] > 0]
     return {(s, g): int(v) for s, g, v in zip(rep["school_id"], rep["grade"], rep["max_class_size"], strict=True)}
 
@@ -251,7 +251,7 @@ def class_caps(
     for sid, r in schools.iterrows():
         for g in grades_between(r["first_grade"], r["last_grade"]):
             stage = STAGE_OF_GRADE[g]
-            std = int(override[sid]) if override[sid] == override[sid] else settings.standard_size(g, stage)
+            std = int(override[sid]) if override[sid] == override[sid] else settings.standards.standard_size(g)
             for t in years:
                 if stage in start_of_stage and GRADE_INDEX[g] >= start_of_stage[stage]:
                     enforced = t - (GRADE_INDEX[g] - start_of_stage[stage]) >= start_from

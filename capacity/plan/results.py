@@ -48,7 +48,7 @@ def _on(v) -> bool:
 def build_seats(schools: pd.DataFrame, sid: str, rooms: int, settings: PlanSettings) -> int:
     """Seats of ``rooms`` classrooms at school ``sid`` (its own class size where it has one)."""
     own = schools.at[sid, "class_size"] if "class_size" in schools else None
-    return round(rooms * room_seats(settings.class_size, STAGE_OF_GRADE[schools.at[sid, "first_grade"]], own))
+    return round(rooms * room_seats(settings.standards.class_size, STAGE_OF_GRADE[schools.at[sid, "first_grade"]], own))
 
 
 def build_table(model: PlanModel, settings: PlanSettings) -> pd.DataFrame:

@@ -172,7 +172,7 @@ def run_report_html(result, manifest: dict) -> str:
         "horizon": sc.horizon,
         "projection method": result.projection.method,
         "demand quantile (plan)": sc.plan.demand_quantile,
-        "class sizes": sc.plan.class_size,
+        "class sizes": sc.standards.class_size,
         "travel km": sc.plan.travel_km,
         "budget per year": sc.plan.budget_per_year,
         "closures allowed": sc.plan.allow_closures,
