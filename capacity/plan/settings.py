@@ -185,7 +185,12 @@ class PlanSettings(SettingsMixin):
             v = getattr(self, k)
             need(v is None or v >= 0, k, v, "a number >= 0 or null")
         for s in STAGE_NAMES:
-            need(s in self.cost_per_class_year and self.cost_per_class_year[s] >= 0, f"cost_per_class_year.{s}", self.cost_per_class_year.get(s), "a cost >= 0")
+            need(
+                s in self.cost_per_class_year and self.cost_per_class_year[s] >= 0,
+                f"cost_per_class_year.{s}",
+                self.cost_per_class_year.get(s),
+                "a cost >= 0",
+            )
         for k in (
             "new_school_fixed_cost",
             "cost_per_school_year",
