@@ -168,3 +168,52 @@ def test_unmet_pupils_say_whether_seats_are_missing_or_out_of_reach(tmp_path):
     assert r2.shortfalls == [
         "zone A (a) is short 45 P1 seats in 2026 even with every allowed build: no school teaching P1 has a spare seat"
     ]
+
+
+def one_school(tmp_path, rooms=1, max_rooms=3):
+    return write_district(
+        tmp_path, [("A", 0, 0)], [dict(school_id="SA", zone_id="A", classrooms=rooms, max_classrooms=max_rooms, x_km=0, y_km=0)], {"SA": 40}
+    )
+
+
+@pytest.mark.parametrize(("lead", "objective"), [(0, 1_600), (1, 45_001_500), (2, 90_001_400)])
+def test_build_lead_time_by_hand(tmp_path, lead, objective):
+    # 90 pupils a year 2026-28, one room: a room (1,000) decided in 2026 serves from 2026 + lead;
+    # until then 45 pupils a year are unmet (45e6 each) in one class (100), then 2 classes (200).
+    r = solved(one_school(tmp_path), p1_demand({"A": [90, 90, 90]}), build_lead_years=lead)
+    assert r.summary["objective"] == pytest.approx(objective)
+    assert r.builds[["year", "usable_from", "classrooms"]].values.tolist() == [[2026, 2026 + lead, 1]]
+
+
+def test_discounting_defers_a_build_by_hand(tmp_path):
+    # 45, 45, 90 pupils; a room takes a year. At 10 % a year the room is decided in 2027 (1,000 / 1.1),
+    # not 2026: 100 + 100 / 1.1 + 200 / 1.21 + 1,000 / 1.1 = 1,265.29.
+    r = solved(one_school(tmp_path), p1_demand({"A": [45, 45, 90]}), build_lead_years=1, discount_rate=0.1)
+    assert r.summary["objective"] == pytest.approx(100 + 100 / 1.1 + 200 / 1.21 + 1000 / 1.1)
+    assert r.builds[["year", "usable_from"]].values.tolist() == [[2027, 2028]]
+    undiscounted = r.costs.groupby("category")["cost"].sum()
+    assert undiscounted["capital_classrooms"] == 1000 and undiscounted["operating_classes"] == 400
+
+
+def test_min_school_size_forces_a_closure_by_hand(tmp_path):
+    # 50 pupils, SA and SB one room each; SB may close. Without a minimum: 2 classes (200). With a
+    # minimum of 60 pupils SB cannot stay open: SA seats 45, 5 unmet: 5,000,100.
+    f = two_schools(tmp_path)
+    assert solved(f, p1_demand({"A": [50]})).summary["objective"] == pytest.approx(200)
+    r = solved(f, p1_demand({"A": [50]}), min_school_size=60)
+    assert r.summary["objective"] == pytest.approx(5_000_100)
+    assert r.schools.set_index("school_id").loc["SB", "status"] == "closed"
+
+
+def test_max_moved_by_hand(tmp_path):
+    # A (60 pupils, SA one room) and B (10 pupils, SB one room) 2 km apart. SB has 35 spare seats, but
+    # at most 5 pupils may be taught away from their home school: 10 unmet, 2 classes: 10,000,200.
+    schools = [
+        dict(school_id="SA", zone_id="A", classrooms=1, max_classrooms=1, x_km=0, y_km=0),
+        dict(school_id="SB", zone_id="B", classrooms=1, max_classrooms=1, x_km=2, y_km=0),
+    ]
+    f = write_district(tmp_path, [("A", 0, 0), ("B", 2, 0)], schools, {"SA": 40, "SB": 10})
+    assert solved(f, p1_demand({"A": [60], "B": [10]})).summary["objective"] == pytest.approx(200)
+    r = solved(f, p1_demand({"A": [60], "B": [10]}), max_moved=5.0)
+    assert r.summary["objective"] == pytest.approx(10_000_200)
+    assert r.summary["pupils_moved_last_year"] == pytest.approx(5)
