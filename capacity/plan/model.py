@@ -1,5 +1,6 @@
-"""The plan MILP, built with PuLP from PlanData. One function per constraint family, each
-matching an equation in docs/plan-model.md. No solver is called here."""
+"""The plan MILP, built with PuLP from PlanData. One function per constraint family; each carries
+its equation in its docstring, and docs/plan-model.md's equations are generated from them
+(``python -m capacity.plan.equations``). No solver is called here."""
 
 from __future__ import annotations
 
@@ -92,7 +93,13 @@ def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSetting
 
 
 def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) -> dict[tuple[str, int], pulp.LpAffineExpression]:
-    """Classrooms usable at each school and year: R[s,t] (docs/plan-model.md, eq. rooms)."""
+    """Classrooms usable at each school and year (an expression in the decisions).
+
+    Equation::
+
+        R[s,t] = R0[s] + P[s,t] + sum_{tau + L <= t} b[s,tau]     existing school s
+        R[s,t] = Rnew[s,t] y[s,t]                                 candidate s: Rnew = max_classrooms (a decided one: its project's rooms)
+    """
     proj = data.project_rooms.set_index(["school_id", "year"])["rooms"] if len(data.project_rooms) else {}
     out = {}
     built_by: dict[str, list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
@@ -112,7 +119,12 @@ def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) ->
 
 
 def define_demand(prob, data: PlanData, x, u, tag: str = "") -> None:
-    """Every pupil is assigned to a reachable school or counted unmet: sum_s x + u = D."""
+    """Every pupil is assigned to a reachable school or counted unmet.
+
+    Equation::
+
+        sum_{s: (k,s,g,t) in A} x[k,s,g,t] + u[k,g,t] = D[k,g,t]          for all k, g, t
+    """
     arcs_of = _groups(data.arcs, ["node", "grade", "year"])
     for i, r in enumerate(data.demand.itertuples(index=False)):
         idx = arcs_of.get((r.node, r.grade, r.year), [])
@@ -120,7 +132,12 @@ def define_demand(prob, data: PlanData, x, u, tag: str = "") -> None:
 
 
 def define_class_size(prob, data: PlanData, x, n, tag: str = "") -> None:
-    """Pupils of a grade at a school fit its classes: sum x <= cap x n."""
+    """Pupils of a grade at a school fit its classes at the class cap.
+
+    Equation::
+
+        sum_k x[k,s,g,t] <= cap[s,g,t] n[s,g,t]                           for all s, g in G_s, t
+    """
     arcs_of = _groups(data.arcs, ["school_id", "grade", "year"])
     for i, r in enumerate(data.caps.itertuples(index=False)):
         idx = arcs_of.get((r.school_id, r.grade, r.year), [])
@@ -128,15 +145,24 @@ def define_class_size(prob, data: PlanData, x, n, tag: str = "") -> None:
 
 
 def define_classrooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
-    """Classes fit the classrooms: sum_g n[s,g,t] <= R[s,t]."""
+    """Classes fit the usable classrooms.
+
+    Equation::
+
+        sum_g n[s,g,t] <= R[s,t]                                          for all s, t
+    """
     for (sid, t), idx in _groups(data.caps, ["school_id", "year"]).items():
         prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= 0, f"rooms{tag}_{sid}_{t}"
 
 
 def define_stage_rooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
-    """At a school with rooms dedicated to stages, a stage's classes fit its own rooms plus the
-    rooms not dedicated to other stages (new classrooms serve any stage):
-    sum_{g in st} n[s,g,t] <= R[s,t] - sum_{st' != st} Rst[s,st',t]."""
+    """At a school whose rooms are dedicated to stages (``stage_rooms``), a stage's classes fit
+    its own rooms plus the rooms no other stage holds (new classrooms serve any stage), as the gap counts seats.
+
+    Equation::
+
+        sum_{g in st} n[s,g,t] <= R[s,t] - sum_{st' != st} Rst[s,st',t]   for s with stage rooms, st, t
+    """
     if not len(data.stage_rooms):
         return
     ded = data.stage_rooms.groupby(["school_id", "year"])
@@ -151,7 +177,12 @@ def define_stage_rooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
 
 
 def define_builds(prob, data: PlanData, b) -> None:
-    """Site limit: classrooms built over the horizon fit the site (bounds on b); nothing more to add."""
+    """Classrooms built over the horizon fit the site (each b[s,t] is also bounded by it).
+
+    Equation::
+
+        sum_t b[s,t] <= Rmax[s] - R0[s] - max_t P[s,t]                    for buildable s
+    """
     by_school: dict[str, list] = defaultdict(list)
     for (sid, _t), v in b.items():
         by_school[sid].append(v)
@@ -160,7 +191,12 @@ def define_builds(prob, data: PlanData, b) -> None:
 
 
 def define_openings(prob, data: PlanData, y) -> None:
-    """A candidate school, once open, stays open: y[s,t] >= y[s,t-1]; decided projects force it open."""
+    """A candidate school, once open, stays open; a decided project opens it in its year.
+
+    Equation::
+
+        y[s,t] >= y[s,t-1];   y[s,t] = 1 for t >= the decided year          for s in S^cand
+    """
     for (sid, t), v in y.items():
         if (sid, t - 1) in y:
             prob += v - y[sid, t - 1] >= 0, f"stayopen_{sid}_{t}"
@@ -177,12 +213,14 @@ def rooms_upper(rooms: dict) -> dict[tuple[str, int], float]:
 
 
 def define_closure_events(prob, data: PlanData, settings: PlanSettings, c) -> dict[str, dict]:
-    """Closing, re-opening and disposal events of closable schools (as start-up / shut-down in
-    unit commitment), with c[s,t] the closed status and c = 0 before it exists:
+    """Closing, re-opening and disposal events of closable schools, as start-up and shut-down
+    in unit commitment; c[s,t] is the closed status (0 before it exists: the school is open).
 
-        close[s,t] - reopen[s,t] = c[s,t] - c[s,t-1]          (no reopen term without re-opening)
-        sum_{t-L < tau <= t} close[s,tau] <= c[s,t]            (closed at least L = min_years_closed years)
-        sum_{tau <= t} dispose[s,tau] <= c[s,t]                (only a closed school is disposed of; never re-opens)
+    Equation::
+
+        close[s,t] - reopen[s,t] = c[s,t] - c[s,t-1]                        (no reopen term without re-opening: c never falls)
+        sum_{t-Lc < tau <= t} close[s,tau] <= c[s,t]                        (closed at least Lc = min_years_closed years)
+        sum_{tau <= t} dispose[s,tau] <= c[s,t]                             (only a closed school is disposed of; it never re-opens)
     """
     var = prob.add_variable
     close, reopen, dispose = {}, {}, {}
@@ -204,8 +242,13 @@ def define_closure_events(prob, data: PlanData, settings: PlanSettings, c) -> di
 
 
 def define_closures(prob, data: PlanData, n, c, rooms, tag: str = "") -> None:
-    """A closed school has no classes: sum_g n[s,g,t] <= Rmax[s,t] (1 - c[s,t]), with Rmax the
-    most classrooms the school can have that year (``rooms_upper``: data, not a guessed M)."""
+    """A closed school has no classes. The bound is the most classrooms the school can have that
+    year, from the data (``rooms_upper``), not a guessed constant.
+
+    Equation::
+
+        sum_g n[s,g,t] <= Rup[s,t] (1 - c[s,t]),   Rup[s,t] = R0[s] + P[s,t] + (Rmax[s] - R0[s] - max P[s]) if s can build by t   for s in S^clo
+    """
     classes_of = _groups(data.caps, ["school_id", "year"])
     upper = rooms_upper({k: rooms[k] for k in c})
     for (sid, t), v in c.items():
@@ -214,9 +257,13 @@ def define_closures(prob, data: PlanData, n, c, rooms, tag: str = "") -> None:
 
 
 def define_linking(prob, data: PlanData, x, y, c, tag: str = "") -> None:
-    """Strong linking (as x_ij <= d_j y_i in facility location): no pupil on an arc to a
-    school that is closed or not yet opened: x <= D (1 - c) and x <= D y. Redundant for
-    integer solutions, but it tightens the LP relaxation a great deal."""
+    """No pupil on an arc to a school that is closed or not open; redundant for integer solutions
+    but it tightens the LP relaxation a great deal (as x_ij <= d_j y_i in facility location).
+
+    Equation::
+
+        x[a] <= D[a] (1 - c[s,t]);   x[a] <= D[a] y[s,t];   x[a] = 0 into a candidate that cannot open yet
+    """
     dem = data.demand.set_index(["node", "grade", "year"])["pupils"]
     a = data.arcs
     cap = dem.reindex(pd.MultiIndex.from_arrays([a["node"], a["grade"], a["year"]])).to_numpy()
@@ -232,7 +279,12 @@ def define_linking(prob, data: PlanData, x, y, c, tag: str = "") -> None:
 
 
 def define_boarding(prob, data: PlanData, x, tag: str = "") -> None:
-    """Boarders at a school fit its beds: sum over boarding arcs of x <= beds."""
+    """Boarders at a school fit its beds.
+
+    Equation::
+
+        sum_{boarding arcs a into s} x[a] <= beds[s]                          for all s, t
+    """
     board = data.arcs[data.arcs["boarder"]]
     beds = data.schools["beds"]
     for (sid, t), idx in _groups(board, ["school_id", "year"]).items():
@@ -240,7 +292,12 @@ def define_boarding(prob, data: PlanData, x, tag: str = "") -> None:
 
 
 def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> None:
-    """No school above its size cap from ``school_size_from``: sum x <= size_cap."""
+    """No school above its size cap from ``school_size_from``.
+
+    Equation::
+
+        sum_{k,g} x[k,s,g,t] <= size_cap[s]                                  for t >= school_size_from
+    """
     if settings.school_size_from is None:
         return
     a = data.arcs[data.arcs["year"] >= settings.school_size_from]
@@ -250,7 +307,12 @@ def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str
 
 
 def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c, tag: str = "") -> None:
-    """A closable school kept open keeps at least ``min_school_size`` pupils: sum x >= m (1 - c)."""
+    """A closable school kept open keeps at least ``min_school_size`` pupils.
+
+    Equation::
+
+        sum_{k,g} x[k,s,g,t] >= min_school_size (1 - c[s,t])                 for s in S^clo
+    """
     if settings.min_school_size <= 0:
         return
     arcs_of = _groups(data.arcs, ["school_id", "year"])
@@ -261,8 +323,13 @@ def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c, tag: str
 
 
 def capital_by_year(data: PlanData, b, y) -> dict[int, pulp.LpAffineExpression]:
-    """Capital spent in each year: classrooms built plus candidate schools opened that year
-    (a decided new school's capital is already committed: not charged again)."""
+    """Capital spent in each year: classrooms built plus candidate schools opened that year (a
+    decided new school's capital is already committed: not charged again).
+
+    Equation::
+
+        C[t] = sum_s cpc[s] b[s,t] + sum_{s in S^cand, not decided} open[s] (y[s,t] - y[s,t-1])
+    """
     cost = data.schools["cost_per_classroom"]
     open_cost = data.schools["open_cost"]
     decided = data.schools["decided_open"].notna()
@@ -279,7 +346,12 @@ def capital_by_year(data: PlanData, b, y) -> dict[int, pulp.LpAffineExpression]:
 
 
 def define_budget(prob, data: PlanData, settings: PlanSettings, capital) -> None:
-    """Capital within the yearly and total budgets."""
+    """Capital within the yearly and total budgets.
+
+    Equation::
+
+        C[t] <= budget_per_year;   sum_t C[t] <= budget_total
+    """
     if settings.budget_per_year is not None:
         for t, e in capital.items():
             prob += e <= settings.budget_per_year, f"budget_{t}"
@@ -288,7 +360,12 @@ def define_budget(prob, data: PlanData, settings: PlanSettings, capital) -> None
 
 
 def define_moved(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> None:
-    """At most ``max_moved`` pupils a year taught away from their home school."""
+    """At most ``max_moved`` pupils a year taught away from their home school.
+
+    Equation::
+
+        sum_{a = (k,s,g,t): home(k) != none, s != home(k)} x[a] <= max_moved     for all t
+    """
     if settings.max_moved is None:
         return
     home = data.nodes.set_index("node")["home"]
@@ -300,8 +377,14 @@ def define_moved(prob, data: PlanData, settings: PlanSettings, x, tag: str = "")
 
 
 def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital, events: dict) -> pulp.LpAffineExpression:
-    """Discounted capital, the cost of keeping schools open, closing and re-opening events and
-    the upkeep of closed schools not disposed of (shared by every draw)."""
+    """Discounted costs of the decisions shared by every demand draw.
+
+    Equation::
+
+        sum_t delta[t] ( C[t] + cost_school (sum_{s open now} (1 - c[s,t]) + sum_{s in S^cand} y[s,t])
+                         + cost_close close[s,t] + cost_reopen reopen[s,t]
+                         + cost_closed_upkeep (c[s,t] - sum_{tau <= t} dispose[s,tau]) )
+    """
     disc = data.discount
     acc: dict = defaultdict(float)
     for t, e in capital.items():
@@ -332,7 +415,13 @@ def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital, events:
 
 
 def flow_cost(data: PlanData, settings: PlanSettings, x, u, n, weight: float = 1.0) -> pulp.LpAffineExpression:
-    """Discounted classes (teachers), travel, boarding, moved pupils and the unmet penalty, x ``weight``."""
+    """Discounted costs of one demand's assignment and classes (times ``weight``).
+
+    Equation::
+
+        sum_t delta[t] ( sum_{s,g} cost_class[stage(g)] n[s,g,t] + penalty sum_{k,g} u[k,g,t]
+                         + sum_a (cost_km km[a] + cost_board boarder[a] + cost_moved moved[a]) x[a] )
+    """
     disc = data.discount
     acc: dict = defaultdict(float)
     stage_cost = {g: settings.cost_per_class_year[STAGE_OF_GRADE[g]] for g in data.caps["grade"].unique()}
@@ -417,3 +506,26 @@ def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float
 def values(vs) -> np.ndarray:
     """Solution values of a list of variables (0 where the solver left none)."""
     return np.array([v.varValue if v.varValue is not None else 0.0 for v in vs], dtype=float)
+
+
+DEFINITIONS = (rooms_available, capital_by_year)
+"""Expressions the constraints use, in the order docs/plan-model.md shows them."""
+CONSTRAINT_FAMILIES = (
+    define_demand,
+    define_class_size,
+    define_classrooms,
+    define_stage_rooms,
+    define_builds,
+    define_openings,
+    define_closure_events,
+    define_closures,
+    define_linking,
+    define_boarding,
+    define_school_size,
+    define_min_size,
+    define_budget,
+    define_moved,
+)
+"""Every constraint family, in the order docs/plan-model.md shows them."""
+OBJECTIVE = (decision_cost, flow_cost)
+"""The objective's two parts (decisions shared by every draw; one demand's flows)."""
