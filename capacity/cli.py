@@ -253,10 +253,15 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
 @click.option(
     "--robust", type=int, help="Also plan against this many demand draws at once and report how often each plan leaves pupils unseated."
 )
+@click.option(
+    "--demand",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Plan against this demand CSV (year, zone_id, grade, pupils) instead of a projection.",
+)
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the plan tables and summary.json.")
-def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, robust, out) -> None:
+def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, robust, demand, out) -> None:
     """Least-cost plan: classrooms, new schools, mergers and classes for every year."""
-    from capacity.plan import PlanSettings, plan_from_projection
+    from capacity.plan import PlanSettings, plan_district, plan_from_projection, read_demand
     from capacity.projection import ProjectionSettings, project_district
 
     _step("loading district")
@@ -269,10 +274,13 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
     proj_settings = sc.projection if sc is not None else ProjectionSettings(draws=200)
     if horizon is not None:
         proj_settings = proj_settings.with_(horizon=horizon)
-    _step(f"projecting {proj_settings.horizon} years")
-    proj = project_district(d, proj_settings)
+    if demand is not None and robust:
+        raise click.UsageError("--robust plans against projected demand draws; it cannot be combined with --demand")
+    if demand is None:
+        _step(f"projecting {proj_settings.horizon} years")
+        proj = project_district(d, proj_settings)
     _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
-    r = plan_from_projection(d, proj, ps)
+    r = plan_district(d, read_demand(demand), ps) if demand is not None else plan_from_projection(d, proj, ps)
     s = r.summary
     gap_text = f"{s['gap']:.2%}" if s["gap"] == s["gap"] else "unknown"
     click.echo(

@@ -122,6 +122,36 @@ def shortfall_tail(report: SolveReport) -> str:
     return f"in the best plan found before the time limit (gap {gap})"
 
 
+def read_demand(path) -> pd.DataFrame:
+    """A demand table the planner supplies (CSV: year, zone_id, grade, pupils), to plan against
+    instead of a projection. Values are checked by ``plan_district`` (zones, grades, pupils >= 0).
+
+    Raises
+    ------
+    InputError
+        Missing file columns or non-numeric year / pupils, naming the file, row and column.
+    """
+    from pathlib import Path
+
+    from capacity.errors import InputError, Problem
+
+    path = Path(path)
+    frame = pd.read_csv(path, dtype={"zone_id": str, "grade": str}, keep_default_na=False)
+    need = ["year", "zone_id", "grade", "pupils"]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise InputError([Problem(path.name, None, ", ".join(missing), "missing columns", ", ".join(need))])
+    problems = []
+    for col in ("year", "pupils"):
+        num = pd.to_numeric(frame[col], errors="coerce")
+        for i in frame.index[num.isna()][:5]:
+            problems.append(Problem(path.name, int(i) + 2, col, repr(frame.at[i, col]), "a number"))
+        frame[col] = num
+    if problems:
+        raise InputError(problems)
+    return frame.assign(year=frame["year"].astype(int))[need]
+
+
 def plan_from_projection(district, projection, settings: PlanSettings | None = None) -> PlanResult:
     """Plan against a Projection at ``settings.demand_quantile``."""
     settings = settings or PlanSettings()
@@ -133,4 +163,14 @@ def plan_from_projection(district, projection, settings: PlanSettings | None = N
     return plan_district(district, demand, settings)
 
 
-__all__ = ["PlanData", "PlanResult", "PlanSettings", "SolveReport", "available_solvers", "plan_district", "plan_from_projection", "solve"]
+__all__ = [
+    "PlanData",
+    "PlanResult",
+    "PlanSettings",
+    "SolveReport",
+    "available_solvers",
+    "plan_district",
+    "plan_from_projection",
+    "read_demand",
+    "solve",
+]
