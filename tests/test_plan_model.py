@@ -6,14 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from plan_checks import check_plan_invariants
+from plan_checks import check_plan_invariants, hand_settings
 
 from capacity.data import load_district
 from capacity.errors import ScenarioError
 from capacity.plan import PlanSettings, available_solvers, plan_district, plan_from_projection
 from capacity.plan.inputs import class_caps, school_table
 from capacity.projection import ProjectionSettings, project_district
-from capacity.standards import Standards
 
 SOLVERS = available_solvers()
 STAGES = ("kindergarten", "primary", "junior", "senior")
@@ -35,21 +34,8 @@ def tiny_district(tmp: Path, schools: list[dict], enrol: dict[str, int]) -> Path
 
 
 def settings(solver: str, **kw) -> PlanSettings:
-    base = dict(
-        standards=Standards(cost_per_classroom={s: 1000.0 for s in STAGES}),
-        detour_factor=1.0,
-        build_lead_years=0,
-        cost_per_class_year={s: 100.0 for s in STAGES},
-        cost_per_school_year=0.0,
-        cost_per_pupil_km_year=1.0,
-        cost_per_moved_pupil_year=0.0,
-        cost_per_boarder_year=0.0,
-        unmet_penalty=1e6,
-        mip_gap=0.0,
-        solver=solver,
-    )
-    base.update(kw)
-    return PlanSettings(**base)
+    """The hand-case settings with travel at 1 per pupil-km, on ``solver``."""
+    return hand_settings(cost_per_pupil_km_year=1.0, solver=solver, **kw)
 
 
 def demand(a: float, b: float, year: int = 2026) -> pd.DataFrame:

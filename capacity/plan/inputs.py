@@ -151,12 +151,15 @@ def demand_nodes(district, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     keys.insert(0, "node", np.arange(len(keys)))
     out = homed.merge(keys[["node", "zone_id", "home"]], on=["zone_id", "home"])
     out = (
-        out[["node", "zone_id", "home", "grade", "year", "pupils"]].sort_values(["node", "year", "grade"], key=_gkey).reset_index(drop=True)
+        out[["node", "zone_id", "home", "grade", "year", "pupils"]]
+        .sort_values(["node", "year", "grade"], key=grade_order)
+        .reset_index(drop=True)
     )
     return keys, out
 
 
-def _gkey(s: pd.Series) -> pd.Series:
+def grade_order(s: pd.Series) -> pd.Series:
+    """Sort key: grades in school order, other columns as they are."""
     return s.map(GRADE_INDEX) if s.name == "grade" else s
 
 
@@ -212,7 +215,7 @@ def reachable_arcs(
     arcs["km"] = k[ok]
     arcs["boarder"] = (~home[ok]) & (k[ok] > day[ok] + 1e-9)
     arcs["school_id"] = sch["school_id"].to_numpy()[arcs["j"].to_numpy()]
-    arcs = arcs.drop(columns="j").sort_values(["year", "node", "school_id", "grade"], key=_gkey).reset_index(drop=True)
+    arcs = arcs.drop(columns="j").sort_values(["year", "node", "school_id", "grade"], key=grade_order).reset_index(drop=True)
     arcs.insert(0, "arc", np.arange(len(arcs)))
     return arcs[["arc", "node", "school_id", "grade", "year", "km", "boarder"]]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capacity.grades import GRADE_INDEX, STAGE_OF_GRADE
+from capacity.grades import STAGE_OF_GRADE
+from capacity.plan.inputs import grade_order as _gkey
 from capacity.plan.model import PlanModel, values
 from capacity.plan.settings import PlanSettings
 from capacity.standards import room_seats
@@ -135,10 +136,6 @@ def _val(e) -> float:
 
     v = pulp.value(e)
     return float(v) if v is not None else 0.0
-
-
-def _gkey(col: pd.Series) -> pd.Series:
-    return col.map(GRADE_INDEX) if col.name == "grade" else col
 
 
 def cost_table(model: PlanModel, settings: PlanSettings, arcs, classes, schools, builds, unmet) -> pd.DataFrame:
