@@ -29,7 +29,7 @@ class PlanResult:
     Attributes
     ----------
     tables : dict of str to DataFrame
-        builds, schools, classes, assignment, unmet, costs.
+        builds, schools, closures, classes, assignment, unmet, costs.
     summary : dict
         status, objective, bound, gap, timings, model size and headline figures.
     data : PlanData
@@ -104,6 +104,7 @@ def plan_district(district, demand: pd.DataFrame, settings: PlanSettings | None 
         "seats_added": int(b["seats"].sum()),
         "schools_opened": int((b["kind"] == "new school").sum()),
         "schools_closed": int(sch[sch["year"] == data.years[-1]]["status"].eq("closed").sum()),
+        "schools_reopened": int(tables["closures"]["event"].eq("reopen").sum()),
         "capital_cost": float(b["cost"].sum()),
         "unmet_pupil_years": float(un["pupils"].sum()),
         "pupils_moved_last_year": float(a.loc[a["year"] == data.years[-1], "moved"].sum()),
