@@ -13,7 +13,8 @@ def check_plan_invariants(result, demand: pd.DataFrame) -> None:
 
     Every pupil assigned or reported unmet; no class above its cap; classes within
     classrooms; no assignment beyond reach; no pupils at closed or unopened schools;
-    boarders within beds; budgets held.
+    boarders within beds; budgets held; closure events match status changes, closures last
+    ``min_years_closed`` years, disposed schools never re-open.
     """
     t, data, s = result.tables, result.data, result.settings
     a, un, cl, sch, b = t["assignment"], t["unmet"], t["classes"], t["schools"], t["builds"]
@@ -57,6 +58,26 @@ def check_plan_invariants(result, demand: pd.DataFrame) -> None:
             assert (per_year <= s.budget_per_year + 1e-6).all()
         if s.budget_total is not None:
             assert per_year.sum() <= s.budget_total + 1e-6
+    # closure events follow the status of each school; closures last long enough; disposed schools stay shut
+    if "closures" in t:
+        ev = t["closures"]
+        st = sch.sort_values("year").groupby("school_id")["status"].apply(list)
+        years = sorted(data.years)
+        expect = []
+        for sid, seq in st.items():
+            prev = "open"
+            for y, now in zip(years, seq, strict=True):
+                if now in ("open", "closed") and now != prev:
+                    expect.append((sid, y, "close" if now == "closed" else "reopen"))
+                prev = now if now in ("open", "closed") else prev
+        got = sorted((r.school_id, int(r.year), r.event) for r in ev.itertuples(index=False) if r.event != "dispose")
+        assert got == sorted(expect), (got, expect)
+        for r in ev[ev["event"] == "reopen"].itertuples(index=False):
+            shut = ev[(ev["school_id"] == r.school_id) & (ev["event"] == "close") & (ev["year"] < r.year)]["year"].max()
+            assert r.year - shut >= s.min_years_closed and s.allow_reopening
+        for r in ev[ev["event"] == "dispose"].itertuples(index=False):
+            later = sch[(sch["school_id"] == r.school_id) & (sch["year"] >= r.year)]
+            assert (later["status"] == "closed").all()
     # school size caps
     if s.school_size_from is not None:
         big = sch[(sch.year >= s.school_size_from)].set_index("school_id")
