@@ -176,7 +176,7 @@ def define_stage_rooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
                 prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= -(total - float(own)), f"stagerooms{tag}_{sid}_{st}_{t}"
 
 
-def define_builds(prob, data: PlanData, b) -> None:
+def define_builds(prob, b) -> None:
     """Classrooms built over the horizon fit the site (each b[s,t] is also bounded by it).
 
     Equation::
@@ -345,7 +345,7 @@ def capital_by_year(data: PlanData, b, y) -> dict[int, pulp.LpAffineExpression]:
     return {t: _expr(pairs[t]) for t in data.years}
 
 
-def define_budget(prob, data: PlanData, settings: PlanSettings, capital) -> None:
+def define_budget(prob, settings: PlanSettings, capital) -> None:
     """Capital within the yearly and total budgets.
 
     Equation::
@@ -464,12 +464,12 @@ def build(data: PlanData, settings: PlanSettings) -> PlanModel:
     b, y, c = define_decisions(prob, data, settings)
     x, u, n = define_flows(prob, data, settings)
     rooms = rooms_available(data, settings, b, y)
-    define_builds(prob, data, b)
+    define_builds(prob, b)
     define_openings(prob, data, y)
     events = define_closure_events(prob, data, settings, c)
     define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms)
     capital = capital_by_year(data, b, y)
-    define_budget(prob, data, settings, capital)
+    define_budget(prob, settings, capital)
     prob.setObjective(decision_cost(data, settings, y, c, capital, events) + flow_cost(data, settings, x, u, n))
     return PlanModel(prob, data, x, u, n, b, y, c, capital, rooms, events)
 
@@ -485,11 +485,11 @@ def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float
     base = datas[0]
     b, y, c = define_decisions(prob, base, settings)
     rooms = rooms_available(base, settings, b, y)
-    define_builds(prob, base, b)
+    define_builds(prob, b)
     define_openings(prob, base, y)
     events = define_closure_events(prob, base, settings, c)
     capital = capital_by_year(base, b, y)
-    define_budget(prob, base, settings, capital)
+    define_budget(prob, settings, capital)
     objective = decision_cost(base, settings, y, c, capital, events)
     views = []
     for k, data in enumerate(datas):
