@@ -81,6 +81,8 @@ def test_disposal_ends_upkeep_and_reopening(tmp_path):
     assert gone.summary["objective"] == pytest.approx(40_400)
     assert gone.closures[["school_id", "year", "event"]].values.tolist() == [["SB", 2026, "close"], ["SB", 2026, "dispose"]]
     assert gone.costs.set_index(["year", "category"]).loc[(2026, "closed_upkeep"), "cost"] == 0
+    assert gone.schools.set_index(["school_id", "year"]).loc[("SB", 2029), "classrooms"] == 0  # a disposed school loses its rooms
+    assert kept.schools.set_index(["school_id", "year"]).loc[("SB", 2029), "classrooms"] == 1
 
 
 def decided_new_school(tmp_path):

@@ -84,9 +84,13 @@ def class_table(model: PlanModel, settings: PlanSettings, arcs: pd.DataFrame) ->
 
 
 def school_status_table(model: PlanModel, arcs: pd.DataFrame) -> pd.DataFrame:
-    """Status (open / closed / new / not opened), classrooms and pupils of every school and year."""
+    """Status (open / closed / new / not opened), classrooms and pupils of every school and year
+    (a school disposed of has no classrooms from its disposal year)."""
     d = model.data
     rooms = {k: _val(e) for k, e in model.rooms.items()}
+    for (sid, t), v in model.events.get("dispose", {}).items():
+        if _on(v):
+            rooms.update({(sid, later): 0.0 for later in d.years if later >= t})
     pupils_st = arcs.groupby(["school_id", "year"])["pupils"].sum()
     srows = []
     for sid, r in d.schools.iterrows():

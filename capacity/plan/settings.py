@@ -60,6 +60,8 @@ class PlanSettings(SettingsMixin):
         First year the size caps hold (None: never).
     min_school_size : int
         A closable school that stays open must keep at least this many pupils (0: no minimum).
+        The rule binds closable schools only, so with a minimum, allowing closures (or marking a
+        school ``can_close``) also brings that school under it.
     budget_per_year, budget_total : float or None
         Capital spending limits (currency).
     max_moved : float or None
