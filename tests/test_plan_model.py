@@ -145,7 +145,6 @@ def test_example_plan_relaxed_classes_is_optimal_and_valid(example, example_dema
     r = plan_district(example, dem, PlanSettings(integer_classes=False, time_limit_s=60))
     assert r.summary["status"] == "optimal"
     check_plan_invariants(r, dem)
-    assert r.summary["build_s"] < 10
 
 
 def test_example_plan_time_limit_is_labelled_with_gap(example, example_demand):
