@@ -292,8 +292,13 @@ def _gap_body(d, ps, gs, tmp: Path | None, warning_rule=None) -> None:
 @click.option(
     "--robust", type=int, help="Also plan against this many demand draws at once and report how often each plan leaves pupils unseated."
 )
+@click.option(
+    "--demand",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Plan against this demand CSV (year, zone_id, grade, pupils) instead of a projection.",
+)
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the plan tables and summary.json.")
-def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, robust, out) -> None:
+def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, robust, demand, out) -> None:
     """Least-cost plan: classrooms, new schools, mergers and classes for every year."""
     from capacity.plan import PlanSettings
     from capacity.projection import ProjectionSettings
@@ -310,23 +315,27 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
         proj_settings = proj_settings.with_(horizon=horizon)
     if robust is not None and robust < 1:
         raise click.BadParameter(f"found {robust}; expected a whole number of demand draws >= 1", param_hint="--robust")
+    if demand is not None and robust:
+        raise click.UsageError("--robust plans against projected demand draws; it cannot be combined with --demand")
     with _output(out, d, sc) as tmp:
-        _plan_body(d, proj_settings, ps, robust, tmp)
+        _plan_body(d, proj_settings, ps, robust, tmp, demand)
     if out:
         click.echo(f"Wrote {out}/ (plan tables, summary.json, manifest.json)")
 
 
-def _plan_body(d, proj_settings, ps, robust, tmp: Path | None) -> None:
-    from capacity.plan import plan_from_projection
+def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | None = None) -> None:
+    from capacity.plan import plan_district, plan_from_projection, read_demand
     from capacity.preflight import check_plan, check_projection
     from capacity.projection import project_district
 
-    check_projection(d, proj_settings)
     check_plan(d, ps)
-    _step(f"projecting {proj_settings.horizon} years")
-    proj = project_district(d, proj_settings)
+    proj = None
+    if demand is None:
+        check_projection(d, proj_settings)
+        _step(f"projecting {proj_settings.horizon} years")
+        proj = project_district(d, proj_settings)
     _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
-    r = plan_from_projection(d, proj, ps)
+    r = plan_district(d, read_demand(demand), ps) if demand is not None else plan_from_projection(d, proj, ps)
     s = r.summary
     gap_text = f"{s['gap']:.2%}" if s["gap"] == s["gap"] else "unknown"
     click.echo(

@@ -26,8 +26,15 @@ from capacity.plan.settings import PlanSettings
 from capacity.projection.settings import ProjectionSettings
 from capacity.report.settings import ReportSettings
 from capacity.report.targets import Target, parse_targets
+from capacity.standards import MOVED_TO_STANDARDS, Standards
 
-SECTIONS: dict[str, type] = {"projection": ProjectionSettings, "gap": GapSettings, "plan": PlanSettings, "report": ReportSettings}
+SECTIONS: dict[str, type] = {
+    "standards": Standards,
+    "projection": ProjectionSettings,
+    "gap": GapSettings,
+    "plan": PlanSettings,
+    "report": ReportSettings,
+}
 TOP_KEYS: dict[str, str] = {
     "name": "short name of the scenario (default: the file name)",
     "description": "one or two sentences for the report",
@@ -35,6 +42,7 @@ TOP_KEYS: dict[str, str] = {
     "district": "'example' (the bundled county) or a district folder / .xlsx workbook (relative to this file)",
     "horizon": "years projected and planned (1-20)",
     "run_plan": "whether `capacity run` solves the plan (false: projection and gap only)",
+    "standards": "class sizes, classroom cost and school size caps, read by the gap and the plan (see below)",
     "projection": "projection settings (see below)",
     "gap": "seat-gap report settings (see below)",
     "plan": "plan settings (see below)",
@@ -64,6 +72,11 @@ class Scenario:
     resolved: dict = field(default_factory=dict)
     report: ReportSettings = field(default_factory=ReportSettings)
     targets: tuple[Target, ...] = ()
+
+    @property
+    def standards(self) -> Standards:
+        """Class sizes, classroom cost and school size caps (the one home the gap and plan read)."""
+        return self.plan.standards
 
     @property
     def district_path(self) -> str | None:
@@ -393,8 +406,26 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
     elif isinstance(proj_values, dict):
         proj_values = {**proj_values, "horizon": horizon if horizon is not None else TOP_DEFAULTS["horizon"]}
     projection = attempt(build_section, ProjectionSettings, proj_values, "projection", where)
-    gap = attempt(build_section, GapSettings, {} if data.get("gap") is None else data["gap"], "gap", where)
-    plan = attempt(build_section, PlanSettings, {} if data.get("plan") is None else data["plan"], "plan", where)
+    standards = attempt(build_section, Standards, {} if data.get("standards") is None else data["standards"], "standards", where)
+    moved = (*MOVED_TO_STANDARDS, "standards")
+    sections = {}
+    for sec in ("gap", "plan"):
+        values = {} if data.get(sec) is None else data[sec]
+        if isinstance(values, dict):
+            for k in moved:
+                if k in values:
+                    key = f"standards.{k}" if k != "standards" else "the top-level standards section"
+                    problems.append(
+                        f"{_place(where, (sec, k))}: {sec}.{k}: this figure has one home, read by both the gap and the plan; "
+                        f"did you mean {key}? (move it there)"
+                    )
+            values = {k: v for k, v in values.items() if k not in moved}
+        sections[sec] = values
+    gap = attempt(build_section, GapSettings, sections["gap"], "gap", where)
+    plan = attempt(build_section, PlanSettings, sections["plan"], "plan", where)
+    if standards is not None:
+        gap = gap.with_(standards=standards) if gap is not None else None
+        plan = plan.with_(standards=standards) if plan is not None else None
     report = attempt(build_section, ReportSettings, {} if data.get("report") is None else data["report"], "report", where)
     if report is not None and report.teachers_on_hand and ("report", "teachers_on_hand") in where:
         report = report.with_(
@@ -416,9 +447,10 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
         "district": district,
         "horizon": horizon,
         "run_plan": run_plan,
+        "standards": standards.as_dict(),
         "projection": projection.as_dict(),
-        "gap": gap.as_dict(),
-        "plan": plan.as_dict(),
+        "gap": {k: v for k, v in gap.as_dict().items() if k != "standards"},
+        "plan": {k: v for k, v in plan.as_dict().items() if k != "standards"},
         "report": report.as_dict(),
         "targets": data.get("targets") or {},
     }
@@ -547,7 +579,7 @@ def scenario_reference_markdown() -> str:
         hints = typing.get_type_hints(cls)
         out += ["", f"## `{sec}`", "", "| key | type | default | meaning |", "|---|---|---|---|"]
         for f in fields(cls):
-            if sec == "projection" and f.name == "horizon":
+            if (sec == "projection" and f.name == "horizon") or f.name == "standards":
                 continue
             default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
             typ = str(hints[f.name]).replace("typing.", "").replace("|", "or").replace("<class '", "").replace("'>", "")

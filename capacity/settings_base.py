@@ -158,4 +158,4 @@ class SettingsMixin:
 
     def as_dict(self) -> dict[str, object]:
         """Plain dict of every parameter (for manifests and reports)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {f.name: (v.as_dict() if isinstance(v := getattr(self, f.name), SettingsMixin) else v) for f in fields(self)}

@@ -177,7 +177,7 @@ def test_workbook_reads_back(report, example, tmp_path):
     ghead = [c.value for c in gap_ws[1]]
     assert gap_ws.cell(row=2, column=ghead.index("utilisation") + 1).number_format == "0.0%"
     params = {r[0].value: r[1].value for r in wb["assumptions"].iter_rows(min_row=2)}
-    assert params["gap.warning_window"] == 2 and params["gap.class_size.primary"] == 45
+    assert params["gap.warning_window"] == 2 and params["gap.standards.class_size.primary"] == 45
     assert len(list((tmp_path / "charts").glob("*.png"))) == 12
 
 

@@ -20,6 +20,7 @@ from capacity.errors import SolverError
 from capacity.outputs import atomic_dir
 from capacity.plan import PlanSettings, plan_district
 from capacity.projection import ProjectionSettings, project_district
+from capacity.standards import Standards
 
 STAGES = ("kindergarten", "primary", "junior", "senior")
 
@@ -96,7 +97,7 @@ def test_invariants_on_random_districts_and_policies(tmp_path_factory, parts, po
     demand = t[["year", "zone_id", "grade"]].assign(pupils=t["pupils"].round(0))
     demand = demand[demand["year"] <= 2027]
     s = PlanSettings(
-        class_size={"K1": 25, "K2": 30, "K3": 35, "primary": pol["primary_size"], "junior": 50, "senior": 50},
+        standards=Standards(class_size={"K1": 25, "K2": 30, "K3": 35, "primary": pol["primary_size"], "junior": 50, "senior": 50}),
         travel_km={"kindergarten": 2.0, "primary": pol["travel"], "junior": 10.0, "senior": 30.0},
         allow_builds=pol["allow_builds"],
         allow_closures=pol["allow_closures"],

@@ -185,7 +185,7 @@ def test_target_progress_in_report_and_workbook(small_runs):
     p, stage = p[stage.isin(["primary", "junior"])], stage[stage.isin(["primary", "junior"])]
     assert len(p) >= 2  # the test exercises projects stated in seats and in classrooms
     seats = p["seats"].where(
-        p["seats"].notna(), p["classrooms"] * stage.map(lambda st: stage_room_size(result.gap.settings.class_size, st))
+        p["seats"].notna(), p["classrooms"] * stage.map(lambda st: stage_room_size(result.gap.settings.standards.class_size, st))
     )
     for y in (2026, 2027, 2028):
         expected = b.loc[ok(b["school_id"]) & (b["usable_from"] <= y), "seats"].sum() + seats[p["completion_year"] <= y].sum()

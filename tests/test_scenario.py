@@ -78,8 +78,8 @@ def test_out_of_range_value(tmp_path):
 
 
 def test_impossible_policies(tmp_path):
-    msg = err(write(tmp_path, "s.yaml", "plan:\n  class_size: {primary: 0, K1: 25, K2: 30, K3: 35, junior: 50, senior: 50}\n"))
-    assert "plan.class_size.primary: found 0; expected pupils per class from 1 to 200" in msg
+    msg = err(write(tmp_path, "s.yaml", "standards:\n  class_size: {primary: 0, K1: 25, K2: 30, K3: 35, junior: 50, senior: 50}\n"))
+    assert "standards.class_size.primary: found 0; expected pupils per class from 1 to 200" in msg
     msg = err(write(tmp_path, "t.yaml", "plan:\n  travel_km: {kindergarten: 2, primary: 0, junior: 10, senior: 30}\n"))
     assert "plan.travel_km.primary: found 0" in msg
 

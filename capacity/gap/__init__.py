@@ -70,7 +70,7 @@ def gap_report(
 
     settings = settings or GapSettings()
     years = tuple(projection.years)
-    seats = seat_table(district, settings.class_size, years)
+    seats = seat_table(district, settings.standards.class_size, years)
     gap = gap_table(projection, seats, district.zones, settings.quantile, settings.warning_window, settings.amber_utilisation)
     demand = projection.table(quantiles=(settings.quantile,))
     from capacity.projection import quantile_column
@@ -79,10 +79,10 @@ def gap_report(
     pupils = status_quo_pupils(district, demand)
     rooms = seats.groupby(["year", "school_id"], as_index=False)["classrooms"].sum()
     rooms["classrooms"] = rooms["classrooms"].round().astype(int)
-    classes = class_report(pupils, district, settings.class_size, settings.bands, rooms)
+    classes = class_report(pupils, district, settings.standards.class_size, settings.bands, rooms)
     last = district.last_year
     actual = district.enrolment[district.enrolment["year"] == last]
-    classes_actual = class_report(actual.assign(zone_id=""), district, settings.class_size, settings.bands)
+    classes_actual = class_report(actual.assign(zone_id=""), district, settings.standards.class_size, settings.bands)
     bands = pd.concat(
         [
             band_shares(classes_actual, settings.bands).assign(basis="actual"),
@@ -92,8 +92,8 @@ def gap_report(
     )
     sizes = pd.concat(
         [
-            school_sizes(actual.assign(zone_id=""), district, settings.max_school_size).assign(basis="actual"),
-            school_sizes(pupils, district, settings.max_school_size).assign(basis="projected"),
+            school_sizes(actual.assign(zone_id=""), district, settings.standards.max_school_size).assign(basis="actual"),
+            school_sizes(pupils, district, settings.standards.max_school_size).assign(basis="projected"),
         ],
         ignore_index=True,
     )
@@ -134,7 +134,7 @@ def gap_report(
         policy=policy_failures(classes, settings.policy_checks),
         teachers=teachers,
         coverage=coverage,
-        budget=budget_needed(gap, settings.class_size, settings.cost_per_classroom),
+        budget=budget_needed(gap, settings.standards.class_size, settings.standards.cost_per_classroom),
         settings=settings,
         warnings=warnings,
         first_red_units=first_red_units(warnings),

@@ -197,7 +197,7 @@ def _project_seats(t: Target, result, sch: set[str], years: list[int]) -> np.nda
     before = replace(d, projects=d.projects[d.projects["completion_year"] <= d.last_year])
     keep = lambda f: f[f["school_id"].isin(sch) & f["stage"].isin(t.stages)].groupby("year")["seats"].sum()  # noqa: E731
     now = keep(result.gap.seats)
-    then = keep(seat_table(before, result.gap.settings.class_size, tuple(years)))
+    then = keep(seat_table(before, result.gap.settings.standards.class_size, tuple(years)))
     return (now.reindex(years, fill_value=0.0) - then.reindex(years, fill_value=0.0)).to_numpy(dtype=float)
 
 

@@ -576,8 +576,8 @@ CASES: list[Case] = [
     Case(
         "yaml-class-size-zero",
         "an impossible class size",
-        scenario("extends: BASE\nplan:\n  class_size: {K1: 25, K2: 30, K3: 35, primary: 0, junior: 50, senior: 50}\n"),
-        "plan.class_size.primary: found 0",
+        scenario("extends: BASE\nstandards:\n  class_size: {K1: 25, K2: 30, K3: 35, primary: 0, junior: 50, senior: 50}\n"),
+        "standards.class_size.primary: found 0",
         "Class sizes are 1 or more.",
     ),
     Case(
