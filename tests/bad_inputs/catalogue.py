@@ -985,9 +985,9 @@ SETTINGS_CASES = [
     ),
     Case(
         "negative-size-cap",
-        "a negative school-size cap in the gap report",
-        scenario("extends: BASE\ngap:\n  max_school_size: {single: -100, multi: 2500}\n"),
-        "gap.max_school_size.single: found -100; expected a whole number >= 0",
+        "a negative school-size cap",
+        scenario("extends: BASE\nstandards:\n  max_school_size: {single: -100, multi: 2500}\n"),
+        "standards.max_school_size.single: found -100; expected a whole number >= 0",
         "Give caps in pupils.",
         klass="settings",
     ),
