@@ -992,6 +992,14 @@ SETTINGS_CASES = [
         klass="settings",
     ),
     Case(
+        "class-size-in-old-section",
+        "a class size written under plan: (its one home is standards:)",
+        scenario("extends: BASE\nplan:\n  class_size: {primary: 40}\n"),
+        "plan.class_size: this figure has one home, read by both the gap and the plan; did you mean standards.class_size?",
+        "Move class_size, cost_per_classroom and max_school_size to the top-level standards: section.",
+        klass="settings",
+    ),
+    Case(
         "negative-teacher-ratio",
         "a negative pupil-teacher ratio",
         scenario("extends: BASE\ngap:\n  pupils_per_teacher: {kindergarten: 15, primary: -19, junior: 13.5, senior: 12.5}\n"),
