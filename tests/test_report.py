@@ -446,3 +446,37 @@ def test_variant_specs_and_labels():
     assert parse_spec("scenarios/new-school.yaml") == ("scenarios/new-school.yaml", ())
     assert parse_spec("runs/a:b") == ("runs/a:b", ())  # a run folder is taken as it is
     assert run_label("new-school", ["high_births"]) == "new-school + high_births"
+
+
+def test_merger_table_follows_home_schools(example):
+    # A and B of one zone both close in 2026: A's pupils go to C (40, 12 boarders), B's to D (25);
+    # a pupil of C's own who moved to D is no merger of A or B. The zone approximation would
+    # split A's and B's moves by size; home schools attribute them exactly.
+    z = example.schools.iloc[0]["zone_id"]
+    a_id, b_id, c_id, d_id = list(example.schools.loc[example.schools["zone_id"] == z, "school_id"][:4])
+    schools = pd.DataFrame(
+        {
+            "year": [2026] * 4,
+            "school_id": [a_id, b_id, c_id, d_id],
+            "status": ["closed", "closed", "open", "open"],
+            "pupils": [0.0, 0.0, 140.0, 80.0],
+        }
+    )
+    g = example.schools.set_index("school_id").at[a_id, "first_grade"]
+    asg = pd.DataFrame(
+        {
+            "year": [2026] * 4,
+            "zone_id": [z] * 4,
+            "home_school_id": [a_id, b_id, c_id, c_id],
+            "school_id": [c_id, d_id, d_id, c_id],
+            "grade": [g] * 4,
+            "pupils": [40.0, 25.0, 5.0, 100.0],
+            "moved": [40.0, 25.0, 5.0, 0.0],
+            "boarders": [12.0, 0.0, 0.0, 0.0],
+            "km": [6.0, 3.0, 1.0, 0.0],
+        }
+    )
+    m = merger_table({"schools": schools, "assignment": asg}, example).set_index("school_id")
+    assert m.loc[a_id, "receiving_school_id"] == c_id and m.loc[b_id, "receiving_school_id"] == d_id
+    assert (m.loc[a_id, "pupils_moved"], m.loc[a_id, "boarders"], m.loc[a_id, "travel_km"]) == (40.0, 12.0, 6.0)
+    assert (m.loc[b_id, "pupils_moved"], m.loc[b_id, "boarders"], m.loc[b_id, "travel_km"]) == (25.0, 0.0, 3.0)

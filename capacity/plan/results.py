@@ -116,16 +116,19 @@ def closure_table(model: PlanModel) -> pd.DataFrame:
 
 
 def assignment_table(arcs: pd.DataFrame) -> pd.DataFrame:
-    """Pupils by year, zone, school and grade, with mean km, pupils moved and boarders."""
+    """Pupils by year, zone, home school ('' for the zone centre), school and grade, with mean
+    km, pupils moved (taught away from their home school) and boarders."""
     a = arcs[arcs["pupils"] > TOL]
     a = a.assign(
+        home_school_id=a["home"],
         pupil_km=a["pupils"] * a["km"],
         moved=np.where((a["home"] != "") & (a["home"] != a["school_id"]), a["pupils"], 0.0),
         boarders=np.where(a["boarder"], a["pupils"], 0.0),
     )
-    assignment = a.groupby(["year", "zone_id", "school_id", "grade"], as_index=False)[["pupils", "pupil_km", "moved", "boarders"]].sum()
+    keys = ["year", "zone_id", "home_school_id", "school_id", "grade"]
+    assignment = a.groupby(keys, as_index=False)[["pupils", "pupil_km", "moved", "boarders"]].sum()
     assignment["km"] = assignment["pupil_km"] / assignment["pupils"]
-    return assignment.drop(columns="pupil_km").sort_values(["year", "zone_id", "school_id", "grade"], key=_gkey).reset_index(drop=True)
+    return assignment.drop(columns="pupil_km").sort_values(keys, key=_gkey).reset_index(drop=True)
 
 
 def unmet_table(model: PlanModel) -> pd.DataFrame:

@@ -42,9 +42,11 @@ def merger_table(plan_tables: dict[str, pd.DataFrame], district) -> pd.DataFrame
     """One row per closure and receiving school, and one per re-opening.
 
     pupils_before: the school's pupils in the last year before it closes that it had any (the
-    recorded pupils when it closes in the first planned year or was emptied from the start). Receiving schools: where pupils of the closed school's zone who
-    moved away from their home school go that year; when several schools of a zone close in
-    the same year, the moved pupils are shared in proportion to their pupils_before.
+    recorded pupils when it closes in the first planned year or was emptied from the start).
+    Receiving schools: where the pupils whose home school is the closed one are taught that
+    year (``assignment.home_school_id``). Plan tables written before that column existed fall
+    back to the zone's moved pupils in the school's grades, shared among the zone's closures
+    of the year in proportion to their pupils_before.
     distance_km: straight line between the two schools; travel_km: the plan's pupil-weighted
     travel distance of the moved pupils (the bus or walking km the plan costs); boarders: of them.
     """
@@ -82,17 +84,24 @@ def merger_table(plan_tables: dict[str, pd.DataFrame], district) -> pd.DataFrame
         share = (
             r.pupils_before / tot if tot > 0 else 1.0 / max(1, int((closing["year"].eq(r.year) & closing["zone_id"].eq(r.zone_id)).sum()))
         )
-        grades = grades_between(info.at[r.school_id, "first_grade"], info.at[r.school_id, "last_grade"])
-        m = moved[
-            (moved["year"] == r.year) & (moved["zone_id"] == r.zone_id) & (moved["school_id"] != r.school_id) & moved["grade"].isin(grades)
-        ]
+        if "home_school_id" in moved:  # exact: the pupils whose home school is the closed one
+            share = 1.0
+            m = moved[(moved["year"] == r.year) & (moved["home_school_id"] == r.school_id) & (moved["school_id"] != r.school_id)]
+        else:  # older plan tables without home schools: the zone's moved pupils in the school's grades
+            grades = grades_between(info.at[r.school_id, "first_grade"], info.at[r.school_id, "last_grade"])
+            m = moved[
+                (moved["year"] == r.year)
+                & (moved["zone_id"] == r.zone_id)
+                & (moved["school_id"] != r.school_id)
+                & moved["grade"].isin(grades)
+            ]
         g = m.groupby("school_id", as_index=False)[["moved", "pkm", "boarders"]].sum()
         total = g["moved"].sum() * share
         if not len(g) or total <= 0:
             rows.append([*base, "", "", 0.0, np.nan, np.nan, 0.0])
             continue
-        # never more pupils than the school had: the rest of the zone's moves have other causes
-        f = share * min(1.0, r.pupils_before / total)
+        # zone approximation: never more pupils than the school had (the rest of the zone's moves have other causes)
+        f = 1.0 if "home_school_id" in moved else share * min(1.0, r.pupils_before / total)
         xy = info[["x_km", "y_km"]]
         for q in g.itertuples(index=False):
             dist = float(np.hypot(*(xy.loc[r.school_id].to_numpy(dtype=float) - xy.loc[q.school_id].to_numpy(dtype=float))))
