@@ -67,3 +67,18 @@ def test_plan_from_projection_plans_against_the_coherent_scenario(example, proje
     expected = projection.demand(0.8)
     assert seen["demand"].equals(expected)
     assert list(expected.columns) == ["year", "zone_id", "grade", "pupils"]
+
+
+def test_plan_demand_anchor_setting_puts_stages_on_their_own_quantiles(example, projection, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(plan_api, "plan_district", lambda district, demand, settings: seen.setdefault("demand", demand))
+    plan_api.plan_from_projection(example, projection, PlanSettings(demand_quantile=0.8, demand_anchor="stage"))
+    assert seen["demand"].equals(projection.demand(0.8, anchor="stage"))
+    assert not seen["demand"].equals(projection.demand(0.8))  # the two anchors differ at q = 0.8
+
+
+def test_plan_demand_anchor_refuses_other_levels():
+    from capacity.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="demand_anchor"):
+        PlanSettings(demand_anchor="zone")

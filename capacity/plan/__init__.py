@@ -157,10 +157,11 @@ def plan_from_projection(district, projection, settings: PlanSettings | None = N
     """Plan against one coherent demand scenario of a Projection at ``settings.demand_quantile``.
 
     The county total is the quantile of the county total's draws, shared over stages and cells
-    in proportion to their own quantiles (``Projection.demand``), never the sum of cell quantiles.
+    in proportion to their own quantiles (``Projection.demand``), never the sum of cell quantiles;
+    with ``demand_anchor: stage`` each stage's total is at its own quantile instead.
     """
     settings = settings or PlanSettings()
-    return plan_district(district, projection.demand(settings.demand_quantile), settings)
+    return plan_district(district, projection.demand(settings.demand_quantile, settings.demand_anchor), settings)
 
 
 __all__ = [

@@ -88,6 +88,12 @@ class PlanSettings(SettingsMixin):
         Yearly discount rate applied to every cost (0: none).
     demand_quantile : float
         Projection quantile planned against (0.5 median; 0.8 risk-averse).
+    demand_anchor : str
+        Which total sits exactly on ``demand_quantile``: 'county' (default: the county total of
+        each year is the quantile of the county total's draws, shared over stages and cells by
+        their own quantiles) or 'stage' (each stage's total at its own quantile; the county
+        total is then their sum, above the county quantile). Quantiles do not add up, so both
+        cannot hold at once.
     integer_classes : bool
         Classes are whole numbers (False relaxes them, for quick what-ifs).
     solver : str
@@ -140,6 +146,7 @@ class PlanSettings(SettingsMixin):
     unmet_penalty: float = 1_000_000.0
     discount_rate: float = 0.0
     demand_quantile: float = 0.5
+    demand_anchor: str = "county"
     integer_classes: bool = True
     solver: str = "highs"
     time_limit_s: float = 60.0
@@ -207,6 +214,7 @@ class PlanSettings(SettingsMixin):
         need(self.unmet_penalty > 0, "unmet_penalty", self.unmet_penalty, "a cost > 0")
         need(0 <= self.discount_rate < 1, "discount_rate", self.discount_rate, "a yearly rate from 0 to 1")
         need(0 < self.demand_quantile < 1, "demand_quantile", self.demand_quantile, "a probability strictly between 0 and 1")
+        need(self.demand_anchor in ("county", "stage"), "demand_anchor", self.demand_anchor, "county or stage")
         need(self.solver in ("highs", "cbc"), "solver", self.solver, "highs or cbc")
         need(self.strategy in ("decompose", "direct"), "strategy", self.strategy, "decompose or direct")
         need(self.time_limit_s > 0, "time_limit_s", self.time_limit_s, "seconds > 0")
