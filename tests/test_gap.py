@@ -270,9 +270,7 @@ def test_cjk_font_registered_from_its_file_and_fallback_warns(monkeypatch):
         fonts.cjk_font.cache_clear()
         assert fonts.cjk_font() is not None
     fonts.cjk_font.cache_clear()
-    fonts._warn_fallback.cache_clear()
     monkeypatch.setattr(fonts, "CJK_FONT_FILES", ())
     monkeypatch.setattr(fonts, "cjk_font", lambda: None)
     with pytest.warns(fonts.FontFallbackWarning, match="ids instead of names"):
         assert fonts.label("城东街道 (U01)", "U01") == "U01"
-    fonts._warn_fallback.cache_clear()

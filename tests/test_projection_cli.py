@@ -50,10 +50,16 @@ def test_backtest_command_prints_and_writes(tmp_path):
 
 
 def test_chinese_names_fall_back_to_ids_without_a_cjk_font(monkeypatch):
+    from capacity.notes import collecting
+
     monkeypatch.setattr(fonts, "cjk_font", lambda: None)
-    assert fonts.label("新城片区 (U03)", "U03") == "U03"
-    assert fonts.label("Zone A", "A") == "Zone A"
+    with collecting() as notes:
+        assert fonts.label("新城片区 (U03)", "U03") == "U03"
+        assert fonts.label("Zone A", "A") == "Zone A"
+        assert fonts.label("城西街道 (U02)", "U02") == "U02"
     assert fonts.font_rc() == {}
+    # the fallback is a note (printed, in manifest.json and report.html), said once per command
+    assert len(notes) == 1 and "no Chinese font found" in notes[0]
 
 
 def test_cjk_font_is_used_when_installed(monkeypatch):

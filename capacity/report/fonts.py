@@ -8,6 +8,8 @@ import os
 import warnings
 from functools import lru_cache
 
+from capacity.errors import CapacityNote
+
 CJK_FONTS = (
     "Noto Sans CJK SC",
     "Noto Sans SC",
@@ -34,8 +36,9 @@ CJK_FONT_FILES = (
 )
 
 
-class FontFallbackWarning(UserWarning):
-    """Chinese names are drawn as ids because no CJK font was found."""
+class FontFallbackWarning(CapacityNote):
+    """Chinese names are drawn as ids because no CJK font was found (a note: printed, recorded in
+    manifest.json and shown in report.html)."""
 
 
 def register_cjk_files(patterns: tuple[str, ...] = CJK_FONT_FILES) -> list[str]:
@@ -78,7 +81,6 @@ def label(name: str, fallback: str) -> str:
     return name
 
 
-@lru_cache(maxsize=1)
 def _warn_fallback() -> None:
     msg = (
         "no Chinese font found (looked for " + ", ".join(CJK_FONTS[:4]) + " ...); charts show zone and school ids instead of names. "
