@@ -241,12 +241,12 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
     gs = base.with_(**{k: v for k, v in {"quantile": quantile, "warning_window": warning_window}.items() if v is not None})
     ps = _projection_settings(sc, horizon=horizon)
     with _output(out, d, sc) as tmp:
-        _gap_body(d, ps, gs, tmp, sc.report.warning_rule if sc is not None else None)
+        _gap_body(d, ps, gs, tmp, sc.report if sc is not None else None)
     if out:
         click.echo(f"Wrote {out}/ (CSV tables, budget_request.xlsx, charts/)")
 
 
-def _gap_body(d, ps, gs, tmp: Path | None, warning_rule=None) -> None:
+def _gap_body(d, ps, gs, tmp: Path | None, report_settings=None) -> None:
     from capacity.gap import gap_report
     from capacity.preflight import check_projection
     from capacity.projection import project_district
@@ -255,7 +255,13 @@ def _gap_body(d, ps, gs, tmp: Path | None, warning_rule=None) -> None:
     _step("projecting")
     p = project_district(d, ps)
     _step("computing seats, gaps, classes, staffing and budget")
-    r = gap_report(d, p, gs, warning_rule) if warning_rule is not None else gap_report(d, p, gs)
+    if report_settings is None:
+        r = gap_report(d, p, gs)
+    else:
+        from capacity.gap.staffing import read_teachers_on_hand
+
+        on_hand = read_teachers_on_hand(report_settings.teachers_on_hand) if report_settings.teachers_on_hand else None
+        r = gap_report(d, p, gs, report_settings.warning_rule, on_hand)
     county = r.gap[r.gap["level"] == "county"].pivot(index="year", columns="stage", values="gap")
     click.echo(
         f"Seats minus demand (P{gs.quantile * 100:g}), county, by stage (negative = short):\n{county.round(0).astype(int).to_string()}"

@@ -274,3 +274,25 @@ def test_cjk_font_registered_from_its_file_and_fallback_warns(monkeypatch):
     monkeypatch.setattr(fonts, "cjk_font", lambda: None)
     with pytest.warns(fonts.FontFallbackWarning, match="ids instead of names"):
         assert fonts.label("城东街道 (U01)", "U01") == "U01"
+
+
+def test_gap_cli_reads_the_scenarios_teachers_on_hand(tmp_path):
+    # the same staff file the run reads: the gap command shows the teacher gap too
+    from capacity.data import EXAMPLE_PATH
+
+    sch = pd.read_csv(EXAMPLE_PATH / "schools.csv")
+    sid = sch.loc[sch["status"] == "open", "school_id"].iloc[0]
+    (tmp_path / "staff.csv").write_text(f"school_id,teachers\n{sid},7\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(
+        "name: staff\nhorizon: 3\nprojection: {draws: 50}\nreport: {teachers_on_hand: staff.csv}\n", encoding="utf-8"
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "capacity", "gap", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "g")],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(tmp_path / "g" / "teachers.csv")
+    row = t[t["school_id"] == sid].iloc[0]
+    assert row["teachers_on_hand"] == 7 and row["teacher_gap"] == pytest.approx(7 - row["teachers"])
+    assert t.loc[t["school_id"] != sid, "teachers_on_hand"].isna().all()  # unknown stays unknown
