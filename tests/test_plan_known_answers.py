@@ -219,3 +219,18 @@ def test_max_moved_by_hand(tmp_path):
     r = solved(f, p1_demand({"A": [60], "B": [10]}), max_moved=5.0)
     assert r.summary["objective"] == pytest.approx(10_000_200)
     assert r.summary["pupils_moved_last_year"] == pytest.approx(5)
+
+
+def test_unmet_pupils_beside_free_seats_within_reach_blame_the_limit_not_reach(tmp_path):
+    # The max_moved case: SB, 2 km from zone A (limit 3 km), keeps seats free because at most 5
+    # pupils may leave their home school (30 seats free). The 10 unmet pupils are not "beyond reach".
+    schools = [
+        dict(school_id="SA", zone_id="A", classrooms=1, max_classrooms=1, x_km=0, y_km=0),
+        dict(school_id="SB", zone_id="B", classrooms=1, max_classrooms=1, x_km=2, y_km=0),
+    ]
+    f = write_district(tmp_path, [("A", 0, 0), ("B", 2, 0)], schools, {"SA": 40, "SB": 10})
+    r = solved(f, p1_demand({"A": [60], "B": [10]}), max_moved=5.0)
+    assert r.shortfalls == [
+        "zone A (a) has 10 P1 pupils without a seat in 2026 although SB (sb, 30 spare P1 seats, 2.0 km away) is within reach: "
+        "another limit of the scenario keeps them from it (school size caps, max_moved, boarding beds, budgets or the class-size rules)"
+    ]

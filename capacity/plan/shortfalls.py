@@ -1,5 +1,7 @@
 """Planning-language lines for pupils a plan leaves without a seat, saying why: no seats at
-all, or seats that exist beyond the travel limit (with the nearest such school and its km)."""
+all; seats that exist only beyond the travel limit (with the nearest such school and its km);
+or seats within reach that the plan leaves free (a time-limited plan that did not get there, or
+another limit of the scenario)."""
 
 from __future__ import annotations
 
@@ -55,13 +57,26 @@ def shortfall_messages(
             )
             continue
         dist = np.array([km[rows, col[s]].min() for s in free["school_id"]])
-        best = int(np.argmin(dist))
-        sid = free["school_id"].iloc[best]
         stage = STAGE_OF_GRADE[r.grade]
+        day, board = settings.travel_km[stage], settings.boarding_km[stage]
+        beds = data.schools["beds"].reindex(free["school_id"]).to_numpy() > 0
+        reach = (dist <= day + 1e-9) | (beds & (dist <= board + 1e-9))
+        best = int(np.argmin(np.where(reach, dist, np.inf))) if reach.any() else int(np.argmin(dist))
+        sid = free["school_id"].iloc[best]
+        where = f"{sid} ({data.schools.at[sid, 'name']}, {free['spare'].iloc[best]:,.0f} spare {r.grade} seats, {dist[best]:,.1f} km away)"
+        if reach.any():
+            why = (
+                f"the plan stopped before seating them ({tail})"
+                if not tail.startswith("even")
+                else "another limit of the scenario keeps them from it (school size caps, max_moved, boarding beds, "
+                "budgets or the class-size rules)"
+            )
+            out.append(f"{place} has {r.pupils:,.0f} {r.grade} pupils without a seat in {r.year} although {where} is within reach: {why}")
+            continue
         out.append(
             f"{place} has {r.pupils:,.0f} {r.grade} pupils without a seat within reach in {r.year}: the nearest school with "
             f"spare {r.grade} seats, {sid} ({data.schools.at[sid, 'name']}, {free['spare'].iloc[best]:,.0f} spare), is "
-            f"{dist[best]:,.1f} km away; the {stage} travel limit is {settings.travel_km[stage]:g} km "
-            f"(boarding {settings.boarding_km[stage]:g} km where beds are free)"
+            f"{dist[best]:,.1f} km away; the {stage} travel limit is {day:g} km "
+            f"(boarding {board:g} km where beds are free)"
         )
     return out
