@@ -72,11 +72,8 @@ def gap_report(
     years = tuple(projection.years)
     seats = seat_table(district, settings.standards.class_size, years)
     gap = gap_table(projection, seats, district.zones, settings.quantile, settings.warning_window, settings.amber_utilisation)
-    demand = projection.table(quantiles=(settings.quantile,))
-    from capacity.projection import quantile_column
-
-    demand = demand[["year", "zone_id", "grade"]].assign(pupils=demand[quantile_column(settings.quantile)])
-    pupils = status_quo_pupils(district, demand)
+    # one coherent scenario at the quantile (the plan's demand), not the sum of cell quantiles
+    pupils = status_quo_pupils(district, projection.demand(settings.quantile))
     rooms = seats.groupby(["year", "school_id"], as_index=False)["classrooms"].sum()
     rooms["classrooms"] = rooms["classrooms"].round().astype(int)
     classes = class_report(pupils, district, settings.standards.class_size, settings.bands, rooms)
