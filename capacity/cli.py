@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
+from pathlib import Path
 
 import click
 
@@ -28,8 +30,6 @@ def cli() -> None:
 def validate(district: str | None) -> None:
     """Check a district's data and list every problem found."""
     d = load_district(district)
-    for note in d.notes:
-        click.echo(f"note: {note}")
     click.echo(
         f"OK: {d.source} is a valid district ({len(d.zones)} zones, {len(d.schools)} schools, history {d.history_years[0]}-{d.last_year})."
     )
@@ -44,8 +44,6 @@ def info(district: str | None) -> None:
     d = load_district(district)
     name = "bundled example county" if district is None else d.source
     click.echo(f"District: {name}")
-    for note in d.notes:
-        click.echo(f"note: {note}")
     kinds = d.zones["kind"].value_counts().reindex(["urban", "town", "rural"]).fillna(0).astype(int)
     click.echo(f"\nZones: {len(d.zones)} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
     click.echo(f"\nSchools teaching each stage (a nine-year school counts under primary and junior):\n{schools_by_stage(d).to_string()}")
@@ -83,6 +81,23 @@ def _target(arg: str | None):
     return load_district(arg), None
 
 
+def _output(out: str | None, district, scenario=None, also: tuple[Path, ...] = ()):
+    """The checked, locked temporary output folder (None without --out); enter it before computing."""
+    if not out:
+        return nullcontext(None)
+    from capacity.outputs import atomic_dir
+
+    files = tuple(Path(f) for f in scenario.files) if scenario is not None else ()
+    return atomic_dir(out, protect=(Path(district.source), *also), protect_folder_of=files)
+
+
+def _manifest(folder: Path, command: str, district, settings: dict, timings: dict | None = None) -> None:
+    from capacity.notes import current
+    from capacity.run import command_manifest, write_json
+
+    write_json(folder / "manifest.json", command_manifest(command, district, settings, current(), timings or {}))
+
+
 def _projection_settings(scenario=None, **opts):
     from capacity.projection import ProjectionSettings
 
@@ -104,8 +119,6 @@ def _projection_settings(scenario=None, **opts):
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for CSV tables and fan charts.")
 def project(district, horizon, method, window, quantiles, draws, births_variant, out) -> None:
     """Project pupils by zone and grade with calibrated uncertainty."""
-    from capacity.projection import project_district
-
     _step("loading district")
     d, sc = _target(district)
     settings = _projection_settings(
@@ -117,6 +130,17 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
         draws=draws,
         births_variant=births_variant,
     )
+    with _output(out, d, sc) as tmp:
+        _project_body(d, settings, tmp)
+    if out:
+        click.echo(f"Wrote {out}/ (projection.csv, projection_zone_stage.csv, ratios.csv, calibration.csv, charts/)")
+
+
+def _project_body(d, settings, tmp: Path | None) -> None:
+    from capacity.preflight import check_projection
+    from capacity.projection import project_district
+
+    check_projection(d, settings)
     _step(f"fitting ratios, back-testing for calibration, simulating {settings.draws} draws")
     p = project_district(d, settings)
     county = p.aggregate("stage")
@@ -130,23 +154,20 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
             f"{int(r.lead)}y {r.coverage_calibrated:.0%}" for r in cal.itertuples() if r.coverage_calibrated == r.coverage_calibrated
         )
         click.echo(f"Back-test coverage of the P10-P90 interval (leave-one-origin-out): {cov}")
-    if out:
-        from capacity.outputs import atomic_dir
+    if tmp is not None:
         from capacity.report.projection_plots import fan_chart, save
+        from capacity.run import safe_file_name, write_projection_files
 
         names = d.zones.set_index("zone_id")["name"]
-        from capacity.run import write_projection_files
-
-        with atomic_dir(out) as tmp:
-            write_projection_files(p, tmp)
-            charts = tmp / "charts"
-            charts.mkdir()
-            zs = p.aggregate("zone_stage", quantiles=(0.1, 0.9))
-            live = zs.groupby(["zone_id", "stage"])["pupils"].sum()
-            for (z, st), total in live.items():
-                if total > 0:
-                    save(fan_chart(p, z, st, names.get(z), zs), charts / f"fan_{z}_{st}.png")
-        click.echo(f"Wrote {out}/ (projection.csv, projection_zone_stage.csv, ratios.csv, calibration.csv, charts/)")
+        write_projection_files(p, tmp)
+        charts = tmp / "charts"
+        charts.mkdir()
+        zs = p.aggregate("zone_stage", quantiles=(0.1, 0.9))
+        live = zs.groupby(["zone_id", "stage"])["pupils"].sum()
+        for (z, st), total in live.items():
+            if total > 0:
+                save(fan_chart(p, z, st, names.get(z), zs), charts / safe_file_name(f"fan_{z}_{st}", ".png"))
+        _manifest(tmp, "project", d, {"projection": settings.as_dict(), "projection.method_used": p.method})
 
 
 def _interval_text(frame, qcols):
@@ -168,12 +189,23 @@ def _interval_text(frame, qcols):
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for metrics CSVs and the error chart.")
 def backtest(district, window, last_target, level, out) -> None:
     """Rolling-origin back-test: MAPE and bias by lead for every estimator and naive baselines."""
-    from capacity.projection import backtest_errors, error_metrics, history_from_district
-    from capacity.projection.backtest import LEVELS
+    from capacity.preflight import check_backtest
 
     settings = _projection_settings(window=window)
     _step("loading district")
-    h = history_from_district(load_district(district))
+    d = load_district(district)
+    check_backtest(d, settings, last_target)
+    with _output(out, d) as tmp:
+        _backtest_body(d, settings, last_target, level, tmp)
+    if out:
+        click.echo(f"Wrote {out}/ (backtest_metrics.csv, backtest_errors.csv, backtest_error.png)")
+
+
+def _backtest_body(d, settings, last_target, level, tmp: Path | None) -> None:
+    from capacity.projection import backtest_errors, error_metrics, history_from_district
+    from capacity.projection.backtest import LEVELS
+
+    h = history_from_district(d)
     _step("projecting from every origin")
     errs = backtest_errors(h, settings, last_target=last_target)
     m = error_metrics(errs, level)
@@ -182,17 +214,15 @@ def backtest(district, window, last_target, level, out) -> None:
     click.echo(f"Back-test over origins {int(errs.origin.min())}-{int(errs.origin.max())}, errors at {level} level.")
     click.echo(f"MAPE (%) by lead (years):\n{tab.round(2).to_string()}")
     click.echo(f"Signed bias (%) by lead:\n{bias.round(2).to_string()}")
-    if out:
-        from capacity.outputs import atomic_dir
+    if tmp is not None:
+        import pandas as pd
+
         from capacity.report.projection_plots import backtest_chart, save
 
-        with atomic_dir(out) as tmp:
-            import pandas as pd
-
-            pd.concat([error_metrics(errs, lv).assign(level=lv) for lv in LEVELS]).to_csv(tmp / "backtest_metrics.csv", index=False)
-            errs.to_csv(tmp / "backtest_errors.csv", index=False)
-            save(backtest_chart(m, f"Back-test MAPE by lead ({level} level)"), tmp / "backtest_error.png")
-        click.echo(f"Wrote {out}/ (backtest_metrics.csv, backtest_errors.csv, backtest_error.png)")
+        pd.concat([error_metrics(errs, lv).assign(level=lv) for lv in LEVELS]).to_csv(tmp / "backtest_metrics.csv", index=False)
+        errs.to_csv(tmp / "backtest_errors.csv", index=False)
+        save(backtest_chart(m, f"Back-test MAPE by lead ({level} level)"), tmp / "backtest_error.png")
+        _manifest(tmp, "backtest", d, {"projection": settings.as_dict(), "last_target": last_target, "level": level})
 
 
 @cli.command()
@@ -203,18 +233,35 @@ def backtest(district, window, last_target, level, out) -> None:
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for tables, budget_request.xlsx and charts.")
 def gap(district, horizon, quantile, warning_window, out) -> None:
     """Seat gap and early warning, class sizes, staffing and the budget needed (status quo)."""
-    from capacity.gap import GapSettings, gap_report
-    from capacity.projection import project_district
+    from capacity.gap import GapSettings
 
     _step("loading district")
     d, sc = _target(district)
     base = sc.gap if sc is not None else GapSettings()
     gs = base.with_(**{k: v for k, v in {"quantile": quantile, "warning_window": warning_window}.items() if v is not None})
     ps = _projection_settings(sc, horizon=horizon)
+    with _output(out, d, sc) as tmp:
+        _gap_body(d, ps, gs, tmp, sc.report if sc is not None else None)
+    if out:
+        click.echo(f"Wrote {out}/ (CSV tables, budget_request.xlsx, charts/)")
+
+
+def _gap_body(d, ps, gs, tmp: Path | None, report_settings=None) -> None:
+    from capacity.gap import gap_report
+    from capacity.preflight import check_projection
+    from capacity.projection import project_district
+
+    check_projection(d, ps)
     _step("projecting")
     p = project_district(d, ps)
     _step("computing seats, gaps, classes, staffing and budget")
-    r = gap_report(d, p, gs)
+    if report_settings is None:
+        r = gap_report(d, p, gs)
+    else:
+        from capacity.gap.staffing import read_teachers_on_hand
+
+        on_hand = read_teachers_on_hand(report_settings.teachers_on_hand) if report_settings.teachers_on_hand else None
+        r = gap_report(d, p, gs, report_settings.warning_rule, on_hand)
     county = r.gap[r.gap["level"] == "county"].pivot(index="year", columns="stage", values="gap")
     click.echo(
         f"Seats minus demand (P{gs.quantile * 100:g}), county, by stage (negative = short):\n{county.round(0).astype(int).to_string()}"
@@ -231,13 +278,11 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
     )
     above = int(r.school_sizes.loc[r.school_sizes["basis"] == "actual", "above_cap"].sum())
     click.echo(f"Policy failures: {len(r.policy)} school-grade-years; schools above the size cap in {d.last_year}: {above}")
-    if out:
-        from capacity.outputs import atomic_dir
+    if tmp is not None:
         from capacity.run import write_gap_files
 
-        with atomic_dir(out) as tmp:
-            write_gap_files(r, d, p, tmp)
-        click.echo(f"Wrote {out}/ (CSV tables, budget_request.xlsx, charts/)")
+        write_gap_files(r, d, p, tmp)
+        _manifest(tmp, "gap", d, {"projection": ps.as_dict(), "gap": gs.as_dict(), "projection.method_used": p.method})
 
 
 @cli.command()
@@ -253,11 +298,16 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
 @click.option(
     "--robust", type=int, help="Also plan against this many demand draws at once and report how often each plan leaves pupils unseated."
 )
+@click.option(
+    "--demand",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Plan against this demand CSV (year, zone_id, grade, pupils) instead of a projection.",
+)
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the plan tables and summary.json.")
-def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, robust, out) -> None:
+def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, robust, demand, out) -> None:
     """Least-cost plan: classrooms, new schools, mergers and classes for every year."""
-    from capacity.plan import PlanSettings, plan_from_projection
-    from capacity.projection import ProjectionSettings, project_district
+    from capacity.plan import PlanSettings
+    from capacity.projection import ProjectionSettings
 
     _step("loading district")
     d, sc = _target(district)
@@ -269,10 +319,29 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
     proj_settings = sc.projection if sc is not None else ProjectionSettings(draws=200)
     if horizon is not None:
         proj_settings = proj_settings.with_(horizon=horizon)
-    _step(f"projecting {proj_settings.horizon} years")
-    proj = project_district(d, proj_settings)
+    if robust is not None and robust < 1:
+        raise click.BadParameter(f"found {robust}; expected a whole number of demand draws >= 1", param_hint="--robust")
+    if demand is not None and robust:
+        raise click.UsageError("--robust plans against projected demand draws; it cannot be combined with --demand")
+    with _output(out, d, sc) as tmp:
+        _plan_body(d, proj_settings, ps, robust, tmp, demand)
+    if out:
+        click.echo(f"Wrote {out}/ (plan tables, summary.json, manifest.json)")
+
+
+def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | None = None) -> None:
+    from capacity.plan import plan_district, plan_from_projection, read_demand
+    from capacity.preflight import check_plan, check_projection
+    from capacity.projection import project_district
+
+    check_plan(d, ps)
+    proj = None
+    if demand is None:
+        check_projection(d, proj_settings)
+        _step(f"projecting {proj_settings.horizon} years")
+        proj = project_district(d, proj_settings)
     _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
-    r = plan_from_projection(d, proj, ps)
+    r = plan_district(d, read_demand(demand), ps) if demand is not None else plan_from_projection(d, proj, ps)
     s = r.summary
     gap_text = f"{s['gap']:.2%}" if s["gap"] == s["gap"] else "unknown"
     click.echo(
@@ -297,13 +366,12 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
         _step(f"robust plan over {robust} draws and evaluation on 20 held-out draws")
         rep = robustness_report(d, proj, ps, k=robust, n_eval=20, single_plan=r)
         click.echo("Robustness on held-out demand draws:\n" + rep.to_string(index=False))
-    if out:
-        from capacity.outputs import atomic_dir
-        from capacity.run import write_plan_files
+    if tmp is not None:
+        from capacity.notes import current
+        from capacity.run import plan_timings, write_plan_files
 
-        with atomic_dir(out) as tmp:
-            write_plan_files(r, tmp)
-        click.echo(f"Wrote {out}/ ({', '.join(f'{n}.csv' for n in r.tables)}, summary.json)")
+        write_plan_files(r, tmp, current())
+        _manifest(tmp, "plan", d, {"projection": proj_settings.as_dict(), "plan": ps.as_dict()}, plan_timings(r.summary))
 
 
 @cli.command()
@@ -318,7 +386,7 @@ def run(scenario, out, override_) -> None:
 
     groups = tuple(g.strip() for g in override_.split(",") if g.strip()) if override_ else ()
     sc = load_scenario(scenario, groups)
-    target = out or f"runs/{sc.name}"
+    target = out or str(Path("runs") / sc.name)
     r = run_scenario(sc, target, _step)
     click.echo(f"Scenario {sc.name}: wrote {target}/ (report.html, budget_request.xlsx, manifest.json, projection/, gap/, plan/, charts/)")
     if r.plan is not None:
@@ -337,12 +405,12 @@ def run(scenario, out, override_) -> None:
     show_default=True,
     help="Folder for compare.csv, compare.xlsx and compare.html.",
 )
-@click.option("--override", "override_", help="Override groups applied to scenario files given here.")
+@click.option(
+    "--override", "override_", help="Override groups applied to every scenario file given here (file.yaml:a,b adds groups to one)."
+)
 def compare_cmd(targets, out, override_) -> None:
     """Compare runs side by side (run folders, or scenario files that are run first)."""
-    from pathlib import Path
-
-    from capacity.compare import compare, load_run
+    from capacity.compare import assumption_matrix, compare, load_run, parse_spec, run_label, stacked, target_matrix
     from capacity.outputs import atomic_dir
     from capacity.report.html import compare_report_html
     from capacity.report.workbook import write_workbook
@@ -350,30 +418,35 @@ def compare_cmd(targets, out, override_) -> None:
     from capacity.scenario import load_scenario
 
     groups = tuple(g.strip() for g in override_.split(",") if g.strip()) if override_ else ()
-    runs = []
-    for t in targets:
-        p = Path(t)
-        if p.suffix.lower() in (".yaml", ".yml"):
-            sc = load_scenario(p, groups)
-            folder = Path(out).parent / "runs" / sc.name if Path(out).parent != Path(".") else Path("runs") / sc.name
-            _step(f"running {sc.name} into {folder}")
-            run_scenario(sc, folder, _step)
-            runs.append(load_run(folder))
-        else:
-            runs.append(load_run(p))
-    metrics, years, diff = compare(runs)
-    with atomic_dir(out) as tmp:
+    specs = [parse_spec(t) for t in targets]
+    scen = [Path(spec) for spec, _ in specs if Path(spec).suffix.lower() in (".yaml", ".yml")]
+    folders = [Path(spec) for spec, _ in specs if Path(spec).suffix.lower() not in (".yaml", ".yml")]
+    with atomic_dir(out, protect=tuple(folders), protect_folder_of=tuple(scen)) as tmp:
+        runs = []
+        for spec, variant in specs:
+            p = Path(spec)
+            if p.suffix.lower() in (".yaml", ".yml"):
+                sc = load_scenario(p, groups + tuple(g for g in variant if g not in groups))
+                name = run_label(sc.name, sc.overrides_applied).replace(" + ", "+")
+                folder = Path(out).parent / "runs" / name if Path(out).parent != Path(".") else Path("runs") / name
+                _step(f"running {sc.name} into {folder}")
+                run_scenario(sc, folder, _step)
+                runs.append(load_run(folder))
+            else:
+                runs.append(load_run(p))
+        metrics, years, diff = compare(runs)
+        extra = {"targets": target_matrix(runs), "mergers": stacked(runs, "plan/mergers")}
         metrics.to_csv(tmp / "compare.csv", index=False)
         years.to_csv(tmp / "compare_by_year.csv", index=False)
         diff.to_csv(tmp / "input_diff.csv", index=False)
         write_workbook(
             tmp / "compare.xlsx",
-            {"compare": metrics, "by_year": years, "input_diff": diff},
-            [("scenarios", len(metrics))],
-            {},
+            {"compare": metrics, "by_year": years, **extra, "input_diff": diff, "assumptions": assumption_matrix(runs)},
+            [("scenarios", len(metrics)), *[(f"scenario {i + 1}", n) for i, n in enumerate(metrics["scenario"])]],
+            None,
             "Comparison of options",
         )
-        (tmp / "compare.html").write_text(compare_report_html(metrics, years, diff), encoding="utf-8")
+        (tmp / "compare.html").write_text(compare_report_html(metrics, years, diff, extra), encoding="utf-8")
     show = metrics.set_index("scenario").T
     click.echo(show.to_string())
     click.echo(f"Wrote {out}/ (compare.csv, compare_by_year.csv, input_diff.csv, compare.xlsx, compare.html)")
@@ -388,7 +461,6 @@ def compare_cmd(targets, out, override_) -> None:
 def sweep(sweep_file, scheduler, workers, serial, out) -> None:
     """Run many scenarios, districts or demand draws in parallel (Dask) and compare them."""
     from dataclasses import replace
-    from pathlib import Path
 
     from capacity.outputs import atomic_dir
     from capacity.report.html import compare_report_html
@@ -398,6 +470,12 @@ def sweep(sweep_file, scheduler, workers, serial, out) -> None:
     if out:
         folder = Path(out)
         members = [replace(m, out=str(folder / Path(m.out).name)) for m in members]
+    from capacity.data import EXAMPLE_PATH
+    from capacity.outputs import check_protected
+
+    districts = {Path(m.scenario.district_path or EXAMPLE_PATH) for m in members}
+    scenario_files = {Path(f) for m in members for f in m.scenario.files} | {Path(sweep_file)}
+    check_protected(folder, tuple(districts), tuple(scenario_files))
     _step(f"sweep {name}: {len(members)} members into {folder}")
     status = run_sweep(members, scheduler=scheduler, workers=workers, serial=serial, progress=_step)
     for r in status[status["status"] == "failed"].itertuples(index=False):
@@ -419,20 +497,47 @@ def sweep(sweep_file, scheduler, workers, serial, out) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``capacity`` command; exits 2 with a message on bad input."""
+    """Entry point of the ``capacity`` command; exits 2 with a message on bad input.
+
+    Every known problem has its own message and exit status 2; anything unexpected is
+    caught here and reported in one line with exit status 1 (no traceback).
+    """
+    from capacity.notes import collecting
+
     try:
-        cli.main(args=argv, prog_name="capacity", standalone_mode=False)
+        with collecting(echo=lambda text: click.echo(text if text.startswith("warning: ") else f"note: {text}")):
+            cli.main(args=argv, prog_name="capacity", standalone_mode=False)
     except CapacityError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(2)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
         sys.exit(130)
     except click.ClickException as e:
-        e.show()
+        if type(e).__name__ == "NoArgsIsHelpError":  # plain `capacity`: the help text
+            e.show()
+            sys.exit(e.exit_code)
+        hint = f" (see '{e.ctx.command_path} --help')" if getattr(e, "ctx", None) is not None and e.ctx.command_path else ""
+        click.echo(f"error: {e.format_message()}{hint}", err=True)
         sys.exit(e.exit_code)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
+    except RecursionError:
+        click.echo("error: the input is nested too deeply to process; expected plain tables and a flat scenario", err=True)
+        sys.exit(2)
+    except MemoryError:
+        click.echo("error: out of memory; expected a smaller district, fewer draws or a shorter horizon", err=True)
+        sys.exit(2)
+    except OSError as e:
+        where = f" {e.filename}" if e.filename else ""
+        click.echo(f"error: could not read or write{where}: {e.strerror or e}; expected a readable input and a writable output", err=True)
+        sys.exit(2)
+    except Exception as e:  # the last guard: a clean line, never a traceback
+        click.echo(
+            f"error: unexpected internal error ({type(e).__name__}: {e}); this is a bug in capacity: please report it with the command you ran",
+            err=True,
+        )
+        sys.exit(1)
 
 
 __all__ = ["EXAMPLE_PATH", "cli", "main"]

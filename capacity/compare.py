@@ -40,7 +40,32 @@ def load_run(folder: str | Path) -> RunTables:
     for sub in ("gap", "plan"):
         for p in sorted((f / sub).glob("*.csv")) if (f / sub).exists() else []:
             tables[f"{sub}/{p.stem}"] = pd.read_csv(p)
-    return RunTables(man["scenario"], f, man, sc, tables)
+    if (f / "targets.csv").exists():
+        tables["targets"] = pd.read_csv(f / "targets.csv")
+    return RunTables(run_label(man["scenario"], man.get("overrides_applied", [])), f, man, sc, tables)
+
+
+def run_label(scenario: str, overrides) -> str:
+    """'scenario' or 'scenario + group1 + group2': a scenario and its override variants apart."""
+    return " + ".join([scenario, *overrides])
+
+
+def parse_spec(spec: str) -> tuple[str, tuple[str, ...]]:
+    """'file.yaml' or 'file.yaml:group1,group2' -> (file, override groups of this variant)."""
+    path, _, groups = spec.partition(".yaml:") if ".yaml:" in spec else spec.partition(".yml:")
+    if not _:
+        return spec, ()
+    return path + _[:-1], tuple(g.strip() for g in groups.split(",") if g.strip())
+
+
+def _drop_common(runs: list[RunTables]) -> list[RunTables]:
+    """Labels without override groups every run shares (e.g. quick), when that keeps them distinct."""
+    sets = [list(r.manifest.get("overrides_applied", [])) for r in runs]
+    common = set.intersection(*[set(x) for x in sets]) if sets else set()
+    labels = [run_label(r.manifest["scenario"], [g for g in o if g not in common]) for r, o in zip(runs, sets, strict=True)]
+    if len(set(labels)) < len(labels):
+        return runs
+    return [RunTables(lb, r.folder, r.manifest, r.scenario, r.tables) for lb, r in zip(labels, runs, strict=True)]
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -102,6 +127,15 @@ def run_metrics(run: RunTables, bands: dict[str, list] | None = None) -> dict[st
             "teachers_needed_last_year": int(teach["teachers"].sum()),
         }
     )
+    mg = t.get("plan/mergers")
+    if mg is not None:
+        m["schools_merged"] = int(mg.loc[mg["event"] == "close", "school_id"].nunique())
+        m["schools_reopened"] = int(mg.loc[mg["event"] == "reopen", "school_id"].nunique())
+        m["pupils_moved_by_mergers"] = float(mg["pupils_moved"].sum())
+    tg = t.get("targets")
+    if tg is not None and len(tg):
+        due = tg[tg["year"] == tg["due"]]
+        m["targets_met"] = f"{int(due['met'].sum())} of {len(due)}"
     return m
 
 
@@ -139,11 +173,49 @@ def input_diff(runs: list[RunTables]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parameter", *[r.name for r in runs]])
 
 
+def stacked(runs: list[RunTables], table: str) -> pd.DataFrame:
+    """One run table of every run with a leading `scenario` column (runs without it are left out)."""
+    frames = [r.tables[table].assign(scenario=r.name) for r in _drop_common(runs) if table in r.tables and len(r.tables[table])]
+    if not frames:
+        return pd.DataFrame(columns=["scenario"])
+    f = pd.concat(frames, ignore_index=True)
+    return f[["scenario", *[c for c in f.columns if c != "scenario"]]]
+
+
+def target_matrix(runs: list[RunTables]) -> pd.DataFrame:
+    """target x scenario: planned value in the due year and whether it is met (or by how much missed)."""
+    t = stacked(runs, "targets")
+    if not len(t):
+        return pd.DataFrame(columns=["target"])
+    due = t[t["year"] == t["due"]].copy()
+    due["result"] = [
+        f"{p:,.2f}: met" if met else f"{p:,.2f}: missed by {miss:,.2f}"
+        for p, met, miss in zip(due["planned"], due["met"], due["missed_by"], strict=True)
+    ]
+    out = due.pivot_table(
+        index=["target", "measure", "due", "target_value"], columns="scenario", values="result", aggfunc="first"
+    ).reset_index()
+    out.columns.name = None
+    return out
+
+
+def assumption_matrix(runs: list[RunTables]) -> pd.DataFrame:
+    """Every resolved parameter (rows) of every run (columns), as readable text."""
+    from capacity.report.run_report import readable
+
+    runs = _drop_common(runs)
+    flat = {r.name: flatten(r.scenario) for r in runs}
+    keys = sorted(set().union(*[set(f) for f in flat.values()]) - {"name"})
+    return pd.DataFrame({"parameter": keys, **{r.name: [readable(flat[r.name].get(k, "(not set)")) for k in keys] for r in runs}})
+
+
 def compare(runs: list[RunTables]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(side-by-side metrics with a `scenario` column, per-year figures, input diff)."""
+    runs = _drop_common(runs)
     names = [r.name for r in runs]
     if len(set(names)) != len(names):
         raise CapacityError(
-            f"two runs share a scenario name ({', '.join(n for n in names if names.count(n) > 1)}); give each scenario its own name"
+            f"two runs share a scenario name and overrides ({', '.join(n for n in names if names.count(n) > 1)}); "
+            "give each scenario its own name or compare it with different override groups (file.yaml:group)"
         )
     return pd.DataFrame([run_metrics(r) for r in runs]), per_year(runs), input_diff(runs)

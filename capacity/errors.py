@@ -73,3 +73,11 @@ class SolverError(CapacityError):
 
 class ProjectionError(CapacityError):
     """The data cannot support the requested projection (e.g. missing births)."""
+
+
+class OutputError(CapacityError):
+    """The output location is unsafe (holds files the tool did not write), locked, full or read-only."""
+
+
+class CapacityNote(UserWarning):
+    """An accepted-with-a-note message: printed, recorded in manifest.json and shown in report.html."""

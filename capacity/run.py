@@ -27,6 +27,7 @@ class RunResult:
     gap: object
     plan: object | None
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResult:
@@ -40,6 +41,15 @@ def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResul
     steps = 4 if scenario.run_plan else 3
     progress(f"[1/{steps}] loading district {scenario.district}")
     district = load_district(scenario.district_path)
+    from capacity.preflight import check_plan, check_projection
+
+    check_projection(district, scenario.projection)
+    if scenario.run_plan:
+        check_plan(district, scenario.plan)
+    if scenario.targets:
+        from capacity.report.targets import check_targets
+
+        check_targets(scenario.targets, district, tuple(range(district.last_year + 1, district.last_year + scenario.horizon + 1)))
     timings["load_s"] = time.perf_counter() - t
     t = time.perf_counter()
     progress(f"[2/{steps}] projecting {scenario.horizon} years ({scenario.projection.draws} draws)")
@@ -47,7 +57,12 @@ def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResul
     timings["projection_s"] = time.perf_counter() - t
     t = time.perf_counter()
     progress(f"[3/{steps}] seat gap, class sizes, staffing, budget")
-    gap = gap_report(district, projection, scenario.gap)
+    on_hand = None
+    if scenario.report.teachers_on_hand:
+        from capacity.gap.staffing import read_teachers_on_hand
+
+        on_hand = read_teachers_on_hand(scenario.report.teachers_on_hand)
+    gap = gap_report(district, projection, scenario.gap, scenario.report.warning_rule, on_hand)
     timings["gap_s"] = time.perf_counter() - t
     plan = None
     if scenario.run_plan:
@@ -91,7 +106,10 @@ def write_gap_files(report, district, projection, folder: Path, charts: Path | N
     )
     charts = charts or folder / "charts"
     charts.mkdir(parents=True, exist_ok=True)
-    for stage in ("kindergarten", "primary", "junior", "senior"):
+    from capacity.grades import STAGE_NAMES
+
+    present = set(report.gap.loc[report.gap["level"] == "zone", "stage"])
+    for stage in [st for st in STAGE_NAMES if st in present]:  # a district without a stage gets no empty charts
         save(gap_heatmap(report.gap, stage), charts / f"gap_heatmap_{stage}.png")
         save(demand_vs_seats(report.gap, stage), charts / f"demand_vs_seats_{stage}.png")
         save(band_share_chart(report.bands, stage, list(report.settings.bands)), charts / f"class_bands_{stage}.png")
@@ -119,12 +137,72 @@ def gap_summary(r, district) -> list[tuple[str, object]]:
     ]
 
 
-def write_plan_files(plan, folder: Path) -> None:
-    """Plan tables and summary.json."""
+def run_assumptions(result: RunResult) -> dict[str, object]:
+    """Every setting of a run for the assumptions sheets: sections as in scenario.json."""
+    sc = result.scenario
+    return {
+        "horizon": sc.horizon,
+        "projection": sc.projection.as_dict(),
+        "projection.method_used": result.projection.method,
+        "gap": sc.gap.as_dict(),
+        **({"plan": sc.plan.as_dict()} if result.plan is not None else {}),
+        "report": sc.report.as_dict(),
+    }
+
+
+def plan_timings(summary: dict) -> dict[str, float]:
+    """The wall-clock entries of a plan summary (``*_s``): they belong in the manifest, not in summary.json."""
+    return {f"plan_{k}": v for k, v in summary.items() if k.endswith("_s")}
+
+
+def plan_summary_file(summary: dict, notes: list[str] | tuple = ()) -> dict:
+    """summary.json content: everything but timings, plus whether a re-run gives the same plan.
+
+    A plan is reproducible when no solver call stopped at its wall-clock time limit (the
+    decompose strategy's phases included: each solve announces such a stop with
+    ``TIME_LIMIT_NOTE``); HiGHS runs with a fixed seed and thread count.
+    """
+    from capacity.plan.solve import TIME_LIMIT_NOTE
+
+    out = {k: v for k, v in summary.items() if not k.endswith("_s")}
+    clocked = summary.get("status") == "time_limit" or any(str(n).startswith(TIME_LIMIT_NOTE) for n in notes)
+    out["reproducible"] = not clocked
+    if clocked:
+        out["reproducibility"] = (
+            "a solver call stopped at its wall-clock time limit: a re-run (or another machine) may return a different plan; "
+            "raise plan.time_limit_s until nothing stops at it, or stop by work with plan.strategy: direct and "
+            "plan.solver_options: {mip_max_nodes: N}"
+        )
+    else:
+        out["reproducible"] = True
+        out["reproducibility"] = (
+            "every solver call ended by gap or by a work limit, with a fixed seed and threads: equal inputs give an equal plan"
+        )
+    return out
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Sorted, indented UTF-8 JSON (stable bytes for equal content)."""
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+
+def write_plan_files(plan, folder: Path, notes: list[str] | tuple = ()) -> None:
+    """Plan tables and summary.json (no timings: those go in the manifest)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in plan.tables.items():
         table.to_csv(folder / f"{name}.csv", index=False)
-    (folder / "summary.json").write_text(json.dumps(plan.summary, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "summary.json").write_text(
+        json.dumps(plan_summary_file(plan.summary, notes), indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def safe_file_name(stem: str, suffix: str) -> str:
+    """A file name from ids that may hold '/', control characters or be very long: unsafe
+    characters become '_', long names are cut and made unique by a short hash."""
+    clean = "".join(ch if (ch.isalnum() or ch in "-_.") and ch.isprintable() else "_" for ch in stem).strip(".") or "_"
+    if len(clean) > 100 or clean != stem:
+        clean = clean[:80] + "-" + hashlib.sha256(stem.encode()).hexdigest()[:8]
+    return clean + suffix
 
 
 def _versions() -> dict[str, str]:
@@ -149,6 +227,33 @@ def inputs_hash(district_hashes: dict[str, str], scenario: Scenario) -> str:
     return hashlib.sha256(canonical_json(inputs).encode()).hexdigest()
 
 
+def command_manifest(command: str, district, settings: dict, notes: list[str], timings: dict) -> dict:
+    """manifest.json of a single-step command (project, backtest, gap, plan)."""
+    return {
+        "command": command,
+        "district": district.source,
+        "district_files": district.file_hashes,
+        "settings": settings,
+        "versions": _versions(),
+        "notes": list(notes),
+        "timings_s": timings,
+        "timings_note": TIMINGS_NOTE,
+    }
+
+
+TIMINGS_NOTE = "wall-clock seconds: these differ from run to run; every other file is byte-identical for equal inputs"
+
+
+def notes_html(notes: list[str]) -> str:
+    """The report's notes section: every accepted-with-a-note message of the run."""
+    import html
+
+    if not notes:
+        return '<h2>Notes</h2>\n<p class="note">No input was clipped, guessed or replaced by a fallback.</p>\n'
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return f'<h2>Notes</h2>\n<p class="note">Accepted with a note (also in manifest.json):</p><ul class="notes">{items}</ul>\n'
+
+
 def manifest(result: RunResult) -> dict:
     """Provenance of a run: inputs (hashes), resolved scenario, versions, solver, seed, timings.
 
@@ -171,39 +276,80 @@ def manifest(result: RunResult) -> dict:
         "projection_method": result.projection.method,
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
+        "timings_note": TIMINGS_NOTE,
+        "notes": list(result.notes),
     }
     if result.plan is not None:
         s = result.plan.summary
         m["solver"] = {k: s.get(k) for k in ("solver", "status", "model_status", "objective", "bound", "gap")}
         m["solver"]["settings"] = {k: sc.plan.as_dict()[k] for k in ("solver", "time_limit_s", "mip_gap", "threads", "strategy")}
+        m["solver"]["reproducible"] = plan_summary_file(s, result.notes)["reproducible"]
+        m["timings_s"].update(plan_timings(s))
     return m
+
+
+def handover_tables(result: RunResult) -> dict[str, object]:
+    """Tables the report, workbook and compare share: target progress and mergers (when there is a plan)."""
+    from capacity.report.mergers import merger_table
+    from capacity.report.targets import target_progress
+
+    out = {}
+    if result.scenario.targets:
+        out["targets"] = target_progress(result.scenario.targets, result)
+    if result.plan is not None:
+        out["mergers"] = merger_table(result.plan.tables, result.district)
+    return out
 
 
 def write_run(result: RunResult, folder: Path) -> None:
     """Every table, figure, workbook, report.html, scenario.json and manifest.json into ``folder``."""
-    from capacity.report.html import run_report_html
+    from capacity.report.budget import write_budget_workbook
+    from capacity.report.run_report import run_report_html
 
     charts = folder / "charts"
     write_projection_files(result.projection, folder / "projection")
-    write_gap_files(result.gap, result.district, result.projection, folder / "gap", charts, folder / "budget_request.xlsx")
+    write_gap_files(result.gap, result.district, result.projection, folder / "gap", charts, folder / "gap" / "status_quo_budget.xlsx")
+    extra = handover_tables(result)
     if result.plan is not None:
-        write_plan_files(result.plan, folder / "plan")
+        write_plan_files(result.plan, folder / "plan", result.notes)
+        extra["mergers"].to_csv(folder / "plan" / "mergers.csv", index=False)
+    if "targets" in extra:
+        extra["targets"].to_csv(folder / "targets.csv", index=False)
+    sheets = {f"sheet_{k}": v for k, v in extra.items()}
+    write_budget_workbook(folder / "budget_request.xlsx", result, result.scenario.report, run_assumptions(result), sheets)
     (folder / "scenario.json").write_text(
         json.dumps(result.scenario.resolved, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
     )
     man = manifest(result)
-    (folder / "report.html").write_text(run_report_html(result, man), encoding="utf-8")
+    page = run_report_html(result, man, extra)
+    at = page.find("<h2>")
+    page = page[:at] + notes_html(man["notes"]) + page[at:] if at >= 0 else page.replace("</body>", notes_html(man["notes"]) + "</body>")
+    (folder / "report.html").write_text(page, encoding="utf-8")
+    from capacity.report.map_plot import district_map
+    from capacity.report.projection_plots import save
+
+    save(district_map(result.district, result.plan.tables if result.plan is not None else None, extra.get("mergers")), charts / "map.png")
     (folder / "manifest.json").write_text(
         json.dumps(man, indent=2, ensure_ascii=False, sort_keys=True, default=str) + "\n", encoding="utf-8"
     )
 
 
+def protected_inputs(scenario: Scenario) -> dict:
+    """atomic_dir arguments that keep a run's output away from its district and scenario files."""
+    from capacity.data import EXAMPLE_PATH
+
+    return {"protect": (Path(scenario.district_path or EXAMPLE_PATH),), "protect_folder_of": tuple(Path(f) for f in scenario.files)}
+
+
 def run_scenario(scenario: Scenario, out: str | Path, progress: Progress = lambda m: None) -> RunResult:
-    """Execute and write atomically: a failed or interrupted run leaves no half-written folder."""
+    """Check the output folder, execute and write atomically: a failed or interrupted run
+    leaves no half-written folder and never touches files the tool did not write."""
+    from capacity.notes import collecting
     from capacity.outputs import atomic_dir
 
-    result = execute(scenario, progress)
-    progress("writing tables, charts, workbook and report")
-    with atomic_dir(out) as tmp:
+    with collecting() as notes, atomic_dir(out, **protected_inputs(scenario)) as tmp:
+        result = execute(scenario, progress)
+        progress("writing tables, charts, workbook and report")
+        result.notes = notes
         write_run(result, tmp)
     return result

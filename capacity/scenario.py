@@ -24,8 +24,17 @@ from capacity.errors import ScenarioError
 from capacity.gap.settings import GapSettings
 from capacity.plan.settings import PlanSettings
 from capacity.projection.settings import ProjectionSettings
+from capacity.report.settings import ReportSettings
+from capacity.report.targets import Target, parse_targets
+from capacity.standards import MOVED_TO_STANDARDS, Standards
 
-SECTIONS: dict[str, type] = {"projection": ProjectionSettings, "gap": GapSettings, "plan": PlanSettings}
+SECTIONS: dict[str, type] = {
+    "standards": Standards,
+    "projection": ProjectionSettings,
+    "gap": GapSettings,
+    "plan": PlanSettings,
+    "report": ReportSettings,
+}
 TOP_KEYS: dict[str, str] = {
     "name": "short name of the scenario (default: the file name)",
     "description": "one or two sentences for the report",
@@ -33,9 +42,12 @@ TOP_KEYS: dict[str, str] = {
     "district": "'example' (the bundled county) or a district folder / .xlsx workbook (relative to this file)",
     "horizon": "years projected and planned (1-20)",
     "run_plan": "whether `capacity run` solves the plan (false: projection and gap only)",
+    "standards": "class sizes, classroom cost and school size caps, read by the gap and the plan (see below)",
     "projection": "projection settings (see below)",
     "gap": "seat-gap report settings (see below)",
     "plan": "plan settings (see below)",
+    "report": "report, budget workbook and school-level warning settings (see below)",
+    "targets": "named action-plan targets: seats_added / seats_reached (area, stages, sector, by) or a policy (docs/howto/targets.md)",
     "overrides": "named groups of settings that `--override NAME,...` applies on top",
     "sweep": "'section.key': [values ...]; the product of all lists becomes one scenario each",
 }
@@ -58,6 +70,13 @@ class Scenario:
     overrides_applied: tuple[str, ...] = ()
     sweep_values: dict = field(default_factory=dict)
     resolved: dict = field(default_factory=dict)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    targets: tuple[Target, ...] = ()
+
+    @property
+    def standards(self) -> Standards:
+        """Class sizes, classroom cost and school size caps (the one home the gap and plan read)."""
+        return self.plan.standards
 
     @property
     def district_path(self) -> str | None:
@@ -78,17 +97,67 @@ def canonical_json(obj: object) -> str:
 # --- reading YAML with line numbers -----------------------------------------------------------
 
 
+MAX_YAML_BYTES = 1_000_000
+MAX_YAML_NODES = 100_000
+MAX_YAML_DEPTH = 30
+
+
+def _yaml_size(node, path: Path) -> None:
+    """Refuse alias bombs and deep nesting before the data is used (counts aliases expanded)."""
+    sizes: dict[int, int] = {}
+    stack = [(node, 1, False)]
+    while stack:
+        n, depth, done = stack.pop()
+        if depth > MAX_YAML_DEPTH:
+            raise ScenarioError(
+                f"{path}, line {n.start_mark.line + 1}: found settings nested {depth} levels deep; expected at most {MAX_YAML_DEPTH}"
+            )
+        kids = [x for kv in n.value for x in kv] if isinstance(n, yaml.MappingNode) else n.value if isinstance(n, yaml.SequenceNode) else []
+        if done:
+            sizes[id(n)] = 1 + sum(sizes.get(id(k), 1) for k in kids)
+            if sizes[id(n)] > MAX_YAML_NODES:
+                raise ScenarioError(
+                    f"{path}: found more than {MAX_YAML_NODES:,} values once anchors and aliases (&, *) are expanded; "
+                    "expected a plain scenario (an alias bomb is refused)"
+                )
+            continue
+        if id(n) in sizes:
+            continue
+        stack.append((n, depth, True))
+        stack.extend((k, depth + 1, False) for k in kids if id(k) not in sizes)
+
+
 def read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
     """Safe-load a YAML mapping and the line of every key path (1-based)."""
+    if path.is_dir():
+        raise ScenarioError(f"{path}: found a folder; expected a scenario file (.yaml)")
+    if path.exists() and not path.is_file():
+        raise ScenarioError(f"{path}: found a special file (pipe or device); expected a scenario file (.yaml)")
     try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise ScenarioError(f"{path}: found {path.stat().st_size:,} bytes; expected a scenario file below {MAX_YAML_BYTES:,} bytes")
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file") from None
     except UnicodeDecodeError as e:
         raise ScenarioError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8") from None
+    except OSError as e:
+        raise ScenarioError(f"{path}: cannot read it ({e.strerror}); expected a readable scenario file") from None
+    depth = 0
+    for m in re.finditer(r"[\[\]{}]", text):  # flow nesting, checked before the parser recurses into it
+        depth += 1 if m.group() in "[{" else -1
+        if depth > MAX_YAML_DEPTH:
+            line = text.count("\n", 0, m.start()) + 1
+            raise ScenarioError(
+                f"{path}, line {line}: found settings nested more than {MAX_YAML_DEPTH} levels deep; expected at most {MAX_YAML_DEPTH}"
+            )
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            _yaml_size(node, path)
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise ScenarioError(f"{path}: found settings nested too deeply to read; expected at most {MAX_YAML_DEPTH} levels") from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         line = f", line {mark.line + 1}" if mark is not None else ""
@@ -110,6 +179,8 @@ def _walk(node, prefix: tuple, lines: dict, path: Path) -> None:
         seen = set()
         for k, v in node.value:
             key = k.value
+            if not isinstance(k, yaml.ScalarNode):
+                raise ScenarioError(f"{path}, line {k.start_mark.line + 1}: found a list or mapping as a key; expected a plain key name")
             if key in seen:
                 raise ScenarioError(f"{path}, line {k.start_mark.line + 1}: key '{'.'.join(map(str, prefix + (key,)))}' is given twice")
             seen.add(key)
@@ -158,6 +229,8 @@ def load_chain(path: Path, stack: tuple[Path, ...] = ()) -> tuple[dict, dict, tu
         bpath = (path.parent / base).resolve()
         if not bpath.exists():
             raise ScenarioError(f"{path}, line {lines.get(('extends',), 1)}: extends: no such file {bpath}")
+        if bpath.is_dir():
+            raise ScenarioError(f"{path}, line {lines.get(('extends',), 1)}: extends: found the folder {bpath}; expected a scenario file")
         bdata, bwhere, bfiles = load_chain(bpath, (*stack, path))
         bdata.pop("name", None)
         merged = deep_merge(bdata, data)
@@ -256,16 +329,25 @@ def build_section(cls: type, values: dict, section: str, where: dict):
     hints = typing.get_type_hints(cls)
     names = [f.name for f in fields(cls)]
     kwargs = {}
+    problems: list[str] = []
     for k, v in values.items():
-        if k not in names:
-            raise _unknown(k, names, (section, k), where)
-        kwargs[k] = check_type(v, hints[k], (section, k), where)
+        try:
+            if k not in names:
+                raise _unknown(k, names, (section, k), where)
+            kwargs[k] = check_type(v, hints[k], (section, k), where)
+        except ScenarioError as e:
+            problems.append(str(e))
+    if problems:
+        raise ScenarioError("\n".join(problems))
     try:
         return cls(**kwargs)
     except ScenarioError as e:
-        m = re.search(rf"{section}\.([A-Za-z_]+)", str(e))
-        place = _place(where, (section, m.group(1))) if m else _place(where, (section,))
-        raise ScenarioError(f"{place}: {e}") from None
+        lines = [ln[4:] for ln in str(e).splitlines() if ln.startswith("  - ")] or [str(e)]
+        placed = []
+        for ln in lines:
+            m = re.match(rf"{section}\.([A-Za-z_0-9]+)", ln)
+            placed.append(f"{_place(where, (section, m.group(1))) if m else _place(where, (section,))}: {ln}")
+        raise ScenarioError("\n".join(placed)) from None
 
 
 def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, overrides: tuple[str, ...] = ()) -> Scenario:
@@ -284,44 +366,130 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
         grp = groups[g]
         if not isinstance(grp, dict):
             raise ScenarioError(f"{_place(where, ('overrides', g))}: overrides.{g}: expected a mapping of settings")
+        where = dict(where)
         for kp in _key_paths(grp):
             if kp in set_by:
-                raise ScenarioError(f"override groups '{set_by[kp]}' and '{g}' both set {'.'.join(map(str, kp))}; apply one of them")
+                raise ScenarioError(
+                    f"{_place(where, ('overrides', g, *kp))}: override groups '{set_by[kp]}' and '{g}' both set "
+                    f"{'.'.join(map(str, kp))}; apply one of them"
+                )
             set_by[kp] = g
+            # errors in a value set by this group point at the line in the group, not the base
+            for known in [w for w in where if w[: len(kp)] == kp]:
+                del where[known]
+            for w, loc in list(where.items()):
+                if w[:2] == ("overrides", g) and w[2 : 2 + len(kp)] == kp:
+                    where[w[2:]] = loc
         data = deep_merge(data, grp)
+    problems: list[str] = []
+
+    def attempt(fn, *args):
+        try:
+            return fn(*args)
+        except ScenarioError as e:
+            problems.append(str(e))
+            return None
+
     for k in data:
         if k not in TOP_KEYS:
-            raise _unknown(k, TOP_KEYS, (k,), where)
+            problems.append(str(_unknown(k, TOP_KEYS, (k,), where)))
     top = {**TOP_DEFAULTS, **{k: v for k, v in data.items() if k in TOP_DEFAULTS}}
-    horizon = check_type(top["horizon"], int, ("horizon",), where)
-    if not 1 <= horizon <= 20:
-        raise ScenarioError(f"{_place(where, ('horizon',))}: horizon: found {horizon}; expected 1 to 20 years")
-    district = check_type(top["district"], str, ("district",), where)
-    run_plan = check_type(top["run_plan"], bool, ("run_plan",), where)
-    proj_values = dict(data.get("projection", {}) or {})
-    if "horizon" in proj_values:
-        raise ScenarioError(
-            f"{_place(where, ('projection', 'horizon'))}: set the horizon at the top level (horizon: N), not under projection"
+    horizon = attempt(check_type, top["horizon"], int, ("horizon",), where)
+    if horizon is not None and not 1 <= horizon <= 20:
+        problems.append(f"{_place(where, ('horizon',))}: horizon: found {horizon}; expected 1 to 20 years")
+        horizon = None
+    district = attempt(check_type, top["district"], str, ("district",), where)
+    run_plan = attempt(check_type, top["run_plan"], bool, ("run_plan",), where)
+    proj_values = {} if data.get("projection") is None else data["projection"]
+    if isinstance(proj_values, dict) and "horizon" in proj_values:
+        problems.append(f"{_place(where, ('projection', 'horizon'))}: set the horizon at the top level (horizon: N), not under projection")
+    elif isinstance(proj_values, dict):
+        proj_values = {**proj_values, "horizon": horizon if horizon is not None else TOP_DEFAULTS["horizon"]}
+    projection = attempt(build_section, ProjectionSettings, proj_values, "projection", where)
+    standards = attempt(build_section, Standards, {} if data.get("standards") is None else data["standards"], "standards", where)
+    moved = (*MOVED_TO_STANDARDS, "standards")
+    sections = {}
+    for sec in ("gap", "plan"):
+        values = {} if data.get(sec) is None else data[sec]
+        if isinstance(values, dict):
+            for k in moved:
+                if k in values:
+                    key = f"standards.{k}" if k != "standards" else "the top-level standards section"
+                    problems.append(
+                        f"{_place(where, (sec, k))}: {sec}.{k}: this figure has one home, read by both the gap and the plan; "
+                        f"did you mean {key}? (move it there)"
+                    )
+            values = {k: v for k, v in values.items() if k not in moved}
+        sections[sec] = values
+    gap = attempt(build_section, GapSettings, sections["gap"], "gap", where)
+    plan = attempt(build_section, PlanSettings, sections["plan"], "plan", where)
+    if standards is not None:
+        gap = gap.with_(standards=standards) if gap is not None else None
+        plan = plan.with_(standards=standards) if plan is not None else None
+    report = attempt(build_section, ReportSettings, {} if data.get("report") is None else data["report"], "report", where)
+    if report is not None and report.teachers_on_hand and ("report", "teachers_on_hand") in where:
+        report = report.with_(
+            teachers_on_hand=str((Path(where[("report", "teachers_on_hand")][0]).parent / report.teachers_on_hand).resolve())
         )
-    projection = build_section(ProjectionSettings, {**proj_values, "horizon": horizon}, "projection", where)
-    gap = build_section(GapSettings, data.get("gap", {}) or {}, "gap", where)
-    plan = build_section(PlanSettings, data.get("plan", {}) or {}, "plan", where)
+    targets = attempt(parse_targets, data.get("targets"), lambda kp: _place(where, kp))
     nm = data.get("name", name)
-    if not isinstance(nm, str):
-        raise ScenarioError(f"{_place(where, ('name',))}: name: found {nm!r}; expected text")
+    problems += [f"{_place(where, ('name',))}: {p}" for p in name_problems(nm)]
+    if plan is not None and plan.solver_options:
+        from capacity.plan.solve import solver_option_problems
+
+        problems += [f"{_place(where, ('plan', 'solver_options'))}: {p}" for p in solver_option_problems(plan)]
+    if problems:
+        count = sum(len(p.splitlines()) for p in problems)
+        head = f"{count} problems in the scenario:\n" if count > 1 else ""
+        raise ScenarioError(head + "\n".join(problems))
     resolved = {
         "name": nm,
         "district": district,
         "horizon": horizon,
         "run_plan": run_plan,
+        "standards": standards.as_dict(),
         "projection": projection.as_dict(),
-        "gap": gap.as_dict(),
-        "plan": plan.as_dict(),
+        "gap": {k: v for k, v in gap.as_dict().items() if k != "standards"},
+        "plan": {k: v for k, v in plan.as_dict().items() if k != "standards"},
+        "report": report.as_dict(),
+        "targets": data.get("targets") or {},
     }
     resolved = json.loads(canonical_json(resolved))
     return Scenario(
-        nm, str(data.get("description", "")), files, district, horizon, run_plan, projection, gap, plan, tuple(overrides), {}, resolved
+        nm,
+        str(data.get("description", "")),
+        files,
+        district,
+        horizon,
+        run_plan,
+        projection,
+        gap,
+        plan,
+        tuple(overrides),
+        {},
+        resolved,
+        report,
+        targets,
     )
+
+
+UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")  # a path separator or a control character
+
+
+def name_problems(name: object) -> list[str]:
+    """Why ``name`` cannot name an output folder (runs/<name>), or nothing."""
+    if not isinstance(name, str):
+        return [f"name: found {name!r}; expected text"]
+    if not name.strip() or name.strip(". ") == "":
+        return [f"name: found {name!r}; expected a folder name with letters or digits (it names runs/<name>)"]
+    if UNSAFE_NAME.search(name) or name != name.strip() or name.endswith("."):
+        return [
+            f"name: found {name!r}; expected a safe folder name without / \\ or control characters "
+            "or leading/trailing spaces (it names runs/<name>)"
+        ]
+    if len(name.encode()) > 150:
+        return [f"name: found a name of {len(name.encode())} bytes; expected at most 150 (it names runs/<name>)"]
+    return []
 
 
 def load_scenario(path: str | Path, overrides: tuple[str, ...] = ()) -> Scenario:
@@ -411,7 +579,7 @@ def scenario_reference_markdown() -> str:
         hints = typing.get_type_hints(cls)
         out += ["", f"## `{sec}`", "", "| key | type | default | meaning |", "|---|---|---|---|"]
         for f in fields(cls):
-            if sec == "projection" and f.name == "horizon":
+            if (sec == "projection" and f.name == "horizon") or f.name == "standards":
                 continue
             default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
             typ = str(hints[f.name]).replace("typing.", "").replace("|", "or").replace("<class '", "").replace("'>", "")

@@ -58,6 +58,17 @@ def load_sweep(path: str | Path) -> tuple[str, Path, list[Member]]:
     overrides = tuple(data.get("overrides") or ())
     districts = data.get("districts") or [None]
     seeds = data.get("seeds") or [None]
+    for key, values, ok in (
+        ("seeds", seeds, lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)),
+        ("districts", districts, lambda v: v is None or isinstance(v, str)),
+        ("overrides", data.get("overrides") or [], lambda v: isinstance(v, str)),
+    ):
+        bad = [v for v in (values if isinstance(values, list | tuple) else [values]) if not ok(v)]
+        if bad or not isinstance(values, list | tuple):
+            raise ScenarioError(
+                f"{p}, line {lines.get((key,), 1)}: {key}: found {bad[0] if bad else values!r}; expected a list of "
+                + {"seeds": "whole numbers >= 0", "districts": "district paths", "overrides": "override group names"}[key]
+            )
     out = Path(data.get("out") or Path("sweeps") / name)
     if not out.is_absolute():
         out = (p.parent / out) if data.get("out") else out

@@ -177,7 +177,7 @@ def test_workbook_reads_back(report, example, tmp_path):
     ghead = [c.value for c in gap_ws[1]]
     assert gap_ws.cell(row=2, column=ghead.index("utilisation") + 1).number_format == "0.0%"
     params = {r[0].value: r[1].value for r in wb["assumptions"].iter_rows(min_row=2)}
-    assert params["gap.warning_window"] == 2 and params["gap.class_size.primary"] == 45
+    assert params["gap.warning_window"] == 2 and params["gap.standards.class_size.primary"] == 45
     assert len(list((tmp_path / "charts").glob("*.png"))) == 12
 
 
@@ -191,3 +191,108 @@ def test_gap_cli(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "First red year by zone and stage" in r.stdout and "Budget to close" in r.stdout
     assert (tmp_path / "g" / "budget_request.xlsx").exists()
+
+
+def test_teacher_gap_and_staff_on_hand_file(tmp_path):
+    from capacity.errors import InputError
+    from capacity.gap.staffing import read_teachers_on_hand, teacher_gap
+
+    t = pd.DataFrame(
+        {"year": [2026, 2026, 2027], "school_id": ["A", "B", "A"], "pupils": [100, 50, 120], "classes": [3, 2, 3], "teachers": [8, 4, 9]}
+    )
+    f = tmp_path / "staff.csv"
+    f.write_text("school_id,teachers\nA,10\n", encoding="utf-8")
+    g = teacher_gap(t, read_teachers_on_hand(str(f)))
+    assert list(g["teacher_gap"].fillna(-999)) == [2, -999, 1]  # B unknown stays unknown, not zero
+    for text, where in (
+        ("school_id,teachers\nA,-1\n", "row 2"),
+        ("school_id,staff\nA,1\n", "teachers"),
+        ("school_id,teachers\nA,1\nA,2\n", "row 3"),
+    ):
+        f.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError, match=where):
+            read_teachers_on_hand(str(f))
+
+
+def test_early_warning_by_school_and_zone_by_hand(example):
+    from capacity.gap.warning import early_warning, first_red_units, school_load
+
+    sch = example.schools[example.schools["status"] == "open"]
+    a, b = sch[(sch["first_grade"] == "P1") & (sch["last_grade"] == "P6")]["school_id"].iloc[:2]
+    za, zb = sch.set_index("school_id").loc[[a, b], "zone_id"]
+    years = [2026, 2027, 2028, 2029]
+    seats = pd.DataFrame(
+        {"year": years * 2, "school_id": [a] * 4 + [b] * 4, "zone_id": [za] * 4 + [zb] * 4, "stage": "primary", "seats": 600.0}
+    )
+    # school a: 540 pupils (90 %) then 600 (100 %) in 2029; school b stays at 300
+    classes = pd.DataFrame(
+        {
+            "year": years * 2,
+            "school_id": [a] * 4 + [b] * 4,
+            "grade": "P1",
+            "stage": "primary",
+            "pupils": [500, 540, 560, 600, 300, 300, 300, 300],
+        }
+    )
+    w = early_warning(school_load(classes, seats, example, "seats"), example, 0.9, 1.0, 3)
+    wa = w[(w["level"] == "school") & (w["unit_id"] == a)]
+    assert list(wa["warning"]) == ["amber", "amber", "amber", "red"]
+    assert list(w[(w["level"] == "school") & (w["unit_id"] == b)]["warning"]) == ["green"] * 4
+    fr = first_red_units(w)
+    row = fr[(fr["level"] == "school") & (fr["unit_id"] == a)].iloc[0]
+    assert (row["first_red_year"], row["warn_from"]) == (2029, 2026)
+    # intake basis: P1 pupils against one sixth of the primary seats (100 places): 500 pupils is red
+    wi = early_warning(school_load(classes, seats, example, "intake"), example, 0.9, 1.0, 3)
+    assert (wi.loc[(wi["level"] == "school") & (wi["unit_id"] == a), "capacity"] == 100.0).all()
+
+
+def test_heat_map_shows_any_shortfall_red():
+    from capacity.report.gap_plots import shortfall_norm
+
+    n = shortfall_norm(np.array([-3.0, 0.0, 50_000.0]))
+    assert float(n(-1.0)) <= 0.33 and float(n(-3.0)) == 0.0  # RdBu below 0.33 is clearly red
+    assert float(n(0.0)) == 0.5 and float(n(1.0)) > 0.5
+
+
+def test_cjk_font_registered_from_its_file_and_fallback_warns(monkeypatch):
+    import glob
+
+    from matplotlib import font_manager
+
+    from capacity.report import fonts
+
+    files = [f for p in fonts.CJK_FONT_FILES for f in glob.glob(p, recursive=True)]
+    if files:
+        # a font manager that never saw the file (a stale cache) learns it from the file itself
+        fm = font_manager.FontManager()
+        fm.ttflist = [f for f in fm.ttflist if f.fname not in files]
+        monkeypatch.setattr(font_manager, "fontManager", fm)
+        fonts.cjk_font.cache_clear()
+        assert fonts.cjk_font() is not None
+    fonts.cjk_font.cache_clear()
+    monkeypatch.setattr(fonts, "CJK_FONT_FILES", ())
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
+    with pytest.warns(fonts.FontFallbackWarning, match="ids instead of names"):
+        assert fonts.label("城东街道 (U01)", "U01") == "U01"
+
+
+def test_gap_cli_reads_the_scenarios_teachers_on_hand(tmp_path):
+    # the same staff file the run reads: the gap command shows the teacher gap too
+    from capacity.data import EXAMPLE_PATH
+
+    sch = pd.read_csv(EXAMPLE_PATH / "schools.csv")
+    sid = sch.loc[sch["status"] == "open", "school_id"].iloc[0]
+    (tmp_path / "staff.csv").write_text(f"school_id,teachers\n{sid},7\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(
+        "name: staff\nhorizon: 3\nprojection: {draws: 50}\nreport: {teachers_on_hand: staff.csv}\n", encoding="utf-8"
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "capacity", "gap", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "g")],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(tmp_path / "g" / "teachers.csv")
+    row = t[t["school_id"] == sid].iloc[0]
+    assert row["teachers_on_hand"] == 7 and row["teacher_gap"] == pytest.approx(7 - row["teachers"])
+    assert t.loc[t["school_id"] != sid, "teachers_on_hand"].isna().all()  # unknown stays unknown

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from plan_checks import check_plan_invariants
+from plan_checks import check_plan_invariants, hand_settings
 
 from capacity.data import load_district
 from capacity.errors import ScenarioError
@@ -34,22 +34,8 @@ def tiny_district(tmp: Path, schools: list[dict], enrol: dict[str, int]) -> Path
 
 
 def settings(solver: str, **kw) -> PlanSettings:
-    base = dict(
-        class_size={"K1": 25, "K2": 30, "K3": 35, "primary": 45, "junior": 50, "senior": 50},
-        detour_factor=1.0,
-        build_lead_years=0,
-        cost_per_classroom={s: 1000.0 for s in STAGES},
-        cost_per_class_year={s: 100.0 for s in STAGES},
-        cost_per_school_year=0.0,
-        cost_per_pupil_km_year=1.0,
-        cost_per_moved_pupil_year=0.0,
-        cost_per_boarder_year=0.0,
-        unmet_penalty=1e6,
-        mip_gap=0.0,
-        solver=solver,
-    )
-    base.update(kw)
-    return PlanSettings(**base)
+    """The hand-case settings with travel at 1 per pupil-km, on ``solver``."""
+    return hand_settings(cost_per_pupil_km_year=1.0, solver=solver, **kw)
 
 
 def demand(a: float, b: float, year: int = 2026) -> pd.DataFrame:
@@ -112,7 +98,7 @@ def test_budget_leaves_a_reported_shortfall(tmp_path, solver):
     r = plan_district(d, demand(80, 20), settings(solver, budget_per_year=0.0))
     assert r.builds.empty
     assert r.unmet["pupils"].sum() == pytest.approx(10.0)
-    assert r.shortfalls == ["zone A (a) is short 10 P1 seats in 2026 even with every allowed build"]
+    assert r.shortfalls == ["zone A (a) is short 10 P1 seats in 2026 even with every allowed build: no school teaching P1 has a spare seat"]
 
 
 def test_phase_in_caps_follow_the_cohort(example):
@@ -159,7 +145,6 @@ def test_example_plan_relaxed_classes_is_optimal_and_valid(example, example_dema
     r = plan_district(example, dem, PlanSettings(integer_classes=False, time_limit_s=60))
     assert r.summary["status"] == "optimal"
     check_plan_invariants(r, dem)
-    assert r.summary["build_s"] < 10
 
 
 def test_example_plan_time_limit_is_labelled_with_gap(example, example_demand):

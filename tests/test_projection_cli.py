@@ -50,10 +50,16 @@ def test_backtest_command_prints_and_writes(tmp_path):
 
 
 def test_chinese_names_fall_back_to_ids_without_a_cjk_font(monkeypatch):
+    from capacity.notes import collecting
+
     monkeypatch.setattr(fonts, "cjk_font", lambda: None)
-    assert fonts.label("新城片区 (U03)", "U03") == "U03"
-    assert fonts.label("Zone A", "A") == "Zone A"
+    with collecting() as notes:
+        assert fonts.label("新城片区 (U03)", "U03") == "U03"
+        assert fonts.label("Zone A", "A") == "Zone A"
+        assert fonts.label("城西街道 (U02)", "U02") == "U02"
     assert fonts.font_rc() == {}
+    # the fallback is a note (printed, in manifest.json and report.html), said once per command
+    assert len(notes) == 1 and "no Chinese font found" in notes[0]
 
 
 def test_cjk_font_is_used_when_installed(monkeypatch):
@@ -74,7 +80,7 @@ def test_atomic_dir_keeps_earlier_output_on_failure(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no temp folder left behind
     with atomic_dir(target) as d:
         (d / "b.csv").write_text("second")
-    assert sorted(p.name for p in target.iterdir()) == ["b.csv"]
+    assert sorted(p.name for p in target.iterdir()) == [".capacity-output", "b.csv"]  # the marker proves capacity wrote it
 
 
 def test_commands_accept_a_scenario_file(tmp_path):

@@ -91,3 +91,30 @@ def test_central_projection_is_the_deterministic_path_at_every_level(projection,
     raw_median = np.median(projection.draws.sum((0, 1)), axis=-1)
     if level == "county":  # the draws' own median drifts from the path (so centring is needed and tested)
         assert np.abs(raw_median - point.sum((0, 1))).max() > 1.0
+
+
+def test_plan_demand_anchor_setting_puts_stages_on_their_own_quantiles(example, projection, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(plan_api, "plan_district", lambda district, demand, settings: seen.setdefault("demand", demand))
+    plan_api.plan_from_projection(example, projection, PlanSettings(demand_quantile=0.8, demand_anchor="stage"))
+    assert seen["demand"].equals(projection.demand(0.8, anchor="stage"))
+    assert not seen["demand"].equals(projection.demand(0.8))  # the two anchors differ at q = 0.8
+
+
+def test_plan_demand_anchor_refuses_other_levels():
+    from capacity.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="demand_anchor"):
+        PlanSettings(demand_anchor="zone")
+
+
+def test_gap_class_report_uses_the_same_coherent_demand(example, projection):
+    from capacity.gap import GapSettings, gap_report
+
+    q = 0.8
+    r = gap_report(example, projection, GapSettings(quantile=q))
+    gap_pupils = r.classes.groupby("year")["pupils"].sum()
+    coherent = totals(projection.demand(q))
+    np.testing.assert_allclose(gap_pupils.to_numpy(), coherent.to_numpy(), rtol=1e-3)  # shares rounded per school
+    cells = projection.table(quantiles=(q,)).groupby("year")["p80"].sum()
+    assert cells.iloc[-1] > 1.01 * gap_pupils.iloc[-1]  # what the gap counted before: the sum of cell quantiles

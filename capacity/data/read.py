@@ -73,14 +73,22 @@ def read_district_files(path: str | Path) -> RawDistrict:
     InputError
         When the source is missing or unreadable, listing every problem found.
     """
+    from capacity.notes import note
+
     p = Path(path)
     if not p.exists():
         raise InputError([Problem(str(p), None, None, "no such file or folder", "a district folder or .xlsx workbook")])
     if p.is_dir():
-        return _read_folder(p)
-    if p.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_workbook(p)
-    raise InputError([Problem(str(p), None, None, f"a file of type '{p.suffix}'", "a district folder of CSV files or an .xlsx workbook")])
+        raw = _read_folder(p)
+    elif p.suffix.lower() in (".xlsx", ".xlsm"):
+        raw = _read_workbook(p)
+    else:
+        raise InputError(
+            [Problem(str(p), None, None, f"a file of type '{p.suffix}'", "a district folder of CSV files or an .xlsx workbook")]
+        )
+    for text in raw.notes:
+        note(text)
+    return raw
 
 
 def _read_folder(folder: Path) -> RawDistrict:
@@ -89,11 +97,29 @@ def _read_folder(folder: Path) -> RawDistrict:
     hashes: dict[str, str] = {}
     notes: list[str] = []
     known = {f"{t.name}.csv" for t in TABLES}
+    known_any_case = {k.lower() for k in known}
     for t in TABLES:
         f = folder / f"{t.name}.csv"
         if not f.exists():
-            if t.required:
+            near = [x.name for x in folder.iterdir() if x.name.lower() == f.name.lower() and x.name != f.name]
+            if f.is_symlink():
+                problems.append(
+                    Problem(
+                        f"{folder}/{f.name}", None, None, "a link that leads nowhere (missing target or a loop)", "the table's CSV file"
+                    )
+                )
+            elif near:
+                problems.append(
+                    Problem(f"{folder}/{near[0]}", None, None, f"the file '{near[0]}', named in another case", f"the file name '{f.name}'")
+                )
+            elif t.required:
                 problems.append(Problem(f"{folder}/{t.name}.csv", None, None, "no such file", f"the required table '{t.name}'"))
+            continue
+        if f.is_dir():
+            problems.append(Problem(f"{folder}/{t.name}.csv", None, None, "a folder", f"the table '{t.name}' as a CSV file"))
+            continue
+        if not f.is_file():  # a pipe or device would block the read forever
+            problems.append(Problem(f"{folder}/{t.name}.csv", None, None, "a special file (pipe or device)", "a regular CSV file"))
             continue
         if not f.resolve().is_relative_to(folder.resolve()):
             problems.append(
@@ -106,11 +132,19 @@ def _read_folder(folder: Path) -> RawDistrict:
                 )
             )
             continue
-        data = f.read_bytes()
+        try:
+            data = f.read_bytes()
+        except OSError as e:
+            problems.append(Problem(f"{folder}/{f.name}", None, None, f"a file that cannot be read ({e.strerror})", "a readable CSV file"))
+            continue
         hashes[f.name] = sha256_bytes(data)
         text, note = _decode(data, f.name)
         if text is None:
-            problems.append(Problem(f.name, None, None, "bytes that are neither UTF-8 nor GBK text", "a UTF-8 CSV file"))
+            problems.append(
+                Problem(
+                    f.name, None, None, "bytes that are not UTF-8, UTF-16, GBK or Latin-1 text", "a UTF-8 CSV file (CSV UTF-8 in Excel)"
+                )
+            )
             continue
         if note:
             notes.append(note)
@@ -118,22 +152,64 @@ def _read_folder(folder: Path) -> RawDistrict:
         problems += probs
         if raw is not None:
             tables[t.name] = raw
-    for extra in sorted(x.name for x in folder.glob("*.csv") if x.name not in known):
+    for extra in sorted(x.name for x in folder.glob("*.csv") if x.name.lower() not in known_any_case):
         notes.append(f"{extra}: not a district table, ignored (tables are {', '.join(sorted(known))})")
     if problems:
         raise InputError(problems, str(folder))
     return RawDistrict(str(folder), tables, hashes, notes)
 
 
+def _gbk_pairs_look_chinese(data: bytes) -> bool:
+    """True when the non-ASCII bytes form GB2312-range pairs (both bytes 0xA1-0xFE), as Chinese
+    text in GBK does; Latin-1 text (an accented letter followed by an ASCII one) does not."""
+    i, pairs, good = 0, 0, 0
+    n = len(data)
+    while i < n:
+        b = data[i]
+        if b < 0x80:
+            i += 1
+            continue
+        if 0x81 <= b <= 0xFE and i + 1 < n and 0x30 <= data[i + 1] <= 0x39:  # GB18030 four-byte sequence
+            pairs, good, i = pairs + 1, good + 1, i + 4
+            continue
+        pairs += 1
+        if i + 1 < n and 0xA1 <= b <= 0xFE and 0xA1 <= data[i + 1] <= 0xFE:
+            good += 1
+        i += 2
+    return pairs > 0 and good >= 0.9 * pairs
+
+
 def _decode(data: bytes, label: str) -> tuple[str | None, str | None]:
+    """Text of a CSV file and a note naming the encoding when it is not UTF-8.
+
+    UTF-8 (with or without BOM) first; UTF-16 when it starts with a BOM (Excel's "Unicode
+    text"); GBK/GB18030 only when the bytes look like Chinese text; Latin-1/Windows-1252 when
+    they look like accented Western text, so a Latin-1 file never turns into wrong Chinese.
+    """
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
         pass
-    try:
-        return data.decode("gb18030"), f"{label}: read as GBK/GB18030 because it is not UTF-8; save it as UTF-8 to be sure"
-    except UnicodeDecodeError:
-        return None, None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), f"{label}: read as UTF-16 (it is not UTF-8); save it as CSV UTF-8 to be sure"
+        except UnicodeDecodeError:
+            return None, None
+    if _gbk_pairs_look_chinese(data):
+        try:
+            return data.decode("gb18030"), f"{label}: read as GBK/GB18030 because it is not UTF-8; save it as UTF-8 to be sure"
+        except UnicodeDecodeError:
+            pass
+    for enc, name in (("cp1252", "Windows-1252"), ("latin-1", "Latin-1")):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        return (
+            text,
+            f"{label}: read as {name} (Western European) because it is not UTF-8 and does not look like GBK; save it as UTF-8 to be sure",
+        )
+    return None, None
 
 
 def _parse_csv(name: str, label: str, text: str) -> tuple[RawTable | None, list[Problem]]:
@@ -145,6 +221,18 @@ def _parse_csv(name: str, label: str, text: str) -> tuple[RawTable | None, list[
         return None, [Problem(label, reader.line_num, None, f"malformed CSV ({e})", "comma-separated values with balanced quotes")]
     if not records or not any(cell.strip() for cell in records[0]):
         return None, [Problem(label, 1, None, "no header row", "a header row naming the columns")]
+    if len(records[0]) == 1:
+        for sep, what in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+            if sep in records[0][0]:
+                return None, [
+                    Problem(
+                        label,
+                        1,
+                        None,
+                        f"columns separated by {what} ({records[0][0][:60]!r})",
+                        "comma-separated values (in Excel: Save As 'CSV UTF-8 (comma delimited)')",
+                    )
+                ]
     header = [h.strip() for h in records[0]]
     rows, numbers = [], []
     for i, rec in enumerate(records[1:], start=2):
@@ -176,6 +264,8 @@ def _read_workbook(path: Path) -> RawDistrict:
     import openpyxl  # at the edge: only needed for workbooks
     from openpyxl.utils.exceptions import InvalidFileException
 
+    if not path.is_file():
+        raise InputError([Problem(path.name, None, None, "a special file (pipe or device)", "a regular .xlsx workbook")])
     data = path.read_bytes()
     try:
         # data_only=False keeps formulas as formulas: we reject them rather than evaluate them.
@@ -190,7 +280,14 @@ def _read_workbook(path: Path) -> RawDistrict:
     known = {t.name for t in TABLES}
     for t in TABLES:
         if t.name not in wb.sheetnames:
-            if t.required:
+            near = [x for x in wb.sheetnames if x.strip().lower() == t.name]
+            if near:
+                problems.append(
+                    Problem(
+                        f"{path.name}[{near[0]}]", None, None, f"the sheet '{near[0]}', named in another case", f"the sheet name '{t.name}'"
+                    )
+                )
+            elif t.required:
                 problems.append(Problem(f"{path.name}[{t.name}]", None, None, "no such sheet", f"the required table '{t.name}' as a sheet"))
             continue
         ws = wb[t.name]
@@ -222,7 +319,7 @@ def _read_workbook(path: Path) -> RawDistrict:
         if raw is not None:
             tables[t.name] = raw
     for extra in wb.sheetnames:
-        if extra not in known:
+        if extra.strip().lower() not in known:
             notes.append(f"{path.name}[{extra}]: not a district table, ignored")
     if problems:
         raise InputError(problems, str(path))

@@ -55,20 +55,33 @@ def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem
         if n > 1:
             problems.append(Problem(label, 1, h, f"the column '{h}' {n} times", "each column once"))
     names = set(table.column_names)
+    by_lower = {n.lower(): n for n in names}
+    recased = set()
     for h in raw.header:
         if h in names or h.lower() in FREE_TEXT_COLUMNS:
             continue
         if h == "":
             problems.append(Problem(label, 1, None, "a column with a blank header", "every column named"))
             continue
+        fixed = by_lower.get(h.lower().replace(" ", "_").replace("-", "_"))
+        if fixed is not None and fixed not in raw.header:
+            recased.add(fixed)
+            problems.append(
+                Problem(label, 1, h, f"the column '{h}', which differs from '{fixed}' only in case or spacing", f"the exact name '{fixed}'")
+            )
+            continue
         close = difflib.get_close_matches(h, list(names), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         problems.append(Problem(label, 1, h, f"an unknown column '{h}'{hint}", "columns " + ", ".join(table.column_names)))
     for c in table.columns:
-        if c.required and c.name not in raw.header:
+        if c.required and c.name not in raw.header and c.name not in recased:
             problems.append(Problem(label, 1, c.name, "no such column", f"a column '{c.name}' ({c.doc})"))
     if not raw.rows and table.required:
         problems.append(Problem(label, None, None, "an empty table", "at least one data row"))
+    if recased or any(k not in raw.header for k in table.key):  # report a broken header alone, not every row after it
+        frame = empty_frame(table).assign(**{ROW: pd.Series(dtype=np.int64)})
+        frame.attrs["header_broken"] = True
+        return frame, problems
 
     cells = pd.DataFrame(raw.rows, columns=raw.header, dtype=object) if raw.rows else pd.DataFrame(columns=raw.header, dtype=object)
     cells = cells.loc[:, ~cells.columns.duplicated()]
@@ -331,6 +344,151 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
     return problems
 
 
+MAX_GRADE_PUPILS = 3000  # one grade of one school above this is implausible (warning)
+MAX_SPAN_KM = 1000.0  # a district wider than this has coordinates in metres, not km (error)
+
+
+def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> tuple[list[Problem], list[str]]:
+    """Data that parses but cannot be right (errors) or is probably wrong (warnings).
+
+    Errors: project rows that do not fit their school (a stage it does not teach, a completion
+    year inside the history, more rooms than the site holds), a candidate site with
+    classrooms, coordinates in metres, control characters in text. Warnings: an open school
+    without pupils in the last history year, a zone with no births but pupils, a grade of one
+    school above MAX_GRADE_PUPILS pupils, coordinates that look like degrees.
+    """
+    from capacity.grades import stages_of
+
+    errors: list[Problem] = []
+    warnings: list[str] = []
+    schools = frames["schools"]
+    for name, f in frames.items():
+        for col in f.columns:
+            if col == ROW or f[col].dtype != object:
+                continue
+            text = f[col].dropna().astype(str)
+            bad = text[text.str.contains(r"[\x00-\x1f\x7f]", regex=True)]
+            for i, v in bad.items():
+                errors.append(
+                    Problem(
+                        labels[name],
+                        int(f.at[i, ROW]),
+                        col,
+                        f"control characters in {v!r}",
+                        "plain text (no tabs, line breaks or control codes)",
+                    )
+                )
+    cand = schools[schools["status"].eq("candidate") & (schools["classrooms"] > 0)]
+    for _, r in cand.iterrows():
+        errors.append(
+            Problem(
+                labels["schools"],
+                int(r[ROW]),
+                "classrooms",
+                f"{_plain(r['classrooms'])} classrooms at '{r['school_id']}', a candidate site",
+                "0 classrooms for a candidate site (its rooms are built when it opens: max_classrooms)",
+            )
+        )
+    enrol = frames["enrolment"]
+    last = int(enrol["year"].max()) if len(enrol) and enrol["year"].notna().any() else None
+    first = int(enrol["year"].min()) if last is not None else None
+    info = schools.dropna(subset=["school_id", "first_grade", "last_grade"]).drop_duplicates("school_id").set_index("school_id")
+    if "projects" in frames and len(frames["projects"]):
+        p = frames["projects"].dropna(subset=["school_id"])
+        for _, r in p.iterrows():
+            sid = r["school_id"]
+            if sid not in info.index:
+                continue
+            taught = stages_of(info.at[sid, "first_grade"], info.at[sid, "last_grade"])
+            if isinstance(r.get("stage"), str) and r["stage"] not in taught:
+                errors.append(
+                    Problem(
+                        labels["projects"],
+                        int(r[ROW]),
+                        "stage",
+                        f"{r['stage']} at school '{sid}'",
+                        f"a stage the school teaches ({', '.join(taught)})",
+                    )
+                )
+            if last is not None and pd.notna(r["completion_year"]) and int(r["completion_year"]) <= last:
+                errors.append(
+                    Problem(
+                        labels["projects"],
+                        int(r[ROW]),
+                        "completion_year",
+                        f"{int(r['completion_year'])}, inside the history {first}-{last} (its rooms are already in schools.classrooms)",
+                        f"a completion year after {last}, or no row for a finished project",
+                    )
+                )
+        added = p.groupby("school_id")["classrooms"].sum(min_count=1).dropna()
+        for sid, n in added.items():
+            if sid in info.index and pd.notna(info.at[sid, "max_classrooms"]):
+                have = info.at[sid, "classrooms"]
+                if have + n > info.at[sid, "max_classrooms"]:
+                    row = int(p.loc[p["school_id"] == sid, ROW].min())
+                    errors.append(
+                        Problem(
+                            labels["projects"],
+                            row,
+                            "classrooms",
+                            f"{_plain(n)} classrooms added at '{sid}', which has {_plain(have)} and room for {_plain(info.at[sid, 'max_classrooms'])}",
+                            "classrooms + projects <= the school's max_classrooms",
+                        )
+                    )
+    if last is not None:
+        present = set(enrol.loc[enrol["year"].eq(last) & (enrol["pupils"] > 0), "school_id"])
+        for _, r in schools[schools["status"].eq("open") & ~schools["school_id"].isin(present)].iterrows():
+            warnings.append(
+                f"warning: {labels['schools']}, row {int(r[ROW])}: open school '{r['school_id']}' has no pupils in {last}, "
+                "the last history year (expected enrolment rows, or status candidate/closed)"
+            )
+        big = enrol[enrol["pupils"] > MAX_GRADE_PUPILS]
+        for _, r in big.iterrows():
+            warnings.append(
+                f"warning: {labels['enrolment']}, row {int(r[ROW])}: {int(r['pupils']):,} pupils in {r['grade']} at '{r['school_id']}' "
+                f"in {int(r['year'])} (expected at most {MAX_GRADE_PUPILS:,} in one grade of one school; check for a typo)"
+            )
+        births = frames["births"]
+        if len(births):
+            zero = births.groupby("zone_id")["births"].sum()
+            zero = set(zero[zero == 0].index)
+            zone_of = schools.set_index("school_id")["zone_id"]
+            enrolled = enrol.loc[enrol["pupils"] > 0, "school_id"].map(zone_of)
+            for z in sorted(zero & set(enrolled.dropna())):
+                warnings.append(
+                    f"warning: {labels['births']}: zone '{z}' has 0 births in every year but pupils at its schools "
+                    "(expected the zone's births; with 0 the projection admits no new pupils there)"
+                )
+            usual = births.groupby("zone_id")["births"].transform("median")
+            gaps = births[(births["births"] == 0) & (usual >= 20) & ~births["zone_id"].isin(zero)]
+            for _, r in gaps.iterrows():
+                warnings.append(
+                    f"warning: {labels['births']}, row {int(r[ROW])}: 0 births in {int(r['year'])} for zone '{r['zone_id']}', "
+                    f"which usually has about {usual[_]:,.0f} (expected the count; a missing year is not 0)"
+                )
+    for name in ("zones", "schools"):
+        f = frames[name].dropna(subset=["x_km", "y_km"])
+        if len(f) < 2:
+            continue
+        span = max(f["x_km"].max() - f["x_km"].min(), f["y_km"].max() - f["y_km"].min())
+        if span > MAX_SPAN_KM:
+            errors.append(
+                Problem(
+                    labels[name],
+                    None,
+                    "x_km",
+                    f"coordinates spanning {span:,.0f} km (they look like metres)",
+                    f"kilometres (a district spans less than {MAX_SPAN_KM:,.0f} km): divide metres by 1000",
+                )
+            )
+        elif len(f) >= 3 and span < 2 and (f["x_km"].abs().max() > 2 or f["y_km"].abs().max() > 2):
+            warnings.append(
+                f"warning: {labels[name]}: coordinates span only {span:.3f} km though far from 0 (they look like degrees of "
+                "longitude/latitude; expected kilometres on a flat grid, e.g. a projected CRS / 1000)"
+            )
+    return errors, warnings
+
+
 def _this_year() -> int:
     """The current calendar year (history cannot lie after it)."""
     import datetime
@@ -360,8 +518,15 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
         frames[name] = f
         labels[name] = raw.label
         problems += p
-    if all(n in frames for n in ("zones", "schools", "enrolment", "births")):
+    header_broken = any(f.attrs.get("header_broken") for f in frames.values())
+    if not header_broken and all(n in frames for n in ("zones", "schools", "enrolment", "births")):
         problems += cross_check(frames, labels)
+        errors, warnings = plausibility(frames, labels)
+        problems += errors
+        from capacity.notes import note
+
+        for w in warnings:
+            note(w)
     out = {}
     for name, table in TABLE_BY_NAME.items():
         if name in frames:

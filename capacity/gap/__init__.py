@@ -3,7 +3,7 @@ under the status quo: what a bureau hands its finance office before any optimisa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,8 @@ from capacity.gap.classes import band_shares, class_report, policy_failures, sch
 from capacity.gap.gap import budget_needed, first_red, gap_table
 from capacity.gap.seats import grade_rooms, seat_table, seats_from_rooms
 from capacity.gap.settings import GapSettings
-from capacity.gap.staffing import kindergarten_coverage, teachers_needed
+from capacity.gap.staffing import kindergarten_coverage, teacher_gap, teachers_needed
+from capacity.gap.warning import early_warning, first_red_units, school_load
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class GapReport:
     coverage: pd.DataFrame
     budget: pd.DataFrame
     settings: GapSettings
+    warnings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    first_red_units: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Name -> table, in report order."""
@@ -46,28 +49,37 @@ class GapReport:
             "policy_failures": self.policy,
             "teachers": self.teachers,
             "kindergarten_coverage": self.coverage,
+            "early_warning": self.warnings,
+            "first_red_school": self.first_red_units,
         }
 
 
-def gap_report(district, projection, settings: GapSettings | None = None) -> GapReport:
-    """Build every status-quo table from a district and its projection."""
+def gap_report(
+    district,
+    projection,
+    settings: GapSettings | None = None,
+    warning_rule: tuple[float, float, int, str] = (0.9, 1.0, 3, "seats"),
+    teachers_on_hand: pd.DataFrame | None = None,
+) -> GapReport:
+    """Build every status-quo table from a district and its projection.
+
+    ``warning_rule`` is (amber ratio, red ratio, years ahead, basis 'seats' or 'intake') of the
+    school and zone early warning; ``teachers_on_hand`` (school_id, teachers) adds the teacher gap.
+    """
     from capacity.projection.model import projected_births
 
     settings = settings or GapSettings()
     years = tuple(projection.years)
-    seats = seat_table(district, settings.class_size, years)
+    seats = seat_table(district, settings.standards.class_size, years)
     gap = gap_table(projection, seats, district.zones, settings.quantile, settings.warning_window, settings.amber_utilisation)
-    demand = projection.table(quantiles=(settings.quantile,))
-    from capacity.projection import quantile_column
-
-    demand = demand[["year", "zone_id", "grade"]].assign(pupils=demand[quantile_column(settings.quantile)])
-    pupils = status_quo_pupils(district, demand)
+    # one coherent scenario at the quantile (the plan's demand), not the sum of cell quantiles
+    pupils = status_quo_pupils(district, projection.demand(settings.quantile))
     rooms = seats.groupby(["year", "school_id"], as_index=False)["classrooms"].sum()
     rooms["classrooms"] = rooms["classrooms"].round().astype(int)
-    classes = class_report(pupils, district, settings.class_size, settings.bands, rooms)
+    classes = class_report(pupils, district, settings.standards.class_size, settings.bands, rooms)
     last = district.last_year
     actual = district.enrolment[district.enrolment["year"] == last]
-    classes_actual = class_report(actual.assign(zone_id=""), district, settings.class_size, settings.bands)
+    classes_actual = class_report(actual.assign(zone_id=""), district, settings.standards.class_size, settings.bands)
     bands = pd.concat(
         [
             band_shares(classes_actual, settings.bands).assign(basis="actual"),
@@ -77,8 +89,8 @@ def gap_report(district, projection, settings: GapSettings | None = None) -> Gap
     )
     sizes = pd.concat(
         [
-            school_sizes(actual.assign(zone_id=""), district, settings.max_school_size).assign(basis="actual"),
-            school_sizes(pupils, district, settings.max_school_size).assign(basis="projected"),
+            school_sizes(actual.assign(zone_id=""), district, settings.standards.max_school_size).assign(basis="actual"),
+            school_sizes(pupils, district, settings.standards.max_school_size).assign(basis="projected"),
         ],
         ignore_index=True,
     )
@@ -104,6 +116,10 @@ def gap_report(district, projection, settings: GapSettings | None = None) -> Gap
         [actual[["year", "school_id", "grade", "pupils"]], pupils[["year", "school_id", "grade", "pupils"]]], ignore_index=True
     )
     coverage = kindergarten_coverage(k_all, district, births_by_year, settings.coverage_floors)
+    if teachers_on_hand is not None:
+        teachers = teacher_gap(teachers, teachers_on_hand)
+    amber, red, ahead, basis = warning_rule
+    warnings = early_warning(school_load(classes, seats, district, basis), district, amber, red, ahead)
     return GapReport(
         gap=gap,
         first_red=first_red(gap),
@@ -115,8 +131,10 @@ def gap_report(district, projection, settings: GapSettings | None = None) -> Gap
         policy=policy_failures(classes, settings.policy_checks),
         teachers=teachers,
         coverage=coverage,
-        budget=budget_needed(gap, settings.class_size, settings.cost_per_classroom),
+        budget=budget_needed(gap, settings.standards.class_size, settings.standards.cost_per_classroom),
         settings=settings,
+        warnings=warnings,
+        first_red_units=first_red_units(warnings),
     )
 
 

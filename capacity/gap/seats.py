@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.grades import STAGE_BY_NAME, STAGE_OF_GRADE, grades_between, stages_of
-from capacity.standards import stage_room_size, standard_size
+from capacity.standards import room_seats, stage_room_size, standard_size
 
 
 def seats_from_rooms(rooms_by_stage: dict[str, float], class_size: dict[str, int]) -> float:
@@ -66,7 +66,7 @@ def seat_table(district, class_size: dict[str, int], years: tuple[int, ...]) -> 
         for p in proj.itertuples(index=False):
             stage = p.stage if isinstance(p.stage, str) else STAGE_OF_GRADE[sch.at[p.school_id, "first_grade"]]
             rooms = 0.0 if p.classrooms != p.classrooms else float(p.classrooms)
-            seats = float(p.seats) if p.seats == p.seats else rooms * stage_room_size(class_size, stage)
+            seats = float(p.seats) if p.seats == p.seats else rooms * room_seats(class_size, stage, override[p.school_id])
             for y in years:
                 if y >= p.completion_year:
                     rows.append((p.school_id, sch.at[p.school_id, "zone_id"], stage, rooms, seats, y))

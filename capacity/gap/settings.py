@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from capacity.grades import GRADES, STAGE_NAMES
 from capacity.settings_base import Checks, SettingsMixin
-from capacity.standards import DEFAULT_CLASS_SIZE
+from capacity.standards import Standards
 
 
 @dataclass(frozen=True)
@@ -15,8 +15,9 @@ class GapSettings(SettingsMixin):
 
     Attributes
     ----------
-    class_size : dict
-        Standard pupils per class by grade or stage (school ``class_size`` overrides).
+    standards : Standards
+        Class sizes, classroom cost and school size caps (capacity.standards; the scenario's
+        ``standards`` section, shared with the plan).
     quantile : float
         Projection quantile taken as demand (0.5 median; 0.8 for a cautious plan).
     warning_window : int
@@ -25,8 +26,6 @@ class GapSettings(SettingsMixin):
         Demand / seats above which a zone is amber even without a shortage.
     bands : dict
         Class-size band name -> [lowest, highest] pupils (null highest: no top).
-    max_school_size : dict
-        'single' (one stage) and 'multi' (nine-/twelve-year) pupil caps.
     policy_checks : list of dict
         Each {grades: [...], from: year}: classes of those grades above standard from that
         year are listed as failures (default: starting grades P1 and J1 from 2027).
@@ -41,16 +40,13 @@ class GapSettings(SettingsMixin):
     teachers_per_class : float
     coverage_floors : dict
         Kindergarten floors: ger (gross enrolment ratio of ages 3-5), public share, inclusive share.
-    cost_per_classroom : dict
-        Stage -> capital cost of one classroom (currency).
     """
 
-    class_size: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CLASS_SIZE))
+    standards: Standards = field(default_factory=Standards)
     quantile: float = 0.5
     warning_window: int = 2
     amber_utilisation: float = 0.95
     bands: dict[str, list] = field(default_factory=lambda: {"46-55": [46, 55], "56-65 large": [56, 65], "66+ super-large": [66, None]})
-    max_school_size: dict[str, int] = field(default_factory=lambda: {"single": 2000, "multi": 2500})
     policy_checks: list[dict] = field(default_factory=lambda: [{"grades": ["P1", "J1"], "from": 2027}])
     pupils_per_teacher: dict[str, float] = field(
         default_factory=lambda: {"kindergarten": 15.0, "primary": 19.0, "junior": 13.5, "senior": 12.5}
@@ -60,17 +56,12 @@ class GapSettings(SettingsMixin):
     small_school_pupils: int = 100
     teachers_per_class: float = 1.5
     coverage_floors: dict[str, float] = field(default_factory=lambda: {"ger": 0.90, "public": 0.50, "inclusive": 0.85})
-    cost_per_classroom: dict[str, float] = field(
-        default_factory=lambda: {"kindergarten": 1_200_000.0, "primary": 1_500_000.0, "junior": 1_500_000.0, "senior": 1_800_000.0}
-    )
 
     def __post_init__(self) -> None:
         check = Checks("gap")
         need = check.need
 
-        for k, v in self.class_size.items():
-            need(k in GRADES or k in STAGE_NAMES, f"class_size.{k}", k, "a grade or a stage")
-            need(isinstance(v, int) and 1 <= v <= 200, f"class_size.{k}", v, "pupils per class from 1 to 200")
+        need(isinstance(self.standards, Standards), "standards", type(self.standards).__name__, "a capacity.standards.Standards")
         need(0 < self.quantile < 1, "quantile", self.quantile, "a probability strictly between 0 and 1")
         need(isinstance(self.warning_window, int) and 0 <= self.warning_window <= 20, "warning_window", self.warning_window, "0-20 years")
         need(0 < self.amber_utilisation <= 2, "amber_utilisation", self.amber_utilisation, "a share such as 0.95")
@@ -81,16 +72,26 @@ class GapSettings(SettingsMixin):
                 [lo, hi],
                 "[lowest, highest] whole pupils, highest >= lowest or null",
             )
+        spans = sorted((lo, hi) for lo, hi in self.bands.values() if isinstance(lo, int) and (hi is None or isinstance(hi, int)))
+        for (_, hi1), (lo2, _) in zip(spans, spans[1:], strict=False):
+            need(
+                hi1 is not None and hi1 < lo2,
+                "bands",
+                dict(self.bands),
+                "bands that do not overlap (each starts above the previous one's highest)",
+            )
         for chk in self.policy_checks:
             need(
-                set(chk) == {"grades", "from"} and all(g in GRADES for g in chk.get("grades", [])),
+                set(chk) == {"grades", "from"}
+                and all(g in GRADES for g in chk.get("grades", []))
+                and isinstance(chk.get("from"), int)
+                and not isinstance(chk.get("from"), bool),
                 "policy_checks",
                 chk,
                 "{grades: [grades], from: year}",
             )
         for s in STAGE_NAMES:
             need(self.pupils_per_teacher.get(s, 0) > 0, f"pupils_per_teacher.{s}", self.pupils_per_teacher.get(s), "a ratio > 0")
-            need(self.cost_per_classroom.get(s, -1) >= 0, f"cost_per_classroom.{s}", self.cost_per_classroom.get(s), "a cost >= 0")
         need(self.min_teachers >= 0, "min_teachers", self.min_teachers, "a whole number >= 0")
         need(self.staffing in ("ratio", "classes_for_small"), "staffing", self.staffing, "ratio or classes_for_small")
         for k in ("ger", "public", "inclusive"):

@@ -77,3 +77,40 @@ def kindergarten_coverage(k_pupils: pd.DataFrame, district, births_by_year: pd.S
         t["public_ok"] = t["public_share"] >= floors["public"]
         t["inclusive_ok"] = t["inclusive_share"] >= floors["inclusive"]
     return t
+
+
+def read_teachers_on_hand(path: str) -> pd.DataFrame:
+    """Staff on hand (school_id, teachers) from a CSV; refuses a missing file, column or a bad count."""
+    from pathlib import Path
+
+    from capacity.errors import InputError, Problem
+
+    p = Path(path)
+
+    def refuse(row: int | None, column: str | None, found: str, expected: str) -> InputError:
+        return InputError([Problem(str(p), row, column, found, expected)], str(p))
+
+    if not p.is_file():
+        raise refuse(None, None, "no such file", "a CSV with columns school_id, teachers (report.teachers_on_hand)")
+    t = pd.read_csv(p, dtype={"school_id": str}, encoding="utf-8-sig")
+    missing = {"school_id", "teachers"} - set(t.columns)
+    if missing:
+        raise refuse(None, ", ".join(sorted(missing)), f"columns {', '.join(map(str, t.columns))}", "columns school_id, teachers")
+    n = pd.to_numeric(t["teachers"], errors="coerce")
+    bad = t.index[n.isna() | (n < 0)]
+    if len(bad):
+        i = int(bad[0])
+        raise refuse(i + 2, "teachers", repr(t.at[i, "teachers"]), "a whole number of teachers >= 0")
+    dup = t.index[t["school_id"].duplicated()]
+    if len(dup):
+        raise refuse(int(dup[0]) + 2, "school_id", t.at[dup[0], "school_id"], "one row per school (this school is listed twice)")
+    return t.assign(teachers=n)[["school_id", "teachers"]]
+
+
+def teacher_gap(teachers: pd.DataFrame, on_hand: pd.DataFrame) -> pd.DataFrame:
+    """``teachers`` with teachers_on_hand and teacher_gap (on hand - needed; negative = short).
+    Schools without a row on hand get NaN, not zero: unknown is not none."""
+    h = on_hand.set_index("school_id")["teachers"]
+    out = teachers.assign(teachers_on_hand=teachers["school_id"].map(h))
+    out["teacher_gap"] = out["teachers_on_hand"] - out["teachers"]
+    return out

@@ -17,6 +17,7 @@ from capacity.plan.inputs import PlanData, prepare
 from capacity.plan.model import build
 from capacity.plan.results import extract
 from capacity.plan.settings import PlanSettings
+from capacity.plan.shortfalls import shortfall_messages
 from capacity.plan.solve import SolveReport, available_solvers, solve
 from capacity.plan.strategy import solve_decomposed
 
@@ -28,7 +29,7 @@ class PlanResult:
     Attributes
     ----------
     tables : dict of str to DataFrame
-        builds, schools, classes, assignment, unmet, costs.
+        builds, schools, closures, classes, assignment, unmet, costs.
     summary : dict
         status, objective, bound, gap, timings, model size and headline figures.
     data : PlanData
@@ -103,40 +104,74 @@ def plan_district(district, demand: pd.DataFrame, settings: PlanSettings | None 
         "seats_added": int(b["seats"].sum()),
         "schools_opened": int((b["kind"] == "new school").sum()),
         "schools_closed": int(sch[sch["year"] == data.years[-1]]["status"].eq("closed").sum()),
+        "schools_reopened": int(tables["closures"]["event"].eq("reopen").sum()),
         "capital_cost": float(b["cost"].sum()),
         "unmet_pupil_years": float(un["pupils"].sum()),
         "pupils_moved_last_year": float(a.loc[a["year"] == data.years[-1], "moved"].sum()),
         "boarders_last_year": float(a.loc[a["year"] == data.years[-1], "boarders"].sum()),
     }
-    return PlanResult(tables, summary, data, settings, report, shortfall_messages(un, district, report))
+    shortfalls = shortfall_messages(tables, data, district.zones, district.travel, settings, shortfall_tail(report))
+    return PlanResult(tables, summary, data, settings, report, shortfalls)
 
 
-def shortfall_messages(unmet: pd.DataFrame, district, report: SolveReport, min_pupils: float = 0.5) -> list[str]:
-    """Planning-language lines for every zone, grade and year left short.
-
-    Only a proven-optimal plan can say "even with every allowed build"; a time-limited one
-    says what its best plan leaves short.
-    """
-    names = district.zones.set_index("zone_id")["name"]
+def shortfall_tail(report: SolveReport) -> str:
+    """Only a proven-optimal plan can say "even with every allowed build"; a time-limited one
+    says what its best plan leaves short."""
     if report.status == "optimal":
-        tail = "even with every allowed build"
-    else:
-        gap = f"{report.gap:.1%}" if report.gap == report.gap else "unknown"
-        tail = f"in the best plan found before the time limit (gap {gap})"
-    out = []
-    for r in unmet[unmet["pupils"] >= min_pupils].itertuples(index=False):
-        out.append(f"zone {r.zone_id} ({names.get(r.zone_id, '')}) is short {r.pupils:,.0f} {r.grade} seats in {r.year} {tail}")
-    return out
+        return "even with every allowed build"
+    gap = f"{report.gap:.1%}" if report.gap == report.gap else "unknown"
+    return f"in the best plan found before the time limit (gap {gap})"
+
+
+def read_demand(path) -> pd.DataFrame:
+    """A demand table the planner supplies (CSV: year, zone_id, grade, pupils), to plan against
+    instead of a projection. Values are checked by ``plan_district`` (zones, grades, pupils >= 0).
+
+    Raises
+    ------
+    InputError
+        Missing file columns or non-numeric year / pupils, naming the file, row and column.
+    """
+    from pathlib import Path
+
+    from capacity.errors import InputError, Problem
+
+    path = Path(path)
+    frame = pd.read_csv(path, dtype={"zone_id": str, "grade": str}, keep_default_na=False)
+    need = ["year", "zone_id", "grade", "pupils"]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise InputError([Problem(path.name, None, ", ".join(missing), "missing columns", ", ".join(need))])
+    problems = []
+    for col in ("year", "pupils"):
+        num = pd.to_numeric(frame[col], errors="coerce")
+        for i in frame.index[num.isna()][:5]:
+            problems.append(Problem(path.name, int(i) + 2, col, repr(frame.at[i, col]), "a number"))
+        frame[col] = num
+    if problems:
+        raise InputError(problems)
+    return frame.assign(year=frame["year"].astype(int))[need]
 
 
 def plan_from_projection(district, projection, settings: PlanSettings | None = None) -> PlanResult:
     """Plan against one coherent demand scenario of a Projection at ``settings.demand_quantile``.
 
     The county total is the quantile of the county total's draws, shared over stages and cells
-    in proportion to their own quantiles (``Projection.demand``), never the sum of cell quantiles.
+    in proportion to their own quantiles (``Projection.demand``), never the sum of cell quantiles;
+    with ``demand_anchor: stage`` each stage's total is at its own quantile instead.
     """
     settings = settings or PlanSettings()
-    return plan_district(district, projection.demand(settings.demand_quantile), settings)
+    return plan_district(district, projection.demand(settings.demand_quantile, settings.demand_anchor), settings)
 
 
-__all__ = ["PlanData", "PlanResult", "PlanSettings", "SolveReport", "available_solvers", "plan_district", "plan_from_projection", "solve"]
+__all__ = [
+    "PlanData",
+    "PlanResult",
+    "PlanSettings",
+    "SolveReport",
+    "available_solvers",
+    "plan_district",
+    "plan_from_projection",
+    "read_demand",
+    "solve",
+]

@@ -3,7 +3,7 @@ index tables the model is built from (schools, demand nodes, reachable arcs, cla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,7 @@ import pandas as pd
 from capacity.errors import InputError, Problem, ScenarioError
 from capacity.grades import GRADE_INDEX, GRADES, STAGE_OF_GRADE, grades_between, stages_of
 from capacity.plan.settings import PlanSettings
-from capacity.standards import stage_room_size
+from capacity.standards import room_seats
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class PlanData:
     schools : DataFrame
         Index school_id; columns name, zone_id, first_grade, last_grade, status (open /
         candidate), sector, rooms0 (classrooms now), max_rooms, beds, closable, must_close,
-        buildable, size_cap (pupils), cost_per_classroom, open_cost, earliest_open (year).
+        buildable, size_cap (pupils), cost_per_classroom, open_cost, earliest_open (year),
+        decided_open (year a decided project opens a candidate site; NaN otherwise).
     project_rooms : DataFrame
         school_id, year, rooms: classrooms that decided projects add by that year (cumulative).
     nodes : DataFrame
@@ -38,6 +39,9 @@ class PlanData:
         school_id, grade, year, cap (pupils per class), standard (the standard size).
     discount : dict of int to float
         Discount factor per year.
+    stage_rooms : DataFrame
+        school_id, stage, year, rooms: classrooms dedicated to a stage (the district's
+        ``stage_rooms`` plus decided projects of that stage), for schools that give them.
     """
 
     years: tuple[int, ...]
@@ -48,6 +52,7 @@ class PlanData:
     arcs: pd.DataFrame
     caps: pd.DataFrame
     discount: dict[int, float]
+    stage_rooms: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["school_id", "stage", "year", "rooms"]))
 
 
 def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd.DataFrame:
@@ -74,33 +79,58 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
     )
     s["buildable"] = s["status"].eq("open") & s["sector"].isin(settings.build_sectors) & settings.allow_builds
     multi = [len(stages_of(a, b)) > 1 for a, b in zip(s["first_grade"], s["last_grade"], strict=True)]
-    s["size_cap"] = np.where(multi, settings.max_school_size["multi"], settings.max_school_size["single"])
-    cpc = first_stage.map(settings.cost_per_classroom).astype(float)
+    s["size_cap"] = np.where(multi, settings.standards.max_school_size["multi"], settings.standards.max_school_size["single"])
+    cpc = first_stage.map(settings.standards.cost_per_classroom).astype(float)
     s["cost_per_classroom"] = s["cost_per_classroom"].fillna(cpc) if "cost_per_classroom" in s else cpc
     default_open = settings.new_school_fixed_cost + s["cost_per_classroom"] * s["max_rooms"]
     s["open_cost"] = s["opening_cost"].fillna(default_open) if "opening_cost" in s else default_open
     s["earliest_open"] = years[0] + settings.new_school_lead_years
     if not settings.allow_new_schools:
         s.loc[s["status"].eq("candidate"), "earliest_open"] = years[-1] + 1
+    # A decided project at a candidate site opens it in its decided year, whatever the policy.
+    p = district.projects
+    decided = p[p["school_id"].isin(s.index[s["status"].eq("candidate")])].groupby("school_id")["completion_year"].min()
+    s["decided_open"] = s.index.map(decided).astype(float)
+    s.loc[decided.index, "earliest_open"] = np.maximum(decided.astype(int), years[0])
     return s
 
 
-def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years: tuple[int, ...]) -> pd.DataFrame:
-    """Classrooms added by decided projects, cumulative by year (rooms from seats where only seats are given)."""
+def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years: tuple[int, ...], by_stage: bool = False) -> pd.DataFrame:
+    """Classrooms added by decided projects, cumulative by year (rooms from seats where only
+    seats are given, at the school's own class size where it has one); by stage if asked."""
     p = district.projects
+    own = schools["class_size"] if "class_size" in schools else pd.Series(np.nan, index=schools.index)
     rows = []
     for r in p.itertuples(index=False):
         if r.school_id not in schools.index:
             continue
+        stage = r.stage if isinstance(r.stage, str) else STAGE_OF_GRADE[schools.at[r.school_id, "first_grade"]]
         rooms = r.classrooms
         if rooms != rooms:  # NaN: only seats given
-            stage = r.stage if isinstance(r.stage, str) else STAGE_OF_GRADE[schools.at[r.school_id, "first_grade"]]
-            rooms = int(np.ceil(r.seats / stage_room_size(settings.class_size, stage)))
+            rooms = int(np.ceil(r.seats / room_seats(settings.standards.class_size, stage, own[r.school_id])))
         for y in years:
             if y >= r.completion_year:
-                rows.append((r.school_id, y, int(rooms)))
-    out = pd.DataFrame(rows, columns=["school_id", "year", "rooms"])
-    return out.groupby(["school_id", "year"], as_index=False)["rooms"].sum()
+                rows.append((r.school_id, stage, y, int(rooms)))
+    keys = ["school_id", "stage", "year"] if by_stage else ["school_id", "year"]
+    out = pd.DataFrame(rows, columns=["school_id", "stage", "year", "rooms"])
+    return out.groupby(keys, as_index=False)["rooms"].sum()
+
+
+def dedicated_stage_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years: tuple[int, ...]) -> pd.DataFrame:
+    """Classrooms each stage has to itself at schools listed in ``stage_rooms``, by year (the
+    gap counts seats the same way): the listed rooms plus decided projects of that stage."""
+    sr = district.stage_rooms
+    cols = ["school_id", "stage", "year", "rooms"]
+    if not len(sr):
+        return pd.DataFrame(columns=cols)
+    sr = sr[sr["school_id"].isin(schools.index)]
+    base = pd.DataFrame(
+        [(r.school_id, r.stage, t, int(r.classrooms)) for r in sr.itertuples(index=False) for t in years],
+        columns=cols,
+    )
+    proj = project_rooms(district, schools, settings, years, by_stage=True)
+    proj = proj[proj["school_id"].isin(set(sr["school_id"]))]
+    return pd.concat([base, proj[cols]], ignore_index=True).groupby(cols[:3], as_index=False)["rooms"].sum()
 
 
 def demand_nodes(district, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -121,13 +151,39 @@ def demand_nodes(district, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     keys.insert(0, "node", np.arange(len(keys)))
     out = homed.merge(keys[["node", "zone_id", "home"]], on=["zone_id", "home"])
     out = (
-        out[["node", "zone_id", "home", "grade", "year", "pupils"]].sort_values(["node", "year", "grade"], key=_gkey).reset_index(drop=True)
+        out[["node", "zone_id", "home", "grade", "year", "pupils"]]
+        .sort_values(["node", "year", "grade"], key=grade_order)
+        .reset_index(drop=True)
     )
     return keys, out
 
 
-def _gkey(s: pd.Series) -> pd.Series:
+def grade_order(s: pd.Series) -> pd.Series:
+    """Sort key: grades in school order, other columns as they are."""
     return s.map(GRADE_INDEX) if s.name == "grade" else s
+
+
+def node_school_km(nodes: pd.DataFrame, schools: pd.DataFrame, travel: pd.DataFrame, settings: PlanSettings) -> np.ndarray:
+    """km from every demand node (rows) to every school (columns, in ``schools`` order): the
+    travel table where it gives one, else straight-line km x ``detour_factor``; 0 to the home school."""
+    sch = schools.reset_index(drop=True)
+    dx = nodes["x_km"].to_numpy()[:, None] - sch["x_km"].to_numpy()[None, :]
+    dy = nodes["y_km"].to_numpy()[:, None] - sch["y_km"].to_numpy()[None, :]
+    km = np.hypot(dx, dy) * settings.detour_factor
+    if travel is not None and len(travel):
+        zi: dict = {}
+        for i, z in enumerate(nodes["zone_id"]):
+            zi.setdefault(z, []).append(i)
+        si = {s: j for j, s in enumerate(sch["school_id"])}
+        for r in travel.itertuples(index=False):
+            if r.school_id in si:
+                for i in zi.get(r.zone_id, []):
+                    km[i, si[r.school_id]] = r.km
+    home_col = {h: j for j, h in enumerate(sch["school_id"])}
+    for i, h in enumerate(nodes["home"]):
+        if h in home_col:
+            km[i, home_col[h]] = 0.0
+    return km
 
 
 def reachable_arcs(
@@ -140,22 +196,7 @@ def reachable_arcs(
     node's home school is always reachable (0 km).
     """
     sch = schools.reset_index(drop=True)
-    dx = nodes["x_km"].to_numpy()[:, None] - sch["x_km"].to_numpy()[None, :]
-    dy = nodes["y_km"].to_numpy()[:, None] - sch["y_km"].to_numpy()[None, :]
-    km = np.hypot(dx, dy) * settings.detour_factor
-    if travel is not None and len(travel):
-        zi = {}
-        for i, z in enumerate(nodes["zone_id"]):
-            zi.setdefault(z, []).append(i)
-        si = {s: j for j, s in enumerate(sch["school_id"])}
-        for r in travel.itertuples(index=False):
-            if r.school_id in si:
-                for i in zi.get(r.zone_id, []):
-                    km[i, si[r.school_id]] = r.km
-    home_col = {h: j for j, h in enumerate(sch["school_id"])}
-    for i, h in enumerate(nodes["home"]):
-        if h in home_col:
-            km[i, home_col[h]] = 0.0
+    km = node_school_km(nodes, sch, travel, settings)
     # School x grade taught
     sg = pd.DataFrame(
         [(j, g) for j, r in enumerate(sch.itertuples(index=False)) for g in grades_between(r.first_grade, r.last_grade)],
@@ -174,7 +215,7 @@ def reachable_arcs(
     arcs["km"] = k[ok]
     arcs["boarder"] = (~home[ok]) & (k[ok] > day[ok] + 1e-9)
     arcs["school_id"] = sch["school_id"].to_numpy()[arcs["j"].to_numpy()]
-    arcs = arcs.drop(columns="j").sort_values(["year", "node", "school_id", "grade"], key=_gkey).reset_index(drop=True)
+    arcs = arcs.drop(columns="j").sort_values(["year", "node", "school_id", "grade"], key=grade_order).reset_index(drop=True)
     arcs.insert(0, "arc", np.arange(len(arcs)))
     return arcs[["arc", "node", "school_id", "grade", "year", "km", "boarder"]]
 
@@ -188,7 +229,7 @@ def base_class_sizes(district, settings: PlanSettings) -> dict[tuple[str, str], 
     last = e[e["year"] == e["year"].max()]
     if last.empty:
         return {}
-    rep = class_report(last.assign(zone_id=""), district, settings.class_size, {})
+    rep = class_report(last.assign(zone_id=""), district, settings.standards.class_size, {})
     rep = rep[rep["classes"] > 0]
     return {(s, g): int(v) for s, g, v in zip(rep["school_id"], rep["grade"], rep["max_class_size"], strict=True)}
 
@@ -213,7 +254,7 @@ def class_caps(
     for sid, r in schools.iterrows():
         for g in grades_between(r["first_grade"], r["last_grade"]):
             stage = STAGE_OF_GRADE[g]
-            std = int(override[sid]) if override[sid] == override[sid] else settings.standard_size(g, stage)
+            std = int(override[sid]) if override[sid] == override[sid] else settings.standards.standard_size(g)
             for t in years:
                 if stage in start_of_stage and GRADE_INDEX[g] >= start_of_stage[stage]:
                     enforced = t - (GRADE_INDEX[g] - start_of_stage[stage]) >= start_from
@@ -268,4 +309,14 @@ def prepare(district, demand: pd.DataFrame, settings: PlanSettings) -> PlanData:
     arcs = reachable_arcs(nodes, dem, schools, district.travel, settings)
     caps = class_caps(schools, years, settings, base_class_sizes(district, settings), int(district.enrolment["year"].max()))
     discount = {t: 1.0 / (1.0 + settings.discount_rate) ** (t - years[0]) for t in years}
-    return PlanData(years, schools, project_rooms(district, schools, settings, years), nodes, dem, arcs, caps, discount)
+    return PlanData(
+        years,
+        schools,
+        project_rooms(district, schools, settings, years),
+        nodes,
+        dem,
+        arcs,
+        caps,
+        discount,
+        dedicated_stage_rooms(district, schools, settings, years),
+    )

@@ -1,10 +1,11 @@
-"""The plan MILP, built with PuLP from PlanData. One function per constraint family, each
-matching an equation in docs/plan-model.md. No solver is called here."""
+"""The plan MILP, built with PuLP from PlanData. One function per constraint family; each carries
+its equation in its docstring, and docs/plan-model.md's equations are generated from them
+(``python -m capacity.plan.equations``). No solver is called here."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ class PlanModel:
     c: dict[tuple[str, int], pulp.LpVariable]
     capital: dict[int, pulp.LpAffineExpression]
     rooms: dict[tuple[str, int], pulp.LpAffineExpression]
+    events: dict[str, dict[tuple[str, int], pulp.LpVariable]] = field(default_factory=dict)  # close, reopen, dispose
 
 
 def _expr(pairs) -> pulp.LpAffineExpression:
@@ -61,7 +63,11 @@ def define_flows(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings, t
 
 
 def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings):
-    """b (classrooms built), y (candidate open), c (closed): shared by every demand draw."""
+    """b (classrooms built), y (candidate open), c (closed status): shared by every demand draw.
+
+    c[s,t] exists for a closable school from the first planned year + ``closure_lead_years``
+    (a forced closure: from the first year, fixed at 1); before that the school is open.
+    """
     s = data.schools
     var = prob.add_variable
     proj_max = data.project_rooms.groupby("school_id")["rooms"].max() if len(data.project_rooms) else pd.Series(dtype=float)
@@ -79,15 +85,21 @@ def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSetting
                 if t >= r["earliest_open"]:
                     y[sid, t] = var(f"y_{sid}_{t}", lowBound=0, upBound=1, cat=pulp.LpInteger)
         if r["closable"]:
+            first_close = data.years[0] if r["must_close"] else data.years[0] + settings.closure_lead_years
             for t in data.years:
-                c[sid, t] = var(f"c_{sid}_{t}", lowBound=0, upBound=1, cat=pulp.LpInteger)
-                if r["must_close"]:
-                    c[sid, t].lowBound = 1
+                if t >= first_close:
+                    c[sid, t] = var(f"c_{sid}_{t}", lowBound=int(r["must_close"]), upBound=1, cat=pulp.LpInteger)
     return b, y, c
 
 
 def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) -> dict[tuple[str, int], pulp.LpAffineExpression]:
-    """Classrooms usable at each school and year: R[s,t] (docs/plan-model.md, eq. rooms)."""
+    """Classrooms usable at each school and year (an expression in the decisions).
+
+    Equation::
+
+        R[s,t] = R0[s] + P[s,t] + sum_{tau + L <= t} b[s,tau]     existing school s
+        R[s,t] = Rnew[s,t] y[s,t]                                 candidate s: Rnew = max_classrooms (a decided one: its project's rooms)
+    """
     proj = data.project_rooms.set_index(["school_id", "year"])["rooms"] if len(data.project_rooms) else {}
     out = {}
     built_by: dict[str, list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
@@ -96,7 +108,8 @@ def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) ->
     for sid, r in data.schools.iterrows():
         for t in data.years:
             if r["status"] == "candidate":
-                cap = max(int(r["max_rooms"]), int(proj.get((sid, t), 0)))
+                decided = r["decided_open"] == r["decided_open"]
+                cap = int(proj.get((sid, t), 0)) if decided else max(int(r["max_rooms"]), int(proj.get((sid, t), 0)))
                 out[sid, t] = _expr([(y[sid, t], cap)]) if (sid, t) in y else pulp.LpAffineExpression()
             else:
                 e = _expr((v, 1) for tau, v in built_by[sid] if tau + settings.build_lead_years <= t)
@@ -106,7 +119,12 @@ def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) ->
 
 
 def define_demand(prob, data: PlanData, x, u, tag: str = "") -> None:
-    """Every pupil is assigned to a reachable school or counted unmet: sum_s x + u = D."""
+    """Every pupil is assigned to a reachable school or counted unmet.
+
+    Equation::
+
+        sum_{s: (k,s,g,t) in A} x[k,s,g,t] + u[k,g,t] = D[k,g,t]          for all k, g, t
+    """
     arcs_of = _groups(data.arcs, ["node", "grade", "year"])
     for i, r in enumerate(data.demand.itertuples(index=False)):
         idx = arcs_of.get((r.node, r.grade, r.year), [])
@@ -114,7 +132,12 @@ def define_demand(prob, data: PlanData, x, u, tag: str = "") -> None:
 
 
 def define_class_size(prob, data: PlanData, x, n, tag: str = "") -> None:
-    """Pupils of a grade at a school fit its classes: sum x <= cap x n."""
+    """Pupils of a grade at a school fit its classes at the class cap.
+
+    Equation::
+
+        sum_k x[k,s,g,t] <= cap[s,g,t] n[s,g,t]                           for all s, g in G_s, t
+    """
     arcs_of = _groups(data.arcs, ["school_id", "grade", "year"])
     for i, r in enumerate(data.caps.itertuples(index=False)):
         idx = arcs_of.get((r.school_id, r.grade, r.year), [])
@@ -122,13 +145,44 @@ def define_class_size(prob, data: PlanData, x, n, tag: str = "") -> None:
 
 
 def define_classrooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
-    """Classes fit the classrooms: sum_g n[s,g,t] <= R[s,t]."""
+    """Classes fit the usable classrooms.
+
+    Equation::
+
+        sum_g n[s,g,t] <= R[s,t]                                          for all s, t
+    """
     for (sid, t), idx in _groups(data.caps, ["school_id", "year"]).items():
         prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= 0, f"rooms{tag}_{sid}_{t}"
 
 
-def define_builds(prob, data: PlanData, b) -> None:
-    """Site limit: classrooms built over the horizon fit the site (bounds on b); nothing more to add."""
+def define_stage_rooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
+    """At a school whose rooms are dedicated to stages (``stage_rooms``), a stage's classes fit
+    its own rooms plus the rooms no other stage holds (new classrooms serve any stage), as the gap counts seats.
+
+    Equation::
+
+        sum_{g in st} n[s,g,t] <= R[s,t] - sum_{st' != st} Rst[s,st',t]   for s with stage rooms, st, t
+    """
+    if not len(data.stage_rooms):
+        return
+    ded = data.stage_rooms.groupby(["school_id", "year"])
+    stage = data.caps["grade"].map(STAGE_OF_GRADE)
+    classes_of = _groups(data.caps.assign(stage=stage), ["school_id", "year", "stage"])
+    for (sid, t), g in ded:
+        total = float(g["rooms"].sum())
+        for st, own in zip(g["stage"], g["rooms"], strict=True):
+            idx = classes_of.get((sid, t, st), [])
+            if len(idx):
+                prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= -(total - float(own)), f"stagerooms{tag}_{sid}_{st}_{t}"
+
+
+def define_builds(prob, b) -> None:
+    """Classrooms built over the horizon fit the site (each b[s,t] is also bounded by it).
+
+    Equation::
+
+        sum_t b[s,t] <= Rmax[s] - R0[s] - max_t P[s,t]                    for buildable s
+    """
     by_school: dict[str, list] = defaultdict(list)
     for (sid, _t), v in b.items():
         by_school[sid].append(v)
@@ -137,7 +191,12 @@ def define_builds(prob, data: PlanData, b) -> None:
 
 
 def define_openings(prob, data: PlanData, y) -> None:
-    """A candidate school, once open, stays open: y[s,t] >= y[s,t-1]; decided projects force it open."""
+    """A candidate school, once open, stays open; a decided project opens it in its year.
+
+    Equation::
+
+        y[s,t] >= y[s,t-1];   y[s,t] = 1 for t >= the decided year          for s in S^cand
+    """
     for (sid, t), v in y.items():
         if (sid, t - 1) in y:
             prob += v - y[sid, t - 1] >= 0, f"stayopen_{sid}_{t}"
@@ -147,26 +206,64 @@ def define_openings(prob, data: PlanData, y) -> None:
                 y[r.school_id, r.year].lowBound = 1
 
 
-def define_stay_closed(prob, data: PlanData, c) -> None:
-    """A closed school stays closed: c[s,t] >= c[s,t-1]."""
-    for (sid, t), v in c.items():
-        if (sid, t - 1) in c:
-            prob += v - c[sid, t - 1] >= 0, f"stayclosed_{sid}_{t}"
+def rooms_upper(rooms: dict) -> dict[tuple[str, int], float]:
+    """Most classrooms each school can have in each year, from the data alone: existing and
+    decided rooms plus the site's room left (``max_classrooms``), or a candidate's rooms."""
+    return {k: float(e.constant) + max((float(c) * float(v.upBound) for v, c in e.items()), default=0.0) for k, e in rooms.items()}
+
+
+def define_closure_events(prob, data: PlanData, settings: PlanSettings, c) -> dict[str, dict]:
+    """Closing, re-opening and disposal events of closable schools, as start-up and shut-down
+    in unit commitment; c[s,t] is the closed status (0 before it exists: the school is open).
+
+    Equation::
+
+        close[s,t] - reopen[s,t] = c[s,t] - c[s,t-1]                        (no reopen term without re-opening: c never falls)
+        sum_{t-Lc < tau <= t} close[s,tau] <= c[s,t]                        (closed at least Lc = min_years_closed years)
+        sum_{tau <= t} dispose[s,tau] <= c[s,t]                             (only a closed school is disposed of; it never re-opens)
+    """
+    var = prob.add_variable
+    close, reopen, dispose = {}, {}, {}
+    for (sid, t), v in sorted(c.items()):
+        close[sid, t] = var(f"close_{sid}_{t}", lowBound=0, upBound=1)
+        terms = [(close[sid, t], 1.0), (v, -1.0)] + ([(c[sid, t - 1], 1.0)] if (sid, t - 1) in c else [])
+        if settings.allow_reopening:
+            reopen[sid, t] = var(f"reopen_{sid}_{t}", lowBound=0, upBound=1)
+            terms.append((reopen[sid, t], -1.0))
+        prob += _expr(terms) == 0, f"status_{sid}_{t}"
+        if settings.allow_reopening and settings.min_years_closed > 1:
+            recent = [(close[sid, tau], 1.0) for tau in range(t - settings.min_years_closed + 1, t + 1) if (sid, tau) in close]
+            prob += _expr(recent + [(v, -1.0)]) <= 0, f"minclosed_{sid}_{t}"
+        if settings.allow_disposal:
+            dispose[sid, t] = var(f"dispose_{sid}_{t}", lowBound=0, upBound=1, cat=pulp.LpInteger)
+            done = [(dispose[sid, tau], 1.0) for tau in data.years if tau <= t and (sid, tau) in dispose]
+            prob += _expr(done + [(v, -1.0)]) <= 0, f"disposed_{sid}_{t}"
+    return {"close": close, "reopen": reopen, "dispose": dispose}
 
 
 def define_closures(prob, data: PlanData, n, c, rooms, tag: str = "") -> None:
-    """A closed school has no classes: sum_g n <= M (1 - c)."""
+    """A closed school has no classes. The bound is the most classrooms the school can have that
+    year, from the data (``rooms_upper``), not a guessed constant.
+
+    Equation::
+
+        sum_g n[s,g,t] <= Rup[s,t] (1 - c[s,t]),   Rup[s,t] = R0[s] + P[s,t] + (Rmax[s] - R0[s] - max P[s]) if s can build by t   for s in S^clo
+    """
     classes_of = _groups(data.caps, ["school_id", "year"])
+    upper = rooms_upper({k: rooms[k] for k in c})
     for (sid, t), v in c.items():
-        big_m = float(sum(abs(k) for k in rooms[sid, t].values()) + rooms[sid, t].constant)
         idx = classes_of.get((sid, t), [])
-        prob += _expr([(n[j], 1.0) for j in idx] + [(v, big_m)]) <= big_m, f"closed{tag}_{sid}_{t}"
+        prob += _expr([(n[j], 1.0) for j in idx] + [(v, upper[sid, t])]) <= upper[sid, t], f"closed{tag}_{sid}_{t}"
 
 
 def define_linking(prob, data: PlanData, x, y, c, tag: str = "") -> None:
-    """Strong linking (as x_ij <= d_j y_i in facility location): no pupil on an arc to a
-    school that is closed or not yet opened: x <= D (1 - c) and x <= D y. Redundant for
-    integer solutions, but it tightens the LP relaxation a great deal."""
+    """No pupil on an arc to a school that is closed or not open; redundant for integer solutions
+    but it tightens the LP relaxation a great deal (as x_ij <= d_j y_i in facility location).
+
+    Equation::
+
+        x[a] <= D[a] (1 - c[s,t]);   x[a] <= D[a] y[s,t];   x[a] = 0 into a candidate that cannot open yet
+    """
     dem = data.demand.set_index(["node", "grade", "year"])["pupils"]
     a = data.arcs
     cap = dem.reindex(pd.MultiIndex.from_arrays([a["node"], a["grade"], a["year"]])).to_numpy()
@@ -182,7 +279,12 @@ def define_linking(prob, data: PlanData, x, y, c, tag: str = "") -> None:
 
 
 def define_boarding(prob, data: PlanData, x, tag: str = "") -> None:
-    """Boarders at a school fit its beds: sum over boarding arcs of x <= beds."""
+    """Boarders at a school fit its beds.
+
+    Equation::
+
+        sum_{boarding arcs a into s} x[a] <= beds[s]                          for all s, t
+    """
     board = data.arcs[data.arcs["boarder"]]
     beds = data.schools["beds"]
     for (sid, t), idx in _groups(board, ["school_id", "year"]).items():
@@ -190,7 +292,12 @@ def define_boarding(prob, data: PlanData, x, tag: str = "") -> None:
 
 
 def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> None:
-    """No school above its size cap from ``school_size_from``: sum x <= size_cap."""
+    """No school above its size cap from ``school_size_from``.
+
+    Equation::
+
+        sum_{k,g} x[k,s,g,t] <= size_cap[s]                                  for t >= school_size_from
+    """
     if settings.school_size_from is None:
         return
     a = data.arcs[data.arcs["year"] >= settings.school_size_from]
@@ -200,7 +307,12 @@ def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str
 
 
 def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c, tag: str = "") -> None:
-    """A closable school kept open keeps at least ``min_school_size`` pupils: sum x >= m (1 - c)."""
+    """A closable school kept open keeps at least ``min_school_size`` pupils.
+
+    Equation::
+
+        sum_{k,g} x[k,s,g,t] >= min_school_size (1 - c[s,t])                 for s in S^clo
+    """
     if settings.min_school_size <= 0:
         return
     arcs_of = _groups(data.arcs, ["school_id", "year"])
@@ -211,21 +323,35 @@ def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c, tag: str
 
 
 def capital_by_year(data: PlanData, b, y) -> dict[int, pulp.LpAffineExpression]:
-    """Capital spent in each year: classrooms built plus candidate schools opened that year."""
+    """Capital spent in each year: classrooms built plus candidate schools opened that year (a
+    decided new school's capital is already committed: not charged again).
+
+    Equation::
+
+        C[t] = sum_s cpc[s] b[s,t] + sum_{s in S^cand, not decided} open[s] (y[s,t] - y[s,t-1])
+    """
     cost = data.schools["cost_per_classroom"]
     open_cost = data.schools["open_cost"]
+    decided = data.schools["decided_open"].notna()
     pairs: dict[int, list] = defaultdict(list)
     for (sid, t), v in b.items():
         pairs[t].append((v, float(cost[sid])))
     for (sid, t), v in y.items():
+        if decided[sid]:
+            continue
         pairs[t].append((v, float(open_cost[sid])))
         if (sid, t - 1) in y:
             pairs[t].append((y[sid, t - 1], -float(open_cost[sid])))
     return {t: _expr(pairs[t]) for t in data.years}
 
 
-def define_budget(prob, data: PlanData, settings: PlanSettings, capital) -> None:
-    """Capital within the yearly and total budgets."""
+def define_budget(prob, settings: PlanSettings, capital) -> None:
+    """Capital within the yearly and total budgets.
+
+    Equation::
+
+        C[t] <= budget_per_year;   sum_t C[t] <= budget_total
+    """
     if settings.budget_per_year is not None:
         for t, e in capital.items():
             prob += e <= settings.budget_per_year, f"budget_{t}"
@@ -234,7 +360,12 @@ def define_budget(prob, data: PlanData, settings: PlanSettings, capital) -> None
 
 
 def define_moved(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> None:
-    """At most ``max_moved`` pupils a year taught away from their home school."""
+    """At most ``max_moved`` pupils a year taught away from their home school.
+
+    Equation::
+
+        sum_{a = (k,s,g,t): home(k) != none, s != home(k)} x[a] <= max_moved     for all t
+    """
     if settings.max_moved is None:
         return
     home = data.nodes.set_index("node")["home"]
@@ -245,8 +376,15 @@ def define_moved(prob, data: PlanData, settings: PlanSettings, x, tag: str = "")
         prob += _expr([(x[j], 1.0) for j in moved.index[idx]]) <= settings.max_moved, f"moved{tag}_{t}"
 
 
-def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital) -> pulp.LpAffineExpression:
-    """Discounted capital plus the cost of keeping schools open (shared by every draw)."""
+def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital, events: dict) -> pulp.LpAffineExpression:
+    """Discounted costs of the decisions shared by every demand draw.
+
+    Equation::
+
+        sum_t delta[t] ( C[t] + cost_school (sum_{s open now} (1 - c[s,t]) + sum_{s in S^cand} y[s,t])
+                         + cost_close close[s,t] + cost_reopen reopen[s,t]
+                         + cost_closed_upkeep (c[s,t] - sum_{tau <= t} dispose[s,tau]) )
+    """
     disc = data.discount
     acc: dict = defaultdict(float)
     for t, e in capital.items():
@@ -262,11 +400,28 @@ def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital) -> pulp
                     acc[c[sid, t]] -= disc[t] * school_year
             elif (sid, t) in y:
                 acc[y[sid, t]] += disc[t] * school_year
+    for kind, unit in (("close", settings.cost_per_closure), ("reopen", settings.cost_per_reopening)):
+        for (_sid, t), v in events.get(kind, {}).items():
+            acc[v] += disc[t] * unit
+    upkeep = settings.cost_per_closed_school_year
+    if upkeep:
+        dispose = events.get("dispose", {})
+        for (sid, t), v in c.items():
+            acc[v] += disc[t] * upkeep
+            for tau in data.years:
+                if tau <= t and (sid, tau) in dispose:
+                    acc[dispose[sid, tau]] -= disc[t] * upkeep
     return pulp.LpAffineExpression(list(acc.items()), constant=constant)
 
 
 def flow_cost(data: PlanData, settings: PlanSettings, x, u, n, weight: float = 1.0) -> pulp.LpAffineExpression:
-    """Discounted classes (teachers), travel, boarding, moved pupils and the unmet penalty, x ``weight``."""
+    """Discounted costs of one demand's assignment and classes (times ``weight``).
+
+    Equation::
+
+        sum_t delta[t] ( sum_{s,g} cost_class[stage(g)] n[s,g,t] + penalty sum_{k,g} u[k,g,t]
+                         + sum_a (cost_km km[a] + cost_board boarder[a] + cost_moved moved[a]) x[a] )
+    """
     disc = data.discount
     acc: dict = defaultdict(float)
     stage_cost = {g: settings.cost_per_class_year[STAGE_OF_GRADE[g]] for g in data.caps["grade"].unique()}
@@ -294,6 +449,7 @@ def define_flow_constraints(prob, data: PlanData, settings: PlanSettings, x, u, 
     define_demand(prob, data, x, u, tag)
     define_class_size(prob, data, x, n, tag)
     define_classrooms(prob, data, n, rooms, tag)
+    define_stage_rooms(prob, data, n, rooms, tag)
     define_closures(prob, data, n, c, rooms, tag)
     define_linking(prob, data, x, y, c, tag)
     define_boarding(prob, data, x, tag)
@@ -308,14 +464,14 @@ def build(data: PlanData, settings: PlanSettings) -> PlanModel:
     b, y, c = define_decisions(prob, data, settings)
     x, u, n = define_flows(prob, data, settings)
     rooms = rooms_available(data, settings, b, y)
-    define_builds(prob, data, b)
+    define_builds(prob, b)
     define_openings(prob, data, y)
-    define_stay_closed(prob, data, c)
+    events = define_closure_events(prob, data, settings, c)
     define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms)
     capital = capital_by_year(data, b, y)
-    define_budget(prob, data, settings, capital)
-    prob.setObjective(decision_cost(data, settings, y, c, capital) + flow_cost(data, settings, x, u, n))
-    return PlanModel(prob, data, x, u, n, b, y, c, capital, rooms)
+    define_budget(prob, settings, capital)
+    prob.setObjective(decision_cost(data, settings, y, c, capital, events) + flow_cost(data, settings, x, u, n))
+    return PlanModel(prob, data, x, u, n, b, y, c, capital, rooms, events)
 
 
 def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float | None = None) -> tuple[pulp.LpProblem, list[PlanModel]]:
@@ -329,12 +485,12 @@ def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float
     base = datas[0]
     b, y, c = define_decisions(prob, base, settings)
     rooms = rooms_available(base, settings, b, y)
-    define_builds(prob, base, b)
+    define_builds(prob, b)
     define_openings(prob, base, y)
-    define_stay_closed(prob, base, c)
+    events = define_closure_events(prob, base, settings, c)
     capital = capital_by_year(base, b, y)
-    define_budget(prob, base, settings, capital)
-    objective = decision_cost(base, settings, y, c, capital)
+    define_budget(prob, settings, capital)
+    objective = decision_cost(base, settings, y, c, capital, events)
     views = []
     for k, data in enumerate(datas):
         x, u, n = define_flows(prob, data, settings, tag=f"d{k}")
@@ -342,7 +498,7 @@ def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float
         objective += flow_cost(data, settings, x, u, n, weight=1.0 / len(datas))
         if max_unmet is not None:
             prob += _expr((v, 1.0) for v in u) <= max_unmet, f"worst_unmet_d{k}"
-        views.append(PlanModel(prob, data, x, u, n, b, y, c, capital, rooms))
+        views.append(PlanModel(prob, data, x, u, n, b, y, c, capital, rooms, events))
     prob.setObjective(objective)
     return prob, views
 
@@ -350,3 +506,26 @@ def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float
 def values(vs) -> np.ndarray:
     """Solution values of a list of variables (0 where the solver left none)."""
     return np.array([v.varValue if v.varValue is not None else 0.0 for v in vs], dtype=float)
+
+
+DEFINITIONS = (rooms_available, capital_by_year)
+"""Expressions the constraints use, in the order docs/plan-model.md shows them."""
+CONSTRAINT_FAMILIES = (
+    define_demand,
+    define_class_size,
+    define_classrooms,
+    define_stage_rooms,
+    define_builds,
+    define_openings,
+    define_closure_events,
+    define_closures,
+    define_linking,
+    define_boarding,
+    define_school_size,
+    define_min_size,
+    define_budget,
+    define_moved,
+)
+"""Every constraint family, in the order docs/plan-model.md shows them."""
+OBJECTIVE = (decision_cost, flow_cost)
+"""The objective's two parts (decisions shared by every draw; one demand's flows)."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capacity.grades import GRADE_INDEX, STAGE_OF_GRADE
+from capacity.grades import STAGE_OF_GRADE
+from capacity.plan.inputs import grade_order as _gkey
 from capacity.plan.model import PlanModel, values
 from capacity.plan.settings import PlanSettings
-from capacity.standards import stage_room_size
+from capacity.standards import room_seats
 
 TOL = 1e-6
 
@@ -18,92 +19,123 @@ def _round_int(v: float) -> int:
 
 
 def extract(model: PlanModel, settings: PlanSettings) -> dict[str, pd.DataFrame]:
-    """builds, schools, classes, assignment, unmet and costs tables (docs/plan-model.md, Outputs)."""
+    """builds, schools, closures, classes, assignment, unmet and costs tables (docs/plan-model.md, Outputs)."""
     d = model.data
-    s = d.schools
-    xv = values(model.x)
-    uv = values(model.u)
-    nv = np.round(values(model.n)) if settings.integer_classes else values(model.n)
-    arcs = d.arcs.assign(pupils=xv)
+    arcs = d.arcs.assign(pupils=values(model.x))
     nodes = d.nodes.set_index("node")
     arcs["zone_id"] = arcs["node"].map(nodes["zone_id"])
     arcs["home"] = arcs["node"].map(nodes["home"])
+    builds = build_table(model, settings)
+    classes = class_table(model, settings, arcs)
+    schools = school_status_table(model, arcs)
+    closures = closure_table(model)
+    unmet = unmet_table(model)
+    costs = cost_table(model, settings, arcs, classes, schools, builds, unmet)
+    return {
+        "builds": builds,
+        "schools": schools,
+        "closures": closures,
+        "classes": classes,
+        "assignment": assignment_table(arcs),
+        "unmet": unmet,
+        "costs": costs,
+    }
 
-    # builds
+
+def _on(v) -> bool:
+    return v is not None and (v.varValue or 0) > 0.5
+
+
+def build_seats(schools: pd.DataFrame, sid: str, rooms: int, settings: PlanSettings) -> int:
+    """Seats of ``rooms`` classrooms at school ``sid`` (its own class size where it has one)."""
+    own = schools.at[sid, "class_size"] if "class_size" in schools else None
+    return round(rooms * room_seats(settings.standards.class_size, STAGE_OF_GRADE[schools.at[sid, "first_grade"]], own))
+
+
+def build_table(model: PlanModel, settings: PlanSettings) -> pd.DataFrame:
+    """Classrooms added (kind 'extend') and candidate schools opened ('new school'), with seats and capital."""
+    s = model.data.schools
     rows = []
     for (sid, t), v in sorted(model.b.items()):
         k = _round_int(v.varValue or 0)
         if k > 0:
-            first = s.at[sid, "first_grade"]
-            seats = round(k * stage_room_size(settings.class_size, STAGE_OF_GRADE[first]))
-            rows.append(
-                (t, t + settings.build_lead_years, sid, s.at[sid, "name"], "extend", k, seats, k * float(s.at[sid, "cost_per_classroom"]))
-            )
+            cost = k * float(s.at[sid, "cost_per_classroom"])
+            rows.append((t, t + settings.build_lead_years, sid, s.at[sid, "name"], "extend", k, build_seats(s, sid, k, settings), cost))
     for (sid, t), v in sorted(model.y.items()):
-        opened = (v.varValue or 0) > 0.5 and not ((sid, t - 1) in model.y and (model.y[sid, t - 1].varValue or 0) > 0.5)
-        if opened:
+        decided = s.at[sid, "decided_open"] == s.at[sid, "decided_open"]
+        if _on(v) and not _on(model.y.get((sid, t - 1))) and not decided:
             k = int(s.at[sid, "max_rooms"])
-            first = s.at[sid, "first_grade"]
-            rows.append(
-                (
-                    t,
-                    t,
-                    sid,
-                    s.at[sid, "name"],
-                    "new school",
-                    k,
-                    round(k * stage_room_size(settings.class_size, STAGE_OF_GRADE[first])),
-                    float(s.at[sid, "open_cost"]),
-                )
-            )
-    builds = pd.DataFrame(rows, columns=["year", "usable_from", "school_id", "name", "kind", "classrooms", "seats", "cost"])
+            rows.append((t, t, sid, s.at[sid, "name"], "new school", k, build_seats(s, sid, k, settings), float(s.at[sid, "open_cost"])))
+    return pd.DataFrame(rows, columns=["year", "usable_from", "school_id", "name", "kind", "classrooms", "seats", "cost"])
 
-    # classes
+
+def class_table(model: PlanModel, settings: PlanSettings, arcs: pd.DataFrame) -> pd.DataFrame:
+    """Pupils, classes and class sizes per school, grade and year."""
+    nv = np.round(values(model.n)) if settings.integer_classes else values(model.n)
     by_sgt = arcs.groupby(["school_id", "grade", "year"])["pupils"].sum()
-    caps = d.caps.assign(classes=nv)
+    caps = model.data.caps.assign(classes=nv)
     caps["pupils"] = [by_sgt.get((a, g, t), 0.0) for a, g, t in zip(caps["school_id"], caps["grade"], caps["year"], strict=True)]
     caps = caps[(caps["classes"] > TOL) | (caps["pupils"] > TOL)].copy()
     with np.errstate(divide="ignore", invalid="ignore"):
         caps["mean_class_size"] = np.where(caps["classes"] > 0, caps["pupils"] / caps["classes"], np.nan)
         caps["max_class_size"] = np.where(caps["classes"] > 0, np.ceil(caps["pupils"] / caps["classes"] - 1e-6), np.nan)
     classes = caps[["year", "school_id", "grade", "pupils", "classes", "mean_class_size", "max_class_size", "cap", "standard"]]
-    classes = classes.sort_values(["year", "school_id", "grade"], key=_gkey).reset_index(drop=True)
+    return classes.sort_values(["year", "school_id", "grade"], key=_gkey).reset_index(drop=True)
 
-    # schools by year
+
+def school_status_table(model: PlanModel, arcs: pd.DataFrame) -> pd.DataFrame:
+    """Status (open / closed / new / not opened), classrooms and pupils of every school and year
+    (a school disposed of has no classrooms from its disposal year)."""
+    d = model.data
     rooms = {k: _val(e) for k, e in model.rooms.items()}
+    for (sid, t), v in model.events.get("dispose", {}).items():
+        if _on(v):
+            rooms.update({(sid, later): 0.0 for later in d.years if later >= t})
     pupils_st = arcs.groupby(["school_id", "year"])["pupils"].sum()
     srows = []
-    for sid, r in s.iterrows():
+    for sid, r in d.schools.iterrows():
         for t in d.years:
             if r["status"] == "candidate":
-                is_open = (sid, t) in model.y and (model.y[sid, t].varValue or 0) > 0.5
-                status = "new" if is_open else "not opened"
+                status = "new" if _on(model.y.get((sid, t))) else "not opened"
             else:
-                closed = (sid, t) in model.c and (model.c[sid, t].varValue or 0) > 0.5
-                status = "closed" if closed else "open"
+                status = "closed" if _on(model.c.get((sid, t))) else "open"
             srows.append((t, sid, r["name"], r["zone_id"], status, _round_int(rooms[sid, t]), float(pupils_st.get((sid, t), 0.0))))
-    schools = pd.DataFrame(srows, columns=["year", "school_id", "name", "zone_id", "status", "classrooms", "pupils"])
+    return pd.DataFrame(srows, columns=["year", "school_id", "name", "zone_id", "status", "classrooms", "pupils"])
 
-    # assignment by zone
+
+def closure_table(model: PlanModel) -> pd.DataFrame:
+    """school_id, year, event: 'close' (first year closed), 'reopen' (first year open again), 'dispose'."""
+    rows = []
+    for (sid, t), v in sorted(model.c.items()):
+        now, before = _on(v), _on(model.c.get((sid, t - 1)))
+        if now != before:
+            rows.append((sid, t, "close" if now else "reopen"))
+        if _on(model.events.get("dispose", {}).get((sid, t))):
+            rows.append((sid, t, "dispose"))
+    return pd.DataFrame(rows, columns=["school_id", "year", "event"])
+
+
+def assignment_table(arcs: pd.DataFrame) -> pd.DataFrame:
+    """Pupils by year, zone, home school ('' for the zone centre), school and grade, with mean
+    km, pupils moved (taught away from their home school) and boarders."""
     a = arcs[arcs["pupils"] > TOL]
     a = a.assign(
+        home_school_id=a["home"],
         pupil_km=a["pupils"] * a["km"],
         moved=np.where((a["home"] != "") & (a["home"] != a["school_id"]), a["pupils"], 0.0),
         boarders=np.where(a["boarder"], a["pupils"], 0.0),
     )
-    assignment = a.groupby(["year", "zone_id", "school_id", "grade"], as_index=False)[["pupils", "pupil_km", "moved", "boarders"]].sum()
+    keys = ["year", "zone_id", "home_school_id", "school_id", "grade"]
+    assignment = a.groupby(keys, as_index=False)[["pupils", "pupil_km", "moved", "boarders"]].sum()
     assignment["km"] = assignment["pupil_km"] / assignment["pupils"]
-    assignment = (
-        assignment.drop(columns="pupil_km").sort_values(["year", "zone_id", "school_id", "grade"], key=_gkey).reset_index(drop=True)
-    )
+    return assignment.drop(columns="pupil_km").sort_values(keys, key=_gkey).reset_index(drop=True)
 
-    # unmet by zone
-    un = d.demand.assign(pupils=uv)
+
+def unmet_table(model: PlanModel) -> pd.DataFrame:
+    """Pupils left without a seat by year, zone and grade."""
+    un = model.data.demand.assign(pupils=values(model.u))
     unmet = un.groupby(["year", "zone_id", "grade"], as_index=False)["pupils"].sum()
-    unmet = unmet[unmet["pupils"] > TOL].sort_values(["year", "zone_id", "grade"], key=_gkey).reset_index(drop=True)
-
-    costs = cost_table(model, settings, arcs, classes, schools, builds, unmet)
-    return {"builds": builds, "schools": schools, "classes": classes, "assignment": assignment, "unmet": unmet, "costs": costs}
+    return unmet[unmet["pupils"] > TOL].sort_values(["year", "zone_id", "grade"], key=_gkey).reset_index(drop=True)
 
 
 def _val(e) -> float:
@@ -111,10 +143,6 @@ def _val(e) -> float:
 
     v = pulp.value(e)
     return float(v) if v is not None else 0.0
-
-
-def _gkey(col: pd.Series) -> pd.Series:
-    return col.map(GRADE_INDEX) if col.name == "grade" else col
 
 
 def cost_table(model: PlanModel, settings: PlanSettings, arcs, classes, schools, builds, unmet) -> pd.DataFrame:
@@ -125,6 +153,9 @@ def cost_table(model: PlanModel, settings: PlanSettings, arcs, classes, schools,
     def total(x) -> float:
         return float(np.asarray(x, dtype=float).sum())
 
+    closed = {t: sum(_on(model.c.get((sid, t))) for sid in d.schools.index) for t in d.years}
+    dispose = model.events.get("dispose", {})
+    disposed = {t: sum(any(_on(dispose.get((sid, tau))) for tau in d.years if tau <= t) for sid in d.schools.index) for t in d.years}
     class_cost = classes["grade"].map(lambda g: settings.cost_per_class_year[STAGE_OF_GRADE[g]]) * classes["classes"]
     for t in d.years:
         b = builds[builds["year"] == t]
@@ -139,7 +170,15 @@ def cost_table(model: PlanModel, settings: PlanSettings, arcs, classes, schools,
             "boarding": settings.cost_per_boarder_year * total(a.loc[a["boarder"].astype(bool), "pupils"]),
             "moved_pupils": settings.cost_per_moved_pupil_year * total(a.loc[(a["home"] != "") & (a["home"] != a["school_id"]), "pupils"]),
             "unmet_penalty": settings.unmet_penalty * total(unmet.loc[unmet["year"] == t, "pupils"]),
+            "closing_reopening": settings.cost_per_closure * events_in(model, "close", t)
+            + settings.cost_per_reopening * events_in(model, "reopen", t),
+            "closed_upkeep": settings.cost_per_closed_school_year * (closed[t] - disposed[t]),
         }
         for k, v in items.items():
             rows.append((t, k, v, v * d.discount[t]))
     return pd.DataFrame(rows, columns=["year", "category", "cost", "discounted_cost"])
+
+
+def events_in(model: PlanModel, kind: str, year: int) -> int:
+    """Number of ``kind`` events (close / reopen / dispose) in ``year``."""
+    return sum(_on(v) for (_sid, t), v in model.events.get(kind, {}).items() if t == year)

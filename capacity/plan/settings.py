@@ -6,11 +6,7 @@ from dataclasses import dataclass, field
 
 from capacity.grades import GRADES, STAGE_NAMES
 from capacity.settings_base import Checks, SettingsMixin
-from capacity.standards import DEFAULT_CLASS_SIZE, standard_size
-
-
-def _class_size() -> dict[str, int]:
-    return dict(DEFAULT_CLASS_SIZE)
+from capacity.standards import Standards
 
 
 @dataclass(frozen=True)
@@ -22,9 +18,9 @@ class PlanSettings(SettingsMixin):
 
     Attributes
     ----------
-    class_size : dict
-        Standard class size (pupils per class) by grade or stage; a grade key wins over its
-        stage. A school's ``class_size`` column overrides both for that school.
+    standards : Standards
+        Class sizes, classroom cost and school size caps (capacity.standards; the scenario's
+        ``standards`` section, shared with the gap).
     starting_grades : tuple of str
         Grades where the standard applies first (P1, J1, ...).
     standard_from : int or None
@@ -46,28 +42,40 @@ class PlanSettings(SettingsMixin):
     new_school_lead_years : int
         A candidate school can first operate this many years after the first planned year.
     allow_builds, allow_new_schools, allow_closures : bool
+    closure_lead_years : int
+        Years after the first planned year before any school may close (0: closures may
+        start in the first planned year). ``force_close`` schools close regardless.
+    allow_reopening : bool
+        A closed (mothballed) school may re-open later, keeping its classrooms.
+    min_years_closed : int
+        Fewest years a closed school stays closed before it may re-open (>= 1).
+    allow_disposal : bool
+        A closed school may be disposed of: it loses its rooms and never re-opens, and stops
+        costing ``cost_per_closed_school_year``.
     build_sectors : tuple of str
         Sectors whose schools the bureau may extend (default public only).
     force_close, forbid_close : tuple of str
         School ids that must close by the first planned year, or must stay open.
-    max_school_size : dict
-        'single' (one stage) and 'multi' (nine-/twelve-year) pupil caps per school.
     school_size_from : int or None
         First year the size caps hold (None: never).
     min_school_size : int
         A closable school that stays open must keep at least this many pupils (0: no minimum).
+        The rule binds closable schools only, so with a minimum, allowing closures (or marking a
+        school ``can_close``) also brings that school under it.
     budget_per_year, budget_total : float or None
         Capital spending limits (currency).
     max_moved : float or None
         Most pupils per year taught away from their home school.
-    cost_per_classroom : dict
-        Stage -> capital cost of one added classroom.
     new_school_fixed_cost : float
         Capital cost of opening a candidate school on top of its classrooms.
     cost_per_class_year : dict
         Stage -> operating cost of one class for a year (mostly teachers).
     cost_per_school_year : float
         Operating cost of keeping a school open for a year.
+    cost_per_closure, cost_per_reopening : float
+        One-off cost of closing (merging) a school, and of re-opening a closed one.
+    cost_per_closed_school_year : float
+        Upkeep of a closed school that is kept (mothballed) for a year; 0 once disposed of.
     cost_per_pupil_km_year : float
         Yearly travel cost per pupil per km of one-way distance.
     cost_per_boarder_year : float
@@ -80,6 +88,12 @@ class PlanSettings(SettingsMixin):
         Yearly discount rate applied to every cost (0: none).
     demand_quantile : float
         Projection quantile planned against (0.5 median; 0.8 risk-averse).
+    demand_anchor : str
+        Which total sits exactly on ``demand_quantile``: 'county' (default: the county total of
+        each year is the quantile of the county total's draws, shared over stages and cells by
+        their own quantiles) or 'stage' (each stage's total at its own quantile; the county
+        total is then their sum, above the county quantile). Quantiles do not add up, so both
+        cannot hold at once.
     integer_classes : bool
         Classes are whole numbers (False relaxes them, for quick what-ifs).
     solver : str
@@ -93,7 +107,7 @@ class PlanSettings(SettingsMixin):
         (the full model alone). Both return the full model's solution, status and gap.
     """
 
-    class_size: dict[str, int] = field(default_factory=_class_size)
+    standards: Standards = field(default_factory=Standards)
     starting_grades: tuple[str, ...] = ("K1", "P1", "J1", "S1")
     standard_from: int | None = None
     standard_all_from: int | None = None
@@ -106,29 +120,33 @@ class PlanSettings(SettingsMixin):
     allow_builds: bool = True
     allow_new_schools: bool = True
     allow_closures: bool = True
+    closure_lead_years: int = 0
+    allow_reopening: bool = True
+    min_years_closed: int = 1
+    allow_disposal: bool = False
     build_sectors: tuple[str, ...] = ("public",)
     force_close: tuple[str, ...] = ()
     forbid_close: tuple[str, ...] = ()
-    max_school_size: dict[str, int] = field(default_factory=lambda: {"single": 2000, "multi": 2500})
     school_size_from: int | None = None
     min_school_size: int = 0
     budget_per_year: float | None = None
     budget_total: float | None = None
     max_moved: float | None = None
-    cost_per_classroom: dict[str, float] = field(
-        default_factory=lambda: {"kindergarten": 1_200_000.0, "primary": 1_500_000.0, "junior": 1_500_000.0, "senior": 1_800_000.0}
-    )
     new_school_fixed_cost: float = 10_000_000.0
     cost_per_class_year: dict[str, float] = field(
         default_factory=lambda: {"kindergarten": 250_000.0, "primary": 280_000.0, "junior": 440_000.0, "senior": 480_000.0}
     )
     cost_per_school_year: float = 500_000.0
+    cost_per_closure: float = 0.0
+    cost_per_reopening: float = 0.0
+    cost_per_closed_school_year: float = 0.0
     cost_per_pupil_km_year: float = 200.0
     cost_per_boarder_year: float = 3_000.0
     cost_per_moved_pupil_year: float = 2_000.0
     unmet_penalty: float = 1_000_000.0
     discount_rate: float = 0.0
     demand_quantile: float = 0.5
+    demand_anchor: str = "county"
     integer_classes: bool = True
     solver: str = "highs"
     time_limit_s: float = 60.0
@@ -142,12 +160,7 @@ class PlanSettings(SettingsMixin):
         check = Checks("plan")
         need = check.need
 
-        for k, v in self.class_size.items():
-            need(k in GRADES or k in STAGE_NAMES, f"class_size.{k}", k, "a grade or a stage")
-            need(isinstance(v, int) and 1 <= v <= 200, f"class_size.{k}", v, "pupils per class from 1 to 200")
-        for s in STAGE_NAMES:
-            has = s in self.class_size or all(g in self.class_size for g in _stage_grades(s))
-            need(has, f"class_size.{s}", "nothing", f"a class size for the {s} stage (or each of its grades)")
+        need(isinstance(self.standards, Standards), "standards", type(self.standards).__name__, "a capacity.standards.Standards")
         for g in self.starting_grades:
             need(g in GRADES, "starting_grades", g, "grades " + "/".join(GRADES))
         need(isinstance(self.legacy_cap, int) and self.legacy_cap >= 1, "legacy_cap", self.legacy_cap, "pupils per class >= 1")
@@ -173,21 +186,26 @@ class PlanSettings(SettingsMixin):
             self.new_school_lead_years,
             "0-10 years",
         )
-        for k in ("single", "multi"):
-            need(
-                k in self.max_school_size and self.max_school_size[k] > 0, f"max_school_size.{k}", self.max_school_size.get(k), "pupils > 0"
-            )
+        for k in ("closure_lead_years", "min_years_closed"):
+            v = getattr(self, k)
+            need(isinstance(v, int) and (k == "closure_lead_years" or v >= 1) and 0 <= v <= 20, k, v, "0-20 years (min_years_closed >= 1)")
         need(self.min_school_size >= 0, "min_school_size", self.min_school_size, "pupils >= 0")
         for k in ("budget_per_year", "budget_total", "max_moved"):
             v = getattr(self, k)
             need(v is None or v >= 0, k, v, "a number >= 0 or null")
-        for name in ("cost_per_classroom", "cost_per_class_year"):
-            d = getattr(self, name)
-            for s in STAGE_NAMES:
-                need(s in d and d[s] >= 0, f"{name}.{s}", d.get(s), "a cost >= 0")
+        for s in STAGE_NAMES:
+            need(
+                s in self.cost_per_class_year and self.cost_per_class_year[s] >= 0,
+                f"cost_per_class_year.{s}",
+                self.cost_per_class_year.get(s),
+                "a cost >= 0",
+            )
         for k in (
             "new_school_fixed_cost",
             "cost_per_school_year",
+            "cost_per_closure",
+            "cost_per_reopening",
+            "cost_per_closed_school_year",
             "cost_per_pupil_km_year",
             "cost_per_boarder_year",
             "cost_per_moved_pupil_year",
@@ -196,6 +214,7 @@ class PlanSettings(SettingsMixin):
         need(self.unmet_penalty > 0, "unmet_penalty", self.unmet_penalty, "a cost > 0")
         need(0 <= self.discount_rate < 1, "discount_rate", self.discount_rate, "a yearly rate from 0 to 1")
         need(0 < self.demand_quantile < 1, "demand_quantile", self.demand_quantile, "a probability strictly between 0 and 1")
+        need(self.demand_anchor in ("county", "stage"), "demand_anchor", self.demand_anchor, "county or stage")
         need(self.solver in ("highs", "cbc"), "solver", self.solver, "highs or cbc")
         need(self.strategy in ("decompose", "direct"), "strategy", self.strategy, "decompose or direct")
         need(self.time_limit_s > 0, "time_limit_s", self.time_limit_s, "seconds > 0")
@@ -207,13 +226,3 @@ class PlanSettings(SettingsMixin):
             "a whole number >= 1 or null",
         )
         check.done()
-
-    def standard_size(self, grade: str, stage: str) -> int:
-        """Standard class size of a grade (grade key, else stage key)."""
-        return standard_size(self.class_size, grade)
-
-
-def _stage_grades(stage: str) -> tuple[str, ...]:
-    from capacity.grades import STAGE_BY_NAME
-
-    return STAGE_BY_NAME[stage].grades

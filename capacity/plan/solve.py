@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 import pulp
 
@@ -19,8 +21,10 @@ class SolveReport:
     Attributes
     ----------
     status : str
-        'optimal' (proven within the MIP gap), 'time_limit' (stopped with a feasible plan;
-        see gap and bound), 'infeasible', or 'no_solution'.
+        'optimal' (proven within the MIP gap), 'time_limit' (stopped by the clock with a
+        feasible plan; see gap and bound; not reproducible), 'work_limit' (stopped by a node
+        limit such as ``solver_options: {mip_max_nodes: N}``; reproducible), 'infeasible', or
+        'no_solution'.
     solver : str
         Solver used, with version.
     objective : float
@@ -50,6 +54,18 @@ class _HiGHSWithOffset(pulp.HiGHS):
 
     start: dict | None = None
 
+    def createAndConfigureSolver(self, lp):  # noqa: N802 (PuLP's name)
+        if self.msg:
+            return super().createAndConfigureSolver(lp)
+        with _no_banner():
+            return super().createAndConfigureSolver(lp)
+
+    def findSolutionValues(self, lp):  # noqa: N802 (PuLP's name)
+        try:
+            return super().findSolutionValues(lp)
+        except KeyError:  # a status PuLP does not map (kSolutionLimit from mip_max_nodes); values are already assigned
+            return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
+
     def buildSolverModel(self, lp):  # noqa: N802 (PuLP's name)
         super().buildSolverModel(lp)
         constant = float(lp.objective.constant) if lp.objective is not None else 0.0
@@ -64,11 +80,88 @@ class _HiGHSWithOffset(pulp.HiGHS):
             lp.solverModel.setSolution(len(idx), idx, val)
 
 
+TIME_LIMIT_NOTE = (
+    "plan: the solver stopped at its wall-clock time limit, so a re-run may give a different plan "
+    "(raise plan.time_limit_s, or stop by work with plan.strategy: direct and plan.solver_options: {mip_max_nodes: N})"
+)
+
+# A fixed random seed (threads come from plan.threads, passed explicitly) unless the scenario sets its own:
+# equal inputs give an equal plan whenever every solve stops by gap or by a work limit, not by the clock.
+DETERMINISTIC_HIGHS = {"random_seed": 0}
+
+
 def _highs(settings: PlanSettings):
+    options = {**DETERMINISTIC_HIGHS, **settings.solver_options}
     s = _HiGHSWithOffset(
-        msg=settings.verbose, timeLimit=settings.time_limit_s, gapRel=settings.mip_gap, threads=settings.threads, **settings.solver_options
+        msg=settings.verbose, timeLimit=settings.time_limit_s, gapRel=settings.mip_gap, threads=settings.threads, **options
     )
     return s if s.available() else None
+
+
+@contextmanager
+def _no_banner() -> Iterator[None]:
+    """Silence C-level stdout while HiGHS is created (it prints a start-up banner there)."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real stdout (e.g. some notebook kernels): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _quiet_highs(highspy):
+    """A HiGHS instance made without its start-up banner, output off."""
+    with _no_banner():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def solver_option_problems(settings: PlanSettings) -> list[str]:
+    """'plan.solver_options.NAME: found ...; expected ...' for every option the solver would reject or ignore."""
+    if not settings.solver_options:
+        return []
+    if settings.solver != "highs":
+        return [
+            f"plan.solver_options: found {sorted(settings.solver_options)}; expected no options with solver {settings.solver} (they apply to HiGHS only)"
+        ]
+    try:
+        import highspy
+    except ImportError:
+        return []
+    h = _quiet_highs(highspy)
+    out = []
+    for name, value in sorted(settings.solver_options.items(), key=lambda kv: str(kv[0])):
+        status, _ = h.getOptionValue(str(name))
+        if status != highspy.HighsStatus.kOk:
+            out.append(
+                f"plan.solver_options.{name}: found an option HiGHS does not know; expected a HiGHS option such as mip_max_nodes, random_seed, mip_heuristic_effort"
+            )
+            continue
+        if name in ("time_limit", "mip_rel_gap", "threads", "output_flag", "log_to_console"):
+            out.append(
+                f"plan.solver_options.{name}: found a solver option that a plan setting controls; expected plan.time_limit_s, plan.mip_gap, plan.threads or plan.verbose"
+            )
+            continue
+        try:
+            ok = h.setOptionValue(str(name), value) == highspy.HighsStatus.kOk
+        except (TypeError, ValueError):
+            ok = False
+        if not ok or isinstance(value, (dict, list)):
+            out.append(
+                f"plan.solver_options.{name}: found {value!r}; expected a value HiGHS accepts for {name} (see the HiGHS options list)"
+            )
+    return out
 
 
 def _cbc(settings: PlanSettings):
@@ -101,6 +194,10 @@ def solve(problem: pulp.LpProblem, settings: PlanSettings, fallback: str | None 
             f"no solver available: tried {', '.join(order)}. Install HiGHS with 'pip install highspy>=1.15.1' "
             "(PuLP's bundled CBC is the fallback)"
         )
+    if name != settings.solver:
+        from capacity.notes import note
+
+        note(f"plan.solver: {settings.solver} is not installed here; the plan was solved with {name} instead")
     if name == "highs":
         solver.start = start
     t0 = time.perf_counter()
@@ -109,9 +206,19 @@ def solve(problem: pulp.LpProblem, settings: PlanSettings, fallback: str | None 
     except pulp.PulpSolverError as e:
         raise SolverError(f"{name} failed: {e}") from None
     elapsed = time.perf_counter() - t0
-    if name == "highs":
-        return _report_highs(problem, elapsed)
-    return _report_cbc(problem, elapsed)
+    report = _report_highs(problem, elapsed) if name == "highs" else _report_cbc(problem, elapsed)
+    if report.status == "no_solution" and "time limit" in report.model_status.lower():
+        # say what to change; a phase of the decompose strategy may still recover, so this is not raised here
+        report = replace(
+            report,
+            model_status=f"{report.model_status}: plan.time_limit_s {settings.time_limit_s:g} s was too short to find any plan; "
+            "expected a longer time limit",
+        )
+    if report.status == "time_limit":
+        from capacity.notes import note
+
+        note(TIME_LIMIT_NOTE)
+    return report
 
 
 def _report_highs(problem: pulp.LpProblem, elapsed: float) -> SolveReport:
@@ -132,6 +239,8 @@ def _report_highs(problem: pulp.LpProblem, elapsed: float) -> SolveReport:
         status = "optimal"
     elif ms in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
         status = "infeasible"
+    elif has_solution and ms == highspy.HighsModelStatus.kSolutionLimit:
+        status = "work_limit"
     elif has_solution and ms in (
         highspy.HighsModelStatus.kTimeLimit,
         highspy.HighsModelStatus.kIterationLimit,

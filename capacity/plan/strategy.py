@@ -44,14 +44,28 @@ def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tupl
     one = PlanData(
         (t,),
         s,
-        data.project_rooms.iloc[0:0],
+        data.project_rooms[(data.project_rooms["year"] == t) & data.project_rooms["school_id"].isin(s.index[~existing])],
         data.nodes,
         data.demand[dm].reset_index(drop=True),
         arcs,
         data.caps[cm].reset_index(drop=True),
         {t: data.discount[t]},
+        data.stage_rooms[data.stage_rooms["year"] == t],
     )
     return one, data.arcs.index[am], data.demand.index[dm], data.caps.index[cm]
+
+
+def event_start(model: PlanModel, closed: dict) -> dict:
+    """Closing / re-opening events implied by closed-status values (no disposal)."""
+    start = {}
+    for (sid, t), v in model.events.get("close", {}).items():
+        step = closed.get((sid, t), 0) - closed.get((sid, t - 1), 0)
+        start[v] = max(step, 0)
+        if (sid, t) in model.events.get("reopen", {}):
+            start[model.events["reopen"][sid, t]] = max(-step, 0)
+    for v in model.events.get("dispose", {}).values():
+        start[v] = 0
+    return start
 
 
 def _fix(var: pulp.LpVariable, value: float) -> None:
@@ -86,7 +100,9 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         one, arc_ids, dem_ids, cap_ids = _year_data(data, t, rooms, allowed)
         rem_year = None if settings.budget_per_year is None else max(0.0, settings.budget_per_year - spent.get(decide, 0.0))
         rem_total = None if settings.budget_total is None else max(0.0, settings.budget_total - sum(spent.values()))
-        st = settings.with_(build_lead_years=0, time_limit_s=per_year, budget_per_year=rem_year, budget_total=rem_total)
+        st = settings.with_(
+            build_lead_years=0, closure_lead_years=0, time_limit_s=per_year, budget_per_year=rem_year, budget_total=rem_total
+        )
         mt = build(one, st)
         for k, v in mt.c.items():
             _fix(v, c_val.get(k, 0))
@@ -113,6 +129,7 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         start[v] = c_val.get(k, 0)
     for k, v in full.y.items():
         start[v] = y_val.get(k, 0)
+    start.update(event_start(full, c_val))
     phase_b = time.perf_counter() - t0 - phase_a
     # C: the full model from that start, in the time left
     left = max(1.0, budget - (time.perf_counter() - t0))

@@ -9,19 +9,45 @@ import pandas as pd
 from capacity.report.fonts import font_rc, label
 
 
-def gap_heatmap(gap: pd.DataFrame, stage: str) -> plt.Figure:
-    """Zone x year heat map of seats minus demand for one stage (red = short)."""
+def shortfall_norm(values: np.ndarray):
+    """Diverging colour scale centred at zero with separate scales for each side: any shortfall
+    (negative) lands in the red half at 35 % strength or more, however large the surpluses."""
+    from matplotlib.colors import FuncNorm
+
+    v = np.asarray(values, dtype=float)
+    lo = float(min(np.nanmin(v), -1.0)) if v.size else -1.0
+    hi = float(max(np.nanmax(v), 1.0)) if v.size else 1.0
+    xs, cs = [lo, -1e-9, 0.0, hi], [0.0, 0.325, 0.5, 1.0]
+
+    def forward(x):
+        return np.interp(x, xs, cs)
+
+    def inverse(c):
+        return np.interp(c, cs, xs)
+
+    return FuncNorm((forward, inverse), vmin=lo, vmax=hi)
+
+
+def gap_heatmap(gap: pd.DataFrame, stage: str, title: str | None = None) -> plt.Figure:
+    """Zone x year heat map of seats minus demand for one stage: red = short, blue = spare,
+    centred at zero; each cell shows its value."""
     z = gap[(gap["level"] == "zone") & (gap["stage"] == stage)]
     t = z.pivot(index="area", columns="year", values="gap")
     names = z.drop_duplicates("area").set_index("area")["name"]
     with plt.rc_context(font_rc()):
         fig, ax = plt.subplots(figsize=(8, 0.35 * len(t) + 1.5), dpi=110)
-        lim = float(np.nanmax(np.abs(t.to_numpy()))) if t.size else 1.0
-        im = ax.imshow(t.to_numpy(), cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
+        vals = t.to_numpy(dtype=float)
+        norm = shortfall_norm(vals)
+        im = ax.imshow(vals, cmap="RdBu", norm=norm, aspect="auto")
+        for (i, j), v in np.ndenumerate(vals):
+            if v == v:
+                dark = abs(float(norm(v)) - 0.5) > 0.33
+                ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=6, color="white" if dark else "black")
         ax.set_yticks(range(len(t)), [label(f"{names.get(a, a)} ({a})", a) for a in t.index], fontsize=8)
         ax.set_xticks(range(len(t.columns)), [str(c) for c in t.columns], fontsize=8)
-        ax.set_title(f"Seats minus demand, {stage} (red: short)")
-        fig.colorbar(im, ax=ax, label="seats - pupils")
+        ax.set_title(title or f"Seats minus demand, {stage} (red: short)")
+        ticks = sorted({round(norm.vmin), round(norm.vmin / 2), 0, round(norm.vmax / 2), round(norm.vmax)})
+        fig.colorbar(im, ax=ax, label="seats - pupils", ticks=ticks)
         fig.tight_layout()
     return fig
 

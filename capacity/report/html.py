@@ -53,8 +53,9 @@ def table_html(frame: pd.DataFrame, max_rows: int = 60, floats: str = "{:,.0f}")
     return out
 
 
-def page(title: str, body: str) -> str:
-    return f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n{CHECK}</body></html>\n'
+def page(title: str, body: str, lang: str = "en") -> str:
+    """A whole HTML page; ``lang`` is the language its text is written in."""
+    return f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n{CHECK}</body></html>\n'
 
 
 def _cards(items: list[tuple[str, str, bool]]) -> str:
@@ -80,140 +81,72 @@ def _bar(frame: pd.DataFrame, index: str, columns: str, values: str, title: str,
     return fig
 
 
-def run_report_html(result, manifest: dict) -> str:
-    """The board report of one run: summary, seat gap, plan by year, class sizes, costs, assumptions."""
-    from capacity.report.gap_plots import band_share_chart, gap_heatmap
-
-    sc, gap, plan = result.scenario, result.gap, result.plan
-    parts = [f"<h1>{html.escape(sc.name)}</h1>", f"<p>{html.escape(sc.description)}</p>"]
-    parts.append(
-        f'<p class="note">District: {html.escape(sc.district)} · years {result.projection.years[0]}-{result.projection.years[-1]} · inputs hash {manifest["inputs_hash"][:12]}</p>'
-    )
-    cards = []
-    if plan is not None:
-        s = plan.summary
-        cards += [
-            ("capital cost", f"{s['capital_cost']:,.0f}", False),
-            ("seats added", f"{s['seats_added']:,}", False),
-            ("classrooms built", f"{s['classrooms_built']:,}", False),
-            ("schools opened / closed", f"{s['schools_opened']} / {s['schools_closed']}", False),
-            ("pupil-years without a seat", f"{s['unmet_pupil_years']:,.0f}", s["unmet_pupil_years"] > 0.5),
-            ("plan status", f"{s['status']} (gap {s['gap']:.2%})" if s["gap"] == s["gap"] else s["status"], s["status"] != "optimal"),
-        ]
-        cl = plan.tables["classes"]
-        last = cl[cl["year"] == cl["year"].max()]
-        above = int(((last["pupils"] > last["standard"] * last["classes"] + 1e-6) | (last["max_class_size"] > last["standard"])).sum())
-        cards.append((f"school-grades above standard in {int(cl['year'].max())}", f"{above}", above > 0))
-    act = gap.bands[gap.bands["basis"] == "actual"]
-    cards.append((f"classes above standard in {result.district.last_year}", f"{int(act['classes_above_standard'].sum()):,}", False))
-    cards.append(("zones short of seats (status quo)", f"{gap.first_red['zone_id'].nunique()}", len(gap.first_red) > 0))
-    parts += ["<h2>Summary</h2>", _cards(cards)]
-    if plan is not None and plan.shortfalls:
-        parts.append(
-            "<p><b>Remaining shortfalls:</b></p><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in plan.shortfalls[:15]) + "</ul>"
-        )
-    parts += [
-        "<h2>Seat gap by zone and year (status quo)</h2>",
-        '<p class="note">Seats minus projected pupils; red cells are short. The early-warning level turns amber two years before a zone runs short.</p>',
-    ]
-    for stage in ("primary", "junior"):
-        parts.append(fig_tag(gap_heatmap(gap.gap, stage), f"seat gap {stage}"))
-    if len(gap.first_red):
-        parts += ["<h3>First year each zone runs short</h3>", table_html(gap.first_red)]
-    if plan is not None:
-        t = plan.tables
-        parts += ["<h2>The plan by year</h2>"]
-        if len(t["builds"]):
-            parts.append(table_html(t["builds"]))
-        else:
-            parts.append("<p>No classrooms are built and no school is opened.</p>")
-        sch = t["schools"]
-        changes = sch[sch["status"].isin(["closed", "new"])].sort_values("year").drop_duplicates("school_id")
-        if len(changes):
-            parts += [
-                "<h3>Schools opened or merged (first year)</h3>",
-                table_html(changes[["year", "school_id", "name", "zone_id", "status"]]),
-            ]
-        a = t["assignment"]
-        moved = a.groupby("year", as_index=False)[["pupils", "moved", "boarders"]].sum()
-        parts += ["<h3>Where pupils go</h3>", table_html(moved)]
-        parts += ["<h2>Class sizes</h2>", fig_tag(band_share_chart(gap.bands, "primary", list(gap.settings.bands)), "class bands primary")]
-        cl = t["classes"].copy()
-        cl["above"] = cl["max_class_size"] > cl["standard"]
-        parts.append(
-            table_html(
-                cl.groupby("year", as_index=False).agg(
-                    classes=("classes", "sum"), pupils=("pupils", "sum"), school_grades_above_standard=("above", "sum")
-                )
-            )
-        )
-        parts += [
-            "<h2>Costs</h2>",
-            fig_tag(
-                _bar(
-                    t["costs"][t["costs"]["category"] != "unmet_penalty"],
-                    "year",
-                    "category",
-                    "cost",
-                    "Costs by year and category",
-                    "currency",
-                ),
-                "costs",
-            ),
-        ]
-        parts.append(table_html(t["costs"].pivot_table(index="year", columns="category", values="cost", aggfunc="sum").reset_index()))
-    else:
-        parts += ["<h2>Class sizes</h2>", fig_tag(band_share_chart(gap.bands, "primary", list(gap.settings.bands)), "class bands primary")]
-    parts += [
-        "<h2>Budget needed to close the status-quo gap</h2>",
-        table_html(gap.budget.groupby("year", as_index=False)[["new_classrooms", "cost"]].sum()),
-    ]
-    key = {
-        "horizon": sc.horizon,
-        "projection method": result.projection.method,
-        "demand quantile (plan)": sc.plan.demand_quantile,
-        "class sizes": sc.plan.class_size,
-        "travel km": sc.plan.travel_km,
-        "budget per year": sc.plan.budget_per_year,
-        "closures allowed": sc.plan.allow_closures,
-        "new schools allowed": sc.plan.allow_new_schools,
-        "builds allowed": sc.plan.allow_builds,
-        "births variant": sc.projection.births_variant,
-        "solver": manifest.get("solver", {}).get("solver", "-"),
-    }
-    parts += [
-        "<h2>Assumptions</h2>",
-        table_html(pd.DataFrame({"parameter": list(key), "value": [str(v) for v in key.values()]})),
-        '<p class="note">Every parameter is in scenario.json; inputs and versions in manifest.json.</p>',
-    ]
-    return page(f"capacity report: {sc.name}", "\n".join(parts))
+METRIC_LABELS = {
+    "first_red_year": "first year a zone runs short (status quo)",
+    "zones_short_status_quo": "zones short of seats (status quo)",
+    "plan_status": "plan status",
+    "plan_gap": "plan optimality gap",
+    "capital_cost_total": "capital cost, total",
+    "capital_cost_per_year": "capital cost per year",
+    "operating_cost_total": "operating cost, total",
+    "operating_cost_per_year": "operating cost per year",
+    "seats_added": "seats added",
+    "classrooms_built": "classrooms built",
+    "schools_opened": "schools opened",
+    "schools_extended": "schools extended",
+    "schools_closed": "schools closed",
+    "schools_merged": "schools merged (closed)",
+    "schools_reopened": "schools re-opened",
+    "pupils_moved_by_mergers": "pupils moved by mergers",
+    "unmet_pupil_years": "pupil-years without a seat (pupils)",
+    "classes_above_standard": "classes above standard",
+    "classes_56_plus": "classes of 56 or more",
+    "classes_66_plus": "classes of 66 or more",
+    "pupils_moved_last_year": "pupils away from their home school, last year",
+    "travel_km_mean_last_year": "mean travel km, last year",
+    "travel_km_p95_last_year": "95th percentile travel km, last year",
+    "boarders_last_year": "boarders, last year",
+    "teachers_needed_last_year": "teachers needed, last year",
+    "targets_met": "targets met in their due year",
+}
 
 
-def compare_report_html(metrics: pd.DataFrame, years: pd.DataFrame, diff: pd.DataFrame) -> str:
-    """Side-by-side page: the metrics table, cost and seat charts, and the input diff."""
+def metric_label(name: str) -> str:
+    """Readable name of a comparison figure (the CSV keeps the snake_case key)."""
+    return METRIC_LABELS.get(name, name.replace("_", " "))
+
+
+def compare_report_html(metrics: pd.DataFrame, years: pd.DataFrame, diff: pd.DataFrame, extra: dict | None = None) -> str:
+    """Side-by-side page: the metrics table, cost and seat charts, targets, mergers and the input diff."""
+    extra = extra or {}
     parts = ["<h1>Comparison of options</h1>", f'<p class="note">{len(metrics)} scenarios. Costs in the district currency.</p>']
     t = metrics.set_index("scenario").T
     t.columns.name = None
-    shown = (
-        pd.DataFrame({c: [_fmt_metric(k, v) for k, v in t[c].items()] for c in t.columns}, index=t.index)
-        .rename_axis("figure")
-        .reset_index()
-    )
-    parts += ["<h2>Side by side</h2>", table_html(shown, max_rows=100)]
+    shown = pd.DataFrame({c: [_fmt_metric(k, v) for k, v in t[c].items()] for c in t.columns}, index=[metric_label(k) for k in t.index])
+    shown = shown.rename_axis("figure").reset_index()
+    parts += ['<h2 id="side-by-side">Side by side</h2>', table_html(shown, max_rows=len(shown))]
     if len(years):
         parts += [
-            "<h2>Capital cost by year</h2>",
+            '<h2 id="capital">Capital cost by year</h2>',
             fig_tag(_lines(years, "capital_cost", "Capital cost by year", "currency"), "capital by year"),
         ]
         parts += [
-            "<h2>Seats added by year</h2>",
+            '<h2 id="seats">Seats added by year</h2>',
             fig_tag(_lines(years, "seats_added", "Seats added (usable from)", "seats"), "seats by year"),
         ]
     if "capital_cost_total" in metrics:
-        parts += ["<h2>Cost and unmet pupils</h2>", fig_tag(_scatter(metrics), "cost vs unmet")]
+        parts += ['<h2 id="scatter">Cost and unmet pupils</h2>', fig_tag(_scatter(metrics), "cost vs unmet")]
+    tg = extra.get("targets")
+    parts.append('<h2 id="targets">Targets: planned value in the due year</h2>')
+    parts.append(table_html(tg, max_rows=len(tg), floats="{:,.2f}") if tg is not None and len(tg) else "<p>No run states targets.</p>")
+    mg = extra.get("mergers")
+    parts.append('<h2 id="mergers">Mergers and re-openings</h2>')
+    parts.append(
+        table_html(mg, max_rows=len(mg), floats="{:,.1f}") if mg is not None and len(mg) else "<p>No run closes or re-opens a school.</p>"
+    )
     parts += [
-        "<h2>What differs in the inputs</h2>",
-        table_html(diff, max_rows=200) if len(diff) else "<p>The scenarios have the same inputs.</p>",
+        '<h2 id="diff">What differs in the inputs</h2>',
+        table_html(diff, max_rows=len(diff)) if len(diff) else "<p>The scenarios have the same inputs.</p>",
     ]
     return page("capacity: comparison of options", "\n".join(parts))
 
@@ -247,14 +180,54 @@ def _lines(years: pd.DataFrame, col: str, title: str, ylabel: str) -> plt.Figure
 
 
 def _scatter(metrics: pd.DataFrame) -> plt.Figure:
+    """Capital cost against unmet pupil-years, each point labelled where its label overlaps no other."""
     with plt.rc_context(font_rc()):
-        fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+        fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
         m = metrics.dropna(subset=["capital_cost_total"])
         ax.scatter(m["capital_cost_total"], m["unmet_pupil_years"])
-        for r in m.itertuples(index=False):
-            ax.annotate(r.scenario, (r.capital_cost_total, r.unmet_pupil_years), fontsize=7)
         ax.set_xlabel("capital cost")
         ax.set_ylabel("pupil-years without a seat")
         ax.grid(alpha=0.3)
+        ax.margins(0.15)
         fig.tight_layout()
+        fig.canvas.draw()
+        place_labels(ax, list(zip(m["capital_cost_total"], m["unmet_pupil_years"], strict=True)), list(m["scenario"].astype(str)))
     return fig
+
+
+OFFSETS = [(6, 6), (6, -12), (-6, 6), (-6, -12), (6, 18), (6, -24), (-6, 18), (-6, -24), (12, 30), (12, -36), (-12, 30), (-12, -36)]
+
+
+def place_labels(ax, points: list[tuple[float, float]], texts: list[str]) -> list:
+    """Annotate ``points`` with ``texts``, trying offsets until a label overlaps no label placed
+    before it and no other point (else the least-overlapping offset); returns the annotations."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    pts = ax.transData.transform(points) if points else []
+    frame = ax.get_window_extent(renderer)
+    placed = []
+    out = []
+    for (x, y), text in zip(points, texts, strict=True):
+        best, best_score = None, None
+        for dx, dy in OFFSETS:
+            a = ax.annotate(text, (x, y), (dx, dy), textcoords="offset points", fontsize=7, ha="left" if dx > 0 else "right")
+            bb = a.get_window_extent(renderer).expanded(1.05, 1.1)
+            inside = _overlap(bb, frame) / max(bb.width * bb.height, 1e-9)
+            score = sum(_overlap(bb, p) for p in placed) + sum(bb.contains(px, py) for px, py in pts) * 100.0 + (1 - inside) * 1e4
+            if best_score is None or score < best_score:
+                if best is not None:
+                    best.remove()
+                best, best_score, best_bb = a, score, bb
+            else:
+                a.remove()
+            if score == 0:
+                break
+        placed.append(best_bb)
+        out.append(best)
+    return out
+
+
+def _overlap(a, b) -> float:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0

@@ -27,6 +27,8 @@ class Case:
     expect: str  # fragment of the error message (or of the note, when accepted)
     fix: str
     accept: bool = False
+    klass: str = ""  # issue-13 class: outputs, settings, plausibility, crash, output-safety, reproducibility
+    check: Callable[[Path], None] | None = None  # after the command: e.g. the user's files are intact
 
 
 def district(tmp: Path) -> Path:
@@ -574,8 +576,8 @@ CASES: list[Case] = [
     Case(
         "yaml-class-size-zero",
         "an impossible class size",
-        scenario("extends: BASE\nplan:\n  class_size: {K1: 25, K2: 30, K3: 35, primary: 0, junior: 50, senior: 50}\n"),
-        "plan.class_size.primary: found 0",
+        scenario("extends: BASE\nstandards:\n  class_size: {K1: 25, K2: 30, K3: 35, primary: 0, junior: 50, senior: 50}\n"),
+        "standards.class_size.primary: found 0",
         "Class sizes are 1 or more.",
     ),
     Case(
@@ -639,3 +641,926 @@ CASES: list[Case] = [
         "Save the scenario as UTF-8.",
     ),
 ]
+
+
+# --- issue 13: never lose files, never crash, never accept nonsense ---------------------------------
+
+
+def args(*parts):
+    """A build that copies the district and returns the CLI arguments; DIST and TMP are substituted."""
+
+    def build(tmp: Path) -> list[str]:
+        d = district(tmp)
+        return [str(p).replace("DIST", str(d)).replace("TMP", str(tmp)) for p in parts]
+
+    return build
+
+
+def then(build, fn):
+    """Run ``fn(tmp)`` after ``build`` (to prepare files the command must leave alone)."""
+
+    def b(tmp: Path) -> list[str]:
+        out = build(tmp)
+        fn(tmp)
+        return out
+
+    return b
+
+
+def district_intact(tmp: Path) -> None:
+    d = tmp / "district"
+    for f in EXAMPLE_PATH.glob("*.csv"):
+        assert (d / f.name).read_bytes() == f.read_bytes(), f"{f.name} was changed"
+    assert sorted(p.name for p in d.iterdir()) == sorted(p.name for p in EXAMPLE_PATH.iterdir() if p.suffix == ".csv")
+
+
+def user_file(folder: str, name: str = "notes.txt"):
+    def fn(tmp: Path) -> None:
+        (tmp / folder).mkdir(parents=True, exist_ok=True)
+        (tmp / folder / name).write_text("the planner's own notes", encoding="utf-8")
+
+    return fn
+
+
+def user_file_intact(folder: str, name: str = "notes.txt"):
+    def check(tmp: Path) -> None:
+        assert (tmp / folder / name).read_text(encoding="utf-8") == "the planner's own notes"
+        assert not list(tmp.glob(f".{folder}.tmp-*")), "temporary folder left behind"
+
+    return check
+
+
+def earlier_output_plus_user_file(tmp: Path) -> None:
+    out = tmp / "mine"
+    out.mkdir()
+    (out / "projection.csv").write_text("year\n", encoding="utf-8")
+    (out / ".capacity-output").write_text('{"tool": "capacity", "files": ["projection.csv"]}', encoding="utf-8")
+    (out / "notes.txt").write_text("the planner's own notes", encoding="utf-8")
+
+
+def fake_run(tmp: Path) -> None:
+    r = tmp / "run1"
+    r.mkdir()
+    (r / "manifest.json").write_text("{}", encoding="utf-8")
+    (r / ".capacity-output").write_text('{"tool": "capacity", "files": ["manifest.json"]}', encoding="utf-8")
+
+
+def scenario_in(folder: str, text: str, command: str = "run", extra: tuple[str, ...] = ()):
+    def build(tmp: Path) -> list[str]:
+        d = district(tmp)
+        (tmp / folder).mkdir(exist_ok=True)
+        p = tmp / folder / "scenario.yaml"
+        p.write_text(text.replace("BASE", str(BASE)).replace("DIST", str(d)), encoding="utf-8")
+        return [command, str(p), *[x.replace("TMP", str(tmp)) for x in extra]]
+
+    return build
+
+
+def rename_id(old: str, new: str, command: tuple[str, ...]):
+    """Replace one zone or school id in every table (ids with '/', very long ids)."""
+
+    def build(tmp: Path) -> list[str]:
+        d = district(tmp)
+        for f in d.glob("*.csv"):
+            t = pd.read_csv(f, dtype=str, keep_default_na=False)
+            for c in ("zone_id", "school_id"):
+                if c in t.columns:
+                    t[c] = t[c].where(t[c] != old, new)
+            t.to_csv(f, index=False, lineterminator="\n")
+        return [x.replace("DIST", str(d)).replace("TMP", str(tmp)) for x in command]
+
+    return build
+
+
+def resep(table: str, sep: str):
+    def build(tmp: Path) -> list[str]:
+        d = district(tmp)
+        p = d / f"{table}.csv"
+        pd.read_csv(p, dtype=str, keep_default_na=False).to_csv(p, index=False, sep=sep, lineterminator="\n")
+        return ["validate", str(d)]
+
+    return build
+
+
+def latin1_names(tmp: Path) -> list[str]:
+    d = district(tmp)
+    p = d / "zones.csv"
+    f = pd.read_csv(p, dtype=str, keep_default_na=False)
+    f["name"] = [f"Zürich-Süd {i}" if i % 2 else f"Müllerstraße {i}" for i in range(len(f))]
+    p.write_bytes(f.to_csv(index=False, lineterminator="\n").encode("latin-1"))
+    return ["validate", str(d)]
+
+
+def folder_table(tmp: Path) -> list[str]:
+    d = district(tmp)
+    (d / "zones.csv").unlink()
+    (d / "zones.csv").mkdir()
+    return ["validate", str(d)]
+
+
+def set_first(cond, **values):
+    def fn(f):
+        i = f.index[cond(f)][0]
+        for k, v in values.items():
+            f.loc[i, k] = v
+        return f
+
+    return fn
+
+
+def all_closed(f):
+    f["status"] = "closed"
+    return f
+
+
+def degrees(f):
+    f["x_km"] = [f"{113.0 + 0.01 * i:.3f}" for i in range(len(f))]
+    f["y_km"] = [f"{23.0 + 0.01 * i:.3f}" for i in range(len(f))]
+    return f
+
+
+def force_close_all(tmp: Path) -> list[str]:
+    d = district(tmp)
+    ids = pd.read_csv(d / "schools.csv", dtype=str).query("status == 'open'")["school_id"].tolist()
+    p = tmp / "scenario.yaml"
+    p.write_text(
+        f"district: {d}\nhorizon: 2\nprojection: {{draws: 20}}\nplan:\n  allow_new_schools: false\n  force_close: [{', '.join(ids)}]\n",
+        encoding="utf-8",
+    )
+    return ["plan", str(p), "--out", str(tmp / "out")]
+
+
+def yaml_file(name: str, text: str, command: str = "run"):
+    def build(tmp: Path) -> list[str]:
+        p = tmp / name
+        p.write_text(text, encoding="utf-8")
+        return [command, str(p), "--out", str(tmp / "out")]
+
+    return build
+
+
+ALIAS_BOMB = "a: &a [1,1,1,1,1,1,1,1,1]\n" + "".join(
+    f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefg", "bcdefgh", strict=False)
+)
+DEEP = "projection: " + "[" * 3000 + "]" * 3000 + "\n"
+PROJ = ("--draws", "20", "--horizon", "2")
+
+OUTPUT_CASES = [
+    Case(
+        "out-is-district",
+        "--out pointing at the district folder itself",
+        args("project", "DIST", *PROJ, "--out", "DIST"),
+        "expected an output folder outside the district",
+        "Write results to a folder of their own, e.g. runs/projection.",
+        klass="outputs",
+        check=district_intact,
+    ),
+    Case(
+        "out-inside-district",
+        "--out inside the district folder",
+        args("gap", "DIST", "--out", "DIST/results"),
+        "expected an output folder outside the district",
+        "Keep results outside the district folder.",
+        klass="outputs",
+        check=district_intact,
+    ),
+    Case(
+        "out-contains-district",
+        "--out pointing at the folder that holds the district",
+        args("backtest", "DIST", "--out", "TMP"),
+        "expected an output folder outside the district",
+        "Choose a new folder for the results.",
+        klass="outputs",
+        check=district_intact,
+    ),
+    Case(
+        "out-foreign-folder",
+        "--out pointing at a folder that holds the planner's own files",
+        then(args("project", "DIST", *PROJ, "--out", "TMP/mine"), user_file("mine")),
+        "found a non-empty folder that is not an earlier capacity output",
+        "Choose a new or empty folder; capacity replaces only its own earlier output.",
+        klass="outputs",
+        check=user_file_intact("mine"),
+    ),
+    Case(
+        "out-earlier-output-with-user-file",
+        "an earlier capacity output to which the planner added a file",
+        then(args("project", "DIST", *PROJ, "--out", "TMP/mine"), earlier_output_plus_user_file),
+        "found files capacity did not write (notes.txt)",
+        "Move your own files out of the output folder first.",
+        klass="outputs",
+        check=user_file_intact("mine"),
+    ),
+    Case(
+        "out-is-a-file",
+        "--out naming an existing file",
+        then(args("gap", "DIST", "--out", "TMP/mine"), lambda tmp: (tmp / "mine").write_text("keep", encoding="utf-8")),
+        "is a file",
+        "Name a folder.",
+        klass="outputs",
+        check=lambda tmp: (tmp / "mine").read_text(encoding="utf-8") == "keep" or (_ for _ in ()).throw(AssertionError("file changed")),
+    ),
+    Case(
+        "out-plan-around-district",
+        "plan --out pointing at the working folder that holds the district",
+        args("plan", "DIST", "--horizon", "2", "--out", "TMP"),
+        "expected an output folder outside the district",
+        "Give the plan its own folder.",
+        klass="outputs",
+        check=district_intact,
+    ),
+    Case(
+        "out-holds-scenario",
+        "run --out pointing at the folder that holds the scenario",
+        scenario_in("cfg", "extends: BASE\nname: ok\n", extra=("--out", "TMP/cfg")),
+        "expected an output folder that does not hold the scenario",
+        "Write runs next to the scenario, not over it.",
+        klass="outputs",
+        check=lambda tmp: (tmp / "cfg" / "scenario.yaml").exists() or (_ for _ in ()).throw(AssertionError("scenario deleted")),
+    ),
+    Case(
+        "out-compare-over-run",
+        "compare --out pointing at one of the runs it compares",
+        then(lambda tmp: ["compare", str(tmp / "run1"), "--out", str(tmp / "run1")], fake_run),
+        "found the input",
+        "Write the comparison to its own folder.",
+        klass="outputs",
+        check=lambda tmp: (tmp / "run1" / "manifest.json").exists() or (_ for _ in ()).throw(AssertionError("run deleted")),
+    ),
+    Case(
+        "name-dotdot",
+        "a scenario named '..' (runs/.. is the working folder)",
+        scenario("extends: BASE\nname: '..'\n"),
+        "name: found '..'; expected a folder name",
+        "Give the scenario a plain name such as base-2025.",
+        klass="outputs",
+    ),
+    Case(
+        "name-empty",
+        "a scenario with an empty name (runs/ itself)",
+        scenario("extends: BASE\nname: ''\n"),
+        "name: found ''; expected a folder name",
+        "Give the scenario a name.",
+        klass="outputs",
+    ),
+    Case(
+        "name-slash",
+        "a scenario name with a slash",
+        scenario("extends: BASE\nname: ../../etc\n"),
+        "expected a safe folder name",
+        "Use letters, digits, - and _.",
+        klass="outputs",
+    ),
+    Case(
+        "name-control",
+        "a scenario name with a tab",
+        scenario('extends: BASE\nname: "a\\tb"\n'),
+        "expected a safe folder name",
+        "Remove control characters from the name.",
+        klass="outputs",
+    ),
+]
+
+
+def sweep_into_district(tmp: Path) -> list[str]:
+    d = district(tmp)
+    (tmp / "s.yaml").write_text(f"name: s\ndistrict: {d}\nrun_plan: false\nhorizon: 2\nprojection: {{draws: 20}}\n", encoding="utf-8")
+    (tmp / "sweep.yaml").write_text(f"name: sw\nscenarios: [s.yaml]\nout: {d}\n", encoding="utf-8")
+    return ["sweep", str(tmp / "sweep.yaml"), "--serial"]
+
+
+OUTPUT_CASES += [
+    Case(
+        "failed-run-leaves-no-folders",
+        "a run into a new nested folder that fails on its input",
+        scenario_in("cfg", "name: x\ndistrict: nowhere\n", extra=("--out", "TMP/a/b/c")),
+        "found no such file or folder",
+        "Fix the district path; nothing was created.",
+        klass="outputs",
+        check=lambda tmp: not (tmp / "a").exists() or (_ for _ in ()).throw(AssertionError("empty folders left behind")),
+    ),
+    Case(
+        "sweep-out-is-district",
+        "a sweep whose output folder is the district",
+        sweep_into_district,
+        "expected an output folder outside the district",
+        "Give the sweep its own folder.",
+        klass="outputs",
+        check=district_intact,
+    ),
+]
+
+SETTINGS_CASES = [
+    Case(
+        "inf-shrinkage",
+        "an infinite shrinkage constant",
+        scenario("extends: BASE\nprojection:\n  shrinkage_pupils: .inf\n"),
+        "line 3: projection.shrinkage_pupils: found inf; expected a finite number",
+        "Use a number such as 20.",
+        klass="settings",
+    ),
+    Case(
+        "inf-migration",
+        "an infinite net migration for a zone",
+        scenario("extends: BASE\nprojection:\n  net_migration: {U01: .inf}\n"),
+        "projection.net_migration.U01: found inf; expected a finite number",
+        "Give pupils gained per year.",
+        klass="settings",
+    ),
+    Case(
+        "nan-detour",
+        "a detour factor of .nan",
+        scenario("extends: BASE\nplan:\n  detour_factor: .nan\n"),
+        "plan.detour_factor: found nan; expected a finite number",
+        "Use a factor such as 1.3.",
+        klass="settings",
+    ),
+    Case(
+        "inf-penalty",
+        "an infinite unmet-pupil penalty",
+        scenario("extends: BASE\nplan:\n  unmet_penalty: .inf\n"),
+        "plan.unmet_penalty: found inf; expected a finite number",
+        "Use a large finite cost.",
+        klass="settings",
+    ),
+    Case(
+        "negative-size-cap",
+        "a negative school-size cap",
+        scenario("extends: BASE\nstandards:\n  max_school_size: {single: -100, multi: 2500}\n"),
+        "standards.max_school_size.single: found -100; expected a whole number >= 0",
+        "Give caps in pupils.",
+        klass="settings",
+    ),
+    Case(
+        "class-size-in-old-section",
+        "a class size written under plan: (its one home is standards:)",
+        scenario("extends: BASE\nplan:\n  class_size: {primary: 40}\n"),
+        "plan.class_size: this figure has one home, read by both the gap and the plan; did you mean standards.class_size?",
+        "Move class_size, cost_per_classroom and max_school_size to the top-level standards: section.",
+        klass="settings",
+    ),
+    Case(
+        "negative-teacher-ratio",
+        "a negative pupil-teacher ratio",
+        scenario("extends: BASE\ngap:\n  pupils_per_teacher: {kindergarten: 15, primary: -19, junior: 13.5, senior: 12.5}\n"),
+        "gap.pupils_per_teacher.primary: found -19.0; expected a number >= 0",
+        "Give ratios above 0.",
+        klass="settings",
+    ),
+    Case(
+        "duplicate-quantiles",
+        "the same quantile twice",
+        scenario("extends: BASE\nprojection:\n  quantiles: [0.1, 0.1, 0.9]\n"),
+        "projection.quantiles: found [0.1, 0.1, 0.9]; expected distinct values",
+        "List each quantile once.",
+        klass="settings",
+    ),
+    Case(
+        "duplicate-quantiles-cli",
+        "the same quantile twice on the command line",
+        args("project", "DIST", "--quantiles", "0.9,0.9", "--out", "TMP/out"),
+        "expected distinct values",
+        "List each quantile once.",
+        klass="settings",
+    ),
+    Case(
+        "overlapping-bands",
+        "class-size bands that overlap",
+        scenario("extends: BASE\ngap:\n  bands: {'46-60': [46, 60], '56-65 large': [56, 65], '66+': [66, null]}\n"),
+        "expected bands that do not overlap",
+        "Make each band start above the previous one's highest size.",
+        klass="settings",
+    ),
+    Case(
+        "unknown-solver-option",
+        "a misspelt HiGHS option",
+        scenario("extends: BASE\nplan:\n  solver_options: {mip_max_nodez: 5}\n"),
+        "plan.solver_options.mip_max_nodez: found an option HiGHS does not know",
+        "Use a HiGHS option name (see the HiGHS docs).",
+        klass="settings",
+    ),
+    Case(
+        "bad-solver-option-value",
+        "a HiGHS option with an impossible value",
+        scenario("extends: BASE\nplan:\n  solver_options: {mip_max_nodes: -5}\n"),
+        "plan.solver_options.mip_max_nodes: found -5",
+        "Give a value HiGHS accepts.",
+        klass="settings",
+    ),
+    Case(
+        "solver-option-cbc",
+        "HiGHS options with the CBC solver (they would be ignored)",
+        scenario("extends: BASE\nplan:\n  solver: cbc\n  solver_options: {mip_max_nodes: 5}\n"),
+        "expected no options with solver cbc",
+        "Drop solver_options or use HiGHS.",
+        klass="settings",
+    ),
+    Case(
+        "text-deep-in-settings",
+        "text where a number belongs two levels down",
+        scenario("extends: BASE\nprojection:\n  housing_yield: {commodity: {primary: lots}}\n"),
+        "projection.housing_yield.commodity.primary: found 'lots'",
+        "Give pupils per dwelling as a number.",
+        klass="settings",
+    ),
+    Case(
+        "policy-year-as-text",
+        "a policy check whose start year is text",
+        scenario("extends: BASE\ngap:\n  policy_checks: [{grades: [P1], from: soon}]\n"),
+        "gap.policy_checks",
+        "Write the year, e.g. from: 2027.",
+        klass="settings",
+    ),
+    Case(
+        "several-mistakes",
+        "three mistakes in one scenario",
+        scenario("extends: BASE\nhorizon: 0\nprojection:\n  draws: 5\nplan:\n  mip_gap: 2\n"),
+        "3 problems in the scenario",
+        "Fix every listed line.",
+        klass="settings",
+    ),
+    Case(
+        "override-line",
+        "a bad value inside an override group",
+        scenario("extends: BASE\noverrides:\n  bad:\n    plan:\n      budget_per_year: -5\n", extra=("--override", "bad")),
+        "line 5: plan.budget_per_year: found -5.0; expected a number >= 0",
+        "Fix the value in the override group.",
+        klass="settings",
+    ),
+    Case(
+        "negative-seed",
+        "a negative random seed",
+        scenario("extends: BASE\nprojection:\n  seed: -4\n"),
+        "projection.seed: found -4; expected a whole number >= 0",
+        "Use a seed of 0 or more.",
+        klass="settings",
+    ),
+    Case(
+        "negative-draws-cli",
+        "a negative number of draws on the command line",
+        args("project", "DIST", "--draws", "-5"),
+        "projection.draws: found -5",
+        "Use 10 or more draws.",
+        klass="settings",
+    ),
+    Case(
+        "window-longer-than-history",
+        "a ratio window longer than the history",
+        args("project", "DIST", *PROJ, "--window", "20"),
+        "projection.window: found 20 years; the history 2013-2025 has 13",
+        "Accepted with a note: the whole history is used.",
+        accept=True,
+        klass="settings",
+    ),
+    Case(
+        "births-base-years-beyond-births",
+        "more births base years than the births table holds",
+        scenario_in("cfg", "district: DIST\nhorizon: 2\nprojection:\n  draws: 20\n  births_base_years: 40\n", command="project"),
+        "projection.births_base_years: found 40",
+        "Accepted with a note: every known birth year is used.",
+        accept=True,
+        klass="settings",
+    ),
+    Case(
+        "leads-beyond-backtest",
+        "a horizon longer than the back-test can calibrate",
+        args("project", "DIST", "--draws", "20", "--horizon", "12"),
+        "use the spread factor of lead",
+        "Accepted with a note: later leads reuse the last calibrated spread.",
+        accept=True,
+        klass="settings",
+    ),
+]
+
+
+def sweep_with_text_seed(tmp: Path) -> list[str]:
+    (tmp / "s.yaml").write_text("name: s\nrun_plan: false\nhorizon: 2\nprojection: {draws: 20}\n", encoding="utf-8")
+    (tmp / "sweep.yaml").write_text(f"name: sw\nscenarios: [s.yaml]\nseeds: [1, two]\nout: {tmp / 'out'}\n", encoding="utf-8")
+    return ["sweep", str(tmp / "sweep.yaml"), "--serial"]
+
+
+SETTINGS_CASES += [
+    Case(
+        "section-as-list",
+        "a settings section written as a list",
+        scenario("extends: BASE\nplan: []\n"),
+        "plan: found []; expected a mapping of settings",
+        "Write the section as key: value lines.",
+        klass="settings",
+    ),
+    Case(
+        "sweep-seed-text",
+        "a sweep seed written as a word",
+        sweep_with_text_seed,
+        "seeds: found 'two'; expected a list of whole numbers >= 0",
+        "Write seeds as numbers.",
+        klass="settings",
+    ),
+    Case(
+        "unknown-build-sector",
+        "a misspelt sector the bureau may extend (no school would be buildable)",
+        scenario_in("cfg", "district: DIST\nhorizon: 2\nprojection: {draws: 20}\nplan:\n  build_sectors: [publik]\n", command="plan"),
+        "plan.build_sectors: found 'publik'; expected sectors among private, public",
+        "Use public and/or private.",
+        klass="settings",
+    ),
+    Case(
+        "several-plan-mistakes",
+        "a misspelt sector and an unknown school in one plan",
+        scenario_in(
+            "cfg",
+            "district: DIST\nhorizon: 2\nprojection: {draws: 20}\nplan:\n  build_sectors: [publik]\n  forbid_close: [NOPE]\n",
+            command="plan",
+        ),
+        "plan.forbid_close: found school 'NOPE'",
+        "Fix every listed setting.",
+        klass="settings",
+    ),
+]
+
+PLAUSIBILITY_CASES = [
+    Case(
+        "project-stage-not-taught",
+        "a project adding senior-high rooms to a primary school",
+        frame("projects", set_first(lambda f: f["school_id"] == "U03-P1", stage="senior")),
+        "found senior at school 'U03-P1'; expected a stage the school teaches",
+        "Give the stage the rooms serve, or the right school.",
+        klass="plausibility",
+    ),
+    Case(
+        "project-in-history",
+        "a project completed inside the history (its rooms are already counted)",
+        frame("projects", set_first(lambda f: f["school_id"] == "U03-P1", completion_year="2015")),
+        "inside the history 2013-2025",
+        "Drop finished projects; their rooms are in schools.classrooms.",
+        klass="plausibility",
+    ),
+    Case(
+        "project-beyond-site",
+        "a project adding more rooms than the site can hold",
+        frame("projects", set_first(lambda f: f["school_id"] == "U03-P1", classrooms="900")),
+        "classrooms + projects <= the school's max_classrooms",
+        "Raise max_classrooms if the site allows, or correct the project.",
+        klass="plausibility",
+    ),
+    Case(
+        "candidate-with-classrooms",
+        "a candidate site that already has classrooms",
+        frame("schools", set_first(lambda f: f["status"] == "candidate", classrooms="12", max_classrooms="40")),
+        "a candidate site; expected 0 classrooms",
+        "Set classrooms to 0 (or status open if it is running).",
+        klass="plausibility",
+    ),
+    Case(
+        "coordinates-in-metres",
+        "zone coordinates in metres in the km columns",
+        frame(
+            "zones",
+            lambda f: f.assign(x_km=(f["x_km"].astype(float) * 1000).astype(str), y_km=(f["y_km"].astype(float) * 1000).astype(str)),
+        ),
+        "(they look like metres)",
+        "Divide metres by 1000.",
+        klass="plausibility",
+    ),
+    Case(
+        "control-character-in-name",
+        "a school name with a control character (bell)",
+        frame("schools", set_first(lambda f: f.index == 0, name="城东\x07小学")),
+        "control characters in",
+        "Retype the name.",
+        klass="plausibility",
+    ),
+    Case(
+        "open-school-without-last-year",
+        "an open school with no pupils in the last history year",
+        drop_rows("enrolment", lambda f: (f["school_id"] == "U01-P1") & (f["year"] == "2025")),
+        "warning: schools.csv, row 2: open school 'U01-P1' has no pupils in 2025",
+        "Warning: add its enrolment or change its status.",
+        accept=True,
+        klass="plausibility",
+    ),
+    Case(
+        "zero-births-with-pupils",
+        "a zone with zero births every year but pupils at its schools",
+        frame("births", lambda f: f.assign(births=f["births"].where(f["zone_id"] != "R01", "0"))),
+        "warning: births.csv: zone 'R01' has 0 births in every year",
+        "Warning: give the zone's births.",
+        accept=True,
+        klass="plausibility",
+    ),
+    Case(
+        "zero-births-one-year",
+        "one year of births typed as 0 in a zone with hundreds of births",
+        frame("births", set_first(lambda f: (f["zone_id"] == "U01") & (f["year"] == "2020"), births="0")),
+        "0 births in 2020 for zone 'U01'",
+        "Warning: give the year's count.",
+        accept=True,
+        klass="plausibility",
+    ),
+    Case(
+        "implausible-grade-size",
+        "40,000 pupils in one grade of one school",
+        frame("enrolment", set_first(lambda f: f.index == 0, pupils="40000")),
+        "warning: enrolment.csv, row 2: 40,000 pupils",
+        "Warning: check for a typo.",
+        accept=True,
+        klass="plausibility",
+    ),
+    Case(
+        "coordinates-in-degrees",
+        "zone coordinates that look like longitude/latitude",
+        frame("zones", degrees),
+        "they look like degrees",
+        "Warning: project the coordinates to km.",
+        accept=True,
+        klass="plausibility",
+    ),
+]
+
+
+def pipe_table(tmp: Path) -> list[str]:
+    import os
+
+    d = district(tmp)
+    (d / "births.csv").unlink()
+    os.mkfifo(d / "births.csv")
+    return ["validate", str(d)]
+
+
+CRASH_CASES = [
+    Case(
+        "time-limit-too-short",
+        "a solver time limit too short to find any plan",
+        scenario_in(
+            "cfg",
+            "district: DIST\nhorizon: 2\nprojection: {draws: 20}\nplan:\n  strategy: direct\n  time_limit_s: 0.001\n",
+            command="plan",
+            extra=("--out", "TMP/out"),
+        ),
+        "was too short to find any plan",
+        "Raise plan.time_limit_s.",
+        klass="crash",
+    ),
+    Case(
+        "table-is-a-pipe",
+        "births.csv is a named pipe (reading it would hang)",
+        pipe_table,
+        "found a special file (pipe or device)",
+        "Put the table's CSV file there.",
+        klass="crash",
+    ),
+    Case(
+        "table-is-a-folder",
+        "zones.csv is a folder",
+        folder_table,
+        "zones.csv: found a folder; expected the table 'zones' as a CSV file",
+        "Put the table's CSV file there.",
+        klass="crash",
+    ),
+    Case(
+        "scenario-is-a-folder",
+        "the scenario argument is a folder ending in .yaml",
+        lambda tmp: (tmp.joinpath("s.yaml").mkdir(), ["run", str(tmp / "s.yaml"), "--out", str(tmp / "out")])[1],
+        "found a folder; expected a scenario file",
+        "Name the scenario file.",
+        klass="crash",
+    ),
+    Case(
+        "extends-a-folder",
+        "extends naming a folder",
+        lambda tmp: (tmp.joinpath("base").mkdir(), scenario("extends: base\n")(tmp))[1],
+        "extends: found the folder",
+        "Name the base scenario file.",
+        klass="crash",
+    ),
+    Case(
+        "every-school-closed",
+        "every school has status closed",
+        frame("schools", all_closed),
+        "whose status is closed",
+        "Mark running schools open.",
+        klass="crash",
+    ),
+    Case(
+        "force-close-everything",
+        "a plan forced to close every school with no new schools allowed",
+        force_close_all,
+        "found every school",
+        "Leave at least one school open or allow new schools.",
+        klass="crash",
+    ),
+    Case(
+        "yaml-alias-bomb",
+        "a scenario that expands to billions of values through aliases",
+        yaml_file("bomb.yaml", ALIAS_BOMB),
+        "alias bomb is refused",
+        "Write plain settings.",
+        klass="crash",
+    ),
+    Case(
+        "yaml-deep-nesting",
+        "a scenario nested thousands of levels deep",
+        yaml_file("deep.yaml", DEEP),
+        "nested more than 30 levels deep",
+        "Write plain settings.",
+        klass="crash",
+    ),
+    Case(
+        "backtest-target-outside-history",
+        "a back-test target year before the history",
+        args("backtest", "DIST", "--last-target", "1990", "--out", "TMP/out"),
+        "--last-target: found 1990; expected a history year from",
+        "Choose a year inside the history.",
+        klass="crash",
+    ),
+    Case(
+        "backtest-window-too-long",
+        "a back-test window longer than the history allows",
+        args("backtest", "DIST", "--window", "25", "--out", "TMP/out"),
+        "--window: found 25; expected at most 11",
+        "Use a shorter window.",
+        klass="crash",
+    ),
+    Case(
+        "negative-robust",
+        "a negative robust draw count",
+        args("plan", "DIST", "--horizon", "2", "--robust", "-3", "--out", "TMP/out"),
+        "--robust",
+        "Give 1 or more draws.",
+        klass="crash",
+    ),
+    Case(
+        "slash-in-zone-id",
+        "a zone id with a slash, used in chart file names",
+        rename_id("U01", "U/01", ("project", "DIST", *PROJ, "--out", "TMP/res")),
+        "Wrote",
+        "Accepted: chart file names replace unsafe characters.",
+        accept=True,
+        klass="crash",
+    ),
+    Case(
+        "very-long-zone-id",
+        "a 300-character zone id, used in chart file names",
+        rename_id("U01", "U" * 300, ("project", "DIST", *PROJ, "--out", "TMP/res")),
+        "Wrote",
+        "Accepted: long chart file names are shortened with a hash.",
+        accept=True,
+        klass="crash",
+    ),
+]
+
+OUTPUT_SAFETY_CASES = [
+    Case(
+        "semicolon-csv",
+        "a CSV saved with semicolons (European Excel)",
+        resep("zones", ";"),
+        "found columns separated by semicolons",
+        "Save as 'CSV UTF-8 (comma delimited)'.",
+        klass="output-safety",
+    ),
+    Case(
+        "tab-csv",
+        "a CSV saved with tabs",
+        resep("schools", "\t"),
+        "found columns separated by tabs",
+        "Save as 'CSV UTF-8 (comma delimited)'.",
+        klass="output-safety",
+    ),
+    Case(
+        "header-case",
+        "a header that differs only in case",
+        frame("schools", lambda f: f.rename(columns={"school_id": "School_ID"})),
+        "differs from 'school_id' only in case",
+        "Write the column names in lower case as documented.",
+        klass="output-safety",
+    ),
+    Case(
+        "latin1-encoding",
+        "a CSV saved in Latin-1 with accented Western names",
+        latin1_names,
+        "zones.csv: read as Windows-1252",
+        "Accepted with a note; save as UTF-8 to be sure.",
+        accept=True,
+        klass="output-safety",
+    ),
+    Case(
+        "utf16-encoding",
+        "a CSV saved as UTF-16 (Excel's 'Unicode text')",
+        recode("zones", "utf-16"),
+        "zones.csv: read as UTF-16",
+        "Accepted with a note; save as UTF-8 to be sure.",
+        accept=True,
+        klass="output-safety",
+    ),
+    Case(
+        "formula-like-names",
+        "school names starting with = + - @",
+        frame("schools", set_first(lambda f: f.index == 0, name='=HYPERLINK("http://x")')),
+        "OK:",
+        "Accepted: written to workbooks as text, never as a live formula.",
+        accept=True,
+        klass="output-safety",
+    ),
+]
+
+
+def rename_file(tmp: Path) -> list[str]:
+    d = district(tmp)
+    (d / "zones.csv").rename(d / "Zones.csv")
+    return ["validate", str(d)]
+
+
+def rename_sheet(wb):
+    ws = wb["schools"]
+    ws.title = "renamed"  # openpyxl would call it Schools1 if renamed in one step
+    ws.title = "Schools"
+
+
+OUTPUT_SAFETY_CASES += [
+    Case(
+        "file-name-case",
+        "Zones.csv instead of zones.csv",
+        rename_file,
+        "found the file 'Zones.csv', named in another case; expected the file name 'zones.csv'",
+        "Rename the file in lower case.",
+        klass="output-safety",
+    ),
+    Case(
+        "sheet-name-case",
+        "a workbook sheet 'Schools' instead of 'schools'",
+        workbook(rename_sheet),
+        "found the sheet 'Schools', named in another case",
+        "Rename the sheet in lower case.",
+        klass="output-safety",
+    ),
+]
+
+
+def rerun_gives_same_bytes(first: str, second: str):
+    """Run the case's command again into ``second`` and compare every file with ``first`` (manifest timings aside)."""
+
+    def check(tmp: Path) -> None:
+        import json
+
+        from capacity.cli import main
+
+        args = [a.replace(str(tmp / first), str(tmp / second)) for a in LAST_ARGS[-1]]
+        try:
+            main(args)
+        except SystemExit as e:
+            assert not e.code, e.code
+        a_files = sorted(p.relative_to(tmp / first) for p in (tmp / first).rglob("*") if p.is_file())
+        assert a_files == sorted(p.relative_to(tmp / second) for p in (tmp / second).rglob("*") if p.is_file())
+        for f in a_files:
+            x, y = (tmp / first / f).read_bytes(), (tmp / second / f).read_bytes()
+            if f.name == "manifest.json":
+                x, y = ({k: v for k, v in json.loads(b).items() if k != "timings_s"} for b in (x, y))
+            assert x == y, f"{f} differs between two equal runs"
+
+    return check
+
+
+LAST_ARGS: list[list[str]] = []
+
+
+def remember(build):
+    def b(tmp: Path) -> list[str]:
+        out = build(tmp)
+        LAST_ARGS.append(out)
+        return out
+
+    return b
+
+
+REPRODUCIBILITY_CASES = [
+    Case(
+        "gap-twice-same-bytes",
+        "the same gap report written twice (budget_request.xlsx included)",
+        remember(args("gap", "DIST", "--horizon", "2", "--out", "TMP/res")),
+        "Wrote",
+        "Accepted: equal inputs give byte-identical files; only manifest timings differ.",
+        accept=True,
+        klass="reproducibility",
+        check=rerun_gives_same_bytes("res", "res2"),
+    ),
+    Case(
+        "plan-node-limit-same-bytes",
+        "a plan stopped by a node limit (not the clock), solved twice",
+        remember(
+            scenario_in(
+                "cfg",
+                "district: DIST\nhorizon: 2\nprojection: {draws: 20}\nplan:\n  strategy: direct\n  time_limit_s: 600\n"
+                "  mip_gap: 0.0\n  solver_options: {mip_max_nodes: 20}\n",
+                command="plan",
+                extra=("--out", "TMP/res"),
+            )
+        ),
+        "Wrote",
+        "Accepted: a work limit stops the solver at the same point every time (summary.json says reproducible: true).",
+        accept=True,
+        klass="reproducibility",
+        check=rerun_gives_same_bytes("res", "res2"),
+    ),
+]
+
+CASES += OUTPUT_CASES + SETTINGS_CASES + PLAUSIBILITY_CASES + CRASH_CASES + OUTPUT_SAFETY_CASES + REPRODUCIBILITY_CASES
