@@ -136,13 +136,23 @@ def error_metrics(errors: pd.DataFrame, level: str = "total", by_bucket: bool = 
     return out.reset_index().rename(columns={"lead_group": "lead"})
 
 
-def best_method(errors: pd.DataFrame, lead: int, level: str = "zone") -> str:
-    """Estimator with the lowest MAPE at ``lead`` (or the largest lead back-tested, if shorter)."""
-    m = error_metrics(errors[errors["method"].isin(ESTIMATORS)], level, by_bucket=False)
+def method_ranking(errors: pd.DataFrame, lead: int, level: str = "zone") -> pd.DataFrame:
+    """Estimators by back-test MAPE at ``lead`` (or the largest lead back-tested, if shorter), best first.
+
+    Columns method, lead, mape, bias (percent of actual), ...; empty when nothing was back-tested.
+    """
+    errors = errors[errors["method"].isin(ESTIMATORS)]
+    if errors.empty:
+        return pd.DataFrame(columns=["method", "lead", "mape", "bias"])
+    m = error_metrics(errors, level, by_bucket=False)
     m["lead"] = m["lead"].astype(int)
     use = min(lead, int(m["lead"].max()))
-    at = m[m["lead"] == use].sort_values(["mape", "method"])
-    return str(at["method"].iloc[0])
+    return m[m["lead"] == use].sort_values(["mape", "method"], kind="stable").reset_index(drop=True)
+
+
+def best_method(errors: pd.DataFrame, lead: int, level: str = "zone") -> str:
+    """Estimator with the lowest MAPE at ``lead`` (or the largest lead back-tested, if shorter)."""
+    return str(method_ranking(errors, lead, level)["method"].iloc[0])
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ import pandas as pd
 
 from capacity.errors import ProjectionError
 from capacity.grades import GRADES, STAGE_OF_GRADE
+from capacity.notes import note
 from capacity.projection.additions import children_array, housing_stock, migration_additions
-from capacity.projection.backtest import Calibration, backtest_errors, best_method, calibrate
+from capacity.projection.backtest import Calibration, backtest_errors, calibrate, method_ranking
 from capacity.projection.cube import History, history_from_district
 from capacity.projection.model import quantiles_last, simulate
 from capacity.projection.ratios import ENTRY, LEVEL, Fitted, fit
@@ -235,8 +236,7 @@ def project_history(
     _check_births(history, settings)
     method = settings.method
     if method == "auto":
-        errs = backtest_errors(history, settings, methods=ESTIMATORS)
-        method = best_method(errs, settings.planning_lead)
+        method = _choose_method(history, settings)
     fitted = fit(history, settings, method)
     horizon = settings.horizon
     cal = calibrate(history, settings, method) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
@@ -247,6 +247,31 @@ def project_history(
     draws = calibrated_draws(raw, point, np.array([cal.factor(s + 1) for s in range(horizon)]))
     years = tuple(range(history.years[-1] + 1, history.years[-1] + horizon + 1))
     return Projection(history.zones, years, history, settings, method, fitted, point, draws, cal)
+
+
+AUTO_FALLBACK = "mean"
+
+
+def _choose_method(history: History, settings: ProjectionSettings) -> str:
+    """``method: auto``: the estimator with the lowest zone-level back-test MAPE at the planning lead, announced
+    with the runner-up; with too short a history for a back-test, the stated default (mean), announced too."""
+    try:
+        errs = backtest_errors(history, settings, methods=ESTIMATORS)
+    except ProjectionError:
+        errs = pd.DataFrame(columns=["method"])
+    ranking = method_ranking(errs, settings.planning_lead)
+    if ranking.empty:
+        note(
+            f"projection.method auto: {len(history.years)} history year(s) are too few for a back-test with window "
+            f"{settings.window}; the default estimator '{AUTO_FALLBACK}' is used"
+        )
+        return AUTO_FALLBACK
+    rows = [f"{r.method} (MAPE {r.mape:.2f} %, bias {r.bias:+.2f} %)" for r in ranking.head(2).itertuples()]
+    note(
+        f"projection.method auto chose {rows[0]} at lead {int(ranking['lead'].iloc[0])} by zone in the district's own "
+        f"back-test" + (f"; runner-up {rows[1]}" if len(rows) > 1 else "")
+    )
+    return str(ranking["method"].iloc[0])
 
 
 def centred_quantiles(draws: np.ndarray, point: np.ndarray, qs) -> np.ndarray:
