@@ -37,7 +37,7 @@ def districts(draw):
                 school_id=sid,
                 zone_id=z,
                 classrooms=0 if candidate else rooms,
-                max_classrooms=rooms + draw(st.integers(0, 2)),
+                max_classrooms=rooms + draw(st.integers(0, 4)),
                 x_km=x + draw(st.integers(-2, 2)),
                 y_km=0.0,
                 status="candidate" if candidate else "open",
@@ -49,7 +49,7 @@ def districts(draw):
     if not enrol:  # the district needs an enrolment history: one open school at least
         schools[0].update(status="open", classrooms=1, max_classrooms=max(1, schools[0]["max_classrooms"]))
         enrol[schools[0]["school_id"]] = 10
-    demand = {z: [draw(st.integers(0, 120)) for _ in range(2)] for z, _, _ in zones}
+    demand = {z: [draw(st.integers(0, 200)) for _ in range(2)] for z, _, _ in zones}
     costs = dict(
         cost_per_school_year=float(draw(st.sampled_from([0, 3_000, 20_000]))),
         cost_per_pupil_km_year=float(draw(st.sampled_from([0, 10]))),
@@ -103,6 +103,16 @@ def test_more_options_never_cost_more(tmp_path_factory, case, pair):
     d = load(tmp_path_factory, zones, schools, enrol)
     more, less = pair
     no_worse(solve(d, demand, **{**costs, **more}), solve(d, demand, **{**costs, **less}))
+
+
+@FAST
+@given(case=districts())
+def test_allowing_closures_never_costs_more(tmp_path_factory, case):
+    """Marking every open school closable (closures being a mere option) never raises the cost."""
+    zones, schools, enrol, demand, costs = case
+    fixed = solve(load(tmp_path_factory, zones, schools, enrol), demand, **{**costs, "allow_closures": False})
+    closable = [dict(s, can_close="true") for s in schools]
+    no_worse(solve(load(tmp_path_factory, zones, closable, enrol), demand, **costs), fixed)
 
 
 @FAST

@@ -10,7 +10,7 @@ import pandas as pd
 from capacity.data.read import read_district_files
 from capacity.data.validate import parse_all
 from capacity.errors import InputError
-from capacity.grades import GRADE_INDEX, STAGE_NAMES, STAGE_OF_GRADE, grades_between
+from capacity.grades import CHINA, GRADE_INDEX, STAGE_NAMES, STAGE_OF_GRADE, GradeSystem, grades_between
 
 EXAMPLE_PATH = Path(__file__).parent / "example_county"
 """Folder of the bundled example county (CSV files)."""
@@ -27,6 +27,8 @@ class District:
         that were not given are empty frames with the right columns.
     source : str
         Folder or workbook read.
+    grades : GradeSystem
+        The district's grades and stages (every step reads grades from here).
     file_hashes : dict of str to str
         SHA-256 of every file read, for run manifests.
     notes : tuple of str
@@ -43,6 +45,7 @@ class District:
     children: pd.DataFrame
     stage_rooms: pd.DataFrame
     source: str = ""
+    grades: GradeSystem = CHINA
     file_hashes: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
