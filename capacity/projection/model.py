@@ -212,3 +212,50 @@ def quantiles_last(x: np.ndarray, qs) -> np.ndarray:
         a, b = part[..., lo[i]], part[..., hi[i]]
         out[i] = a + (b - a) * frac[i]
     return out
+
+
+def centred_quantiles(draws: np.ndarray, point: np.ndarray, qs) -> np.ndarray:
+    """Quantiles of ``draws`` (draws last) centred so the median is the deterministic ``point`` (pupils).
+
+    Noise on ratios is skewed after compounding, so the draws' median drifts from the
+    deterministic path; the published central projection must not move with the uncertainty.
+    Every quantile of a total is scaled by point / median of that total's draws (an additive
+    shift, floored at 0, where the median is 0), so the interval keeps its relative shape
+    around the deterministic path. Shape (len(qs), *point.shape).
+    """
+    both = quantiles_last(draws, [*qs, 0.5])
+    qv, med = both[:-1], both[-1]
+    pos = med > 0
+    scale = np.where(pos, point / np.where(pos, med, 1.0), 1.0)
+    shift = np.where(pos, 0.0, point - med)
+    return np.maximum(qv * scale[None] + shift[None], 0.0)
+
+
+def calibrated_draws(raw: np.ndarray, point: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Scale each draw's log-deviation from the deterministic path by the lead's factor k::
+
+        x' = max((p + 0.5) ((x + 0.5) / (p + 0.5))^k - 0.5, 0)
+
+    In place on ``raw`` (float32).
+    """
+    centre = np.log(point + 0.5).astype(np.float32)[..., None]
+    raw += np.float32(0.5)
+    np.log(raw, out=raw)
+    raw -= centre
+    raw *= k.astype(np.float32)[None, None, :, None]
+    raw += centre
+    np.exp(raw, out=raw)
+    raw -= np.float32(0.5)
+    np.maximum(raw, 0.0, out=raw)
+    return raw
+
+
+def scale_around(q: np.ndarray, point: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Scale values' log-deviation from ``point`` by ``k`` (broadcast), the calibration map of one level::
+
+        q' = max((p + 0.5) ((q + 0.5) / (p + 0.5))^k - 0.5, 0)
+
+    Monotone in q, so applied to a quantile it gives the quantile of the scaled draws.
+    """
+    c = np.log(point + 0.5)
+    return np.maximum(np.exp(c + (np.log(np.maximum(q, 0.0) + 0.5) - c) * k) - 0.5, 0.0)

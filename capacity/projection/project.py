@@ -11,11 +11,12 @@ from capacity.errors import ProjectionError
 from capacity.grades import GRADES, STAGE_OF_GRADE
 from capacity.notes import note
 from capacity.projection.additions import children_array, housing_stock, migration_additions
-from capacity.projection.backtest import Calibration, backtest_errors, calibrate, method_ranking
+from capacity.projection.backtest import Calibration, calibrate, method_ranking, method_scores
 from capacity.projection.cube import History, history_from_district
-from capacity.projection.model import quantiles_last, simulate
-from capacity.projection.ratios import ENTRY, LEVEL, Fitted, fit
-from capacity.projection.settings import ESTIMATORS, ProjectionSettings
+from capacity.projection.model import calibrated_draws, centred_quantiles, scale_around, simulate
+from capacity.projection.naive import fit_method
+from capacity.projection.ratios import ENTRY, LEVEL, Fitted
+from capacity.projection.settings import STANDARD_METHODS, ProjectionSettings
 
 
 def quantile_column(q: float) -> str:
@@ -109,7 +110,8 @@ class Projection:
             raise ValueError(f"unknown level {level!r}")
 
         arr, keys = at_level(self.draws)  # (A, B, T, D)
-        qv = centred_quantiles(arr, at_level(self.point[..., None])[0][..., 0], qs)  # (Q, A, B, T)
+        point = at_level(self.point[..., None])[0][..., 0]
+        qv = self._calibrated(centred_quantiles(arr, point, qs), point, "total" if level == "county" else level)  # (Q, A, B, T)
         (k1, v1), (k2, v2) = keys.items()
         a, b, t = np.meshgrid(np.arange(len(v1)), np.arange(len(v2)), np.arange(len(self.years)), indexing="ij")
         out = pd.DataFrame(
@@ -127,6 +129,13 @@ class Projection:
         if 0.5 not in self.settings.quantiles and (quantiles is None or 0.5 not in quantiles):
             out = out.drop(columns=[quantile_column(0.5)])
         return out.sort_values(["year", k1, k2], kind="stable", key=_grade_key).reset_index(drop=True)
+
+    def _calibrated(self, q: np.ndarray, point: np.ndarray, level: str) -> np.ndarray:
+        """Apply ``level``'s own spread factor per lead (last axis = years) to quantiles ``q`` of its sums."""
+        k = np.array([self.calibration.level_factor(level, t + 1) for t in range(len(self.years))])
+        if np.all(k == 1.0):
+            return q
+        return scale_around(q, point[None], k)
 
     def demand(self, quantile: float, anchor: str = "county") -> pd.DataFrame:
         """One coherent demand scenario at ``quantile``: year, zone_id, grade, pupils (whole pupils).
@@ -148,13 +157,14 @@ class Projection:
         stage_of = np.array([STAGE_OF_GRADE[g] for g in GRADES])
         stages = list(dict.fromkeys(stage_of))
         d, p = self.draws, self.point  # (Z, G, T, D), (Z, G, T)
-        cell_q = centred_quantiles(d, p, [quantile])[0]  # (Z, G, T)
+        cell_q = centred_quantiles(d, p, [quantile])[0]  # (Z, G, T); cells: the draws' own factor
         stage_draws = np.stack([d[:, stage_of == st].sum((0, 1)) for st in stages])  # (S, T, D)
         stage_point = np.stack([p[:, stage_of == st].sum((0, 1)) for st in stages])  # (S, T)
-        stage_q = centred_quantiles(stage_draws, stage_point, [quantile])[0]  # (S, T)
+        stage_q = self._calibrated(centred_quantiles(stage_draws, stage_point, [quantile]), stage_point, "stage")[0]  # (S, T)
         target = stage_q
         if anchor == "county":
-            county_q = centred_quantiles(stage_draws.sum(0), stage_point.sum(0), [quantile])[0]  # (T,)
+            county_point = stage_point.sum(0)
+            county_q = self._calibrated(centred_quantiles(stage_draws.sum(0), county_point, [quantile]), county_point, "total")[0]  # (T,)
             total = stage_q.sum(0)
             target = stage_q * np.where(total > 0, county_q / np.where(total > 0, total, 1.0), 0.0)[None, :]
         pupils = np.zeros_like(cell_q)
@@ -237,7 +247,7 @@ def project_history(
     method = settings.method
     if method == "auto":
         method = _choose_method(history, settings)
-    fitted = fit(history, settings, method)
+    fitted = fit_method(history, settings, method)
     horizon = settings.horizon
     cal = calibrate(history, settings, method) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
     rng = np.random.default_rng(settings.seed)
@@ -253,61 +263,27 @@ AUTO_FALLBACK = "mean"
 
 
 def _choose_method(history: History, settings: ProjectionSettings) -> str:
-    """``method: auto``: the estimator with the lowest zone-level back-test MAPE at the planning lead, announced
-    with the runner-up; with too short a history for a back-test, the stated default (mean), announced too."""
+    """``method: auto``: the standard method with the lowest back-test MAPE at ``auto_level``, averaged over leads
+    1..planning_lead, announced with the runner-up; with too short a history for a back-test, the stated default
+    (mean), announced too."""
     try:
-        errs = backtest_errors(history, settings, methods=ESTIMATORS)
+        scores = method_scores(history, settings, STANDARD_METHODS, settings.auto_level, settings.planning_lead)
     except ProjectionError:
-        errs = pd.DataFrame(columns=["method"])
-    ranking = method_ranking(errs, settings.planning_lead)
+        scores = pd.DataFrame(columns=["method", "lead", "mape", "bias"])
+    ranking = method_ranking(scores, settings.planning_lead)
     if ranking.empty:
         note(
             f"projection.method auto: {len(history.years)} history year(s) are too few for a back-test with window "
-            f"{settings.window}; the default estimator '{AUTO_FALLBACK}' is used"
+            f"{settings.window}; the default method '{AUTO_FALLBACK}' is used"
         )
         return AUTO_FALLBACK
     rows = [f"{r.method} (MAPE {r.mape:.2f} %, bias {r.bias:+.2f} %)" for r in ranking.head(2).itertuples()]
+    leads = int(ranking["leads"].iloc[0])
     note(
-        f"projection.method auto chose {rows[0]} at lead {int(ranking['lead'].iloc[0])} by zone in the district's own "
-        f"back-test" + (f"; runner-up {rows[1]}" if len(rows) > 1 else "")
+        f"projection.method auto chose {rows[0]} over leads 1-{leads} by {settings.auto_level.replace('_', ' x ')} in the "
+        f"district's own back-test" + (f"; runner-up {rows[1]}" if len(rows) > 1 else "")
     )
     return str(ranking["method"].iloc[0])
-
-
-def centred_quantiles(draws: np.ndarray, point: np.ndarray, qs) -> np.ndarray:
-    """Quantiles of ``draws`` (draws last) centred so the median is the deterministic ``point`` (pupils).
-
-    Noise on ratios is skewed after compounding, so the draws' median drifts from the
-    deterministic path; the published central projection must not move with the uncertainty.
-    Every quantile of a total is scaled by point / median of that total's draws (an additive
-    shift, floored at 0, where the median is 0), so the interval keeps its relative shape
-    around the deterministic path. Shape (len(qs), *point.shape).
-    """
-    qv = quantiles_last(draws, qs)
-    med = quantiles_last(draws, [0.5])[0]
-    pos = med > 0
-    scale = np.where(pos, point / np.where(pos, med, 1.0), 1.0)
-    shift = np.where(pos, 0.0, point - med)
-    return np.maximum(qv * scale[None] + shift[None], 0.0)
-
-
-def calibrated_draws(raw: np.ndarray, point: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Scale each draw's log-deviation from the deterministic path by the lead's factor k::
-
-        x' = max((p + 0.5) ((x + 0.5) / (p + 0.5))^k - 0.5, 0)
-
-    In place on ``raw`` (float32).
-    """
-    centre = np.log(point + 0.5).astype(np.float32)[..., None]
-    raw += np.float32(0.5)
-    np.log(raw, out=raw)
-    raw -= centre
-    raw *= k.astype(np.float32)[None, None, :, None]
-    raw += centre
-    np.exp(raw, out=raw)
-    raw -= np.float32(0.5)
-    np.maximum(raw, 0.0, out=raw)
-    return raw
 
 
 def _check_births(history: History, settings: ProjectionSettings) -> None:

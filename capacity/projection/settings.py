@@ -8,7 +8,11 @@ from capacity.grades import GRADES, STAGE_NAMES
 from capacity.settings_base import Checks, SettingsMixin
 
 ESTIMATORS = ("mean", "weighted", "exp_smoothing", "median")
-METHODS = (*ESTIMATORS, "auto")
+NAIVE_METHODS = ("persistence", "trend")
+STANDARD_METHODS = (*ESTIMATORS, *NAIVE_METHODS)
+"""The methods ``auto`` chooses among: grade-progression ratios with four estimators, persistence, linear trend."""
+METHODS = (*STANDARD_METHODS, "auto")
+AUTO_LEVELS = ("total", "stage", "zone", "zone_stage", "zone_grade")
 LEVEL_RULES = ("held", "trend")
 
 
@@ -33,8 +37,16 @@ class ProjectionSettings(SettingsMixin):
     window : int
         History years used to estimate each ratio (the last ``window`` years).
     method : str
-        Ratio estimator: mean, weighted (linear recency weights 1..n), exp_smoothing,
-        median, or auto (lowest back-test MAPE at ``planning_lead``).
+        auto (default: the standard method with the lowest mean back-test MAPE over leads
+        1..``planning_lead`` at ``auto_level``, announced with the runner-up), a ratio
+        estimator (mean, weighted with linear recency weights 1..n, exp_smoothing, median),
+        persistence (each zone x grade cell held at its origin-year pupils) or trend (each
+        cell's least-squares line over the last ``trend_years`` years, floored at 0).
+    trend_years : int
+        History years in the ``trend`` method's least-squares line (and the trend baseline).
+    auto_level : str
+        Units whose back-test errors ``auto`` compares: total, stage, zone, zone_stage (the
+        plan's unit, default) or zone_grade.
     smoothing_alpha : float
         Weight of the newest year in exponential smoothing (0-1].
     entry_offsets : dict
@@ -96,7 +108,7 @@ class ProjectionSettings(SettingsMixin):
     seed : int
         Seed of the random draws.
     planning_lead : int
-        Lead (years) at which ``method: auto`` compares estimators.
+        ``method: auto`` compares methods by their MAPE averaged over leads 1..planning_lead (years).
     calibrate : bool
         Whether to scale the draws' spread so that back-test coverage of the central
         80 % interval is 80 % at each lead.
@@ -104,7 +116,9 @@ class ProjectionSettings(SettingsMixin):
 
     horizon: int = 10
     window: int = 3
-    method: str = "mean"
+    method: str = "auto"
+    trend_years: int = 5
+    auto_level: str = "zone_stage"
     smoothing_alpha: float = 0.5
     entry_offsets: dict[str, int | None] = field(default_factory=lambda: {"K1": 3, "P1": 6})
     level_rule: str = "held"
@@ -125,7 +139,7 @@ class ProjectionSettings(SettingsMixin):
     quantiles: tuple[float, ...] = (0.1, 0.9)
     draws: int = 1000
     seed: int = 20251001
-    planning_lead: int = 3
+    planning_lead: int = 5
     calibrate: bool = True
 
     def __post_init__(self) -> None:
@@ -135,6 +149,8 @@ class ProjectionSettings(SettingsMixin):
         need(isinstance(self.horizon, int) and 1 <= self.horizon <= 20, "horizon", self.horizon, "a whole number of years from 1 to 20")
         need(isinstance(self.window, int) and 1 <= self.window <= 30, "window", self.window, "a whole number of years from 1 to 30")
         need(self.method in METHODS, "method", self.method, "one of " + ", ".join(METHODS))
+        need(isinstance(self.trend_years, int) and 2 <= self.trend_years <= 30, "trend_years", self.trend_years, "a whole number from 2 to 30")
+        need(self.auto_level in AUTO_LEVELS, "auto_level", self.auto_level, "one of " + ", ".join(AUTO_LEVELS))
         need(0 < self.smoothing_alpha <= 1, "smoothing_alpha", self.smoothing_alpha, "a number in (0, 1]")
         for g, off in self.entry_offsets.items():
             need(g in GRADES, f"entry_offsets.{g}", g, "a grade " + "/".join(GRADES))
