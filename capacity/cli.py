@@ -110,7 +110,9 @@ def _projection_settings(scenario=None, **opts):
 @click.argument("district", required=False, metavar="[SCENARIO|DISTRICT]")
 @click.option("--horizon", type=int, help="Years to project (1-20; default 10).")
 @click.option(
-    "--method", type=click.Choice(["mean", "weighted", "exp_smoothing", "median", "auto"]), help="Ratio estimator (default mean)."
+    "--method",
+    type=click.Choice(["auto", "mean", "weighted", "exp_smoothing", "median", "persistence", "trend"]),
+    help="Projection method (default auto: the best standard method in the district's own back-test).",
 )
 @click.option("--window", type=int, help="History years behind each ratio (default 3).")
 @click.option("--quantiles", help="Quantiles besides the median, e.g. 0.1,0.9 (default).")
@@ -176,53 +178,62 @@ def _interval_text(frame, qcols):
 
 
 @cli.command()
-@click.argument("district", required=False, metavar="[DISTRICT]")
-@click.option("--window", type=int, help="History years behind each ratio (default 3).")
+@click.argument("target", required=False, metavar="[SCENARIO|DISTRICT]")
+@click.option("--district", "district_arg", help="District folder or workbook to back-test with the scenario's settings.")
+@click.option("--window", type=int, help="History years behind each ratio (default: the scenario's, else 3).")
 @click.option("--last-target", type=int, help="Last history year used as a target (default: the last).")
 @click.option(
     "--level",
-    type=click.Choice(["total", "stage", "zone", "zone_stage", "zone_grade"]),
-    default="zone",
+    type=click.Choice(["all", "total", "stage", "zone", "zone_stage", "zone_grade"]),
+    default="all",
     show_default=True,
-    help="Units whose errors are averaged in the printed table.",
+    help="Level whose table is printed (all: every level).",
 )
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for metrics CSVs and the error chart.")
-def backtest(district, window, last_target, level, out) -> None:
-    """Rolling-origin back-test: MAPE and bias by lead for every estimator and naive baselines."""
+def backtest(target, district_arg, window, last_target, level, out) -> None:
+    """Rolling-origin back-test of the scenario's method beside persistence and trend: MAPE, bias,
+    P10-P90 coverage and width by lead 1-10 and level."""
     from capacity.preflight import check_backtest
 
-    settings = _projection_settings(window=window)
     _step("loading district")
-    d = load_district(district)
+    d, sc = _target(target)
+    if district_arg is not None:
+        d = load_district(district_arg)
+    settings = _projection_settings(sc, window=window)
     check_backtest(d, settings, last_target)
-    with _output(out, d) as tmp:
+    with _output(out, d, sc) as tmp:
         _backtest_body(d, settings, last_target, level, tmp)
     if out:
         click.echo(f"Wrote {out}/ (backtest_metrics.csv, backtest_errors.csv, backtest_error.png)")
 
 
 def _backtest_body(d, settings, last_target, level, tmp: Path | None) -> None:
-    from capacity.projection import backtest_errors, error_metrics, history_from_district
-    from capacity.projection.backtest import LEVELS
+    from capacity.projection import backtest_errors, history_from_district
+    from capacity.projection.backtest import BASELINES, LEVELS, backtest_table, backtest_wide, choose_method
 
     h = history_from_district(d)
+    _step("choosing the method" if settings.method == "auto" else "projecting from every origin")
+    method = choose_method(h, settings)
     _step("projecting from every origin")
-    errs = backtest_errors(h, settings, last_target=last_target)
-    m = error_metrics(errs, level)
-    tab = m.pivot(index="method", columns="lead", values="mape")
-    bias = m.pivot(index="method", columns="lead", values="bias")
-    click.echo(f"Back-test over origins {int(errs.origin.min())}-{int(errs.origin.max())}, errors at {level} level.")
-    click.echo(f"MAPE (%) by lead (years):\n{tab.round(2).to_string()}")
-    click.echo(f"Signed bias (%) by lead:\n{bias.round(2).to_string()}")
+    tab = backtest_table(h, settings, method, last_target)
+    click.echo(
+        f"Back-test of method {method} beside {' and '.join(BASELINES)} (history {h.years[0]}-{h.years[-1]}, each origin sees only its past)."
+    )
+    for lv in LEVELS if level == "all" else (level,):
+        click.echo(
+            f"\n{lv.replace('_', ' x ')}: MAPE, bias (%), P10-P90 coverage (%, leave-one-origin-out), width (% of projection), by lead"
+        )
+        click.echo(backtest_wide(tab, lv).to_string(na_rep="-"))
     if tmp is not None:
-        import pandas as pd
-
         from capacity.report.projection_plots import backtest_chart, save
 
-        pd.concat([error_metrics(errs, lv).assign(level=lv) for lv in LEVELS]).to_csv(tmp / "backtest_metrics.csv", index=False)
+        tab.to_csv(tmp / "backtest_metrics.csv", index=False)
+        errs = backtest_errors(h, settings, tuple(dict.fromkeys((method, *BASELINES))), last_target)
         errs.to_csv(tmp / "backtest_errors.csv", index=False)
-        save(backtest_chart(m, f"Back-test MAPE by lead ({level} level)"), tmp / "backtest_error.png")
-        _manifest(tmp, "backtest", d, {"projection": settings.as_dict(), "last_target": last_target, "level": level})
+        shown = "zone_stage" if level == "all" else level
+        chart = tab[tab["level"] == shown].assign(lead=lambda f: f["lead"].astype(str))
+        save(backtest_chart(chart, f"Back-test MAPE by lead ({shown} level)"), tmp / "backtest_error.png")
+        _manifest(tmp, "backtest", d, {"projection": settings.as_dict(), "projection.method_used": method, "last_target": last_target})
 
 
 @cli.command()

@@ -234,7 +234,8 @@ class Calibration:
     table : DataFrame
         level, lead, k (the level's total factor on the raw draws), n (units x origins),
         origins, rule (fitted / extrapolated / uncalibrated), coverage_raw (coverage of the
-        uncalibrated interval), coverage_calibrated (leave-one-origin-out coverage).
+        uncalibrated interval), coverage_calibrated (leave-one-origin-out coverage), width (mean
+        P10-P90 width of the calibrated interval, % of the deterministic path).
     """
 
     k: np.ndarray
@@ -265,15 +266,17 @@ def _positions(lo: np.ndarray, mid: np.ndarray, hi: np.ndarray, actual: np.ndarr
 
 
 def _level_positions(sims, mid, actual, level: str) -> list[np.ndarray]:
-    """Positions of the actuals of ``level``'s units, one array per lead (units with pupils)."""
+    """Per lead, an array (4, units with pupils) of the actuals' positions, the interval's log half-widths
+    below and above the deterministic path, and that path (pupils), for ``level``'s units."""
     if level == "zone_grade":
         s, m, a = sims, mid, actual
     else:
         s, m, a = level_sum(sims, level), level_sum(mid, level), level_sum(actual, level)
     lo, hi = centred_quantiles(s, m, [0.1, 0.9])
     p = _positions(lo, m, hi, a)
+    below, above = np.log(m + 0.5) - np.log(lo + 0.5), np.log(hi + 0.5) - np.log(m + 0.5)
     keep = ((a > 0) | (m > 0)) & ~np.isnan(p)
-    return [p[..., t][keep[..., t]] for t in range(p.shape[-1])]
+    return [np.stack([x[..., t][keep[..., t]] for x in (p, below, above, m)]) for t in range(p.shape[-1])]
 
 
 def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarray | None) -> tuple[np.ndarray, list[dict]]:
@@ -291,7 +294,7 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
     for lead in range(1, horizon + 1):
         by_o = pos.get(lead, {})
         if len(by_o) >= MIN_CAL_ORIGINS:
-            k[lead - 1] = np.quantile(np.concatenate(list(by_o.values())), CENTRAL)
+            k[lead - 1] = np.quantile(np.concatenate([v[0] for v in by_o.values()]), CENTRAL)
             rules[lead - 1] = "fitted"
     fitted_leads = np.flatnonzero(~np.isnan(k))
     if len(fitted_leads) == 0:
@@ -306,8 +309,15 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
     rows = []
     for lead in range(1, horizon + 1):
         by_o = pos.get(lead, {})
-        allp = np.concatenate(list(by_o.values())) if by_o else np.array([])
-        loo = [p <= np.quantile(np.concatenate([q for o2, q in by_o.items() if o2 != o]), CENTRAL) for o, p in by_o.items() if len(by_o) > 1]
+        allv = np.concatenate(list(by_o.values()), axis=1) if by_o else np.zeros((4, 0))
+        allp, kl = allv[0], k[lead - 1]
+        loo = [
+            v[0] <= np.quantile(np.concatenate([q[0] for o2, q in by_o.items() if o2 != o]), CENTRAL)
+            for o, v in by_o.items()
+            if len(by_o) > 1
+        ]
+        mid = allv[3]
+        width = (mid + 0.5) * (np.exp(kl * allv[2]) - np.exp(-kl * allv[1])) / np.where(mid > 0, mid, np.nan) * 100
         rows.append(
             {
                 "lead": lead,
@@ -317,6 +327,7 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
                 "rule": rules[lead - 1],
                 "coverage_raw": float((allp <= 1).mean()) if len(allp) else np.nan,
                 "coverage_calibrated": float(np.concatenate(loo).mean()) if loo and len(np.concatenate(loo)) else np.nan,
+                "width": float(np.nanmean(width)) if np.isfinite(width).any() else np.nan,
             }
         )
     return k, rows
@@ -359,7 +370,7 @@ def calibrate(
         out: dict[int, dict[int, np.ndarray]] = {}
         for o, sims, mid, actual in runs:
             for t, p in enumerate(_level_positions(sims, mid, actual, level)):
-                if len(p):
+                if p.shape[1]:
                     out.setdefault(t + 1, {})[o] = p
         return out
 
@@ -371,7 +382,7 @@ def calibrate(
     for level in CAL_LEVELS:
         level_k[level], rows = _factors(positions(level), horizon, k)
         table += [dict(r, level=level) for r in rows]
-    tab = pd.DataFrame(table)[["level", "lead", "k", "n", "origins", "rule", "coverage_raw", "coverage_calibrated"]]
+    tab = pd.DataFrame(table)[["level", "lead", "k", "n", "origins", "rule", "coverage_raw", "coverage_calibrated", "width"]]
     short = tab[tab["rule"] != "fitted"]
     if len(short):
         first = int(short["lead"].min())
@@ -385,3 +396,77 @@ def calibrate(
             f"back-test origins at leads {first}-{horizon} (window {settings.window}); {how} (docs/projection.md)"
         )
     return Calibration(k, tab, level_k)
+
+
+def backtest_table(
+    history: History,
+    settings: ProjectionSettings,
+    method: str,
+    last_target: int | None = None,
+    max_lead: int = 10,
+    baselines: tuple[str, ...] = BASELINES,
+) -> pd.DataFrame:
+    """The back-test a planner reads: ``method`` beside the baselines, at every level and lead 1..max_lead.
+
+    Returns
+    -------
+    DataFrame
+        level, method, lead, mape, bias (% of actual), coverage (leave-one-origin-out coverage of
+        the calibrated P10-P90 interval), width (its mean width, % of the projection), n.
+    """
+    methods = tuple(dict.fromkeys((method, *baselines)))
+    errs = backtest_errors(history, settings, methods, last_target)
+    errs = errs[errs["lead"] <= max_lead]
+    acc = pd.concat([error_metrics(errs, lv, by_bucket=False).assign(level=lv) for lv in LEVELS])
+    acc["lead"] = acc["lead"].astype(int)
+    horizon = min(max_lead, int(errs["lead"].max()))
+    cal = pd.concat(
+        [calibrate(history, settings.with_(horizon=horizon), m, last_target=last_target).table.assign(method=m) for m in methods]
+    )
+    out = acc.merge(
+        cal[["level", "method", "lead", "coverage_calibrated", "width"]].rename(columns={"coverage_calibrated": "coverage"}),
+        on=["level", "method", "lead"],
+        how="left",
+    )
+    out["coverage"] *= 100
+    order = {m: i for i, m in enumerate(methods)}
+    out = out.sort_values(["level", "method", "lead"], key=lambda c: c.map(order) if c.name == "method" else c, kind="stable")
+    return out[["level", "method", "lead", "mape", "bias", "coverage", "width", "n"]].reset_index(drop=True)
+
+
+AUTO_FALLBACK = "mean"
+
+
+def backtest_wide(table: pd.DataFrame, level: str) -> pd.DataFrame:
+    """One level of :func:`backtest_table` as rows (method, measure) by columns lead, rounded for reading."""
+    measures = ["mape", "bias", "coverage", "width"]
+    t = table[table["level"] == level].melt(id_vars=["method", "lead"], value_vars=measures, var_name="measure")
+    wide = t.pivot(index=["method", "measure"], columns="lead", values="value").round(1)
+    rows = [(m, x) for m in dict.fromkeys(table["method"]) for x in measures]
+    return wide.reindex(pd.MultiIndex.from_tuples(rows, names=["method", "measure"]))
+
+
+def choose_method(history: History, settings: ProjectionSettings) -> str:
+    """``method: auto``: the standard method with the lowest back-test MAPE at ``auto_level``, averaged over leads
+    1..planning_lead, announced with the runner-up; with too short a history for a back-test, the stated default
+    (mean), announced too. Any other method is returned as set."""
+    if settings.method != "auto":
+        return settings.method
+    try:
+        scores = method_scores(history, settings, STANDARD_METHODS, settings.auto_level, settings.planning_lead)
+    except ProjectionError:
+        scores = pd.DataFrame(columns=["method", "lead", "mape", "bias"])
+    ranking = method_ranking(scores, settings.planning_lead)
+    if ranking.empty:
+        note(
+            f"projection.method auto: {len(history.years)} history year(s) are too few for a back-test with window "
+            f"{settings.window}; the default method '{AUTO_FALLBACK}' is used"
+        )
+        return AUTO_FALLBACK
+    rows = [f"{r.method} (MAPE {r.mape:.2f} %, bias {r.bias:+.2f} %)" for r in ranking.head(2).itertuples()]
+    leads = int(ranking["leads"].iloc[0])
+    note(
+        f"projection.method auto chose {rows[0]} over leads 1-{leads} by {settings.auto_level.replace('_', ' x ')} in the "
+        f"district's own back-test" + (f"; runner-up {rows[1]}" if len(rows) > 1 else "")
+    )
+    return str(ranking["method"].iloc[0])

@@ -9,14 +9,13 @@ import pandas as pd
 
 from capacity.errors import ProjectionError
 from capacity.grades import GRADES, STAGE_OF_GRADE
-from capacity.notes import note
 from capacity.projection.additions import children_array, housing_stock, migration_additions
-from capacity.projection.backtest import Calibration, calibrate, method_ranking, method_scores
+from capacity.projection.backtest import Calibration, calibrate, choose_method
 from capacity.projection.cube import History, history_from_district
 from capacity.projection.model import calibrated_draws, centred_quantiles, scale_around, simulate
 from capacity.projection.naive import fit_method
 from capacity.projection.ratios import ENTRY, LEVEL, Fitted
-from capacity.projection.settings import STANDARD_METHODS, ProjectionSettings
+from capacity.projection.settings import ProjectionSettings
 
 
 def quantile_column(q: float) -> str:
@@ -95,6 +94,7 @@ class Projection:
         qs = tuple(sorted(set(quantiles if quantiles is not None else self.settings.quantiles) | {0.5}))
         stage_of = np.array([STAGE_OF_GRADE[g] for g in GRADES])
         stages = list(dict.fromkeys(stage_of))
+
         def at_level(d: np.ndarray) -> tuple[np.ndarray, dict]:
             if level == "zone_grade":
                 return d, {"zone_id": list(self.zones), "grade": list(GRADES)}
@@ -244,9 +244,7 @@ def project_history(
     if len(history.years) < 2:
         raise ProjectionError(f"history has {len(history.years)} year(s); the cohort model needs at least 2")
     _check_births(history, settings)
-    method = settings.method
-    if method == "auto":
-        method = _choose_method(history, settings)
+    method = choose_method(history, settings)
     fitted = fit_method(history, settings, method)
     horizon = settings.horizon
     cal = calibrate(history, settings, method) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
@@ -257,33 +255,6 @@ def project_history(
     draws = calibrated_draws(raw, point, np.array([cal.factor(s + 1) for s in range(horizon)]))
     years = tuple(range(history.years[-1] + 1, history.years[-1] + horizon + 1))
     return Projection(history.zones, years, history, settings, method, fitted, point, draws, cal)
-
-
-AUTO_FALLBACK = "mean"
-
-
-def _choose_method(history: History, settings: ProjectionSettings) -> str:
-    """``method: auto``: the standard method with the lowest back-test MAPE at ``auto_level``, averaged over leads
-    1..planning_lead, announced with the runner-up; with too short a history for a back-test, the stated default
-    (mean), announced too."""
-    try:
-        scores = method_scores(history, settings, STANDARD_METHODS, settings.auto_level, settings.planning_lead)
-    except ProjectionError:
-        scores = pd.DataFrame(columns=["method", "lead", "mape", "bias"])
-    ranking = method_ranking(scores, settings.planning_lead)
-    if ranking.empty:
-        note(
-            f"projection.method auto: {len(history.years)} history year(s) are too few for a back-test with window "
-            f"{settings.window}; the default method '{AUTO_FALLBACK}' is used"
-        )
-        return AUTO_FALLBACK
-    rows = [f"{r.method} (MAPE {r.mape:.2f} %, bias {r.bias:+.2f} %)" for r in ranking.head(2).itertuples()]
-    leads = int(ranking["leads"].iloc[0])
-    note(
-        f"projection.method auto chose {rows[0]} over leads 1-{leads} by {settings.auto_level.replace('_', ' x ')} in the "
-        f"district's own back-test" + (f"; runner-up {rows[1]}" if len(rows) > 1 else "")
-    )
-    return str(ranking["method"].iloc[0])
 
 
 def _check_births(history: History, settings: ProjectionSettings) -> None:

@@ -149,7 +149,12 @@ class ProjectionSettings(SettingsMixin):
         need(isinstance(self.horizon, int) and 1 <= self.horizon <= 20, "horizon", self.horizon, "a whole number of years from 1 to 20")
         need(isinstance(self.window, int) and 1 <= self.window <= 30, "window", self.window, "a whole number of years from 1 to 30")
         need(self.method in METHODS, "method", self.method, "one of " + ", ".join(METHODS))
-        need(isinstance(self.trend_years, int) and 2 <= self.trend_years <= 30, "trend_years", self.trend_years, "a whole number from 2 to 30")
+        need(
+            isinstance(self.trend_years, int) and 2 <= self.trend_years <= 30,
+            "trend_years",
+            self.trend_years,
+            "a whole number from 2 to 30",
+        )
         need(self.auto_level in AUTO_LEVELS, "auto_level", self.auto_level, "one of " + ", ".join(AUTO_LEVELS))
         need(0 < self.smoothing_alpha <= 1, "smoothing_alpha", self.smoothing_alpha, "a number in (0, 1]")
         for g, off in self.entry_offsets.items():

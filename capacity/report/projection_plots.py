@@ -47,7 +47,7 @@ def backtest_chart(metrics: pd.DataFrame, title: str = "Back-test error by lead"
         order = sorted(metrics["lead"].unique(), key=lambda s: (len(s), s))
         for m, g in metrics.groupby("method", sort=True):
             g = g.set_index("lead").reindex(order)
-            style = "--" if m in ("persistence", "linear_trend") else "-"
+            style = "--" if m in ("persistence", "trend") else "-"
             ax.plot(order, g["mape"], style, marker="o", label=m)
         ax.set_xlabel("lead (years)")
         ax.set_ylabel("MAPE (%)")
