@@ -91,7 +91,9 @@ def backtest_paths(
         horizon = last_target - o
         actual = history.pupils[:, :, o - history.years[0] + 1 : last_target - history.years[0] + 1]
         for m in methods:
-            yield m, o, point_path(past, fit_method(past, settings, m), settings, horizon), actual
+            # auto chooses at each origin from that origin's own past (ex ante), silently
+            used = m if m != "auto" else (lambda r: AUTO_FALLBACK if r.empty else str(r["method"].iloc[0]))(auto_ranking(past, settings))
+            yield m, o, point_path(past, fit_method(past, settings, used), settings, horizon), actual
 
 
 def backtest_errors(
@@ -446,17 +448,23 @@ def backtest_wide(table: pd.DataFrame, level: str) -> pd.DataFrame:
     return wide.reindex(pd.MultiIndex.from_tuples(rows, names=["method", "measure"]))
 
 
+def auto_ranking(history: History, settings: ProjectionSettings) -> pd.DataFrame:
+    """Standard methods ranked by back-test MAPE at ``auto_level`` averaged over leads 1..planning_lead (empty if
+    the history is too short to back-test)."""
+    try:
+        scores = method_scores(history, settings, STANDARD_METHODS, settings.auto_level, settings.planning_lead)
+    except ProjectionError:
+        scores = pd.DataFrame(columns=["method", "lead", "mape", "bias"])
+    return method_ranking(scores, settings.planning_lead)
+
+
 def choose_method(history: History, settings: ProjectionSettings) -> str:
     """``method: auto``: the standard method with the lowest back-test MAPE at ``auto_level``, averaged over leads
     1..planning_lead, announced with the runner-up; with too short a history for a back-test, the stated default
     (mean), announced too. Any other method is returned as set."""
     if settings.method != "auto":
         return settings.method
-    try:
-        scores = method_scores(history, settings, STANDARD_METHODS, settings.auto_level, settings.planning_lead)
-    except ProjectionError:
-        scores = pd.DataFrame(columns=["method", "lead", "mape", "bias"])
-    ranking = method_ranking(scores, settings.planning_lead)
+    ranking = auto_ranking(history, settings)
     if ranking.empty:
         note(
             f"projection.method auto: {len(history.years)} history year(s) are too few for a back-test with window "
