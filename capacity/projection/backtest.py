@@ -21,6 +21,8 @@ BASELINES = NAIVE_METHODS
 LEVELS = ("total", "stage", "zone", "zone_stage", "zone_grade")
 CENTRAL = 0.8
 """Nominal coverage of the interval that calibration targets (P10-P90)."""
+AUTO_MIN_ORIGINS = 5
+"""Back-test origins ``method: auto`` needs before it trusts a ranking (fewer: the default method, with a note)."""
 MIN_CAL_ORIGINS = 3
 """Back-test origins a lead needs before its errors set that lead's spread factor (docs/projection.md)."""
 UNCALIBRATED_WIDEN = 1.5
@@ -146,7 +148,7 @@ def method_scores(
     Returns
     -------
     DataFrame
-        method, lead, mape, bias, n (units x origins averaged; units with no actual pupils left out).
+        method, lead, mape, bias, n (units x origins averaged; units with no actual pupils left out), origins.
     """
     acc: dict[tuple[str, int], list[float]] = {}
     mat = None
@@ -160,12 +162,15 @@ def method_scores(
         pos = a > 0
         pe = np.where(pos, (p - a) / np.where(pos, a, 1.0) * 100, 0.0)
         for lead in range(lead_n):
-            s = acc.setdefault((m, lead + 1), [0.0, 0.0, 0])
+            s = acc.setdefault((m, lead + 1), [0.0, 0.0, 0, 0])
             s[0] += float(np.abs(pe[:, lead]).sum())
             s[1] += float(pe[:, lead].sum())
             s[2] += int(pos[:, lead].sum())
-    rows = [{"method": m, "lead": lead, "mape": v[0] / v[2], "bias": v[1] / v[2], "n": v[2]} for (m, lead), v in acc.items() if v[2]]
-    return pd.DataFrame(rows, columns=["method", "lead", "mape", "bias", "n"])
+            s[3] += 1
+    rows = [
+        {"method": m, "lead": lead, "mape": v[0] / v[2], "bias": v[1] / v[2], "n": v[2], "origins": v[3]} for (m, lead), v in acc.items() if v[2]
+    ]
+    return pd.DataFrame(rows, columns=["method", "lead", "mape", "bias", "n", "origins"])
 
 
 def error_metrics(errors: pd.DataFrame, level: str = "total", by_bucket: bool = True) -> pd.DataFrame:
@@ -199,15 +204,18 @@ def error_metrics(errors: pd.DataFrame, level: str = "total", by_bucket: bool = 
     return out.reset_index().rename(columns={"lead_group": "lead"})
 
 
-def method_ranking(scores: pd.DataFrame, max_lead: int) -> pd.DataFrame:
-    """Methods by MAPE averaged over leads 1..max_lead (those back-tested, if fewer), best first.
+def method_ranking(scores: pd.DataFrame, max_lead: int, min_origins: int = 1) -> pd.DataFrame:
+    """Methods by MAPE averaged over leads 1..max_lead, best first, counting only leads back-tested from at least
+    ``min_origins`` origins.
 
     ``scores`` as from :func:`method_scores`. Columns method, leads (the largest lead averaged),
-    mape, bias (means over those leads, %); empty when nothing was back-tested.
+    mape, bias (means over those leads, %); empty when no lead qualifies.
     """
-    if scores.empty:
+    if scores.empty or "origins" not in scores:
         return pd.DataFrame(columns=["method", "leads", "mape", "bias"])
-    use = scores[scores["lead"] <= max_lead]
+    use = scores[(scores["lead"] <= max_lead) & (scores["origins"] >= min_origins)]
+    if use.empty:
+        return pd.DataFrame(columns=["method", "leads", "mape", "bias"])
     out = use.groupby("method", sort=False).agg(leads=("lead", "max"), mape=("mape", "mean"), bias=("bias", "mean")).reset_index()
     return out.sort_values(["mape", "method"], kind="stable").reset_index(drop=True)
 
@@ -455,7 +463,9 @@ def auto_ranking(history: History, settings: ProjectionSettings) -> pd.DataFrame
         scores = method_scores(history, settings, STANDARD_METHODS, settings.auto_level, settings.planning_lead)
     except ProjectionError:
         scores = pd.DataFrame(columns=["method", "lead", "mape", "bias"])
-    return method_ranking(scores, settings.planning_lead)
+    if scores.empty or scores.loc[scores["lead"] == 1, "origins"].max() < AUTO_MIN_ORIGINS:
+        return method_ranking(scores.iloc[0:0], settings.planning_lead)
+    return method_ranking(scores, settings.planning_lead, MIN_CAL_ORIGINS)
 
 
 def choose_method(history: History, settings: ProjectionSettings) -> str:
@@ -467,8 +477,8 @@ def choose_method(history: History, settings: ProjectionSettings) -> str:
     ranking = auto_ranking(history, settings)
     if ranking.empty:
         note(
-            f"projection.method auto: {len(history.years)} history year(s) are too few for a back-test with window "
-            f"{settings.window}; the default method '{AUTO_FALLBACK}' is used"
+            f"projection.method auto: {len(history.years)} history year(s) give fewer than {AUTO_MIN_ORIGINS} back-test origins "
+            f"with window {settings.window}; the default method '{AUTO_FALLBACK}' is used"
         )
         return AUTO_FALLBACK
     rows = [f"{r.method} (MAPE {r.mape:.2f} %, bias {r.bias:+.2f} %)" for r in ranking.head(2).itertuples()]
