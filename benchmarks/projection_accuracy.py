@@ -112,7 +112,9 @@ def report() -> tuple[str, dict]:
             cov = coverage(history, settings, last, cov_levels)
             figures[name] = (acc, cov)
             span = f"history {history.years[0]}-{last or history.years[-1]}"
-            out.append(f"\n**{name}** ({span}): MAPE of `auto` (chosen at each origin from its own past) / best standard method in hindsight\n")
+            out.append(
+                f"\n**{name}** ({span}): MAPE of `auto` (chosen at each origin from its own past) / best standard method in hindsight\n"
+            )
             out.append(markdown_table(acc.round(2).set_index(["level", "lead"])))
             out.append(f"\n{name}: P10-P90 coverage %, leave-one-origin-out (mean width % of the projection)\n")
             out.append(markdown_table(cov.set_index("level")))

@@ -152,10 +152,11 @@ def _project_body(d, settings, tmp: Path | None) -> None:
     click.echo(wide.to_string())
     cal = p.calibration.table
     if len(cal):
+        cal = cal[cal["level"] == "stage"]  # the level printed above
         cov = ", ".join(
             f"{int(r.lead)}y {r.coverage_calibrated:.0%}" for r in cal.itertuples() if r.coverage_calibrated == r.coverage_calibrated
         )
-        click.echo(f"Back-test coverage of the P10-P90 interval (leave-one-origin-out): {cov}")
+        click.echo(f"Back-test coverage of the stage totals' P10-P90 interval (leave-one-origin-out): {cov}")
     if tmp is not None:
         from capacity.report.projection_plots import fan_chart, save
         from capacity.run import safe_file_name, write_projection_files

@@ -18,6 +18,7 @@ def _notes(fn):
         out = fn()
     return out, [str(x.message) for x in w if issubclass(x.category, CapacityNote)]
 
+
 def test_auto_announces_the_choice_and_runner_up_with_their_back_test_errors(example):
     from capacity.projection.cube import history_from_district
 

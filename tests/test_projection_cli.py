@@ -20,7 +20,9 @@ def test_project_command_writes_tables_and_charts(tmp_path):
     out = tmp_path / "proj"
     r = run_cli("project", "--horizon", "5", "--draws", "100", "--quantiles", "0.1,0.8,0.9", "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert "method mean" in r.stdout and "P10-P90 interval" in r.stdout
+    # the default method is auto: it announces its choice, and the projection says which method it used
+    chose = r.stdout.split("projection.method auto chose ")[1].split(" ")[0]
+    assert f"method {chose}" in r.stdout and "P10-P90 interval" in r.stdout
     t = pd.read_csv(out / "projection.csv")
     assert list(t.columns) == ["year", "zone_id", "grade", "stage", "pupils", "p10", "p80", "p90"]
     assert t.year.min() == 2026 and t.year.max() == 2030
@@ -40,12 +42,18 @@ def test_project_bad_option_exits_2_without_traceback():
 
 def test_backtest_command_prints_and_writes(tmp_path):
     out = tmp_path / "bt"
-    r = run_cli("backtest", "--out", str(out))
+    r = run_cli("backtest", "scenarios/base.yaml", "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert "persistence" in r.stdout and "MAPE (%)" in r.stdout
-    m = pd.read_csv(out / "backtest_metrics.csv", dtype={"lead": str})
+    assert "Back-test of method mean beside persistence and trend" in r.stdout  # the scenario's method
+    m = pd.read_csv(out / "backtest_metrics.csv")
     assert set(m.level) == {"total", "stage", "zone", "zone_stage", "zone_grade"}
-    assert set(m.lead) == {"1", "2", "3", "4", "5+"}
+    assert set(m.method) == {"mean", "persistence", "trend"}
+    # every lead on its own (no 5+ pooling) up to the longest back-tested lead, with coverage and width
+    assert sorted(m.lead.unique()) == list(range(1, 10))
+    early = m[m.lead <= 5]
+    assert early["coverage"].between(0, 100).all() and (early["width"] > 0).all()
+    for level in ("total", "zone"):
+        assert f"\n{level}: MAPE, bias (%), P10-P90 coverage" in r.stdout
     assert (out / "backtest_error.png").stat().st_size > 1000
 
 

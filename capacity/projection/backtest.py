@@ -168,7 +168,9 @@ def method_scores(
             s[2] += int(pos[:, lead].sum())
             s[3] += 1
     rows = [
-        {"method": m, "lead": lead, "mape": v[0] / v[2], "bias": v[1] / v[2], "n": v[2], "origins": v[3]} for (m, lead), v in acc.items() if v[2]
+        {"method": m, "lead": lead, "mape": v[0] / v[2], "bias": v[1] / v[2], "n": v[2], "origins": v[3]}
+        for (m, lead), v in acc.items()
+        if v[2]
     ]
     return pd.DataFrame(rows, columns=["method", "lead", "mape", "bias", "n", "origins"])
 
