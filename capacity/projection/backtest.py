@@ -64,10 +64,18 @@ def level_matrix(level: str, n_zones: int, grades: GradeSystem = CHINA) -> np.nd
 
 
 def level_sum(x: np.ndarray, level: str, grades: GradeSystem = CHINA) -> np.ndarray:
-    """Sum an array shaped (zones, grades, ...) into the units of ``level``: shape (units, ...)."""
-    z, g = x.shape[:2]
-    m = level_matrix(level, z, grades).astype(x.dtype)
-    return (m @ x.reshape(z * g, -1)).reshape(m.shape[0], *x.shape[2:])
+    """Sum an array shaped (zones, grades, ...) into the units of ``level``: shape (units, ...), units as in
+    :func:`level_matrix` (stages are runs of consecutive grades, so sums are slices, not a matrix product)."""
+    if level == "zone_grade":
+        return x.reshape(-1, *x.shape[2:])
+    if level == "zone":
+        return x.sum(1)
+    if level == "total":
+        return x.sum((0, 1))[None]
+    stage_of = [grades.stage_of_grade[g] for g in grades.grades]
+    starts = [i for i, st in enumerate(stage_of) if i == 0 or st != stage_of[i - 1]]
+    by_stage = np.add.reduceat(x, starts, axis=1)  # (Z, S, ...)
+    return by_stage.sum(0) if level == "stage" else by_stage.reshape(-1, *x.shape[2:])
 
 
 def backtest_paths(
