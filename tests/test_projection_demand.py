@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import capacity.plan as plan_api
@@ -18,6 +19,12 @@ def projection(example):
     return project_district(example, ProjectionSettings(draws=300))
 
 
+def calibrated(q: np.ndarray, point: np.ndarray, projection, level: str) -> np.ndarray:
+    """Quantiles of a level's sums with that level's own spread factor per lead (issue 16), by hand."""
+    k = np.array([projection.calibration.level_factor(level, t + 1) for t in range(len(projection.years))])
+    return np.maximum((point + 0.5) * ((q + 0.5) / (point + 0.5)) ** k - 0.5, 0.0)
+
+
 def totals(demand, by=("year",)):
     return demand.assign(stage=demand["grade"].map(STAGE_OF_GRADE)).groupby(list(by))["pupils"].sum()
 
@@ -26,7 +33,8 @@ def totals(demand, by=("year",)):
 def test_county_total_is_the_quantile_of_the_county_draws(projection, q):
     county_draws = projection.draws.sum((0, 1))  # (years, draws)
     # draws centred on the deterministic path (issue 16): quantile x point / median of the county total
-    expected = np.quantile(county_draws, q, axis=-1) * projection.point.sum((0, 1)) / np.median(county_draws, axis=-1)
+    point = projection.point.sum((0, 1))
+    expected = calibrated(np.quantile(county_draws, q, axis=-1) * point / np.median(county_draws, axis=-1), point, projection, "total")
     got = totals(projection.demand(q)).to_numpy()
     np.testing.assert_allclose(got, expected, atol=1.0)  # whole pupils
     # the sum of every cell's own quantile, planned before, lies far above it at long leads
@@ -40,7 +48,9 @@ def test_stages_share_the_county_total_by_their_own_quantiles(projection):
     q = 0.8
     stage_draws = np.stack([projection.draws[:, STAGE_OF == s].sum((0, 1)) for s in STAGE_NAMES])  # (S, T, D)
     stage_point = np.stack([projection.point[:, STAGE_OF == s].sum((0, 1)) for s in STAGE_NAMES])  # (S, T)
-    stage_q = np.quantile(stage_draws, q, axis=-1) * stage_point / np.median(stage_draws, axis=-1)  # centred (issue 16)
+    stage_q = calibrated(
+        np.quantile(stage_draws, q, axis=-1) * stage_point / np.median(stage_draws, axis=-1), stage_point, projection, "stage"
+    )
     got = totals(projection.demand(q), ("stage", "year")).unstack("year").reindex(STAGE_NAMES).to_numpy()
     county = got.sum(0)
     np.testing.assert_allclose(got, stage_q / stage_q.sum(0) * county, atol=2.0)
@@ -54,8 +64,12 @@ def test_cells_follow_their_own_quantiles_in_whole_pupils(projection):
     d = projection.demand(q)
     assert (d["pupils"] == d["pupils"].round()).all() and (d["pupils"] >= 0).all()
     cell_q = projection.table(quantiles=(q,))["p80"].to_numpy()
-    # the county total is below the sum of cell quantiles, so each cell gets at most its own quantile
-    assert (d["pupils"].to_numpy() <= np.ceil(cell_q) + 1e-9).all()
+    # where a stage's share of the county total is below the sum of its cells' quantiles (cells are correlated, so
+    # it mostly is), each cell gets at most its own quantile
+    key = [d["year"], d["grade"].map(STAGE_OF_GRADE)]
+    below = (d.groupby(key)["pupils"].transform("sum") <= pd.Series(cell_q, index=d.index).groupby(key).transform("sum") + 1).to_numpy()
+    assert below.mean() > 0.5
+    assert (d["pupils"].to_numpy()[below] <= np.ceil(cell_q[below]) + 1e-9).all()
     # within a stage and year, cells are in proportion to their own quantiles (to within rounding)
     y0 = d[(d.year == d.year.max()) & (d.grade.map(STAGE_OF_GRADE) == "primary")]
     cq = cell_q[y0.index]
@@ -85,7 +99,9 @@ def test_central_projection_is_the_deterministic_path_at_every_level(projection,
     else:
         in_zone = (lambda v: slice(None)) if level in ("stage", "county") else (lambda v: projection.zones.index(v))
         in_stage = (lambda v: slice(None)) if level in ("zone", "county") else (lambda v: STAGE_OF == v)
-        expected = [point[in_zone(zv), :, ti][..., in_stage(sv)].sum() for zv, sv, ti in zip(table["zone_id"], table["stage"], t, strict=True)]
+        expected = [
+            point[in_zone(zv), :, ti][..., in_stage(sv)].sum() for zv, sv, ti in zip(table["zone_id"], table["stage"], t, strict=True)
+        ]
     np.testing.assert_allclose(table["pupils"], expected, rtol=1e-5, atol=1e-3)
     assert (table["p10"] <= table["pupils"] + 1e-6).all() and (table["pupils"] <= table["p90"] + 1e-6).all()
     raw_median = np.median(projection.draws.sum((0, 1)), axis=-1)

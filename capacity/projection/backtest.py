@@ -21,6 +21,8 @@ BASELINES = NAIVE_METHODS
 LEVELS = ("total", "stage", "zone", "zone_stage", "zone_grade")
 CENTRAL = 0.8
 """Nominal coverage of the interval that calibration targets (P10-P90)."""
+AUTO_FALLBACK = "mean"
+"""The default method: used by auto with too short a history, and kept unless a challenger beats it by auto_margin."""
 AUTO_MIN_ORIGINS = 5
 """Back-test origins ``method: auto`` needs before it trusts a ranking (fewer: the default method, with a note)."""
 MIN_CAL_ORIGINS = 3
@@ -454,9 +456,6 @@ def backtest_table(
     return out[["level", "method", "lead", "mape", "bias", "coverage", "width", "n"]].reset_index(drop=True)
 
 
-AUTO_FALLBACK = "mean"
-
-
 def backtest_wide(table: pd.DataFrame, level: str) -> pd.DataFrame:
     """One level of :func:`backtest_table` as rows (method, measure) by columns lead, rounded for reading."""
     measures = ["mape", "bias", "coverage", "width"]
@@ -475,7 +474,12 @@ def auto_ranking(history: History, settings: ProjectionSettings) -> pd.DataFrame
         scores = pd.DataFrame(columns=["method", "lead", "mape", "bias"])
     if scores.empty or scores.loc[scores["lead"] == 1, "origins"].max() < AUTO_MIN_ORIGINS:
         return method_ranking(scores.iloc[0:0], settings.planning_lead)
-    return method_ranking(scores, settings.planning_lead, MIN_CAL_ORIGINS)
+    ranking = method_ranking(scores, settings.planning_lead, MIN_CAL_ORIGINS)
+    # a challenger replaces the default method only if it beats it by the margin (selection noise costs more)
+    default = ranking.index[ranking["method"] == AUTO_FALLBACK]
+    if len(default) and ranking["mape"].iloc[0] > (1 - settings.auto_margin) * ranking.loc[default[0], "mape"]:
+        ranking = pd.concat([ranking.loc[default], ranking.drop(default)], ignore_index=True)
+    return ranking
 
 
 def choose_method(history: History, settings: ProjectionSettings) -> str:
@@ -493,8 +497,13 @@ def choose_method(history: History, settings: ProjectionSettings) -> str:
         return AUTO_FALLBACK
     rows = [f"{r.method} (MAPE {r.mape:.2f} %, bias {r.bias:+.2f} %)" for r in ranking.head(2).itertuples()]
     leads = int(ranking["leads"].iloc[0])
+    margin = (
+        f", kept as the default since no method beats it by the {settings.auto_margin:.0%} margin (projection.auto_margin)"
+        if len(ranking) > 1 and ranking["mape"].iloc[1] < ranking["mape"].iloc[0]
+        else ""
+    )
     note(
         f"projection.method auto chose {rows[0]} over leads 1-{leads} by {settings.auto_level.replace('_', ' x ')} in the "
-        f"district's own back-test" + (f"; runner-up {rows[1]}" if len(rows) > 1 else "")
+        f"district's own back-test{margin}" + (f"; runner-up {rows[1]}" if len(rows) > 1 else "")
     )
     return str(ranking["method"].iloc[0])

@@ -44,6 +44,9 @@ class ProjectionSettings(SettingsMixin):
         cell's least-squares line over the last ``trend_years`` years, floored at 0).
     trend_years : int
         History years in the ``trend`` method's least-squares line (and the trend baseline).
+    auto_margin : float
+        Relative MAPE margin (0.05 = 5 %) by which a method must beat the default ``mean`` for
+        ``auto`` to choose it (near-ties are selection noise).
     auto_level : str
         Units whose back-test errors ``auto`` compares: total, stage, zone, zone_stage (the
         plan's unit, default) or zone_grade.
@@ -119,6 +122,7 @@ class ProjectionSettings(SettingsMixin):
     method: str = "auto"
     trend_years: int = 5
     auto_level: str = "zone_stage"
+    auto_margin: float = 0.05
     smoothing_alpha: float = 0.5
     entry_offsets: dict[str, int | None] = field(default_factory=lambda: {"K1": 3, "P1": 6})
     level_rule: str = "held"
@@ -154,6 +158,12 @@ class ProjectionSettings(SettingsMixin):
             "trend_years",
             self.trend_years,
             "a whole number from 2 to 30",
+        )
+        need(
+            isinstance(self.auto_margin, (int, float)) and 0 <= self.auto_margin < 1,
+            "auto_margin",
+            self.auto_margin,
+            "a fraction from 0 to 1",
         )
         need(self.auto_level in AUTO_LEVELS, "auto_level", self.auto_level, "one of " + ", ".join(AUTO_LEVELS))
         need(0 < self.smoothing_alpha <= 1, "smoothing_alpha", self.smoothing_alpha, "a number in (0, 1]")
