@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from capacity.data import District, load_district
 from capacity.scenario import Scenario, canonical_json
 
@@ -81,6 +83,18 @@ def write_projection_files(projection, folder: Path) -> None:
     projection.aggregate("stage").to_csv(folder / "projection_county_stage.csv", index=False)
     projection.ratios().to_csv(folder / "ratios.csv", index=False)
     projection.calibration.table.to_csv(folder / "calibration.csv", index=False)
+
+
+def projection_backtest(projection) -> pd.DataFrame:
+    """The run's projection method beside persistence and trend in the district's own back-test, every level and
+    lead 1-10 (empty when the history is too short to back-test)."""
+    from capacity.errors import ProjectionError
+    from capacity.projection.backtest import backtest_table
+
+    try:
+        return backtest_table(projection.history, projection.settings, projection.method)
+    except ProjectionError:
+        return pd.DataFrame(columns=["level", "method", "lead", "mape", "bias", "coverage", "width", "n"])
 
 
 def write_gap_files(report, district, projection, folder: Path, charts: Path | None = None, workbook: Path | None = None) -> None:
@@ -316,6 +330,8 @@ def write_run(result: RunResult, folder: Path) -> None:
     if "targets" in extra:
         extra["targets"].to_csv(folder / "targets.csv", index=False)
     sheets = {f"sheet_{k}": v for k, v in extra.items()}
+    extra["backtest"] = projection_backtest(result.projection)
+    extra["backtest"].to_csv(folder / "projection" / "backtest.csv", index=False)
     write_budget_workbook(folder / "budget_request.xlsx", result, result.scenario.report, run_assumptions(result), sheets)
     (folder / "scenario.json").write_text(
         json.dumps(result.scenario.resolved, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"

@@ -21,6 +21,7 @@ SECTIONS = {
     "mergers": ("Mergers and re-openings", "撤并与恢复"),
     "map": ("Map of zones, schools and flows", "片区、学校与学生流向图"),
     "targets": ("Targets and progress", "目标与进度"),
+    "backtest": ("How accurate the projection has been", "预测回测精度"),
     "classes": ("Class sizes and policy failures", "班额与政策达标"),
     "sizes": ("School sizes", "学校规模"),
     "teachers": ("Teachers", "教师"),
@@ -261,6 +262,24 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
         parts.append(_en(table_html(tp, max_rows=len(tp), floats="{:,.2f}"), lang))
     else:
         parts.append(_en("<p>The scenario states no targets (add a <code>targets:</code> section).</p>", lang))
+
+    # the projection's own back-test (issue 16): the method beside persistence and trend, by level and lead
+    bt = extra.get("backtest")
+    if bt is not None and len(bt):
+        from capacity.projection.backtest import backtest_wide
+
+        parts.append(_h2("backtest", lang))
+        parts.append(
+            _en(
+                f'<p class="note">Method {html.escape(result.projection.method)} beside persistence and trend, each origin '
+                "seeing only its past: MAPE and bias (% of actual), leave-one-origin-out coverage of the P10-P90 interval (%) "
+                "and its width (% of the projection), by lead in years. All levels: projection/backtest.csv.</p>",
+                lang,
+            )
+        )
+        for level, label in (("total", "District total"), ("zone_stage", "Zone x stage")):
+            wide = backtest_wide(bt, level).reset_index()
+            parts.append(_en(f"<h3>{label}</h3>" + table_html(wide, max_rows=len(wide), floats="{:,.1f}"), lang))
 
     # class sizes and policy failures
     parts.append(_h2("classes", lang))
