@@ -44,30 +44,10 @@ def origins_for(history: History, settings: ProjectionSettings, last_target: int
     return list(range(first, last + 1))
 
 
-def level_matrix(level: str, n_zones: int, grades: GradeSystem = CHINA) -> np.ndarray:
-    """0/1 matrix (units, zones x grades) that sums zone x grade cells into the units of ``level``.
-
-    Units: zone_grade (each cell), zone_stage (zone-major, stages in order), zone, stage, total.
-    """
-    stage_index = {s: i for i, s in enumerate(grades.stage_names)}
-    n_g, n_s = len(grades.grades), len(stage_index)
-    zone_of_cell = np.repeat(np.arange(n_zones), n_g)
-    stage_of_cell = np.tile([stage_index[grades.stage_of_grade[g]] for g in grades.grades], n_zones)
-    unit = {
-        "zone_grade": np.arange(n_zones * n_g),
-        "zone_stage": zone_of_cell * n_s + stage_of_cell,
-        "zone": zone_of_cell,
-        "stage": stage_of_cell,
-        "total": np.zeros(n_zones * n_g, dtype=int),
-    }[level]
-    m = np.zeros((int(unit.max()) + 1, n_zones * n_g))
-    m[unit, np.arange(n_zones * n_g)] = 1.0
-    return m
-
-
 def level_sum(x: np.ndarray, level: str, grades: GradeSystem = CHINA) -> np.ndarray:
-    """Sum an array shaped (zones, grades, ...) into the units of ``level``: shape (units, ...), units as in
-    :func:`level_matrix` (stages are runs of consecutive grades, so sums are slices, not a matrix product)."""
+    """Sum an array shaped (zones, grades, ...) into the units of ``level``: shape (units, ...), with units
+    zone_grade (each cell, zone-major), zone_stage (zone-major, stages in order), zone, stage, total (one unit).
+    Stages are runs of consecutive grades, so the sums are slices."""
     if level == "zone_grade":
         return x.reshape(-1, *x.shape[2:])
     if level == "zone":
@@ -105,7 +85,7 @@ def backtest_paths(
         for m in methods:
             # auto chooses at each origin from that origin's own past (ex ante), silently
             used = m if m != "auto" else (lambda r: AUTO_FALLBACK if r.empty else str(r["method"].iloc[0]))(auto_ranking(past, settings))
-            yield m, o, point_path(past, fit_method(past, settings, used), settings, horizon), actual
+            yield m, o, point_path(past, fit_method(past, settings, used, noise=False), settings, horizon), actual
 
 
 def backtest_errors(
@@ -161,14 +141,10 @@ def method_scores(
         method, lead, mape, bias, n (units x origins averaged; units with no actual pupils left out), origins.
     """
     acc: dict[tuple[str, int], list[float]] = {}
-    mat = None
     for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target):
         lead_n = min(max_lead, proj.shape[2])
-        if mat is None:
-            mat = level_matrix(level, proj.shape[0])
-        z, g = proj.shape[:2]
-        p = mat @ proj[:, :, :lead_n].reshape(z * g, lead_n)
-        a = mat @ actual[:, :, :lead_n].reshape(z * g, lead_n)
+        p = level_sum(proj[:, :, :lead_n], level)
+        a = level_sum(actual[:, :, :lead_n], level)
         pos = a > 0
         pe = np.where(pos, (p - a) / np.where(pos, a, 1.0) * 100, 0.0)
         for lead in range(lead_n):

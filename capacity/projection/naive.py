@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from capacity.projection.cube import History
-from capacity.projection.ratios import LEVEL, Fitted, _noise_scales, _sigma_births, annual_ratios, fit
+from capacity.projection.ratios import DEFAULT_LOG_SD, LEVEL, Fitted, _noise_scales, _sigma_births, annual_ratios, fit
 from capacity.projection.settings import NAIVE_METHODS, ProjectionSettings
 
 
@@ -29,7 +29,7 @@ def line_fit(pupils: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pupils.mean(-1) + slope * (m - 1) / 2, slope
 
 
-def fit_naive(history: History, settings: ProjectionSettings, method: str) -> Fitted:
+def fit_naive(history: History, settings: ProjectionSettings, method: str, noise: bool = True) -> Fitted:
     """Persistence or trend as a Fitted (every grade LEVEL; level = last year or the fitted line)."""
     h = history.pupils
     z, g = h.shape[:2]
@@ -37,7 +37,7 @@ def fit_naive(history: History, settings: ProjectionSettings, method: str) -> Fi
         level, slope = h[:, :, -1].copy(), np.zeros((z, g))
     else:
         level, slope = line_fit(h[:, :, -min(settings.trend_years, h.shape[2]) :])
-    sigma_common, tau = _noise_scales(*annual_ratios(history, settings))
+    sigma_common, tau = _noise_scales(*annual_ratios(history, settings)) if noise else (np.full(g, DEFAULT_LOG_SD), np.zeros(g))
     return Fitted(
         origin=history.years[-1],
         kinds=np.full(g, LEVEL),
@@ -56,8 +56,9 @@ def fit_naive(history: History, settings: ProjectionSettings, method: str) -> Fi
     )
 
 
-def fit_method(history: History, settings: ProjectionSettings, method: str) -> Fitted:
-    """Fit any standard method: a ratio estimator (:func:`ratios.fit`), persistence or trend."""
+def fit_method(history: History, settings: ProjectionSettings, method: str, noise: bool = True) -> Fitted:
+    """Fit any standard method: a ratio estimator (:func:`ratios.fit`), persistence or trend (``noise=False``: the
+    deterministic path only, noise scales left at their default)."""
     if method in NAIVE_METHODS:
-        return fit_naive(history, settings, method)
-    return fit(history, settings, method)
+        return fit_naive(history, settings, method, noise)
+    return fit(history, settings, method, noise)

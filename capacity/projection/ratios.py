@@ -153,7 +153,7 @@ MAX_ZONE_LOG_SD = 0.5
 """Cap on a zone's log-scale ratio noise, so that a tiny zone cannot blow up the draws."""
 
 
-def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
+def fit(history: History, settings: ProjectionSettings, method: str, noise: bool = True) -> Fitted:
     """Estimate every ratio, flow and level from the last ``settings.window`` history years.
 
     Zone ratios are shrunk toward the county-wide ratio by credibility weighting::
@@ -207,7 +207,8 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
     shrunk[:, lev] = level[:, lev]
     slope = np.where(lev[None, :], slope, 0.0)
     size[:, lev] = level[:, lev]
-    sigma_common, tau = _noise_scales(num, den)
+    # noise scales only matter for draws (a deterministic back-test skips them)
+    sigma_common, tau = _noise_scales(num, den) if noise else (np.full(len(r_c), DEFAULT_LOG_SD), np.zeros(len(r_c)))
     return Fitted(
         origin=history.years[-1],
         kinds=kinds,
