@@ -40,10 +40,7 @@ NYC_SETTINGS = ProjectionSettings(window=2, entry_offsets={"K2": None, "K3": Non
 def ecasd_histories(tmp: Path):
     """ECASD by district (one zone) and by school (each school a zone; births in a zone without a school)."""
     d = load_district(write_ecasd_district(VALIDATION / "ecasd", tmp / "ecasd"))
-    by_school = d.enrolment.assign(zone_id=d.enrolment["school_id"])[["year", "zone_id", "grade", "pupils"]]
-    none = pd.MultiIndex.from_product([d.births["year"].unique(), d.schools["school_id"]], names=["year", "zone_id"])
-    births = pd.concat([d.births, none.to_frame(index=False).assign(births=0.0)], ignore_index=True)
-    return history_from_district(d), history_from_frames(by_school, births)
+    return history_from_district(d), history_from_district(d, unit="school")
 
 
 def cases(tmp: Path):

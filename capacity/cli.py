@@ -190,8 +190,15 @@ def _interval_text(frame, qcols):
     show_default=True,
     help="Level whose table is printed (all: every level).",
 )
+@click.option(
+    "--unit",
+    type=click.Choice(["zone", "school"]),
+    default="zone",
+    show_default=True,
+    help="Project by zone, or each school on its own (school-level mode: districts where pupils choose schools).",
+)
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for metrics CSVs and the error chart.")
-def backtest(target, district_arg, window, last_target, level, out) -> None:
+def backtest(target, district_arg, window, last_target, level, unit, out) -> None:
     """Rolling-origin back-test of the scenario's method beside persistence and trend: MAPE, bias,
     P10-P90 coverage and width by lead 1-10 and level."""
     from capacity.preflight import check_backtest
@@ -203,16 +210,16 @@ def backtest(target, district_arg, window, last_target, level, out) -> None:
     settings = _projection_settings(sc, window=window)
     check_backtest(d, settings, last_target)
     with _output(out, d, sc) as tmp:
-        _backtest_body(d, settings, last_target, level, tmp)
+        _backtest_body(d, settings, last_target, level, tmp, unit)
     if out:
         click.echo(f"Wrote {out}/ (backtest_metrics.csv, backtest_errors.csv, backtest_error.png)")
 
 
-def _backtest_body(d, settings, last_target, level, tmp: Path | None) -> None:
+def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str = "zone") -> None:
     from capacity.projection import backtest_errors, history_from_district
     from capacity.projection.backtest import BASELINES, LEVELS, backtest_table, backtest_wide, choose_method
 
-    h = history_from_district(d)
+    h = history_from_district(d, unit)
     _step("choosing the method" if settings.method == "auto" else "projecting from every origin")
     method = choose_method(h, settings)
     _step("projecting from every origin")
@@ -234,7 +241,12 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None) -> None:
         shown = "zone_stage" if level == "all" else level
         chart = tab[tab["level"] == shown].assign(lead=lambda f: f["lead"].astype(str))
         save(backtest_chart(chart, f"Back-test MAPE by lead ({shown} level)"), tmp / "backtest_error.png")
-        _manifest(tmp, "backtest", d, {"projection": settings.as_dict(), "projection.method_used": method, "last_target": last_target})
+        _manifest(
+            tmp,
+            "backtest",
+            d,
+            {"projection": settings.as_dict(), "projection.method_used": method, "last_target": last_target, "unit": unit},
+        )
 
 
 @cli.command()

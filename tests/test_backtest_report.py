@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_report import small_district
@@ -31,3 +32,20 @@ def test_run_writes_and_reports_the_back_test(tmp_path):
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     section = html.split('id="backtest"')[1].split("<h2")[0]
     assert "Method median beside persistence and trend" in section and section.count("<table") == 2
+
+
+def test_school_level_mode_keeps_every_pupil_and_birth(example):
+    from capacity.projection import ProjectionSettings, history_from_district
+
+    by_zone, by_school = history_from_district(example), history_from_district(example, unit="school")
+    assert set(example.schools["school_id"]) <= set(by_school.zones)
+    np.testing.assert_allclose(by_school.pupils.sum(0), by_zone.pupils.sum(0))
+    np.testing.assert_allclose(np.nansum(by_school.births, 0), np.nansum(by_zone.births, 0))
+    # persistence is additive: its district-total errors do not depend on the unit; the cohort model's nearly so
+    s = ProjectionSettings(window=3)
+    totals = {}
+    for name, h in (("zone", by_zone), ("school", by_school)):
+        m = error_metrics(backtest_errors(h, s, ("persistence", "mean")), "total", by_bucket=False).set_index(["method", "lead"])["mape"]
+        totals[name] = m
+    pd.testing.assert_series_equal(totals["zone"].loc["persistence"], totals["school"].loc["persistence"])
+    assert np.allclose(totals["zone"].loc["mean"], totals["school"].loc["mean"], rtol=0.5)

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from capacity.projection import Projection, ProjectionSettings, model
+from capacity.projection import Projection, ProjectionSettings, model, naive
 from capacity.projection.additions import housing_stock
+from capacity.projection.model import scale_around
 from capacity.projection.project import calibrated_draws
 from capacity.projection.ratios import fit, flows
 from capacity.projection.settings import ESTIMATORS, LEVEL_RULES
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "projection.md"
-EQUATION_SOURCES = [model, fit, flows, housing_stock, Projection.demand, calibrated_draws]
+EQUATION_SOURCES = [model, fit, flows, housing_stock, Projection.demand, calibrated_draws, naive, scale_around]
 
 
 def literal_blocks(obj) -> list[str]:

@@ -91,8 +91,25 @@ def history_from_frames(pupils: pd.DataFrame, births: pd.DataFrame | None = None
     return History(zones, years, arr, b_arr, by)
 
 
-def history_from_district(district) -> History:
-    """Pupils by zone (a school's pupils count in the school's zone) and births."""
+UNITS = ("zone", "school")
+
+
+def history_from_district(district, unit: str = "zone") -> History:
+    """Pupils by zone (a school's pupils count in the school's zone) and births.
+
+    ``unit="school"`` (the school-level mode, for districts where pupils choose among schools): every school is
+    a unit of its own (its id in place of a zone id); births stay in their zones, which then teach no one, so
+    each entry cohort is shared among the schools by the moves model (docs/projection.md).
+    """
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
+    if unit == "school":
+        e = district.enrolment.assign(zone_id=district.enrolment["school_id"])
+        births = district.births
+        if births is not None and len(births):
+            none = pd.MultiIndex.from_product([births["year"].unique(), district.schools["school_id"]], names=["year", "zone_id"])
+            births = pd.concat([births, none.to_frame(index=False).assign(births=0.0)], ignore_index=True)
+        return history_from_frames(e[["year", "zone_id", "grade", "pupils"]], births)
     e = district.enrolment.merge(district.schools[["school_id", "zone_id"]], on="school_id", how="left")
     # zones with births but no school still appear, with zero pupils
     return history_from_frames(e[["year", "zone_id", "grade", "pupils"]], district.births)
