@@ -38,7 +38,8 @@ class ProjectionSettings(SettingsMixin):
         History years used to estimate each ratio (the last ``window`` years).
     method : str
         auto (default: the standard method with the lowest mean back-test MAPE over leads
-        1..``planning_lead`` at ``auto_level``, announced with the runner-up), a ratio
+        1..``planning_lead`` at ``auto_level``, unless within ``auto_margin`` of mean, announced
+        with the runner-up; mean with a note when under 5 back-test origins), a ratio
         estimator (mean, weighted with linear recency weights 1..n, exp_smoothing, median),
         persistence (each zone x grade cell held at its origin-year pupils) or trend (each
         cell's least-squares line over the last ``trend_years`` years, floored at 0).
@@ -113,8 +114,8 @@ class ProjectionSettings(SettingsMixin):
     planning_lead : int
         ``method: auto`` compares methods by their MAPE averaged over leads 1..planning_lead (years).
     calibrate : bool
-        Whether to scale the draws' spread so that back-test coverage of the central
-        80 % interval is 80 % at each lead.
+        Whether to scale the spread so that back-test coverage of the central 80 % interval is
+        80 % at each lead, for cells and for each level's totals (zone x stage, zone, stage, total).
     """
 
     horizon: int = 10
