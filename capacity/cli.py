@@ -220,7 +220,8 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
     from capacity.projection.backtest import BASELINES, LEVELS, backtest_table, backtest_wide, choose_method
 
     h = history_from_district(d, unit)
-    _step("choosing the method" if settings.method == "auto" else "projecting from every origin")
+    if settings.method == "auto":
+        _step("choosing the method")
     method = choose_method(h, settings)
     _step("projecting from every origin")
     tab = backtest_table(h, settings, method, last_target)
