@@ -83,6 +83,15 @@ def test_rated_capacity_binds_below_its_rooms(tmp_path):
     assert r.unmet["pupils"].sum() == pytest.approx(30.0)
 
 
+@pytest.mark.parametrize(("cap1", "unmet"), [(60, 40.0), (90, 10.0), (100, 0.0), (140, 0.0)])
+def test_more_rated_seats_never_raise_unmet(tmp_path, cap1, unmet):
+    """B1 = 120 and B2 = 60 pupils, S2 rated 80: unmet = max(0, 180 - 80 - cap1) whatever S1's rooms
+    (ceil(cap1 / 45) of them) would otherwise allow."""
+    d = load_district(blocks(tmp_path / "d", cap1=str(cap1)))
+    r = plan_district(d, d.demand, PlanSettings(**FIXED))
+    assert r.unmet["pupils"].sum() == pytest.approx(unmet)
+
+
 def test_extending_a_rated_school_adds_room_seats(tmp_path):
     """A rated school is extended room by room, each room adding its room seats (45 for P1-P6):
     S1 rated 100 (3 rooms counted), site for 4; B1 = 140, B2 = 60, S2 rated 60. With builds usable at
