@@ -436,7 +436,7 @@ CASES: list[Case] = [
         "births do not reach back far enough for the entry grades",
         project_on("births", lambda f: f[f.year.astype(int) >= 2019]),
         "P1 is projected from births 6 years earlier",
-        "Add births from 6 years before the first ratio year, or set projection.entry_offsets.P1 to null.",
+        "Add births from 6 years before the first ratio year, or set projection.entry_rule.P1 to held, trend or children.",
     ),
     Case(
         "housing-type-without-yield",
