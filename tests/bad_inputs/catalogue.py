@@ -203,6 +203,14 @@ def small(command: str = "validate", **edits):
     return build
 
 
+def demand_file(text: str):
+    def build(tmp: Path) -> list[str]:
+        (tmp / "demand.csv").write_text(text, encoding="utf-8")
+        return ["plan", str(district(tmp)), "--demand", str(tmp / "demand.csv"), "--out", str(tmp / "out")]
+
+    return build
+
+
 def drop_rows(table: str, cond):
     return frame(table, lambda f: f[~cond(f)])
 
@@ -602,6 +610,13 @@ CASES: list[Case] = [
         small(attendance={"year": ["2025"], "zone_id": ["B1"], "school_id": ["S9"], "grade": ["P1"], "pupils": ["30"]}),
         "attendance.csv, row 2, column 'school_id': found 'S9', which is not in schools",
         "Use school_ids from schools.csv.",
+    ),
+    Case(
+        "demand-file-bad-column",
+        "a demand file for `capacity plan --demand` with a misnamed column",
+        demand_file("year,zone,grade,pupils\n2026,U01,P1,40\n"),
+        "demand.csv, row 1, column 'zone': found an unknown column 'zone' (did you mean 'zone_id'?)",
+        "Name the columns year, zone_id, grade, pupils (the demand table of docs/data-format.md).",
     ),
     # merely unusual: accepted, with a note where useful
     Case(
