@@ -102,6 +102,7 @@ def test_extending_a_rated_school_adds_room_seats(tmp_path):
     r = plan_district(d, d.demand, ps)
     b = r.builds
     assert b[b["kind"] == "extend"].groupby("school_id")["classrooms"].sum().to_dict() == {"S1": 1}
+    assert b["seats"].sum() == 45
     assert r.unmet["pupils"].sum() == pytest.approx(0.0)
     assert r.assignment.groupby("school_id")["pupils"].sum()["S1"] == pytest.approx(140.0)
 
