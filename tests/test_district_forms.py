@@ -301,3 +301,14 @@ def test_stable_history_with_a_missing_year_projects_stable(tmp_path):
     p = project_district(d, HELD.with_(horizon=4))
     gi = d.grades.grade_index
     np.testing.assert_allclose(p.point[0, [gi["P1"], gi["P2"]], :], 100.0)
+
+
+def test_demand_inside_the_history_is_noted_not_mixed(tmp_path):
+    """Demand for 2021, a history year: the history keeps the enrolment (P1 = 120), with a note."""
+    folder = gap_history(tmp_path / "d", years=(2020, 2021))
+    _csv(folder, "demand", {"year": 2021, "zone_id": "Z", "grade": ["P1"], "pupils": [500]})
+    with collecting() as notes:
+        d = load_district(folder)
+    h = history_from_district(d)
+    assert h.years == (2020, 2021) and h.pupils[0, d.grades.grade_index["P1"], 1] == 120
+    assert any("demand.csv: years 2021-2021 are also enrolment history years" in n for n in notes)
