@@ -116,6 +116,9 @@ def test_plan_cli_runs_a_district_given_only_as_demand(tmp_path):
     assert any("no enrolment history, so the plan is for the years of the district's demand table (2026-2026)" in n for n in notes)
     a = pd.read_csv(tmp_path / "out" / "assignment.csv")
     assert a.groupby("school_id")["pupils"].sum().round(6).to_dict() == {"S1": 100.0, "S2": 80.0}
+    for command, expect in (("validate", "no history, demand 2026-2026"), ("info", "Pupils on roll: no enrolment history")):
+        res = CliRunner().invoke(cli, [command, str(folder)])
+        assert res.exit_code == 0 and expect in res.output, res.output
 
 
 def test_capacity_far_from_classrooms_is_refused_and_near_is_noted(tmp_path):
