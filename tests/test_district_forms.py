@@ -315,3 +315,28 @@ def test_demand_inside_the_history_is_noted_not_mixed(tmp_path):
     h = history_from_district(d)
     assert h.years == (2020, 2021) and h.pupils[0, d.grades.grade_index["P1"], 1] == 120
     assert any("demand.csv: years 2021-2021 are also enrolment history years" in n for n in notes)
+
+
+def test_capacity_stated_as_seats_equals_its_classroom_form(tmp_path):
+    """U01-P1 of the example (43 rooms, P1-P6) restated as capacity 43 x 45 = 1,935 seats with a blank
+    classrooms cell: the same seats, the same whole rooms for the status-quo classes, the same class
+    caps of the plan's base year."""
+    import shutil
+
+    from capacity.data import EXAMPLE_PATH
+    from capacity.gap.seats import school_rooms
+    from capacity.plan.inputs import base_class_sizes
+
+    folder = tmp_path / "d"
+    shutil.copytree(EXAMPLE_PATH, folder)
+    s = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    i = s.index[s["school_id"] == "U01-P1"][0]
+    assert s.at[i, "classrooms"] == "43"
+    s["capacity"] = ""
+    s.loc[i, ["classrooms", "capacity"]] = ["", "1935"]
+    s.to_csv(folder / "schools.csv", index=False)
+    a, b = load_district(EXAMPLE_PATH), load_district(folder)
+    ta, tb = (seat_table(d, DEFAULT_CLASS_SIZE, (2025, 2026)) for d in (a, b))
+    pd.testing.assert_frame_equal(ta, tb, check_exact=False)
+    pd.testing.assert_frame_equal(school_rooms(ta), school_rooms(tb))
+    assert base_class_sizes(a, PlanSettings()) == base_class_sizes(b, PlanSettings())
