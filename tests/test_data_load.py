@@ -13,7 +13,7 @@ from conftest import edit_csv
 from capacity.data import EXAMPLE_PATH, load_district
 from capacity.data.write import write_csv_folder, write_workbook
 from capacity.errors import InputError
-from capacity.grades import GRADES, grades_between
+from capacity.grades import CHINA
 
 
 def problems_of(path) -> list[str]:
@@ -36,7 +36,7 @@ def test_example_loads_with_expected_shape(example):
     assert example.history_years == tuple(range(2013, 2026))
     # births from at least 18 years before the last history year
     assert example.births["year"].min() <= example.last_year - 18
-    assert set(example.enrolment["grade"]) == set(GRADES)
+    assert set(example.enrolment["grade"]) == set(CHINA.grades)
     assert example.enrolment["pupils"].ge(0).all()
     assert example.enrolment["pupils"].dtype.kind == "i"
 
@@ -44,7 +44,7 @@ def test_example_loads_with_expected_shape(example):
 def test_example_grades_lie_within_school_ranges(example):
     span = example.schools.set_index("school_id")
     for sid, g in example.enrolment[["school_id", "grade"]].drop_duplicates().itertuples(index=False):
-        assert g in grades_between(span.at[sid, "first_grade"], span.at[sid, "last_grade"])
+        assert g in CHINA.grades_between(span.at[sid, "first_grade"], span.at[sid, "last_grade"])
 
 
 def test_example_population_figures_are_plausible(example):
