@@ -200,7 +200,12 @@ def test_bad_choice_and_grade_values(district_copy):
     edit_csv(district_copy, "schools", fn)
     probs = problems_of(district_copy)
     assert "schools.csv, row 2, column 'sector': found 'state'; expected one of public, private" in probs
-    assert any(p.startswith("schools.csv, row 3, column 'first_grade': found 'G1'; expected a grade of the china system (district.grade_system): K1/K2/") for p in probs)
+    assert any(
+        p.startswith(
+            "schools.csv, row 3, column 'first_grade': found 'G1'; expected a grade of the china system (district.grade_system): K1/K2/"
+        )
+        for p in probs
+    )
 
 
 def test_classrooms_above_site_limit(district_copy):

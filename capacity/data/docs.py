@@ -10,7 +10,15 @@ from capacity.standards import SYSTEM_DEFAULTS
 
 
 def _type(c: Column) -> str:
-    return {"str": "text", "int": "integer", "float": "number", "choice": "choice", "grade": "grade", "stage": "stage", "bool": "true/false"}[c.kind]
+    return {
+        "str": "text",
+        "int": "integer",
+        "float": "number",
+        "choice": "choice",
+        "grade": "grade",
+        "stage": "stage",
+        "bool": "true/false",
+    }[c.kind]
 
 
 def data_format_markdown() -> str:
