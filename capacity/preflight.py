@@ -47,11 +47,7 @@ def check_projection(district, settings) -> None:
             f"projection.quantiles: {', '.join(f'{q:g}' for q in thin)} from {settings.draws} draws is the most extreme draw "
             f"(expected at least {int(1 / min(min(q, 1 - q) for q in thin)) + 1} draws for such a quantile)"
         )
-    if settings.method == "auto" and origins < 1:
-        raise ScenarioError(
-            f"projection.method: found 'auto'; expected a named estimator (mean, weighted, exp_smoothing, median): the history "
-            f"{years[0]}-{years[-1]} is too short to back-test a {settings.window}-year window"
-        )
+    # method auto with too short a history to back-test uses the default method and says so (backtest.choose_method)
 
 
 def check_backtest(district, settings, last_target: int | None) -> None:

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 import capacity.plan as plan_api
-from capacity.grades import GRADES, STAGE_NAMES, STAGE_OF_GRADE
+from capacity.grades import CHINA
 from capacity.plan import PlanSettings
 from capacity.projection import ProjectionSettings, project_district
 
-STAGE_OF = np.array([STAGE_OF_GRADE[g] for g in GRADES])
+STAGE_OF = np.array([CHINA.stage_of_grade[g] for g in CHINA.grades])
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def calibrated(q: np.ndarray, point: np.ndarray, projection, level: str) -> np.n
 
 
 def totals(demand, by=("year",)):
-    return demand.assign(stage=demand["grade"].map(STAGE_OF_GRADE)).groupby(list(by))["pupils"].sum()
+    return demand.assign(stage=demand["grade"].map(CHINA.stage_of_grade)).groupby(list(by))["pupils"].sum()
 
 
 @pytest.mark.parametrize("q", [0.5, 0.8, 0.95])
@@ -46,16 +46,16 @@ def test_county_total_is_the_quantile_of_the_county_draws(projection, q):
 
 def test_stages_share_the_county_total_by_their_own_quantiles(projection):
     q = 0.8
-    stage_draws = np.stack([projection.draws[:, STAGE_OF == s].sum((0, 1)) for s in STAGE_NAMES])  # (S, T, D)
-    stage_point = np.stack([projection.point[:, STAGE_OF == s].sum((0, 1)) for s in STAGE_NAMES])  # (S, T)
+    stage_draws = np.stack([projection.draws[:, STAGE_OF == s].sum((0, 1)) for s in CHINA.stage_names])  # (S, T, D)
+    stage_point = np.stack([projection.point[:, STAGE_OF == s].sum((0, 1)) for s in CHINA.stage_names])  # (S, T)
     stage_q = calibrated(
         np.quantile(stage_draws, q, axis=-1) * stage_point / np.median(stage_draws, axis=-1), stage_point, projection, "stage"
     )
-    got = totals(projection.demand(q), ("stage", "year")).unstack("year").reindex(STAGE_NAMES).to_numpy()
+    got = totals(projection.demand(q), ("stage", "year")).unstack("year").reindex(CHINA.stage_names).to_numpy()
     county = got.sum(0)
     np.testing.assert_allclose(got, stage_q / stage_q.sum(0) * county, atol=2.0)
     # anchored at the stages instead: every stage total at its own quantile
-    by_stage = totals(projection.demand(q, anchor="stage"), ("stage", "year")).unstack("year").reindex(STAGE_NAMES).to_numpy()
+    by_stage = totals(projection.demand(q, anchor="stage"), ("stage", "year")).unstack("year").reindex(CHINA.stage_names).to_numpy()
     np.testing.assert_allclose(by_stage, stage_q, atol=2.0)
 
 
@@ -66,12 +66,12 @@ def test_cells_follow_their_own_quantiles_in_whole_pupils(projection):
     cell_q = projection.table(quantiles=(q,))["p80"].to_numpy()
     # where a stage's share of the county total is below the sum of its cells' quantiles (cells are correlated, so
     # it mostly is), each cell gets at most its own quantile
-    key = [d["year"], d["grade"].map(STAGE_OF_GRADE)]
+    key = [d["year"], d["grade"].map(CHINA.stage_of_grade)]
     below = (d.groupby(key)["pupils"].transform("sum") <= pd.Series(cell_q, index=d.index).groupby(key).transform("sum") + 1).to_numpy()
     assert below.mean() > 0.5
     assert (d["pupils"].to_numpy()[below] <= np.ceil(cell_q[below]) + 1e-9).all()
     # within a stage and year, cells are in proportion to their own quantiles (to within rounding)
-    y0 = d[(d.year == d.year.max()) & (d.grade.map(STAGE_OF_GRADE) == "primary")]
+    y0 = d[(d.year == d.year.max()) & (d.grade.map(CHINA.stage_of_grade) == "primary")]
     cq = cell_q[y0.index]
     np.testing.assert_allclose(y0["pupils"], cq / cq.sum() * y0["pupils"].sum(), atol=1.0)
 
@@ -94,7 +94,7 @@ def test_central_projection_is_the_deterministic_path_at_every_level(projection,
     t = np.searchsorted(years, table["year"].to_numpy())
     if level == "zone_grade":
         z = [projection.zones.index(v) for v in table["zone_id"]]
-        g = [GRADES.index(v) for v in table["grade"]]
+        g = [CHINA.grade_index[v] for v in table["grade"]]
         expected = point[z, g, t]
     else:
         in_zone = (lambda v: slice(None)) if level in ("stage", "county") else (lambda v: projection.zones.index(v))

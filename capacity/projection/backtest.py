@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import ProjectionError
-from capacity.grades import CHINA, GRADES, STAGE_OF_GRADE, GradeSystem
+from capacity.grades import GradeSystem
 from capacity.notes import note
 from capacity.projection.cube import History
 from capacity.projection.model import calibrated_draws, centred_quantiles, point_path, simulate
@@ -38,13 +38,15 @@ def lead_bucket(lead: np.ndarray | pd.Series) -> np.ndarray:
 
 
 def origins_for(history: History, settings: ProjectionSettings, last_target: int | None = None) -> list[int]:
-    """Origins with a full ratio window behind them and at least one target year after."""
+    """Recorded origins with a full ratio window behind them and at least one target year after
+    (a missing history year is never an origin; no ratio is taken across it)."""
     first = history.years[0] + settings.window
     last = (last_target or history.years[-1]) - 1
-    return list(range(first, last + 1))
+    missing = set(history.missing_years)
+    return [o for o in range(first, last + 1) if o not in missing]
 
 
-def level_sum(x: np.ndarray, level: str, grades: GradeSystem = CHINA) -> np.ndarray:
+def level_sum(x: np.ndarray, level: str, grades: GradeSystem) -> np.ndarray:
     """Sum an array shaped (zones, grades, ...) into the units of ``level``: shape (units, ...), with units
     zone_grade (each cell, zone-major), zone_stage (zone-major, stages in order), zone, stage, total (one unit).
     Stages are runs of consecutive grades, so the sums are slices."""
@@ -114,14 +116,15 @@ def backtest_errors(
                     "year": o + 1 + li.ravel(),
                     "lead": 1 + li.ravel(),
                     "zone_id": np.asarray(history.zones, dtype=object)[zi.ravel()],
-                    "grade": np.asarray(GRADES, dtype=object)[gi.ravel()],
+                    "grade": np.asarray(history.grades.grades, dtype=object)[gi.ravel()],
                     "projected": proj.ravel(),
                     "actual": actual.ravel(),
                 }
             )
         )
     out = pd.concat(frames, ignore_index=True).sort_values(["method", "origin", "lead"], kind="stable", ignore_index=True)
-    out["stage"] = out["grade"].map(STAGE_OF_GRADE)
+    out = out[out["actual"].notna()].reset_index(drop=True)  # a missing year has nothing to compare with
+    out["stage"] = out["grade"].map(history.grades.stage_of_grade)
     return out
 
 
@@ -143,8 +146,8 @@ def method_scores(
     acc: dict[tuple[str, int], list[float]] = {}
     for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target):
         lead_n = min(max_lead, proj.shape[2])
-        p = level_sum(proj[:, :, :lead_n], level)
-        a = level_sum(actual[:, :, :lead_n], level)
+        p = level_sum(proj[:, :, :lead_n], level, history.grades)
+        a = level_sum(actual[:, :, :lead_n], level, history.grades)
         pos = a > 0
         pe = np.where(pos, (p - a) / np.where(pos, a, 1.0) * 100, 0.0)
         for lead in range(lead_n):
@@ -152,7 +155,7 @@ def method_scores(
             s[0] += float(np.abs(pe[:, lead]).sum())
             s[1] += float(pe[:, lead].sum())
             s[2] += int(pos[:, lead].sum())
-            s[3] += 1
+            s[3] += int(pos[:, lead].any())  # an origin counts at a lead only if it scored a target there (a missing year scores none)
     rows = [
         {"method": m, "lead": lead, "mape": v[0] / v[2], "bias": v[1] / v[2], "n": v[2], "origins": v[3]}
         for (m, lead), v in acc.items()
@@ -263,13 +266,13 @@ def _positions(lo: np.ndarray, mid: np.ndarray, hi: np.ndarray, actual: np.ndarr
         return np.where(width > 1e-12, np.abs(a - mid) / width, np.nan)
 
 
-def _level_positions(sims, mid, actual, level: str) -> list[np.ndarray]:
+def _level_positions(sims, mid, actual, level: str, grades: GradeSystem) -> list[np.ndarray]:
     """Per lead, an array (4, units with pupils) of the actuals' positions, the interval's log half-widths
     below and above the deterministic path, and that path (pupils), for ``level``'s units."""
     if level == "zone_grade":
         s, m, a = sims, mid, actual
     else:
-        s, m, a = level_sum(sims, level), level_sum(mid, level), level_sum(actual, level)
+        s, m, a = level_sum(sims, level, grades), level_sum(mid, level, grades), level_sum(actual, level, grades)
     lo, hi = centred_quantiles(s, m, [0.1, 0.9])
     p = _positions(lo, m, hi, a)
     below, above = np.log(m + 0.5) - np.log(lo + 0.5), np.log(hi + 0.5) - np.log(m + 0.5)
@@ -367,7 +370,7 @@ def calibrate(
     def positions(level: str) -> dict[int, dict[int, np.ndarray]]:
         out: dict[int, dict[int, np.ndarray]] = {}
         for o, sims, mid, actual in runs:
-            for t, p in enumerate(_level_positions(sims, mid, actual, level)):
+            for t, p in enumerate(_level_positions(sims, mid, actual, level, history.grades)):
                 if p.shape[1]:
                     out.setdefault(t + 1, {})[o] = p
         return out

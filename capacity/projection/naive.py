@@ -4,7 +4,7 @@ Both project every zone x grade cell on its own, with no cohort flow::
 
     persistence: N[z,g,t] = N[z,g,t0]                       (each cell held at the origin year)
     trend:       N[z,g,t] = max(L[z,g] + b[z,g] (t - t0), 0)  (least-squares line over the last
-                                                               ``trend_years`` years, L its value at t0)
+                                                               ``trend_years`` recorded years, L its value at t0)
 
 They are expressed as a :class:`Fitted` whose every grade is a LEVEL grade, so the draws,
 calibration, housing and migration of the cohort model apply unchanged.
@@ -15,28 +15,38 @@ from __future__ import annotations
 import numpy as np
 
 from capacity.projection.cube import History
-from capacity.projection.ratios import DEFAULT_LOG_SD, LEVEL, Fitted, _noise_scales, _sigma_births, annual_ratios, fit
+from capacity.projection.ratios import DEFAULT_LOG_SD, LEVEL, Fitted, _noise_scales, _sigma_births, annual_ratios, fit, levels
 from capacity.projection.settings import NAIVE_METHODS, ProjectionSettings
 
 
-def line_fit(pupils: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares line along the last axis (years): value in the last year and slope (pupils a year)."""
-    m = pupils.shape[-1]
-    if m < 2:
-        return pupils[..., -1].copy(), np.zeros(pupils.shape[:-1])
-    x = np.arange(m, dtype=float) - (m - 1) / 2
-    slope = (pupils * x).sum(-1) / (x**2).sum()
-    return pupils.mean(-1) + slope * (m - 1) / 2, slope
+def naive_levels(history: History, settings: ProjectionSettings, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Level (pupils at the origin) and slope (pupils a year) of every zone x grade cell under persistence or trend.
+
+    trend: least-squares line over the last ``trend_years`` *recorded* history years (a missing year is skipped,
+    never filled). An entry grade whose ``entry_rule`` is set to held or trend follows that rule under either method
+    (held: its origin-year pupils); births and children rules have no place in a method without cohorts, so those
+    grades follow the method (announced by :func:`project.entry_notes`).
+    """
+    h = history.pupils
+    grades = history.grades
+    trend = np.full(h.shape[1], method == "trend")
+    for g, rule in settings.entry_rule.items():
+        if rule in ("held", "trend") and g in grades.grade_index:
+            trend[grades.grade_index[g]] = rule == "trend"
+    held = h[:, :, -1].copy()  # the origin is always a recorded year
+    if not trend.any():
+        return held, np.zeros(h.shape[:2])
+    recorded = np.flatnonzero(~np.isnan(h).all(axis=(0, 1)))
+    start = int(recorded[-min(settings.trend_years, len(recorded))])
+    level, slope = levels(h[:, :, start:], "mean", settings, trend)
+    return np.where(trend[None, :], level, held), slope
 
 
 def fit_naive(history: History, settings: ProjectionSettings, method: str, noise: bool = True) -> Fitted:
-    """Persistence or trend as a Fitted (every grade LEVEL; level = last year or the fitted line)."""
-    h = history.pupils
-    z, g = h.shape[:2]
-    if method == "persistence":
-        level, slope = h[:, :, -1].copy(), np.zeros((z, g))
-    else:
-        level, slope = line_fit(h[:, :, -min(settings.trend_years, h.shape[2]) :])
+    """Persistence or trend as a Fitted (every grade LEVEL; level and slope from :func:`naive_levels`)."""
+    g = history.pupils.shape[1]
+    z = history.pupils.shape[0]
+    level, slope = naive_levels(history, settings, method)
     sigma_common, tau = _noise_scales(*annual_ratios(history, settings)) if noise else (np.full(g, DEFAULT_LOG_SD), np.zeros(g))
     return Fitted(
         origin=history.years[-1],
