@@ -64,9 +64,9 @@ def plan_district(district, demand: pd.DataFrame, settings: PlanSettings | None 
     t0 = time.perf_counter()
     data = prepare(district, demand, settings)
     phases: dict = {}
-    if settings.strategy == "decompose" and settings.integer_classes and len(data.years) > 1 and settings.solver == "highs":
+    if settings.strategy == "decompose" and settings.integer_classes and settings.solver == "highs":
         model, report, phases = solve_decomposed(data, settings)
-        build_s = time.perf_counter() - t0 - report.solve_s - phases["phase_a_s"] - phases["phase_b_s"]
+        build_s = time.perf_counter() - t0 - report.solve_s - phases["phase_a_s"] - phases["phase_b_s"] - phases["phase_r_s"]
     else:
         model = build(data, settings)
         build_s = time.perf_counter() - t0

@@ -17,14 +17,17 @@ those of the full problem.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
+from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pulp
 
 from capacity.plan.inputs import PlanData
-from capacity.plan.model import PlanModel, build
+from capacity.plan.model import PlanModel, build, values
 from capacity.plan.settings import PlanSettings
 from capacity.plan.solve import SolveReport, solve
 
@@ -73,27 +76,18 @@ def _fix(var: pulp.LpVariable, value: float) -> None:
     var.upBound = value
 
 
-def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel, SolveReport, dict]:
-    """Run phases A, B, C; return the full model, its solve report and phase timings."""
-    t0 = time.perf_counter()
-    budget = settings.time_limit_s
+def _year_by_year(data: PlanData, settings: PlanSettings, ma: PlanModel, full: PlanModel, time_s: float) -> dict:
+    """Phase B: with phase A's builds, openings and closures fixed, each year alone with whole classes
+    (extra classrooms allowed where rounding classes up needs them); a starting plan for the full model."""
     lead = settings.build_lead_years
-    # A: fractional classes over the whole horizon
-    sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, 0.25 * budget))
-    ma = build(data, sa)
-    ra = solve(ma.problem, sa)
     b_val = {k: round(v.varValue or 0) for k, v in ma.b.items()}
     c_val = {k: round(v.varValue or 0) for k, v in ma.c.items()}
     y_val = {k: round(v.varValue or 0) for k, v in ma.y.items()}
     rooms = {k: float(pulp.value(e) or 0.0) for k, e in ma.rooms.items()}
-    capital_a = {t: float(pulp.value(e) or 0.0) for t, e in ma.capital.items()}
-    phase_a = time.perf_counter() - t0
-    # B: whole classes, year by year
-    full = build(data, settings)
+    spent = {t: float(pulp.value(e) or 0.0) for t, e in ma.capital.items()}
     start: dict = {}
     topups: dict = defaultdict(int)
-    spent = dict(capital_a)
-    per_year = max(1.0, 0.45 * budget / len(data.years))
+    per_year = max(1.0, time_s / len(data.years))
     for t in data.years:
         decide = t - lead
         allowed = decide >= data.years[0] and settings.allow_builds
@@ -130,14 +124,215 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     for k, v in full.y.items():
         start[v] = y_val.get(k, 0)
     start.update(event_start(full, c_val))
+    return start
+
+
+def _objective_at(model: PlanModel, start: dict) -> float:
+    obj = model.problem.objective
+    return float(obj.constant) + sum(float(k) * float(start.get(v, 0.0)) for v, k in obj.items())
+
+
+def _gap(objective: float, bound: float) -> float:
+    return (objective - bound) / max(abs(objective), 1e-9) if bound == bound else math.nan
+
+
+def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel, SolveReport, dict]:
+    """Run phases A, R, B, C; return the full model, its solve report and phase timings.
+
+    R rounds phase A's fractional plan to whole classes (``rounding_incumbent``). Phase A's bound is a
+    valid bound for the full model (it only relaxes whole classes), so when the rounded plan is within
+    ``mip_gap`` of it the full model is not solved at all. Otherwise the full model starts from the better
+    of R and B, and the plan returned is never worse than R.
+    """
+    t0 = time.perf_counter()
+    budget = settings.time_limit_s
+    # A: fractional classes over the whole horizon
+    sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, 0.25 * budget))
+    ma = build(data, sa)
+    ra = solve(ma.problem, sa)
+    bound_a = ra.bound if ra.status in ("optimal", "time_limit", "work_limit") else math.nan
+    phase_a = time.perf_counter() - t0
+    full = build(data, settings)
+    multi_year = len(data.years) > 1
+    start_b = _year_by_year(data, settings, ma, full, 0.45 * budget) if multi_year else {}
     phase_b = time.perf_counter() - t0 - phase_a
-    # C: the full model from that start, in the time left
-    left = max(1.0, budget - (time.perf_counter() - t0))
-    report = solve(full.problem, settings.with_(time_limit_s=left), start=start)
+    # R: phase A's plan rounded to whole classes (changes ma, so after B has read it)
+    incumbent = rounding_incumbent(ma, settings)
+    phase_r = time.perf_counter() - t0 - phase_a - phase_b
+    by_name = full.problem.variablesDict()
+    start_r = {by_name[k]: v for k, v in incumbent[0].items() if k in by_name} if incumbent else {}
     timings = {
         "phase_a_s": round(phase_a, 3),
         "phase_b_s": round(phase_b, 3),
-        "phase_c_s": round(report.solve_s, 3),
+        "phase_r_s": round(phase_r, 3),
         "relaxed_objective": ra.objective,
     }
-    return full, report, timings
+    if incumbent is not None:
+        timings["rounded_objective"] = incumbent[1]
+    if incumbent is not None and _gap(incumbent[1], bound_a) <= settings.mip_gap:
+        _assign(full, start_r)
+        report = SolveReport(
+            "optimal",
+            ra.solver,
+            incumbent[1],
+            bound_a,
+            _gap(incumbent[1], bound_a),
+            0.0,
+            "rounded fractional-class plan within the MIP gap",
+        )
+        return full, report, {**timings, "phase_c_s": 0.0}
+    # C: the full model from the better start, in the time left
+    start = start_r if incumbent is not None and (not start_b or incumbent[1] <= _objective_at(full, start_b)) else start_b
+    left = max(1.0, budget - (time.perf_counter() - t0))
+    report = solve(full.problem, settings.with_(time_limit_s=left), start=start)
+    report = keep_better(full, report, start_r if incumbent else None, incumbent[1] if incumbent else math.nan, bound_a, settings)
+    return full, report, {**timings, "phase_c_s": round(report.solve_s, 3)}
+
+
+def _assign(model: PlanModel, start: dict) -> None:
+    for v in model.problem.variables():
+        v.varValue = float(start.get(v, 0.0))
+
+
+def keep_better(
+    model: PlanModel, report: SolveReport, start: dict | None, start_objective: float, bound: float, settings: PlanSettings
+) -> SolveReport:
+    """The solver's plan, or ``start`` (a feasible plan of objective ``start_objective``) where the solver
+    found none or a worse one; the bound is the better of the solver's and ``bound`` (a relaxation's)."""
+    found = report.status in ("optimal", "time_limit", "work_limit")
+    best_bound = max((b for b in (report.bound, bound) if b == b), default=math.nan)
+    objective, text = report.objective, report.model_status
+    if start is not None and (not found or report.objective > start_objective * (1 + 1e-9) + 1e-9):
+        _assign(model, start)
+        objective = start_objective
+        text = f"{text}; the solver's plan ({report.objective:.6g}) was worse than the rounded fractional-class plan, which is returned"
+    elif not found:
+        return report
+    gap = _gap(objective, best_bound)
+    status = (
+        "optimal" if gap <= settings.mip_gap + 1e-12 else report.status if report.status in ("time_limit", "work_limit") else "time_limit"
+    )
+    return replace(report, status=status, objective=objective, bound=best_bound, gap=gap, model_status=text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rounding incumbent: the plan handed back is never worse than this rounding of the fractional plan.
+
+_EPS = 1e-6
+
+
+def _class_rows(model: PlanModel) -> tuple[list[list[tuple[int, float]]], list[float], dict[int, list[int]]]:
+    """Rows of ``model`` where classes n appear with a positive coefficient in a <= row (or negative in a
+    >= row) and every other variable is a fixed decision: classrooms, stage rooms, closures. Returned as
+    (n index, coefficient) terms, the room left once the fixed decisions are counted, and the rows of each n."""
+    pos = {v.name: i for i, v in enumerate(model.n)}
+    terms: list[list[tuple[int, float]]] = []
+    room: list[float] = []
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for con in model.problem.constraints():
+        sign = 1.0 if con.sense == pulp.LpConstraintLE else -1.0 if con.sense == pulp.LpConstraintGE else 0.0
+        if not sign:
+            continue
+        ns, rest, fixed = [], 0.0, True
+        for v, k in con.items():
+            i = pos.get(v.name)
+            if i is not None:
+                ns.append((i, sign * k))
+            elif v.lowBound is not None and v.lowBound == v.upBound:
+                rest += sign * k * v.lowBound
+            else:
+                fixed = False
+                break
+        if not fixed or not any(k > 0 for _, k in ns):
+            continue
+        r = len(terms)
+        terms.append(ns)
+        room.append(-sign * con.constant - rest)  # PuLP keeps the right-hand side as -constant
+        for i, _ in ns:
+            rows_of[i].append(r)
+    return terms, room, rows_of
+
+
+def round_classes(model: PlanModel) -> list[int]:
+    """Whole classes from a fractional solution of ``model`` (its decisions already fixed): each class
+    count rounded up, then, where a classroom, stage-room or closure row no longer holds, the counts
+    with the smallest fractional part rounded down until it does (rounding every count down fits,
+    since the fractional counts did)."""
+    frac = [max(0.0, v.varValue or 0.0) for v in model.n]
+    val = [int(np.ceil(f - _EPS)) for f in frac]
+    low = [int(np.floor(f + _EPS)) for f in frac]
+    terms, room, _ = _class_rows(model)
+    for r, ns in enumerate(terms):
+        over = sum(k * val[i] for i, k in ns) - room[r]
+        if over <= _EPS:
+            continue
+        for i, k in sorted(((i, k) for i, k in ns if k > 0), key=lambda ik: frac[ik[0]] - low[ik[0]]):
+            while val[i] > low[i] and over > _EPS:
+                val[i] -= 1
+                over -= k
+            if over <= _EPS:
+                break
+    return val
+
+
+def _seat_unmet(model: PlanModel, val: list[int]) -> bool:
+    """Add classes where pupils are left unmet while a reachable school has an empty classroom; True if any added."""
+    d = model.data
+    terms, room, rows_of = _class_rows(model)
+    used = [sum(k * val[j] for j, k in ns) for ns in terms]
+    coef = [dict(ns) for ns in terms]
+    cap_of = {key: i for i, key in enumerate(zip(d.caps["school_id"], d.caps["grade"], d.caps["year"], strict=True))}
+    arcs_of = d.arcs.sort_values(["km", "school_id"], kind="stable").groupby(["node", "grade", "year"], sort=False)["school_id"].agg(list)
+    added = False
+    for r, v in zip(d.demand.itertuples(index=False), model.u, strict=True):
+        left = v.varValue or 0.0
+        if left <= _EPS:
+            continue
+        for sid in arcs_of.get((r.node, r.grade, r.year), []):
+            i = cap_of.get((sid, r.grade, r.year))
+            if i is None:
+                continue
+            cap = float(d.caps["cap"].iat[i])
+            while left > _EPS and all(used[q] + coef[q][i] <= room[q] + _EPS for q in rows_of.get(i, ())):
+                val[i] += 1
+                for q in rows_of.get(i, ()):
+                    used[q] += coef[q][i]
+                left -= cap
+                added = True
+            if left <= _EPS:
+                break
+    return added
+
+
+def rounding_incumbent(relaxed: PlanModel, settings: PlanSettings) -> tuple[dict[str, float], float] | None:
+    """A whole-class plan from the solved fractional-class model ``relaxed`` (changed in place): its integer
+    decisions (builds, openings, closures) fixed, class counts rounded (``round_classes``), the assignment
+    re-solved as an LP; classes added where pupils are still unmet beside an empty reachable classroom, and
+    classes nobody needs dropped. Returns the values by variable name and the plan's objective, or None
+    when the fractional model has no solution."""
+    prob = relaxed.problem
+    if any(v.varValue is None for v in relaxed.n):
+        return None
+    n_ids = {v.name for v in relaxed.n}
+    for v in prob.variables():
+        if v.cat == pulp.LpInteger and v.name not in n_ids:
+            _fix(v, float(round(v.varValue or 0.0)))
+    val = round_classes(relaxed)
+    lp = settings.with_(time_limit_s=max(10.0, settings.time_limit_s), mip_gap=0.0)
+    for _ in range(4):
+        for v, k in zip(relaxed.n, val, strict=True):
+            _fix(v, float(k))
+        rep = solve(prob, lp, fallback=None)
+        if rep.status not in ("optimal", "time_limit", "work_limit") or not _seat_unmet(relaxed, val):
+            break
+    if rep.status not in ("optimal", "time_limit", "work_limit"):
+        return None
+    # classes nobody sits in cost money and free nothing: keep only the classes the assignment needs
+    d = relaxed.data
+    load = pd.Series(values(relaxed.x)).groupby([d.arcs["school_id"], d.arcs["grade"], d.arcs["year"]]).sum()
+    keys = pd.MultiIndex.from_frame(d.caps[["school_id", "grade", "year"]])
+    need = np.ceil(load.reindex(keys).fillna(0.0).to_numpy() / d.caps["cap"].to_numpy() - _EPS).astype(int)
+    for v, k in zip(relaxed.n, need, strict=True):
+        v.varValue = float(min(max(int(k), 0), round(v.varValue or 0.0)))
+    out = {v.name: float(v.varValue or 0.0) for v in prob.variables()}
+    return out, float(pulp.value(prob.objective))
