@@ -42,11 +42,14 @@ def _summary(r, extra: dict) -> dict:
         "gap",
         "build_s",
         "solve_s",
+        "phase_0_s",
         "phase_a_s",
         "phase_b_s",
         "phase_r_s",
         "phase_c_s",
         "run_s",
+        "first_objective",
+        "rounded_objective",
         "unmet_pupil_years",
     )
     return {**extra, **{k: s.get(k) for k in keys if k in s}}

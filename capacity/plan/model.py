@@ -256,9 +256,10 @@ def define_closures(prob, data: PlanData, n, c, rooms, tag: str = "") -> None:
         prob += _expr([(n[j], 1.0) for j in idx] + [(v, upper[sid, t])]) <= upper[sid, t], f"closed{tag}_{sid}_{t}"
 
 
-def define_linking(prob, data: PlanData, x, y, c, tag: str = "") -> None:
+def define_linking(prob, data: PlanData, x, y, c, tag: str = "", rows: bool = True) -> None:
     """No pupil on an arc to a school that is closed or not open; redundant for integer solutions
     but it tightens the LP relaxation a great deal (as x_ij <= d_j y_i in facility location).
+    ``rows=False`` sets only the bounds (a weaker relaxation that solves fast, for a first plan).
 
     Equation::
 
@@ -270,7 +271,10 @@ def define_linking(prob, data: PlanData, x, y, c, tag: str = "") -> None:
     cand = set(data.schools.index[data.schools["status"] == "candidate"])
     for i, (sid, t) in enumerate(zip(a["school_id"], a["year"], strict=True)):
         x[i].upBound = float(cap[i])
-        if (sid, t) in c:
+        if not rows:
+            if sid in cand and (sid, t) not in y:
+                x[i].upBound = 0.0
+        elif (sid, t) in c:
             prob += x[i] + float(cap[i]) * c[sid, t] <= float(cap[i]), f"link_c{tag}_{i}"
         elif (sid, t) in y:
             prob += x[i] - float(cap[i]) * y[sid, t] <= 0, f"link_y{tag}_{i}"
@@ -444,22 +448,24 @@ def flow_cost(data: PlanData, settings: PlanSettings, x, u, n, weight: float = 1
     return pulp.LpAffineExpression(list(acc.items()))
 
 
-def define_flow_constraints(prob, data: PlanData, settings: PlanSettings, x, u, n, y, c, rooms, tag: str = "") -> None:
+def define_flow_constraints(
+    prob, data: PlanData, settings: PlanSettings, x, u, n, y, c, rooms, tag: str = "", linking_rows: bool = True
+) -> None:
     """Every constraint on one demand's assignment and classes."""
     define_demand(prob, data, x, u, tag)
     define_class_size(prob, data, x, n, tag)
     define_classrooms(prob, data, n, rooms, tag)
     define_stage_rooms(prob, data, n, rooms, tag)
     define_closures(prob, data, n, c, rooms, tag)
-    define_linking(prob, data, x, y, c, tag)
+    define_linking(prob, data, x, y, c, tag, linking_rows)
     define_boarding(prob, data, x, tag)
     define_school_size(prob, data, settings, x, tag)
     define_min_size(prob, data, settings, x, c, tag)
     define_moved(prob, data, settings, x, tag)
 
 
-def build(data: PlanData, settings: PlanSettings) -> PlanModel:
-    """Build the whole model (no solving)."""
+def build(data: PlanData, settings: PlanSettings, linking_rows: bool = True) -> PlanModel:
+    """Build the whole model (no solving); ``linking_rows=False`` leaves out the linking rows (see define_linking)."""
     prob = pulp.LpProblem("capacity_plan", pulp.LpMinimize)
     b, y, c = define_decisions(prob, data, settings)
     x, u, n = define_flows(prob, data, settings)
@@ -467,7 +473,7 @@ def build(data: PlanData, settings: PlanSettings) -> PlanModel:
     define_builds(prob, b)
     define_openings(prob, data, y)
     events = define_closure_events(prob, data, settings, c)
-    define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms)
+    define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms, linking_rows=linking_rows)
     capital = capital_by_year(data, b, y)
     define_budget(prob, settings, capital)
     prob.setObjective(decision_cost(data, settings, y, c, capital, events) + flow_cost(data, settings, x, u, n))

@@ -137,38 +137,44 @@ def _gap(objective: float, bound: float) -> float:
 
 
 def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel, SolveReport, dict]:
-    """Run phases A, R, B, C; return the full model, its solve report and phase timings.
+    """Run phases 0, A, B, R, C; return the full model, its solve report and phase timings.
 
-    R rounds phase A's fractional plan to whole classes (``rounding_incumbent``). Phase A's bound is a
-    valid bound for the full model (it only relaxes whole classes), so when the rounded plan is within
-    ``mip_gap`` of it the full model is not solved at all. Otherwise the full model starts from the better
-    of R and B, and the plan returned is never worse than R.
+    0 rounds the weak relaxation to a first whole plan (``first_plan``), the start of A. R rounds phase A's
+    fractional plan to whole classes (``rounding_incumbent``). Phase A's bound is a valid bound for the full
+    model (it only relaxes whole classes), so when the better rounded plan is within ``mip_gap`` of it the full
+    model is not solved at all. Otherwise the full model starts from the better of the rounded plan and B,
+    and the plan returned is never worse than the rounded plan.
     """
     t0 = time.perf_counter()
     budget = settings.time_limit_s
-    # A: fractional classes over the whole horizon
+    # 0: a first plan from the weak relaxation, so that no phase ends without a plan
+    first = first_plan(data, settings, max(1.0, 0.15 * budget))
+    phase_0 = time.perf_counter() - t0
+    # A: fractional classes over the whole horizon, from that plan
     sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, 0.25 * budget))
     ma = build(data, sa)
-    ra = solve(ma.problem, sa)
+    ra = solve(ma.problem, sa, start=_by_name(ma, first[0]) if first else None)
     bound_a = ra.bound if ra.status in ("optimal", "time_limit", "work_limit") else math.nan
-    phase_a = time.perf_counter() - t0
+    phase_a = time.perf_counter() - t0 - phase_0
     full = build(data, settings)
     multi_year = len(data.years) > 1
     start_b = _year_by_year(data, settings, ma, full, 0.45 * budget) if multi_year else {}
-    phase_b = time.perf_counter() - t0 - phase_a
+    phase_b = time.perf_counter() - t0 - phase_0 - phase_a
     # R: phase A's plan rounded to whole classes (changes ma, so after B has read it)
     incumbent = rounding_incumbent(ma, settings)
-    phase_r = time.perf_counter() - t0 - phase_a - phase_b
-    by_name = full.problem.variablesDict()
-    start_r = {by_name[k]: v for k, v in incumbent[0].items() if k in by_name} if incumbent else {}
+    phase_r = time.perf_counter() - t0 - phase_0 - phase_a - phase_b
     timings = {
+        "phase_0_s": round(phase_0, 3),
         "phase_a_s": round(phase_a, 3),
         "phase_b_s": round(phase_b, 3),
         "phase_r_s": round(phase_r, 3),
         "relaxed_objective": ra.objective,
+        "first_objective": first[1] if first else None,
+        "rounded_objective": incumbent[1] if incumbent else None,
     }
-    if incumbent is not None:
-        timings["rounded_objective"] = incumbent[1]
+    if first is not None and (incumbent is None or first[1] < incumbent[1]):
+        incumbent = first
+    start_r = _by_name(full, incumbent[0]) if incumbent else {}
     if incumbent is not None and _gap(incumbent[1], bound_a) <= settings.mip_gap:
         _assign(full, start_r)
         report = SolveReport(
@@ -187,6 +193,46 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     report = solve(full.problem, settings.with_(time_limit_s=left), start=start)
     report = keep_better(full, report, start_r if incumbent else None, incumbent[1] if incumbent else math.nan, bound_a, settings)
     return full, report, {**timings, "phase_c_s": round(report.solve_s, 3)}
+
+
+def _by_name(model: PlanModel, named: dict[str, float]) -> dict:
+    by_name = model.problem.variablesDict()
+    return {by_name[k]: v for k, v in named.items() if k in by_name}
+
+
+def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[dict[str, float], float] | None:
+    """Phase 0: the weak relaxation (every whole number relaxed, no linking rows: it solves fast even
+    on large districts), its decisions rounded (openings and classrooms up, within each site; closures to
+    the nearest), then classes rounded and pupils assigned as in ``rounding_incumbent``. None where the
+    rounded decisions break a budget or another rule."""
+    s0 = settings.with_(integer_classes=False, time_limit_s=time_s)
+    m0 = build(data, s0, linking_rows=False)
+    ints = [v for v in m0.problem.variables() if v.cat == pulp.LpInteger]
+    for v in ints:
+        v.cat = pulp.LpContinuous
+    r0 = solve(m0.problem, s0, fallback=None)
+    for v in ints:
+        v.cat = pulp.LpInteger
+    if r0.status != "optimal":
+        return None
+    opening = set(m0.y.values())
+    for v in ints:
+        f = v.varValue or 0.0
+        v.varValue = float(np.ceil(f - _EPS) if v in opening else round(f))
+    by_school: dict[str, list] = defaultdict(list)
+    for (sid, _t), v in m0.b.items():
+        by_school[sid].append(v)
+    for vs in by_school.values():
+        frac = [max(0.0, v.varValue or 0.0) for v in vs]
+        up = [np.ceil(f - _EPS) for f in frac]
+        order = sorted(range(len(vs)), key=lambda i: frac[i] - np.floor(frac[i] + _EPS))
+        for i in order:  # within the site: round down the smallest fractions first
+            if sum(up) <= vs[0].upBound:
+                break
+            up[i] = np.floor(frac[i] + _EPS)
+        for v, k in zip(vs, up, strict=True):
+            v.varValue = float(k)
+    return rounding_incumbent(m0, settings)
 
 
 def _assign(model: PlanModel, start: dict) -> None:
@@ -256,22 +302,22 @@ def _class_rows(model: PlanModel) -> tuple[list[list[tuple[int, float]]], list[f
 def round_classes(model: PlanModel) -> list[int]:
     """Whole classes from a fractional solution of ``model`` (its decisions already fixed): each class
     count rounded up, then, where a classroom, stage-room or closure row no longer holds, the counts
-    with the smallest fractional part rounded down until it does (rounding every count down fits,
-    since the fractional counts did)."""
+    with the smallest fractional part rounded down until it does (rounding every count down fits when
+    the decisions are the fractional plan's own; where they were rounded, counts go down to 0)."""
     frac = [max(0.0, v.varValue or 0.0) for v in model.n]
     val = [int(np.ceil(f - _EPS)) for f in frac]
     low = [int(np.floor(f + _EPS)) for f in frac]
     terms, room, _ = _class_rows(model)
+    zero = [0] * len(val)
     for r, ns in enumerate(terms):
         over = sum(k * val[i] for i, k in ns) - room[r]
         if over <= _EPS:
             continue
-        for i, k in sorted(((i, k) for i, k in ns if k > 0), key=lambda ik: frac[ik[0]] - low[ik[0]]):
-            while val[i] > low[i] and over > _EPS:
-                val[i] -= 1
-                over -= k
-            if over <= _EPS:
-                break
+        for floor in (low, zero):
+            for i, k in sorted(((i, k) for i, k in ns if k > 0), key=lambda ik: frac[ik[0]] - low[ik[0]]):
+                while val[i] > floor[i] and over > _EPS:
+                    val[i] -= 1
+                    over -= k
     return val
 
 
