@@ -29,7 +29,7 @@ import pulp
 from capacity.plan.inputs import PlanData
 from capacity.plan.model import PlanModel, build, values
 from capacity.plan.settings import PlanSettings
-from capacity.plan.solve import SolveReport, solve
+from capacity.plan.solve import SolveReport, resolve_with_costs, solve
 
 
 def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tuple[PlanData, pd.Index, pd.Index, pd.Index]:
@@ -139,33 +139,37 @@ def _gap(objective: float, bound: float) -> float:
 def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel, SolveReport, dict]:
     """Run phases 0, A, B, R, C; return the full model, its solve report and phase timings.
 
-    0 rounds the weak relaxation to a first whole plan (``first_plan``), the start of A. R rounds phase A's
-    fractional plan to whole classes (``rounding_incumbent``). Phase A's bound is a valid bound for the full
-    model (it only relaxes whole classes), so when the better rounded plan is within ``mip_gap`` of it the full
-    model is not solved at all. Otherwise the full model starts from the better of the rounded plan and B,
-    and the plan returned is never worse than the rounded plan.
+    A solves the horizon with fractional classes. Where A does not finish, 0 rounds the weak relaxation to a
+    first whole plan (``first_plan``). R rounds A's plan to whole classes (``rounding_incumbent``). A's bound
+    and the weak relaxation's are valid bounds for the full model (they only relax it), so when the better
+    rounded plan is within ``mip_gap`` of them the full model is not solved at all. Otherwise the full model
+    (C) starts from the better of the rounded plan and B's, and the plan returned is never worse than the
+    rounded plan.
     """
     t0 = time.perf_counter()
     budget = settings.time_limit_s
-    # 0: a first plan from the weak relaxation, so that no phase ends without a plan
-    first = first_plan(data, settings, max(1.0, 0.15 * budget))
-    phase_0 = time.perf_counter() - t0
-    # A: fractional classes over the whole horizon, from that plan
+    found = ("optimal", "time_limit", "work_limit")
+    # A: fractional classes over the whole horizon
     sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, 0.25 * budget))
     ma = build(data, sa)
-    ra = solve(ma.problem, sa, start=_by_name(ma, first[0]) if first else None)
-    bound_a = ra.bound if ra.status in ("optimal", "time_limit", "work_limit") else math.nan
-    phase_a = time.perf_counter() - t0 - phase_0
+    ra = solve(ma.problem, sa)
+    bound_a = ra.bound if ra.status in found else math.nan
+    phase_a = time.perf_counter() - t0
+    # 0: where A did not finish, a first plan from the weak relaxation (fast on large districts)
+    first = first_plan(data, settings, max(1.0, 0.2 * budget)) if ra.status != "optimal" else None
+    if first is not None:
+        bound_a = max((b for b in (bound_a, first[2]) if b == b), default=math.nan)
+    phase_0 = time.perf_counter() - t0 - phase_a
     full = build(data, settings)
-    multi_year = len(data.years) > 1
-    start_b = _year_by_year(data, settings, ma, full, 0.45 * budget) if multi_year else {}
+    start_b = _year_by_year(data, settings, ma, full, 0.45 * budget) if len(data.years) > 1 and ra.status in found else {}
     phase_b = time.perf_counter() - t0 - phase_0 - phase_a
     # R: phase A's plan rounded to whole classes (changes ma, so after B has read it)
-    incumbent = rounding_incumbent(ma, settings)
+    use_a = ra.status in found and (first is None or ra.objective < first[1])
+    incumbent = rounding_incumbent(ma, settings) if use_a else None
     phase_r = time.perf_counter() - t0 - phase_0 - phase_a - phase_b
     timings = {
-        "phase_0_s": round(phase_0, 3),
         "phase_a_s": round(phase_a, 3),
+        "phase_0_s": round(phase_0, 3),
         "phase_b_s": round(phase_b, 3),
         "phase_r_s": round(phase_r, 3),
         "relaxed_objective": ra.objective,
@@ -173,7 +177,7 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         "rounded_objective": incumbent[1] if incumbent else None,
     }
     if first is not None and (incumbent is None or first[1] < incumbent[1]):
-        incumbent = first
+        incumbent = first[:2]
     start_r = _by_name(full, incumbent[0]) if incumbent else {}
     if incumbent is not None and _gap(incumbent[1], bound_a) <= settings.mip_gap:
         _assign(full, start_r)
@@ -200,21 +204,25 @@ def _by_name(model: PlanModel, named: dict[str, float]) -> dict:
     return {by_name[k]: v for k, v in named.items() if k in by_name}
 
 
-def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[dict[str, float], float] | None:
+def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[dict[str, float], float, float] | None:
     """Phase 0: the weak relaxation (every whole number relaxed, no linking rows: it solves fast even
     on large districts), its decisions rounded (openings and classrooms up, within each site; closures to
     the nearest), then classes rounded and pupils assigned as in ``rounding_incumbent``. None where the
-    rounded decisions break a budget or another rule."""
+    rounded decisions break a budget or another rule; else the values by name, their objective and the weak
+    relaxation's objective (a bound for the full model)."""
     s0 = settings.with_(integer_classes=False, time_limit_s=time_s)
     m0 = build(data, s0, linking_rows=False)
     ints = [v for v in m0.problem.variables() if v.cat == pulp.LpInteger]
     for v in ints:
         v.cat = pulp.LpContinuous
+    t0 = time.perf_counter()
     r0 = solve(m0.problem, s0, fallback=None)
     for v in ints:
         v.cat = pulp.LpInteger
     if r0.status != "optimal":
         return None
+    weak_bound = r0.objective
+    _slope_scaling(m0, time_s - (time.perf_counter() - t0))
     opening = set(m0.y.values())
     for v in ints:
         f = v.varValue or 0.0
@@ -232,7 +240,28 @@ def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[d
             up[i] = np.floor(frac[i] + _EPS)
         for v, k in zip(vs, up, strict=True):
             v.varValue = float(k)
-    return rounding_incumbent(m0, settings)
+    plan = rounding_incumbent(m0, settings)
+    return None if plan is None else (*plan, weak_bound)
+
+
+def _slope_scaling(model: PlanModel, time_s: float, rounds: int = 8) -> None:
+    """Make the weak relaxation of openings nearer their fixed charge (dynamic slope scaling, Kim and
+    Pardalos 1999): each round charges an opening's cost divided by how far it was open in the last round,
+    so a school opened a little for a few pupils pays nearly its whole cost and empties. The values left
+    in ``model`` are those of the last round (the problem's own objective is unchanged)."""
+    obj = model.problem.objective
+    base = {v: float(obj.get(v, 0.0)) for v in model.y.values() if float(obj.get(v, 0.0)) > 0}
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        left = time_s - (time.perf_counter() - t0)
+        if not base or left <= 0:
+            return
+        costs = {v: k / min(1.0, max(v.varValue or 0.0, 0.01)) for v, k in base.items()}
+        last = [v.varValue for v in model.problem.variables()]
+        if resolve_with_costs(model.problem, costs, left).status != "optimal":
+            for v, k in zip(model.problem.variables(), last, strict=True):
+                v.varValue = k
+            return
 
 
 def _assign(model: PlanModel, start: dict) -> None:
@@ -365,11 +394,11 @@ def rounding_incumbent(relaxed: PlanModel, settings: PlanSettings) -> tuple[dict
             _fix(v, float(round(v.varValue or 0.0)))
     val = round_classes(relaxed)
     lp = settings.with_(time_limit_s=max(10.0, settings.time_limit_s), mip_gap=0.0)
-    for _ in range(4):
+    for repair in (True, False):  # one repair round at most: classes beside unmet pupils, then the final assignment
         for v, k in zip(relaxed.n, val, strict=True):
             _fix(v, float(k))
         rep = solve(prob, lp, fallback=None)
-        if rep.status not in ("optimal", "time_limit", "work_limit") or not _seat_unmet(relaxed, val):
+        if rep.status not in ("optimal", "time_limit", "work_limit") or not repair or not _seat_unmet(relaxed, val):
             break
     if rep.status not in ("optimal", "time_limit", "work_limit"):
         return None
