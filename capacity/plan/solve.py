@@ -48,6 +48,9 @@ class SolveReport:
     model_status: str
 
 
+_SCHEDULER_THREADS: list = []  # threads of the last HiGHS run in this process
+
+
 class _HiGHSWithOffset(pulp.HiGHS):
     """PuLP's HiGHS interface does not hand over the objective's constant term; without it
     HiGHS reports (and measures its MIP gap against) a shifted objective. Pass it as offset."""
@@ -59,6 +62,16 @@ class _HiGHSWithOffset(pulp.HiGHS):
             return super().createAndConfigureSolver(lp)
         with _no_banner():
             return super().createAndConfigureSolver(lp)
+
+    def callSolver(self, lp):  # noqa: N802 (PuLP's name)
+        # HiGHS keeps one thread scheduler per process and refuses to run with another thread count
+        # (model status "Not Set"); reset it when a plan asks for a different number of threads
+        import highspy
+
+        if _SCHEDULER_THREADS and _SCHEDULER_THREADS[-1] != self.threads:
+            highspy.Highs.resetGlobalScheduler(True)
+        _SCHEDULER_THREADS[:] = [self.threads]
+        lp.solverModel.run()
 
     def actualSolve(self, lp):  # noqa: N802 (PuLP's name)
         # PuLP's own walks every constraint again to list the variables after the solve; once is enough

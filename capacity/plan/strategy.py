@@ -160,12 +160,18 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     if first is not None:
         bound_a = max((b for b in (bound_a, first[2]) if b == b), default=math.nan)
     phase_0 = time.perf_counter() - t0 - phase_a
-    full = build(data, settings)
+    full = ma  # becomes the full model once R is done with it: the same rows, whole classes
+    bounds = [(v, v.lowBound, v.upBound) for v in ma.problem.variables()]
     start_b = _year_by_year(data, settings, ma, full, 0.45 * budget) if len(data.years) > 1 and ra.status in found else {}
     phase_b = time.perf_counter() - t0 - phase_0 - phase_a
-    # R: phase A's plan rounded to whole classes (changes ma, so after B has read it)
+    # R: phase A's plan rounded to whole classes (changes ma's bounds, so after B has read it; restored after)
     use_a = ra.status in found and (first is None or ra.objective < first[1])
     incumbent = rounding_incumbent(ma, settings) if use_a else None
+    for v, lo, up in bounds:
+        v.lowBound, v.upBound = lo, up
+    if settings.integer_classes:
+        for v in full.n:
+            v.cat = pulp.LpInteger
     phase_r = time.perf_counter() - t0 - phase_0 - phase_a - phase_b
     timings = {
         "phase_a_s": round(phase_a, 3),
