@@ -25,6 +25,25 @@ VAL = ROOT.parent / "shared" / "validation" / "orlib_cap"
 CACHE = Path(tempfile.gettempdir()) / "capacity_bench_plan_quality"
 
 
+STRATEGY: list = []  # plan.strategy forced from the command line, if any
+HIGHS_S = [0.0]  # HiGHS's own run time in this process (every phase), for the overhead ratio
+
+
+def _count_highs_time() -> None:
+    import highspy
+
+    run = highspy.Highs.run
+
+    def timed(self, *a, **k):
+        t = time.perf_counter()
+        try:
+            return run(self, *a, **k)
+        finally:
+            HIGHS_S[0] += time.perf_counter() - t
+
+    highspy.Highs.run = timed
+
+
 def _load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -50,9 +69,16 @@ def _summary(r, extra: dict) -> dict:
         "run_s",
         "first_objective",
         "rounded_objective",
+        "year_by_year_objective",
+        "start",
         "unmet_pupil_years",
     )
-    return {**extra, **{k: s.get(k) for k in keys if k in s}}
+    out = {**extra, **{k: s.get(k) for k in keys if k in s}}
+    out["highs_s"] = round(HIGHS_S[0], 3)
+    out["overhead_ratio"] = round((s["run_s"] - HIGHS_S[0]) / max(HIGHS_S[0], 1e-9), 2)
+    out["overhead_share"] = round((s["run_s"] - HIGHS_S[0]) / s["run_s"], 3)
+    HIGHS_S[0] = 0.0
+    return out
 
 
 def _scenario_inputs(name: str):
@@ -85,6 +111,8 @@ def run_scenario(name: str, threads: int, gaps: tuple[float, ...], time_limit: f
         demand = _replicated_demand(district, name, copies)
     for gap in gaps:
         s = settings.with_(threads=threads, mip_gap=gap, time_limit_s=time_limit or settings.time_limit_s * copies)
+        s = s.with_(strategy=STRATEGY[0]) if STRATEGY else s
+        HIGHS_S[0] = 0.0
         r = plan_district(district, demand, s)
         _emit(_summary(r, {"case": f"{copies}x {name}" if copies > 1 else name, "mip_gap": gap, "time_limit_s": s.time_limit_s}))
 
@@ -139,6 +167,8 @@ def run_cap(inst: str, threads: int, time_limit: float, gap: float) -> dict:
         time_limit_s=time_limit,
         threads=threads,
     )
+    s = s.with_(strategy=STRATEGY[0]) if STRATEGY else s
+    HIGHS_S[0] = 0.0
     t0 = time.perf_counter()
     r = plan_district(district, demand, s)
     total = time.perf_counter() - t0
@@ -160,9 +190,13 @@ def main() -> None:
     ap.add_argument("cases", nargs="+", help="scenario:NAME, 2x:NAME, capa_8000, capb_5000, cap")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--time-limit", type=float, default=None)
+    ap.add_argument("--strategy", default=None, help="plan.strategy for every case (default: the scenario's)")
     ap.add_argument("--gaps", default="0.005", help="comma-separated MIP gaps to run each scenario at")
     a = ap.parse_args()
     gaps = tuple(float(g) for g in a.gaps.split(","))
+    _count_highs_time()
+    if a.strategy:
+        STRATEGY.append(a.strategy)
     for case in a.cases:
         if case.startswith("scenario:"):
             run_scenario(case.split(":", 1)[1], a.threads, gaps, a.time_limit)
@@ -175,6 +209,7 @@ def main() -> None:
                     "case": "cap41-cap134",
                     "worst_excess": max(r["excess"] for r in rows),
                     "median_total_s": sorted(r["total_s"] for r in rows)[len(rows) // 2],
+                    "median_overhead_ratio": sorted(r["overhead_ratio"] for r in rows)[len(rows) // 2],
                 }
             )
         else:

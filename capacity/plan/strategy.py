@@ -132,6 +132,22 @@ def _objective_at(model: PlanModel, start: dict) -> float:
     return float(obj.constant) + sum(float(k) * float(start.get(v, 0.0)) for v, k in obj.items())
 
 
+def _violation(model: PlanModel, start: dict) -> float:
+    """Largest amount by which ``start`` breaks a row or a bound of ``model`` (relative to the row's size)."""
+    worst = 0.0
+    for v in model.problem.variables():
+        k = float(start.get(v, 0.0))
+        if v.lowBound is not None:
+            worst = max(worst, v.lowBound - k)
+        if v.upBound is not None:
+            worst = max(worst, k - v.upBound)
+    for con in model.problem.constraints():
+        act = sum(float(k) * float(start.get(v, 0.0)) for v, k in con.items()) + con.constant
+        off = act if con.sense == pulp.LpConstraintLE else -act if con.sense == pulp.LpConstraintGE else abs(act)
+        worst = max(worst, off / max(1.0, abs(con.constant)))
+    return worst
+
+
 def _gap(objective: float, bound: float) -> float:
     return (objective - bound) / max(abs(objective), 1e-9) if bound == bound else math.nan
 
@@ -198,7 +214,11 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         )
         return full, report, {**timings, "phase_c_s": 0.0}
     # C: the full model from the better start, in the time left
-    start = start_r if incumbent is not None and (not start_b or incumbent[1] <= _objective_at(full, start_b)) else start_b
+    # B's start is not checked by any solve (its years are solved apart): a start that breaks a row is ignored by HiGHS
+    objective_b = _objective_at(full, start_b) if start_b and _violation(full, start_b) <= 1e-6 else math.nan
+    use_r = incumbent is not None and not incumbent[1] > objective_b
+    start = start_r if use_r else start_b
+    timings.update(year_by_year_objective=objective_b if start_b else None, start="rounded" if use_r else "year_by_year")
     left = max(1.0, budget - (time.perf_counter() - t0))
     report = solve(full.problem, settings.with_(time_limit_s=left), start=start)
     report = keep_better(full, report, start_r if incumbent else None, incumbent[1] if incumbent else math.nan, bound_a, settings)
