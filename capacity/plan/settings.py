@@ -102,9 +102,10 @@ class PlanSettings(SettingsMixin):
     solver_options : dict
         Extra options passed to the solver as they are (e.g. HiGHS ``mip_heuristic_effort``).
     strategy : str
-        'decompose' (default: fractional-class structure, then year-by-year whole classes,
-        then the full model from that start; see capacity/plan/strategy.py) or 'direct'
-        (the full model alone). Both return the full model's solution, status and gap.
+        'decompose' (default: fractional-class structure, then year-by-year whole classes and a
+        rounding of the fractional plan, then the full model from the better start; the plan
+        returned is never worse than the rounded one; see capacity/plan/strategy.py) or 'direct'
+        (the full model alone). Both return a plan of the full model with its status, bound and gap.
     """
 
     standards: Standards = field(default_factory=Standards)

@@ -166,7 +166,9 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     budget = settings.time_limit_s
     found = ("optimal", "time_limit", "work_limit")
     # A: fractional classes over the whole horizon
-    sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, 0.25 * budget))
+    # A's gap is a tenth of the plan's: its plan is what R rounds and B builds on, and one-year plans without
+    # class costs end here (OR-Library cap instances: within 0.05 % of the optimum); its time share still caps it
+    sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, 0.25 * budget), mip_gap=settings.mip_gap / 10)
     ma = build(data, sa)
     ra = solve(ma.problem, sa)
     bound_a = ra.bound if ra.status in found else math.nan
@@ -418,8 +420,15 @@ def rounding_incumbent(relaxed: PlanModel, settings: PlanSettings) -> tuple[dict
     for v in prob.variables():
         if v.cat == pulp.LpInteger and v.name not in n_ids:
             _fix(v, float(round(v.varValue or 0.0)))
+    frac = [v.varValue or 0.0 for v in relaxed.n]
     val = round_classes(relaxed)
     lp = settings.with_(time_limit_s=max(10.0, settings.time_limit_s), mip_gap=0.0)
+    if all(k >= f - _EPS for k, f in zip(val, frac, strict=True)) and sum(values(relaxed.u)) <= _EPS:
+        # every count rounded up and nobody unmet: the fractional assignment still holds, no LP needed
+        for v, k in zip(relaxed.n, val, strict=True):
+            _fix(v, float(k))
+            v.varValue = float(k)
+        return _drop_empty_classes(relaxed)
     for repair in (True, False):  # one repair round at most: classes beside unmet pupils, then the final assignment
         for v, k in zip(relaxed.n, val, strict=True):
             _fix(v, float(k))
@@ -428,7 +437,12 @@ def rounding_incumbent(relaxed: PlanModel, settings: PlanSettings) -> tuple[dict
             break
     if rep.status not in ("optimal", "time_limit", "work_limit"):
         return None
-    # classes nobody sits in cost money and free nothing: keep only the classes the assignment needs
+    return _drop_empty_classes(relaxed)
+
+
+def _drop_empty_classes(relaxed: PlanModel) -> tuple[dict[str, float], float]:
+    """Classes nobody sits in cost money and free nothing: keep only the classes the assignment needs."""
+    prob = relaxed.problem
     d = relaxed.data
     load = pd.Series(values(relaxed.x)).groupby([d.arcs["school_id"], d.arcs["grade"], d.arcs["year"]]).sum()
     keys = pd.MultiIndex.from_frame(d.caps[["school_id", "grade", "year"]])
