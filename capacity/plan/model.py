@@ -275,9 +275,9 @@ def define_linking(prob, data: PlanData, x, y, c, tag: str = "", rows: bool = Tr
             if sid in cand and (sid, t) not in y:
                 x[i].upBound = 0.0
         elif (sid, t) in c:
-            prob += x[i] + float(cap[i]) * c[sid, t] <= float(cap[i]), f"link_c{tag}_{i}"
+            prob += _expr([(x[i], 1.0), (c[sid, t], float(cap[i]))]) <= float(cap[i]), f"link_c{tag}_{i}"
         elif (sid, t) in y:
-            prob += x[i] - float(cap[i]) * y[sid, t] <= 0, f"link_y{tag}_{i}"
+            prob += _expr([(x[i], 1.0), (y[sid, t], -float(cap[i]))]) <= 0, f"link_y{tag}_{i}"
         elif sid in cand:  # a candidate that cannot be open yet takes nobody
             x[i].upBound = 0.0
 

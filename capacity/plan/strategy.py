@@ -174,7 +174,7 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     bound_a = ra.bound if ra.status in found else math.nan
     phase_a = time.perf_counter() - t0
     # 0: where A did not finish, a first plan from the weak relaxation (fast on large districts)
-    first = first_plan(data, settings, max(1.0, 0.2 * budget)) if ra.status != "optimal" else None
+    first = first_plan(data, settings, max(1.0, 0.3 * budget)) if ra.status != "optimal" else None
     if first is not None:
         bound_a = max((b for b in (bound_a, first[2]) if b == b), default=math.nan)
     phase_0 = time.perf_counter() - t0 - phase_a
@@ -279,12 +279,16 @@ def _slope_scaling(model: PlanModel, time_s: float, rounds: int = 8) -> None:
     in ``model`` are those of the last round (the problem's own objective is unchanged)."""
     obj = model.problem.objective
     base = {v: float(obj.get(v, 0.0)) for v in model.y.values() if float(obj.get(v, 0.0)) > 0}
+    previous: dict = {}
     t0 = time.perf_counter()
     for _ in range(rounds):
         left = time_s - (time.perf_counter() - t0)
         if not base or left <= 0:
             return
         costs = {v: k / min(1.0, max(v.varValue or 0.0, 0.01)) for v, k in base.items()}
+        if costs == previous:  # converged: the same openings as the last round
+            return
+        previous = costs
         last = [v.varValue for v in model.problem.variables()]
         if resolve_with_costs(model.problem, costs, left).status != "optimal":
             for v, k in zip(model.problem.variables(), last, strict=True):
