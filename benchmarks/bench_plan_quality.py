@@ -135,10 +135,10 @@ def run_cap(inst: str, threads: int, time_limit: float, gap: float) -> dict:
 
     sys.path.insert(0, str(ROOT / "tests"))
     from adapters import write_orlib_district
+    from test_plan_solve import CFLP
 
     from capacity.data import load_district
-    from capacity.plan import PlanSettings, plan_district
-    from capacity.standards import Standards
+    from capacity.plan import plan_district
 
     base, _, cap = inst.partition("_")
     opt = pd.read_csv(VAL / "optimal.csv").set_index("instance")["optimal_value"]
@@ -149,24 +149,8 @@ def run_cap(inst: str, threads: int, time_limit: float, gap: float) -> dict:
             src.write_text((VAL / f"{base}.txt").read_text().replace("capacity", cap))
         folder, demand = write_orlib_district(src, Path(tmp) / inst)
         district = load_district(folder)
-    zero = {"kindergarten": 0.0, "primary": 0.0, "junior": 0.0, "senior": 0.0}
-    far = dict.fromkeys(zero, 1e9)
-    s = PlanSettings(
-        standards=Standards(cost_per_classroom=zero),
-        travel_km=far,
-        boarding_km=zero,
-        cost_per_class_year=zero,
-        cost_per_school_year=0.0,
-        cost_per_pupil_km_year=1.0,
-        cost_per_boarder_year=0.0,
-        cost_per_moved_pupil_year=0.0,
-        new_school_fixed_cost=0.0,
-        new_school_lead_years=0,
-        unmet_penalty=1e9,
-        mip_gap=gap,
-        time_limit_s=time_limit,
-        threads=threads,
-    )
+    # the validation scenario's settings (tests/test_plan_validation.py) at the default gap and time limit
+    s = CFLP.with_(unmet_penalty=1e9, mip_gap=gap, time_limit_s=time_limit, threads=threads)
     s = s.with_(strategy=STRATEGY[0]) if STRATEGY else s
     HIGHS_S[0] = 0.0
     t0 = time.perf_counter()

@@ -149,7 +149,7 @@ def _violation(model: PlanModel, start: dict) -> float:
 
 
 def _gap(objective: float, bound: float) -> float:
-    return (objective - bound) / max(abs(objective), 1e-9) if bound == bound else math.nan
+    return max(0.0, objective - bound) / max(abs(objective), 1e-9) if bound == bound else math.nan
 
 
 def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel, SolveReport, dict]:
