@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from capacity.notes import note
 from capacity.plan.inputs import PlanData
 from capacity.plan.model import PlanModel, build, values
 from capacity.plan.settings import PlanSettings
-from capacity.plan.solve import SolveReport, resolve_with_costs, solve
+from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, solve
 
 
 def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tuple[PlanData, pd.Index, pd.Index, pd.Index]:
@@ -283,7 +284,10 @@ def _slope_scaling(model: PlanModel, time_s: float, rounds: int = 8) -> None:
     t0 = time.perf_counter()
     for _ in range(rounds):
         left = time_s - (time.perf_counter() - t0)
-        if not base or left <= 0:
+        if not base:
+            return
+        if left <= 0:  # rounds cut by the clock: a re-run may round other openings
+            note(TIME_LIMIT_NOTE)
             return
         costs = {v: k / min(1.0, max(v.varValue or 0.0, 0.01)) for v, k in base.items()}
         if costs == previous:  # converged: the same openings as the last round
@@ -293,6 +297,7 @@ def _slope_scaling(model: PlanModel, time_s: float, rounds: int = 8) -> None:
         if resolve_with_costs(model.problem, costs, left).status != "optimal":
             for v, k in zip(model.problem.variables(), last, strict=True):
                 v.varValue = k
+            note(TIME_LIMIT_NOTE)
             return
 
 
