@@ -1,18 +1,23 @@
-"""Solve strategy: a fast decomposition that hands the full MILP a good starting plan.
+"""Solve strategy: a fast decomposition that hands the full MILP a good starting plan, and a
+rounded plan that the answer is never worse than.
 
 Integer classes make the multi-year model hard for branch and bound, yet one year alone
 solves in seconds. So:
 
 A. solve the whole horizon with fractional classes: builds, openings and closures (the
-   decisions that couple the years) come out optimal for that relaxation;
-B. with those fixed, solve each year with whole classes, in order, allowing extra
+   decisions that couple the years) come out optimal for that relaxation, with a bound that
+   holds for the full model;
+0. where A does not finish (large districts), round the weak relaxation (no linking rows,
+   openings slope-scaled towards their fixed cost) to a first whole plan;
+B. with A's decisions fixed, solve each year with whole classes, in order, allowing extra
    classrooms where rounding classes up needs them (charged to the year they must be
    decided in, within the site and budget limits);
-C. give the resulting plan to the full model as its starting solution and let the solver
-   improve it and prove a bound in the time left.
+R. round A's plan to whole classes and re-solve the assignment (``rounding_incumbent``);
+C. unless the better rounded plan is already within the gap, give the better start to the
+   full model and let the solver improve it and prove a bound in the time left.
 
-The plan returned is always the full model's solution, so its status, bound and gap are
-those of the full problem.
+The plan returned is a plan of the full model, never worse than the rounded one; its bound
+is the best of the solver's and the relaxations'.
 """
 
 from __future__ import annotations
@@ -154,7 +159,7 @@ def _gap(objective: float, bound: float) -> float:
 
 
 def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel, SolveReport, dict]:
-    """Run phases 0, A, B, R, C; return the full model, its solve report and phase timings.
+    """Run phases A, 0, B, R, C; return the full model, its solve report and phase timings.
 
     A solves the horizon with fractional classes. Where A does not finish, 0 rounds the weak relaxation to a
     first whole plan (``first_plan``). R rounds A's plan to whole classes (``rounding_incumbent``). A's bound
