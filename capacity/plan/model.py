@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from capacity.grades import STAGE_OF_GRADE
 from capacity.plan.inputs import PlanData
 from capacity.plan.settings import PlanSettings
 
@@ -166,7 +165,7 @@ def define_stage_rooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
     if not len(data.stage_rooms):
         return
     ded = data.stage_rooms.groupby(["school_id", "year"])
-    stage = data.caps["grade"].map(STAGE_OF_GRADE)
+    stage = data.caps["grade"].map(data.grades.stage_of_grade)
     classes_of = _groups(data.caps.assign(stage=stage), ["school_id", "year", "stage"])
     for (sid, t), g in ded:
         total = float(g["rooms"].sum())
@@ -310,6 +309,30 @@ def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str
         prob += _expr([(x[j], 1.0) for j in a.index[idx]]) <= float(cap[sid]), f"size{tag}_{sid}_{t}"
 
 
+def define_rated_capacity(prob, data: PlanData, x, rooms, tag: str = "") -> None:
+    """A school with a rated capacity holds at most its rated seats plus room seats for every room added.
+
+    Equation::
+
+        sum_{k,g} x[k,s,g,t] <= Cap[s] + q[s] (R[s,t] - R0[s])               for s with a rated capacity
+
+    with q[s] the school's seats per classroom (mean standard class size over its grades) and
+    R0[s] = max(classrooms, ceil(Cap[s] / q[s])) the rooms its classes may use now.
+    """
+    if "rated" not in data.schools:
+        return
+    rated = data.schools[data.schools["rated"].notna() & data.schools["status"].eq("open")]
+    arcs_of = _groups(data.arcs, ["school_id", "year"])
+    for sid, r in rated.iterrows():
+        q = float(r["room_seats"])
+        for t in data.years:
+            idx = arcs_of.get((sid, t), [])
+            if not len(idx):
+                continue
+            lhs = _expr([(x[j], 1.0) for j in idx]) - q * rooms[sid, t]
+            prob += lhs <= float(r["rated"]) - q * float(r["rooms0"]), f"rated{tag}_{sid}_{t}"
+
+
 def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c, tag: str = "") -> None:
     """A closable school kept open keeps at least ``min_school_size`` pupils.
 
@@ -428,7 +451,7 @@ def flow_cost(data: PlanData, settings: PlanSettings, x, u, n, weight: float = 1
     """
     disc = data.discount
     acc: dict = defaultdict(float)
-    stage_cost = {g: settings.cost_per_class_year[STAGE_OF_GRADE[g]] for g in data.caps["grade"].unique()}
+    stage_cost = {g: settings.cost_per_class_year[data.grades.stage_of_grade[g]] for g in data.caps["grade"].unique()}
     for v, g, t in zip(n, data.caps["grade"], data.caps["year"], strict=True):
         acc[v] += weight * disc[t] * stage_cost[g]
     arcs = data.arcs
@@ -460,6 +483,7 @@ def define_flow_constraints(
     define_linking(prob, data, x, y, c, tag, linking_rows)
     define_boarding(prob, data, x, tag)
     define_school_size(prob, data, settings, x, tag)
+    define_rated_capacity(prob, data, x, rooms, tag)
     define_min_size(prob, data, settings, x, c, tag)
     define_moved(prob, data, settings, x, tag)
 
@@ -528,6 +552,7 @@ CONSTRAINT_FAMILIES = (
     define_linking,
     define_boarding,
     define_school_size,
+    define_rated_capacity,
     define_min_size,
     define_budget,
     define_moved,

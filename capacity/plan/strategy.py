@@ -46,7 +46,10 @@ def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tupl
     arcs = data.arcs[am].reset_index(drop=True).assign(arc=lambda f: range(len(f)))
     s = data.schools.copy()
     existing = s["status"] != "candidate"
-    s.loc[existing, "rooms0"] = [int(round(rooms[sid, t])) for sid in s.index[existing]]
+    now = pd.Series([int(round(rooms[sid, t])) for sid in s.index[existing]], index=s.index[existing])
+    if "rated" in s:  # rated seats are counted from rooms0: the rooms fixed here add their room seats (NaN: not rated)
+        s.loc[existing, "rated"] += s.loc[existing, "room_seats"] * (now - s.loc[existing, "rooms0"])
+    s.loc[existing, "rooms0"] = now
     s["max_rooms"] = s[["max_rooms", "rooms0"]].max(axis=1)
     if not topup_allowed:
         s["buildable"] = False
@@ -60,6 +63,7 @@ def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tupl
         data.caps[cm].reset_index(drop=True),
         {t: data.discount[t]},
         data.stage_rooms[data.stage_rooms["year"] == t],
+        data.grades,
     )
     return one, data.arcs.index[am], data.demand.index[dm], data.caps.index[cm]
 
@@ -338,11 +342,16 @@ def keep_better(
 _EPS = 1e-6
 
 
-def _class_rows(model: PlanModel) -> tuple[list[list[tuple[int, float]]], list[float], dict[int, list[int]]]:
-    """Rows of ``model`` where classes n appear with a positive coefficient in a <= row (or negative in a
-    >= row) and every other variable is a fixed decision: classrooms, stage rooms, closures. Returned as
-    (n index, coefficient) terms, the room left once the fixed decisions are counted, and the rows of each n."""
-    pos = {v.name: i for i, v in enumerate(model.n)}
+def _rows_in(
+    model: PlanModel, free: list[pulp.LpVariable], skip: frozenset[str] = frozenset()
+) -> tuple[list[list[tuple[int, float]]], list[float], dict[int, list[int]]]:
+    """Rows of ``model`` in the variables ``free`` alone once the fixed decisions are counted: <= rows (or >= rows,
+    negated) where some of ``free`` appear with a positive coefficient and every other variable is fixed and not
+    named in ``skip``. Returned as (index in ``free``, coefficient) terms, the room left once the fixed variables
+    are counted, and the rows of each index. With ``free`` the classes n: the classroom, stage-room and closure
+    rows; with ``free`` the pupils x (and n in ``skip``): the rows that hold pupils back at a school, such as its
+    rated capacity, size cap or boarding beds."""
+    pos = {v.name: i for i, v in enumerate(free)}
     terms: list[list[tuple[int, float]]] = []
     room: list[float] = []
     rows_of: dict[int, list[int]] = defaultdict(list)
@@ -355,7 +364,7 @@ def _class_rows(model: PlanModel) -> tuple[list[list[tuple[int, float]]], list[f
             i = pos.get(v.name)
             if i is not None:
                 ns.append((i, sign * k))
-            elif v.lowBound is not None and v.lowBound == v.upBound:
+            elif v.lowBound is not None and v.lowBound == v.upBound and v.name not in skip:
                 rest += sign * k * v.lowBound
             else:
                 fixed = False
@@ -378,7 +387,7 @@ def round_classes(model: PlanModel) -> list[int]:
     frac = [max(0.0, v.varValue or 0.0) for v in model.n]
     val = [int(np.ceil(f - _EPS)) for f in frac]
     low = [int(np.floor(f + _EPS)) for f in frac]
-    terms, room, _ = _class_rows(model)
+    terms, room, _ = _rows_in(model, model.n)
     zero = [0] * len(val)
     for r, ns in enumerate(terms):
         over = sum(k * val[i] for i, k in ns) - room[r]
@@ -393,28 +402,42 @@ def round_classes(model: PlanModel) -> list[int]:
 
 
 def _seat_unmet(model: PlanModel, val: list[int]) -> bool:
-    """Add classes where pupils are left unmet while a reachable school has an empty classroom; True if any added."""
+    """Add classes where pupils are left unmet while a reachable school has an empty classroom and room for
+    them under every row that holds pupils back there (rated capacity, size cap, beds); True if any added."""
     d = model.data
-    terms, room, rows_of = _class_rows(model)
+    terms, room, rows_of = _rows_in(model, model.n)
     used = [sum(k * val[j] for j, k in ns) for ns in terms]
     coef = [dict(ns) for ns in terms]
+    held, held_room, held_of = _rows_in(model, model.x, frozenset(v.name for v in model.n))
+    xv = [v.varValue or 0.0 for v in model.x]
+    seats_left = [r - sum(k * xv[j] for j, k in ns) for ns, r in zip(held, held_room, strict=True)]
+    held_coef = [dict(ns) for ns in held]
     cap_of = {key: i for i, key in enumerate(zip(d.caps["school_id"], d.caps["grade"], d.caps["year"], strict=True))}
-    arcs_of = d.arcs.sort_values(["km", "school_id"], kind="stable").groupby(["node", "grade", "year"], sort=False)["school_id"].agg(list)
+    arcs = d.arcs.assign(pos=np.arange(len(d.arcs))).sort_values(["km", "school_id"], kind="stable")
+    arcs_of = arcs.groupby(["node", "grade", "year"], sort=False)["pos"].agg(list)
     added = False
     for r, v in zip(d.demand.itertuples(index=False), model.u, strict=True):
         left = v.varValue or 0.0
         if left <= _EPS:
             continue
-        for sid in arcs_of.get((r.node, r.grade, r.year), []):
-            i = cap_of.get((sid, r.grade, r.year))
+        for a in arcs_of.get((r.node, r.grade, r.year), []):
+            i = cap_of.get((d.arcs["school_id"].iat[a], r.grade, r.year))
             if i is None:
                 continue
             cap = float(d.caps["cap"].iat[i])
+            bound = model.x[a].upBound
             while left > _EPS and all(used[q] + coef[q][i] <= room[q] + _EPS for q in rows_of.get(i, ())):
+                fits = min([seats_left[q] / held_coef[q][a] for q in held_of.get(a, ())] + [math.inf if bound is None else bound - xv[a]])
+                if fits <= _EPS:
+                    break
+                seated = min(cap, left, fits)
                 val[i] += 1
                 for q in rows_of.get(i, ()):
                     used[q] += coef[q][i]
-                left -= cap
+                for q in held_of.get(a, ()):
+                    seats_left[q] -= held_coef[q][a] * seated
+                xv[a] += seated
+                left -= seated
                 added = True
             if left <= _EPS:
                 break
@@ -438,11 +461,13 @@ def rounding_incumbent(relaxed: PlanModel, settings: PlanSettings) -> tuple[dict
     val = round_classes(relaxed)
     lp = settings.with_(time_limit_s=max(10.0, settings.time_limit_s), mip_gap=0.0)
     if all(k >= f - _EPS for k, f in zip(val, frac, strict=True)) and sum(values(relaxed.u)) <= _EPS:
-        # every count rounded up and nobody unmet: the fractional assignment still holds, no LP needed
+        # every count rounded up and nobody unmet: the fractional assignment holds unless rounded decisions
+        # (phase 0's) took away rooms a rated capacity, a budget or a minimum size counted on; then the LP below
         for v, k in zip(relaxed.n, val, strict=True):
             _fix(v, float(k))
             v.varValue = float(k)
-        return _drop_empty_classes(relaxed)
+        if _violation(relaxed, {v: v.varValue or 0.0 for v in prob.variables()}) <= 1e-6:
+            return _drop_empty_classes(relaxed)
     for repair in (True, False):  # one repair round at most: classes beside unmet pupils, then the final assignment
         for v, k in zip(relaxed.n, val, strict=True):
             _fix(v, float(k))
