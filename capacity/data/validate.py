@@ -519,6 +519,10 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
         labels[name] = raw.label
         problems += p
     header_broken = any(f.attrs.get("header_broken") for f in frames.values())
+    if not header_broken:
+        from capacity.data.coords import resolve_coordinates
+
+        problems += resolve_coordinates(frames, labels, {name: raw.header for name, raw in tables.items()})
     if not header_broken and all(n in frames for n in ("zones", "schools", "enrolment", "births")):
         problems += cross_check(frames, labels)
         errors, warnings = plausibility(frames, labels)
