@@ -168,3 +168,149 @@ def test_district_across_the_180th_meridian(tmp_path):
     district = load_district(d)
     _, _, x, y = all_points(district)
     assert np.hypot(x, y).max() < 100
+
+
+def square_km(x, y, half=2.0):
+    return [(x - half, y - half), (x + half, y - half), (x + half, y + half), (x - half, y + half)]
+
+
+def gis_copy(tmp_path: Path, zones_as="gpkg", schools_as="geojson", shape=square_km) -> Path:
+    """The example county with zones as polygons (squares of 4 km around each centre, made on the
+    km grid and laid around CENTRE) and schools as points, in GIS files instead of CSVs."""
+    import geopandas as gpd
+    from shapely.geometry import Point, Polygon
+
+    d = tmp_path / "gis"
+    shutil.copytree(EXAMPLE_PATH, d)
+    z = pd.read_csv(d / "zones.csv", dtype={"zone_id": str})
+    s = pd.read_csv(d / "schools.csv", dtype={"school_id": str, "zone_id": str})
+    polys = []
+    for x, y in zip(z["x_km"] - 30, z["y_km"] - 30, strict=True):
+        lon, lat = km_to_lonlat(*zip(*shape(x, y), strict=True))
+        polys.append(Polygon(zip(lon, lat, strict=True)))
+    lon, lat = km_to_lonlat(s["x_km"] - 30, s["y_km"] - 30)
+    zg = gpd.GeoDataFrame(z.drop(columns=["x_km", "y_km"]), geometry=polys, crs=4326)
+    sg = gpd.GeoDataFrame(s.drop(columns=["x_km", "y_km"]), geometry=[Point(a, b) for a, b in zip(lon, lat, strict=True)], crs=4326)
+    (d / "zones.csv").unlink()
+    (d / "schools.csv").unlink()
+    zg.to_file(d / f"zones.{zones_as}", engine="pyogrio")
+    sg.to_file(d / f"schools.{schools_as}", engine="pyogrio")
+    return d
+
+
+@pytest.mark.parametrize("zones_as,schools_as", [("gpkg", "geojson"), ("geojson", "gpkg")])
+def test_gis_files_read_like_the_csvs(tmp_path, zones_as, schools_as):
+    """Zones from polygons (centre = centroid) and schools from points land on the km grid of the
+    example (same pairwise km to 0.01 %), with every attribute as in the CSVs."""
+    district = load_district(gis_copy(tmp_path, zones_as, schools_as))
+    orig = load_district()
+    for name in ("zones", "schools"):
+        a, b = getattr(orig, name), getattr(district, name)
+        pd.testing.assert_frame_equal(a.drop(columns=["x_km", "y_km", "lon", "lat"]), b.drop(columns=["x_km", "y_km", "lon", "lat"]))
+    ox = np.concatenate([orig.zones["x_km"], orig.schools["x_km"]])
+    oy = np.concatenate([orig.zones["y_km"], orig.schools["y_km"]])
+    _, _, x, y = all_points(district)
+    assert np.allclose(pairwise(x, y), pairwise(ox, oy), rtol=1e-4, atol=2e-3)
+    assert set(district.zone_shapes) == set(orig.zones["zone_id"])
+    assert any(k.endswith((".gpkg", ".geojson")) for k in district.file_hashes)
+
+
+def u_shape(x, y):
+    """A U open to the north, 6 km wide: its centroid (x, y + 0.6) lies in the gap of the U."""
+    return [(x - 3, y - 1), (x + 3, y - 1), (x + 3, y + 3), (x + 1, y + 3), (x + 1, y + 1), (x - 1, y + 1), (x - 1, y + 3), (x - 3, y + 3)]
+
+
+def test_u_shaped_zone_centre_lies_inside_it(tmp_path):
+    import shapely
+
+    district = load_district(gis_copy(tmp_path, shape=u_shape))
+    orig = load_district()
+    for zid, wkb in district.zone_shapes.items():
+        z = district.zones.set_index("zone_id")
+        assert shapely.from_wkb(wkb).contains(shapely.Point(z.at[zid, "lon"], z.at[zid, "lat"]))
+    # the centre moved off the centroid, into the arms' base (y between -1 and +1 km of the old centre)
+    dy = district.zones["y_km"] - district.zones["y_km"].mean() - (orig.zones["y_km"] - orig.zones["y_km"].mean())
+    assert dy.abs().max() < 1.5
+
+
+def test_zone_layer_with_its_own_centre_keeps_it(tmp_path):
+    """A population-weighted centre given as lon/lat attributes wins over the polygon's centroid."""
+    import geopandas as gpd
+
+    d = gis_copy(tmp_path)
+    z = gpd.read_file(d / "zones.gpkg")
+    z["lon"], z["lat"] = 113.0, 23.0
+    z.loc[0, "lon"] = 113.1
+    z.to_file(d / "zones.gpkg", engine="pyogrio")
+    district = load_district(d)
+    lon = district.zones.set_index("zone_id")["lon"]
+    assert lon[z.loc[0, "zone_id"]] == pytest.approx(113.1)
+    assert lon.drop(z.loc[0, "zone_id"]).eq(113.0).all() and district.zones["lat"].eq(23.0).all()
+
+
+def rewrite_layer(path: Path, fn, **kw) -> None:
+    import geopandas as gpd
+
+    g = fn(gpd.read_file(path))
+    path.unlink()
+    g.to_file(path, engine="pyogrio", **kw)
+
+
+def test_gis_layer_without_crs_is_refused(tmp_path):
+    d = gis_copy(tmp_path)
+    rewrite_layer(d / "zones.gpkg", lambda g: g.set_crs(None, allow_override=True))
+    assert "zones.gpkg[zones]: found no coordinate reference system; expected a layer with a CRS" in problems_of(d)
+
+
+def test_gis_geometry_errors_name_the_feature(tmp_path):
+    from shapely.geometry import Polygon
+
+    d = gis_copy(tmp_path)
+    bowtie = Polygon([(113.0, 23.0), (113.1, 23.1), (113.1, 23.0), (113.0, 23.1)])
+
+    def zones(g):
+        g.loc[1, "geometry"] = bowtie
+        g.loc[2, "geometry"] = None
+        return g
+
+    def schools(g):
+        g.loc[0, "geometry"] = bowtie.buffer(0)  # a valid Polygon where a Point belongs
+        return g
+
+    rewrite_layer(d / "zones.gpkg", zones)
+    rewrite_layer(d / "schools.geojson", schools)
+    text = problems_of(d)
+    assert "zones.gpkg[zones], row 2, column 'geometry': found an invalid Polygon (Self-intersection" in text
+    assert "zones.gpkg[zones], row 3, column 'geometry': found an empty geometry; expected a Polygon or MultiPolygon or Point" in text
+    assert "schools.geojson, row 1, column 'geometry': found a Polygon; expected a Point" in text
+
+
+def test_gis_attribute_errors_name_the_feature(tmp_path):
+    d = gis_copy(tmp_path)
+    rewrite_layer(d / "schools.geojson", lambda g: g.assign(max_classrooms=g["max_classrooms"].where(g.index != 4, -3)))
+    assert "schools.geojson, row 5, column 'max_classrooms': found '-3'; expected a whole number from 0 to 1000" in problems_of(d)
+
+
+def test_both_csv_and_gis_file_are_refused(tmp_path):
+    d = gis_copy(tmp_path)
+    shutil.copy(EXAMPLE_PATH / "zones.csv", d / "zones.csv")
+    assert "found the files zones.csv and zones.gpkg; expected one file for the table 'zones'" in problems_of(d)
+
+
+def test_geopackage_with_several_layers_needs_one_named_for_the_table(tmp_path):
+    import geopandas as gpd
+
+    d = gis_copy(tmp_path)
+    g = gpd.read_file(d / "zones.gpkg")
+    (d / "zones.gpkg").unlink()
+    g.to_file(d / "zones.gpkg", layer="a", engine="pyogrio")
+    g.to_file(d / "zones.gpkg", layer="b", engine="pyogrio")
+    assert "zones.gpkg: found layers a, b; expected one layer, or a layer named 'zones'" in problems_of(d)
+    g.to_file(d / "zones.gpkg", layer="zones", engine="pyogrio")
+    assert len(load_district(d).zones) == len(g)
+
+
+def test_unreadable_gis_file_is_refused(tmp_path):
+    d = gis_copy(tmp_path)
+    (d / "schools.geojson").write_text("{not json", encoding="utf-8")
+    assert "schools.geojson: found a file GDAL cannot open" in problems_of(d)
