@@ -4,6 +4,7 @@ schools read from GeoPackage/GeoJSON, bad GIS input refused, results written as 
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -314,3 +315,103 @@ def test_unreadable_gis_file_is_refused(tmp_path):
     d = gis_copy(tmp_path)
     (d / "schools.geojson").write_text("{not json", encoding="utf-8")
     assert "schools.geojson: found a file GDAL cannot open" in problems_of(d)
+
+
+def run_cli(args: list[str]) -> int:
+    from capacity.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(args)
+        raise SystemExit(0)
+    return int(e.value.code or 0)
+
+
+def test_run_writes_gis_layers_byte_stable_and_safely(tmp_path):
+    """A run on the GIS district writes gis/capacity.gpkg (+ GeoJSON): zone polygons carrying the
+    gap's zone rows, school points; the same bytes written again from the run's gap table; listed in the output marker; a file the
+    tool did not write in gis/ stops the next run."""
+    import geopandas as gpd
+    import pyogrio
+
+    d = gis_copy(tmp_path)
+    sc = tmp_path / "s.yaml"
+    sc.write_text(f"district: {d}\nrun_plan: false\nhorizon: 2\nprojection: {{draws: 20}}\nreport:\n  gis_formats: [gpkg, geojson]\n")
+    assert run_cli(["run", str(sc), "--out", str(tmp_path / "a")]) == 0
+    a = tmp_path / "a" / "gis"
+    assert sorted(p.name for p in a.iterdir()) == ["capacity.gpkg", "schools_status.geojson", "zones_gap.geojson"]
+    assert [tuple(x) for x in pyogrio.list_layers(a / "capacity.gpkg")] == [("zones_gap", "Polygon"), ("schools_status", "Point")]
+    zg = gpd.read_file(a / "capacity.gpkg", layer="zones_gap")
+    assert zg.crs.to_epsg() == 4326
+    gap = pd.read_csv(tmp_path / "a" / "gap" / "gap.csv", dtype={"area": str})
+    zone_rows = gap[gap["level"] == "zone"].rename(columns={"area": "zone_id"}).drop(columns="level")
+    merged = zg.merge(zone_rows, on=["zone_id", "stage", "year"], suffixes=("", "_csv"))
+    assert len(merged) == len(zone_rows) == len(zg)
+    assert np.allclose(merged["gap"], merged["gap_csv"]) and np.allclose(merged["demand"], merged["demand_csv"])
+    shapes = load_district(d).zone_shapes
+    import shapely
+
+    for zid, g in zip(zg["zone_id"], zg.geometry, strict=True):
+        assert g.equals_exact(shapely.from_wkb(shapes[zid]), tolerance=1e-9)
+    ss = gpd.read_file(a / "capacity.gpkg", layer="schools_status")
+    assert len(ss) == len(load_district(d).schools) and set(ss.geom_type) == {"Point"}
+    import json
+
+    assert "gis/capacity.gpkg" in json.loads((tmp_path / "a" / ".capacity-output").read_text())["files"]
+    # same bytes when written again (fixed GeoPackage timestamps, sorted features)
+    from capacity.report.gis import write_gis
+
+    gap["area"] = gap["area"].astype(str)
+    time.sleep(0.01)
+    write_gis(load_district(d), gap, None, tmp_path / "again", ("gpkg", "geojson"))
+    for f in a.iterdir():
+        assert f.read_bytes() == (tmp_path / "again" / f.name).read_bytes(), f.name
+    (a / "mine.qgz").write_text("a planner's QGIS project")
+    assert run_cli(["run", str(sc), "--out", str(tmp_path / "a")]) == 2
+    assert (a / "mine.qgz").read_text() == "a planner's QGIS project"
+
+
+def test_plan_layers_show_whole_zones_going_to_their_school(tmp_path):
+    """The two-zone zone_whole plan (tests/test_pmedian.py) on lon/lat: assignment lines run from
+    each zone's centre to sv002, schools_status says which site opened."""
+    import geopandas as gpd
+    import shapely
+
+    from capacity.plan import plan_district, read_demand
+    from capacity.report.gis import write_gis
+    from tests.test_pmedian import siting_settings, two_zone_district
+
+    folder = two_zone_district(tmp_path)
+    for name, pts in (("zones", [(113.30, 23.10), (113.34, 23.10)]), ("schools", [(113.30, 23.10), (113.34, 23.10)])):
+        edit(folder, name, lambda f, pts=pts: f.drop(columns=["x_km", "y_km"]).assign(lon=[p[0] for p in pts], lat=[p[1] for p in pts]))
+    district = load_district(folder)
+    plan = plan_district(district, read_demand(folder / "demand.csv"), siting_settings(zone_whole=True, open_exactly=1))
+    no_gap = pd.DataFrame(columns=["year", "level", "area", "name", "stage", "demand", "seats", "gap"])  # one history year: no projection
+    write_gis(district, no_gap, plan.tables, tmp_path / "gis")
+    a = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="assignments")
+    assert list(a["zone_id"]) == ["v001", "v002"] and set(a["school_id"]) == {"sv002"}
+    assert list(a["pupils"]) == pytest.approx([15.0, 5.0])
+    assert a.geometry.iloc[0].equals_exact(shapely.LineString([(113.30, 23.10), (113.34, 23.10)]), tolerance=1e-9)
+    s = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="schools_status").set_index("school_id")
+    assert s.at["sv002", "status"] == "new" and s.at["sv001", "status"] == "not opened"
+
+
+def test_km_grid_district_writes_layers_without_crs(tmp_path, example):
+    from capacity.gap import gap_report
+    from capacity.notes import collecting
+    from capacity.projection import project_district
+    from capacity.projection.settings import ProjectionSettings
+    from capacity.report.gis import write_gis
+
+    gap = gap_report(example, project_district(example, ProjectionSettings(horizon=1, draws=10))).gap
+    with collecting() as notes:
+        files = write_gis(example, gap, None, tmp_path / "gis", ("gpkg", "geojson"))
+    assert [f.name for f in files] == ["capacity.gpkg"]
+    assert any("without a CRS" in n for n in notes) and any("GeoJSON layers not written" in n for n in notes)
+    import geopandas as gpd
+
+    s = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="schools_status")
+    assert s.crs is None
+    z = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="zones_gap")
+    assert set(z.geom_type) == {"Point"} and len(z) == (gap["level"] == "zone").sum()  # no polygons given: zone centres
+    first = example.schools.sort_values("school_id").iloc[0]
+    assert (s.geometry.iloc[0].x, s.geometry.iloc[0].y) == pytest.approx((first["x_km"] * 1000, first["y_km"] * 1000))
