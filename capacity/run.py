@@ -209,7 +209,22 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for pkg in ("capacity", "numpy", "pandas", "scipy", "pulp", "highspy", "matplotlib", "openpyxl", "pyyaml", "click"):
+    for pkg in (
+        "capacity",
+        "numpy",
+        "pandas",
+        "scipy",
+        "pulp",
+        "highspy",
+        "matplotlib",
+        "openpyxl",
+        "pyyaml",
+        "click",
+        "geopandas",
+        "pyogrio",
+        "shapely",
+        "pyproj",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
