@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.sparse.csgraph import shortest_path
 
 from capacity.data import load_district
@@ -183,3 +185,43 @@ def test_open_exactly_one_site(tmp_path):
 def test_open_exactly_setting_checked(bad):
     with pytest.raises(ScenarioError, match="plan.open_exactly"):
         PlanSettings(open_exactly=bad)
+
+
+@settings(max_examples=3, deadline=None)
+@given(
+    pupils=st.lists(st.lists(st.integers(0, 60), min_size=2, max_size=2), min_size=3, max_size=4),
+    rooms=st.lists(st.integers(0, 2), min_size=3, max_size=3),
+    seed=st.integers(0, 10_000),
+)
+def test_zone_whole_and_open_exactly_never_cost_less_than_the_free_plan(tmp_path_factory, pupils, rooms, seed):
+    """Metamorphic, on random two-year districts (decompose strategy, whole classes): keeping zones
+    whole or fixing the number of open schools only restricts the plan, so it never costs less;
+    zone-whole plans send each zone's pupils to one school a year; the invariants hold; the
+    reported costs sum to the objective."""
+    from tests.plan_checks import check_plan_invariants, costs_sum_to_objective, hand_settings, p1_demand, write_district
+
+    rng = np.random.default_rng(seed)
+    zones = [(f"Z{i}", float(x), float(y)) for i, (x, y) in enumerate(rng.uniform(0, 4, (len(pupils), 2)))]
+    schools = [
+        dict(school_id=f"S{j}", zone_id=zones[j % len(zones)][0], classrooms=r, max_classrooms=3, x_km=zones[j % len(zones)][1], y_km=0.0)
+        for j, r in enumerate(rooms)
+    ]
+    schools.append(dict(school_id="C0", zone_id="Z0", classrooms=0, max_classrooms=3, x_km=2.0, y_km=2.0, status="candidate"))
+    folder = write_district(tmp_path_factory.mktemp("d"), zones, schools, {f"S{j}": 20 for j in range(len(rooms))})
+    district = load_district(folder)
+    demand = p1_demand({z[0]: v for z, v in zip(zones, pupils, strict=True)})
+    base = dict(cost_per_pupil_km_year=10.0, new_school_lead_years=0, travel_km={s: 10.0 for s in CHINA.stage_names}, unmet_penalty=1e5)
+    free = plan_district(district, demand, hand_settings(**base))
+    whole = plan_district(district, demand, hand_settings(**base, zone_whole=True))
+    p = int(rng.integers(len(rooms), len(rooms) + 2))  # every open school (none may close) plus 0 or 1 new site
+    exact = plan_district(district, demand, hand_settings(**base, open_exactly=p))
+    for r in (free, whole, exact):
+        check_plan_invariants(r, demand)
+        costs_sum_to_objective(r)
+    tol = 1e-6 * max(1.0, free.summary["objective"])
+    assert whole.summary["objective"] >= free.summary["objective"] - tol
+    assert exact.summary["objective"] >= free.summary["objective"] - tol
+    a = whole.tables["assignment"]
+    assert a.groupby(["year", "zone_id"])["school_id"].nunique().le(1).all()
+    s = exact.tables["schools"]
+    assert s[s["status"].isin(["open", "new"])].groupby("year").size().eq(p).all()
