@@ -3,8 +3,10 @@ published optima, fed through the public district format) and ``plan.zone_whole`
 
 The p-median mapping: every graph vertex is a zone with 1 pupil of one grade and a candidate
 school site (no opening, class or school-year cost, room for everyone); the travel table holds the
-all-pairs shortest-path distances; travel costs 1 per pupil-km and one year is planned. The plan's
-objective is then sum_v min_{open m} d(v, m), the p-median objective.
+all-pairs shortest-path distances (Floyd-Warshall); travel costs 1 per pupil-km and one year is
+planned; the settings come from a scenario file. The plan's objective is then
+sum_v min_{open m} d(v, m), the p-median objective. (Demand is read with ``read_demand``, the CSV
+``capacity plan --demand`` takes.)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from capacity.errors import ScenarioError
 from capacity.grades import CHINA
 from capacity.plan import plan_district, read_demand
 from capacity.plan.settings import PlanSettings
+from capacity.scenario import load_scenario
 from tests.conftest import validation_dir
 
 GRADE = CHINA.stage_by_name["primary"].grades[0]
@@ -103,6 +106,21 @@ def siting_settings(**kw) -> PlanSettings:
     return PlanSettings(**base)
 
 
+def siting_scenario(folder: Path, p: int) -> Path:
+    """The same costs as ``siting_settings`` as a scenario file, plus ``plan.open_exactly: p``."""
+    far = "{" + ", ".join(f"{s}: 10000" for s in CHINA.stage_names) + "}"
+    zero = "{" + ", ".join(f"{s}: 0" for s in CHINA.stage_names) + "}"
+    text = (
+        f"district: {folder}\nhorizon: 1\nplan:\n  open_exactly: {p}\n  travel_km: {far}\n  boarding_km: {zero}\n"
+        f"  cost_per_class_year: {zero}\n  cost_per_pupil_km_year: 1\n  cost_per_school_year: 0\n  new_school_fixed_cost: 0\n"
+        "  new_school_lead_years: 0\n  cost_per_moved_pupil_year: 0\n  integer_classes: false\n  mip_gap: 0\n  threads: 1\n"
+        "  strategy: direct\n"
+    )
+    path = folder.parent / f"{folder.name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.mark.validation
 @pytest.mark.parametrize("instance", ["pmed1", "pmed2", "pmed3", "pmed4", "pmed5"])
 def test_open_exactly_matches_orlib_pmedian_optimum(instance, tmp_path):
@@ -110,9 +128,10 @@ def test_open_exactly_matches_orlib_pmedian_optimum(instance, tmp_path):
     opt = pd.read_csv(folder / "optimal.csv").set_index("instance").at[instance, "optimal_value"]
     km, p = read_pmed(folder / f"{instance}.txt")
     write_siting_district(tmp_path / instance, km)
-    district = load_district(tmp_path / instance)
+    scenario = load_scenario(siting_scenario(tmp_path / instance, p))
+    district = load_district(scenario.district_path)
     t0 = time.perf_counter()
-    plan = plan_district(district, read_demand(tmp_path / instance / "demand.csv"), siting_settings(open_exactly=p))
+    plan = plan_district(district, read_demand(tmp_path / instance / "demand.csv"), scenario.plan)
     elapsed = time.perf_counter() - t0
     assert plan.summary["status"] == "optimal"
     assert plan.summary["objective"] == pytest.approx(opt, abs=1e-6), f"{instance}: {plan.summary['objective']} vs {opt} ({elapsed:.1f}s)"
