@@ -375,10 +375,10 @@ def test_plan_layers_show_whole_zones_going_to_their_school(tmp_path):
     each zone's centre to sv002, schools_status says which site opened."""
     import geopandas as gpd
     import shapely
+    from test_pmedian import siting_settings, two_zone_district
 
     from capacity.plan import plan_district, read_demand
     from capacity.report.gis import write_gis
-    from tests.test_pmedian import siting_settings, two_zone_district
 
     folder = two_zone_district(tmp_path)
     for name, pts in (("zones", [(113.30, 23.10), (113.34, 23.10)]), ("schools", [(113.30, 23.10), (113.34, 23.10)])):

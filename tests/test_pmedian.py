@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import validation_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import shortest_path
@@ -27,7 +28,6 @@ from capacity.grades import CHINA
 from capacity.plan import plan_district, read_demand
 from capacity.plan.settings import PlanSettings
 from capacity.scenario import load_scenario
-from tests.conftest import validation_dir
 
 GRADE = CHINA.stage_by_name["primary"].grades[0]
 STAGE = CHINA.stage_of_grade[GRADE]
@@ -217,7 +217,7 @@ def test_zone_whole_and_open_exactly_never_cost_less_than_the_free_plan(tmp_path
     whole or fixing the number of open schools only restricts the plan, so it never costs less;
     zone-whole plans send each zone's pupils to one school a year; the invariants hold; the
     reported costs sum to the objective."""
-    from tests.plan_checks import check_plan_invariants, costs_sum_to_objective, hand_settings, p1_demand, write_district
+    from plan_checks import check_plan_invariants, costs_sum_to_objective, hand_settings, p1_demand, write_district
 
     rng = np.random.default_rng(seed)
     zones = [(f"Z{i}", float(x), float(y)) for i, (x, y) in enumerate(rng.uniform(0, 4, (len(pupils), 2)))]
