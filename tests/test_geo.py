@@ -446,3 +446,11 @@ def test_multipolygon_zone_centre_and_output(tmp_path):
     out = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="zones_gap").set_index("zone_id")
     assert out.geometry[zid].equals_exact(islands, tolerance=1e-9)
     assert len(out) == len(district.zones)
+
+
+def test_gis_file_linked_from_outside_the_folder_is_refused(tmp_path):
+    d = gis_copy(tmp_path)
+    outside = tmp_path / "elsewhere.geojson"
+    (d / "schools.geojson").rename(outside)
+    (d / "schools.geojson").symlink_to(outside)
+    assert "schools.geojson: found a link to" in problems_of(d) and "outside the district folder" in problems_of(d)
