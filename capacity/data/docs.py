@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 from capacity.data.schema import FREE_TEXT_COLUMNS, TABLES, Column
-from capacity.grades import STAGES
+from capacity.grades import PRESETS
+from capacity.standards import SYSTEM_DEFAULTS
 
 
 def _type(c: Column) -> str:
-    return {"str": "text", "int": "integer", "float": "number", "choice": "choice", "grade": "grade", "bool": "true/false"}[c.kind]
+    return {
+        "str": "text",
+        "int": "integer",
+        "float": "number",
+        "choice": "choice",
+        "grade": "grade",
+        "stage": "stage",
+        "bool": "true/false",
+    }[c.kind]
 
 
 def data_format_markdown() -> str:
@@ -33,14 +44,40 @@ def data_format_markdown() -> str:
         "",
         "## Grades and stages",
         "",
-        "| stage | grades | entry age |",
-        "|---|---|---|",
+        "A district declares its grade system in the optional `district` table (key `grade_system`): a preset below,",
+        "or `custom` with its own `grades` table. Without it the system is `china`. Grades and stages in every other",
+        "table, and in the scenario's settings, must be those of the district's system.",
+        "",
+        "| system | stage | grades | entry age |",
+        "|---|---|---|---|",
     ]
-    for s in STAGES:
-        out.append(f"| {s.name} ({s.label}) | {', '.join(s.grades)} | {s.entry_age} |")
+    for g in PRESETS.values():
+        for s in g.stages:
+            out.append(f"| {g.name} | {s.name} ({s.label}) | {', '.join(s.grades)} | {s.entry_age} |")
     out += [
         "",
-        "A school serves a contiguous range `first_grade`..`last_grade`, so nine-year (P1-J3) and twelve-year",
+        "A custom system's `grades` table gives each grade its stage and its age at entry; the ages order the grades",
+        "and the first grade of each stage is that stage's entry grade.",
+        "",
+        "Settings keyed by grade or stage (class sizes, costs, travel limits, staffing ratios, the projection's",
+        "entry grades, class-size bands) take the district's system's defaults when the scenario does not set them;",
+        "a scenario key naming a grade or stage the district lacks is refused when the run starts. The US and",
+        "England defaults (China's are in docs/scenario-reference.md; money in the district's currency):",
+        "",
+        "| system | section | key | default |",
+        "|---|---|---|---|",
+    ]
+    for system, sections in SYSTEM_DEFAULTS.items():
+        for section, values in sections.items():
+            for key, value in values.items():
+                out.append(f"| {system} | {section} | `{key}` | `{json.dumps(value, default=list)}` |")
+    out += [
+        "",
+        "A custom system defaults to 30 pupils per class in every stage, bands counted over that standard, its first",
+        "grade fed from births at its entry age, and no boarding; costs, travel limits and staffing ratios have no",
+        "safe generic value, so its scenario must give them (a missing one is refused, naming the key).",
+        "",
+        "A school serves a contiguous range `first_grade`..`last_grade` (in the system's order), so nine-year (P1-J3) and twelve-year",
         "(P1-S3) schools are ordinary rows. School years are named by the calendar year they start in (2025 = 2025-26).",
         "",
     ]

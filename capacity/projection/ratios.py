@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from capacity.grades import GRADES
+from capacity.grades import GradeSystem
 from capacity.projection.cube import History
 from capacity.projection.settings import ProjectionSettings
 
@@ -20,12 +20,12 @@ DEFAULT_LOG_SD = 0.05
 """Log-scale noise used where history is too short to estimate one (documented in docs/projection.md)."""
 
 
-def grade_kinds(settings: ProjectionSettings) -> np.ndarray:
-    """ENTRY / PROGRESSION / LEVEL code for each of the 15 grades."""
-    kinds = np.full(len(GRADES), PROGRESSION)
+def grade_kinds(settings: ProjectionSettings, grades: GradeSystem) -> np.ndarray:
+    """ENTRY / PROGRESSION / LEVEL code for each grade of ``grades``."""
+    kinds = np.full(len(grades.grades), PROGRESSION)
     kinds[0] = LEVEL
     for g, off in settings.entry_offsets.items():
-        kinds[GRADES.index(g)] = ENTRY if off is not None else LEVEL
+        kinds[grades.grade_index[g]] = ENTRY if off is not None else LEVEL
     return kinds
 
 
@@ -43,7 +43,7 @@ def annual_ratios(history: History, settings: ProjectionSettings) -> tuple[np.nd
     z, g, t = h.shape
     num = np.full_like(h, np.nan)
     den = np.full_like(h, np.nan)
-    kinds = grade_kinds(settings)
+    kinds = grade_kinds(settings, history.grades)
     prog = np.flatnonzero(kinds == PROGRESSION)
     num[:, prog, 1:] = h[:, prog, 1:]
     den[:, prog, 1:] = h[:, prog - 1, :-1]
@@ -53,7 +53,7 @@ def annual_ratios(history: History, settings: ProjectionSettings) -> tuple[np.nd
     for grade, off in settings.entry_offsets.items():
         if off is None:
             continue
-        gi = GRADES.index(grade)
+        gi = history.grades.grade_index[grade]
         for ti, year in enumerate(history.years):
             b = history.births_in(year - off)
             if b is not None:
@@ -180,7 +180,7 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
         weight = np.where(ok, d, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
         size = np.where(ok, n, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
     r_c = np.nan_to_num(r_c, nan=0.0)
-    kinds = grade_kinds(settings)
+    kinds = grade_kinds(settings, history.grades)
     # A grade whose feeder had no pupil anywhere in the window (a high-school-only district's
     # first grade) cannot be projected from it: it becomes a LEVEL grade (held or trended).
     has_pupils = np.nansum(np.where(np.isnan(n), 0.0, n), axis=(0, 2)) > 0
@@ -192,8 +192,8 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
     # the grade below had some -> the zone has no school for it; its pupils move elsewhere.
     structural = ok.any(-1) & (np.where(ok, n, 0.0).sum(-1) == 0)
     shrunk = np.where(structural, 0.0, shrunk)
-    pooled = np.zeros(len(GRADES), dtype=bool)
-    pooled[[GRADES.index(g) for g in settings.pooled_grades]] = True
+    pooled = np.zeros(len(history.grades.grades), dtype=bool)
+    pooled[[history.grades.grade_index[g] for g in settings.pooled_grades]] = True
     keep, share = flows(n, d, shrunk, r_c, pooled)
     if not settings.moves_between_zones:
         # each zone's own ratio on its own feeder; only pooled grades move
