@@ -34,6 +34,8 @@ class District:
         SHA-256 of every file read, for run manifests.
     notes : tuple of str
         Things worth knowing that are not errors (e.g. a GBK-encoded file, an ignored sheet).
+    zone_shapes : dict of str to bytes
+        zone_id -> WKB polygon (WGS 84 lon/lat) when zones were read from a GIS layer; empty otherwise.
     """
 
     zones: pd.DataFrame
@@ -51,6 +53,7 @@ class District:
     attendance: pd.DataFrame = field(default_factory=lambda: _empty("attendance"))
     file_hashes: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    zone_shapes: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def history_years(self) -> tuple[int, ...]:
@@ -104,7 +107,9 @@ def load_district(path: str | Path | None = None) -> District:
     for t in SYSTEM_TABLES:
         frames.pop(t.name)
     frames = _sorted(frames, grades)
-    return District(**frames, source=raw.source, grades=grades, file_hashes=raw.file_hashes, notes=tuple(raw.notes))
+    return District(
+        **frames, source=raw.source, grades=grades, file_hashes=raw.file_hashes, notes=tuple(raw.notes), zone_shapes=raw.zone_shapes
+    )
 
 
 def _sorted(frames: dict[str, pd.DataFrame], grades: GradeSystem) -> dict[str, pd.DataFrame]:
