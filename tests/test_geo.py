@@ -377,15 +377,15 @@ def test_plan_layers_show_whole_zones_going_to_their_school(tmp_path):
     import shapely
     from test_pmedian import siting_settings, two_zone_district
 
-    from capacity.plan import plan_district, read_demand
+    from capacity.plan import plan_district
     from capacity.report.gis import write_gis
 
     folder = two_zone_district(tmp_path)
     for name, pts in (("zones", [(113.30, 23.10), (113.34, 23.10)]), ("schools", [(113.30, 23.10), (113.34, 23.10)])):
         edit(folder, name, lambda f, pts=pts: f.drop(columns=["x_km", "y_km"]).assign(lon=[p[0] for p in pts], lat=[p[1] for p in pts]))
     district = load_district(folder)
-    plan = plan_district(district, read_demand(folder / "demand.csv"), siting_settings(zone_whole=True, open_exactly=1))
-    no_gap = pd.DataFrame(columns=["year", "level", "area", "name", "stage", "demand", "seats", "gap"])  # one history year: no projection
+    plan = plan_district(district, district.demand, siting_settings(zone_whole=True, open_exactly=1))
+    no_gap = pd.DataFrame(columns=["year", "level", "area", "name", "stage", "demand", "seats", "gap"])  # no history: no projection
     write_gis(district, no_gap, plan.tables, tmp_path / "gis")
     a = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="assignments")
     assert list(a["zone_id"]) == ["v001", "v002"] and set(a["school_id"]) == {"sv002"}
