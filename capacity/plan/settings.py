@@ -105,6 +105,18 @@ class PlanSettings(SettingsMixin):
         'decompose' (default: fractional-class structure, then year-by-year whole classes,
         then the full model from that start; see capacity/plan/strategy.py) or 'direct'
         (the full model alone). Both return the full model's solution, status and gap.
+    alternatives : int
+        Near-optimal alternative plans returned beside the optimal one (0: none), each as
+        different as the method can make it in which sites open, where classrooms are built and
+        which schools close (Hop-Skip-Jump; docs/plan-alternatives.md).
+    alternatives_slack : float
+        Most an alternative may cost above the optimal plan, as a share of its objective
+        (0.05: within 5 %; 0: only plans of the optimal plan's cost).
+    robust_draws : int
+        Demand draws a robust plan is built over (0: no robust plan). With K >= 1 a run also
+        plans at P50 and P80 and reports all three plans on held-out draws (docs/plan-alternatives.md).
+    robust_eval_draws : int
+        Held-out demand draws the plans are evaluated on (not among the K used to plan).
     """
 
     standards: Standards = field(default_factory=Standards)
@@ -155,6 +167,10 @@ class PlanSettings(SettingsMixin):
     verbose: bool = False
     solver_options: dict[str, object] = field(default_factory=dict)
     strategy: str = "decompose"
+    alternatives: int = 0
+    alternatives_slack: float = 0.05
+    robust_draws: int = 0
+    robust_eval_draws: int = 20
 
     def __post_init__(self) -> None:
         check = Checks("plan")
@@ -217,6 +233,15 @@ class PlanSettings(SettingsMixin):
         need(self.demand_anchor in ("county", "stage"), "demand_anchor", self.demand_anchor, "county or stage")
         need(self.solver in ("highs", "cbc"), "solver", self.solver, "highs or cbc")
         need(self.strategy in ("decompose", "direct"), "strategy", self.strategy, "decompose or direct")
+        need(self.alternatives <= 20, "alternatives", self.alternatives, "0-20 alternative plans")
+        need(self.alternatives_slack <= 1, "alternatives_slack", self.alternatives_slack, "a cost slack from 0 to 1 (share of the optimum)")
+        need(self.robust_draws <= 50, "robust_draws", self.robust_draws, "0-50 demand draws")
+        need(
+            self.robust_draws == 0 or self.robust_eval_draws >= 1,
+            "robust_eval_draws",
+            self.robust_eval_draws,
+            "1 or more held-out draws when robust_draws is set",
+        )
         need(self.time_limit_s > 0, "time_limit_s", self.time_limit_s, "seconds > 0")
         need(0 <= self.mip_gap < 1, "mip_gap", self.mip_gap, "a relative gap from 0 to 1")
         need(
