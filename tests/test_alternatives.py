@@ -87,3 +87,42 @@ def test_nothing_to_avoid_gives_a_note_not_a_copy(tmp_path):
     opt = plan_district(d, p1_demand({"A": [40, 40]}), hand_settings(**FAST))
     alts = plan_alternatives(d, opt, n=2, slack=0.5)
     assert alts.plans == [] and "nothing" in alts.notes[0]
+
+
+def test_a_run_writes_compares_and_reports_the_alternatives(tmp_path):
+    import pandas as pd
+
+    from capacity.compare import load_run, plan_choices
+    from capacity.run import run_scenario
+    from capacity.scenario import load_scenario
+
+    folder = tmp_path / "district"
+    three_ways(folder)
+    pd.DataFrame([(y, "SA", "P1", 80) for y in (2023, 2024, 2025)], columns=["year", "school_id", "grade", "pupils"]).to_csv(
+        folder / "enrolment.csv", index=False
+    )
+    pd.DataFrame([(y, "A", 80) for y in range(2010, 2026)], columns=["year", "zone_id", "births"]).to_csv(
+        folder / "births.csv", index=False
+    )
+    sc = tmp_path / "alt.yaml"
+    sc.write_text(
+        "district: district\nhorizon: 2\nprojection: {method: mean, window: 2, draws: 40}\n"
+        "standards: {cost_per_classroom: {kindergarten: 1000.0, primary: 1000.0, junior: 1000.0, senior: 1000.0}}\n"
+        "plan: {alternatives: 3, alternatives_slack: 0.0, new_school_lead_years: 0, strategy: direct, mip_gap: 0.0, "
+        "cost_per_school_year: 0.0, cost_per_pupil_km_year: 0.0, cost_per_moved_pupil_year: 0.0, new_school_fixed_cost: 0.0}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    r = run_scenario(load_scenario(sc), out)
+    n = len(r.alternatives.plans)
+    assert n >= 1
+    for i in range(1, n + 1):
+        assert (out / "plan" / "alternatives" / f"alt-{i}" / "builds.csv").exists()
+        assert (out / "plan" / "alternatives" / f"alt-{i}" / "summary.json").exists()
+    figures = pd.read_csv(out / "plan" / "alternatives" / "alternatives.csv")
+    assert list(figures["plan"]) == ["optimal"] + [f"alt-{i}" for i in range(1, n + 1)]
+    assert (figures["objective"] <= figures["objective"].iloc[0] * (1 + 1e-9)).all()  # slack 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="alternatives"' in page and "Where the plans differ" in page
+    choices = plan_choices([load_run(out)])
+    assert len(choices["alternatives"]) == n + 1 and len(choices["alternative_differences"]) >= 2
