@@ -126,3 +126,10 @@ def test_a_run_writes_compares_and_reports_the_alternatives(tmp_path):
     assert 'id="alternatives"' in page and "Where the plans differ" in page
     choices = plan_choices([load_run(out)])
     assert len(choices["alternatives"]) == n + 1 and len(choices["alternative_differences"]) >= 2
+
+
+def test_alternatives_page_equations_are_current():
+    from capacity.plan.equations import ALT_PAGE, render_alternatives
+
+    page = ALT_PAGE.read_text(encoding="utf-8")
+    assert render_alternatives(page) == page, "docs/plan-alternatives.md is stale: run python -m capacity.plan.equations"
