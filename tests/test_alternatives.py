@@ -126,6 +126,19 @@ def test_a_run_writes_compares_and_reports_the_alternatives(tmp_path):
     assert 'id="alternatives"' in page and "Where the plans differ" in page
     choices = plan_choices([load_run(out)])
     assert len(choices["alternatives"]) == n + 1 and len(choices["alternative_differences"]) >= 2
+    # capacity compare sets them side by side (html and workbook)
+    import subprocess
+    import sys
+
+    cmp = subprocess.run(
+        [sys.executable, "-m", "capacity", "compare", str(out), "--out", str(tmp_path / "cmp")], capture_output=True, text=True, timeout=300
+    )
+    assert cmp.returncode == 0, cmp.stderr
+    html = (tmp_path / "cmp" / "compare.html").read_text(encoding="utf-8")
+    assert 'id="alternatives"' in html and 'id="alternative-differences"' in html
+    from openpyxl import load_workbook
+
+    assert {"alternatives", "alternative_differences"} <= set(load_workbook(tmp_path / "cmp" / "compare.xlsx").sheetnames)
 
 
 def test_alternatives_page_equations_are_current():
