@@ -190,7 +190,7 @@ def _result(district, model: PlanModel, optimum: PlanResult, report, cost, t0: f
         report, objective=z, bound=math.nan, gap=math.nan, model_status=f"alternative within the cost slack ({report.model_status})"
     )
     summary = plan_summary(model, tables, rep, {"solve_s": report.solve_s}, t0)
-    summary["over_optimum"] = z / float(optimum.summary["objective"]) - 1.0
+    summary["over_optimum"] = round(z / float(optimum.summary["objective"]) - 1.0, 9)  # no float noise on equal costs
     shortfalls = shortfall_messages(tables, model.data, district.zones, district.travel, settings, shortfall_tail(report))
     return PlanResult(tables, summary, model.data, settings, rep, shortfalls)
 
@@ -229,7 +229,7 @@ def side_by_side(plans: list[tuple[str, dict[str, pd.DataFrame], dict]]) -> tupl
     keys = ["objective", "capital_cost", "seats_added", "schools_opened", "schools_closed", "unmet_pupil_years"]
     base = float(plans[0][2]["objective"]) if plans else math.nan
     figures = pd.DataFrame(
-        [{"plan": lb, **{k: s.get(k) for k in keys}, "over_optimum": float(s["objective"]) / base - 1.0} for lb, _t, s in plans]
+        [{"plan": lb, **{k: s.get(k) for k in keys}, "over_optimum": round(float(s["objective"]) / base - 1.0, 9)} for lb, _t, s in plans]
     )
     frames = [board_decisions(t).assign(plan=lb) for lb, t, _s in plans]
     cols = [lb for lb, _t, _s in plans]
