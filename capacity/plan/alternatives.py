@@ -119,6 +119,7 @@ def plan_alternatives(district, optimum: PlanResult, n: int | None = None, slack
     limit = (1.0 + slack) * z_star
     model = build(optimum.data, settings.with_(alternatives=0))
     cost = model.problem.objective
+    start = optimum_start(model, optimum)
     model.problem += cost <= limit + 1e-9 * abs(z_star), "alternatives_cost_limit"
     features = board_features(model)
     seen = [_used(_values_from_tables(features, optimum))]
@@ -131,9 +132,7 @@ def plan_alternatives(district, optimum: PlanResult, n: int | None = None, slack
             break
         t0 = time.perf_counter()
         model.problem.setObjective(overlap_objective(features, used_count))
-        # no starting plan: HiGHS 1.16 given the previous plan by setSolution returned that plan's values with
-        # the objective of a better one (seen on the three-ways test), so each alternative is solved from scratch
-        report = solve(model.problem, settings)
+        report = solve_checked(model, settings, start, cost, limit)
         if report.status in ("infeasible", "no_solution"):
             notes.append(f"plan.alternatives: alternative {i + 1} found no plan within the slack ({report.model_status})")
             break
@@ -142,12 +141,47 @@ def plan_alternatives(district, optimum: PlanResult, n: int | None = None, slack
             notes.append(
                 f"plan.alternatives: found {i} of {n} alternatives; every further plan within {slack:.1%} of the optimum "
                 "repeats the decisions of one already found"
+                + ("" if report.status == "optimal" else f" (the search stopped at its limit: {report.status})")
             )
             break
         seen.append(_used(vals))
         used_count = _count(seen)
         plans.append(_result(district, model, optimum, report, cost, t0))
+        start = {v: v.varValue for v in model.problem.variables() if v.varValue is not None}
     return Alternatives(optimum, plans, slack, limit, notes)
+
+
+def optimum_start(model: PlanModel, optimum: PlanResult) -> dict:
+    """Every variable's value in the optimal plan: its builds, openings and closures fixed, the rest
+    solved again (the plan's own model is not kept). A full starting plan for the first alternative."""
+    from capacity.plan.robust import decisions_from_tables
+
+    dec = decisions_from_tables(optimum.tables)
+    bounds = {}
+    for kind, var in (("b", model.b), ("y", model.y), ("c", model.c)):
+        for key, v in var.items():
+            bounds[v] = (v.lowBound, v.upBound)
+            v.lowBound = v.upBound = float(dec[kind].get(key, 0))
+    report = solve(model.problem, optimum.settings)
+    for v, (lo, up) in bounds.items():
+        v.lowBound, v.upBound = lo, up
+    if report.status in ("infeasible", "no_solution"):
+        return {}
+    return {v: v.varValue for v in model.problem.variables() if v.varValue is not None}
+
+
+def solve_checked(model: PlanModel, settings, start: dict, cost, limit: float):
+    """Solve from ``start``; solve again without it if the values handed back do not give the
+    objective reported or break the cost limit (HiGHS 1.16 given a starting plan by setSolution
+    returned that plan's values with the objective of a better one on a small model)."""
+    report = solve(model.problem, settings, start=start or None)
+    if report.status in ("infeasible", "no_solution") or not start:
+        return report
+    got = float(pulp.value(model.problem.objective) or 0.0)
+    consistent = abs(got - report.objective) <= 1e-6 * max(1.0, abs(report.objective))
+    if consistent and float(pulp.value(cost)) <= limit * (1 + 1e-7) + 1e-6:
+        return report
+    return solve(model.problem, settings)
 
 
 def _values_from_tables(features: dict, plan: PlanResult) -> dict[tuple[str, str], float]:
