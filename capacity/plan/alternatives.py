@@ -171,17 +171,23 @@ def optimum_start(model: PlanModel, optimum: PlanResult) -> dict:
 
 
 def solve_checked(model: PlanModel, settings, start: dict, cost, limit: float):
-    """Solve from ``start``; solve again without it if the values handed back do not give the
-    objective reported or break the cost limit (HiGHS 1.16 given a starting plan by setSolution
-    returned that plan's values with the objective of a better one on a small model)."""
+    """Solve from ``start``; when the values handed back do not give the objective reported (HiGHS 1.16
+    given a starting plan returned that plan's values with the objective of a better one), solve again
+    without it, and keep the first values if that finds no plan and they are within the cost limit."""
     report = solve(model.problem, settings, start=start or None)
     if report.status in ("infeasible", "no_solution") or not start:
         return report
     got = float(pulp.value(model.problem.objective) or 0.0)
-    consistent = abs(got - report.objective) <= 1e-6 * max(1.0, abs(report.objective))
-    if consistent and float(pulp.value(cost)) <= limit * (1 + 1e-7) + 1e-6:
+    within = float(pulp.value(cost)) <= limit * (1 + 1e-7) + 1e-6
+    if within and abs(got - report.objective) <= 1e-6 * max(1.0, abs(report.objective)):
         return report
-    return solve(model.problem, settings)
+    first = {v: v.varValue for v in model.problem.variables()}
+    redo = solve(model.problem, settings)
+    if redo.status not in ("infeasible", "no_solution") or not within:
+        return redo
+    for v, val in first.items():
+        v.varValue = val
+    return replace(report, objective=got, model_status=f"{report.model_status}; the starting plan's values, kept")
 
 
 def _values_from_tables(features: dict, plan: PlanResult) -> dict[tuple[str, str], float]:
