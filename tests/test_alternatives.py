@@ -146,3 +146,33 @@ def test_alternatives_page_equations_are_current():
 
     page = ALT_PAGE.read_text(encoding="utf-8")
     assert render_alternatives(page) == page, "docs/plan-alternatives.md is stale: run python -m capacity.plan.equations"
+
+
+def test_fractional_class_search_then_whole_classes(tmp_path):
+    # The fallback used when the whole-class search stops at its limit without a new plan: search with
+    # fractional classes, then complete the decisions with whole classes. Avoiding the optimal plan's way
+    # on the three-ways district must give one of the two other ways, at the same cost.
+    import pulp
+
+    from capacity.plan.alternatives import (
+        _relaxed_search_model,
+        _search_relaxed_then_complete,
+        board_features,
+        feature_values,
+        overlap_objective,
+    )
+    from capacity.plan.model import build
+
+    d = three_ways(tmp_path)
+    opt = plan_district(d, DEMAND, hand_settings(**FAST))
+    m = build(opt.data, opt.settings)
+    cost = m.problem.objective
+    m.problem += cost <= 1_400.001
+    features = board_features(m)
+    avoid = {("open" if way(opt) != "SA" else "build", way(opt)): 1}
+    m.problem.setObjective(overlap_objective(features, avoid))
+    rep = _search_relaxed_then_complete(m, _relaxed_search_model(opt, 1_400.001), opt.settings, avoid, cost)
+    assert rep is not None and rep.objective == pytest.approx(0)
+    vals = feature_values(features)
+    assert vals[next(iter(avoid))] == 0 and sum(vals.values()) == pytest.approx(1)
+    assert pulp.value(cost) == pytest.approx(1_400)

@@ -126,6 +126,7 @@ def plan_alternatives(district, optimum: PlanResult, n: int | None = None, slack
     used_count = _count(seen)
     plans: list[PlanResult] = []
     notes: list[str] = []
+    relaxed = None
     for i in range(n):
         if not used_count:
             notes.append("plan.alternatives: the optimal plan opens, builds and closes nothing, so no decision is there to avoid")
@@ -133,7 +134,11 @@ def plan_alternatives(district, optimum: PlanResult, n: int | None = None, slack
         t0 = time.perf_counter()
         model.problem.setObjective(overlap_objective(features, used_count))
         report = solve_checked(model, settings, start, cost, limit)
-        if report.status in ("infeasible", "no_solution"):
+        stuck = report.status in ("infeasible", "no_solution") or (report.status != "optimal" and _used(feature_values(features)) in seen)
+        if stuck and settings.integer_classes:
+            if relaxed is None:
+                relaxed = _relaxed_search_model(optimum, limit + 1e-9 * abs(z_star))
+            report = _search_relaxed_then_complete(model, relaxed, settings, used_count, cost) or report
             notes.append(f"plan.alternatives: alternative {i + 1} found no plan within the slack ({report.model_status})")
             break
         vals = feature_values(features)
@@ -188,6 +193,43 @@ def solve_checked(model: PlanModel, settings, start: dict, cost, limit: float):
     for v, val in first.items():
         v.varValue = val
     return replace(report, objective=got, model_status=f"{report.model_status}; the starting plan's values, kept")
+
+
+def _relaxed_search_model(optimum: PlanResult, limit: float) -> tuple[PlanModel, dict]:
+    """The plan model with fractional classes and the cost limit: where HiGHS finds plans within the
+    slack quickly when whole classes make it slow (the decisions stay whole)."""
+    m = build(optimum.data, optimum.settings.with_(alternatives=0, integer_classes=False))
+    m.problem += m.problem.objective <= limit, "alternatives_cost_limit"
+    return m, board_features(m)
+
+
+def _search_relaxed_then_complete(model: PlanModel, relaxed: tuple[PlanModel, dict], settings, used_count: dict, cost):
+    """Hop-Skip-Jump step on the fractional-class model, then the whole-class plan with those builds,
+    openings and closures fixed (least cost, within the limit). None when either finds no plan; the
+    integer model's bounds and objective are restored either way."""
+    rmodel, rfeatures = relaxed
+    rmodel.problem.setObjective(overlap_objective(rfeatures, used_count))
+    rep = solve(rmodel.problem, settings)
+    if rep.status in ("infeasible", "no_solution"):
+        return None
+    hsj = model.problem.objective
+    bounds = {}
+    for name in ("b", "y", "c"):
+        for key, v in getattr(model, name).items():
+            bounds[v] = (v.lowBound, v.upBound)
+            v.lowBound = v.upBound = float(round(getattr(rmodel, name)[key].varValue or 0.0))
+    model.problem.setObjective(cost)
+    try:
+        done = solve(model.problem, settings)
+    finally:
+        for v, (lo, up) in bounds.items():
+            v.lowBound, v.upBound = lo, up
+        model.problem.setObjective(hsj)
+    if done.status in ("infeasible", "no_solution"):
+        return None
+    return replace(
+        done, objective=float(pulp.value(hsj)), model_status=f"fractional-class search, whole classes completed ({done.model_status})"
+    )
 
 
 def _values_from_tables(features: dict, plan: PlanResult) -> dict[tuple[str, str], float]:
