@@ -197,9 +197,14 @@ def solve_checked(model: PlanModel, settings, start: dict, cost, limit: float):
 
 def _relaxed_search_model(optimum: PlanResult, limit: float) -> tuple[PlanModel, dict]:
     """The plan model with fractional classes and the cost limit: where HiGHS finds plans within the
-    slack quickly when whole classes make it slow (the decisions stay whole)."""
+    slack quickly when whole classes make it slow (the decisions stay whole). The limit is lowered by
+    what whole classes add to the optimal plan's cost (its decisions with fractional classes), so the
+    plans found keep within the limit once their classes are whole."""
     m = build(optimum.data, optimum.settings.with_(alternatives=0, integer_classes=False))
-    m.problem += m.problem.objective <= limit, "alternatives_cost_limit"
+    cost = m.problem.objective
+    relaxed_optimum = optimum_start(m, optimum)
+    rounding = float(optimum.summary["objective"]) - float(pulp.value(cost)) if relaxed_optimum else 0.0
+    m.problem += cost <= limit - max(rounding, 0.0), "alternatives_cost_limit"
     return m, board_features(m)
 
 
