@@ -139,6 +139,7 @@ def plan_alternatives(district, optimum: PlanResult, n: int | None = None, slack
             if relaxed is None:
                 relaxed = _relaxed_search_model(optimum, limit + 1e-9 * abs(z_star))
             report = _search_relaxed_then_complete(model, relaxed, settings, used_count, cost) or report
+        if report.status in ("infeasible", "no_solution"):
             notes.append(f"plan.alternatives: alternative {i + 1} found no plan within the slack ({report.model_status})")
             break
         vals = feature_values(features)
