@@ -219,6 +219,7 @@ def _search_relaxed_then_complete(model: PlanModel, relaxed: tuple[PlanModel, di
     if rep.status in ("infeasible", "no_solution"):
         return None
     hsj = model.problem.objective
+    before = {v: v.varValue for v in model.problem.variables()}  # the whole-class search's plan, restored on failure
     bounds = {}
     for name in ("b", "y", "c"):
         for key, v in getattr(model, name).items():
@@ -232,6 +233,8 @@ def _search_relaxed_then_complete(model: PlanModel, relaxed: tuple[PlanModel, di
             v.lowBound, v.upBound = lo, up
         model.problem.setObjective(hsj)
     if done.status in ("infeasible", "no_solution"):
+        for v, val in before.items():
+            v.varValue = val
         return None
     return replace(
         done, objective=float(pulp.value(hsj)), model_status=f"fractional-class search, whole classes completed ({done.model_status})"
