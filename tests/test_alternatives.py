@@ -70,10 +70,11 @@ def test_slack_decides_which_dearer_plans_qualify(tmp_path, slack, expected):
 def test_which_school_closes(tmp_path):
     # Two one-room schools side by side, 40 pupils: keeping both open costs 10,000 a year more. Closing SA
     # or SB is equally good (2 years x 10,000 + 2 classes x 100 = 20,200): the alternative closes the other.
+    # (Re-opening is off: with it, closing SA in 2026 and SB in 2027 would cost the same and be a third plan.)
     schools = [dict(school_id=s, zone_id="A", classrooms=1, max_classrooms=1, x_km=0, y_km=0, can_close="true") for s in ("SA", "SB")]
     d = load_district(write_district(tmp_path, [("A", 0, 0)], schools, {"SA": 20, "SB": 20}))
     dem = p1_demand({"A": [40, 40]})
-    opt = plan_district(d, dem, hand_settings(strategy="direct", cost_per_school_year=10_000.0))
+    opt = plan_district(d, dem, hand_settings(strategy="direct", cost_per_school_year=10_000.0, allow_reopening=False))
     assert opt.summary["objective"] == pytest.approx(20_200)
     alts = plan_alternatives(d, opt, n=2, slack=0.0)
     assert len(alts.plans) == 1
@@ -171,8 +172,22 @@ def test_fractional_class_search_then_whole_classes(tmp_path):
     features = board_features(m)
     avoid = {("open" if way(opt) != "SA" else "build", way(opt)): 1}
     m.problem.setObjective(overlap_objective(features, avoid))
-    rep = _search_relaxed_then_complete(m, _relaxed_search_model(opt, 1_400.001), opt.settings, avoid, cost)
+    rep = _search_relaxed_then_complete(m, _relaxed_search_model(opt, 0.0, 0.0), opt.settings, avoid, cost)
     assert rep is not None and rep.objective == pytest.approx(0)
     vals = feature_values(features)
     assert vals[next(iter(avoid))] == 0 and sum(vals.values()) == pytest.approx(1)
     assert pulp.value(cost) == pytest.approx(1_400)
+
+
+def test_no_alternative_seats_fewer_pupils(tmp_path):
+    # 400 pupils a year against at most 180 seats (SA extended, C1 and C2 open): 440 pupil-years unseated at
+    # best, 440e6 of the objective. A 25 % slack on the whole objective would let a plan skip C2 (90 more
+    # pupil-years); the slack applies to the cost without the penalty, and no alternative seats fewer
+    # pupils, so the only plan is the optimal one.
+    d = three_ways(tmp_path)
+    dem = p1_demand({"A": [400, 400]})
+    opt = plan_district(d, dem, hand_settings(**FAST))
+    assert opt.summary["unmet_pupil_years"] == pytest.approx(440)
+    alts = plan_alternatives(d, opt, n=2, slack=0.25)
+    assert alts.plans == [] and "repeats" in alts.notes[0]
+    assert alts.cost_limit == pytest.approx(440e6 + 1.25 * (opt.summary["objective"] - 440e6))

@@ -36,7 +36,8 @@ class Alternatives:
     slack : float
         Cost slack (share of the optimal objective).
     cost_limit : float
-        Most an alternative may cost (currency): (1 + slack) x the optimal objective.
+        Most an alternative may cost (currency): (1 + slack) x the optimal plan's cost without the unmet
+        penalty, plus that penalty (no alternative leaves more pupil-years unseated, discounted).
     notes : list of str
         Why fewer alternatives than asked were returned, if so.
     """
@@ -89,7 +90,8 @@ def overlap_objective(features: dict, used_count: dict) -> pulp.LpAffineExpressi
 
         min  sum_f w[f] F[f],   w[f] = number of plans found so far (the optimal one included) with F[f] > 0
         s.t. every constraint of the plan model, and
-             cost(b, y, c, x, u, n) <= (1 + slack) z*                     z*: objective of the optimal plan
+             cost - U <= (1 + slack) (z* - U*)          cost: the plan model's objective; U: its unmet penalty term
+             U <= U*                                    z*, U*: objective and unmet penalty of the optimal plan
     """
     acc: dict = {}
     for k, e in features.items():
@@ -116,11 +118,13 @@ def plan_alternatives(district, optimum: PlanResult, n: int | None = None, slack
     n = settings.alternatives if n is None else n
     slack = settings.alternatives_slack if slack is None else slack
     z_star = float(optimum.summary["objective"])
-    limit = (1.0 + slack) * z_star
+    c = optimum.tables["costs"]
+    z_unmet = float(c.loc[c["category"] == "unmet_penalty", "discounted_cost"].sum())
+    limit = (1.0 + slack) * (z_star - z_unmet) + z_unmet
     model = build(optimum.data, settings.with_(alternatives=0))
     cost = model.problem.objective
     start = optimum_start(model, optimum)
-    model.problem += cost <= limit + 1e-9 * abs(z_star), "alternatives_cost_limit"
+    add_slack_rows(model, settings, cost, z_star, z_unmet, slack, 0.0)
     features = board_features(model)
     seen = [_used(_values_from_tables(features, optimum))]
     used_count = _count(seen)
@@ -137,7 +141,7 @@ def plan_alternatives(district, optimum: PlanResult, n: int | None = None, slack
         stuck = report.status in ("infeasible", "no_solution") or (report.status != "optimal" and _used(feature_values(features)) in seen)
         if stuck and settings.integer_classes:
             if relaxed is None:
-                relaxed = _relaxed_search_model(optimum, limit + 1e-9 * abs(z_star))
+                relaxed = _relaxed_search_model(optimum, z_unmet, slack)
             report = _search_relaxed_then_complete(model, relaxed, settings, used_count, cost) or report
         if report.status in ("infeasible", "no_solution"):
             notes.append(f"plan.alternatives: alternative {i + 1} found no plan within the slack ({report.model_status})")
@@ -196,16 +200,30 @@ def solve_checked(model: PlanModel, settings, start: dict, cost, limit: float):
     return replace(report, objective=got, model_status=f"{report.model_status}; the starting plan's values, kept")
 
 
-def _relaxed_search_model(optimum: PlanResult, limit: float) -> tuple[PlanModel, dict]:
-    """The plan model with fractional classes and the cost limit: where HiGHS finds plans within the
-    slack quickly when whole classes make it slow (the decisions stay whole). The limit is lowered by
-    what whole classes add to the optimal plan's cost (its decisions with fractional classes), so the
-    plans found keep within the limit once their classes are whole."""
+def unmet_cost(model: PlanModel, settings) -> pulp.LpAffineExpression:
+    """The discounted unmet penalty of a model's plan (currency)."""
+    d = model.data
+    return pulp.LpAffineExpression([(u, d.discount[t] * settings.unmet_penalty) for u, t in zip(model.u, d.demand["year"], strict=True)])
+
+
+def add_slack_rows(model: PlanModel, settings, cost, z_star: float, z_unmet: float, slack: float, rounding: float) -> None:
+    """The cost rows of an alternative (``overlap_objective``'s constraints), ``rounding`` kept off the first."""
+    penalty = unmet_cost(model, settings)
+    tol = 1e-9 * max(1.0, abs(z_star))
+    model.problem += cost - penalty <= (1.0 + slack) * (z_star - z_unmet) - rounding + tol, "alternatives_cost_limit"
+    model.problem += penalty <= z_unmet + tol, "alternatives_unmet_limit"
+
+
+def _relaxed_search_model(optimum: PlanResult, z_unmet: float, slack: float) -> tuple[PlanModel, dict]:
+    """The plan model with fractional classes and the cost limits: where HiGHS finds plans within the
+    slack quickly when whole classes make it slow (the decisions stay whole). The cost limit is lowered
+    by what whole classes add to the optimal plan's cost (its decisions with fractional classes), so the
+    plans found keep within it once their classes are whole."""
     m = build(optimum.data, optimum.settings.with_(alternatives=0, integer_classes=False))
     cost = m.problem.objective
     relaxed_optimum = optimum_start(m, optimum)
     rounding = float(optimum.summary["objective"]) - float(pulp.value(cost)) if relaxed_optimum else 0.0
-    m.problem += cost <= limit - max(rounding, 0.0), "alternatives_cost_limit"
+    add_slack_rows(m, optimum.settings, cost, float(optimum.summary["objective"]), z_unmet, slack, max(rounding, 0.0))
     return m, board_features(m)
 
 

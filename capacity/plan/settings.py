@@ -110,8 +110,9 @@ class PlanSettings(SettingsMixin):
         different as the method can make it in which sites open, where classrooms are built and
         which schools close (Hop-Skip-Jump; docs/plan-alternatives.md).
     alternatives_slack : float
-        Most an alternative may cost above the optimal plan, as a share of its objective
-        (0.05: within 5 %; 0: only plans of the optimal plan's cost).
+        Most an alternative may cost above the optimal plan, as a share of its cost without the
+        unmet penalty (0.05: within 5 %; 0: only plans of the optimal plan's cost); no alternative
+        leaves more pupils unseated than the optimal plan.
     robust_draws : int
         Demand draws a robust plan is built over (0: no robust plan). With K >= 1 a run also
         plans at P50 and P80 and reports all three plans on held-out draws (docs/plan-alternatives.md).

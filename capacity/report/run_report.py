@@ -391,8 +391,9 @@ def alternatives_html(result, lang: str) -> list[str]:
 
     figures, differences = alternative_tables(alts)
     intro = (
-        f'<p class="note">Plans costing at most {alts.slack:.1%} more than the optimal plan (limit {alts.cost_limit:,.0f}), '
-        "each avoiding the new schools, classroom builds and closures of the plans before it (Hop-Skip-Jump; "
+        f'<p class="note">Plans costing at most {alts.slack:.1%} more than the optimal plan, unseated pupils aside, and leaving '
+        f"no more pupils unseated (cost limit {alts.cost_limit:,.0f}), each avoiding the new schools, classroom builds and "
+        "closures of the plans before it (Hop-Skip-Jump; "
         "docs/plan-alternatives.md). Each has its own tables in plan/alternatives/.</p>"
     )
     notes = "".join(f'<p class="note">{html.escape(n)}</p>' for n in alts.notes)
