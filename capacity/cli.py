@@ -30,9 +30,11 @@ def cli() -> None:
 def validate(district: str | None) -> None:
     """Check a district's data and list every problem found."""
     d = load_district(district)
-    click.echo(
-        f"OK: {d.source} is a valid district ({len(d.zones)} zones, {len(d.schools)} schools, history {d.history_years[0]}-{d.last_year})."
-    )
+    if d.has_history:
+        known = f"history {d.history_years[0]}-{d.last_year}"
+    else:
+        known = f"no history, demand {int(d.demand['year'].min())}-{int(d.demand['year'].max())}"
+    click.echo(f"OK: {d.source} is a valid district ({len(d.zones)} zones, {len(d.schools)} schools, {known}).")
 
 
 @cli.command()
@@ -47,12 +49,18 @@ def info(district: str | None) -> None:
     kinds = d.zones["kind"].value_counts().reindex(["urban", "town", "rural"]).fillna(0).astype(int)
     click.echo(f"\nZones: {len(d.zones)} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
     click.echo(f"\nSchools teaching each stage (a nine-year school counts under primary and junior):\n{schools_by_stage(d).to_string()}")
-    click.echo(f"\nPupils on roll by stage and school year:\n{pupils_by_stage(d).to_string()}")
+    if d.has_history:
+        click.echo(f"\nPupils on roll by stage and school year:\n{pupils_by_stage(d).to_string()}")
+    else:
+        click.echo("\nPupils on roll: no enrolment history")
     b = d.births.groupby("year")["births"].sum()
-    click.echo(
-        f"\nBirths: {int(b.index.min())}-{int(b.index.max())}, last year {int(b.iloc[-1]):,} (peak {int(b.max()):,} in {int(b.idxmax())})"
-    )
-    optional = [t for t in ("housing", "travel", "projects", "children") if len(getattr(d, t))]
+    if len(b):
+        click.echo(
+            f"\nBirths: {int(b.index.min())}-{int(b.index.max())}, last year {int(b.iloc[-1]):,} (peak {int(b.max()):,} in {int(b.idxmax())})"
+        )
+    else:
+        click.echo("\nBirths: none (entry grades need projection.entry_rule held, trend or children)")
+    optional = [t for t in ("housing", "travel", "projects", "children", "demand", "attendance") if len(getattr(d, t))]
     click.echo(f"Optional tables: {', '.join(f'{t} ({len(getattr(d, t))} rows)' for t in optional) or 'none'}")
 
 
@@ -76,8 +84,11 @@ def _target(arg: str | None):
     from capacity.scenario import load_scenario
 
     if arg is not None and arg.lower().endswith((".yaml", ".yml")):
+        from capacity.scenario import fit_scenario
+
         sc = load_scenario(arg)
-        return load_district(sc.district_path), sc
+        d = load_district(sc.district_path)
+        return d, fit_scenario(sc, d.grades)
     return load_district(arg), None
 
 
@@ -98,11 +109,18 @@ def _manifest(folder: Path, command: str, district, settings: dict, timings: dic
     write_json(folder / "manifest.json", command_manifest(command, district, settings, current(), timings or {}))
 
 
-def _projection_settings(scenario=None, **opts):
+def _defaults(cls, district, **given):
+    """Settings of class ``cls`` with the defaults of the district's grade system and ``given`` values."""
+    from capacity.standards import settings_for_system
+
+    return settings_for_system(cls, district.grades, given)
+
+
+def _projection_settings(scenario, district, **opts):
     from capacity.projection import ProjectionSettings
 
     given = {k: v for k, v in opts.items() if v is not None}
-    base = scenario.projection if scenario is not None else ProjectionSettings()
+    base = scenario.projection if scenario is not None else _defaults(ProjectionSettings, district)
     return base.with_(**given)
 
 
@@ -123,6 +141,7 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
     d, sc = _target(district)
     settings = _projection_settings(
         sc,
+        d,
         horizon=horizon,
         method=method,
         window=window,
@@ -191,9 +210,9 @@ def backtest(district, window, last_target, level, out) -> None:
     """Rolling-origin back-test: MAPE and bias by lead for every estimator and naive baselines."""
     from capacity.preflight import check_backtest
 
-    settings = _projection_settings(window=window)
     _step("loading district")
     d = load_district(district)
+    settings = _projection_settings(None, d, window=window)
     check_backtest(d, settings, last_target)
     with _output(out, d) as tmp:
         _backtest_body(d, settings, last_target, level, tmp)
@@ -237,9 +256,9 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
 
     _step("loading district")
     d, sc = _target(district)
-    base = sc.gap if sc is not None else GapSettings()
+    base = sc.gap if sc is not None else _defaults(GapSettings, d)
     gs = base.with_(**{k: v for k, v in {"quantile": quantile, "warning_window": warning_window}.items() if v is not None})
-    ps = _projection_settings(sc, horizon=horizon)
+    ps = _projection_settings(sc, d, horizon=horizon)
     with _output(out, d, sc) as tmp:
         _gap_body(d, ps, gs, tmp, sc.report if sc is not None else None)
     if out:
@@ -312,11 +331,11 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
     _step("loading district")
     d, sc = _target(district)
     opts = {"demand_quantile": quantile, "solver": solver, "time_limit_s": time_limit, "mip_gap": gap, "threads": threads}
-    base = sc.plan if sc is not None else PlanSettings()
+    base = sc.plan if sc is not None else _defaults(PlanSettings, d)
     ps = base.with_(
         **{k: v for k, v in opts.items() if v is not None}, integer_classes=not relax_classes and base.integer_classes, verbose=verbose
     )
-    proj_settings = sc.projection if sc is not None else ProjectionSettings(draws=200)
+    proj_settings = sc.projection if sc is not None else _defaults(ProjectionSettings, d, draws=200)
     if horizon is not None:
         proj_settings = proj_settings.with_(horizon=horizon)
     if robust is not None and robust < 1:
@@ -336,12 +355,24 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | Non
 
     check_plan(d, ps)
     proj = None
-    if demand is None:
+    if demand is None and not d.has_history:
+        from capacity.notes import note
+
+        note(
+            f"{d.source}: no enrolment history, so the plan is for the years of the district's demand table "
+            f"({int(d.demand['year'].min())}-{int(d.demand['year'].max())}), with no projection"
+        )
+    elif demand is None:
         check_projection(d, proj_settings)
         _step(f"projecting {proj_settings.horizon} years")
         proj = project_district(d, proj_settings)
     _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
-    r = plan_district(d, read_demand(demand), ps) if demand is not None else plan_from_projection(d, proj, ps)
+    if demand is not None:
+        r = plan_district(d, read_demand(demand, d.grades), ps)
+    elif proj is None:
+        r = plan_district(d, d.demand, ps)
+    else:
+        r = plan_from_projection(d, proj, ps)
     s = r.summary
     gap_text = f"{s['gap']:.2%}" if s["gap"] == s["gap"] else "unknown"
     click.echo(

@@ -44,6 +44,9 @@ def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResul
     progress(f"[1/{steps}] loading district {scenario.district}")
     district = load_district(scenario.district_path)
     from capacity.preflight import check_plan, check_projection
+    from capacity.scenario import fit_scenario
+
+    scenario = fit_scenario(scenario, district.grades)
 
     check_projection(district, scenario.projection)
     if scenario.run_plan:
@@ -135,10 +138,8 @@ def write_gap_files(report, district, projection, folder: Path, charts: Path | N
     )
     charts = charts or folder / "charts"
     charts.mkdir(parents=True, exist_ok=True)
-    from capacity.grades import STAGE_NAMES
-
     present = set(report.gap.loc[report.gap["level"] == "zone", "stage"])
-    for stage in [st for st in STAGE_NAMES if st in present]:  # a district without a stage gets no empty charts
+    for stage in [st for st in district.grades.stage_names if st in present]:  # a district without a stage gets no empty charts
         save(gap_heatmap(report.gap, stage), charts / f"gap_heatmap_{stage}.png")
         save(demand_vs_seats(report.gap, stage), charts / f"demand_vs_seats_{stage}.png")
         save(band_share_chart(report.bands, stage, list(report.settings.bands)), charts / f"class_bands_{stage}.png")
@@ -156,8 +157,7 @@ def gap_summary(r, district) -> list[tuple[str, object]]:
         ("Classrooms needed to close every zone's shortfall", int(r.budget["new_classrooms"].sum())),
         ("Budget needed (currency)", float(r.budget["cost"].sum())),
         (f"Classes above standard in {district.last_year} (actual)", int(act["classes_above_standard"].sum())),
-        (f"Large classes 56-65 in {district.last_year} (actual)", int(act[[c for c in act.columns if c.startswith("56")]].sum().sum())),
-        (f"Super-large classes 66+ in {district.last_year} (actual)", int(act[[c for c in act.columns if c.startswith("66")]].sum().sum())),
+        *[(f"Classes in band {b} in {district.last_year} (actual)", int(act[b].sum())) for b in r.settings.bands],
         (
             f"Schools above the size cap in {district.last_year}",
             int(r.school_sizes.loc[r.school_sizes["basis"] == "actual", "above_cap"].sum()),
@@ -254,7 +254,22 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for pkg in ("capacity", "numpy", "pandas", "scipy", "pulp", "highspy", "matplotlib", "openpyxl", "pyyaml", "click"):
+    for pkg in (
+        "capacity",
+        "numpy",
+        "pandas",
+        "scipy",
+        "pulp",
+        "highspy",
+        "matplotlib",
+        "openpyxl",
+        "pyyaml",
+        "click",
+        "geopandas",
+        "pyogrio",
+        "shapely",
+        "pyproj",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -319,6 +334,7 @@ def manifest(result: RunResult) -> dict:
         "inputs_hash": inputs_hash(result.district.file_hashes, sc),
         "seed": sc.projection.seed,
         "projection_method": result.projection.method,
+        "grade_system": result.district.grades.as_dict(),
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
         "timings_note": TIMINGS_NOTE,
@@ -361,6 +377,10 @@ def write_run(result: RunResult, folder: Path) -> None:
         write_plan_extras(result.alternatives, result.robustness, folder / "plan", result.notes)
     if "targets" in extra:
         extra["targets"].to_csv(folder / "targets.csv", index=False)
+    from capacity.report.gis import write_gis
+
+    plan_tables = result.plan.tables if result.plan is not None else None
+    write_gis(result.district, result.gap.gap, plan_tables, folder / "gis", tuple(result.scenario.report.gis_formats))
     sheets = {f"sheet_{k}": v for k, v in extra.items()}
     write_budget_workbook(folder / "budget_request.xlsx", result, result.scenario.report, run_assumptions(result), sheets)
     (folder / "scenario.json").write_text(

@@ -34,7 +34,7 @@ def test_draws_are_spread_and_held_out_draws_disjoint(example, proj):
     assert list(np.argsort(np.argsort(totals))[picks]) == [6, 18, 30, 42, 54]  # ranks at 10 %, 30 %, ... 90 % of 60
     ev = held_out_draws(proj, 10, picks)
     assert len(ev) == 10 and not set(ev) & set(picks)
-    d = demand_of_draw(proj, picks[0], example.grades.grades)
+    d = demand_of_draw(proj, picks[0])
     assert d["pupils"].sum() == pytest.approx(np.round(proj.draws[..., picks[0]]).sum())
 
 
@@ -44,7 +44,7 @@ def test_robust_plan_shares_decisions_and_seats_every_draw_it_was_built_for(exam
     assert len(r.per_draw) == 3
     # the shared decisions, imposed on each draw alone, give the same unmet as inside the robust model
     for row in r.per_draw.itertuples(index=False):
-        alone = unmet_with_decisions(example, r.decisions, demand_of_draw(proj, row.draw, example.grades.grades), FAST)
+        alone = unmet_with_decisions(example, r.decisions, demand_of_draw(proj, row.draw), FAST)
         assert alone == pytest.approx(row.unmet_pupil_years, abs=1e-4)
 
 

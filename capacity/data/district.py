@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from capacity.data.read import read_district_files
+from capacity.data.schema import SYSTEM_TABLES
 from capacity.data.validate import parse_all
 from capacity.errors import InputError
-from capacity.grades import CHINA, GRADE_INDEX, STAGE_NAMES, STAGE_OF_GRADE, GradeSystem, grades_between
+from capacity.grades import CHINA, GradeSystem
 
 EXAMPLE_PATH = Path(__file__).parent / "example_county"
 """Folder of the bundled example county (CSV files)."""
@@ -22,7 +23,7 @@ class District:
 
     Attributes
     ----------
-    zones, schools, enrolment, births, housing, travel, projects, children, stage_rooms : DataFrame
+    zones, schools, enrolment, births, housing, travel, projects, children, stage_rooms, demand, attendance : DataFrame
         The tables of the input format (docs/data-format.md), typed; optional tables
         that were not given are empty frames with the right columns.
     source : str
@@ -33,6 +34,8 @@ class District:
         SHA-256 of every file read, for run manifests.
     notes : tuple of str
         Things worth knowing that are not errors (e.g. a GBK-encoded file, an ignored sheet).
+    zone_shapes : dict of str to bytes
+        zone_id -> WKB polygon (WGS 84 lon/lat) when zones were read from a GIS layer; empty otherwise.
     """
 
     zones: pd.DataFrame
@@ -46,25 +49,36 @@ class District:
     stage_rooms: pd.DataFrame
     source: str = ""
     grades: GradeSystem = CHINA
+    demand: pd.DataFrame = field(default_factory=lambda: _empty("demand"))
+    attendance: pd.DataFrame = field(default_factory=lambda: _empty("attendance"))
     file_hashes: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    zone_shapes: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def history_years(self) -> tuple[int, ...]:
-        """School years with enrolment history, ascending."""
+        """School years with enrolment history, ascending (a missing year is simply absent)."""
         return tuple(sorted(int(y) for y in self.enrolment["year"].unique()))
 
     @property
     def last_year(self) -> int:
-        """Last school year with enrolment history."""
-        return int(self.enrolment["year"].max())
+        """Last known school year: of the enrolment history, else (a district given only as
+        demand) the first year of the ``demand`` table."""
+        if len(self.enrolment):
+            return int(self.enrolment["year"].max())
+        return int(self.demand["year"].min())
+
+    @property
+    def has_history(self) -> bool:
+        """Whether the district gives an enrolment history (else it is planned from ``demand``)."""
+        return bool(len(self.enrolment))
 
     def school_grades(self) -> pd.DataFrame:
         """One row per (school_id, grade) the school teaches, with its stage."""
         rows = [
-            (r.school_id, g, STAGE_OF_GRADE[g])
+            (r.school_id, g, self.grades.stage_of_grade[g])
             for r in self.schools.itertuples(index=False)
-            for g in grades_between(r.first_grade, r.last_grade)
+            for g in self.grades.grades_between(r.first_grade, r.last_grade)
         ]
         return pd.DataFrame(rows, columns=["school_id", "grade", "stage"])
 
@@ -87,14 +101,18 @@ def load_district(path: str | Path | None = None) -> District:
         Listing every problem found (file, row, column, found, expected).
     """
     raw = read_district_files(EXAMPLE_PATH if path is None else path)
-    frames, problems = parse_all(raw.tables)
+    frames, problems, grades = parse_all(raw.tables)
     if problems:
         raise InputError(problems, raw.source)
-    frames = _sorted(frames)
-    return District(**frames, source=raw.source, file_hashes=raw.file_hashes, notes=tuple(raw.notes))
+    for t in SYSTEM_TABLES:
+        frames.pop(t.name)
+    frames = _sorted(frames, grades)
+    return District(
+        **frames, source=raw.source, grades=grades, file_hashes=raw.file_hashes, notes=tuple(raw.notes), zone_shapes=raw.zone_shapes
+    )
 
 
-def _sorted(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def _sorted(frames: dict[str, pd.DataFrame], grades: GradeSystem) -> dict[str, pd.DataFrame]:
     """Stable row order independent of file order: by key, grades in school order."""
     from capacity.data.schema import TABLE_BY_NAME
 
@@ -103,7 +121,7 @@ def _sorted(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         key = list(TABLE_BY_NAME[name].key)
         if "grade" in key:
             f = (
-                f.assign(_g=f["grade"].map(GRADE_INDEX))
+                f.assign(_g=f["grade"].map(grades.grade_index))
                 .sort_values([k if k != "grade" else "_g" for k in key], kind="stable")
                 .drop(columns="_g")
             )
@@ -113,9 +131,36 @@ def _sorted(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _empty(name: str) -> pd.DataFrame:
+    from capacity.data.schema import TABLE_BY_NAME
+    from capacity.data.validate import empty_frame
+
+    return empty_frame(TABLE_BY_NAME[name])
+
+
+def home_school_shares(district: District) -> pd.DataFrame:
+    """Each zone's split of its pupils of a grade among home schools: zone_id, grade, school_id, share.
+
+    From the ``attendance`` matrix's last year where given (pupils by home zone and school);
+    otherwise from the last history year's enrolment, a school's pupils counted in its own
+    zone. Only open schools with pupils count; shares of a (zone, grade) sum to 1.
+    """
+    a = district.attendance
+    if len(a):
+        last = a[a["year"] == a["year"].max()].merge(district.schools[["school_id", "status"]], on="school_id")
+    else:
+        e = district.enrolment
+        last = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id", "status"]], on="school_id")
+    last = last[last["status"].eq("open") & (last["pupils"] > 0)]
+    return last.assign(share=last["pupils"] / last.groupby(["zone_id", "grade"])["pupils"].transform("sum"))[
+        ["zone_id", "grade", "school_id", "share"]
+    ]
+
+
 def split_by_home_school(district: District, demand: pd.DataFrame) -> pd.DataFrame:
-    """Share each zone's pupils of a grade among the open schools that taught that grade in
-    the zone in the last history year, by their share then.
+    """Share each zone's pupils of a grade among its home schools (:func:`home_school_shares`:
+    the attendance matrix's last year, else the schools of the zone that taught the grade in the
+    last history year), by their share then.
 
     Parameters
     ----------
@@ -129,13 +174,7 @@ def split_by_home_school(district: District, demand: pd.DataFrame) -> pd.DataFra
         multiplied by the school's share (not rounded). A zone and grade that no school taught
         last year keeps its pupils on one row with school_id ''.
     """
-    e = district.enrolment
-    last = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id", "status"]], on="school_id")
-    last = last[last["status"].eq("open") & (last["pupils"] > 0)]
-    share = last.assign(share=last["pupils"] / last.groupby(["zone_id", "grade"])["pupils"].transform("sum"))[
-        ["zone_id", "grade", "school_id", "share"]
-    ]
-    out = demand.merge(share, on=["zone_id", "grade"], how="left")
+    out = demand.merge(home_school_shares(district), on=["zone_id", "grade"], how="left")
     out["school_id"] = out["school_id"].fillna("")
     out["pupils"] = out["pupils"] * out["share"].fillna(1.0)
     return out.drop(columns="share")
@@ -143,9 +182,9 @@ def split_by_home_school(district: District, demand: pd.DataFrame) -> pd.DataFra
 
 def pupils_by_stage(district: District) -> pd.DataFrame:
     """Pupils on roll by year (rows) and stage (columns), in pupils."""
-    e = district.enrolment.assign(stage=district.enrolment["grade"].map(STAGE_OF_GRADE))
+    e = district.enrolment.assign(stage=district.enrolment["grade"].map(district.grades.stage_of_grade))
     t = e.pivot_table(index="year", columns="stage", values="pupils", aggfunc="sum", fill_value=0)
-    t = t.reindex(columns=[s for s in STAGE_NAMES if s in t.columns])
+    t = t.reindex(columns=[s for s in district.grades.stage_names if s in t.columns])
     t["total"] = t.sum(axis=1)
     return t.astype(int)
 
@@ -154,4 +193,4 @@ def schools_by_stage(district: District) -> pd.DataFrame:
     """Count of schools teaching each stage, by status and sector."""
     ss = district.school_stages().merge(district.schools[["school_id", "status", "sector"]], on="school_id")
     t = ss.pivot_table(index=["status", "sector"], columns="stage", values="school_id", aggfunc="count", fill_value=0)
-    return t.reindex(columns=[s for s in STAGE_NAMES if s in t.columns]).astype(int)
+    return t.reindex(columns=[s for s in district.grades.stage_names if s in t.columns]).astype(int)

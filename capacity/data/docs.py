@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 from capacity.data.schema import FREE_TEXT_COLUMNS, TABLES, Column
-from capacity.grades import STAGES
+from capacity.grades import PRESETS
+from capacity.standards import SYSTEM_DEFAULTS
 
 
 def _type(c: Column) -> str:
-    return {"str": "text", "int": "integer", "float": "number", "choice": "choice", "grade": "grade", "bool": "true/false"}[c.kind]
+    return {
+        "str": "text",
+        "int": "integer",
+        "float": "number",
+        "choice": "choice",
+        "grade": "grade",
+        "stage": "stage",
+        "bool": "true/false",
+    }[c.kind]
 
 
 def data_format_markdown() -> str:
@@ -33,14 +44,40 @@ def data_format_markdown() -> str:
         "",
         "## Grades and stages",
         "",
-        "| stage | grades | entry age |",
-        "|---|---|---|",
+        "A district declares its grade system in the optional `district` table (key `grade_system`): a preset below,",
+        "or `custom` with its own `grades` table. Without it the system is `china`. Grades and stages in every other",
+        "table, and in the scenario's settings, must be those of the district's system.",
+        "",
+        "| system | stage | grades | entry age |",
+        "|---|---|---|---|",
     ]
-    for s in STAGES:
-        out.append(f"| {s.name} ({s.label}) | {', '.join(s.grades)} | {s.entry_age} |")
+    for g in PRESETS.values():
+        for s in g.stages:
+            out.append(f"| {g.name} | {s.name} ({s.label}) | {', '.join(s.grades)} | {s.entry_age} |")
     out += [
         "",
-        "A school serves a contiguous range `first_grade`..`last_grade`, so nine-year (P1-J3) and twelve-year",
+        "A custom system's `grades` table gives each grade its stage and its age at entry; the ages order the grades",
+        "and the first grade of each stage is that stage's entry grade.",
+        "",
+        "Settings keyed by grade or stage (class sizes, costs, travel limits, staffing ratios, the projection's",
+        "entry grades, class-size bands) take the district's system's defaults when the scenario does not set them;",
+        "a scenario key naming a grade or stage the district lacks is refused when the run starts. The US and",
+        "England defaults (China's are in docs/scenario-reference.md; money in the district's currency):",
+        "",
+        "| system | section | key | default |",
+        "|---|---|---|---|",
+    ]
+    for system, sections in SYSTEM_DEFAULTS.items():
+        for section, values in sections.items():
+            for key, value in values.items():
+                out.append(f"| {system} | {section} | `{key}` | `{json.dumps(value, default=list)}` |")
+    out += [
+        "",
+        "A custom system defaults to 30 pupils per class in every stage, bands counted over that standard, its first",
+        "grade fed from births at its entry age, and no boarding; costs, travel limits and staffing ratios have no",
+        "safe generic value, so its scenario must give them (a missing one is refused, naming the key).",
+        "",
+        "A school serves a contiguous range `first_grade`..`last_grade` (in the system's order), so nine-year (P1-J3) and twelve-year",
         "(P1-S3) schools are ordinary rows. School years are named by the calendar year they start in (2025 = 2025-26).",
         "",
     ]
@@ -63,7 +100,46 @@ def data_format_markdown() -> str:
         "- `first_grade` is not after `last_grade`; `classrooms` <= `max_classrooms`.",
         "- Enrolment grades lie within the school's range; candidate sites have no pupils;",
         "  a `closed` school has no pupils in the last history year.",
-        "- Enrolment years form an unbroken run; every zone has births, in an unbroken run of years.",
+        "- Enrolment or demand is given (or both). A missing year inside the enrolment history is accepted with a note;",
+        "  births, when given, cover every zone in an unbroken run of years; demand years form an unbroken run.",
+        "- A school gives classrooms, a rated capacity, or both; a candidate site gives no capacity.",
+        "- Attendance rows name a grade the school teaches, at an open or closed school.",
+        "",
+        "## Rated capacity",
+        "",
+        "A school's `capacity` is its seats as the planner holds them. Its room seats q are the mean standard",
+        "class size over the grades it teaches under `standards.class_size` for the district's grade system (its own",
+        "`class_size` where given): by default 45 for a China P1-P6 school, 25 for a US K-5 school, 30 for an England R-Y6 school.",
+        "",
+        "- **Capacity only** (classrooms blank or 0): the seat gap counts `capacity` seats, shared over the",
+        "  school's grades in proportion to their standard class sizes. The plan counts ceil(capacity / q) rooms",
+        "  for its classes and holds the school's pupils to capacity + q x (rooms added): an extension adds q seats",
+        "  per classroom at the school's cost per classroom, up to `max_classrooms` rooms in all.",
+        "- **Both given**: they must agree within `standards.rated_capacity_tolerance` (default 10 %):",
+        "  |capacity - classrooms x q| <= tolerance x classrooms x q. Beyond it the gap and the plan refuse the",
+        "  district naming the school; within it they use the rated capacity and say so in a note. The plan's",
+        "  classes may use max(classrooms, ceil(capacity / q)) rooms.",
+        "",
+        "## Demand, attendance and history",
+        "",
+        "- `demand` gives pupils by zone of residence. A district without enrolment history is planned directly",
+        "  for the demand table's years (`capacity plan DISTRICT`: no projection, no fake schools or history).",
+        "  With history, demand years after the last history year join the history as pupils by zone, so the",
+        "  projection starts from the demand's last year.",
+        "- `attendance` (pupils by home zone and school) sets each zone's split among home schools in the plan and",
+        "  the status-quo gap, from its last year; without it the split comes from the last history year's enrolment.",
+        "- A missing history year: no ratio is taken across it (a ratio needs the grade below in the year before),",
+        "  each ratio window holds the last `projection.window` pairs of adjacent recorded years, a trend line",
+        "  skips the missing year, and the back-test neither starts from it nor scores it.",
+        "- Births are needed only for entry grades projected from births (`projection.entry_rule`: births);",
+        "  held, trend and children (the `children` table x `projection.children_take_up`) need none.",
+        "  The projection notes how each entry grade is projected.",
+        "",
+        "## Coordinates and GIS files",
+        "",
+        *_module_doc("capacity.data.coords"),
+        "",
+        *_module_doc("capacity.data.geo"),
         "",
         "## Demand by zone of residence",
         "",
@@ -74,6 +150,13 @@ def data_format_markdown() -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _module_doc(name: str) -> list[str]:
+    """A module's docstring as markdown lines (one home for the rule it states)."""
+    import importlib
+
+    return (importlib.import_module(name).__doc__ or "").strip().splitlines()
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from capacity.grades import GRADES
+from capacity.grades import CHINA, GradeSystem
 
-Kind = Literal["str", "int", "float", "choice", "grade", "bool"]
+Kind = Literal["str", "int", "float", "choice", "grade", "stage", "bool"]
 
 TRUE_WORDS = ("true", "yes", "1", "y", "t")
 FALSE_WORDS = ("false", "no", "0", "n", "f")
@@ -25,8 +25,8 @@ class Column:
     ----------
     name : str
         Column header, exactly as it must appear in the file.
-    kind : {"str", "int", "float", "choice", "grade", "bool"}
-        Type of the cells.
+    kind : {"str", "int", "float", "choice", "grade", "stage", "bool"}
+        Type of the cells (``grade`` and ``stage``: a grade or stage of the district's system).
     doc : str
         Meaning of the column.
     unit : str
@@ -54,8 +54,8 @@ class Column:
     max: float | None = None
     choices: tuple[str, ...] = ()
 
-    def expected(self) -> str:
-        """Plain-language description of an allowed value."""
+    def expected(self, grades: GradeSystem | None = None) -> str:
+        """Plain-language description of an allowed value (grades and stages of ``grades``; None: of any system)."""
         if self.kind == "int":
             text = "a whole number"
         elif self.kind == "float":
@@ -63,7 +63,13 @@ class Column:
         elif self.kind == "choice":
             return "one of " + ", ".join(self.choices)
         elif self.kind == "grade":
-            return "a grade " + "/".join(GRADES)
+            if grades is None:
+                return "a grade of the district's system (district.grade_system; china: " + "/".join(CHINA.grades) + ")"
+            return f"a grade of the {grades.name} system (district.grade_system): " + "/".join(grades.grades)
+        elif self.kind == "stage":
+            if grades is None:
+                return "a stage of the district's system (district.grade_system; china: " + "/".join(CHINA.stage_names) + ")"
+            return f"a stage of the {grades.name} system (district.grade_system): " + "/".join(grades.stage_names)
         elif self.kind == "bool":
             return "true or false (also yes/no, 1/0)"
         else:
@@ -106,6 +112,18 @@ class Table:
 
 YEAR = dict(min=1900, max=2200)
 ID_DOC = "identifier; any text, Chinese allowed; must be unique"
+LON_DOC = (
+    "longitude, WGS 84, instead of x_km/y_km (zones and schools use the same pair); converted to km on an azimuthal "
+    "equidistant grid centred on the district (capacity/data/coords.py, error stated in a note)"
+)
+LAT_DOC = "latitude, WGS 84, instead of x_km/y_km"
+COORDINATES_NOTE = (
+    "Coordinates: x_km and y_km (km on a flat grid), or lon and lat (degrees, WGS 84); one pair, the same pair in zones and schools."
+)
+GIS_NOTE = (
+    "May be a GIS layer instead: {table}.gpkg or {table}.geojson ({geometry} features, attribute columns as above, "
+    "coordinates from the geometry; see 'Coordinates and GIS files' below)."
+)
 
 ZONES = Table(
     "zones",
@@ -114,10 +132,13 @@ ZONES = Table(
         Column("zone_id", "str", ID_DOC),
         Column("name", "str", "display name"),
         Column("kind", "choice", "settlement type, used for roll-ups", choices=("urban", "town", "rural")),
-        Column("x_km", "float", "easting of the zone's population centre", "km"),
-        Column("y_km", "float", "northing of the zone's population centre", "km"),
+        Column("x_km", "float", "easting of the zone's population centre (or give lon/lat)", "km", required=False, nullable=True),
+        Column("y_km", "float", "northing of the zone's population centre (or give lon/lat)", "km", required=False, nullable=True),
+        Column("lon", "float", LON_DOC, "degrees", required=False, nullable=True, min=-180, max=180),
+        Column("lat", "float", LAT_DOC, "degrees", required=False, nullable=True, min=-90, max=90),
     ),
     key=("zone_id",),
+    notes=(COORDINATES_NOTE, GIS_NOTE.format(table="zones", geometry="Polygon or MultiPolygon (or Point)")),
 )
 
 SCHOOLS = Table(
@@ -129,10 +150,20 @@ SCHOOLS = Table(
         Column("zone_id", "str", "zone the school stands in (must be in zones)"),
         Column("first_grade", "grade", "youngest grade taught"),
         Column("last_grade", "grade", "oldest grade taught (a school serves first_grade..last_grade)"),
-        Column("classrooms", "int", "general classrooms usable now (0 for a candidate site)", "classrooms", min=0, max=1000),
+        Column(
+            "classrooms",
+            "int",
+            "general classrooms usable now (0 for a candidate site); may be blank when `capacity` is given (counted as 0 rooms)",
+            "classrooms",
+            nullable=True,
+            min=0,
+            max=1000,
+        ),
         Column("max_classrooms", "int", "most classrooms the site can hold after extension", "classrooms", min=0, max=1000),
-        Column("x_km", "float", "easting", "km"),
-        Column("y_km", "float", "northing", "km"),
+        Column("x_km", "float", "easting (or give lon/lat)", "km", required=False, nullable=True),
+        Column("y_km", "float", "northing (or give lon/lat)", "km", required=False, nullable=True),
+        Column("lon", "float", LON_DOC, "degrees", required=False, nullable=True, min=-180, max=180),
+        Column("lat", "float", LAT_DOC, "degrees", required=False, nullable=True, min=-90, max=90),
         Column("sector", "choice", "public or private (民办)", choices=("public", "private")),
         Column(
             "status",
@@ -140,6 +171,17 @@ SCHOOLS = Table(
             "open = running now; candidate = site where a school may be opened; "
             "closed = closed before the last history year (kept for its history)",
             choices=("open", "candidate", "closed"),
+        ),
+        Column(
+            "capacity",
+            "int",
+            "rated capacity: the seats the school has now, as the planner holds them; when given, the seat gap and the plan use "
+            "these seats (see 'Rated capacity' below)",
+            "seats",
+            required=False,
+            nullable=True,
+            min=0,
+            max=100000,
         ),
         Column("boarding_beds", "int", "boarding places (寄宿)", "beds", required=False, default=0, min=0, max=100000),
         Column("can_close", "bool", "whether the school may be merged into others (撤并)", required=False, default=False),
@@ -180,6 +222,7 @@ SCHOOLS = Table(
         ),
     ),
     key=("school_id",),
+    notes=(COORDINATES_NOTE, GIS_NOTE.format(table="schools", geometry="Point")),
 )
 
 ENROLMENT = Table(
@@ -192,8 +235,11 @@ ENROLMENT = Table(
         Column("pupils", "int", "pupils on roll", "pupils", min=0, max=100000),
     ),
     key=("year", "school_id", "grade"),
+    required=False,
     notes=(
-        "History years must form one unbroken run (no missing year).",
+        "A missing school year inside the history is accepted with a note: no ratio is taken across it (ratios come only "
+        "from pairs of adjacent recorded years) and the projection starts from the last recorded year.",
+        "May be absent or empty when `demand` is given: a district without history can still be planned for the demand years.",
         "A school with status closed must not have pupils in the last history year.",
     ),
 )
@@ -207,7 +253,11 @@ BIRTHS = Table(
         Column("births", "int", "live births", "children", min=0, max=10000000),
     ),
     key=("year", "zone_id"),
-    notes=("Every zone must appear, each with an unbroken run of years.",),
+    required=False,
+    notes=(
+        "When given, every zone must appear, each with an unbroken run of years.",
+        "May be absent or empty when no entry grade is projected from births (projection.entry_rule: held, trend or children).",
+    ),
 )
 
 HOUSING = Table(
@@ -255,11 +305,10 @@ PROJECTS = Table(
         Column("cost", "float", "capital cost", "currency", min=0),
         Column(
             "stage",
-            "choice",
+            "stage",
             "stage the rooms serve; blank = the school's first stage",
             required=False,
             nullable=True,
-            choices=("kindergarten", "primary", "junior", "senior"),
         ),
     ),
     key=("project_id",),
@@ -284,7 +333,7 @@ STAGE_ROOMS = Table(
     "Classrooms by stage for schools that teach several stages (nine- and twelve-year schools), where known.",
     (
         Column("school_id", "str", "school (must be in schools)"),
-        Column("stage", "choice", "stage the rooms serve", choices=("kindergarten", "primary", "junior", "senior")),
+        Column("stage", "stage", "stage the rooms serve"),
         Column("classrooms", "int", "classrooms serving that stage", "classrooms", min=0, max=1000),
     ),
     key=("school_id", "stage"),
@@ -295,7 +344,82 @@ STAGE_ROOMS = Table(
     ),
 )
 
-TABLES: tuple[Table, ...] = (ZONES, SCHOOLS, ENROLMENT, BIRTHS, HOUSING, TRAVEL, PROJECTS, CHILDREN, STAGE_ROOMS)
+DEMAND = Table(
+    "demand",
+    "Pupils by zone of residence, grade and school year, as the planner holds them (e.g. pupils by planning block). "
+    "The plan uses it directly for its years when there is no projection (no fake schools or history needed); the "
+    "projection adds its last year to the history as pupils by zone when it lies after the enrolment history.",
+    (
+        Column("year", "int", "school year", "year", **YEAR),
+        Column("zone_id", "str", "zone where the pupils live (must be in zones)"),
+        Column("grade", "grade", "grade"),
+        Column("pupils", "float", "pupils living in the zone (fractions allowed, e.g. block estimates)", "pupils", min=0, max=1000000),
+    ),
+    key=("year", "zone_id", "grade"),
+    required=False,
+    notes=("Years must form an unbroken run.",),
+)
+
+ATTENDANCE = Table(
+    "attendance",
+    "Pupils by home zone, school, grade and year (an attendance matrix): who goes where. Where given, it sets how "
+    "each zone's pupils of a grade are shared among home schools in the plan (instead of last-year enrolment).",
+    (
+        Column("year", "int", "school year", "year", **YEAR),
+        Column("zone_id", "str", "zone where the pupils live (must be in zones)"),
+        Column("school_id", "str", "school they attend (must be in schools, open, teaching the grade)"),
+        Column("grade", "grade", "grade"),
+        Column("pupils", "float", "pupils", "pupils", min=0, max=1000000),
+    ),
+    key=("year", "zone_id", "school_id", "grade"),
+    required=False,
+    notes=("The shares come from the attendance matrix's last year.",),
+)
+
+DISTRICT = Table(
+    "district",
+    "Settings of the district as data, one per row (key, value). Known keys: `grade_system` = china, us, england "
+    "(a preset) or custom (the `grades` table lists the system). Without this table the system is china.",
+    (
+        Column("key", "choice", "setting", choices=("grade_system",)),
+        Column("value", "str", "its value"),
+    ),
+    key=("key",),
+    required=False,
+)
+
+GRADES_TABLE = Table(
+    "grades",
+    "The district's own grade system (with `grade_system` custom, or no `district` table): one row per grade.",
+    (
+        Column("grade", "str", "grade name as used in every other table (e.g. K, 1, Y7)"),
+        Column("stage", "str", "key of the stage the grade belongs to (e.g. elementary); used in scenario settings"),
+        Column("age", "int", "age in years at the start of the grade; orders the grades (youngest first)", "years", min=0, max=30),
+        Column("stage_label", "str", "display name of the stage (default: the stage key)", required=False, nullable=True),
+    ),
+    key=("grade",),
+    required=False,
+    notes=("Ages are distinct; the grades of a stage are consecutive in age order; the table is read before every other table.",),
+)
+
+SYSTEM_TABLES: tuple[Table, ...] = (DISTRICT, GRADES_TABLE)
+"""Tables that declare the grade system; parsed first, since other tables are checked against it."""
+
+TABLES: tuple[Table, ...] = (
+    DISTRICT,
+    GRADES_TABLE,
+    ZONES,
+    SCHOOLS,
+    ENROLMENT,
+    BIRTHS,
+    HOUSING,
+    TRAVEL,
+    PROJECTS,
+    CHILDREN,
+    STAGE_ROOMS,
+    DEMAND,
+    ATTENDANCE,
+)
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 FREE_TEXT_COLUMNS = ("notes", "note", "comment", "comments", "备注")

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from capacity.data.read import RawTable
-from capacity.data.schema import FALSE_WORDS, FREE_TEXT_COLUMNS, TABLE_BY_NAME, TRUE_WORDS, Column, Table
+from capacity.data.schema import FALSE_WORDS, FREE_TEXT_COLUMNS, SYSTEM_TABLES, TABLE_BY_NAME, TRUE_WORDS, Column, Table
 from capacity.errors import Problem
-from capacity.grades import GRADE_INDEX, GRADES
+from capacity.grades import CHINA, GradeSystem, preset, system_from_rows
 
 ROW = "_row"
 """Hidden column carrying each record's spreadsheet row number during validation."""
@@ -36,8 +36,8 @@ def _dtype(c: Column) -> str:
     return "object"
 
 
-def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
-    """Parse one raw table against its schema.
+def parse_table(raw: RawTable, table: Table, grades: GradeSystem = CHINA) -> tuple[pd.DataFrame, list[Problem]]:
+    """Parse one raw table against its schema (grade and stage cells against ``grades``).
 
     Returns
     -------
@@ -89,7 +89,7 @@ def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem
     out: dict[str, pd.Series] = {}
     for c in table.columns:
         if c.name in cells.columns:
-            series, probs = _parse_column(cells[c.name].astype(str), c, label, rows)
+            series, probs = _parse_column(cells[c.name].astype(str), c, label, rows, grades)
             problems += probs
             out[c.name] = series
         else:
@@ -101,18 +101,19 @@ def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem
                 out[c.name] = pd.Series([None] * len(rows), dtype=object)
     frame = pd.DataFrame(out)
     frame[ROW] = rows
+    frame.attrs["bad_cells"] = {(p.column, p.row) for p in problems}
     problems += _check_key(frame, table, label)
     return frame, problems
 
 
-def _parse_column(s: pd.Series, c: Column, label: str, rows: np.ndarray) -> tuple[pd.Series, list[Problem]]:
+def _parse_column(s: pd.Series, c: Column, label: str, rows: np.ndarray, grades: GradeSystem) -> tuple[pd.Series, list[Problem]]:
     problems: list[Problem] = []
     s = s.reset_index(drop=True)
     text = s.str.strip()
     blank = text.eq("")
     if not c.nullable:
         for i in np.flatnonzero(blank.to_numpy()):
-            problems.append(Problem(label, int(rows[i]), c.name, "a blank cell", c.expected()))
+            problems.append(Problem(label, int(rows[i]), c.name, "a blank cell", c.expected(grades)))
     if c.kind in ("int", "float"):
         num = pd.to_numeric(text.where(~blank), errors="coerce").astype("float64")
         vals = num.to_numpy()
@@ -144,11 +145,13 @@ def _parse_column(s: pd.Series, c: Column, label: str, rows: np.ndarray) -> tupl
     if c.kind == "choice":
         allowed = c.choices
     elif c.kind == "grade":
-        allowed = GRADES
+        allowed = grades.grades
+    elif c.kind == "stage":
+        allowed = grades.stage_names
     if allowed is not None:
         bad = ~text.isin(allowed) & ~blank
         for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(Problem(label, int(rows[i]), c.name, repr(s.iloc[i]), c.expected()))
+            problems.append(Problem(label, int(rows[i]), c.name, repr(s.iloc[i]), c.expected(grades)))
         return pd.Series(np.where(bad | blank, None, text.to_numpy()), dtype=object), problems
     # Identifiers and names are kept exactly as written (no trimming), so what a message
     # quotes is what the file holds.
@@ -180,7 +183,7 @@ def _plain(v: object) -> object:
     return v
 
 
-def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list[Problem]:
+def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades: GradeSystem = CHINA) -> list[Problem]:
     """Checks between tables: references, grade ranges, contiguous history years.
 
     Parameters
@@ -215,10 +218,14 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
     refs("projects", "school_id", school_ids, "schools")
     refs("children", "zone_id", zone_ids, "zones")
     refs("stage_rooms", "school_id", school_ids, "schools")
+    refs("demand", "zone_id", zone_ids, "zones")
+    refs("attendance", "zone_id", zone_ids, "zones")
+    refs("attendance", "school_id", school_ids, "schools")
+    problems += _rated_capacity_cells(schools, labels["schools"])
 
     s = schools.dropna(subset=["first_grade", "last_grade"])
-    fi = s["first_grade"].map(GRADE_INDEX)
-    la = s["last_grade"].map(GRADE_INDEX)
+    fi = s["first_grade"].map(grades.grade_index)
+    la = s["last_grade"].map(grades.grade_index)
     for _, r in s[fi > la].iterrows():
         problems.append(
             Problem(
@@ -241,13 +248,36 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
             )
         )
 
-    enrol = frames["enrolment"]
+    span = s.set_index("school_id")[["first_grade", "last_grade", "status"]]
+    span = span[~span.index.duplicated()]
+    enrol = frames.get("enrolment", pd.DataFrame(columns=["year"]))
+    demand = frames.get("demand", pd.DataFrame(columns=["year"]))
+    if not len(enrol) and not len(demand):
+        problems.append(
+            Problem(
+                labels.get("enrolment", "enrolment.csv"),
+                None,
+                None,
+                "neither enrolment history nor a demand table",
+                "enrolment (pupils by school, grade and year) or demand (pupils by zone, grade and year)",
+            )
+        )
+    if len(demand):
+        problems += _gaps(sorted(set(demand["year"].dropna().astype(int))), labels["demand"], "demand years")
+        inside = sorted(set(demand["year"].dropna().astype(int)) & set(enrol["year"].dropna().astype(int)))
+        if inside:
+            from capacity.notes import note
+
+            note(
+                f"{labels['demand']}: years {inside[0]}-{inside[-1]} are also enrolment history years; the projection uses the "
+                "enrolment for them (demand joins the history only after its last year; `capacity plan --demand` plans against a file)"
+            )
+    if "attendance" in frames and len(frames["attendance"]):
+        problems += _attendance_checks(frames["attendance"].join(span, on="school_id", how="inner"), labels["attendance"], grades)
     if len(enrol):
-        span = s.set_index("school_id")[["first_grade", "last_grade", "status"]]
-        span = span[~span.index.duplicated()]
         e = enrol.dropna(subset=["school_id", "grade"]).join(span, on="school_id", how="inner")
-        gi = e["grade"].map(GRADE_INDEX)
-        outside = (gi < e["first_grade"].map(GRADE_INDEX)) | (gi > e["last_grade"].map(GRADE_INDEX))
+        gi = e["grade"].map(grades.grade_index)
+        outside = (gi < e["first_grade"].map(grades.grade_index)) | (gi > e["last_grade"].map(grades.grade_index))
         for _, r in e[outside].iterrows():
             problems.append(
                 Problem(
@@ -282,7 +312,15 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
                         "no pupils in the last history year at a closed school (or status open)",
                     )
                 )
-            problems += _gaps(sorted(set(years.astype(int))), labels["enrolment"], "history years")
+            missing = _missing_years(sorted(set(years.astype(int))))
+            if missing:
+                from capacity.notes import note
+
+                note(
+                    f"{labels['enrolment']}: history years {int(years.min())}-{int(years.max())} miss {', '.join(map(str, missing))}; "
+                    "accepted: no ratio is taken across a missing year (only adjacent recorded years are paired) and "
+                    "the projection starts from the last recorded year"
+                )
             this_year = _this_year()
             for _, r in enrol[enrol["year"] > this_year].drop_duplicates("year").iterrows():
                 problems.append(
@@ -295,21 +333,19 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
                     )
                 )
 
-    births = frames["births"]
+    births = frames.get("births", pd.DataFrame(columns=["zone_id", "year", "births"]))
     have = set(births["zone_id"].dropna())
-    for z in sorted(zone_ids - have):
+    for z in sorted(zone_ids - have) if len(births) else ():
         problems.append(Problem(labels["births"], None, "zone_id", f"no births for zone '{z}'", "births for every zone"))
     for z, g in births.dropna(subset=["zone_id", "year"]).groupby("zone_id", sort=True):
         problems += _gaps(sorted(set(g["year"].astype(int))), labels["births"], f"years for zone '{z}'")
 
     if "stage_rooms" in frames and len(frames["stage_rooms"]):
-        from capacity.grades import stages_of
-
         sr = frames["stage_rooms"].dropna(subset=["school_id", "stage"])
         info = schools.dropna(subset=["first_grade", "last_grade"]).drop_duplicates("school_id").set_index("school_id")
         for _, r in sr.iterrows():
             if r["school_id"] in info.index:
-                st = stages_of(info.at[r["school_id"], "first_grade"], info.at[r["school_id"], "last_grade"])
+                st = grades.stages_of(info.at[r["school_id"], "first_grade"], info.at[r["school_id"], "last_grade"])
                 if r["stage"] not in st:
                     problems.append(
                         Problem(
@@ -348,7 +384,7 @@ MAX_GRADE_PUPILS = 3000  # one grade of one school above this is implausible (wa
 MAX_SPAN_KM = 1000.0  # a district wider than this has coordinates in metres, not km (error)
 
 
-def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> tuple[list[Problem], list[str]]:
+def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades: GradeSystem = CHINA) -> tuple[list[Problem], list[str]]:
     """Data that parses but cannot be right (errors) or is probably wrong (warnings).
 
     Errors: project rows that do not fit their school (a stage it does not teach, a completion
@@ -357,8 +393,6 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> tup
     without pupils in the last history year, a zone with no births but pupils, a grade of one
     school above MAX_GRADE_PUPILS pupils, coordinates that look like degrees.
     """
-    from capacity.grades import stages_of
-
     errors: list[Problem] = []
     warnings: list[str] = []
     schools = frames["schools"]
@@ -389,6 +423,17 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> tup
                 "0 classrooms for a candidate site (its rooms are built when it opens: max_classrooms)",
             )
         )
+    if "capacity" in schools:
+        for _, r in schools[schools["status"].eq("candidate") & schools["capacity"].notna()].iterrows():
+            errors.append(
+                Problem(
+                    labels["schools"],
+                    int(r[ROW]),
+                    "capacity",
+                    f"a capacity at '{r['school_id']}', a candidate site",
+                    "a blank capacity for a candidate site (it opens with max_classrooms rooms)",
+                )
+            )
     enrol = frames["enrolment"]
     last = int(enrol["year"].max()) if len(enrol) and enrol["year"].notna().any() else None
     first = int(enrol["year"].min()) if last is not None else None
@@ -399,7 +444,7 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> tup
             sid = r["school_id"]
             if sid not in info.index:
                 continue
-            taught = stages_of(info.at[sid, "first_grade"], info.at[sid, "last_grade"])
+            taught = grades.stages_of(info.at[sid, "first_grade"], info.at[sid, "last_grade"])
             if isinstance(r.get("stage"), str) and r["stage"] not in taught:
                 errors.append(
                     Problem(
@@ -484,7 +529,7 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> tup
         elif len(f) >= 3 and span < 2 and (f["x_km"].abs().max() > 2 or f["y_km"].abs().max() > 2):
             warnings.append(
                 f"warning: {labels[name]}: coordinates span only {span:.3f} km though far from 0 (they look like degrees of "
-                "longitude/latitude; expected kilometres on a flat grid, e.g. a projected CRS / 1000)"
+                "longitude/latitude; expected kilometres on a flat grid, e.g. a projected CRS / 1000, or degrees in columns named lon and lat)"
             )
     return errors, warnings
 
@@ -496,41 +541,163 @@ def _this_year() -> int:
     return datetime.date.today().year
 
 
+def _rated_capacity_cells(schools: pd.DataFrame, label: str) -> list[Problem]:
+    """A school needs classrooms or a rated capacity; a blank classrooms cell needs a capacity."""
+    out = []
+    cap = schools["capacity"] if "capacity" in schools else pd.Series(np.nan, index=schools.index)
+    bad = schools.attrs.get("bad_cells", set())
+    for _, r in schools[schools["classrooms"].isna() & cap.isna() & schools["school_id"].notna()].iterrows():
+        if ("classrooms", int(r[ROW])) in bad:
+            continue  # already reported as a bad value
+        out.append(
+            Problem(
+                label, int(r[ROW]), "classrooms", f"a blank cell at '{r['school_id']}' and no capacity", "classrooms, capacity, or both"
+            )
+        )
+    return out
+
+
+def _attendance_checks(a: pd.DataFrame, label: str, grades: GradeSystem) -> list[Problem]:
+    """Attendance at a school that does not teach the grade (in ``grades``' order), or at a candidate site."""
+    out = []
+    gi = a["grade"].map(grades.grade_index)
+    outside = (gi < a["first_grade"].map(grades.grade_index)) | (gi > a["last_grade"].map(grades.grade_index))
+    for _, r in a[outside].iterrows():
+        out.append(
+            Problem(
+                label,
+                int(r[ROW]),
+                "grade",
+                f"{r['grade']} at school '{r['school_id']}'",
+                f"a grade that school teaches ({r['first_grade']}-{r['last_grade']})",
+            )
+        )
+    for _, r in a[a["status"].eq("candidate") & (a["pupils"] > 0)].iterrows():
+        out.append(Problem(label, int(r[ROW]), "school_id", f"pupils at '{r['school_id']}', a candidate site", "an open or closed school"))
+    return out
+
+
+def _missing_years(years: list[int]) -> list[int]:
+    return sorted(set(range(years[0], years[-1] + 1)) - set(years)) if years else []
+
+
 def _gaps(years: list[int], label: str, what: str) -> list[Problem]:
-    missing = sorted(set(range(years[0], years[-1] + 1)) - set(years)) if years else []
+    missing = _missing_years(years)
     if not missing:
         return []
     shown = ", ".join(str(y) for y in missing[:10]) + (" ..." if len(missing) > 10 else "")
     return [Problem(label, None, "year", f"{what} {years[0]}-{years[-1]} missing {shown}", "an unbroken run of years")]
 
 
-def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+def grade_system(tables: dict[str, RawTable]) -> tuple[GradeSystem, dict[str, pd.DataFrame], list[Problem]]:
+    """The district's grade system from its ``district`` and ``grades`` tables (parsed first).
+
+    Neither table: China. ``district.grade_system`` names a preset or ``custom``; with
+    ``custom`` (or a ``grades`` table) the ``grades`` table lists the system. With problems,
+    the returned system is China (so that the other tables can still be checked) and the
+    problems say why.
+    """
+    frames: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for t in SYSTEM_TABLES:
+        if t.name in tables:
+            frames[t.name], p = parse_table(tables[t.name], t)
+            problems += p
+    if problems:
+        return CHINA, frames, problems
+    name = "china" if "grades" not in frames else "custom"
+    dlabel = tables["district"].label if "district" in tables else "district"
+    row = None
+    if "district" in frames:
+        d = frames["district"]
+        hit = d[d["key"] == "grade_system"]
+        if len(hit):
+            name, row = str(hit["value"].iloc[0]).strip().lower(), int(hit[ROW].iloc[0])
+    if name != "custom":
+        system = preset(name)
+        if system is None:
+            expected = "a preset " + ", ".join(n for n in ("china", "us", "england")) + ", or custom (with a grades table)"
+            return CHINA, frames, [Problem(dlabel, row, "value", f"grade_system {name!r}", expected)]
+        if "grades" in frames:
+            glabel = tables["grades"].label
+            return CHINA, frames, [Problem(glabel, None, None, f"a grades table while grade_system is {name!r}", "grade_system custom")]
+        return system, frames, []
+    if "grades" not in frames or not len(frames["grades"]):
+        return (
+            CHINA,
+            frames,
+            [Problem(dlabel, row, "value", "grade_system 'custom' without a grades table", "a grades table listing the system")],
+        )
+    g = frames["grades"]
+    glabel = tables["grades"].label
+    ages = g.sort_values(["age", ROW], kind="stable")
+    for _, r in ages[ages.duplicated("age", keep="first")].iterrows():
+        problems.append(
+            Problem(glabel, int(r[ROW]), "age", f"age {_plain(r['age'])} again", "a distinct age per grade (ages order the grades)")
+        )
+    if problems:
+        return CHINA, frames, problems
+    seen: list[str] = []
+    for _, r in ages.iterrows():
+        if r["stage"] in seen and seen[-1] != r["stage"]:
+            problems.append(
+                Problem(
+                    glabel,
+                    int(r[ROW]),
+                    "stage",
+                    f"stage {r['stage']!r} for grade {r['grade']!r}, after grades of stage {seen[-1]!r}",
+                    "the grades of a stage consecutive in age order",
+                )
+            )
+        seen.append(r["stage"])
+    labels = g.groupby("stage")["stage_label"].agg(lambda x: next((v for v in x if isinstance(v, str)), None))
+    if problems:
+        return CHINA, frames, problems
+    rows = [(r["grade"], r["stage"], int(r["age"]), labels.get(r["stage"])) for _, r in ages.iterrows()]
+    return system_from_rows(rows), frames, []
+
+
+def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], list[Problem], GradeSystem]:
     """Parse and cross-check every raw table present.
 
     Returns typed frames (without ``_row``) for every table of the format; absent
-    optional tables are empty frames. Problems list everything found.
+    optional tables are empty frames. Problems list everything found. The grade system
+    (``grade_system``) is read first; grades and stages in the other tables are checked
+    against it.
     """
-    frames: dict[str, pd.DataFrame] = {}
-    labels: dict[str, str] = {}
-    problems: list[Problem] = []
+    grades, frames, problems = grade_system(tables)
+    labels: dict[str, str] = {name: tables[name].label for name in frames}
     for name, raw in tables.items():
-        f, p = parse_table(raw, TABLE_BY_NAME[name])
+        if name in frames:
+            continue
+        f, p = parse_table(raw, TABLE_BY_NAME[name], grades)
         frames[name] = f
         labels[name] = raw.label
         problems += p
     header_broken = any(f.attrs.get("header_broken") for f in frames.values())
-    if not header_broken and all(n in frames for n in ("zones", "schools", "enrolment", "births")):
-        problems += cross_check(frames, labels)
-        errors, warnings = plausibility(frames, labels)
+    if not header_broken:
+        from capacity.data.coords import resolve_coordinates
+
+        problems += resolve_coordinates(frames, labels, {name: raw.header for name, raw in tables.items()})
+    if not header_broken and all(n in frames for n in ("zones", "schools")):
+        for name in ("enrolment", "births"):
+            if name not in frames:
+                frames[name] = empty_frame(TABLE_BY_NAME[name]).assign(**{ROW: pd.Series(dtype=np.int64)})
+                labels[name] = f"{name}.csv"
+        problems += cross_check(frames, labels, grades)
+        errors, warnings = plausibility(frames, labels, grades)
         problems += errors
         from capacity.notes import note
 
         for w in warnings:
             note(w)
+    if "schools" in frames and not problems:
+        # A blank classrooms cell is allowed only beside a rated capacity: the school has 0 rooms counted.
+        frames["schools"]["classrooms"] = frames["schools"]["classrooms"].fillna(0).astype(np.int64)
     out = {}
     for name, table in TABLE_BY_NAME.items():
         if name in frames:
             out[name] = frames[name].drop(columns=[ROW])
         else:
             out[name] = empty_frame(table)
-    return out, problems
+    return out, problems, grades

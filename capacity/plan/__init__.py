@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from capacity.errors import SolverError
+from capacity.grades import GradeSystem
 from capacity.plan.inputs import PlanData, prepare
 from capacity.plan.model import build
 from capacity.plan.results import extract
@@ -20,6 +21,7 @@ from capacity.plan.settings import PlanSettings
 from capacity.plan.shortfalls import shortfall_messages
 from capacity.plan.solve import SolveReport, available_solvers, solve
 from capacity.plan.strategy import solve_decomposed
+from capacity.standards import fit_to_system
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def plan_district(district, demand: pd.DataFrame, settings: PlanSettings | None 
     InputError
         Bad demand table. ScenarioError: bad settings. SolverError: no solver, or no plan found.
     """
-    settings = settings or PlanSettings()
+    settings = fit_to_system(settings, PlanSettings, district.grades)
     t0 = time.perf_counter()
     data = prepare(district, demand, settings)
     phases: dict = {}
@@ -127,34 +129,28 @@ def shortfall_tail(report: SolveReport) -> str:
     return f"in the best plan found before the time limit (gap {gap})"
 
 
-def read_demand(path) -> pd.DataFrame:
-    """A demand table the planner supplies (CSV: year, zone_id, grade, pupils), to plan against
-    instead of a projection. Values are checked by ``plan_district`` (zones, grades, pupils >= 0).
+def read_demand(path, grades: GradeSystem) -> pd.DataFrame:
+    """A demand table the planner supplies (CSV: year, zone_id, grade, pupils; the ``demand`` table of
+    docs/data-format.md), to plan against instead of a projection. Grades are checked against the
+    district's system ``grades`` here, zones against the district by ``plan_district``.
 
     Raises
     ------
     InputError
-        Missing file columns or non-numeric year / pupils, naming the file, row and column.
+        Missing or unknown columns, bad cells or an empty table, naming the file, row and column.
     """
-    from pathlib import Path
-
+    from capacity.data.read import read_table_file
+    from capacity.data.schema import DEMAND
+    from capacity.data.validate import ROW, parse_table
     from capacity.errors import InputError, Problem
 
-    path = Path(path)
-    frame = pd.read_csv(path, dtype={"zone_id": str, "grade": str}, keep_default_na=False)
-    need = ["year", "zone_id", "grade", "pupils"]
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        raise InputError([Problem(path.name, None, ", ".join(missing), "missing columns", ", ".join(need))])
-    problems = []
-    for col in ("year", "pupils"):
-        num = pd.to_numeric(frame[col], errors="coerce")
-        for i in frame.index[num.isna()][:5]:
-            problems.append(Problem(path.name, int(i) + 2, col, repr(frame.at[i, col]), "a number"))
-        frame[col] = num
+    raw = read_table_file(path, DEMAND.name)
+    frame, problems = parse_table(raw, DEMAND, grades)
+    if not raw.rows:
+        problems.append(Problem(raw.label, None, None, "an empty table", "at least one data row"))
     if problems:
         raise InputError(problems)
-    return frame.assign(year=frame["year"].astype(int))[need]
+    return frame.drop(columns=ROW)
 
 
 def plan_from_projection(district, projection, settings: PlanSettings | None = None) -> PlanResult:
@@ -164,7 +160,7 @@ def plan_from_projection(district, projection, settings: PlanSettings | None = N
     in proportion to their own quantiles (``Projection.demand``), never the sum of cell quantiles;
     with ``demand_anchor: stage`` each stage's total is at its own quantile instead.
     """
-    settings = settings or PlanSettings()
+    settings = fit_to_system(settings, PlanSettings, district.grades)
     return plan_district(district, projection.demand(settings.demand_quantile, settings.demand_anchor), settings)
 
 

@@ -16,9 +16,9 @@ from capacity.plan.settings import PlanSettings
 from capacity.plan.solve import solve
 
 
-def demand_of_draw(projection, d: int, grades: tuple[str, ...]) -> pd.DataFrame:
-    """Draw ``d`` of a projection as a demand table (whole pupils); ``grades`` in the projection's
-    grade order (the district's grade system)."""
+def demand_of_draw(projection, d: int) -> pd.DataFrame:
+    """Draw ``d`` of a projection as a demand table (whole pupils), in the projection's grade system."""
+    grades = projection.grades.grades
     z, g, t = np.meshgrid(np.arange(len(projection.zones)), np.arange(len(grades)), np.arange(len(projection.years)), indexing="ij")
     v = np.round(projection.draws[..., d]).ravel()
     return pd.DataFrame(
@@ -71,8 +71,7 @@ class RobustPlan:
 def plan_robust(district, projection, settings: PlanSettings, k: int = 5, max_unmet: float | None = None) -> RobustPlan:
     """Least expected-cost plan over ``k`` spread draws (optionally no draw above ``max_unmet``)."""
     draws = spread_draws(projection, k)
-    grades = district.grades.grades
-    return plan_robust_demands(district, [demand_of_draw(projection, d, grades) for d in draws], settings, max_unmet, draws)
+    return plan_robust_demands(district, [demand_of_draw(projection, d) for d in draws], settings, max_unmet, draws)
 
 
 def plan_robust_demands(
@@ -190,9 +189,8 @@ def robustness_report(district, projection, settings: PlanSettings, k: int = 5, 
     robust = plan_robust(district, projection, settings, k)
     plans = {lb: (decisions_from_tables(p.tables), float(p.tables["builds"]["cost"].sum())) for lb, p in quantile_plans.items()}
     plans[f"robust over {k} draws"] = (robust.decisions, float(robust.tables["builds"]["cost"].sum()))
-    grades = district.grades.grades
     evals = held_out_draws(projection, n_eval, spread_draws(projection, k), seed=settings_seed(projection))
-    return evaluate_plans(district, plans, [demand_of_draw(projection, d, grades) for d in evals], settings)
+    return evaluate_plans(district, plans, [demand_of_draw(projection, d) for d in evals], settings)
 
 
 def settings_seed(projection) -> int:

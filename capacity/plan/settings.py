@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from capacity.grades import GRADES, STAGE_NAMES
+from capacity.grades import GradeSystem
 from capacity.settings_base import Checks, SettingsMixin
-from capacity.standards import Standards
+from capacity.standards import Standards, grade_key_problems, missing_stage_problems
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,17 @@ class PlanSettings(SettingsMixin):
     time_limit_s, mip_gap, threads, verbose : solver options.
     solver_options : dict
         Extra options passed to the solver as they are (e.g. HiGHS ``mip_heuristic_effort``).
+    zone_whole : bool
+        Keep each zone whole, as attendance zones are drawn: all pupils of a stage living in a
+        zone go to one school in a year (a binary zone-stage-school choice per year; pupils that
+        school cannot seat are unmet). False (default): pupils of a zone may be split among schools.
+        Meant for planning blocks (attendance-zone building blocks), each small beside a school: a
+        zone with more pupils of a stage than any one reachable school can seat leaves the rest
+        unmet (on the example county's large zones, whole zones leave thousands of pupils unmet).
+        In a robust plan each demand draw chooses its own schools.
+    open_exactly : int or None
+        Exactly this many schools open in every planned year (open schools not closed plus
+        candidates opened): a p-median check. None (default): no count is imposed.
     strategy : str
         'decompose' (default: fractional-class structure, then year-by-year whole classes,
         then the full model from that start; see capacity/plan/strategy.py) or 'direct'
@@ -168,6 +179,8 @@ class PlanSettings(SettingsMixin):
     verbose: bool = False
     solver_options: dict[str, object] = field(default_factory=dict)
     strategy: str = "decompose"
+    zone_whole: bool = False
+    open_exactly: int | None = None
     alternatives: int = 0
     alternatives_slack: float = 0.05
     robust_draws: int = 0
@@ -178,15 +191,10 @@ class PlanSettings(SettingsMixin):
         need = check.need
 
         need(isinstance(self.standards, Standards), "standards", type(self.standards).__name__, "a capacity.standards.Standards")
-        for g in self.starting_grades:
-            need(g in GRADES, "starting_grades", g, "grades " + "/".join(GRADES))
         need(isinstance(self.legacy_cap, int) and self.legacy_cap >= 1, "legacy_cap", self.legacy_cap, "pupils per class >= 1")
         for name in ("travel_km", "boarding_km"):
             d = getattr(self, name)
-            for s in STAGE_NAMES:
-                need(s in d, f"{name}.{s}", "nothing", "a distance in km")
             for s, v in d.items():
-                need(s in STAGE_NAMES, f"{name}.{s}", s, "a stage")
                 need(isinstance(v, (int, float)) and v >= 0, f"{name}.{s}", v, "km >= 0")
         for s, v in self.travel_km.items():
             need(v > 0, f"travel_km.{s}", v, "km > 0 (0 km would leave every pupil outside reach)")
@@ -210,13 +218,8 @@ class PlanSettings(SettingsMixin):
         for k in ("budget_per_year", "budget_total", "max_moved"):
             v = getattr(self, k)
             need(v is None or v >= 0, k, v, "a number >= 0 or null")
-        for s in STAGE_NAMES:
-            need(
-                s in self.cost_per_class_year and self.cost_per_class_year[s] >= 0,
-                f"cost_per_class_year.{s}",
-                self.cost_per_class_year.get(s),
-                "a cost >= 0",
-            )
+        for s, v in self.cost_per_class_year.items():
+            need(v >= 0, f"cost_per_class_year.{s}", v, "a cost >= 0")
         for k in (
             "new_school_fixed_cost",
             "cost_per_school_year",
@@ -233,6 +236,14 @@ class PlanSettings(SettingsMixin):
         need(0 < self.demand_quantile < 1, "demand_quantile", self.demand_quantile, "a probability strictly between 0 and 1")
         need(self.demand_anchor in ("county", "stage"), "demand_anchor", self.demand_anchor, "county or stage")
         need(self.solver in ("highs", "cbc"), "solver", self.solver, "highs or cbc")
+        need(isinstance(self.zone_whole, bool), "zone_whole", self.zone_whole, "true or false")
+        need(
+            self.open_exactly is None
+            or (isinstance(self.open_exactly, int) and not isinstance(self.open_exactly, bool) and self.open_exactly >= 1),
+            "open_exactly",
+            self.open_exactly,
+            "a whole number of schools >= 1, or null",
+        )
         need(self.strategy in ("decompose", "direct"), "strategy", self.strategy, "decompose or direct")
         need(self.alternatives <= 20, "alternatives", self.alternatives, "0-20 alternative plans")
         need(self.alternatives_slack <= 1, "alternatives_slack", self.alternatives_slack, "a cost slack from 0 to 1 (share of the optimum)")
@@ -252,3 +263,16 @@ class PlanSettings(SettingsMixin):
             "a whole number >= 1 or null",
         )
         check.done()
+
+    def grade_problems(self, grades: GradeSystem) -> list[str]:
+        """Keys that do not fit the district's grade system ('plan.key: found ...; expected ...')."""
+        out = self.standards.grade_problems(grades)
+        out += grade_key_problems("plan", "starting_grades", self.starting_grades, grades, "grade")
+        for name, expected in (
+            ("travel_km", "a distance in km"),
+            ("boarding_km", "a distance in km"),
+            ("cost_per_class_year", "a cost >= 0"),
+        ):
+            out += grade_key_problems("plan", name, getattr(self, name), grades, "stage")
+            out += missing_stage_problems("plan", name, getattr(self, name), grades, expected)
+        return out

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import ProjectionError
-from capacity.grades import GRADES, STAGE_OF_GRADE
 from capacity.projection.cube import History
 from capacity.projection.model import point_path, quantiles_last, simulate
 from capacity.projection.ratios import fit
@@ -30,10 +29,12 @@ def lead_bucket(lead: np.ndarray | pd.Series) -> np.ndarray:
 
 
 def origins_for(history: History, settings: ProjectionSettings, last_target: int | None = None) -> list[int]:
-    """Origins with a full ratio window behind them and at least one target year after."""
+    """Recorded origins with a full ratio window behind them and at least one target year after
+    (a missing history year is never an origin; no ratio is taken across it)."""
     first = history.years[0] + settings.window
     last = (last_target or history.years[-1]) - 1
-    return list(range(first, last + 1))
+    missing = set(history.missing_years)
+    return [o for o in range(first, last + 1) if o not in missing]
 
 
 def _baseline(history: History, method: str, horizon: int) -> np.ndarray:
@@ -41,9 +42,10 @@ def _baseline(history: History, method: str, horizon: int) -> np.ndarray:
     if method == "persistence":
         return np.repeat(h[:, :, -1:], horizon, axis=2)
     n = min(TREND_YEARS, h.shape[2])
-    x = np.arange(n, dtype=float)
-    y = h[:, :, -n:]
-    if n < 2:
+    rec = ~np.isnan(h[:, :, -n:]).all(axis=(0, 1))  # a missing year is left out of the line
+    x = np.arange(n, dtype=float)[rec]
+    y = h[:, :, -n:][:, :, rec]
+    if len(x) < 2:
         return np.repeat(h[:, :, -1:], horizon, axis=2)
     xm = x.mean()
     slope = ((x - xm) * (y - y.mean(-1, keepdims=True))).sum(-1) / ((x - xm) ** 2).sum()
@@ -75,7 +77,7 @@ def backtest_errors(
             f"history {history.years[0]}-{history.years[-1]} is too short to back-test with a {settings.window}-year window"
         )
     frames = []
-    zi, gi = np.meshgrid(np.arange(len(history.zones)), np.arange(len(GRADES)), indexing="ij")
+    zi, gi = np.meshgrid(np.arange(len(history.zones)), np.arange(len(history.grades.grades)), indexing="ij")
     for o in origins:
         past = history.up_to(o)
         horizon = last_target - o
@@ -94,14 +96,15 @@ def backtest_errors(
                             "year": o + s + 1,
                             "lead": s + 1,
                             "zone_id": np.asarray(history.zones, dtype=object)[zi.ravel()],
-                            "grade": np.asarray(GRADES, dtype=object)[gi.ravel()],
+                            "grade": np.asarray(history.grades.grades, dtype=object)[gi.ravel()],
                             "projected": proj[:, :, s].ravel(),
                             "actual": actual[:, :, s].ravel(),
                         }
                     )
                 )
     out = pd.concat(frames, ignore_index=True)
-    out["stage"] = out["grade"].map(STAGE_OF_GRADE)
+    out = out[out["actual"].notna()].reset_index(drop=True)  # a missing year has nothing to compare with
+    out["stage"] = out["grade"].map(history.grades.stage_of_grade)
     return out
 
 

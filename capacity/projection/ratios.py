@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from capacity.grades import GRADES
+from capacity.grades import GradeSystem
 from capacity.projection.cube import History
 from capacity.projection.settings import ProjectionSettings
 
@@ -20,13 +20,33 @@ DEFAULT_LOG_SD = 0.05
 """Log-scale noise used where history is too short to estimate one (documented in docs/projection.md)."""
 
 
-def grade_kinds(settings: ProjectionSettings) -> np.ndarray:
-    """ENTRY / PROGRESSION / LEVEL code for each of the 15 grades."""
-    kinds = np.full(len(GRADES), PROGRESSION)
+def grade_kinds(settings: ProjectionSettings, grades: GradeSystem) -> np.ndarray:
+    """ENTRY / PROGRESSION / LEVEL code for each grade of ``grades``."""
+    kinds = np.full(len(grades.grades), PROGRESSION)
     kinds[0] = LEVEL
-    for g, off in settings.entry_offsets.items():
-        kinds[GRADES.index(g)] = ENTRY if off is not None else LEVEL
+    births = settings.births_offsets()
+    for g in settings.entry_offsets:
+        kinds[grades.grade_index[g]] = ENTRY if g in births else LEVEL
     return kinds
+
+
+def trend_grades(settings: ProjectionSettings, grades: GradeSystem) -> np.ndarray:
+    """Whether each grade of ``grades``, when a LEVEL grade, follows a trend (``level_rule``, or its own ``entry_rule``)."""
+    trend = np.full(len(grades.grades), settings.level_rule == "trend")
+    for g, rule in settings.entry_rules().items():
+        if rule in ("held", "trend"):
+            trend[grades.grade_index[g]] = rule == "trend"
+    return trend
+
+
+def window_start(history: History, window: int) -> int:
+    """Index of the first history year of the ratio window: the last ``window`` years that have a
+    recorded year before them (a year after a missing one gives no ratio, so it does not count)."""
+    rec = ~np.isnan(history.pupils).all(axis=(0, 1))
+    paired = np.flatnonzero(rec[1:] & rec[:-1]) + 1
+    if len(paired) < window:
+        return 0
+    return int(paired[-window])
 
 
 def annual_ratios(history: History, settings: ProjectionSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -43,17 +63,15 @@ def annual_ratios(history: History, settings: ProjectionSettings) -> tuple[np.nd
     z, g, t = h.shape
     num = np.full_like(h, np.nan)
     den = np.full_like(h, np.nan)
-    kinds = grade_kinds(settings)
+    kinds = grade_kinds(settings, history.grades)
     prog = np.flatnonzero(kinds == PROGRESSION)
     num[:, prog, 1:] = h[:, prog, 1:]
     den[:, prog, 1:] = h[:, prog - 1, :-1]
     lev = np.flatnonzero(kinds == LEVEL)
     num[:, lev, :] = h[:, lev, :]
     den[:, lev, :] = 1.0
-    for grade, off in settings.entry_offsets.items():
-        if off is None:
-            continue
-        gi = GRADES.index(grade)
+    for grade, off in settings.births_offsets().items():
+        gi = history.grades.grade_index[grade]
         for ti, year in enumerate(history.years):
             b = history.births_in(year - off)
             if b is not None:
@@ -167,7 +185,7 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
     mean share of those arrivals (:func:`flows`).
     """
     num, den = annual_ratios(history, settings)
-    win = slice(max(0, len(history.years) - settings.window), None)
+    win = slice(window_start(history, settings.window), None)
     n, d = num[:, :, win], den[:, :, win]
     ok = ~np.isnan(d) & (d > 0) & ~np.isnan(n)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -180,7 +198,7 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
         weight = np.where(ok, d, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
         size = np.where(ok, n, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
     r_c = np.nan_to_num(r_c, nan=0.0)
-    kinds = grade_kinds(settings)
+    kinds = grade_kinds(settings, history.grades)
     # A grade whose feeder had no pupil anywhere in the window (a high-school-only district's
     # first grade) cannot be projected from it: it becomes a LEVEL grade (held or trended).
     has_pupils = np.nansum(np.where(np.isnan(n), 0.0, n), axis=(0, 2)) > 0
@@ -192,8 +210,8 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
     # the grade below had some -> the zone has no school for it; its pupils move elsewhere.
     structural = ok.any(-1) & (np.where(ok, n, 0.0).sum(-1) == 0)
     shrunk = np.where(structural, 0.0, shrunk)
-    pooled = np.zeros(len(GRADES), dtype=bool)
-    pooled[[GRADES.index(g) for g in settings.pooled_grades]] = True
+    pooled = np.zeros(len(history.grades.grades), dtype=bool)
+    pooled[[history.grades.grade_index[g] for g in settings.pooled_grades]] = True
     keep, share = flows(n, d, shrunk, r_c, pooled)
     if not settings.moves_between_zones:
         # each zone's own ratio on its own feeder; only pooled grades move
@@ -203,7 +221,7 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
         share = np.where(pooled[None, :], share, 0.0)
     size = np.maximum(size, r_c[None, :] * weight)
     lev = kinds == LEVEL
-    level, slope = levels(history.pupils[:, :, win], method, settings)
+    level, slope = levels(history.pupils[:, :, win], method, settings, trend_grades(settings, history.grades))
     shrunk[:, lev] = level[:, lev]
     slope = np.where(lev[None, :], slope, 0.0)
     size[:, lev] = level[:, lev]
@@ -277,19 +295,28 @@ def _mean_share(x: np.ndarray) -> np.ndarray:
     return np.where(valid > 0, np.nansum(sh, axis=-1) / np.maximum(valid, 1), np.nan)
 
 
-def levels(pupils: np.ndarray, method: str, settings: ProjectionSettings) -> tuple[np.ndarray, np.ndarray]:
+def levels(pupils: np.ndarray, method: str, settings: ProjectionSettings, trend: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Level and annual slope (pupils) of LEVEL grades over the window years.
 
-    ``held``: the estimator over the window's pupils, slope 0. ``trend``: least-squares line
-    over the window, level = its value in the last year, slope = pupils a year.
+    ``held``: the estimator over the window's pupils, slope 0. ``trend`` (grades where ``trend``
+    is true; default: all under ``level_rule: trend``): least-squares line over the window's
+    recorded years (a missing year is skipped), level = its value in the last year, slope =
+    pupils a year.
     """
+    if trend is None:
+        trend = np.full(pupils.shape[1], settings.level_rule == "trend")
     level = np.nan_to_num(estimate(pupils, method, settings.smoothing_alpha))
     slope = np.zeros(pupils.shape[:2])
     m = pupils.shape[-1]
-    if settings.level_rule == "trend" and m >= 2:
-        x = np.arange(m, dtype=float) - (m - 1) / 2
-        slope = (pupils * x).sum(-1) / (x**2).sum()
-        level = pupils.mean(-1) + slope * (m - 1) / 2
+    rec = ~np.isnan(pupils).all(axis=(0, 1))
+    if trend.any() and rec.sum() >= 2:
+        x = np.arange(m, dtype=float)[rec]
+        x = x - x.mean()
+        y = pupils[:, :, rec]
+        s = (y * x).sum(-1) / (x**2).sum()
+        lv = y.mean(-1) + s * (m - 1 - np.arange(m, dtype=float)[rec].mean())
+        slope = np.where(trend[None, :], s, 0.0)
+        level = np.where(trend[None, :], lv, level)
     return level, slope
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from capacity.grades import GRADES, STAGE_NAMES
+from capacity.grades import GradeSystem
 from capacity.settings_base import Checks, SettingsMixin
+from capacity.standards import grade_key_problems
 
 ESTIMATORS = ("mean", "weighted", "exp_smoothing", "median")
 METHODS = (*ESTIMATORS, "auto")
 LEVEL_RULES = ("held", "trend")
+ENTRY_RULES = ("births", "held", "trend", "children")
+"""How an entry grade is projected: births x entry ratio; held at its recent level; extended along its
+recent trend; or the ``children`` table's count (by birth year = year - entry age) x ``children_take_up``."""
 
 
 def _default_yield() -> dict[str, dict[str, float]]:
@@ -41,6 +45,12 @@ class ProjectionSettings(SettingsMixin):
         Entry grades fed from births and their age offset in years (K1 from births 3 years
         earlier, P1 from births 6 years earlier). A grade mapped to ``None`` is held at its
         window mean (for data without births).
+    entry_rule : dict
+        Entry grade -> births | held | trend | children (``ENTRY_RULES``). Unlisted entry grades:
+        births when ``entry_offsets`` gives an age, else ``level_rule``. Births are needed only for
+        grades under ``births``; ``children`` needs the grade's age in ``entry_offsets`` and a
+        ``children`` count for every zone and projected year. The projection states each entry
+        grade's rule in a note.
     level_rule : str
         How level grades are projected in each zone: ``held`` at the window's estimate of their
         pupils, or ``trend`` (least-squares line over the window, floored at 0). Level grades
@@ -107,6 +117,7 @@ class ProjectionSettings(SettingsMixin):
     method: str = "mean"
     smoothing_alpha: float = 0.5
     entry_offsets: dict[str, int | None] = field(default_factory=lambda: {"K1": 3, "P1": 6})
+    entry_rule: dict[str, str] = field(default_factory=dict)
     level_rule: str = "held"
     shrinkage_pupils: float = 20.0
     pooled_grades: tuple[str, ...] = ("S1",)
@@ -128,6 +139,15 @@ class ProjectionSettings(SettingsMixin):
     planning_lead: int = 3
     calibrate: bool = True
 
+    def entry_rules(self) -> dict[str, str]:
+        """Rule of every entry grade (``entry_rule``, else births where an age is given, else ``level_rule``)."""
+        return {g: self.entry_rule.get(g, "births" if off is not None else self.level_rule) for g, off in self.entry_offsets.items()}
+
+    def births_offsets(self) -> dict[str, int]:
+        """Entry grades projected from births, with their age offset in years."""
+        rules = self.entry_rules()
+        return {g: off for g, off in self.entry_offsets.items() if rules[g] == "births"}
+
     def __post_init__(self) -> None:
         check = Checks("projection")
         need = check.need
@@ -137,26 +157,21 @@ class ProjectionSettings(SettingsMixin):
         need(self.method in METHODS, "method", self.method, "one of " + ", ".join(METHODS))
         need(0 < self.smoothing_alpha <= 1, "smoothing_alpha", self.smoothing_alpha, "a number in (0, 1]")
         for g, off in self.entry_offsets.items():
-            need(g in GRADES, f"entry_offsets.{g}", g, "a grade " + "/".join(GRADES))
             need(
                 off is None or (isinstance(off, int) and 0 <= off <= 25),
                 f"entry_offsets.{g}",
                 off,
                 "an age offset from 0 to 25 years, or null",
             )
+        for g, rule in self.entry_rule.items():
+            need(rule in ENTRY_RULES, f"entry_rule.{g}", rule, "one of " + ", ".join(ENTRY_RULES))
         for g in self.pooled_grades:
-            need(
-                g in GRADES and g not in self.entry_offsets and g != GRADES[0],
-                f"pooled_grades.{g}",
-                g,
-                "a progression grade (not an entry grade)",
-            )
+            need(g not in self.entry_offsets, f"pooled_grades.{g}", g, "a progression grade (not an entry grade)")
         need(isinstance(self.moves_between_zones, bool), "moves_between_zones", self.moves_between_zones, "true or false")
         need(self.level_rule in LEVEL_RULES, "level_rule", self.level_rule, " or ".join(LEVEL_RULES))
         need(self.shrinkage_pupils >= 0, "shrinkage_pupils", self.shrinkage_pupils, "a number >= 0")
         for name in ("transition_multipliers", "transition_annual_change", "children_take_up"):
             for g, v in getattr(self, name).items():
-                need(g in GRADES, f"{name}.{g}", g, "a grade " + "/".join(GRADES))
                 lo = -0.5 if name == "transition_annual_change" else 0.0
                 need(isinstance(v, (int, float)) and lo <= v <= 10, f"{name}.{g}", v, f"a number from {lo} to 10")
         need(self.births_rule in ("constant", "trend"), "births_rule", self.births_rule, "constant or trend")
@@ -174,7 +189,6 @@ class ProjectionSettings(SettingsMixin):
         )
         for t, ys in self.housing_yield.items():
             for s, v in ys.items():
-                need(s in STAGE_NAMES, f"housing_yield.{t}.{s}", s, "a stage " + "/".join(STAGE_NAMES))
                 need(isinstance(v, (int, float)) and 0 <= v <= 5, f"housing_yield.{t}.{s}", v, "pupils per dwelling from 0 to 5")
         p = self.housing_profile
         need(
@@ -192,3 +206,35 @@ class ProjectionSettings(SettingsMixin):
             "a whole number from 1 to 20",
         )
         check.done()
+
+    def grade_problems(self, grades: GradeSystem) -> list[str]:
+        """Keys that do not fit the district's grade system ('projection.key: found ...; expected ...')."""
+        out = []
+        for name in ("entry_offsets", "pooled_grades", "transition_multipliers", "transition_annual_change", "children_take_up"):
+            out += grade_key_problems("projection", name, getattr(self, name), grades, "grade")
+        out += [
+            f"projection.pooled_grades.{g}: found {g!r}; expected a progression grade (not the first grade {g!r})"
+            for g in self.pooled_grades
+            if grades.grades and g == grades.grades[0]
+        ]
+        for t, ys in self.housing_yield.items():
+            out += grade_key_problems("projection", f"housing_yield.{t}", ys, grades, "stage")
+        out += self.entry_rule_problems()
+        return out
+
+    def entry_rule_problems(self) -> list[str]:
+        """``entry_rule`` keys that are not entry grades of ``entry_offsets``, and births/children rules
+        for a grade without an age. Checked with the grade system (``grade_problems``), since a
+        district's system may supply ``entry_offsets`` (US: PK, K) after the scenario is read."""
+        check = Checks("projection")
+        for g, rule in self.entry_rule.items():
+            check.need(
+                g in self.entry_offsets, f"entry_rule.{g}", g, "an entry grade of entry_offsets (" + ", ".join(self.entry_offsets) + ")"
+            )
+            check.need(
+                rule not in ("births", "children") or self.entry_offsets.get(g) is not None,
+                f"entry_rule.{g}",
+                rule,
+                f"held or trend (entry_offsets.{g} is null, so {g} has no birth year to read births or children by)",
+            )
+        return check.problems

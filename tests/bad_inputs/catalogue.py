@@ -160,6 +160,57 @@ def not_zip(tmp: Path) -> list[str]:
     return ["validate", str(p)]
 
 
+def project_without(table: str):
+    def build(tmp: Path) -> list[str]:
+        d = district(tmp)
+        (d / f"{table}.csv").unlink()
+        return ["project", str(d), "--draws", "20", "--horizon", "2", "--out", str(tmp / "out")]
+
+    return build
+
+
+SMALL = {
+    "zones": {"zone_id": ["B1", "B2"], "name": ["b1", "b2"], "kind": ["urban"] * 2, "x_km": ["0", "1"], "y_km": ["0", "0"]},
+    "schools": {
+        "school_id": ["S1", "S2"],
+        "name": ["s1", "s2"],
+        "zone_id": ["B1", "B2"],
+        "first_grade": ["P1"] * 2,
+        "last_grade": ["P6"] * 2,
+        "classrooms": ["", ""],
+        "max_classrooms": ["3", "10"],
+        "capacity": ["100", "80"],
+        "x_km": ["0", "1"],
+        "y_km": ["0", "0"],
+        "sector": ["public"] * 2,
+        "status": ["open"] * 2,
+    },
+    "demand": {"year": ["2026"] * 2, "zone_id": ["B1", "B2"], "grade": ["P1"] * 2, "pupils": ["120", "60"]},
+}
+"""A district given only as demand by planning block, with rated capacities (no history, no births)."""
+
+
+def small(command: str = "validate", **edits):
+    """Write SMALL with some columns replaced (table -> {column: cells}); run ``command`` on it."""
+
+    def build(tmp: Path) -> list[str]:
+        d = tmp / "district"
+        d.mkdir(parents=True, exist_ok=True)
+        for name in sorted(set(SMALL) | set(edits)):
+            pd.DataFrame({**SMALL.get(name, {}), **edits.get(name, {})}).to_csv(d / f"{name}.csv", index=False)
+        return [command, str(d)] + (["--out", str(tmp / "out")] if command == "plan" else [])
+
+    return build
+
+
+def demand_file(text: str):
+    def build(tmp: Path) -> list[str]:
+        (tmp / "demand.csv").write_text(text, encoding="utf-8")
+        return ["plan", str(district(tmp)), "--demand", str(tmp / "demand.csv"), "--out", str(tmp / "out")]
+
+    return build
+
+
 def drop_rows(table: str, cond):
     return frame(table, lambda f: f[~cond(f)])
 
@@ -181,17 +232,17 @@ CASES: list[Case] = [
     ),
     Case(
         "missing-enrolment",
-        "enrolment.csv is not in the folder",
+        "enrolment.csv is not in the folder and there is no demand table",
         drop_file("enrolment"),
-        "expected the required table 'enrolment'",
-        "Add the enrolment history.",
+        "found neither enrolment history nor a demand table",
+        "Add the enrolment history, or pupils by zone in demand.csv.",
     ),
     Case(
         "missing-births",
-        "births.csv is not in the folder",
-        drop_file("births"),
-        "expected the required table 'births'",
-        "Add births by zone and year.",
+        "births.csv is not in the folder but an entry grade is projected from births",
+        project_without("births"),
+        "K1 is projected from births 3 years earlier, which needs births for 2020-2022 to estimate its ratio; births recorded: none",
+        "Add births by zone and year, or set projection.entry_rule.P1 (and K1) to held, trend or children.",
     ),
     Case(
         "no-such-district",
@@ -245,8 +296,8 @@ CASES: list[Case] = [
     Case(
         "empty-table",
         "a required table with a header but no rows",
-        raw("births", "year,zone_id,births\n"),
-        "births.csv: found an empty table; expected at least one data row",
+        raw("zones", "zone_id,name,kind,x_km,y_km\n"),
+        "zones.csv: found an empty table; expected at least one data row",
         "Fill in the table.",
     ),
     Case(
@@ -349,8 +400,8 @@ CASES: list[Case] = [
         "unknown-grade",
         "a grade code the format does not know",
         cell("enrolment", 0, "grade", "G1"),
-        "found 'G1'; expected a grade K1/K2/K3/P1",
-        "Use K1-K3, P1-P6, J1-J3, S1-S3.",
+        "found 'G1'; expected a grade of the china system (district.grade_system): K1/K2/K3/P1",
+        "Use the grades of the district's system (china by default: K1-K3, P1-P6, J1-J3, S1-S3), or declare its system in district.csv.",
     ),
     Case(
         "grade-range-reversed",
@@ -368,10 +419,11 @@ CASES: list[Case] = [
     ),
     Case(
         "history-gap",
-        "a missing year in the enrolment history",
+        "a missing year in the enrolment history (accepted: no ratio across it)",
         drop_rows("enrolment", lambda f: f.year == "2019"),
-        "found history years 2013-2025 missing 2019",
-        "Add the missing year's enrolment.",
+        "history years 2013-2025 miss 2019; accepted",
+        "Accepted with a note; add the year's enrolment if you have it.",
+        accept=True,
     ),
     Case(
         "births-gap",
@@ -392,7 +444,7 @@ CASES: list[Case] = [
         "births do not reach back far enough for the entry grades",
         project_on("births", lambda f: f[f.year.astype(int) >= 2019]),
         "P1 is projected from births 6 years earlier",
-        "Add births from 6 years before the first ratio year, or set projection.entry_offsets.P1 to null.",
+        "Add births from 6 years before the first ratio year, or set projection.entry_rule.P1 to held, trend or children.",
     ),
     Case(
         "housing-type-without-yield",
@@ -485,11 +537,104 @@ CASES: list[Case] = [
     Case(
         "xlsx-missing-sheet",
         "a workbook without a required sheet",
-        workbook(lambda wb: wb.remove(wb["births"])),
-        "d[births]".replace("d[", "district.xlsx[") + ": found no such sheet",
-        "Add the sheet named births.",
+        workbook(lambda wb: wb.remove(wb["schools"])),
+        "district.xlsx[schools]: found no such sheet",
+        "Add the sheet named schools.",
+    ),
+    Case(
+        "capacity-vs-classrooms",
+        "a rated capacity far from classrooms x room seats",
+        small(schools={"classrooms": ["6", ""], "max_classrooms": ["8", "10"], "capacity": ["300", "80"]}, command="plan"),
+        "schools.csv, column 'capacity': found capacity 300 at 'S1', but its 6 classrooms x 45 seats = 270 (differs by 11%)",
+        "Correct capacity or classrooms, leave one of them blank, or raise standards.rated_capacity_tolerance.",
+    ),
+    Case(
+        "classrooms-and-capacity-blank",
+        "a school with neither classrooms nor a capacity",
+        small(schools={"capacity": ["", "80"]}),
+        "schools.csv, row 2, column 'classrooms': found a blank cell at 'S1' and no capacity",
+        "Give the school's classrooms, its rated capacity, or both.",
+    ),
+    Case(
+        "capacity-at-candidate",
+        "a rated capacity on a candidate site",
+        cell("schools", 21, "capacity", "900"),
+        "column 'capacity': found a capacity at 'U03-C1', a candidate site",
+        "Leave capacity blank for a candidate site: it opens with max_classrooms rooms.",
+    ),
+    Case(
+        "capacity-negative",
+        "a negative rated capacity",
+        small(schools={"capacity": ["-100", "80"]}),
+        "schools.csv, row 2, column 'capacity': found '-100'; expected a whole number from 0 to 100000",
+        "Write the seats as a whole number >= 0.",
+    ),
+    Case(
+        "demand-unknown-zone",
+        "demand for a zone that does not exist",
+        small(demand={"zone_id": ["B1", "B9"]}),
+        "demand.csv, row 3, column 'zone_id': found 'B9', which is not in zones",
+        "Use zone_ids from zones.csv.",
+    ),
+    Case(
+        "demand-bad-grade",
+        "demand for a grade that is not in the grade system",
+        small(demand={"grade": ["P1", "G7"]}),
+        "demand.csv, row 3, column 'grade': found 'G7'",
+        "Use the district's grades.",
+    ),
+    Case(
+        "demand-negative",
+        "negative pupils in the demand table",
+        small(demand={"pupils": ["120", "-3"]}),
+        "demand.csv, row 3, column 'pupils': found '-3'",
+        "Write pupils >= 0.",
+    ),
+    Case(
+        "demand-year-gap",
+        "demand years with a hole",
+        small(demand={"year": ["2026", "2028"]}),
+        "demand.csv, column 'year': found demand years 2026-2028 missing 2027",
+        "Give every year of the demand table's span.",
+    ),
+    Case(
+        "attendance-grade-not-taught",
+        "attendance at a school for a grade it does not teach",
+        small(attendance={"year": ["2025"], "zone_id": ["B1"], "school_id": ["S1"], "grade": ["J1"], "pupils": ["30"]}),
+        "attendance.csv, row 2, column 'grade': found J1 at school 'S1'; expected a grade that school teaches (P1-P6)",
+        "Attendance rows name a grade the school teaches.",
+    ),
+    Case(
+        "attendance-unknown-school",
+        "attendance at a school that does not exist",
+        small(attendance={"year": ["2025"], "zone_id": ["B1"], "school_id": ["S9"], "grade": ["P1"], "pupils": ["30"]}),
+        "attendance.csv, row 2, column 'school_id': found 'S9', which is not in schools",
+        "Use school_ids from schools.csv.",
+    ),
+    Case(
+        "demand-file-bad-column",
+        "a demand file for `capacity plan --demand` with a misnamed column",
+        demand_file("year,zone,grade,pupils\n2026,U01,P1,40\n"),
+        "demand.csv, row 1, column 'zone': found an unknown column 'zone' (did you mean 'zone_id'?)",
+        "Name the columns year, zone_id, grade, pupils (the demand table of docs/data-format.md).",
     ),
     # merely unusual: accepted, with a note where useful
+    Case(
+        "demand-only-district",
+        "no enrolment history, only demand by zone and schools with rated capacities",
+        small(command="plan"),
+        "no enrolment history, so the plan is for the years of the district's demand table (2026-2026)",
+        "Accepted: the plan is for the demand table's years.",
+        accept=True,
+    ),
+    Case(
+        "capacity-near-classrooms",
+        "a rated capacity within the tolerance of classrooms x room seats",
+        small(schools={"classrooms": ["6", ""], "max_classrooms": ["8", "10"], "capacity": ["280", "80"]}, command="plan"),
+        "'S1' states capacity 280 seats and 6 classrooms x 45 = 270; the seat gap and the plan use the rated 280",
+        "Accepted with a note.",
+        accept=True,
+    ),
     Case(
         "gbk-encoding",
         "a CSV saved in GBK (Chinese Excel's default)",
@@ -523,6 +668,34 @@ CASES: list[Case] = [
         scenario("extends: BASE\nplan:\n  time_limt_s: 5\n"),
         "line 3: unknown key 'plan.time_limt_s' (did you mean 'time_limit_s'?)",
         "Correct the key; see docs/scenario-reference.md.",
+    ),
+    Case(
+        "entry-rule-unknown",
+        "an entry rule that does not exist",
+        scenario("extends: BASE\nprojection:\n  entry_rule: {P1: sometimes}\n"),
+        "line 3: projection.entry_rule.P1: found 'sometimes'; expected one of births, held, trend, children",
+        "Use births, held, trend or children.",
+    ),
+    Case(
+        "entry-rule-not-entry-grade",
+        "an entry rule for a grade that is not an entry grade",
+        scenario("extends: BASE\nprojection:\n  entry_rule: {J1: held}\n"),
+        "projection.entry_rule.J1: found 'J1'; expected an entry grade of entry_offsets (K1, P1)",
+        "Give entry rules for entry grades only (add the grade to projection.entry_offsets first).",
+    ),
+    Case(
+        "entry-rule-children-without-counts",
+        "an entry grade projected from the children table, which has no counts",
+        scenario("extends: BASE\nprojection:\n  entry_rule: {P1: children}\n", "project", ("--draws", "20", "--horizon", "2")),
+        "P1 is projected from the children table (projection.entry_rule.P1: children), which has no count for zone 'R01' born in 2020",
+        "Add children.csv counts for every zone and projected year, or choose births, held or trend.",
+    ),
+    Case(
+        "rated-tolerance-out-of-range",
+        "a capacity tolerance above 100 %",
+        scenario("extends: BASE\nstandards:\n  rated_capacity_tolerance: 2\n"),
+        "standards.rated_capacity_tolerance: found 2.0; expected a fraction from 0 to 1",
+        "Write the tolerance as a fraction (0.1 = 10 %).",
     ),
     Case(
         "yaml-unknown-section",
@@ -1564,3 +1737,258 @@ REPRODUCIBILITY_CASES = [
 ]
 
 CASES += OUTPUT_CASES + SETTINGS_CASES + PLAUSIBILITY_CASES + CRASH_CASES + OUTPUT_SAFETY_CASES + REPRODUCIBILITY_CASES
+
+
+# Geography (issue 14.6): lon/lat coordinates and GIS layers in place of zones.csv / schools.csv.
+
+
+def lonlat(tmp: Path) -> Path:
+    """The example district with lon/lat (degrees near 113.3 E, 23.1 N) in place of x_km/y_km."""
+    d = district(tmp)
+    for table in ("zones", "schools"):
+        p = d / f"{table}.csv"
+        f = pd.read_csv(p, dtype=str, keep_default_na=False)
+        lon = [f"{113.0 + float(x) / 102.4:.6f}" for x in f["x_km"]]
+        lat = [f"{22.8 + float(y) / 110.8:.6f}" for y in f["y_km"]]
+        f.drop(columns=["x_km", "y_km"]).assign(lon=lon, lat=lat).to_csv(p, index=False, lineterminator="\n")
+    return d
+
+
+def lonlat_then(table: str, fn):
+    def build(tmp: Path) -> list[str]:
+        d = lonlat(tmp)
+        p = d / f"{table}.csv"
+        fn(pd.read_csv(p, dtype=str, keep_default_na=False)).to_csv(p, index=False, lineterminator="\n")
+        return ["validate", str(d)]
+
+    return build
+
+
+def gis(fn=None, table: str = "zones"):
+    """Zones as 2-km squares in zones.gpkg and schools as points in schools.geojson; ``fn`` edits one layer."""
+
+    def build(tmp: Path) -> list[str]:
+        import geopandas as gpd
+        from shapely.geometry import Point, box
+
+        d = lonlat(tmp)
+        z = pd.read_csv(d / "zones.csv", dtype=str, keep_default_na=False)
+        s = pd.read_csv(d / "schools.csv", dtype=str, keep_default_na=False)
+        layers = {
+            "zones": gpd.GeoDataFrame(
+                z.drop(columns=["lon", "lat"]),
+                geometry=[
+                    box(float(a) - 0.01, float(b) - 0.01, float(a) + 0.01, float(b) + 0.01) for a, b in zip(z["lon"], z["lat"], strict=True)
+                ],
+                crs=4326,
+            ),
+            "schools": gpd.GeoDataFrame(
+                s.drop(columns=["lon", "lat"]),
+                geometry=[Point(float(a), float(b)) for a, b in zip(s["lon"], s["lat"], strict=True)],
+                crs=4326,
+            ),
+        }
+        if fn is not None:
+            layers[table] = fn(layers[table])
+        (d / "zones.csv").unlink()
+        (d / "schools.csv").unlink()
+        layers["zones"].to_file(d / "zones.gpkg", engine="pyogrio")
+        layers["schools"].to_file(d / "schools.geojson", engine="pyogrio")
+        return ["validate", str(d)]
+
+    return build
+
+
+def bowtie(g):
+    from shapely.geometry import Polygon
+
+    g.loc[1, "geometry"] = Polygon([(113.0, 23.0), (113.1, 23.1), (113.1, 23.0), (113.0, 23.1)])
+    return g
+
+
+def first_school_polygon(g):
+    g.loc[0, "geometry"] = g.geometry.iloc[0].buffer(0.01)
+    return g
+
+
+GEO_CASES = [
+    Case(
+        "lonlat-accepted",
+        "coordinates as longitude/latitude instead of km",
+        lambda tmp: ["validate", str(lonlat(tmp))],
+        "OK:",
+        "Accepted: converted to km on an azimuthal equidistant grid centred on the district (the note states the largest distance error).",
+        accept=True,
+    ),
+    Case(
+        "lonlat-blank",
+        "a zone without latitude",
+        lonlat_then("zones", lambda f: f.assign(lat=f["lat"].where(f.index != 2, ""))),
+        "zones.csv, row 4, column 'lat': found a blank cell; expected degrees",
+        "Give every zone and school both lon and lat.",
+    ),
+    Case(
+        "lonlat-out-of-range",
+        "a longitude beyond 180 degrees (e.g. easting in metres in the lon column)",
+        lonlat_then("schools", lambda f: f.assign(lon=f["lon"].where(f.index != 0, "500123"))),
+        "column 'lon': found '500123'; expected a finite number from -180 to 180",
+        "Write degrees of longitude (WGS 84), or use x_km/y_km for a projected grid.",
+    ),
+    Case(
+        "coordinates-two-pairs",
+        "zones in lon/lat but schools in km",
+        lonlat_then("schools", lambda f: f.drop(columns=["lon", "lat"]).assign(x_km="1", y_km="2")),
+        "schools.csv, row 1, column 'x_km': found x_km/y_km while zones.csv gives lon/lat",
+        "Use the same pair of coordinate columns in zones and schools.",
+    ),
+    Case(
+        "coordinates-both-in-one-table",
+        "both x_km/y_km and lon/lat filled in one table",
+        frame("zones", lambda f: f.assign(lon="113.2", lat="23.1")),
+        "zones.csv, row 1, column 'lon': found both x_km/y_km and lon/lat columns",
+        "Keep one pair of coordinate columns.",
+    ),
+    Case(
+        "coordinates-missing",
+        "a table with neither x_km/y_km nor lon/lat",
+        frame("schools", lambda f: f.drop(columns=["x_km", "y_km"])),
+        "schools.csv, row 1, column 'x_km': found no such column; expected columns x_km and y_km",
+        "Add x_km and y_km, or lon and lat.",
+    ),
+    Case(
+        "gis-accepted",
+        "zones as polygons in zones.gpkg and schools as points in schools.geojson",
+        gis(),
+        "OK:",
+        "Accepted: attributes as in the CSVs; centres from the polygons (docs/data-format.md, Coordinates and GIS files).",
+        accept=True,
+    ),
+    Case(
+        "gis-no-crs",
+        "a GeoPackage layer without a coordinate reference system",
+        gis(lambda g: g.set_crs(None, allow_override=True)),
+        "zones.gpkg[zones]: found no coordinate reference system; expected a layer with a CRS",
+        "Set the layer's CRS in QGIS (Layer Properties > Source) and save again.",
+    ),
+    Case(
+        "gis-invalid-polygon",
+        "a self-intersecting (bow-tie) zone polygon",
+        gis(bowtie),
+        "zones.gpkg[zones], row 2, column 'geometry': found an invalid Polygon (Self-intersection",
+        "Repair it (QGIS: Processing > Fix geometries).",
+    ),
+    Case(
+        "gis-wrong-geometry",
+        "a school drawn as a polygon",
+        gis(first_school_polygon, table="schools"),
+        "schools.geojson, row 1, column 'geometry': found a Polygon; expected a Point",
+        "Draw schools as points (QGIS: Centroids).",
+    ),
+    Case(
+        "gis-and-csv",
+        "both zones.csv and zones.gpkg in the folder",
+        then(gis(), lambda tmp: (tmp / "district" / "zones.csv").write_text("zone_id\n", encoding="utf-8")),
+        "found the files zones.csv and zones.gpkg; expected one file for the table 'zones'",
+        "Keep one file per table.",
+    ),
+    Case(
+        "gis-unreadable",
+        "a schools.geojson that is not GeoJSON",
+        then(gis(), lambda tmp: (tmp / "district" / "schools.geojson").write_text("{not json", encoding="utf-8")),
+        "schools.geojson: found a file GDAL cannot open",
+        "Export the layer again as GeoJSON or GeoPackage.",
+    ),
+]
+
+GEO_CASES += [
+    Case(
+        "plan-open-exactly-not-whole",
+        "a fractional number of schools to open",
+        scenario("extends: BASE\nplan:\n  open_exactly: 2.5\n"),
+        "line 3: plan.open_exactly: found 2.5; expected a whole number or null",
+        "Give a whole number of schools (or null for no count).",
+    ),
+    Case(
+        "plan-open-exactly-zero",
+        "no school to open",
+        scenario("extends: BASE\nplan:\n  open_exactly: 0\n"),
+        "plan.open_exactly: found 0; expected a whole number of schools >= 1, or null",
+        "Give at least one school (or null for no count).",
+    ),
+    Case(
+        "plan-zone-whole-not-bool",
+        "zone_whole given as text",
+        scenario("extends: BASE\nplan:\n  zone_whole: sometimes\n"),
+        "plan.zone_whole",
+        "Write true or false.",
+    ),
+    Case(
+        "plan-open-exactly-impossible",
+        "more schools to open than the district has schools and sites",
+        scenario("extends: BASE\nhorizon: 1\nprojection: {draws: 20}\nplan:\n  open_exactly: 5000\n"),
+        "plan.open_exactly: found 5000; expected a number of schools that can be open",
+        "Count the open schools and candidate sites (new_school_lead_years delays candidates).",
+    ),
+]
+
+CASES += GEO_CASES
+
+
+GRADE_CASES = [
+    Case(
+        "grade-system-unknown",
+        "district.csv names a grade system the tool does not know",
+        raw("district", "key,value\ngrade_system,narnia\n"),
+        "grade_system 'narnia'",
+        "Name a preset (china, us, england) or write custom and list the grades in grades.csv.",
+        klass="settings",
+    ),
+    Case(
+        "grade-not-in-system",
+        "district.csv declares the US system but the tables use Chinese grades (K1 ... S3)",
+        raw("district", "key,value\ngrade_system,us\n"),
+        "a grade of the us system (district.grade_system)",
+        "Use the declared system's grades in every table, or declare the system the tables use.",
+        klass="settings",
+    ),
+    Case(
+        "grade-system-custom-without-grades",
+        "district.csv says custom but there is no grades.csv",
+        raw("district", "key,value\ngrade_system,custom\n"),
+        "without a grades table",
+        "Add grades.csv (grade, stage, age, stage_label) listing the district's grades.",
+        klass="settings",
+    ),
+    Case(
+        "grades-stage-split",
+        "grades.csv puts one grade of a stage among another stage's grades",
+        raw(
+            "grades",
+            "grade,stage,age\nK1,kindergarten,3\nK2,kindergarten,4\nK3,kindergarten,5\nP1,primary,6\nP2,primary,7\nP3,junior,8\nP4,primary,9\nP5,primary,10\nP6,primary,11\nJ1,junior,12\nJ2,junior,13\nJ3,junior,14\nS1,senior,15\nS2,senior,16\nS3,senior,17\n",
+        ),
+        "the grades of a stage consecutive in age order",
+        "Give each stage a run of consecutive ages (P1-P6 primary, then J1-J3 junior ...).",
+        klass="settings",
+    ),
+    Case(
+        "grades-same-age",
+        "grades.csv gives two grades the same entry age",
+        raw(
+            "grades",
+            "grade,stage,age\nK1,kindergarten,3\nK2,kindergarten,4\nK3,kindergarten,5\nP1,primary,6\nP2,primary,6\nP3,primary,8\nP4,primary,9\nP5,primary,10\nP6,primary,11\nJ1,junior,12\nJ2,junior,13\nJ3,junior,14\nS1,senior,15\nS2,senior,16\nS3,senior,17\n",
+        ),
+        "a distinct age per grade",
+        "Give every grade its own age at entry (the ages order the grades).",
+        klass="settings",
+    ),
+    Case(
+        "scenario-stage-not-in-system",
+        "the scenario sets a class size for a stage the district's grade system does not have",
+        scenario("extends: BASE\nstandards:\n  class_size: {elementary: 25}\n"),
+        "standards.class_size.elementary: found 'elementary'",
+        "Key class sizes, costs and distances by the stages (or grades) of the district's system (docs/data-format.md).",
+        klass="settings",
+    ),
+]
+
+CASES += GRADE_CASES
