@@ -116,6 +116,19 @@ class PlanSettings(SettingsMixin):
         'decompose' (default: fractional-class structure, then year-by-year whole classes,
         then the full model from that start; see capacity/plan/strategy.py) or 'direct'
         (the full model alone). Both return the full model's solution, status and gap.
+    alternatives : int
+        Near-optimal alternative plans returned beside the optimal one (0: none), each as
+        different as the method can make it in which sites open, where classrooms are built and
+        which schools close (Hop-Skip-Jump; docs/plan-alternatives.md).
+    alternatives_slack : float
+        Most an alternative may cost above the optimal plan, as a share of its cost without the
+        unmet penalty (0.05: within 5 %; 0: only plans of the optimal plan's cost); no alternative
+        leaves more pupils unseated than the optimal plan.
+    robust_draws : int
+        Demand draws a robust plan is built over (0: no robust plan). With K >= 1 a run also
+        plans at P50 and P80 and reports all three plans on held-out draws (docs/plan-alternatives.md).
+    robust_eval_draws : int
+        Held-out demand draws the plans are evaluated on (not among the K used to plan).
     """
 
     standards: Standards = field(default_factory=Standards)
@@ -168,6 +181,10 @@ class PlanSettings(SettingsMixin):
     strategy: str = "decompose"
     zone_whole: bool = False
     open_exactly: int | None = None
+    alternatives: int = 0
+    alternatives_slack: float = 0.05
+    robust_draws: int = 0
+    robust_eval_draws: int = 20
 
     def __post_init__(self) -> None:
         check = Checks("plan")
@@ -228,6 +245,15 @@ class PlanSettings(SettingsMixin):
             "a whole number of schools >= 1, or null",
         )
         need(self.strategy in ("decompose", "direct"), "strategy", self.strategy, "decompose or direct")
+        need(self.alternatives <= 20, "alternatives", self.alternatives, "0-20 alternative plans")
+        need(self.alternatives_slack <= 1, "alternatives_slack", self.alternatives_slack, "a cost slack from 0 to 1 (share of the optimum)")
+        need(self.robust_draws <= 50, "robust_draws", self.robust_draws, "0-50 demand draws")
+        need(
+            self.robust_draws == 0 or self.robust_eval_draws >= 1,
+            "robust_eval_draws",
+            self.robust_eval_draws,
+            "1 or more held-out draws when robust_draws is set",
+        )
         need(self.time_limit_s > 0, "time_limit_s", self.time_limit_s, "seconds > 0")
         need(0 <= self.mip_gap < 1, "mip_gap", self.mip_gap, "a relative gap from 0 to 1")
         need(
