@@ -26,7 +26,7 @@ class District:
 
     Attributes
     ----------
-    zones, schools, enrolment, births, housing, travel, projects, children, stage_rooms : DataFrame
+    zones, schools, enrolment, births, housing, travel, projects, children, stage_rooms, demand, attendance : DataFrame
         The tables of the input format (docs/data-format.md), typed; optional tables
         that were not given are empty frames with the right columns.
     source : str
@@ -50,18 +50,28 @@ class District:
     stage_rooms: pd.DataFrame
     source: str = ""
     grades: GradeSystem = CHINA
+    demand: pd.DataFrame = field(default_factory=lambda: _empty("demand"))
+    attendance: pd.DataFrame = field(default_factory=lambda: _empty("attendance"))
     file_hashes: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
     @property
     def history_years(self) -> tuple[int, ...]:
-        """School years with enrolment history, ascending."""
+        """School years with enrolment history, ascending (a missing year is simply absent)."""
         return tuple(sorted(int(y) for y in self.enrolment["year"].unique()))
 
     @property
     def last_year(self) -> int:
-        """Last school year with enrolment history."""
-        return int(self.enrolment["year"].max())
+        """Last known school year: of the enrolment history, else (a district given only as
+        demand) the first year of the ``demand`` table."""
+        if len(self.enrolment):
+            return int(self.enrolment["year"].max())
+        return int(self.demand["year"].min())
+
+    @property
+    def has_history(self) -> bool:
+        """Whether the district gives an enrolment history (else it is planned from ``demand``)."""
+        return bool(len(self.enrolment))
 
     def school_grades(self) -> pd.DataFrame:
         """One row per (school_id, grade) the school teaches, with its stage."""
@@ -117,9 +127,36 @@ def _sorted(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _empty(name: str) -> pd.DataFrame:
+    from capacity.data.schema import TABLE_BY_NAME
+    from capacity.data.validate import empty_frame
+
+    return empty_frame(TABLE_BY_NAME[name])
+
+
+def home_school_shares(district: District) -> pd.DataFrame:
+    """Each zone's split of its pupils of a grade among home schools: zone_id, grade, school_id, share.
+
+    From the ``attendance`` matrix's last year where given (pupils by home zone and school);
+    otherwise from the last history year's enrolment, a school's pupils counted in its own
+    zone. Only open schools with pupils count; shares of a (zone, grade) sum to 1.
+    """
+    a = district.attendance
+    if len(a):
+        last = a[a["year"] == a["year"].max()].merge(district.schools[["school_id", "status"]], on="school_id")
+    else:
+        e = district.enrolment
+        last = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id", "status"]], on="school_id")
+    last = last[last["status"].eq("open") & (last["pupils"] > 0)]
+    return last.assign(share=last["pupils"] / last.groupby(["zone_id", "grade"])["pupils"].transform("sum"))[
+        ["zone_id", "grade", "school_id", "share"]
+    ]
+
+
 def split_by_home_school(district: District, demand: pd.DataFrame) -> pd.DataFrame:
-    """Share each zone's pupils of a grade among the open schools that taught that grade in
-    the zone in the last history year, by their share then.
+    """Share each zone's pupils of a grade among its home schools (:func:`home_school_shares`:
+    the attendance matrix's last year, else the schools of the zone that taught the grade in the
+    last history year), by their share then.
 
     Parameters
     ----------
@@ -133,13 +170,7 @@ def split_by_home_school(district: District, demand: pd.DataFrame) -> pd.DataFra
         multiplied by the school's share (not rounded). A zone and grade that no school taught
         last year keeps its pupils on one row with school_id ''.
     """
-    e = district.enrolment
-    last = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id", "status"]], on="school_id")
-    last = last[last["status"].eq("open") & (last["pupils"] > 0)]
-    share = last.assign(share=last["pupils"] / last.groupby(["zone_id", "grade"])["pupils"].transform("sum"))[
-        ["zone_id", "grade", "school_id", "share"]
-    ]
-    out = demand.merge(share, on=["zone_id", "grade"], how="left")
+    out = demand.merge(home_school_shares(district), on=["zone_id", "grade"], how="left")
     out["school_id"] = out["school_id"].fillna("")
     out["pupils"] = out["pupils"] * out["share"].fillna(1.0)
     return out.drop(columns="share")

@@ -129,7 +129,15 @@ SCHOOLS = Table(
         Column("zone_id", "str", "zone the school stands in (must be in zones)"),
         Column("first_grade", "grade", "youngest grade taught"),
         Column("last_grade", "grade", "oldest grade taught (a school serves first_grade..last_grade)"),
-        Column("classrooms", "int", "general classrooms usable now (0 for a candidate site)", "classrooms", min=0, max=1000),
+        Column(
+            "classrooms",
+            "int",
+            "general classrooms usable now (0 for a candidate site); may be blank when `capacity` is given (counted as 0 rooms)",
+            "classrooms",
+            nullable=True,
+            min=0,
+            max=1000,
+        ),
         Column("max_classrooms", "int", "most classrooms the site can hold after extension", "classrooms", min=0, max=1000),
         Column("x_km", "float", "easting", "km"),
         Column("y_km", "float", "northing", "km"),
@@ -140,6 +148,17 @@ SCHOOLS = Table(
             "open = running now; candidate = site where a school may be opened; "
             "closed = closed before the last history year (kept for its history)",
             choices=("open", "candidate", "closed"),
+        ),
+        Column(
+            "capacity",
+            "int",
+            "rated capacity: the seats the school has now, as the planner holds them; when given, the seat gap and the plan use "
+            "these seats (see 'Rated capacity' below)",
+            "seats",
+            required=False,
+            nullable=True,
+            min=0,
+            max=100000,
         ),
         Column("boarding_beds", "int", "boarding places (寄宿)", "beds", required=False, default=0, min=0, max=100000),
         Column("can_close", "bool", "whether the school may be merged into others (撤并)", required=False, default=False),
@@ -192,8 +211,11 @@ ENROLMENT = Table(
         Column("pupils", "int", "pupils on roll", "pupils", min=0, max=100000),
     ),
     key=("year", "school_id", "grade"),
+    required=False,
     notes=(
-        "History years must form one unbroken run (no missing year).",
+        "A missing school year inside the history is accepted with a note: no ratio is taken across it (ratios come only "
+        "from pairs of adjacent recorded years) and the projection starts from the last recorded year.",
+        "May be absent or empty when `demand` is given: a district without history can still be planned for the demand years.",
         "A school with status closed must not have pupils in the last history year.",
     ),
 )
@@ -207,7 +229,11 @@ BIRTHS = Table(
         Column("births", "int", "live births", "children", min=0, max=10000000),
     ),
     key=("year", "zone_id"),
-    notes=("Every zone must appear, each with an unbroken run of years.",),
+    required=False,
+    notes=(
+        "When given, every zone must appear, each with an unbroken run of years.",
+        "May be absent or empty when no entry grade is projected from births (projection.entry_rule: held, trend or children).",
+    ),
 )
 
 HOUSING = Table(
@@ -295,7 +321,51 @@ STAGE_ROOMS = Table(
     ),
 )
 
-TABLES: tuple[Table, ...] = (ZONES, SCHOOLS, ENROLMENT, BIRTHS, HOUSING, TRAVEL, PROJECTS, CHILDREN, STAGE_ROOMS)
+DEMAND = Table(
+    "demand",
+    "Pupils by zone of residence, grade and school year, as the planner holds them (e.g. pupils by planning block). "
+    "The plan uses it directly for its years when there is no projection (no fake schools or history needed); the "
+    "projection adds its last year to the history as pupils by zone when it lies after the enrolment history.",
+    (
+        Column("year", "int", "school year", "year", **YEAR),
+        Column("zone_id", "str", "zone where the pupils live (must be in zones)"),
+        Column("grade", "grade", "grade"),
+        Column("pupils", "float", "pupils living in the zone (fractions allowed, e.g. block estimates)", "pupils", min=0, max=1000000),
+    ),
+    key=("year", "zone_id", "grade"),
+    required=False,
+    notes=("Years must form an unbroken run.",),
+)
+
+ATTENDANCE = Table(
+    "attendance",
+    "Pupils by home zone, school, grade and year (an attendance matrix): who goes where. Where given, it sets how "
+    "each zone's pupils of a grade are shared among home schools in the plan (instead of last-year enrolment).",
+    (
+        Column("year", "int", "school year", "year", **YEAR),
+        Column("zone_id", "str", "zone where the pupils live (must be in zones)"),
+        Column("school_id", "str", "school they attend (must be in schools, open, teaching the grade)"),
+        Column("grade", "grade", "grade"),
+        Column("pupils", "float", "pupils", "pupils", min=0, max=1000000),
+    ),
+    key=("year", "zone_id", "school_id", "grade"),
+    required=False,
+    notes=("The shares come from the attendance matrix's last year.",),
+)
+
+TABLES: tuple[Table, ...] = (
+    ZONES,
+    SCHOOLS,
+    ENROLMENT,
+    BIRTHS,
+    HOUSING,
+    TRAVEL,
+    PROJECTS,
+    CHILDREN,
+    STAGE_ROOMS,
+    DEMAND,
+    ATTENDANCE,
+)
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 FREE_TEXT_COLUMNS = ("notes", "note", "comment", "comments", "备注")

@@ -215,6 +215,10 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
     refs("projects", "school_id", school_ids, "schools")
     refs("children", "zone_id", zone_ids, "zones")
     refs("stage_rooms", "school_id", school_ids, "schools")
+    refs("demand", "zone_id", zone_ids, "zones")
+    refs("attendance", "zone_id", zone_ids, "zones")
+    refs("attendance", "school_id", school_ids, "schools")
+    problems += _rated_capacity_cells(schools, labels["schools"])
 
     s = schools.dropna(subset=["first_grade", "last_grade"])
     fi = s["first_grade"].map(GRADE_INDEX)
@@ -241,10 +245,25 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
             )
         )
 
-    enrol = frames["enrolment"]
+    span = s.set_index("school_id")[["first_grade", "last_grade", "status"]]
+    span = span[~span.index.duplicated()]
+    enrol = frames.get("enrolment", pd.DataFrame(columns=["year"]))
+    demand = frames.get("demand", pd.DataFrame(columns=["year"]))
+    if not len(enrol) and not len(demand):
+        problems.append(
+            Problem(
+                labels.get("enrolment", "enrolment.csv"),
+                None,
+                None,
+                "neither enrolment history nor a demand table",
+                "enrolment (pupils by school, grade and year) or demand (pupils by zone, grade and year)",
+            )
+        )
+    if len(demand):
+        problems += _gaps(sorted(set(demand["year"].dropna().astype(int))), labels["demand"], "demand years")
+    if "attendance" in frames and len(frames["attendance"]):
+        problems += _attendance_checks(frames["attendance"].join(span, on="school_id", how="inner"), labels["attendance"])
     if len(enrol):
-        span = s.set_index("school_id")[["first_grade", "last_grade", "status"]]
-        span = span[~span.index.duplicated()]
         e = enrol.dropna(subset=["school_id", "grade"]).join(span, on="school_id", how="inner")
         gi = e["grade"].map(GRADE_INDEX)
         outside = (gi < e["first_grade"].map(GRADE_INDEX)) | (gi > e["last_grade"].map(GRADE_INDEX))
@@ -282,7 +301,15 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
                         "no pupils in the last history year at a closed school (or status open)",
                     )
                 )
-            problems += _gaps(sorted(set(years.astype(int))), labels["enrolment"], "history years")
+            missing = _missing_years(sorted(set(years.astype(int))))
+            if missing:
+                from capacity.notes import note
+
+                note(
+                    f"{labels['enrolment']}: history years {int(years.min())}-{int(years.max())} miss {', '.join(map(str, missing))}; "
+                    "accepted: no ratio is taken across a missing year (only adjacent recorded years are paired) and "
+                    "the projection starts from the last recorded year"
+                )
             this_year = _this_year()
             for _, r in enrol[enrol["year"] > this_year].drop_duplicates("year").iterrows():
                 problems.append(
@@ -295,9 +322,9 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
                     )
                 )
 
-    births = frames["births"]
+    births = frames.get("births", pd.DataFrame(columns=["zone_id", "year", "births"]))
     have = set(births["zone_id"].dropna())
-    for z in sorted(zone_ids - have):
+    for z in sorted(zone_ids - have) if len(births) else ():
         problems.append(Problem(labels["births"], None, "zone_id", f"no births for zone '{z}'", "births for every zone"))
     for z, g in births.dropna(subset=["zone_id", "year"]).groupby("zone_id", sort=True):
         problems += _gaps(sorted(set(g["year"].astype(int))), labels["births"], f"years for zone '{z}'")
@@ -496,8 +523,45 @@ def _this_year() -> int:
     return datetime.date.today().year
 
 
+def _rated_capacity_cells(schools: pd.DataFrame, label: str) -> list[Problem]:
+    """A school needs classrooms or a rated capacity; a blank classrooms cell needs a capacity."""
+    out = []
+    cap = schools["capacity"] if "capacity" in schools else pd.Series(np.nan, index=schools.index)
+    for _, r in schools[schools["classrooms"].isna() & cap.isna() & schools["school_id"].notna()].iterrows():
+        out.append(
+            Problem(
+                label, int(r[ROW]), "classrooms", f"a blank cell at '{r['school_id']}' and no capacity", "classrooms, capacity, or both"
+            )
+        )
+    return out
+
+
+def _attendance_checks(a: pd.DataFrame, label: str) -> list[Problem]:
+    """Attendance at a school that does not teach the grade, or at a candidate site."""
+    out = []
+    gi = a["grade"].map(GRADE_INDEX)
+    outside = (gi < a["first_grade"].map(GRADE_INDEX)) | (gi > a["last_grade"].map(GRADE_INDEX))
+    for _, r in a[outside].iterrows():
+        out.append(
+            Problem(
+                label,
+                int(r[ROW]),
+                "grade",
+                f"{r['grade']} at school '{r['school_id']}'",
+                f"a grade that school teaches ({r['first_grade']}-{r['last_grade']})",
+            )
+        )
+    for _, r in a[a["status"].eq("candidate") & (a["pupils"] > 0)].iterrows():
+        out.append(Problem(label, int(r[ROW]), "school_id", f"pupils at '{r['school_id']}', a candidate site", "an open or closed school"))
+    return out
+
+
+def _missing_years(years: list[int]) -> list[int]:
+    return sorted(set(range(years[0], years[-1] + 1)) - set(years)) if years else []
+
+
 def _gaps(years: list[int], label: str, what: str) -> list[Problem]:
-    missing = sorted(set(range(years[0], years[-1] + 1)) - set(years)) if years else []
+    missing = _missing_years(years)
     if not missing:
         return []
     shown = ", ".join(str(y) for y in missing[:10]) + (" ..." if len(missing) > 10 else "")
@@ -519,7 +583,11 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
         labels[name] = raw.label
         problems += p
     header_broken = any(f.attrs.get("header_broken") for f in frames.values())
-    if not header_broken and all(n in frames for n in ("zones", "schools", "enrolment", "births")):
+    if not header_broken and all(n in frames for n in ("zones", "schools")):
+        for name in ("enrolment", "births"):
+            if name not in frames:
+                frames[name] = empty_frame(TABLE_BY_NAME[name]).assign(**{ROW: pd.Series(dtype=np.int64)})
+                labels[name] = f"{name}.csv"
         problems += cross_check(frames, labels)
         errors, warnings = plausibility(frames, labels)
         problems += errors
@@ -527,6 +595,9 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
 
         for w in warnings:
             note(w)
+    if "schools" in frames and not problems:
+        # A blank classrooms cell is allowed only beside a rated capacity: the school has 0 rooms counted.
+        frames["schools"]["classrooms"] = frames["schools"]["classrooms"].fillna(0).astype(np.int64)
     out = {}
     for name, table in TABLE_BY_NAME.items():
         if name in frames:

@@ -30,10 +30,12 @@ def lead_bucket(lead: np.ndarray | pd.Series) -> np.ndarray:
 
 
 def origins_for(history: History, settings: ProjectionSettings, last_target: int | None = None) -> list[int]:
-    """Origins with a full ratio window behind them and at least one target year after."""
+    """Recorded origins with a full ratio window behind them and at least one target year after
+    (a missing history year is never an origin; no ratio is taken across it)."""
     first = history.years[0] + settings.window
     last = (last_target or history.years[-1]) - 1
-    return list(range(first, last + 1))
+    missing = set(history.missing_years)
+    return [o for o in range(first, last + 1) if o not in missing]
 
 
 def _baseline(history: History, method: str, horizon: int) -> np.ndarray:
@@ -41,9 +43,10 @@ def _baseline(history: History, method: str, horizon: int) -> np.ndarray:
     if method == "persistence":
         return np.repeat(h[:, :, -1:], horizon, axis=2)
     n = min(TREND_YEARS, h.shape[2])
-    x = np.arange(n, dtype=float)
-    y = h[:, :, -n:]
-    if n < 2:
+    rec = ~np.isnan(h[:, :, -n:]).all(axis=(0, 1))  # a missing year is left out of the line
+    x = np.arange(n, dtype=float)[rec]
+    y = h[:, :, -n:][:, :, rec]
+    if len(x) < 2:
         return np.repeat(h[:, :, -1:], horizon, axis=2)
     xm = x.mean()
     slope = ((x - xm) * (y - y.mean(-1, keepdims=True))).sum(-1) / ((x - xm) ** 2).sum()
@@ -101,6 +104,7 @@ def backtest_errors(
                     )
                 )
     out = pd.concat(frames, ignore_index=True)
+    out = out[out["actual"].notna()].reset_index(drop=True)  # a missing year has nothing to compare with
     out["stage"] = out["grade"].map(STAGE_OF_GRADE)
     return out
 

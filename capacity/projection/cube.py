@@ -19,8 +19,9 @@ class History:
     ----------
     zones : tuple of str
     years : tuple of int
-        Contiguous history years.
+        Contiguous history years (a year missing from the data is kept, with NaN pupils).
     pupils : ndarray, shape (zones, 15 grades, years)
+        Pupils; NaN throughout a missing year (no ratio is taken across it).
     births : ndarray, shape (zones, birth years) or None
     birth_years : tuple of int
         Contiguous years of ``births`` (empty when none).
@@ -37,6 +38,11 @@ class History:
         if self.births is None or not self.birth_years or not (self.birth_years[0] <= year <= self.birth_years[-1]):
             return None
         return self.births[:, year - self.birth_years[0]]
+
+    @property
+    def missing_years(self) -> tuple[int, ...]:
+        """History years without data (NaN pupils)."""
+        return tuple(y for i, y in enumerate(self.years) if np.isnan(self.pupils[:, :, i]).all())
 
     def up_to(self, year: int) -> History:
         """History (and births) truncated to years <= ``year``, as known at that time."""
@@ -65,12 +71,11 @@ def history_from_frames(pupils: pd.DataFrame, births: pd.DataFrame | None = None
         zones = tuple(sorted(set(zones) | set(births["zone_id"].astype(str))))
     y0, y1 = int(pupils["year"].min()), int(pupils["year"].max())
     years = tuple(range(y0, y1 + 1))
-    missing = sorted(set(years) - set(pupils["year"].astype(int)))
-    if missing:
-        raise ProjectionError(f"history years {y0}-{y1} miss {missing}; the projection needs an unbroken run")
     zi = {z: i for i, z in enumerate(zones)}
     gi = {g: i for i, g in enumerate(GRADES)}
     arr = np.zeros((len(zones), len(GRADES), len(years)))
+    missing = sorted(set(years) - set(pupils["year"].astype(int)))
+    arr[:, :, [y - y0 for y in missing]] = np.nan  # a missing school year: no data, no ratio across it
     agg = pupils.groupby(["zone_id", "grade", "year"], sort=False)["pupils"].sum()
     z = agg.index.get_level_values(0).map(zi).to_numpy()
     g = agg.index.get_level_values(1).map(gi).to_numpy()
@@ -92,7 +97,18 @@ def history_from_frames(pupils: pd.DataFrame, births: pd.DataFrame | None = None
 
 
 def history_from_district(district) -> History:
-    """Pupils by zone (a school's pupils count in the school's zone) and births."""
+    """Pupils by zone (a school's pupils count in the school's zone) and births.
+
+    Years of the district's ``demand`` table after the enrolment history (or all of them, when
+    there is no enrolment) join the history as pupils by zone of residence, so that a
+    projection starts from the demand's last year.
+    """
     e = district.enrolment.merge(district.schools[["school_id", "zone_id"]], on="school_id", how="left")
+    e = e[["year", "zone_id", "grade", "pupils"]]
+    dem = district.demand
+    if len(dem):
+        after = dem[dem["year"] > e["year"].max()] if len(e) else dem
+        e = pd.concat([e, after[["year", "zone_id", "grade", "pupils"]]], ignore_index=True)
+    births = district.births if len(district.births) else None
     # zones with births but no school still appear, with zero pupils
-    return history_from_frames(e[["year", "zone_id", "grade", "pupils"]], district.births)
+    return history_from_frames(e, births)

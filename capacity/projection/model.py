@@ -168,9 +168,11 @@ def simulate(
     out = np.empty((z, g, horizon, d), dtype=dt)
     keep, share = fitted.keep.astype(dt), fitted.share.astype(dt)
     known = [gi for gi in births_by_entry if children is not None and not np.isnan(children[:, :, gi]).all()]
+    from_children = [GRADES.index(g) for g, r in settings.entry_rules().items() if r == "children" and children is not None]
     for s in range(horizon):
         shock = _shocks(noise, rng, (z, g, d), dt)
         level_shock, children_shock = shock[:, level].copy(), shock[:, known].copy()
+        rule_shock = shock[:, from_children].copy()
         cohort = _cohorts(state, shock, births_by_entry, s, noise, dt)
         cohort *= (fitted.county_ratio * mult[:, s]).astype(dt)[None, :, None]
         for k, gi in enumerate(known):  # known children replace births x ratio
@@ -180,6 +182,9 @@ def simulate(
         new = _move(cohort, keep, share)
         lvl = (fitted.ratio[:, level] + fitted.slope[:, level] * (s + 1)) * mult[level, s][None, :]
         new[:, level] = lvl.astype(dt)[:, :, None] * level_shock
+        for k, gi in enumerate(from_children):  # entry_rule children: the children table's count x take-up
+            take = settings.children_take_up.get(GRADES[gi], 1.0)
+            new[:, gi] = (children[:, s, gi] * take * mult[gi, s]).astype(dt)[:, None] * rule_shock[:, k]
         if additions is not None:
             new += additions[:, :, s, None].astype(dt)
         np.maximum(new, 0.0, out=new)

@@ -13,7 +13,7 @@ from capacity.projection.additions import children_array, housing_stock, migrati
 from capacity.projection.backtest import Calibration, backtest_errors, best_method, calibrate
 from capacity.projection.cube import History, history_from_district
 from capacity.projection.model import quantiles_last, simulate
-from capacity.projection.ratios import ENTRY, LEVEL, Fitted, fit
+from capacity.projection.ratios import ENTRY, LEVEL, Fitted, fit, window_start
 from capacity.projection.settings import ESTIMATORS, ProjectionSettings
 
 
@@ -268,17 +268,50 @@ def calibrated_draws(raw: np.ndarray, point: np.ndarray, k: np.ndarray) -> np.nd
 
 def _check_births(history: History, settings: ProjectionSettings) -> None:
     """Refuse a projection whose entry grades have no births to stand on."""
-    for g, off in settings.entry_offsets.items():
-        if off is None:
-            continue
-        need = [y - off for y in history.years[-settings.window :]]
+    for g, off in settings.births_offsets().items():
+        need = [y - off for y in history.years[window_start(history, settings.window) :]]
         missing = [y for y in need if history.births_in(y) is None]
         if missing:
             have = f"{history.birth_years[0]}-{history.birth_years[-1]}" if history.birth_years else "none"
             raise ProjectionError(
                 f"{g} is projected from births {off} years earlier, which needs births for {min(need)}-{max(need)} "
                 f"to estimate its ratio; births recorded: {have}. Add the missing years to births, "
-                f"or set projection.entry_offsets.{g} to null to hold {g} at its recent mean"
+                f"or set projection.entry_rule.{g} to held, trend or children"
+            )
+
+
+def entry_notes(settings: ProjectionSettings, fitted: Fitted) -> list[str]:
+    """How each entry grade is projected, in planning language (one note per grade)."""
+    out = []
+    for g, rule in settings.entry_rules().items():
+        gi = GRADES.index(g)
+        off = settings.entry_offsets[g]
+        if rule == "births" and fitted.kinds[gi] == ENTRY:
+            how = f"births {off} years earlier x its entry ratio"
+        elif rule == "children":
+            how = f"the children table (children born {off} years earlier) x take-up {settings.children_take_up.get(g, 1.0):g}"
+        elif rule == "births":
+            continue  # no feeder: Projection.notes says so
+        else:
+            how = "its recent level, held" if rule == "held" else "its recent trend, extended"
+        out.append(f"entry grade {g} is projected from {how} (projection.entry_rule.{g}: {rule})")
+    return out
+
+
+def _check_children(children: np.ndarray | None, history: History, settings: ProjectionSettings, horizon: int) -> None:
+    """Refuse an entry grade under ``entry_rule: children`` whose children are not known for every zone and year."""
+    for g, rule in settings.entry_rules().items():
+        if rule != "children":
+            continue
+        gi = GRADES.index(g)
+        gaps = np.argwhere(np.isnan(children[:, :, gi])) if children is not None else np.array([[0, 0]])
+        if len(gaps):
+            z, s = gaps[0]
+            year = history.years[-1] + 1 + int(s)
+            raise ProjectionError(
+                f"{g} is projected from the children table (projection.entry_rule.{g}: children), which has no count for zone "
+                f"'{history.zones[z]}' born in {year - settings.entry_offsets[g]} (entering {g} in {year}); add the children for "
+                "every zone and projected year, or choose births, held or trend"
             )
 
 
@@ -290,4 +323,18 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     stock = housing_stock(district.housing, history.zones, origin, horizon, settings)
     moves = migration_additions(settings.net_migration, history.zones, history.pupils[:, :, -1], horizon)
     children = children_array(district.children, history.zones, origin, horizon, settings)
-    return project_history(history, settings, additions=moves, children=children, stock=stock)
+    _check_children(children, history, settings, horizon)
+    if history.missing_years:
+        from capacity.notes import note
+
+        note(
+            f"history {history.years[0]}-{origin} misses {', '.join(map(str, history.missing_years))}: no ratio is taken across "
+            "a missing year; each ratio window holds the last "
+            f"{settings.window} pairs of adjacent recorded years"
+        )
+    proj = project_history(history, settings, additions=moves, children=children, stock=stock)
+    from capacity.notes import note
+
+    for text in entry_notes(settings, proj.fitted):
+        note(text)
+    return proj

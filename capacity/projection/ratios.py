@@ -24,9 +24,29 @@ def grade_kinds(settings: ProjectionSettings) -> np.ndarray:
     """ENTRY / PROGRESSION / LEVEL code for each of the 15 grades."""
     kinds = np.full(len(GRADES), PROGRESSION)
     kinds[0] = LEVEL
-    for g, off in settings.entry_offsets.items():
-        kinds[GRADES.index(g)] = ENTRY if off is not None else LEVEL
+    births = settings.births_offsets()
+    for g in settings.entry_offsets:
+        kinds[GRADES.index(g)] = ENTRY if g in births else LEVEL
     return kinds
+
+
+def trend_grades(settings: ProjectionSettings) -> np.ndarray:
+    """Whether each grade, when a LEVEL grade, follows a trend (``level_rule``, or its own ``entry_rule``)."""
+    trend = np.full(len(GRADES), settings.level_rule == "trend")
+    for g, rule in settings.entry_rules().items():
+        if rule in ("held", "trend"):
+            trend[GRADES.index(g)] = rule == "trend"
+    return trend
+
+
+def window_start(history: History, window: int) -> int:
+    """Index of the first history year of the ratio window: the last ``window`` years that have a
+    recorded year before them (a year after a missing one gives no ratio, so it does not count)."""
+    rec = ~np.isnan(history.pupils).all(axis=(0, 1))
+    paired = np.flatnonzero(rec[1:] & rec[:-1]) + 1
+    if len(paired) < window:
+        return 0
+    return int(paired[-window])
 
 
 def annual_ratios(history: History, settings: ProjectionSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -50,9 +70,7 @@ def annual_ratios(history: History, settings: ProjectionSettings) -> tuple[np.nd
     lev = np.flatnonzero(kinds == LEVEL)
     num[:, lev, :] = h[:, lev, :]
     den[:, lev, :] = 1.0
-    for grade, off in settings.entry_offsets.items():
-        if off is None:
-            continue
+    for grade, off in settings.births_offsets().items():
         gi = GRADES.index(grade)
         for ti, year in enumerate(history.years):
             b = history.births_in(year - off)
@@ -167,7 +185,7 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
     mean share of those arrivals (:func:`flows`).
     """
     num, den = annual_ratios(history, settings)
-    win = slice(max(0, len(history.years) - settings.window), None)
+    win = slice(window_start(history, settings.window), None)
     n, d = num[:, :, win], den[:, :, win]
     ok = ~np.isnan(d) & (d > 0) & ~np.isnan(n)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -203,7 +221,7 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
         share = np.where(pooled[None, :], share, 0.0)
     size = np.maximum(size, r_c[None, :] * weight)
     lev = kinds == LEVEL
-    level, slope = levels(history.pupils[:, :, win], method, settings)
+    level, slope = levels(history.pupils[:, :, win], method, settings, trend_grades(settings))
     shrunk[:, lev] = level[:, lev]
     slope = np.where(lev[None, :], slope, 0.0)
     size[:, lev] = level[:, lev]
@@ -277,19 +295,28 @@ def _mean_share(x: np.ndarray) -> np.ndarray:
     return np.where(valid > 0, np.nansum(sh, axis=-1) / np.maximum(valid, 1), np.nan)
 
 
-def levels(pupils: np.ndarray, method: str, settings: ProjectionSettings) -> tuple[np.ndarray, np.ndarray]:
+def levels(pupils: np.ndarray, method: str, settings: ProjectionSettings, trend: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Level and annual slope (pupils) of LEVEL grades over the window years.
 
-    ``held``: the estimator over the window's pupils, slope 0. ``trend``: least-squares line
-    over the window, level = its value in the last year, slope = pupils a year.
+    ``held``: the estimator over the window's pupils, slope 0. ``trend`` (grades where ``trend``
+    is true; default: all under ``level_rule: trend``): least-squares line over the window's
+    recorded years (a missing year is skipped), level = its value in the last year, slope =
+    pupils a year.
     """
+    if trend is None:
+        trend = np.full(pupils.shape[1], settings.level_rule == "trend")
     level = np.nan_to_num(estimate(pupils, method, settings.smoothing_alpha))
     slope = np.zeros(pupils.shape[:2])
     m = pupils.shape[-1]
-    if settings.level_rule == "trend" and m >= 2:
-        x = np.arange(m, dtype=float) - (m - 1) / 2
-        slope = (pupils * x).sum(-1) / (x**2).sum()
-        level = pupils.mean(-1) + slope * (m - 1) / 2
+    rec = ~np.isnan(pupils).all(axis=(0, 1))
+    if trend.any() and rec.sum() >= 2:
+        x = np.arange(m, dtype=float)[rec]
+        x = x - x.mean()
+        y = pupils[:, :, rec]
+        s = (y * x).sum(-1) / (x**2).sum()
+        lv = y.mean(-1) + s * (m - 1 - np.arange(m, dtype=float)[rec].mean())
+        slope = np.where(trend[None, :], s, 0.0)
+        level = np.where(trend[None, :], lv, level)
     return level, slope
 
 

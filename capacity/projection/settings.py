@@ -10,6 +10,9 @@ from capacity.settings_base import Checks, SettingsMixin
 ESTIMATORS = ("mean", "weighted", "exp_smoothing", "median")
 METHODS = (*ESTIMATORS, "auto")
 LEVEL_RULES = ("held", "trend")
+ENTRY_RULES = ("births", "held", "trend", "children")
+"""How an entry grade is projected: births x entry ratio; held at its recent level; extended along its
+recent trend; or the ``children`` table's count (by birth year = year - entry age) x ``children_take_up``."""
 
 
 def _default_yield() -> dict[str, dict[str, float]]:
@@ -41,6 +44,12 @@ class ProjectionSettings(SettingsMixin):
         Entry grades fed from births and their age offset in years (K1 from births 3 years
         earlier, P1 from births 6 years earlier). A grade mapped to ``None`` is held at its
         window mean (for data without births).
+    entry_rule : dict
+        Entry grade -> births | held | trend | children (``ENTRY_RULES``). Unlisted entry grades:
+        births when ``entry_offsets`` gives an age, else ``level_rule``. Births are needed only for
+        grades under ``births``; ``children`` needs the grade's age in ``entry_offsets`` and a
+        ``children`` count for every zone and projected year. The projection states each entry
+        grade's rule in a note.
     level_rule : str
         How level grades are projected in each zone: ``held`` at the window's estimate of their
         pupils, or ``trend`` (least-squares line over the window, floored at 0). Level grades
@@ -107,6 +116,7 @@ class ProjectionSettings(SettingsMixin):
     method: str = "mean"
     smoothing_alpha: float = 0.5
     entry_offsets: dict[str, int | None] = field(default_factory=lambda: {"K1": 3, "P1": 6})
+    entry_rule: dict[str, str] = field(default_factory=dict)
     level_rule: str = "held"
     shrinkage_pupils: float = 20.0
     pooled_grades: tuple[str, ...] = ("S1",)
@@ -128,6 +138,15 @@ class ProjectionSettings(SettingsMixin):
     planning_lead: int = 3
     calibrate: bool = True
 
+    def entry_rules(self) -> dict[str, str]:
+        """Rule of every entry grade (``entry_rule``, else births where an age is given, else ``level_rule``)."""
+        return {g: self.entry_rule.get(g, "births" if off is not None else self.level_rule) for g, off in self.entry_offsets.items()}
+
+    def births_offsets(self) -> dict[str, int]:
+        """Entry grades projected from births, with their age offset in years."""
+        rules = self.entry_rules()
+        return {g: off for g, off in self.entry_offsets.items() if rules[g] == "births"}
+
     def __post_init__(self) -> None:
         check = Checks("projection")
         need = check.need
@@ -143,6 +162,15 @@ class ProjectionSettings(SettingsMixin):
                 f"entry_offsets.{g}",
                 off,
                 "an age offset from 0 to 25 years, or null",
+            )
+        for g, rule in self.entry_rule.items():
+            need(g in self.entry_offsets, f"entry_rule.{g}", g, "an entry grade of entry_offsets (" + ", ".join(self.entry_offsets) + ")")
+            need(rule in ENTRY_RULES, f"entry_rule.{g}", rule, "one of " + ", ".join(ENTRY_RULES))
+            need(
+                rule not in ("births", "children") or self.entry_offsets.get(g) is not None,
+                f"entry_rule.{g}",
+                rule,
+                f"held or trend (entry_offsets.{g} is null, so {g} has no birth year to read births or children by)",
             )
         for g in self.pooled_grades:
             need(
