@@ -37,6 +37,8 @@ class District:
         SHA-256 of every file read, for run manifests.
     notes : tuple of str
         Things worth knowing that are not errors (e.g. a GBK-encoded file, an ignored sheet).
+    zone_shapes : dict of str to bytes
+        zone_id -> WKB polygon (WGS 84 lon/lat) when zones were read from a GIS layer; empty otherwise.
     """
 
     zones: pd.DataFrame
@@ -54,6 +56,7 @@ class District:
     attendance: pd.DataFrame = field(default_factory=lambda: _empty("attendance"))
     file_hashes: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    zone_shapes: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def history_years(self) -> tuple[int, ...]:
@@ -105,7 +108,7 @@ def load_district(path: str | Path | None = None) -> District:
     if problems:
         raise InputError(problems, raw.source)
     frames = _sorted(frames)
-    return District(**frames, source=raw.source, file_hashes=raw.file_hashes, notes=tuple(raw.notes))
+    return District(**frames, source=raw.source, file_hashes=raw.file_hashes, notes=tuple(raw.notes), zone_shapes=raw.zone_shapes)
 
 
 def _sorted(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

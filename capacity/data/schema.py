@@ -106,6 +106,11 @@ class Table:
 
 YEAR = dict(min=1900, max=2200)
 ID_DOC = "identifier; any text, Chinese allowed; must be unique"
+LON_DOC = (
+    "longitude, WGS 84, instead of x_km/y_km (zones and schools use the same pair); converted to km on an azimuthal "
+    "equidistant grid centred on the district (capacity/data/coords.py, error stated in a note)"
+)
+LAT_DOC = "latitude, WGS 84, instead of x_km/y_km"
 
 ZONES = Table(
     "zones",
@@ -114,8 +119,10 @@ ZONES = Table(
         Column("zone_id", "str", ID_DOC),
         Column("name", "str", "display name"),
         Column("kind", "choice", "settlement type, used for roll-ups", choices=("urban", "town", "rural")),
-        Column("x_km", "float", "easting of the zone's population centre", "km"),
-        Column("y_km", "float", "northing of the zone's population centre", "km"),
+        Column("x_km", "float", "easting of the zone's population centre (or give lon/lat)", "km", required=False, nullable=True),
+        Column("y_km", "float", "northing of the zone's population centre (or give lon/lat)", "km", required=False, nullable=True),
+        Column("lon", "float", LON_DOC, "degrees", required=False, nullable=True, min=-180, max=180),
+        Column("lat", "float", LAT_DOC, "degrees", required=False, nullable=True, min=-90, max=90),
     ),
     key=("zone_id",),
 )
@@ -139,8 +146,10 @@ SCHOOLS = Table(
             max=1000,
         ),
         Column("max_classrooms", "int", "most classrooms the site can hold after extension", "classrooms", min=0, max=1000),
-        Column("x_km", "float", "easting", "km"),
-        Column("y_km", "float", "northing", "km"),
+        Column("x_km", "float", "easting (or give lon/lat)", "km", required=False, nullable=True),
+        Column("y_km", "float", "northing (or give lon/lat)", "km", required=False, nullable=True),
+        Column("lon", "float", LON_DOC, "degrees", required=False, nullable=True, min=-180, max=180),
+        Column("lat", "float", LAT_DOC, "degrees", required=False, nullable=True, min=-90, max=90),
         Column("sector", "choice", "public or private (民办)", choices=("public", "private")),
         Column(
             "status",

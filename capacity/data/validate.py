@@ -588,6 +588,11 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
             if name not in frames:
                 frames[name] = empty_frame(TABLE_BY_NAME[name]).assign(**{ROW: pd.Series(dtype=np.int64)})
                 labels[name] = f"{name}.csv"
+    if not header_broken:
+        from capacity.data.coords import resolve_coordinates
+
+        problems += resolve_coordinates(frames, labels, {name: raw.header for name, raw in tables.items()})
+    if not header_broken and all(n in frames for n in ("zones", "schools", "enrolment", "births")):
         problems += cross_check(frames, labels)
         errors, warnings = plausibility(frames, labels)
         problems += errors

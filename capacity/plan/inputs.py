@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import InputError, Problem, ScenarioError
-from capacity.grades import GRADE_INDEX, GRADES, STAGE_OF_GRADE, grades_between, stages_of
+from capacity.grades import CHINA, GRADE_INDEX, GRADES, STAGE_OF_GRADE, GradeSystem, grades_between, stages_of
 from capacity.plan.settings import PlanSettings
 from capacity.standards import room_seats
 
@@ -42,6 +42,8 @@ class PlanData:
     stage_rooms : DataFrame
         school_id, stage, year, rooms: classrooms dedicated to a stage (the district's
         ``stage_rooms`` plus decided projects of that stage), for schools that give them.
+    grades : GradeSystem
+        The district's grade system (stage of each grade).
     """
 
     years: tuple[int, ...]
@@ -53,6 +55,7 @@ class PlanData:
     caps: pd.DataFrame
     discount: dict[int, float]
     stage_rooms: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["school_id", "stage", "year", "rooms"]))
+    grades: GradeSystem = CHINA
 
 
 def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd.DataFrame:
@@ -319,4 +322,5 @@ def prepare(district, demand: pd.DataFrame, settings: PlanSettings) -> PlanData:
         caps,
         discount,
         dedicated_stage_rooms(district, schools, settings, years),
+        grades=district.grades,
     )

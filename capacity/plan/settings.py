@@ -101,6 +101,13 @@ class PlanSettings(SettingsMixin):
     time_limit_s, mip_gap, threads, verbose : solver options.
     solver_options : dict
         Extra options passed to the solver as they are (e.g. HiGHS ``mip_heuristic_effort``).
+    zone_whole : bool
+        Keep each zone whole, as attendance zones are drawn: all pupils of a stage living in a
+        zone go to one school in a year (a binary zone-stage-school choice per year; pupils that
+        school cannot seat are unmet). False (default): pupils of a zone may be split among schools.
+    open_exactly : int or None
+        Exactly this many schools open in every planned year (open schools not closed plus
+        candidates opened): a p-median check. None (default): no count is imposed.
     strategy : str
         'decompose' (default: fractional-class structure, then year-by-year whole classes,
         then the full model from that start; see capacity/plan/strategy.py) or 'direct'
@@ -155,6 +162,8 @@ class PlanSettings(SettingsMixin):
     verbose: bool = False
     solver_options: dict[str, object] = field(default_factory=dict)
     strategy: str = "decompose"
+    zone_whole: bool = False
+    open_exactly: int | None = None
 
     def __post_init__(self) -> None:
         check = Checks("plan")
@@ -216,6 +225,14 @@ class PlanSettings(SettingsMixin):
         need(0 < self.demand_quantile < 1, "demand_quantile", self.demand_quantile, "a probability strictly between 0 and 1")
         need(self.demand_anchor in ("county", "stage"), "demand_anchor", self.demand_anchor, "county or stage")
         need(self.solver in ("highs", "cbc"), "solver", self.solver, "highs or cbc")
+        need(isinstance(self.zone_whole, bool), "zone_whole", self.zone_whole, "true or false")
+        need(
+            self.open_exactly is None
+            or (isinstance(self.open_exactly, int) and not isinstance(self.open_exactly, bool) and self.open_exactly >= 1),
+            "open_exactly",
+            self.open_exactly,
+            "a whole number of schools >= 1, or null",
+        )
         need(self.strategy in ("decompose", "direct"), "strategy", self.strategy, "decompose or direct")
         need(self.time_limit_s > 0, "time_limit_s", self.time_limit_s, "seconds > 0")
         need(0 <= self.mip_gap < 1, "mip_gap", self.mip_gap, "a relative gap from 0 to 1")
