@@ -30,9 +30,11 @@ def cli() -> None:
 def validate(district: str | None) -> None:
     """Check a district's data and list every problem found."""
     d = load_district(district)
-    click.echo(
-        f"OK: {d.source} is a valid district ({len(d.zones)} zones, {len(d.schools)} schools, history {d.history_years[0]}-{d.last_year})."
-    )
+    if d.has_history:
+        known = f"history {d.history_years[0]}-{d.last_year}"
+    else:
+        known = f"no history, demand {int(d.demand['year'].min())}-{int(d.demand['year'].max())}"
+    click.echo(f"OK: {d.source} is a valid district ({len(d.zones)} zones, {len(d.schools)} schools, {known}).")
 
 
 @cli.command()
@@ -336,12 +338,24 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | Non
 
     check_plan(d, ps)
     proj = None
-    if demand is None:
+    if demand is None and not d.has_history:
+        from capacity.notes import note
+
+        note(
+            f"{d.source}: no enrolment history, so the plan is for the years of the district's demand table "
+            f"({int(d.demand['year'].min())}-{int(d.demand['year'].max())}), with no projection"
+        )
+    elif demand is None:
         check_projection(d, proj_settings)
         _step(f"projecting {proj_settings.horizon} years")
         proj = project_district(d, proj_settings)
     _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
-    r = plan_district(d, read_demand(demand), ps) if demand is not None else plan_from_projection(d, proj, ps)
+    if demand is not None:
+        r = plan_district(d, read_demand(demand), ps)
+    elif proj is None:
+        r = plan_district(d, d.demand, ps)
+    else:
+        r = plan_from_projection(d, proj, ps)
     s = r.summary
     gap_text = f"{s['gap']:.2%}" if s["gap"] == s["gap"] else "unknown"
     click.echo(

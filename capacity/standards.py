@@ -11,6 +11,9 @@ from capacity.settings_base import Checks, SettingsMixin
 DEFAULT_CLASS_SIZE: dict[str, int] = {"K1": 25, "K2": 30, "K3": 35, "primary": 45, "junior": 50, "senior": 50}
 """Pupils per class by grade or stage (a grade key wins over its stage)."""
 
+DEFAULT_RATED_TOLERANCE = 0.10
+"""Default of ``Standards.rated_capacity_tolerance``."""
+
 
 def standard_size(class_size: dict[str, int], grade: str) -> int:
     """Standard class size of ``grade`` under ``class_size`` (grade key, else stage key)."""
@@ -49,6 +52,10 @@ class Standards(SettingsMixin):
         ``cost_per_classroom`` column overrides it.
     max_school_size : dict
         'single' (one stage) and 'multi' (nine-/twelve-year) pupil caps per school.
+    rated_capacity_tolerance : float
+        Largest relative difference allowed between a school's rated ``capacity`` and its
+        classrooms x room seats when both are given (0.10 = 10 %); beyond it the input is
+        refused, within it the rated capacity is used and the difference noted.
     """
 
     class_size: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CLASS_SIZE))
@@ -56,6 +63,7 @@ class Standards(SettingsMixin):
         default_factory=lambda: {"kindergarten": 1_200_000.0, "primary": 1_500_000.0, "junior": 1_500_000.0, "senior": 1_800_000.0}
     )
     max_school_size: dict[str, int] = field(default_factory=lambda: {"single": 2000, "multi": 2500})
+    rated_capacity_tolerance: float = DEFAULT_RATED_TOLERANCE
 
     def __post_init__(self) -> None:
         check = Checks("standards")
@@ -67,6 +75,12 @@ class Standards(SettingsMixin):
             has = s in self.class_size or all(g in self.class_size for g in STAGE_BY_NAME[s].grades)
             need(has, f"class_size.{s}", "nothing", f"a class size for the {s} stage (or each of its grades)")
             need(self.cost_per_classroom.get(s, -1) >= 0, f"cost_per_classroom.{s}", self.cost_per_classroom.get(s), "a cost >= 0")
+        need(
+            isinstance(self.rated_capacity_tolerance, (int, float)) and 0 <= self.rated_capacity_tolerance <= 1,
+            "rated_capacity_tolerance",
+            self.rated_capacity_tolerance,
+            "a fraction from 0 to 1",
+        )
         for k in ("single", "multi"):
             v = self.max_school_size.get(k)
             need(isinstance(v, int) and v > 0, f"max_school_size.{k}", v, "pupils > 0")

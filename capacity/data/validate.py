@@ -416,6 +416,17 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> tup
                 "0 classrooms for a candidate site (its rooms are built when it opens: max_classrooms)",
             )
         )
+    if "capacity" in schools:
+        for _, r in schools[schools["status"].eq("candidate") & schools["capacity"].notna()].iterrows():
+            errors.append(
+                Problem(
+                    labels["schools"],
+                    int(r[ROW]),
+                    "capacity",
+                    f"a capacity at '{r['school_id']}', a candidate site",
+                    "a blank capacity for a candidate site (it opens with max_classrooms rooms)",
+                )
+            )
     enrol = frames["enrolment"]
     last = int(enrol["year"].max()) if len(enrol) and enrol["year"].notna().any() else None
     first = int(enrol["year"].min()) if last is not None else None

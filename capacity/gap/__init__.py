@@ -70,7 +70,7 @@ def gap_report(
 
     settings = settings or GapSettings()
     years = tuple(projection.years)
-    seats = seat_table(district, settings.standards.class_size, years)
+    seats = seat_table(district, settings.standards.class_size, years, settings.standards.rated_capacity_tolerance)
     gap = gap_table(projection, seats, district.zones, settings.quantile, settings.warning_window, settings.amber_utilisation)
     # one coherent scenario at the quantile (the plan's demand), not the sum of cell quantiles
     pupils = status_quo_pupils(district, projection.demand(settings.quantile))

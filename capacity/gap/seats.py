@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.grades import STAGE_BY_NAME, STAGE_OF_GRADE, grades_between, stages_of
-from capacity.standards import room_seats, stage_room_size, standard_size
+from capacity.standards import DEFAULT_RATED_TOLERANCE, room_seats, stage_room_size, standard_size
 
 
 def seats_from_rooms(rooms_by_stage: dict[str, float], class_size: dict[str, int]) -> float:
@@ -40,8 +40,76 @@ def grade_rooms(district) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["school_id", "zone_id", "grade", "stage", "rooms"])
 
 
-def seat_table(district, class_size: dict[str, int], years: tuple[int, ...]) -> pd.DataFrame:
+def rated_capacity(district, class_size: dict[str, int], tolerance: float) -> pd.DataFrame:
+    """Schools that state a rated ``capacity``: the seats the gap and the plan use, checked against classrooms.
+
+    Rule (docs/data-format.md, "Rated capacity"): a school's room seats are the mean standard
+    class size over the grades it teaches (its own ``class_size`` where given). When it also gives
+    classrooms, capacity must lie within ``tolerance`` of classrooms x room seats: beyond it the
+    input is refused, within it the rated capacity is used and a difference is noted. The plan
+    counts max(classrooms, ceil(capacity / room seats)) rooms for its classes and holds the school's
+    pupils to capacity + room seats x rooms added (builds and decided projects).
+
+    Returns
+    -------
+    DataFrame
+        index school_id; capacity (seats), room_seats (seats per classroom), rooms (classrooms the
+        plan counts). Open and closed schools with a capacity only.
+
+    Raises
+    ------
+    InputError
+        A capacity that differs from classrooms x room seats by more than ``tolerance``.
+    """
+    from capacity.errors import InputError, Problem
+    from capacity.notes import note
+
+    s = district.schools
+    s = s[s["capacity"].notna()] if "capacity" in s else s.iloc[:0]
+    rows, problems = [], []
+    for r in s.itertuples(index=False):
+        grades = grades_between(r.first_grade, r.last_grade)
+        own = r.class_size if r.class_size == r.class_size else None
+        per_room = float(np.mean([own if own is not None else standard_size(class_size, g) for g in grades]))
+        implied = r.classrooms * per_room
+        if r.classrooms > 0 and abs(r.capacity - implied) > tolerance * implied + 1e-9:
+            problems.append(
+                Problem(
+                    table_label(district.source, "schools"),
+                    None,
+                    "capacity",
+                    f"capacity {r.capacity:g} at '{r.school_id}', but its {r.classrooms} classrooms x {per_room:g} seats = {implied:g} "
+                    f"(differs by {abs(r.capacity - implied) / implied:.0%})",
+                    f"capacity within {tolerance:.0%} of classrooms x room seats (standards.rated_capacity_tolerance), "
+                    "or the classrooms cell blank",
+                )
+            )
+        elif r.classrooms > 0 and abs(r.capacity - implied) > 1e-9:
+            note(
+                f"schools: '{r.school_id}' states capacity {r.capacity:g} seats and {r.classrooms} classrooms x {per_room:g} = {implied:g}; "
+                f"the seat gap and the plan use the rated {r.capacity:g}"
+            )
+        rooms = max(int(r.classrooms), int(np.ceil(r.capacity / per_room - 1e-9)))
+        rows.append((r.school_id, float(r.capacity), per_room, rooms))
+    if problems:
+        raise InputError(problems, district.source)
+    return pd.DataFrame(rows, columns=["school_id", "capacity", "room_seats", "rooms"]).set_index("school_id")
+
+
+def table_label(source: str, table: str) -> str:
+    """How messages name a table of a district read from ``source``: ``schools.csv`` or ``book.xlsx[schools]``."""
+    from pathlib import Path
+
+    p = Path(source)
+    return f"{p.name}[{table}]" if p.suffix.lower() in (".xlsx", ".xlsm") else f"{table}.csv"
+
+
+def seat_table(district, class_size: dict[str, int], years: tuple[int, ...], tolerance: float = DEFAULT_RATED_TOLERANCE) -> pd.DataFrame:
     """Seats per school, stage and year: existing rooms plus decided projects from their completion year.
+
+    A school with a rated ``capacity`` has that many seats (:func:`rated_capacity`), shared over its
+    grades in proportion to their room seats (its grades' standard class sizes when it gives no
+    classrooms); its classrooms are then the equivalent rooms, seats / standard size.
 
     Returns
     -------
@@ -51,11 +119,23 @@ def seat_table(district, class_size: dict[str, int], years: tuple[int, ...]) -> 
     """
     gr = grade_rooms(district)
     override = district.schools.set_index("school_id")["class_size"]
-    std = [
-        int(override[s]) if override[s] == override[s] else standard_size(class_size, g)
-        for s, g in zip(gr["school_id"], gr["grade"], strict=True)
-    ]
-    gr = gr.assign(seats=gr["rooms"] * np.asarray(std, dtype=float))
+    std = np.asarray(
+        [
+            int(override[s]) if override[s] == override[s] else standard_size(class_size, g)
+            for s, g in zip(gr["school_id"], gr["grade"], strict=True)
+        ],
+        dtype=float,
+    )
+    gr = gr.assign(seats=gr["rooms"] * std)
+    rated = rated_capacity(district, class_size, tolerance)["capacity"]
+    if len(rated):
+        has = gr["school_id"].isin(rated.index).to_numpy()
+        total = gr.groupby("school_id")["seats"].transform("sum").to_numpy()
+        weight = np.where(total > 0, gr["seats"].to_numpy(), std)
+        wsum = pd.Series(weight).groupby(gr["school_id"].to_numpy()).transform("sum").to_numpy()
+        seats = gr["school_id"].map(rated).to_numpy(dtype=float) * weight / np.where(wsum > 0, wsum, 1.0)
+        gr["seats"] = np.where(has, seats, gr["seats"])
+        gr["rooms"] = np.where(has, gr["seats"] / std, gr["rooms"])
     base = gr.groupby(["school_id", "zone_id", "stage"], as_index=False)[["rooms", "seats"]].sum().rename(columns={"rooms": "classrooms"})
     frames = [base.assign(year=y) for y in years]
     out = pd.concat(frames, ignore_index=True)

@@ -26,7 +26,9 @@ class PlanData:
         Index school_id; columns name, zone_id, first_grade, last_grade, status (open /
         candidate), sector, rooms0 (classrooms now), max_rooms, beds, closable, must_close,
         buildable, size_cap (pupils), cost_per_classroom, open_cost, earliest_open (year),
-        decided_open (year a decided project opens a candidate site; NaN otherwise).
+        decided_open (year a decided project opens a candidate site; NaN otherwise), rated
+        (rated capacity in seats; NaN where not given), room_seats (seats per added room at
+        a rated school).
     project_rooms : DataFrame
         school_id, year, rooms: classrooms that decided projects add by that year (cumulative).
     nodes : DataFrame
@@ -72,6 +74,14 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
         raise ScenarioError(f"plan.force_close and plan.forbid_close both name {sorted(both)}; a school cannot be both")
     first_stage = s["first_grade"].map(STAGE_OF_GRADE)
     s["rooms0"] = s["classrooms"].astype(int)
+    # Rated capacity (capacity.gap.seats.rated_capacity): the seats the gap counts, rooms for the classes.
+    from capacity.gap.seats import rated_capacity
+
+    rated = rated_capacity(district, settings.standards.class_size, settings.standards.rated_capacity_tolerance)
+    rated = rated[rated.index.isin(s.index)]
+    s["rated"] = s.index.map(rated["capacity"]).astype(float)
+    s["room_seats"] = s.index.map(rated["room_seats"]).astype(float)
+    s.loc[rated.index, "rooms0"] = rated["rooms"].astype(int)
     s["max_rooms"] = s["max_classrooms"].astype(int)
     s["beds"] = s["boarding_beds"].astype(int)
     s["must_close"] = s["school_id"].isin(settings.force_close)
@@ -310,7 +320,8 @@ def prepare(district, demand: pd.DataFrame, settings: PlanSettings) -> PlanData:
     schools = school_table(district, settings, years)
     nodes, dem = demand_nodes(district, demand)
     arcs = reachable_arcs(nodes, dem, schools, district.travel, settings)
-    caps = class_caps(schools, years, settings, base_class_sizes(district, settings), int(district.enrolment["year"].max()))
+    base_year = district.last_year if district.has_history else None  # no history: no existing classes to keep
+    caps = class_caps(schools, years, settings, base_class_sizes(district, settings), base_year)
     discount = {t: 1.0 / (1.0 + settings.discount_rate) ** (t - years[0]) for t in years}
     return PlanData(
         years,

@@ -307,6 +307,30 @@ def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str
         prob += _expr([(x[j], 1.0) for j in a.index[idx]]) <= float(cap[sid]), f"size{tag}_{sid}_{t}"
 
 
+def define_rated_capacity(prob, data: PlanData, x, rooms, tag: str = "") -> None:
+    """A school with a rated capacity holds at most its rated seats plus room seats for every room added.
+
+    Equation::
+
+        sum_{k,g} x[k,s,g,t] <= Cap[s] + q[s] (R[s,t] - R0[s])               for s with a rated capacity
+
+    with q[s] the school's seats per classroom (mean standard class size over its grades) and
+    R0[s] = max(classrooms, ceil(Cap[s] / q[s])) the rooms its classes may use now.
+    """
+    if "rated" not in data.schools:
+        return
+    rated = data.schools[data.schools["rated"].notna() & data.schools["status"].eq("open")]
+    arcs_of = _groups(data.arcs, ["school_id", "year"])
+    for sid, r in rated.iterrows():
+        q = float(r["room_seats"])
+        for t in data.years:
+            idx = arcs_of.get((sid, t), [])
+            if not len(idx):
+                continue
+            lhs = _expr([(x[j], 1.0) for j in idx]) - q * rooms[sid, t]
+            prob += lhs <= float(r["rated"]) - q * float(r["rooms0"]), f"rated{tag}_{sid}_{t}"
+
+
 def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c, tag: str = "") -> None:
     """A closable school kept open keeps at least ``min_school_size`` pupils.
 
@@ -530,6 +554,7 @@ def define_flow_constraints(prob, data: PlanData, settings: PlanSettings, x, u, 
     define_linking(prob, data, x, y, c, tag)
     define_boarding(prob, data, x, tag)
     define_school_size(prob, data, settings, x, tag)
+    define_rated_capacity(prob, data, x, rooms, tag)
     define_min_size(prob, data, settings, x, c, tag)
     define_moved(prob, data, settings, x, tag)
     define_zone_whole(prob, data, settings, x, tag)
@@ -601,6 +626,7 @@ CONSTRAINT_FAMILIES = (
     define_linking,
     define_boarding,
     define_school_size,
+    define_rated_capacity,
     define_min_size,
     define_budget,
     define_moved,
