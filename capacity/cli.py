@@ -78,8 +78,11 @@ def _target(arg: str | None):
     from capacity.scenario import load_scenario
 
     if arg is not None and arg.lower().endswith((".yaml", ".yml")):
+        from capacity.scenario import fit_scenario
+
         sc = load_scenario(arg)
-        return load_district(sc.district_path), sc
+        d = load_district(sc.district_path)
+        return d, fit_scenario(sc, d.grades)
     return load_district(arg), None
 
 
@@ -100,11 +103,18 @@ def _manifest(folder: Path, command: str, district, settings: dict, timings: dic
     write_json(folder / "manifest.json", command_manifest(command, district, settings, current(), timings or {}))
 
 
-def _projection_settings(scenario=None, **opts):
+def _defaults(cls, district, **given):
+    """Settings of class ``cls`` with the defaults of the district's grade system and ``given`` values."""
+    from capacity.standards import settings_for_system
+
+    return settings_for_system(cls, district.grades, given)
+
+
+def _projection_settings(scenario, district, **opts):
     from capacity.projection import ProjectionSettings
 
     given = {k: v for k, v in opts.items() if v is not None}
-    base = scenario.projection if scenario is not None else ProjectionSettings()
+    base = scenario.projection if scenario is not None else _defaults(ProjectionSettings, district)
     return base.with_(**given)
 
 
@@ -125,6 +135,7 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
     d, sc = _target(district)
     settings = _projection_settings(
         sc,
+        d,
         horizon=horizon,
         method=method,
         window=window,
@@ -193,9 +204,9 @@ def backtest(district, window, last_target, level, out) -> None:
     """Rolling-origin back-test: MAPE and bias by lead for every estimator and naive baselines."""
     from capacity.preflight import check_backtest
 
-    settings = _projection_settings(window=window)
     _step("loading district")
     d = load_district(district)
+    settings = _projection_settings(None, d, window=window)
     check_backtest(d, settings, last_target)
     with _output(out, d) as tmp:
         _backtest_body(d, settings, last_target, level, tmp)
@@ -239,9 +250,9 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
 
     _step("loading district")
     d, sc = _target(district)
-    base = sc.gap if sc is not None else GapSettings()
+    base = sc.gap if sc is not None else _defaults(GapSettings, d)
     gs = base.with_(**{k: v for k, v in {"quantile": quantile, "warning_window": warning_window}.items() if v is not None})
-    ps = _projection_settings(sc, horizon=horizon)
+    ps = _projection_settings(sc, d, horizon=horizon)
     with _output(out, d, sc) as tmp:
         _gap_body(d, ps, gs, tmp, sc.report if sc is not None else None)
     if out:
@@ -314,11 +325,11 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
     _step("loading district")
     d, sc = _target(district)
     opts = {"demand_quantile": quantile, "solver": solver, "time_limit_s": time_limit, "mip_gap": gap, "threads": threads}
-    base = sc.plan if sc is not None else PlanSettings()
+    base = sc.plan if sc is not None else _defaults(PlanSettings, d)
     ps = base.with_(
         **{k: v for k, v in opts.items() if v is not None}, integer_classes=not relax_classes and base.integer_classes, verbose=verbose
     )
-    proj_settings = sc.projection if sc is not None else ProjectionSettings(draws=200)
+    proj_settings = sc.projection if sc is not None else _defaults(ProjectionSettings, d, draws=200)
     if horizon is not None:
         proj_settings = proj_settings.with_(horizon=horizon)
     if robust is not None and robust < 1:

@@ -14,7 +14,7 @@ from capacity.errors import CapacityError
 from capacity.gap.classes import spread_bands
 from capacity.gap.settings import GapSettings
 from capacity.gap.staffing import teachers_needed
-from capacity.grades import STAGE_OF_GRADE
+from capacity.grades import system_from_manifest
 from capacity.report.workbook import flatten
 
 
@@ -78,7 +78,9 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> flo
 
 def run_metrics(run: RunTables, bands: dict[str, list] | None = None) -> dict[str, object]:
     """Headline figures of one run (plan figures where a plan was solved)."""
-    bands = bands or GapSettings().bands
+    gap_settings = run.scenario.get("gap", {})
+    bands = bands or gap_settings.get("bands") or GapSettings().bands
+    over = bool(gap_settings.get("bands_over_standard", False))
     t = run.tables
     fr = t.get("gap/first_red", pd.DataFrame())
     m: dict[str, object] = {
@@ -94,13 +96,14 @@ def run_metrics(run: RunTables, bands: dict[str, list] | None = None) -> dict[st
     cap = costs[costs["category"].str.startswith("capital")].groupby("year")["cost"].sum()
     op = costs[costs["category"].str.startswith("operating")].groupby("year")["cost"].sum()
     last = years[-1]
-    bc = spread_bands(cl["pupils"].to_numpy(), cl["classes"].to_numpy(), cl["standard"].to_numpy(), bands)
+    bc = spread_bands(cl["pupils"].to_numpy(), cl["classes"].to_numpy(), cl["standard"].to_numpy(), bands, over_standard=over)
     cl = pd.concat([cl.reset_index(drop=True), bc], axis=1)
     la = a[a["year"] == last]
     first_status = schools.sort_values("year").groupby("school_id")["status"].agg(list)
-    cls_stage = cl.assign(stage=cl["grade"].map(STAGE_OF_GRADE))
+    cls_stage = cl.assign(stage=cl["grade"].astype(str).map(system_from_manifest(run.manifest).stage_of_grade))
     g = GapSettings()
-    teach = teachers_needed(cls_stage[cls_stage["year"] == last], g.pupils_per_teacher, g.min_teachers)
+    ratios = gap_settings.get("pupils_per_teacher") or g.pupils_per_teacher
+    teach = teachers_needed(cls_stage[cls_stage["year"] == last], ratios, gap_settings.get("min_teachers", g.min_teachers))
     large = [b for b in bands if b.startswith("56")]
     huge = [b for b in bands if b.startswith("66")]
     m.update(

@@ -83,6 +83,13 @@ class GradeSystem:
         i, j = self.grade_index[first], self.grade_index[last]
         return self.grades[i : j + 1]
 
+    def as_dict(self) -> dict[str, object]:
+        """Plain form for manifests: name and stages (name, label, grades, entry_age)."""
+        return {
+            "name": self.name,
+            "stages": [{"name": s.name, "label": s.label, "grades": list(s.grades), "entry_age": s.entry_age} for s in self.stages],
+        }
+
     def stages_of(self, first: str, last: str) -> tuple[str, ...]:
         """Names of the stages a school serving ``first``..``last`` touches."""
         out: list[str] = []
@@ -127,14 +134,36 @@ ENGLAND = GradeSystem(
 PRESETS: dict[str, GradeSystem] = {g.name: g for g in (CHINA, US, ENGLAND)}
 """Grade systems a district may name instead of listing its grades."""
 
-# Transitional: module-level names for the Chinese system, to be replaced by
-# ``district.grades`` everywhere (issue 14); new code must not use them.
-STAGES = CHINA.stages
-GRADES = CHINA.grades
-GRADE_INDEX = CHINA.grade_index
-STAGE_OF_GRADE = CHINA.stage_of_grade
-STAGE_BY_NAME = CHINA.stage_by_name
-STAGE_NAMES = CHINA.stage_names
-ENTRY_GRADES = CHINA.entry_grades
-grades_between = CHINA.grades_between
-stages_of = CHINA.stages_of
+
+def preset(name: str) -> GradeSystem | None:
+    """The preset grade system called ``name`` (case-insensitive), or None."""
+    return PRESETS.get(name.strip().lower())
+
+
+def system_from_manifest(manifest: dict) -> GradeSystem:
+    """The grade system a run recorded in its manifest (``grade_system``); China for runs written before it was recorded."""
+    d = manifest.get("grade_system")
+    if not d:
+        return CHINA
+    stages = tuple(Stage(s["name"], s["label"], tuple(s["grades"]), int(s["entry_age"])) for s in d["stages"])
+    return PRESETS.get(d["name"]) if PRESETS.get(d["name"]) and PRESETS[d["name"]].stages == stages else GradeSystem(d["name"], stages)
+
+
+def system_from_rows(rows: list[tuple[str, str, int, str]], name: str = "custom") -> GradeSystem:
+    """A grade system from (grade, stage, age, stage_label) rows (the ``grades`` table).
+
+    Grades are ordered by age; each stage is the run of grades that name it. Rows must be
+    valid (distinct grades and ages, each stage's grades contiguous in age order): the
+    validator checks this and reports the rows; here a bad table raises ValueError.
+    """
+    ordered = sorted(rows, key=lambda r: r[2])
+    stages: list[Stage] = []
+    for grade, stage, age, label in ordered:
+        if stages and stages[-1].name == stage:
+            last = stages[-1]
+            stages[-1] = Stage(last.name, last.label, (*last.grades, grade), last.entry_age)
+        else:
+            if any(s.name == stage for s in stages):
+                raise ValueError(f"stage {stage!r} is split by another stage's grades")
+            stages.append(Stage(stage, label or stage, (grade,), int(age)))
+    return GradeSystem(name, tuple(stages))

@@ -42,6 +42,9 @@ def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResul
     progress(f"[1/{steps}] loading district {scenario.district}")
     district = load_district(scenario.district_path)
     from capacity.preflight import check_plan, check_projection
+    from capacity.scenario import fit_scenario
+
+    scenario = fit_scenario(scenario, district.grades)
 
     check_projection(district, scenario.projection)
     if scenario.run_plan:
@@ -106,10 +109,8 @@ def write_gap_files(report, district, projection, folder: Path, charts: Path | N
     )
     charts = charts or folder / "charts"
     charts.mkdir(parents=True, exist_ok=True)
-    from capacity.grades import STAGE_NAMES
-
     present = set(report.gap.loc[report.gap["level"] == "zone", "stage"])
-    for stage in [st for st in STAGE_NAMES if st in present]:  # a district without a stage gets no empty charts
+    for stage in [st for st in district.grades.stage_names if st in present]:  # a district without a stage gets no empty charts
         save(gap_heatmap(report.gap, stage), charts / f"gap_heatmap_{stage}.png")
         save(demand_vs_seats(report.gap, stage), charts / f"demand_vs_seats_{stage}.png")
         save(band_share_chart(report.bands, stage, list(report.settings.bands)), charts / f"class_bands_{stage}.png")
@@ -127,8 +128,7 @@ def gap_summary(r, district) -> list[tuple[str, object]]:
         ("Classrooms needed to close every zone's shortfall", int(r.budget["new_classrooms"].sum())),
         ("Budget needed (currency)", float(r.budget["cost"].sum())),
         (f"Classes above standard in {district.last_year} (actual)", int(act["classes_above_standard"].sum())),
-        (f"Large classes 56-65 in {district.last_year} (actual)", int(act[[c for c in act.columns if c.startswith("56")]].sum().sum())),
-        (f"Super-large classes 66+ in {district.last_year} (actual)", int(act[[c for c in act.columns if c.startswith("66")]].sum().sum())),
+        *[(f"Classes in band {b} in {district.last_year} (actual)", int(act[b].sum())) for b in r.settings.bands],
         (
             f"Schools above the size cap in {district.last_year}",
             int(r.school_sizes.loc[r.school_sizes["basis"] == "actual", "above_cap"].sum()),
@@ -274,6 +274,7 @@ def manifest(result: RunResult) -> dict:
         "inputs_hash": inputs_hash(result.district.file_hashes, sc),
         "seed": sc.projection.seed,
         "projection_method": result.projection.method,
+        "grade_system": result.district.grades.as_dict(),
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
         "timings_note": TIMINGS_NOTE,

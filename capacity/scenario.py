@@ -15,7 +15,7 @@ import json
 import re
 import types
 import typing
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 
 import yaml
@@ -23,11 +23,12 @@ import yaml
 from capacity.data.district import BUNDLED_DISTRICTS
 from capacity.errors import ScenarioError
 from capacity.gap.settings import GapSettings
+from capacity.grades import GradeSystem
 from capacity.plan.settings import PlanSettings
 from capacity.projection.settings import ProjectionSettings
 from capacity.report.settings import ReportSettings
 from capacity.report.targets import Target, parse_targets
-from capacity.standards import MOVED_TO_STANDARDS, Standards
+from capacity.standards import MOVED_TO_STANDARDS, Standards, fit_to_system, system_defaults
 
 SECTIONS: dict[str, type] = {
     "standards": Standards,
@@ -74,6 +75,8 @@ class Scenario:
     resolved: dict = field(default_factory=dict)
     report: ReportSettings = field(default_factory=ReportSettings)
     targets: tuple[Target, ...] = ()
+    given: dict = field(default_factory=dict)
+    """Section -> keys the scenario files set (the rest took defaults; see :func:`fit_scenario`)."""
 
     @property
     def standards(self) -> Standards:
@@ -474,7 +477,57 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
         resolved,
         report,
         targets,
+        {sec: sorted(data[sec]) for sec in SECTIONS if isinstance(data.get(sec), dict)},
     )
+
+
+def fit_scenario(scenario: Scenario, grades: GradeSystem) -> Scenario:
+    """The scenario for a district with grade system ``grades``, checked when a run starts.
+
+    Grade- and stage-keyed settings the scenario files did not set take the system's defaults
+    (capacity.standards.SYSTEM_DEFAULTS; China's are the settings' own); every setting that
+    names a grade or stage the district lacks, or lacks one of its stages, is refused naming
+    the key. The resolved settings (scenario.json, hash) record what the run uses.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every key that does not fit the system.
+    """
+
+    def fitted(obj, section: str):
+        keep = set(scenario.given.get(section, ()))
+        changes = {k: v for k, v in system_defaults(grades, section).items() if k not in keep}
+        return obj.with_(**changes) if changes else obj
+
+    standards = fitted(scenario.standards, "standards")
+    projection = fitted(scenario.projection, "projection")
+    gap = fitted(scenario.gap, "gap").with_(standards=standards)
+    plan = fitted(scenario.plan, "plan").with_(standards=standards)
+    problems: list[str] = []
+    for obj, cls in ((projection, ProjectionSettings), (gap, GapSettings), (plan, PlanSettings)):
+        try:
+            fit_to_system(obj, cls, grades)
+        except ScenarioError as e:
+            problems += [ln for ln in str(e).splitlines()[1:] if ln not in problems]
+    if problems:
+        where = " and ".join(scenario.files) or scenario.name
+        raise ScenarioError(
+            f"{where}: the scenario does not fit the district's {grades.name} grade system "
+            f"(district.grade_system; stages {', '.join(grades.stage_names)}):\n" + "\n".join(problems)
+        )
+    if (standards, projection, gap, plan) == (scenario.standards, scenario.projection, scenario.gap, scenario.plan):
+        return scenario
+    resolved = dict(scenario.resolved)
+    resolved.update(
+        {
+            "standards": standards.as_dict(),
+            "projection": projection.as_dict(),
+            "gap": {k: v for k, v in gap.as_dict().items() if k != "standards"},
+            "plan": {k: v for k, v in plan.as_dict().items() if k != "standards"},
+        }
+    )
+    return replace(scenario, projection=projection, gap=gap, plan=plan, resolved=json.loads(canonical_json(resolved)))
 
 
 UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")  # a path separator or a control character

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from capacity.grades import GRADES
+from capacity.grades import CHINA
 from capacity.projection.cube import History
 
 
 def synthetic_history(n_zones: int = 30, n_years: int = 13, last_year: int = 2025, seed: int = 0) -> History:
-    """A History of ``n_zones`` zones with ``n_years`` of pupils and births from 18 years earlier.
+    """A History of ``n_zones`` zones (Chinese grades) with ``n_years`` of pupils and births from 18 years earlier.
 
     Pupils are by zone and grade (K1-S3) from a cohort flow with 2 % lognormal noise.
     """
@@ -26,7 +26,7 @@ def synthetic_history(n_zones: int = 30, n_years: int = 13, last_year: int = 202
     shape = 1.0 + 0.15 * np.exp(-0.5 * ((t - (len(t) - 9)) / 2.0) ** 2) - 0.45 * np.clip((t - (len(t) - 8)) / 8, 0, 1)
     births = np.round(size[:, None] * shape[None, :] * rng.lognormal(0, 0.05, (n_zones, len(t))))
     entry = np.where(urban, 1.2, 0.88)
-    g = len(GRADES)
+    g = len(CHINA.grades)
     pupils = np.zeros((n_zones, g, len(years)))
     state = np.zeros((n_zones, g))
     for y in range(birth_years[0] + 6, last_year + 1):
@@ -40,7 +40,7 @@ def synthetic_history(n_zones: int = 30, n_years: int = 13, last_year: int = 202
         if y >= years[0]:
             pupils[:, :, y - years[0]] = state
     zones = tuple(f"Z{i:03d}" for i in range(n_zones))
-    return History(zones, years, pupils, births, birth_years)
+    return History(zones, years, pupils, births, birth_years, CHINA)
 
 
 def replicate_district(district, copies: int, seed: int = 0, spacing_km: float = 100.0):

@@ -13,7 +13,7 @@ from conftest import edit_csv
 from capacity.data import EXAMPLE_PATH, load_district
 from capacity.data.write import write_csv_folder, write_workbook
 from capacity.errors import InputError
-from capacity.grades import GRADES, grades_between
+from capacity.grades import CHINA
 
 
 def problems_of(path) -> list[str]:
@@ -36,7 +36,7 @@ def test_example_loads_with_expected_shape(example):
     assert example.history_years == tuple(range(2013, 2026))
     # births from at least 18 years before the last history year
     assert example.births["year"].min() <= example.last_year - 18
-    assert set(example.enrolment["grade"]) == set(GRADES)
+    assert set(example.enrolment["grade"]) == set(CHINA.grades)
     assert example.enrolment["pupils"].ge(0).all()
     assert example.enrolment["pupils"].dtype.kind == "i"
 
@@ -44,7 +44,7 @@ def test_example_loads_with_expected_shape(example):
 def test_example_grades_lie_within_school_ranges(example):
     span = example.schools.set_index("school_id")
     for sid, g in example.enrolment[["school_id", "grade"]].drop_duplicates().itertuples(index=False):
-        assert g in grades_between(span.at[sid, "first_grade"], span.at[sid, "last_grade"])
+        assert g in CHINA.grades_between(span.at[sid, "first_grade"], span.at[sid, "last_grade"])
 
 
 def test_example_population_figures_are_plausible(example):
@@ -200,7 +200,12 @@ def test_bad_choice_and_grade_values(district_copy):
     edit_csv(district_copy, "schools", fn)
     probs = problems_of(district_copy)
     assert "schools.csv, row 2, column 'sector': found 'state'; expected one of public, private" in probs
-    assert any(p.startswith("schools.csv, row 3, column 'first_grade': found 'G1'; expected a grade K1/K2/") for p in probs)
+    assert any(
+        p.startswith(
+            "schools.csv, row 3, column 'first_grade': found 'G1'; expected a grade of the china system (district.grade_system): K1/K2/"
+        )
+        for p in probs
+    )
 
 
 def test_classrooms_above_site_limit(district_copy):

@@ -16,6 +16,7 @@ from capacity.gap import GapSettings, gap_report, seat_table, seats_from_rooms
 from capacity.gap.classes import class_report
 from capacity.gap.gap import budget_needed, warning_levels
 from capacity.gap.staffing import kindergarten_coverage, teachers_needed
+from capacity.grades import CHINA
 from capacity.projection import ProjectionSettings, project_district
 from capacity.standards import DEFAULT_CLASS_SIZE
 
@@ -23,8 +24,8 @@ BANDS = GapSettings().bands
 
 
 def test_seat_arithmetic_51_primary_12_junior():
-    assert seats_from_rooms({"primary": 51, "junior": 12}, DEFAULT_CLASS_SIZE) == 51 * 45 + 12 * 50 == 2895
-    assert seats_from_rooms({"kindergarten": 9}, DEFAULT_CLASS_SIZE) == 3 * 25 + 3 * 30 + 3 * 35
+    assert seats_from_rooms({"primary": 51, "junior": 12}, DEFAULT_CLASS_SIZE, CHINA) == 51 * 45 + 12 * 50 == 2895
+    assert seats_from_rooms({"kindergarten": 9}, DEFAULT_CLASS_SIZE, CHINA) == 3 * 25 + 3 * 30 + 3 * 35
 
 
 def test_nine_year_school_seats_from_stage_rooms(tmp_path):
@@ -128,7 +129,7 @@ def test_budget_counts_each_classroom_once():
     g = pd.DataFrame(
         {"year": [2026, 2027, 2028], "level": "zone", "area": "Z", "name": "z", "stage": "primary", "shortfall": [100.0, 50.0, 140.0]}
     )
-    b = budget_needed(g, DEFAULT_CLASS_SIZE, {"primary": 1_500_000.0})
+    b = budget_needed(g, DEFAULT_CLASS_SIZE, {"primary": 1_500_000.0}, CHINA)
     assert b["classrooms_needed"].tolist() == [3, 3, 4]  # ceil(100/45), stays, ceil(140/45)
     assert b["new_classrooms"].tolist() == [3, 0, 1]
     assert b["cost"].tolist() == [4_500_000.0, 0.0, 1_500_000.0]

@@ -10,6 +10,7 @@ from plan_checks import check_plan_invariants, hand_settings
 
 from capacity.data import load_district
 from capacity.errors import ScenarioError
+from capacity.grades import CHINA
 from capacity.plan import PlanSettings, available_solvers, plan_district, plan_from_projection
 from capacity.plan.inputs import class_caps, school_table
 from capacity.projection import ProjectionSettings, project_district
@@ -104,12 +105,12 @@ def test_budget_leaves_a_reported_shortfall(tmp_path, solver):
 def test_phase_in_caps_follow_the_cohort(example):
     s = PlanSettings(standard_from=2027, legacy_cap=65)
     sch = school_table(example, s, (2026, 2027, 2028)).loc[["U01-P1"]]
-    caps = class_caps(sch, (2026, 2027, 2028), s).set_index(["grade", "year"])["cap"]
+    caps = class_caps(sch, (2026, 2027, 2028), s, grades=CHINA).set_index(["grade", "year"])["cap"]
     assert caps[("P1", 2026)] == 65 and caps[("P1", 2027)] == 45
     assert caps[("P2", 2027)] == 65 and caps[("P2", 2028)] == 45  # the 2027 P1 cohort
     assert caps[("P3", 2028)] == 65
     s2 = s.with_(standard_all_from=2028)
-    caps2 = class_caps(sch, (2026, 2027, 2028), s2).set_index(["grade", "year"])["cap"]
+    caps2 = class_caps(sch, (2026, 2027, 2028), s2, grades=CHINA).set_index(["grade", "year"])["cap"]
     assert caps2[("P6", 2028)] == 45 and caps2[("P6", 2027)] == 65
 
 
@@ -119,7 +120,7 @@ def test_existing_large_classes_age_out_but_never_grow(example):
     s = PlanSettings(standard_from=2026, legacy_cap=65)
     base = base_class_sizes(example, s)
     sch = school_table(example, s, (2026, 2027)).loc[["U01-P1"]]
-    caps = class_caps(sch, (2026, 2027), s, base, 2025).set_index(["grade", "year"])["cap"]
+    caps = class_caps(sch, (2026, 2027), s, base, 2025, grades=CHINA).set_index(["grade", "year"])["cap"]
     # P2 in 2026 is the 2025 P1 cohort: it keeps its largest 2025 class, no more
     assert caps[("P2", 2026)] == max(45, base[("U01-P1", "P1")]) < 65
     assert caps[("P3", 2027)] == max(45, base[("U01-P1", "P1")])

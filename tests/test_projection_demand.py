@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import capacity.plan as plan_api
-from capacity.grades import GRADES, STAGE_NAMES, STAGE_OF_GRADE
+from capacity.grades import CHINA
 from capacity.plan import PlanSettings
 from capacity.projection import ProjectionSettings, project_district
 
-STAGE_OF = np.array([STAGE_OF_GRADE[g] for g in GRADES])
+STAGE_OF = np.array([CHINA.stage_of_grade[g] for g in CHINA.grades])
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def projection(example):
 
 
 def totals(demand, by=("year",)):
-    return demand.assign(stage=demand["grade"].map(STAGE_OF_GRADE)).groupby(list(by))["pupils"].sum()
+    return demand.assign(stage=demand["grade"].map(CHINA.stage_of_grade)).groupby(list(by))["pupils"].sum()
 
 
 @pytest.mark.parametrize("q", [0.5, 0.8, 0.95])
@@ -37,13 +37,13 @@ def test_county_total_is_the_quantile_of_the_county_draws(projection, q):
 
 def test_stages_share_the_county_total_by_their_own_quantiles(projection):
     q = 0.8
-    stage_draws = np.stack([projection.draws[:, STAGE_OF == s].sum((0, 1)) for s in STAGE_NAMES])  # (S, T, D)
+    stage_draws = np.stack([projection.draws[:, STAGE_OF == s].sum((0, 1)) for s in CHINA.stage_names])  # (S, T, D)
     stage_q = np.quantile(stage_draws, q, axis=-1)
-    got = totals(projection.demand(q), ("stage", "year")).unstack("year").reindex(STAGE_NAMES).to_numpy()
+    got = totals(projection.demand(q), ("stage", "year")).unstack("year").reindex(CHINA.stage_names).to_numpy()
     county = got.sum(0)
     np.testing.assert_allclose(got, stage_q / stage_q.sum(0) * county, atol=2.0)
     # anchored at the stages instead: every stage total at its own quantile
-    by_stage = totals(projection.demand(q, anchor="stage"), ("stage", "year")).unstack("year").reindex(STAGE_NAMES).to_numpy()
+    by_stage = totals(projection.demand(q, anchor="stage"), ("stage", "year")).unstack("year").reindex(CHINA.stage_names).to_numpy()
     np.testing.assert_allclose(by_stage, stage_q, atol=2.0)
 
 
@@ -55,7 +55,7 @@ def test_cells_follow_their_own_quantiles_in_whole_pupils(projection):
     # the county total is below the sum of cell quantiles, so each cell gets at most its own quantile
     assert (d["pupils"].to_numpy() <= np.ceil(cell_q) + 1e-9).all()
     # within a stage and year, cells are in proportion to their own quantiles (to within rounding)
-    y0 = d[(d.year == d.year.max()) & (d.grade.map(STAGE_OF_GRADE) == "primary")]
+    y0 = d[(d.year == d.year.max()) & (d.grade.map(CHINA.stage_of_grade) == "primary")]
     cq = cell_q[y0.index]
     np.testing.assert_allclose(y0["pupils"], cq / cq.sum() * y0["pupils"].sum(), atol=1.0)
 

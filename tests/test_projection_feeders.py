@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from capacity.data import load_district
-from capacity.grades import GRADES, grades_between
+from capacity.grades import CHINA
 from capacity.projection import ProjectionSettings, project_district
 
-G = {g: i for i, g in enumerate(GRADES)}
+G = {g: i for i, g in enumerate(CHINA.grades)}
 FAST = {"draws": 10, "calibrate": False}
 
 
@@ -51,7 +51,7 @@ def write_district(
             for s, (z, a, b) in schools.items()
         ]
     ).to_csv(folder / "schools.csv", index=False)
-    rows = [(y, s, g, int(pupils(s, g, y))) for s, (_, a, b) in schools.items() for g in grades_between(a, b) for y in years]
+    rows = [(y, s, g, int(pupils(s, g, y))) for s, (_, a, b) in schools.items() for g in CHINA.grades_between(a, b) for y in years]
     pd.DataFrame(rows, columns=["year", "school_id", "grade", "pupils"]).to_csv(folder / "enrolment.csv", index=False)
     b = [(y, z, int(v)) for z, v in births.items() for y in range(1990, years[-1] + 1)]
     pd.DataFrame(b, columns=["year", "zone_id", "births"]).to_csv(folder / "births.csv", index=False)
@@ -81,11 +81,11 @@ def test_feeder_district_with_a_stable_history_projects_stable(tmp_path, layout)
     schools = FEEDER_LAYOUTS[layout]
     # 120 pupils in every grade every year, split evenly where two schools teach a grade;
     # births 60 in every zone every year (children are born where no school stands, too)
-    teach = {g: [s for s, (_, a, b) in schools.items() if g in grades_between(a, b)] for g in grades_between("P1", "S3")}
+    teach = {g: [s for s, (_, a, b) in schools.items() if g in CHINA.grades_between(a, b)] for g in CHINA.grades_between("P1", "S3")}
     zones = sorted({z for z, _, _ in schools.values()})
     folder = write_district(tmp_path / "d", schools, lambda s, g, y: 120 / len(teach[g]), {z: 60 for z in zones})
     p = project_district(load_district(folder), ProjectionSettings(entry_offsets={"P1": 6}, **FAST))
-    for g in grades_between("P1", "S3"):
+    for g in CHINA.grades_between("P1", "S3"):
         expected = pd.Series(0.0, index=zones)
         for s in teach[g]:
             expected[schools[s][0]] += 120 / len(teach[g])

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 
 from capacity.errors import ProjectionError, ScenarioError
-from capacity.grades import GRADES
+from capacity.grades import CHINA
 from capacity.projection import ProjectionSettings, history_from_frames, project_district, project_history
 from capacity.projection.additions import housing_stock, migration_additions
 from capacity.projection.model import point_path, projected_births
 from capacity.projection.ratios import estimate, fit
 
-G = {g: i for i, g in enumerate(GRADES)}
+G = {g: i for i, g in enumerate(CHINA.grades)}
 
 
 def tiny(pupils: dict[tuple[str, str, int], float], births: dict[tuple[str, int], float] | None = None):
@@ -156,7 +156,7 @@ def test_housing_stock_builds_up_along_the_profile_and_stays():
     # half of them in the first year (profile 0.5, 1.0), then 120 every year, 20 in each of 6 grades.
     housing = pd.DataFrame({"zone_id": ["A"], "year": [2026], "dwellings": [1000], "dwelling_type": ["commodity"]})
     s = ProjectionSettings(housing_yield={"commodity": {"primary": 0.12}}, housing_profile=(0.5, 1.0))
-    stock = housing_stock(housing, ("A",), 2025, 12, s)
+    stock = housing_stock(housing, ("A",), 2025, 12, s, CHINA)
     np.testing.assert_allclose(stock[0, G["P1"], :], [10.0] + [20.0] * 11)
     np.testing.assert_allclose(stock[0].sum(0), [60.0] + [120.0] * 11)
     assert stock[0, G["J1"]].sum() == 0
@@ -166,18 +166,18 @@ def test_housing_stock_counts_only_what_arrives_after_the_origin():
     # finished 2024, profile 0.4, 0.8, 1.0: 40 % was present in 2024 and 80 % in 2025 (in the history)
     housing = pd.DataFrame({"zone_id": ["A"], "year": [2024], "dwellings": [100], "dwelling_type": ["commodity"]})
     s = ProjectionSettings(housing_yield={"commodity": {"junior": 0.3}}, housing_profile=(0.4, 0.8, 1.0))
-    stock = housing_stock(housing, ("A",), 2025, 3, s)
+    stock = housing_stock(housing, ("A",), 2025, 3, s, CHINA)
     np.testing.assert_allclose(stock[0].sum(0), [30 * 0.2] * 3)
 
 
 def test_housing_type_without_yield_is_an_error():
     housing = pd.DataFrame({"zone_id": ["A"], "year": [2026], "dwellings": [10], "dwelling_type": ["villa"]})
     with pytest.raises(ScenarioError, match="'villa' has no yield"):
-        housing_stock(housing, ("A",), 2025, 3, ProjectionSettings())
+        housing_stock(housing, ("A",), 2025, 3, ProjectionSettings(), CHINA)
 
 
 def test_migration_spread_by_grade_shares():
-    last = np.zeros((1, len(GRADES)))
+    last = np.zeros((1, len(CHINA.grades)))
     last[0, G["P1"]], last[0, G["P2"]] = 30, 10
     add = migration_additions({"A": 40.0}, ("A",), last, 2)
     np.testing.assert_allclose(add[0, G["P1"]], [30, 30])

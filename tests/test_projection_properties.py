@@ -14,7 +14,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capacity.grades import GRADES, STAGES
+from capacity.grades import CHINA
 from capacity.projection import ProjectionSettings, history_from_frames
 from capacity.projection.model import point_path
 from capacity.projection.ratios import fit
@@ -35,7 +35,7 @@ def layouts(draw):
     n_zones = draw(st.integers(1, 5))
     zones = [f"Z{i}" for i in range(n_zones)]
     teach: dict[str, dict[str, float]] = {}
-    for stage in STAGES:
+    for stage in CHINA.stages:
         if not draw(st.booleans()) and stage.name != "primary":
             continue
         cut = draw(st.integers(1, len(stage.grades)))
@@ -70,13 +70,13 @@ def project(p: pd.DataFrame, b: pd.DataFrame, s: ProjectionSettings) -> tuple[tu
 def test_stable_history_projects_stable_whatever_the_layout(layout):
     zones, teach, totals, births = layout
     p, b = frames(zones, teach, lambda g, y: totals[g], lambda z, y: births[z])
-    expected_county = np.array([totals.get(g, 0.0) for g in GRADES])
+    expected_county = np.array([totals.get(g, 0.0) for g in CHINA.grades])
     _, proj = project(p, b, ProjectionSettings(horizon=HORIZON))
     np.testing.assert_allclose(proj.sum(0), np.repeat(expected_county[:, None], HORIZON, 1), rtol=1e-9, atol=1e-9)
     # without shrinkage every zone keeps exactly its pupils in every grade
     zone_ids, proj = project(p, b, ProjectionSettings(horizon=HORIZON, shrinkage_pupils=0))
     hist = p[p.year == YEARS[-1]].pivot_table(index="zone_id", columns="grade", values="pupils", aggfunc="sum")
-    hist = hist.reindex(index=list(zone_ids), columns=list(GRADES)).fillna(0.0).to_numpy()
+    hist = hist.reindex(index=list(zone_ids), columns=list(CHINA.grades)).fillna(0.0).to_numpy()
     np.testing.assert_allclose(proj, np.repeat(hist[:, :, None], HORIZON, 2), rtol=1e-9, atol=1e-9)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from capacity.data import EXAMPLE_PATH
 from capacity.gap.warning import traffic_light
-from capacity.grades import STAGE_OF_GRADE
+from capacity.grades import CHINA
 from capacity.report.budget import capital_by_year_stage, operating_change
 from capacity.report.mergers import merger_table, status_events
 from capacity.run import run_scenario
@@ -149,7 +149,7 @@ def test_each_option_gets_its_own_budget(small_runs):
 
 def test_capital_table_by_hand():
     p = pd.DataFrame({"year": [2026, 2026, 2028], "stage": ["primary", "junior", "primary"], "cost": [3.0, 5.0, 7.0]})
-    t = capital_by_year_stage(p, [2026, 2027, 2028])
+    t = capital_by_year_stage(p, [2026, 2027, 2028], CHINA)
     assert list(t["year"]) == [2026, 2027, 2028, "Total"]
     assert list(t["primary"]) == [3.0, 0.0, 7.0, 10.0]
     assert list(t["total"]) == [8.0, 0.0, 7.0, 15.0]
@@ -181,11 +181,11 @@ def test_target_progress_in_report_and_workbook(small_runs):
     from capacity.standards import stage_room_size
 
     p = d.projects[d.projects["school_id"].map(sch["sector"]).eq("public") & (d.projects["completion_year"] > d.last_year)]
-    stage = p["stage"].where(p["stage"].notna(), p["school_id"].map(sch["first_grade"]).map(STAGE_OF_GRADE))
+    stage = p["stage"].where(p["stage"].notna(), p["school_id"].map(sch["first_grade"]).map(CHINA.stage_of_grade))
     p, stage = p[stage.isin(["primary", "junior"])], stage[stage.isin(["primary", "junior"])]
     assert len(p) >= 2  # the test exercises projects stated in seats and in classrooms
     seats = p["seats"].where(
-        p["seats"].notna(), p["classrooms"] * stage.map(lambda st: stage_room_size(result.gap.settings.standards.class_size, st))
+        p["seats"].notna(), p["classrooms"] * stage.map(lambda st: stage_room_size(result.gap.settings.standards.class_size, st, CHINA))
     )
     for y in (2026, 2027, 2028):
         expected = b.loc[ok(b["school_id"]) & (b["usable_from"] <= y), "seats"].sum() + seats[p["completion_year"] <= y].sum()
@@ -328,7 +328,7 @@ def test_report_complete_in_a_headless_browser(small_runs):
     assert int(dom.split('data-images="')[1].split('"')[0]) >= 2 * stages + 2
     # every shortfall group is in the table: rows == (zone, stage) groups of unmet.csv
     un = pd.read_csv(folder / "plan" / "unmet.csv")
-    groups = un.assign(stage=un["grade"].map(STAGE_OF_GRADE)).groupby(["zone_id", "stage"]).ngroups
+    groups = un.assign(stage=un["grade"].map(CHINA.stage_of_grade)).groupby(["zone_id", "stage"]).ngroups
     table = dom.split('id="shortfall-table"')[1].split("</table>")[0]
     assert table.count("<tr") - 1 == groups
     # unmet pupils are not a cost line

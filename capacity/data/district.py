@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from capacity.data.read import read_district_files
+from capacity.data.schema import SYSTEM_TABLES
 from capacity.data.validate import parse_all
 from capacity.errors import InputError
-from capacity.grades import CHINA, GRADE_INDEX, STAGE_NAMES, STAGE_OF_GRADE, GradeSystem, grades_between
+from capacity.grades import CHINA, GradeSystem
 
 EXAMPLE_PATH = Path(__file__).parent / "example_county"
 """Folder of the bundled example county (CSV files)."""
@@ -79,9 +80,9 @@ class District:
     def school_grades(self) -> pd.DataFrame:
         """One row per (school_id, grade) the school teaches, with its stage."""
         rows = [
-            (r.school_id, g, STAGE_OF_GRADE[g])
+            (r.school_id, g, self.grades.stage_of_grade[g])
             for r in self.schools.itertuples(index=False)
-            for g in grades_between(r.first_grade, r.last_grade)
+            for g in self.grades.grades_between(r.first_grade, r.last_grade)
         ]
         return pd.DataFrame(rows, columns=["school_id", "grade", "stage"])
 
@@ -104,14 +105,18 @@ def load_district(path: str | Path | None = None) -> District:
         Listing every problem found (file, row, column, found, expected).
     """
     raw = read_district_files(EXAMPLE_PATH if path is None else path)
-    frames, problems = parse_all(raw.tables)
+    frames, problems, grades = parse_all(raw.tables)
     if problems:
         raise InputError(problems, raw.source)
-    frames = _sorted(frames)
-    return District(**frames, source=raw.source, file_hashes=raw.file_hashes, notes=tuple(raw.notes), zone_shapes=raw.zone_shapes)
+    for t in SYSTEM_TABLES:
+        frames.pop(t.name)
+    frames = _sorted(frames, grades)
+    return District(
+        **frames, source=raw.source, grades=grades, file_hashes=raw.file_hashes, notes=tuple(raw.notes), zone_shapes=raw.zone_shapes
+    )
 
 
-def _sorted(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def _sorted(frames: dict[str, pd.DataFrame], grades: GradeSystem) -> dict[str, pd.DataFrame]:
     """Stable row order independent of file order: by key, grades in school order."""
     from capacity.data.schema import TABLE_BY_NAME
 
@@ -120,7 +125,7 @@ def _sorted(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         key = list(TABLE_BY_NAME[name].key)
         if "grade" in key:
             f = (
-                f.assign(_g=f["grade"].map(GRADE_INDEX))
+                f.assign(_g=f["grade"].map(grades.grade_index))
                 .sort_values([k if k != "grade" else "_g" for k in key], kind="stable")
                 .drop(columns="_g")
             )
@@ -181,9 +186,9 @@ def split_by_home_school(district: District, demand: pd.DataFrame) -> pd.DataFra
 
 def pupils_by_stage(district: District) -> pd.DataFrame:
     """Pupils on roll by year (rows) and stage (columns), in pupils."""
-    e = district.enrolment.assign(stage=district.enrolment["grade"].map(STAGE_OF_GRADE))
+    e = district.enrolment.assign(stage=district.enrolment["grade"].map(district.grades.stage_of_grade))
     t = e.pivot_table(index="year", columns="stage", values="pupils", aggfunc="sum", fill_value=0)
-    t = t.reindex(columns=[s for s in STAGE_NAMES if s in t.columns])
+    t = t.reindex(columns=[s for s in district.grades.stage_names if s in t.columns])
     t["total"] = t.sum(axis=1)
     return t.astype(int)
 
@@ -192,4 +197,4 @@ def schools_by_stage(district: District) -> pd.DataFrame:
     """Count of schools teaching each stage, by status and sector."""
     ss = district.school_stages().merge(district.schools[["school_id", "status", "sector"]], on="school_id")
     t = ss.pivot_table(index=["status", "sector"], columns="stage", values="school_id", aggfunc="count", fill_value=0)
-    return t.reindex(columns=[s for s in STAGE_NAMES if s in t.columns]).astype(int)
+    return t.reindex(columns=[s for s in district.grades.stage_names if s in t.columns]).astype(int)

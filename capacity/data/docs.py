@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from capacity.data.schema import FREE_TEXT_COLUMNS, TABLES, Column
-from capacity.grades import STAGES
+from capacity.grades import PRESETS
 
 
 def _type(c: Column) -> str:
@@ -33,14 +33,19 @@ def data_format_markdown() -> str:
         "",
         "## Grades and stages",
         "",
-        "| stage | grades | entry age |",
-        "|---|---|---|",
+        "A district declares its grade system in the optional `district` table (key `grade_system`): a preset below,",
+        "or `custom` with its own `grades` table. Without it the system is `china`. Grades and stages in every other",
+        "table, and in the scenario's settings, must be those of the district's system.",
+        "",
+        "| system | stage | grades | entry age |",
+        "|---|---|---|---|",
     ]
-    for s in STAGES:
-        out.append(f"| {s.name} ({s.label}) | {', '.join(s.grades)} | {s.entry_age} |")
+    for g in PRESETS.values():
+        for s in g.stages:
+            out.append(f"| {g.name} | {s.name} ({s.label}) | {', '.join(s.grades)} | {s.entry_age} |")
     out += [
         "",
-        "A school serves a contiguous range `first_grade`..`last_grade`, so nine-year (P1-J3) and twelve-year",
+        "A school serves a contiguous range `first_grade`..`last_grade` (in the system's order), so nine-year (P1-J3) and twelve-year",
         "(P1-S3) schools are ordinary rows. School years are named by the calendar year they start in (2025 = 2025-26).",
         "",
     ]

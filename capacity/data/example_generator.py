@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from capacity.grades import GRADES, STAGE_OF_GRADE, grades_between
+from capacity.grades import CHINA
 
 SEED = 20251001
 FIRST_HISTORY_YEAR = 2013
@@ -277,17 +277,17 @@ def simulate_zone_demand(births: pd.DataFrame, rng: np.random.Generator) -> pd.D
             p1 = P1_ENTRY[z.kind] + (P1_ENTRY_U03_EXTRA * min(max((y - 2012) / 8, 0.0), 1.0) if z.zone_id == "U03" else 0.0)
             cur["K1"] = b.get((z.zone_id, y - 3), 0) * K1_ENTRY[z.kind] * cover * noise()
             cur["P1"] = b.get((z.zone_id, y - 6), 0) * p1 * noise()
-            for g_prev, g in zip(GRADES[:-1], GRADES[1:], strict=True):
+            for g_prev, g in zip(CHINA.grades[:-1], CHINA.grades[1:], strict=True):
                 if g in ("K1", "P1", "S1"):
                     continue
                 ratio = P6_TO_J1[z.kind] if g == "J1" else WITHIN_STAGE[z.kind]
-                if STAGE_OF_GRADE[g] == "senior":
+                if CHINA.stage_of_grade[g] == "senior":
                     ratio = 0.985
                 cur[g] = prev.get(g_prev, 0.0) * ratio * noise()
             cur["S1"] = 0.0
             prev = cur
             if y >= FIRST_HISTORY_YEAR:
-                out += [(y, z.zone_id, g, cur[g]) for g in GRADES]
+                out += [(y, z.zone_id, g, cur[g]) for g in CHINA.grades]
     d = pd.DataFrame(out, columns=["year", "zone_id", "grade", "pupils"])
     # Senior high is county-wide: S1 = admission rate x all J3 pupils of the year before.
     j3 = d[d.grade == "J3"].groupby("year")["pupils"].sum()
@@ -332,10 +332,10 @@ def allocate_to_schools(demand: pd.DataFrame, schools: list[SchoolSpec]) -> pd.D
     for (y, zone_id, g), pupils in demand.groupby(["year", "zone_id", "grade"], sort=True)["pupils"].sum().items():
         total = int(round(pupils))
         if zone_id == "COUNTY":
-            cands = [s for s in open_schools if g in grades_between(s.first, s.last) and STAGE_OF_GRADE[g] == "senior"]
+            cands = [s for s in open_schools if g in CHINA.grades_between(s.first, s.last) and CHINA.stage_of_grade[g] == "senior"]
         else:
-            target = zone_of[zone_id].junior_zone if STAGE_OF_GRADE[g] == "junior" else zone_id
-            cands = [s for s in open_schools if s.zone_id == target and g in grades_between(s.first, s.last)]
+            target = zone_of[zone_id].junior_zone if CHINA.stage_of_grade[g] == "junior" else zone_id
+            cands = [s for s in open_schools if s.zone_id == target and g in CHINA.grades_between(s.first, s.last)]
         if not cands:
             raise RuntimeError(f"no school for {zone_id} {g}")
         w = np.array([max(s.weight * (1 + s.drift) ** (y - 2013), 0.0) for s in cands])
@@ -357,12 +357,12 @@ def stage_rooms_table(schools: list[SchoolSpec], enrol: pd.DataFrame) -> pd.Data
     recent = enrol[enrol.year >= LAST_HISTORY_YEAR - 2].groupby(["school_id", "grade"])["pupils"].max()
     rows = []
     for s in schools:
-        stages = list(dict.fromkeys(STAGE_OF_GRADE[g] for g in grades_between(s.first, s.last)))
+        stages = list(dict.fromkeys(CHINA.stage_of_grade[g] for g in CHINA.grades_between(s.first, s.last)))
         if s.status != "open" or len(stages) < 2:
             continue
-        size = s.room_size or STANDARD[STAGE_OF_GRADE[s.first]]
+        size = s.room_size or STANDARD[CHINA.stage_of_grade[s.first]]
         for st in stages:
-            grades = [g for g in grades_between(s.first, s.last) if STAGE_OF_GRADE[g] == st]
+            grades = [g for g in CHINA.grades_between(s.first, s.last) if CHINA.stage_of_grade[g] == st]
             rooms = max(sum(int(np.ceil(recent.get((s.school_id, g), 0) / size)) for g in grades), len(grades))
             rows.append((s.school_id, st, rooms))
     return pd.DataFrame(rows, columns=["school_id", "stage", "classrooms"])
@@ -381,14 +381,14 @@ def school_table(schools: list[SchoolSpec], enrol: pd.DataFrame) -> pd.DataFrame
         elif s.fixed_rooms:
             rooms, max_rooms = s.fixed_rooms, s.fixed_rooms + s.site_extra
         else:
-            size = s.room_size or STANDARD[STAGE_OF_GRADE[s.first]]
+            size = s.room_size or STANDARD[CHINA.stage_of_grade[s.first]]
             rooms = 0
-            for st in dict.fromkeys(STAGE_OF_GRADE[g] for g in grades_between(s.first, s.last)):
-                grades = [g for g in grades_between(s.first, s.last) if STAGE_OF_GRADE[g] == st]
+            for st in dict.fromkeys(CHINA.stage_of_grade[g] for g in CHINA.grades_between(s.first, s.last)):
+                grades = [g for g in CHINA.grades_between(s.first, s.last) if CHINA.stage_of_grade[g] == st]
                 rooms += max(sum(int(np.ceil(recent.get((s.school_id, g), 0) / size)) for g in grades), len(grades))
             max_rooms = rooms + s.site_extra
         pupils = int(last.get(s.school_id, 0))
-        small = s.status == "open" and pupils < 100 and STAGE_OF_GRADE[s.first] == "primary"
+        small = s.status == "open" and pupils < 100 and CHINA.stage_of_grade[s.first] == "primary"
         rows.append(
             dict(
                 school_id=s.school_id,
@@ -454,7 +454,7 @@ def generate(seed: int = SEED) -> dict[str, pd.DataFrame]:
     schools = school_table(specs, enrol)
     zones = pd.DataFrame([(z.zone_id, z.name, z.kind, z.x, z.y) for z in ZONES], columns=["zone_id", "name", "kind", "x_km", "y_km"])
     births = births[births.year >= FIRST_BIRTH_YEAR_WRITTEN].reset_index(drop=True)
-    order = {g: i for i, g in enumerate(GRADES)}
+    order = {g: i for i, g in enumerate(CHINA.grades)}
     enrol = enrol.assign(_g=enrol.grade.map(order)).sort_values(["year", "school_id", "_g"]).drop(columns="_g")
     return {
         "zones": zones,

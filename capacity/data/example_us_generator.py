@@ -35,7 +35,7 @@ SEED = 20261123
 FIRST_HISTORY_YEAR = 2014
 LAST_HISTORY_YEAR = 2025
 FIRST_BIRTH_YEAR_WRITTEN = 2004
-GRADES = tuple(g for g in US.grades if g != "PK")  # no public pre-K in this district
+TAUGHT_GRADES = tuple(g for g in US.grades if g != "PK")  # no public pre-K in this district
 ORIGIN_LON, ORIGIN_LAT = -91.62, 44.71  # south-west corner of the grid (degrees, WGS 84)
 CELL_LON, CELL_LAT = 0.055, 0.045  # grid cell (about 4.4 km x 5.0 km)
 ROOM_SEATS = {"elementary": 24, "middle": 27, "high": 28}  # seats per classroom the capacity is rated at
@@ -151,15 +151,15 @@ def simulate_zone_demand(births: pd.DataFrame, rng: np.random.Generator) -> pd.D
     for z in ZONES:
         prev: dict[str, float] = {}
         for y in range(FIRST_HISTORY_YEAR - 14, LAST_HISTORY_YEAR + 1):
-            noise = np.exp(rng.normal(0.0, 0.02, len(GRADES)))
+            noise = np.exp(rng.normal(0.0, 0.02, len(TAUGHT_GRADES)))
             ratio = PROGRESSION[z.kind] + (GROWTH_ZONE_EXTRA * min(max((y - 2016) / 4, 0.0), 1.0) if z.growth > 0.03 else 0.0)
             cur = {"K": b.get((z.zone_id, y - 5), 0) * K_ENTRY[z.kind] * noise[0]}
-            for k, (g_prev, g) in enumerate(zip(GRADES[:-1], GRADES[1:], strict=True), start=1):
+            for k, (g_prev, g) in enumerate(zip(TAUGHT_GRADES[:-1], TAUGHT_GRADES[1:], strict=True), start=1):
                 bump = NINTH_GRADE_BUMP if g == "9" else 1.0
                 cur[g] = prev.get(g_prev, b.get((z.zone_id, y - 5 - k), 0) * K_ENTRY[z.kind]) * ratio * bump * noise[k]
             prev = cur
             if y >= FIRST_HISTORY_YEAR:
-                out += [(y, z.zone_id, g, cur[g]) for g in GRADES]
+                out += [(y, z.zone_id, g, cur[g]) for g in TAUGHT_GRADES]
     return pd.DataFrame(out, columns=["year", "zone_id", "grade", "pupils"])
 
 
@@ -172,7 +172,7 @@ def enrolment_table(demand: pd.DataFrame) -> pd.DataFrame:
     )
     d["school_id"] = [school_of[(zn, lvl)] for zn, lvl in zip(d["zone_id"], d["level"], strict=True)]
     e = d.groupby(["year", "school_id", "grade"], as_index=False, sort=False)["pupils"].sum()
-    order = {g: i for i, g in enumerate(GRADES)}
+    order = {g: i for i, g in enumerate(TAUGHT_GRADES)}
     return e.assign(_g=e["grade"].map(order)).sort_values(["year", "school_id", "_g"]).drop(columns="_g").reset_index(drop=True)
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from capacity.grades import GRADES
+from capacity.grades import CHINA, GradeSystem
 
-Kind = Literal["str", "int", "float", "choice", "grade", "bool"]
+Kind = Literal["str", "int", "float", "choice", "grade", "stage", "bool"]
 
 TRUE_WORDS = ("true", "yes", "1", "y", "t")
 FALSE_WORDS = ("false", "no", "0", "n", "f")
@@ -25,8 +25,8 @@ class Column:
     ----------
     name : str
         Column header, exactly as it must appear in the file.
-    kind : {"str", "int", "float", "choice", "grade", "bool"}
-        Type of the cells.
+    kind : {"str", "int", "float", "choice", "grade", "stage", "bool"}
+        Type of the cells (``grade`` and ``stage``: a grade or stage of the district's system).
     doc : str
         Meaning of the column.
     unit : str
@@ -54,8 +54,8 @@ class Column:
     max: float | None = None
     choices: tuple[str, ...] = ()
 
-    def expected(self) -> str:
-        """Plain-language description of an allowed value."""
+    def expected(self, grades: GradeSystem | None = None) -> str:
+        """Plain-language description of an allowed value (grades and stages of ``grades``, default China)."""
         if self.kind == "int":
             text = "a whole number"
         elif self.kind == "float":
@@ -63,7 +63,11 @@ class Column:
         elif self.kind == "choice":
             return "one of " + ", ".join(self.choices)
         elif self.kind == "grade":
-            return "a grade " + "/".join(GRADES)
+            g = grades or CHINA
+            return f"a grade of the {g.name} system (district.grade_system): " + "/".join(g.grades)
+        elif self.kind == "stage":
+            g = grades or CHINA
+            return f"a stage of the {g.name} system (district.grade_system): " + "/".join(g.stage_names)
         elif self.kind == "bool":
             return "true or false (also yes/no, 1/0)"
         else:
@@ -290,11 +294,10 @@ PROJECTS = Table(
         Column("cost", "float", "capital cost", "currency", min=0),
         Column(
             "stage",
-            "choice",
+            "stage",
             "stage the rooms serve; blank = the school's first stage",
             required=False,
             nullable=True,
-            choices=("kindergarten", "primary", "junior", "senior"),
         ),
     ),
     key=("project_id",),
@@ -319,7 +322,7 @@ STAGE_ROOMS = Table(
     "Classrooms by stage for schools that teach several stages (nine- and twelve-year schools), where known.",
     (
         Column("school_id", "str", "school (must be in schools)"),
-        Column("stage", "choice", "stage the rooms serve", choices=("kindergarten", "primary", "junior", "senior")),
+        Column("stage", "stage", "stage the rooms serve"),
         Column("classrooms", "int", "classrooms serving that stage", "classrooms", min=0, max=1000),
     ),
     key=("school_id", "stage"),
@@ -329,6 +332,35 @@ STAGE_ROOMS = Table(
         "Without a row, a school's classrooms are shared among its grades evenly.",
     ),
 )
+
+DISTRICT = Table(
+    "district",
+    "Settings of the district as data, one per row (key, value). Known keys: `grade_system` = china, us, england "
+    "(a preset) or custom (the `grades` table lists the system). Without this table the system is china.",
+    (
+        Column("key", "choice", "setting", choices=("grade_system",)),
+        Column("value", "str", "its value"),
+    ),
+    key=("key",),
+    required=False,
+)
+
+GRADES_TABLE = Table(
+    "grades",
+    "The district's own grade system (with `grade_system` custom, or no `district` table): one row per grade.",
+    (
+        Column("grade", "str", "grade name as used in every other table (e.g. K, 1, Y7)"),
+        Column("stage", "str", "key of the stage the grade belongs to (e.g. elementary); used in scenario settings"),
+        Column("age", "int", "age in years at the start of the grade; orders the grades (youngest first)", "years", min=0, max=30),
+        Column("stage_label", "str", "display name of the stage (default: the stage key)", required=False, nullable=True),
+    ),
+    key=("grade",),
+    required=False,
+    notes=("Ages are distinct; the grades of a stage are consecutive in age order; the table is read before every other table.",),
+)
+
+SYSTEM_TABLES: tuple[Table, ...] = (DISTRICT, GRADES_TABLE)
+"""Tables that declare the grade system; parsed first, since other tables are checked against it."""
 
 DEMAND = Table(
     "demand",
@@ -363,6 +395,8 @@ ATTENDANCE = Table(
 )
 
 TABLES: tuple[Table, ...] = (
+    DISTRICT,
+    GRADES_TABLE,
     ZONES,
     SCHOOLS,
     ENROLMENT,

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from capacity.data.read import RawTable
-from capacity.data.schema import FALSE_WORDS, FREE_TEXT_COLUMNS, TABLE_BY_NAME, TRUE_WORDS, Column, Table
+from capacity.data.schema import FALSE_WORDS, FREE_TEXT_COLUMNS, SYSTEM_TABLES, TABLE_BY_NAME, TRUE_WORDS, Column, Table
 from capacity.errors import Problem
-from capacity.grades import GRADE_INDEX, GRADES
+from capacity.grades import CHINA, GradeSystem, preset, system_from_rows
 
 ROW = "_row"
 """Hidden column carrying each record's spreadsheet row number during validation."""
@@ -36,8 +36,8 @@ def _dtype(c: Column) -> str:
     return "object"
 
 
-def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
-    """Parse one raw table against its schema.
+def parse_table(raw: RawTable, table: Table, grades: GradeSystem = CHINA) -> tuple[pd.DataFrame, list[Problem]]:
+    """Parse one raw table against its schema (grade and stage cells against ``grades``).
 
     Returns
     -------
@@ -89,7 +89,7 @@ def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem
     out: dict[str, pd.Series] = {}
     for c in table.columns:
         if c.name in cells.columns:
-            series, probs = _parse_column(cells[c.name].astype(str), c, label, rows)
+            series, probs = _parse_column(cells[c.name].astype(str), c, label, rows, grades)
             problems += probs
             out[c.name] = series
         else:
@@ -105,14 +105,14 @@ def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem
     return frame, problems
 
 
-def _parse_column(s: pd.Series, c: Column, label: str, rows: np.ndarray) -> tuple[pd.Series, list[Problem]]:
+def _parse_column(s: pd.Series, c: Column, label: str, rows: np.ndarray, grades: GradeSystem) -> tuple[pd.Series, list[Problem]]:
     problems: list[Problem] = []
     s = s.reset_index(drop=True)
     text = s.str.strip()
     blank = text.eq("")
     if not c.nullable:
         for i in np.flatnonzero(blank.to_numpy()):
-            problems.append(Problem(label, int(rows[i]), c.name, "a blank cell", c.expected()))
+            problems.append(Problem(label, int(rows[i]), c.name, "a blank cell", c.expected(grades)))
     if c.kind in ("int", "float"):
         num = pd.to_numeric(text.where(~blank), errors="coerce").astype("float64")
         vals = num.to_numpy()
@@ -144,11 +144,13 @@ def _parse_column(s: pd.Series, c: Column, label: str, rows: np.ndarray) -> tupl
     if c.kind == "choice":
         allowed = c.choices
     elif c.kind == "grade":
-        allowed = GRADES
+        allowed = grades.grades
+    elif c.kind == "stage":
+        allowed = grades.stage_names
     if allowed is not None:
         bad = ~text.isin(allowed) & ~blank
         for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(Problem(label, int(rows[i]), c.name, repr(s.iloc[i]), c.expected()))
+            problems.append(Problem(label, int(rows[i]), c.name, repr(s.iloc[i]), c.expected(grades)))
         return pd.Series(np.where(bad | blank, None, text.to_numpy()), dtype=object), problems
     # Identifiers and names are kept exactly as written (no trimming), so what a message
     # quotes is what the file holds.
@@ -180,7 +182,7 @@ def _plain(v: object) -> object:
     return v
 
 
-def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list[Problem]:
+def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades: GradeSystem = CHINA) -> list[Problem]:
     """Checks between tables: references, grade ranges, contiguous history years.
 
     Parameters
@@ -221,8 +223,8 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
     problems += _rated_capacity_cells(schools, labels["schools"])
 
     s = schools.dropna(subset=["first_grade", "last_grade"])
-    fi = s["first_grade"].map(GRADE_INDEX)
-    la = s["last_grade"].map(GRADE_INDEX)
+    fi = s["first_grade"].map(grades.grade_index)
+    la = s["last_grade"].map(grades.grade_index)
     for _, r in s[fi > la].iterrows():
         problems.append(
             Problem(
@@ -262,11 +264,11 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
     if len(demand):
         problems += _gaps(sorted(set(demand["year"].dropna().astype(int))), labels["demand"], "demand years")
     if "attendance" in frames and len(frames["attendance"]):
-        problems += _attendance_checks(frames["attendance"].join(span, on="school_id", how="inner"), labels["attendance"])
+        problems += _attendance_checks(frames["attendance"].join(span, on="school_id", how="inner"), labels["attendance"], grades)
     if len(enrol):
         e = enrol.dropna(subset=["school_id", "grade"]).join(span, on="school_id", how="inner")
-        gi = e["grade"].map(GRADE_INDEX)
-        outside = (gi < e["first_grade"].map(GRADE_INDEX)) | (gi > e["last_grade"].map(GRADE_INDEX))
+        gi = e["grade"].map(grades.grade_index)
+        outside = (gi < e["first_grade"].map(grades.grade_index)) | (gi > e["last_grade"].map(grades.grade_index))
         for _, r in e[outside].iterrows():
             problems.append(
                 Problem(
@@ -330,13 +332,11 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list
         problems += _gaps(sorted(set(g["year"].astype(int))), labels["births"], f"years for zone '{z}'")
 
     if "stage_rooms" in frames and len(frames["stage_rooms"]):
-        from capacity.grades import stages_of
-
         sr = frames["stage_rooms"].dropna(subset=["school_id", "stage"])
         info = schools.dropna(subset=["first_grade", "last_grade"]).drop_duplicates("school_id").set_index("school_id")
         for _, r in sr.iterrows():
             if r["school_id"] in info.index:
-                st = stages_of(info.at[r["school_id"], "first_grade"], info.at[r["school_id"], "last_grade"])
+                st = grades.stages_of(info.at[r["school_id"], "first_grade"], info.at[r["school_id"], "last_grade"])
                 if r["stage"] not in st:
                     problems.append(
                         Problem(
@@ -375,7 +375,7 @@ MAX_GRADE_PUPILS = 3000  # one grade of one school above this is implausible (wa
 MAX_SPAN_KM = 1000.0  # a district wider than this has coordinates in metres, not km (error)
 
 
-def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> tuple[list[Problem], list[str]]:
+def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades: GradeSystem = CHINA) -> tuple[list[Problem], list[str]]:
     """Data that parses but cannot be right (errors) or is probably wrong (warnings).
 
     Errors: project rows that do not fit their school (a stage it does not teach, a completion
@@ -384,8 +384,6 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> tup
     without pupils in the last history year, a zone with no births but pupils, a grade of one
     school above MAX_GRADE_PUPILS pupils, coordinates that look like degrees.
     """
-    from capacity.grades import stages_of
-
     errors: list[Problem] = []
     warnings: list[str] = []
     schools = frames["schools"]
@@ -437,7 +435,7 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> tup
             sid = r["school_id"]
             if sid not in info.index:
                 continue
-            taught = stages_of(info.at[sid, "first_grade"], info.at[sid, "last_grade"])
+            taught = grades.stages_of(info.at[sid, "first_grade"], info.at[sid, "last_grade"])
             if isinstance(r.get("stage"), str) and r["stage"] not in taught:
                 errors.append(
                     Problem(
@@ -547,11 +545,11 @@ def _rated_capacity_cells(schools: pd.DataFrame, label: str) -> list[Problem]:
     return out
 
 
-def _attendance_checks(a: pd.DataFrame, label: str) -> list[Problem]:
+def _attendance_checks(a: pd.DataFrame, label: str, grades: GradeSystem) -> list[Problem]:
     """Attendance at a school that does not teach the grade, or at a candidate site."""
     out = []
-    gi = a["grade"].map(GRADE_INDEX)
-    outside = (gi < a["first_grade"].map(GRADE_INDEX)) | (gi > a["last_grade"].map(GRADE_INDEX))
+    gi = a["grade"].map(grades.grade_index)
+    outside = (gi < a["first_grade"].map(grades.grade_index)) | (gi > a["last_grade"].map(grades.grade_index))
     for _, r in a[outside].iterrows():
         out.append(
             Problem(
@@ -579,17 +577,88 @@ def _gaps(years: list[int], label: str, what: str) -> list[Problem]:
     return [Problem(label, None, "year", f"{what} {years[0]}-{years[-1]} missing {shown}", "an unbroken run of years")]
 
 
-def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+def grade_system(tables: dict[str, RawTable]) -> tuple[GradeSystem, dict[str, pd.DataFrame], list[Problem]]:
+    """The district's grade system from its ``district`` and ``grades`` tables (parsed first).
+
+    Neither table: China. ``district.grade_system`` names a preset or ``custom``; with
+    ``custom`` (or a ``grades`` table) the ``grades`` table lists the system. With problems,
+    the returned system is China (so that the other tables can still be checked) and the
+    problems say why.
+    """
+    frames: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for t in SYSTEM_TABLES:
+        if t.name in tables:
+            frames[t.name], p = parse_table(tables[t.name], t)
+            problems += p
+    if problems:
+        return CHINA, frames, problems
+    name = "china" if "grades" not in frames else "custom"
+    dlabel = tables["district"].label if "district" in tables else "district"
+    row = None
+    if "district" in frames:
+        d = frames["district"]
+        hit = d[d["key"] == "grade_system"]
+        if len(hit):
+            name, row = str(hit["value"].iloc[0]).strip().lower(), int(hit[ROW].iloc[0])
+    if name != "custom":
+        system = preset(name)
+        if system is None:
+            expected = "a preset " + ", ".join(n for n in ("china", "us", "england")) + ", or custom (with a grades table)"
+            return CHINA, frames, [Problem(dlabel, row, "value", f"grade_system {name!r}", expected)]
+        if "grades" in frames:
+            glabel = tables["grades"].label
+            return CHINA, frames, [Problem(glabel, None, None, f"a grades table while grade_system is {name!r}", "grade_system custom")]
+        return system, frames, []
+    if "grades" not in frames or not len(frames["grades"]):
+        return (
+            CHINA,
+            frames,
+            [Problem(dlabel, row, "value", "grade_system 'custom' without a grades table", "a grades table listing the system")],
+        )
+    g = frames["grades"]
+    glabel = tables["grades"].label
+    ages = g.sort_values(["age", ROW], kind="stable")
+    for _, r in ages[ages.duplicated("age", keep="first")].iterrows():
+        problems.append(
+            Problem(glabel, int(r[ROW]), "age", f"age {_plain(r['age'])} again", "a distinct age per grade (ages order the grades)")
+        )
+    if problems:
+        return CHINA, frames, problems
+    seen: list[str] = []
+    for _, r in ages.iterrows():
+        if r["stage"] in seen and seen[-1] != r["stage"]:
+            problems.append(
+                Problem(
+                    glabel,
+                    int(r[ROW]),
+                    "stage",
+                    f"stage {r['stage']!r} for grade {r['grade']!r}, after grades of stage {seen[-1]!r}",
+                    "the grades of a stage consecutive in age order",
+                )
+            )
+        seen.append(r["stage"])
+    labels = g.groupby("stage")["stage_label"].agg(lambda x: next((v for v in x if isinstance(v, str)), None))
+    if problems:
+        return CHINA, frames, problems
+    rows = [(r["grade"], r["stage"], int(r["age"]), labels.get(r["stage"])) for _, r in ages.iterrows()]
+    return system_from_rows(rows), frames, []
+
+
+def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], list[Problem], GradeSystem]:
     """Parse and cross-check every raw table present.
 
     Returns typed frames (without ``_row``) for every table of the format; absent
-    optional tables are empty frames. Problems list everything found.
+    optional tables are empty frames. Problems list everything found. The grade system
+    (``grade_system``) is read first; grades and stages in the other tables are checked
+    against it.
     """
-    frames: dict[str, pd.DataFrame] = {}
-    labels: dict[str, str] = {}
-    problems: list[Problem] = []
+    grades, frames, problems = grade_system(tables)
+    labels: dict[str, str] = {name: tables[name].label for name in frames}
     for name, raw in tables.items():
-        f, p = parse_table(raw, TABLE_BY_NAME[name])
+        if name in frames:
+            continue
+        f, p = parse_table(raw, TABLE_BY_NAME[name], grades)
         frames[name] = f
         labels[name] = raw.label
         problems += p
@@ -604,8 +673,8 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
 
         problems += resolve_coordinates(frames, labels, {name: raw.header for name, raw in tables.items()})
     if not header_broken and all(n in frames for n in ("zones", "schools", "enrolment", "births")):
-        problems += cross_check(frames, labels)
-        errors, warnings = plausibility(frames, labels)
+        problems += cross_check(frames, labels, grades)
+        errors, warnings = plausibility(frames, labels, grades)
         problems += errors
         from capacity.notes import note
 
@@ -620,4 +689,4 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
             out[name] = frames[name].drop(columns=[ROW])
         else:
             out[name] = empty_frame(table)
-    return out, problems
+    return out, problems, grades

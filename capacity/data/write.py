@@ -8,11 +8,25 @@ import pandas as pd
 
 from capacity.data.coords import TABLES_WITH_COORDINATES, written_columns
 from capacity.data.district import District
-from capacity.data.schema import TABLES, Table
+from capacity.data.schema import SYSTEM_TABLES, TABLES, Table
+from capacity.grades import PRESETS
+
+
+def _system_frame(district: District, table: Table) -> pd.DataFrame:
+    """The ``district`` and ``grades`` tables that declare the district's grade system (none for China)."""
+    g = district.grades
+    if g.name == "china":
+        return pd.DataFrame(columns=table.column_names)
+    if table.name == "district":
+        return pd.DataFrame({"key": ["grade_system"], "value": [g.name if g.name in PRESETS else "custom"]})
+    if g.name in PRESETS:
+        return pd.DataFrame(columns=table.column_names)
+    rows = [(gr, s.name, s.entry_age + i, s.label) for s in g.stages for i, gr in enumerate(s.grades)]
+    return pd.DataFrame(rows, columns=list(table.column_names))
 
 
 def _table_frame(district: District, table: Table) -> pd.DataFrame | None:
-    f: pd.DataFrame = getattr(district, table.name)
+    f: pd.DataFrame = _system_frame(district, table) if table in SYSTEM_TABLES else getattr(district, table.name)
     if len(f) == 0 and not table.required:
         return None
     if table.name in TABLES_WITH_COORDINATES:

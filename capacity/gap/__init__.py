@@ -14,6 +14,7 @@ from capacity.gap.seats import grade_rooms, seat_table, seats_from_rooms
 from capacity.gap.settings import GapSettings
 from capacity.gap.staffing import kindergarten_coverage, teacher_gap, teachers_needed
 from capacity.gap.warning import early_warning, first_red_units, school_load
+from capacity.standards import fit_to_system
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def gap_report(
     """
     from capacity.projection.model import projected_births
 
-    settings = settings or GapSettings()
+    settings = fit_to_system(settings, GapSettings, district.grades)
     years = tuple(projection.years)
     seats = seat_table(district, settings.standards.class_size, years, settings.standards.rated_capacity_tolerance)
     gap = gap_table(projection, seats, district.zones, settings.quantile, settings.warning_window, settings.amber_utilisation)
@@ -76,10 +77,12 @@ def gap_report(
     pupils = status_quo_pupils(district, projection.demand(settings.quantile))
     rooms = seats.groupby(["year", "school_id"], as_index=False)["classrooms"].sum()
     rooms["classrooms"] = rooms["classrooms"].round().astype(int)
-    classes = class_report(pupils, district, settings.standards.class_size, settings.bands, rooms)
+    classes = class_report(pupils, district, settings.standards.class_size, settings.bands, rooms, settings.bands_over_standard)
     last = district.last_year
     actual = district.enrolment[district.enrolment["year"] == last]
-    classes_actual = class_report(actual.assign(zone_id=""), district, settings.standards.class_size, settings.bands)
+    classes_actual = class_report(
+        actual.assign(zone_id=""), district, settings.standards.class_size, settings.bands, bands_over_standard=settings.bands_over_standard
+    )
     bands = pd.concat(
         [
             band_shares(classes_actual, settings.bands).assign(basis="actual"),
@@ -131,7 +134,7 @@ def gap_report(
         policy=policy_failures(classes, settings.policy_checks),
         teachers=teachers,
         coverage=coverage,
-        budget=budget_needed(gap, settings.standards.class_size, settings.standards.cost_per_classroom),
+        budget=budget_needed(gap, settings.standards.class_size, settings.standards.cost_per_classroom, district.grades),
         settings=settings,
         warnings=warnings,
         first_red_units=first_red_units(warnings),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capacity.grades import GRADE_INDEX, STAGE_OF_GRADE, stages_of
 from capacity.standards import standard_size
 
 
@@ -48,12 +47,15 @@ def _allocate(total: int, need: np.ndarray, has_pupils: np.ndarray) -> np.ndarra
     return out + add
 
 
-def spread_bands(pupils: np.ndarray, classes: np.ndarray, standard: np.ndarray, bands: dict[str, list], index=None) -> pd.DataFrame:
+def spread_bands(
+    pupils: np.ndarray, classes: np.ndarray, standard: np.ndarray, bands: dict[str, list], index=None, over_standard: bool = False
+) -> pd.DataFrame:
     """Class sizes with pupils spread evenly over classes, and counts per band.
 
     With p pupils (rounded) in c classes, p mod c classes hold floor(p/c)+1 and the rest
     floor(p/c). Returns mean_class_size, max_class_size, classes_above_standard and one
-    column per band (classes in it).
+    column per band (classes in it). With ``over_standard`` a band's limits count pupils
+    above each class's standard (band [1, 5] at standard 25 holds classes of 26-30).
     """
     n = np.round(np.asarray(pupils, dtype=float)).astype(int)
     c = np.round(np.asarray(classes, dtype=float)).astype(int)
@@ -63,14 +65,21 @@ def spread_bands(pupils: np.ndarray, classes: np.ndarray, standard: np.ndarray, 
         out = {"mean_class_size": np.where(c > 0, n / np.maximum(c, 1), np.nan), "max_class_size": np.where(c > 0, q + (r > 0), np.nan)}
     big, small = r, c - r
     out["classes_above_standard"] = np.where(q + 1 > standard, big, 0) + np.where(q > standard, small, 0)
+    base = np.asarray(standard, dtype=float) if over_standard else 0.0
     for name, (lo, hi) in bands.items():
         top = np.inf if hi is None else hi
+        lo, top = base + lo, base + top
         out[name] = np.where(((q + 1) >= lo) & ((q + 1) <= top), big, 0) + np.where((q >= lo) & (q <= top), small, 0)
     return pd.DataFrame(out, index=index)
 
 
 def class_report(
-    pupils: pd.DataFrame, district, class_size: dict[str, int], bands: dict[str, list], rooms: pd.DataFrame | None = None
+    pupils: pd.DataFrame,
+    district,
+    class_size: dict[str, int],
+    bands: dict[str, list],
+    rooms: pd.DataFrame | None = None,
+    bands_over_standard: bool = False,
 ) -> pd.DataFrame:
     """Classes per school, grade and year.
 
@@ -85,16 +94,16 @@ def class_report(
     DataFrame
         year, school_id, grade, stage, pupils, standard, classes_needed, classes,
         mean_class_size, max_class_size, classes_above_standard, and one column per band
-        with the number of classes in it.
+        with the number of classes in it (``bands_over_standard``: see :func:`spread_bands`).
     """
     p = pupils[pupils["school_id"] != ""].groupby(["year", "school_id", "grade"], as_index=False)["pupils"].sum()
     sch = district.schools.set_index("school_id")
     override = sch["class_size"]
     p["standard"] = [
-        int(override[s]) if override[s] == override[s] else standard_size(class_size, g)
+        int(override[s]) if override[s] == override[s] else standard_size(class_size, g, district.grades)
         for s, g in zip(p["school_id"], p["grade"], strict=True)
     ]
-    p["stage"] = p["grade"].map(STAGE_OF_GRADE)
+    p["stage"] = p["grade"].map(district.grades.stage_of_grade)
     p["classes_needed"] = np.ceil(p["pupils"] / p["standard"]).astype(int)
     if rooms is None:
         rooms = pd.MultiIndex.from_product([sorted(p["year"].unique()), sch.index], names=["year", "school_id"]).to_frame(index=False)
@@ -110,10 +119,12 @@ def class_report(
             pup = p["pupils"].to_numpy()[idx]
             classes[idx] = _allocate(have, need.astype(float), (pup > 0).astype(int))
     p["classes"] = classes
-    p = pd.concat([p, spread_bands(p["pupils"].to_numpy(), p["classes"].to_numpy(), p["standard"].to_numpy(), bands, p.index)], axis=1)
-    return p.sort_values(["year", "school_id", "grade"], key=lambda s: s.map(GRADE_INDEX) if s.name == "grade" else s).reset_index(
-        drop=True
+    p = pd.concat(
+        [p, spread_bands(p["pupils"].to_numpy(), p["classes"].to_numpy(), p["standard"].to_numpy(), bands, p.index, bands_over_standard)],
+        axis=1,
     )
+    gi = district.grades.grade_index
+    return p.sort_values(["year", "school_id", "grade"], key=lambda s: s.map(gi) if s.name == "grade" else s).reset_index(drop=True)
 
 
 def band_shares(classes: pd.DataFrame, bands: dict[str, list]) -> pd.DataFrame:
@@ -129,7 +140,7 @@ def school_sizes(pupils: pd.DataFrame, district, max_school_size: dict[str, int]
     """Pupils per school and year against the size cap (one stage vs nine-/twelve-year)."""
     t = pupils[pupils["school_id"] != ""].groupby(["year", "school_id"], as_index=False)["pupils"].sum()
     sch = district.schools.set_index("school_id")
-    multi = {s: len(stages_of(sch.at[s, "first_grade"], sch.at[s, "last_grade"])) > 1 for s in t["school_id"].unique()}
+    multi = {s: len(district.grades.stages_of(sch.at[s, "first_grade"], sch.at[s, "last_grade"])) > 1 for s in t["school_id"].unique()}
     t["cap"] = [max_school_size["multi" if multi[s] else "single"] for s in t["school_id"]]
     t["above_cap"] = t["pupils"] > t["cap"]
     t["name"] = t["school_id"].map(sch["name"])

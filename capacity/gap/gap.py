@@ -5,15 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capacity.grades import GRADES, STAGE_NAMES, STAGE_OF_GRADE
+from capacity.grades import GradeSystem
 from capacity.projection.model import quantiles_last
 from capacity.standards import stage_room_size
 
 
 def stage_draws(projection) -> np.ndarray:
     """Draws summed to stages: (zones, stages, years, draws)."""
-    stage_of = np.array([STAGE_OF_GRADE[g] for g in GRADES])
-    return np.stack([projection.draws[:, stage_of == s].sum(1) for s in STAGE_NAMES], axis=1)
+    g = projection.grades
+    stage_of = np.array([g.stage_of_grade[x] for x in g.grades])
+    return np.stack([projection.draws[:, stage_of == s].sum(1) for s in g.stage_names], axis=1)
 
 
 def gap_table(
@@ -33,6 +34,7 @@ def gap_table(
         projection's draws), warning (red / amber / green).
     """
     sd = stage_draws(projection)  # Z, S, T, D
+    stage_names = projection.grades.stage_names
     zlist = list(projection.zones)
     kinds = zones.set_index("zone_id")["kind"].reindex(zlist).fillna("unknown")
     names = zones.set_index("zone_id")["name"]
@@ -47,20 +49,20 @@ def gap_table(
     demand = quantiles_last(area_draws, [quantile])[0]  # (A, S, T)
     seat_zone = seats.groupby(["zone_id", "stage", "year"])["seats"].sum()
     years = list(projection.years)
-    seat_arr = np.zeros((len(zlist), len(STAGE_NAMES), len(years)))
+    seat_arr = np.zeros((len(zlist), len(stage_names), len(years)))
     for (z, st, y), v in seat_zone.items():
         if z in zlist and y in years:
-            seat_arr[zlist.index(z), STAGE_NAMES.index(st), years.index(y)] = v
+            seat_arr[zlist.index(z), stage_names.index(st), years.index(y)] = v
     area_seats = np.einsum("az,zst->ast", w, seat_arr)
     p_short = (area_draws > area_seats[..., None]).mean(-1)
-    a, s, t = np.meshgrid(np.arange(len(groups)), np.arange(len(STAGE_NAMES)), np.arange(len(years)), indexing="ij")
+    a, s, t = np.meshgrid(np.arange(len(groups)), np.arange(len(stage_names)), np.arange(len(years)), indexing="ij")
     out = pd.DataFrame(
         {
             "year": np.asarray(years)[t.ravel()],
             "level": [groups[i][0] for i in a.ravel()],
             "area": [groups[i][1] for i in a.ravel()],
             "name": [groups[i][2] for i in a.ravel()],
-            "stage": np.asarray(STAGE_NAMES, dtype=object)[s.ravel()],
+            "stage": np.asarray(stage_names, dtype=object)[s.ravel()],
             "demand": demand.ravel(),
             "seats": area_seats.ravel(),
             "p_short": p_short.ravel(),
@@ -99,7 +101,7 @@ def first_red(gap: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def budget_needed(gap: pd.DataFrame, class_size: dict[str, int], cost_per_classroom: dict[str, float]) -> pd.DataFrame:
+def budget_needed(gap: pd.DataFrame, class_size: dict[str, int], cost_per_classroom: dict[str, float], grades: GradeSystem) -> pd.DataFrame:
     """Classrooms and money to close each zone's shortfall, by the year the seats are needed.
 
     Classrooms needed = ceil(shortfall / seats per room of the stage); what is built stays,
@@ -112,7 +114,7 @@ def budget_needed(gap: pd.DataFrame, class_size: dict[str, int], cost_per_classr
         new_classrooms, cost (currency).
     """
     z = gap[gap["level"] == "zone"].sort_values(["area", "stage", "year"]).copy()
-    z["room_seats"] = z["stage"].map(lambda s: stage_room_size(class_size, s))
+    z["room_seats"] = z["stage"].map(lambda s: stage_room_size(class_size, s, grades))
     z["rooms"] = np.ceil(z["shortfall"] / z["room_seats"] - 1e-9).astype(int)
     z["classrooms_needed"] = z.groupby(["area", "stage"])["rooms"].cummax()
     z["new_classrooms"] = z.groupby(["area", "stage"])["classrooms_needed"].diff().fillna(z["classrooms_needed"]).astype(int)

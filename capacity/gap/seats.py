@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capacity.grades import STAGE_BY_NAME, STAGE_OF_GRADE, grades_between, stages_of
+from capacity.grades import GradeSystem
 from capacity.standards import DEFAULT_RATED_TOLERANCE, room_seats, stage_room_size, standard_size
 
 
-def seats_from_rooms(rooms_by_stage: dict[str, float], class_size: dict[str, int]) -> float:
+def seats_from_rooms(rooms_by_stage: dict[str, float], class_size: dict[str, int], grades: GradeSystem) -> float:
     """Seats of classrooms given by stage (rooms of a stage serve its grades evenly).
 
     51 primary + 12 junior rooms at 45 / 50 = 51 x 45 + 12 x 50 = 2,895 seats.
     """
-    return float(sum(n * stage_room_size(class_size, st) for st, n in rooms_by_stage.items()))
+    return float(sum(n * stage_room_size(class_size, st, grades) for st, n in rooms_by_stage.items()))
 
 
 def grade_rooms(district) -> pd.DataFrame:
@@ -24,15 +24,16 @@ def grade_rooms(district) -> pd.DataFrame:
     classrooms serve all its grades evenly.
     """
     s = district.schools[district.schools["status"] == "open"]
+    gs = district.grades
     by_stage = district.stage_rooms.set_index(["school_id", "stage"])["classrooms"] if len(district.stage_rooms) else {}
     rows = []
     for r in s.itertuples(index=False):
-        grades = grades_between(r.first_grade, r.last_grade)
-        known = {st: by_stage[(r.school_id, st)] for st in stages_of(r.first_grade, r.last_grade) if (r.school_id, st) in by_stage}
+        grades = gs.grades_between(r.first_grade, r.last_grade)
+        known = {st: by_stage[(r.school_id, st)] for st in gs.stages_of(r.first_grade, r.last_grade) if (r.school_id, st) in by_stage}
         for g in grades:
-            st = STAGE_OF_GRADE[g]
+            st = gs.stage_of_grade[g]
             if known:
-                n_st = sum(1 for x in grades if STAGE_OF_GRADE[x] == st)
+                n_st = sum(1 for x in grades if gs.stage_of_grade[x] == st)
                 rooms = known.get(st, 0) / n_st
             else:
                 rooms = r.classrooms / len(grades)
@@ -68,9 +69,9 @@ def rated_capacity(district, class_size: dict[str, int], tolerance: float) -> pd
     s = s[s["capacity"].notna()] if "capacity" in s else s.iloc[:0]
     rows, problems = [], []
     for r in s.itertuples(index=False):
-        grades = grades_between(r.first_grade, r.last_grade)
+        grades = district.grades.grades_between(r.first_grade, r.last_grade)
         own = r.class_size if r.class_size == r.class_size else None
-        per_room = float(np.mean([own if own is not None else standard_size(class_size, g) for g in grades]))
+        per_room = float(np.mean([own if own is not None else standard_size(class_size, g, district.grades) for g in grades]))
         implied = r.classrooms * per_room
         if r.classrooms > 0 and abs(r.capacity - implied) > tolerance * implied + 1e-9:
             problems.append(
@@ -121,7 +122,7 @@ def seat_table(district, class_size: dict[str, int], years: tuple[int, ...], tol
     override = district.schools.set_index("school_id")["class_size"]
     std = np.asarray(
         [
-            int(override[s]) if override[s] == override[s] else standard_size(class_size, g)
+            int(override[s]) if override[s] == override[s] else standard_size(class_size, g, district.grades)
             for s, g in zip(gr["school_id"], gr["grade"], strict=True)
         ],
         dtype=float,
@@ -144,9 +145,9 @@ def seat_table(district, class_size: dict[str, int], years: tuple[int, ...], tol
         sch = district.schools.set_index("school_id")
         rows = []
         for p in proj.itertuples(index=False):
-            stage = p.stage if isinstance(p.stage, str) else STAGE_OF_GRADE[sch.at[p.school_id, "first_grade"]]
+            stage = p.stage if isinstance(p.stage, str) else district.grades.stage_of_grade[sch.at[p.school_id, "first_grade"]]
             rooms = 0.0 if p.classrooms != p.classrooms else float(p.classrooms)
-            seats = float(p.seats) if p.seats == p.seats else rooms * room_seats(class_size, stage, override[p.school_id])
+            seats = float(p.seats) if p.seats == p.seats else rooms * room_seats(class_size, stage, district.grades, override[p.school_id])
             for y in years:
                 if y >= p.completion_year:
                     rows.append((p.school_id, sch.at[p.school_id, "zone_id"], stage, rooms, seats, y))
@@ -156,7 +157,7 @@ def seat_table(district, class_size: dict[str, int], years: tuple[int, ...], tol
             .groupby(["year", "school_id", "zone_id", "stage"], as_index=False)[["classrooms", "seats"]]
             .sum()
         )
-    order = {s: i for i, s in enumerate(STAGE_BY_NAME)}
+    order = {s: i for i, s in enumerate(district.grades.stage_names)}
     return out.sort_values(["year", "school_id", "stage"], key=lambda c: c.map(order) if c.name == "stage" else c).reset_index(drop=True)[
         ["year", "school_id", "zone_id", "stage", "classrooms", "seats"]
     ]

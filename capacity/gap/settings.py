@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from capacity.grades import GRADES, STAGE_NAMES
+from capacity.grades import GradeSystem
 from capacity.settings_base import Checks, SettingsMixin
-from capacity.standards import Standards
+from capacity.standards import Standards, grade_key_problems, missing_stage_problems
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,10 @@ class GapSettings(SettingsMixin):
         Demand / seats above which a zone is amber even without a shortage.
     bands : dict
         Class-size band name -> [lowest, highest] pupils (null highest: no top).
+    bands_over_standard : bool
+        Whether band limits count pupils above each class's own standard (1-5 over: 26-30 in
+        a class of standard 25, 31-35 in one of 30) rather than pupils in the class (China's
+        46-55 / 56-65 / 66+). Default false (true for the US, England and custom systems).
     policy_checks : list of dict
         Each {grades: [...], from: year}: classes of those grades above standard from that
         year are listed as failures (default: starting grades P1 and J1 from 2027).
@@ -47,6 +51,7 @@ class GapSettings(SettingsMixin):
     warning_window: int = 2
     amber_utilisation: float = 0.95
     bands: dict[str, list] = field(default_factory=lambda: {"46-55": [46, 55], "56-65 large": [56, 65], "66+ super-large": [66, None]})
+    bands_over_standard: bool = False
     policy_checks: list[dict] = field(default_factory=lambda: [{"grades": ["P1", "J1"], "from": 2027}])
     pupils_per_teacher: dict[str, float] = field(
         default_factory=lambda: {"kindergarten": 15.0, "primary": 19.0, "junior": 13.5, "senior": 12.5}
@@ -83,17 +88,26 @@ class GapSettings(SettingsMixin):
         for chk in self.policy_checks:
             need(
                 set(chk) == {"grades", "from"}
-                and all(g in GRADES for g in chk.get("grades", []))
+                and isinstance(chk.get("grades"), list)
                 and isinstance(chk.get("from"), int)
                 and not isinstance(chk.get("from"), bool),
                 "policy_checks",
                 chk,
                 "{grades: [grades], from: year}",
             )
-        for s in STAGE_NAMES:
-            need(self.pupils_per_teacher.get(s, 0) > 0, f"pupils_per_teacher.{s}", self.pupils_per_teacher.get(s), "a ratio > 0")
+        for s, v in self.pupils_per_teacher.items():
+            need(v > 0, f"pupils_per_teacher.{s}", v, "a ratio > 0")
         need(self.min_teachers >= 0, "min_teachers", self.min_teachers, "a whole number >= 0")
         need(self.staffing in ("ratio", "classes_for_small"), "staffing", self.staffing, "ratio or classes_for_small")
         for k in ("ger", "public", "inclusive"):
             need(0 <= self.coverage_floors.get(k, -1) <= 1.5, f"coverage_floors.{k}", self.coverage_floors.get(k), "a share from 0 to 1.5")
         check.done()
+
+    def grade_problems(self, grades: GradeSystem) -> list[str]:
+        """Keys that do not fit the district's grade system ('gap.key: found ...; expected ...')."""
+        out = self.standards.grade_problems(grades)
+        for i, chk in enumerate(self.policy_checks):
+            out += grade_key_problems("gap", f"policy_checks[{i}].grades", chk["grades"], grades, "grade")
+        out += grade_key_problems("gap", "pupils_per_teacher", self.pupils_per_teacher, grades, "stage")
+        out += missing_stage_problems("gap", "pupils_per_teacher", self.pupils_per_teacher, grades, "a ratio > 0")
+        return out

@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capacity.grades import STAGE_BY_NAME
-
 
 def teachers_needed(
     classes: pd.DataFrame,
@@ -47,9 +45,11 @@ def kindergarten_coverage(k_pupils: pd.DataFrame, district, births_by_year: pd.S
 
     GER = kindergarten pupils / children aged 3-5 (births 3, 4 and 5 years earlier);
     public share = pupils at public kindergartens / all; inclusive share = (public +
-    private ones marked inclusive) / all.
+    private ones marked inclusive) / all. A China measure: a grade system without a
+    ``kindergarten`` stage gets an empty table.
     """
-    k = k_pupils[k_pupils["grade"].isin(STAGE_BY_NAME["kindergarten"].grades)]
+    stage = district.grades.stage_by_name.get("kindergarten")
+    k = k_pupils[k_pupils["grade"].isin(stage.grades if stage is not None else ())]
     sch = district.schools.set_index("school_id")
     k = k[k["school_id"] != ""].assign(
         public=lambda f: f["school_id"].map(sch["sector"]).eq("public"),

@@ -7,8 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capacity.grades import STAGE_BY_NAME, grades_between
-
 LEVELS = ("green", "amber", "red")
 
 
@@ -29,14 +27,15 @@ def school_load(classes: pd.DataFrame, seats: pd.DataFrame, district, basis: str
     stage's entry grade against its intake places (the stage's seats / its grades at the school).
     """
     sch = district.schools.set_index("school_id")
+    gs = district.grades
     cap = seats.groupby(["year", "school_id", "zone_id", "stage"], as_index=False)["seats"].sum()
     if basis == "intake":
         n = {
-            (s, st): len(set(STAGE_BY_NAME[st].grades) & set(grades_between(sch.at[s, "first_grade"], sch.at[s, "last_grade"])))
+            (s, st): len(set(gs.stage_by_name[st].grades) & set(gs.grades_between(sch.at[s, "first_grade"], sch.at[s, "last_grade"])))
             for s, st in cap[["school_id", "stage"]].drop_duplicates().itertuples(index=False)
         }
         cap["seats"] = cap["seats"] / [max(1, n[(s, st)]) for s, st in zip(cap["school_id"], cap["stage"], strict=True)]
-        entry = {st.grades[0] for st in STAGE_BY_NAME.values()}
+        entry = set(gs.entry_grades)
         c = classes[classes["grade"].isin(entry)]
     else:
         c = classes

@@ -20,6 +20,7 @@ from capacity.plan.settings import PlanSettings
 from capacity.plan.shortfalls import shortfall_messages
 from capacity.plan.solve import SolveReport, available_solvers, solve
 from capacity.plan.strategy import solve_decomposed
+from capacity.standards import fit_to_system
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def plan_district(district, demand: pd.DataFrame, settings: PlanSettings | None 
     InputError
         Bad demand table. ScenarioError: bad settings. SolverError: no solver, or no plan found.
     """
-    settings = settings or PlanSettings()
+    settings = fit_to_system(settings, PlanSettings, district.grades)
     t0 = time.perf_counter()
     data = prepare(district, demand, settings)
     phases: dict = {}
@@ -160,7 +161,7 @@ def plan_from_projection(district, projection, settings: PlanSettings | None = N
     in proportion to their own quantiles (``Projection.demand``), never the sum of cell quantiles;
     with ``demand_anchor: stage`` each stage's total is at its own quantile instead.
     """
-    settings = settings or PlanSettings()
+    settings = fit_to_system(settings, PlanSettings, district.grades)
     return plan_district(district, projection.demand(settings.demand_quantile, settings.demand_anchor), settings)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import InputError, Problem, ScenarioError
-from capacity.grades import CHINA, GRADE_INDEX, GRADES, STAGE_OF_GRADE, GradeSystem, grades_between, stages_of
+from capacity.grades import GradeSystem
 from capacity.plan.settings import PlanSettings
 from capacity.standards import room_seats
 
@@ -45,7 +45,7 @@ class PlanData:
         school_id, stage, year, rooms: classrooms dedicated to a stage (the district's
         ``stage_rooms`` plus decided projects of that stage), for schools that give them.
     grades : GradeSystem
-        The district's grade system (stage of each grade).
+        The district's grades and stages.
     """
 
     years: tuple[int, ...]
@@ -57,7 +57,7 @@ class PlanData:
     caps: pd.DataFrame
     discount: dict[int, float]
     stage_rooms: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["school_id", "stage", "year", "rooms"]))
-    grades: GradeSystem = CHINA
+    grades: GradeSystem | None = None
 
 
 def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd.DataFrame:
@@ -72,7 +72,7 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
     both = set(settings.force_close) & set(settings.forbid_close)
     if both:
         raise ScenarioError(f"plan.force_close and plan.forbid_close both name {sorted(both)}; a school cannot be both")
-    first_stage = s["first_grade"].map(STAGE_OF_GRADE)
+    first_stage = s["first_grade"].map(district.grades.stage_of_grade)
     s["rooms0"] = s["classrooms"].astype(int)
     # Rated capacity (capacity.gap.seats.rated_capacity): the seats the gap counts, rooms for the classes.
     from capacity.gap.seats import rated_capacity
@@ -91,7 +91,7 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
         & ~s["school_id"].isin(settings.forbid_close)
     )
     s["buildable"] = s["status"].eq("open") & s["sector"].isin(settings.build_sectors) & settings.allow_builds
-    multi = [len(stages_of(a, b)) > 1 for a, b in zip(s["first_grade"], s["last_grade"], strict=True)]
+    multi = [len(district.grades.stages_of(a, b)) > 1 for a, b in zip(s["first_grade"], s["last_grade"], strict=True)]
     s["size_cap"] = np.where(multi, settings.standards.max_school_size["multi"], settings.standards.max_school_size["single"])
     cpc = first_stage.map(settings.standards.cost_per_classroom).astype(float)
     s["cost_per_classroom"] = s["cost_per_classroom"].fillna(cpc) if "cost_per_classroom" in s else cpc
@@ -117,10 +117,10 @@ def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years
     for r in p.itertuples(index=False):
         if r.school_id not in schools.index:
             continue
-        stage = r.stage if isinstance(r.stage, str) else STAGE_OF_GRADE[schools.at[r.school_id, "first_grade"]]
+        stage = r.stage if isinstance(r.stage, str) else district.grades.stage_of_grade[schools.at[r.school_id, "first_grade"]]
         rooms = r.classrooms
         if rooms != rooms:  # NaN: only seats given
-            rooms = int(np.ceil(r.seats / room_seats(settings.standards.class_size, stage, own[r.school_id])))
+            rooms = int(np.ceil(r.seats / room_seats(settings.standards.class_size, stage, district.grades, own[r.school_id])))
         for y in years:
             if y >= r.completion_year:
                 rows.append((r.school_id, stage, y, int(rooms)))
@@ -165,15 +165,15 @@ def demand_nodes(district, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     out = homed.merge(keys[["node", "zone_id", "home"]], on=["zone_id", "home"])
     out = (
         out[["node", "zone_id", "home", "grade", "year", "pupils"]]
-        .sort_values(["node", "year", "grade"], key=grade_order)
+        .sort_values(["node", "year", "grade"], key=grade_order(district.grades))
         .reset_index(drop=True)
     )
     return keys, out
 
 
-def grade_order(s: pd.Series) -> pd.Series:
-    """Sort key: grades in school order, other columns as they are."""
-    return s.map(GRADE_INDEX) if s.name == "grade" else s
+def grade_order(grades: GradeSystem):
+    """Sort key for ``sort_values``: grades in the system's order, other columns as they are."""
+    return lambda s: s.map(grades.grade_index) if s.name == "grade" else s
 
 
 def node_school_km(nodes: pd.DataFrame, schools: pd.DataFrame, travel: pd.DataFrame, settings: PlanSettings) -> np.ndarray:
@@ -200,7 +200,7 @@ def node_school_km(nodes: pd.DataFrame, schools: pd.DataFrame, travel: pd.DataFr
 
 
 def reachable_arcs(
-    nodes: pd.DataFrame, demand: pd.DataFrame, schools: pd.DataFrame, travel: pd.DataFrame, settings: PlanSettings
+    nodes: pd.DataFrame, demand: pd.DataFrame, schools: pd.DataFrame, travel: pd.DataFrame, settings: PlanSettings, grades: GradeSystem
 ) -> pd.DataFrame:
     """Every (node, school, grade, year) a pupil may be assigned to, with km and boarding flag.
 
@@ -212,13 +212,13 @@ def reachable_arcs(
     km = node_school_km(nodes, sch, travel, settings)
     # School x grade taught
     sg = pd.DataFrame(
-        [(j, g) for j, r in enumerate(sch.itertuples(index=False)) for g in grades_between(r.first_grade, r.last_grade)],
+        [(j, g) for j, r in enumerate(sch.itertuples(index=False)) for g in grades.grades_between(r.first_grade, r.last_grade)],
         columns=["j", "grade"],
     )
     dem = demand[["node", "grade", "year"]]
     cand = dem.merge(sg, on="grade")
     k = km[cand["node"].to_numpy(), cand["j"].to_numpy()]
-    stage = cand["grade"].map(STAGE_OF_GRADE)
+    stage = cand["grade"].map(grades.stage_of_grade)
     day = stage.map(settings.travel_km).to_numpy()
     board = stage.map(settings.boarding_km).to_numpy()
     beds = sch["beds"].to_numpy()[cand["j"].to_numpy()]
@@ -228,7 +228,7 @@ def reachable_arcs(
     arcs["km"] = k[ok]
     arcs["boarder"] = (~home[ok]) & (k[ok] > day[ok] + 1e-9)
     arcs["school_id"] = sch["school_id"].to_numpy()[arcs["j"].to_numpy()]
-    arcs = arcs.drop(columns="j").sort_values(["year", "node", "school_id", "grade"], key=grade_order).reset_index(drop=True)
+    arcs = arcs.drop(columns="j").sort_values(["year", "node", "school_id", "grade"], key=grade_order(grades)).reset_index(drop=True)
     arcs.insert(0, "arc", np.arange(len(arcs)))
     return arcs[["arc", "node", "school_id", "grade", "year", "km", "boarder"]]
 
@@ -248,7 +248,13 @@ def base_class_sizes(district, settings: PlanSettings) -> dict[tuple[str, str], 
 
 
 def class_caps(
-    schools: pd.DataFrame, years: tuple[int, ...], settings: PlanSettings, base_sizes: dict | None = None, base_year: int | None = None
+    schools: pd.DataFrame,
+    years: tuple[int, ...],
+    settings: PlanSettings,
+    base_sizes: dict | None = None,
+    base_year: int | None = None,
+    *,
+    grades: GradeSystem,
 ) -> pd.DataFrame:
     """Pupils per class allowed per school, grade and year under the phase-in rule.
 
@@ -260,17 +266,18 @@ def class_caps(
     (before ``standard_from``) may use up to max(legacy_cap, standard).
     """
     start_from = settings.standard_from if settings.standard_from is not None else years[0]
-    start_of_stage = {STAGE_OF_GRADE[g]: GRADE_INDEX[g] for g in settings.starting_grades}
+    gi, stage_of, order = grades.grade_index, grades.stage_of_grade, grades.grades
+    start_of_stage = {stage_of[g]: gi[g] for g in settings.starting_grades}
     base_sizes = base_sizes or {}
     rows = []
     override = schools["class_size"] if "class_size" in schools else pd.Series(np.nan, index=schools.index)
     for sid, r in schools.iterrows():
-        for g in grades_between(r["first_grade"], r["last_grade"]):
-            stage = STAGE_OF_GRADE[g]
-            std = int(override[sid]) if override[sid] == override[sid] else settings.standards.standard_size(g)
+        for g in grades.grades_between(r["first_grade"], r["last_grade"]):
+            stage = stage_of[g]
+            std = int(override[sid]) if override[sid] == override[sid] else settings.standards.standard_size(g, grades)
             for t in years:
-                if stage in start_of_stage and GRADE_INDEX[g] >= start_of_stage[stage]:
-                    enforced = t - (GRADE_INDEX[g] - start_of_stage[stage]) >= start_from
+                if stage in start_of_stage and gi[g] >= start_of_stage[stage]:
+                    enforced = t - (gi[g] - start_of_stage[stage]) >= start_from
                 else:
                     enforced = t >= start_from
                 if settings.standard_all_from is not None and t >= settings.standard_all_from:
@@ -280,13 +287,13 @@ def class_caps(
                 else:
                     cap = max(settings.legacy_cap, std)
                     if base_year is not None:
-                        gi0 = GRADE_INDEX[g] - (t - base_year)
+                        gi0 = gi[g] - (t - base_year)
                         if (
                             0 <= gi0
-                            and GRADES[gi0] in grades_between(r["first_grade"], r["last_grade"])
-                            and STAGE_OF_GRADE[GRADES[gi0]] == stage
+                            and order[gi0] in grades.grades_between(r["first_grade"], r["last_grade"])
+                            and stage_of[order[gi0]] == stage
                         ):
-                            had = base_sizes.get((sid, GRADES[gi0]))
+                            had = base_sizes.get((sid, order[gi0]))
                             cap = max(std, min(settings.legacy_cap, had)) if had is not None else std
                 rows.append((sid, g, t, cap, std))
     return pd.DataFrame(rows, columns=["school_id", "grade", "year", "cap", "standard"])
@@ -309,8 +316,17 @@ def prepare(district, demand: pd.DataFrame, settings: PlanSettings) -> PlanData:
     bad_zone = ~demand["zone_id"].isin(district.zones["zone_id"])
     for z in sorted(set(demand.loc[bad_zone, "zone_id"])):
         problems.append(Problem("demand", None, "zone_id", f"'{z}', not a zone of the district", "a zone_id of the district"))
-    if (~demand["grade"].isin(GRADES)).any():
-        problems.append(Problem("demand", None, "grade", repr(sorted(set(demand["grade"]) - set(GRADES))), "grades " + "/".join(GRADES)))
+    gs = district.grades
+    if (~demand["grade"].isin(gs.grades)).any():
+        problems.append(
+            Problem(
+                "demand",
+                None,
+                "grade",
+                repr(sorted(set(demand["grade"]) - set(gs.grades))),
+                f"grades of the district's {gs.name} system (district.grade_system): " + "/".join(gs.grades),
+            )
+        )
     vals = demand["pupils"].to_numpy(dtype=float)
     if not np.isfinite(vals).all() or (vals < 0).any():
         problems.append(Problem("demand", None, "pupils", "negative or non-finite values", "pupils >= 0"))
@@ -319,9 +335,9 @@ def prepare(district, demand: pd.DataFrame, settings: PlanSettings) -> PlanData:
     years = tuple(sorted(int(y) for y in demand["year"].unique()))
     schools = school_table(district, settings, years)
     nodes, dem = demand_nodes(district, demand)
-    arcs = reachable_arcs(nodes, dem, schools, district.travel, settings)
+    arcs = reachable_arcs(nodes, dem, schools, district.travel, settings, gs)
     base_year = district.last_year if district.has_history else None  # no history: no existing classes to keep
-    caps = class_caps(schools, years, settings, base_class_sizes(district, settings), base_year)
+    caps = class_caps(schools, years, settings, base_class_sizes(district, settings), base_year, grades=gs)
     discount = {t: 1.0 / (1.0 + settings.discount_rate) ** (t - years[0]) for t in years}
     return PlanData(
         years,
@@ -333,5 +349,5 @@ def prepare(district, demand: pd.DataFrame, settings: PlanSettings) -> PlanData:
         caps,
         discount,
         dedicated_stage_rooms(district, schools, settings, years),
-        grades=district.grades,
+        gs,
     )

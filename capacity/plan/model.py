@@ -12,7 +12,6 @@ import pandas as pd
 import pulp
 
 from capacity.errors import ScenarioError
-from capacity.grades import STAGE_OF_GRADE
 from capacity.plan.inputs import PlanData
 from capacity.plan.settings import PlanSettings
 
@@ -167,7 +166,7 @@ def define_stage_rooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
     if not len(data.stage_rooms):
         return
     ded = data.stage_rooms.groupby(["school_id", "year"])
-    stage = data.caps["grade"].map(STAGE_OF_GRADE)
+    stage = data.caps["grade"].map(data.grades.stage_of_grade)
     classes_of = _groups(data.caps.assign(stage=stage), ["school_id", "year", "stage"])
     for (sid, t), g in ded:
         total = float(g["rooms"].sum())
@@ -524,7 +523,7 @@ def flow_cost(data: PlanData, settings: PlanSettings, x, u, n, weight: float = 1
     """
     disc = data.discount
     acc: dict = defaultdict(float)
-    stage_cost = {g: settings.cost_per_class_year[STAGE_OF_GRADE[g]] for g in data.caps["grade"].unique()}
+    stage_cost = {g: settings.cost_per_class_year[data.grades.stage_of_grade[g]] for g in data.caps["grade"].unique()}
     for v, g, t in zip(n, data.caps["grade"], data.caps["year"], strict=True):
         acc[v] += weight * disc[t] * stage_cost[g]
     arcs = data.arcs

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capacity.grades import STAGE_OF_GRADE
-from capacity.plan.inputs import grade_order as _gkey
+from capacity.grades import GradeSystem
+from capacity.plan.inputs import grade_order
 from capacity.plan.model import PlanModel, values
 from capacity.plan.settings import PlanSettings
 from capacity.standards import room_seats
@@ -36,7 +36,7 @@ def extract(model: PlanModel, settings: PlanSettings) -> dict[str, pd.DataFrame]
         "schools": schools,
         "closures": closures,
         "classes": classes,
-        "assignment": assignment_table(arcs),
+        "assignment": assignment_table(arcs, model.data.grades),
         "unmet": unmet,
         "costs": costs,
     }
@@ -46,10 +46,10 @@ def _on(v) -> bool:
     return v is not None and (v.varValue or 0) > 0.5
 
 
-def build_seats(schools: pd.DataFrame, sid: str, rooms: int, settings: PlanSettings) -> int:
+def build_seats(schools: pd.DataFrame, sid: str, rooms: int, settings: PlanSettings, grades: GradeSystem) -> int:
     """Seats of ``rooms`` classrooms at school ``sid`` (its own class size where it has one)."""
     own = schools.at[sid, "class_size"] if "class_size" in schools else None
-    return round(rooms * room_seats(settings.standards.class_size, STAGE_OF_GRADE[schools.at[sid, "first_grade"]], own))
+    return round(rooms * room_seats(settings.standards.class_size, grades.stage_of_grade[schools.at[sid, "first_grade"]], grades, own))
 
 
 def build_table(model: PlanModel, settings: PlanSettings) -> pd.DataFrame:
@@ -60,12 +60,34 @@ def build_table(model: PlanModel, settings: PlanSettings) -> pd.DataFrame:
         k = _round_int(v.varValue or 0)
         if k > 0:
             cost = k * float(s.at[sid, "cost_per_classroom"])
-            rows.append((t, t + settings.build_lead_years, sid, s.at[sid, "name"], "extend", k, build_seats(s, sid, k, settings), cost))
+            rows.append(
+                (
+                    t,
+                    t + settings.build_lead_years,
+                    sid,
+                    s.at[sid, "name"],
+                    "extend",
+                    k,
+                    build_seats(s, sid, k, settings, model.data.grades),
+                    cost,
+                )
+            )
     for (sid, t), v in sorted(model.y.items()):
         decided = s.at[sid, "decided_open"] == s.at[sid, "decided_open"]
         if _on(v) and not _on(model.y.get((sid, t - 1))) and not decided:
             k = int(s.at[sid, "max_rooms"])
-            rows.append((t, t, sid, s.at[sid, "name"], "new school", k, build_seats(s, sid, k, settings), float(s.at[sid, "open_cost"])))
+            rows.append(
+                (
+                    t,
+                    t,
+                    sid,
+                    s.at[sid, "name"],
+                    "new school",
+                    k,
+                    build_seats(s, sid, k, settings, model.data.grades),
+                    float(s.at[sid, "open_cost"]),
+                )
+            )
     return pd.DataFrame(rows, columns=["year", "usable_from", "school_id", "name", "kind", "classrooms", "seats", "cost"])
 
 
@@ -80,7 +102,7 @@ def class_table(model: PlanModel, settings: PlanSettings, arcs: pd.DataFrame) ->
         caps["mean_class_size"] = np.where(caps["classes"] > 0, caps["pupils"] / caps["classes"], np.nan)
         caps["max_class_size"] = np.where(caps["classes"] > 0, np.ceil(caps["pupils"] / caps["classes"] - 1e-6), np.nan)
     classes = caps[["year", "school_id", "grade", "pupils", "classes", "mean_class_size", "max_class_size", "cap", "standard"]]
-    return classes.sort_values(["year", "school_id", "grade"], key=_gkey).reset_index(drop=True)
+    return classes.sort_values(["year", "school_id", "grade"], key=grade_order(model.data.grades)).reset_index(drop=True)
 
 
 def school_status_table(model: PlanModel, arcs: pd.DataFrame) -> pd.DataFrame:
@@ -115,7 +137,7 @@ def closure_table(model: PlanModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["school_id", "year", "event"])
 
 
-def assignment_table(arcs: pd.DataFrame) -> pd.DataFrame:
+def assignment_table(arcs: pd.DataFrame, grades: GradeSystem) -> pd.DataFrame:
     """Pupils by year, zone, home school ('' for the zone centre), school and grade, with mean
     km, pupils moved (taught away from their home school) and boarders."""
     a = arcs[arcs["pupils"] > TOL]
@@ -128,14 +150,14 @@ def assignment_table(arcs: pd.DataFrame) -> pd.DataFrame:
     keys = ["year", "zone_id", "home_school_id", "school_id", "grade"]
     assignment = a.groupby(keys, as_index=False)[["pupils", "pupil_km", "moved", "boarders"]].sum()
     assignment["km"] = assignment["pupil_km"] / assignment["pupils"]
-    return assignment.drop(columns="pupil_km").sort_values(keys, key=_gkey).reset_index(drop=True)
+    return assignment.drop(columns="pupil_km").sort_values(keys, key=grade_order(grades)).reset_index(drop=True)
 
 
 def unmet_table(model: PlanModel) -> pd.DataFrame:
     """Pupils left without a seat by year, zone and grade."""
     un = model.data.demand.assign(pupils=values(model.u))
     unmet = un.groupby(["year", "zone_id", "grade"], as_index=False)["pupils"].sum()
-    return unmet[unmet["pupils"] > TOL].sort_values(["year", "zone_id", "grade"], key=_gkey).reset_index(drop=True)
+    return unmet[unmet["pupils"] > TOL].sort_values(["year", "zone_id", "grade"], key=grade_order(model.data.grades)).reset_index(drop=True)
 
 
 def _val(e) -> float:
@@ -156,7 +178,7 @@ def cost_table(model: PlanModel, settings: PlanSettings, arcs, classes, schools,
     closed = {t: sum(_on(model.c.get((sid, t))) for sid in d.schools.index) for t in d.years}
     dispose = model.events.get("dispose", {})
     disposed = {t: sum(any(_on(dispose.get((sid, tau))) for tau in d.years if tau <= t) for sid in d.schools.index) for t in d.years}
-    class_cost = classes["grade"].map(lambda g: settings.cost_per_class_year[STAGE_OF_GRADE[g]]) * classes["classes"]
+    class_cost = classes["grade"].map(lambda g: settings.cost_per_class_year[d.grades.stage_of_grade[g]]) * classes["classes"]
     for t in d.years:
         b = builds[builds["year"] == t]
         a = arcs[arcs["year"] == t]

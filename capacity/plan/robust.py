@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from capacity.grades import GRADES
 from capacity.plan.inputs import prepare
 from capacity.plan.model import build, build_robust, values
 from capacity.plan.results import extract
@@ -19,13 +18,14 @@ from capacity.plan.solve import solve
 
 def demand_of_draw(projection, d: int) -> pd.DataFrame:
     """Draw ``d`` of a projection as a demand table (whole pupils)."""
-    z, g, t = np.meshgrid(np.arange(len(projection.zones)), np.arange(len(GRADES)), np.arange(len(projection.years)), indexing="ij")
+    grades = projection.grades.grades
+    z, g, t = np.meshgrid(np.arange(len(projection.zones)), np.arange(len(grades)), np.arange(len(projection.years)), indexing="ij")
     v = np.round(projection.draws[..., d]).ravel()
     return pd.DataFrame(
         {
             "year": np.asarray(projection.years)[t.ravel()],
             "zone_id": np.asarray(projection.zones, dtype=object)[z.ravel()],
-            "grade": np.asarray(GRADES, dtype=object)[g.ravel()],
+            "grade": np.asarray(grades, dtype=object)[g.ravel()],
             "pupils": v,
         }
     )

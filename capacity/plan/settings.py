@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from capacity.grades import GRADES, STAGE_NAMES
+from capacity.grades import GradeSystem
 from capacity.settings_base import Checks, SettingsMixin
-from capacity.standards import Standards
+from capacity.standards import Standards, grade_key_problems, missing_stage_problems
 
 
 @dataclass(frozen=True)
@@ -170,15 +170,10 @@ class PlanSettings(SettingsMixin):
         need = check.need
 
         need(isinstance(self.standards, Standards), "standards", type(self.standards).__name__, "a capacity.standards.Standards")
-        for g in self.starting_grades:
-            need(g in GRADES, "starting_grades", g, "grades " + "/".join(GRADES))
         need(isinstance(self.legacy_cap, int) and self.legacy_cap >= 1, "legacy_cap", self.legacy_cap, "pupils per class >= 1")
         for name in ("travel_km", "boarding_km"):
             d = getattr(self, name)
-            for s in STAGE_NAMES:
-                need(s in d, f"{name}.{s}", "nothing", "a distance in km")
             for s, v in d.items():
-                need(s in STAGE_NAMES, f"{name}.{s}", s, "a stage")
                 need(isinstance(v, (int, float)) and v >= 0, f"{name}.{s}", v, "km >= 0")
         for s, v in self.travel_km.items():
             need(v > 0, f"travel_km.{s}", v, "km > 0 (0 km would leave every pupil outside reach)")
@@ -202,13 +197,8 @@ class PlanSettings(SettingsMixin):
         for k in ("budget_per_year", "budget_total", "max_moved"):
             v = getattr(self, k)
             need(v is None or v >= 0, k, v, "a number >= 0 or null")
-        for s in STAGE_NAMES:
-            need(
-                s in self.cost_per_class_year and self.cost_per_class_year[s] >= 0,
-                f"cost_per_class_year.{s}",
-                self.cost_per_class_year.get(s),
-                "a cost >= 0",
-            )
+        for s, v in self.cost_per_class_year.items():
+            need(v >= 0, f"cost_per_class_year.{s}", v, "a cost >= 0")
         for k in (
             "new_school_fixed_cost",
             "cost_per_school_year",
@@ -243,3 +233,16 @@ class PlanSettings(SettingsMixin):
             "a whole number >= 1 or null",
         )
         check.done()
+
+    def grade_problems(self, grades: GradeSystem) -> list[str]:
+        """Keys that do not fit the district's grade system ('plan.key: found ...; expected ...')."""
+        out = self.standards.grade_problems(grades)
+        out += grade_key_problems("plan", "starting_grades", self.starting_grades, grades, "grade")
+        for name, expected in (
+            ("travel_km", "a distance in km"),
+            ("boarding_km", "a distance in km"),
+            ("cost_per_class_year", "a cost >= 0"),
+        ):
+            out += grade_key_problems("plan", name, getattr(self, name), grades, "stage")
+            out += missing_stage_problems("plan", name, getattr(self, name), grades, expected)
+        return out

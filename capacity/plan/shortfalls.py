@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capacity.grades import STAGE_OF_GRADE
 from capacity.plan.inputs import PlanData, node_school_km
 from capacity.plan.settings import PlanSettings
 
@@ -57,7 +56,7 @@ def shortfall_messages(
             )
             continue
         dist = np.array([km[rows, col[s]].min() for s in free["school_id"]])
-        stage = STAGE_OF_GRADE[r.grade]
+        stage = data.grades.stage_of_grade[r.grade]
         day, board = settings.travel_km[stage], settings.boarding_km[stage]
         beds = data.schools["beds"].reindex(free["school_id"]).to_numpy() > 0
         reach = (dist <= day + 1e-9) | (beds & (dist <= board + 1e-9))

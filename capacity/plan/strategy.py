@@ -51,6 +51,7 @@ def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tupl
         data.caps[cm].reset_index(drop=True),
         {t: data.discount[t]},
         data.stage_rooms[data.stage_rooms["year"] == t],
+        data.grades,
     )
     return one, data.arcs.index[am], data.demand.index[dm], data.caps.index[cm]
 

@@ -7,11 +7,13 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import ScenarioError
-from capacity.grades import GRADES, STAGE_BY_NAME
+from capacity.grades import GradeSystem
 from capacity.projection.settings import ProjectionSettings
 
 
-def housing_stock(housing: pd.DataFrame, zones: tuple[str, ...], origin: int, horizon: int, settings: ProjectionSettings) -> np.ndarray:
+def housing_stock(
+    housing: pd.DataFrame, zones: tuple[str, ...], origin: int, horizon: int, settings: ProjectionSettings, grades: GradeSystem
+) -> np.ndarray:
     """Pupils living in new dwellings, present each projected year (a stock, not a cohort).
 
     A dwelling of type d completed in year c holds ``yield[d][stage]`` pupils of the stage
@@ -23,7 +25,7 @@ def housing_stock(housing: pd.DataFrame, zones: tuple[str, ...], origin: int, ho
 
         H[z,g,t] = sum_rows dwellings Y[d, stage(g)] (p(t - c) - p(origin - c)) / grades in stage(g)
     """
-    out = np.zeros((len(zones), len(GRADES), horizon))
+    out = np.zeros((len(zones), len(grades.grades), horizon))
     if housing is None or housing.empty:
         return out
     zi = {z: i for i, z in enumerate(zones)}
@@ -44,14 +46,15 @@ def housing_stock(housing: pd.DataFrame, zones: tuple[str, ...], origin: int, ho
             raise ScenarioError(f"housing zone_id '{r.zone_id}' (year {r.year}) is not a zone of the projection ({', '.join(zones)})")
         new_share = present(years - int(r.year)) - present(np.array([origin - int(r.year)]))
         for stage, y in settings.housing_yield[r.dwelling_type].items():
-            grades = [GRADES.index(g) for g in STAGE_BY_NAME[stage].grades]
-            out[zi[r.zone_id], grades, :] += r.dwellings * y * new_share / len(grades)
+            idx = [grades.grade_index[g] for g in grades.stage_by_name[stage].grades]
+            out[zi[r.zone_id], idx, :] += r.dwellings * y * new_share / len(idx)
     return out
 
 
 def migration_additions(net_migration: dict[str, float], zones: tuple[str, ...], last_pupils: np.ndarray, horizon: int) -> np.ndarray:
     """Net migrant pupils per zone and year, spread over grades by the zone's last-year shares."""
-    out = np.zeros((len(zones), len(GRADES), horizon))
+    n_grades = last_pupils.shape[1]
+    out = np.zeros((len(zones), n_grades, horizon))
     zi = {z: i for i, z in enumerate(zones)}
     for z, m in net_migration.items():
         if z not in zi:
@@ -59,24 +62,24 @@ def migration_additions(net_migration: dict[str, float], zones: tuple[str, ...],
                 f"projection.net_migration.{z}: found zone '{z}'; expected one of the district's zones ({', '.join(zones)})"
             )
         tot = last_pupils[zi[z]].sum()
-        share = last_pupils[zi[z]] / tot if tot > 0 else np.full(len(GRADES), 1.0 / len(GRADES))
+        share = last_pupils[zi[z]] / tot if tot > 0 else np.full(n_grades, 1.0 / n_grades)
         out[zi[z]] += m * share[:, None]
     return out
 
 
 def children_array(
-    children: pd.DataFrame, zones: tuple[str, ...], origin: int, horizon: int, settings: ProjectionSettings
+    children: pd.DataFrame, zones: tuple[str, ...], origin: int, horizon: int, settings: ProjectionSettings, grades: GradeSystem
 ) -> np.ndarray | None:
     """Known children entering each entry grade, (zones, horizon, grades), NaN where unknown."""
     if children is None or children.empty:
         return None
-    out = np.full((len(zones), horizon, len(GRADES)), np.nan)
+    out = np.full((len(zones), horizon, len(grades.grades)), np.nan)
     zi = {z: i for i, z in enumerate(zones)}
     c = children.set_index(["zone_id", "birth_year"])["children"]
     for g, off in settings.entry_offsets.items():
         if off is None:
             continue
-        gi = GRADES.index(g)
+        gi = grades.grade_index[g]
         for s in range(horizon):
             by = origin + 1 + s - off
             for z, i in zi.items():

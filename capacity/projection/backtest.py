@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import ProjectionError
-from capacity.grades import GRADES, STAGE_OF_GRADE
 from capacity.projection.cube import History
 from capacity.projection.model import point_path, quantiles_last, simulate
 from capacity.projection.ratios import fit
@@ -78,7 +77,7 @@ def backtest_errors(
             f"history {history.years[0]}-{history.years[-1]} is too short to back-test with a {settings.window}-year window"
         )
     frames = []
-    zi, gi = np.meshgrid(np.arange(len(history.zones)), np.arange(len(GRADES)), indexing="ij")
+    zi, gi = np.meshgrid(np.arange(len(history.zones)), np.arange(len(history.grades.grades)), indexing="ij")
     for o in origins:
         past = history.up_to(o)
         horizon = last_target - o
@@ -97,7 +96,7 @@ def backtest_errors(
                             "year": o + s + 1,
                             "lead": s + 1,
                             "zone_id": np.asarray(history.zones, dtype=object)[zi.ravel()],
-                            "grade": np.asarray(GRADES, dtype=object)[gi.ravel()],
+                            "grade": np.asarray(history.grades.grades, dtype=object)[gi.ravel()],
                             "projected": proj[:, :, s].ravel(),
                             "actual": actual[:, :, s].ravel(),
                         }
@@ -105,7 +104,7 @@ def backtest_errors(
                 )
     out = pd.concat(frames, ignore_index=True)
     out = out[out["actual"].notna()].reset_index(drop=True)  # a missing year has nothing to compare with
-    out["stage"] = out["grade"].map(STAGE_OF_GRADE)
+    out["stage"] = out["grade"].map(history.grades.stage_of_grade)
     return out
 
 

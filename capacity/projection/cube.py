@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from capacity.errors import ProjectionError
-from capacity.grades import GRADES
+from capacity.grades import CHINA, GradeSystem
 
 
 @dataclass(frozen=True)
@@ -20,11 +20,13 @@ class History:
     zones : tuple of str
     years : tuple of int
         Contiguous history years (a year missing from the data is kept, with NaN pupils).
-    pupils : ndarray, shape (zones, 15 grades, years)
+    pupils : ndarray, shape (zones, grades, years)
         Pupils; NaN throughout a missing year (no ratio is taken across it).
     births : ndarray, shape (zones, birth years) or None
     birth_years : tuple of int
         Contiguous years of ``births`` (empty when none).
+    grades : GradeSystem
+        The district's grades (the order of the grade axis).
     """
 
     zones: tuple[str, ...]
@@ -32,6 +34,7 @@ class History:
     pupils: np.ndarray
     births: np.ndarray | None
     birth_years: tuple[int, ...]
+    grades: GradeSystem = CHINA
 
     def births_in(self, year: int) -> np.ndarray | None:
         """Births per zone in ``year`` or None when the year is not recorded."""
@@ -51,10 +54,10 @@ class History:
         if births is not None and by:
             nb = max(0, min(len(by), year - by[0] + 1))
             births, by = births[:, :nb], by[:nb]
-        return History(self.zones, self.years[:ny], self.pupils[:, :, :ny], births, by)
+        return replace(self, years=self.years[:ny], pupils=self.pupils[:, :, :ny], births=births, birth_years=by)
 
 
-def history_from_frames(pupils: pd.DataFrame, births: pd.DataFrame | None = None) -> History:
+def history_from_frames(pupils: pd.DataFrame, births: pd.DataFrame | None = None, grades: GradeSystem = CHINA) -> History:
     """Build a History from tidy frames.
 
     Parameters
@@ -63,6 +66,8 @@ def history_from_frames(pupils: pd.DataFrame, births: pd.DataFrame | None = None
         Columns year, zone_id, grade, pupils (pupils). Grades absent from the frame are 0.
     births : DataFrame, optional
         Columns year, zone_id, births (children).
+    grades : GradeSystem
+        Grades of the district (default China).
     """
     if pupils.empty:
         raise ProjectionError("no enrolment history to project from")
@@ -72,8 +77,8 @@ def history_from_frames(pupils: pd.DataFrame, births: pd.DataFrame | None = None
     y0, y1 = int(pupils["year"].min()), int(pupils["year"].max())
     years = tuple(range(y0, y1 + 1))
     zi = {z: i for i, z in enumerate(zones)}
-    gi = {g: i for i, g in enumerate(GRADES)}
-    arr = np.zeros((len(zones), len(GRADES), len(years)))
+    gi = grades.grade_index
+    arr = np.zeros((len(zones), len(grades.grades), len(years)))
     missing = sorted(set(years) - set(pupils["year"].astype(int)))
     arr[:, :, [y - y0 for y in missing]] = np.nan  # a missing school year: no data, no ratio across it
     agg = pupils.groupby(["zone_id", "grade", "year"], sort=False)["pupils"].sum()
@@ -93,7 +98,7 @@ def history_from_frames(pupils: pd.DataFrame, births: pd.DataFrame | None = None
         if np.isnan(b_arr).any():
             zz, yy = np.argwhere(np.isnan(b_arr))[0]
             raise ProjectionError(f"births for zone '{zones[zz]}' miss year {by[yy]}; every zone needs births for {b0}-{b1}")
-    return History(zones, years, arr, b_arr, by)
+    return History(zones, years, arr, b_arr, by, grades)
 
 
 def history_from_district(district) -> History:
@@ -111,4 +116,4 @@ def history_from_district(district) -> History:
         e = pd.concat([e, after[["year", "zone_id", "grade", "pupils"]]], ignore_index=True)
     births = district.births if len(district.births) else None
     # zones with births but no school still appear, with zero pupils
-    return history_from_frames(e, births)
+    return history_from_frames(e, births, district.grades)

@@ -19,20 +19,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from capacity.grades import GRADES
+from capacity.grades import GradeSystem
 from capacity.projection.cube import History
 from capacity.projection.ratios import ENTRY, LEVEL, MAX_ZONE_LOG_SD, Fitted
 from capacity.projection.settings import ProjectionSettings
 
 
-def transition_multipliers(settings: ProjectionSettings, horizon: int) -> np.ndarray:
+def transition_multipliers(settings: ProjectionSettings, horizon: int, grades: GradeSystem) -> np.ndarray:
     """Scenario factors m[g, s] on every ratio, for projected years s = 1..horizon."""
-    m = np.ones((len(GRADES), horizon))
+    m = np.ones((len(grades.grades), horizon))
     steps = np.arange(1, horizon + 1)
     for g, f in settings.transition_multipliers.items():
-        m[GRADES.index(g)] *= f
+        m[grades.grade_index[g]] *= f
     for g, a in settings.transition_annual_change.items():
-        m[GRADES.index(g)] *= (1.0 + a) ** steps
+        m[grades.grade_index[g]] *= (1.0 + a) ** steps
     return m
 
 
@@ -155,12 +155,13 @@ def simulate(
     # the deterministic path in float64 so that hand-computed cases match exactly.
     dt = np.float32 if noisy else np.float64
     origin = history.years[-1]
-    mult = transition_multipliers(settings, horizon)
+    gi_of = history.grades.grade_index
+    mult = transition_multipliers(settings, horizon, history.grades)
     level = np.flatnonzero(fitted.kinds == LEVEL)
     births_by_entry = {
-        GRADES.index(gr): projected_births(history, settings, np.arange(origin + 1, origin + horizon + 1) - off)
+        gi_of[gr]: projected_births(history, settings, np.arange(origin + 1, origin + horizon + 1) - off)
         for gr, off in settings.entry_offsets.items()
-        if off is not None and fitted.kinds[GRADES.index(gr)] == ENTRY
+        if off is not None and fitted.kinds[gi_of[gr]] == ENTRY
     }
     noise = _noise(fitted, births_by_entry, d, rng, dt) if noisy else None
     # Layout (zones, grades, draws): the draw axis is innermost and contiguous.
@@ -168,7 +169,7 @@ def simulate(
     out = np.empty((z, g, horizon, d), dtype=dt)
     keep, share = fitted.keep.astype(dt), fitted.share.astype(dt)
     known = [gi for gi in births_by_entry if children is not None and not np.isnan(children[:, :, gi]).all()]
-    from_children = [GRADES.index(g) for g, r in settings.entry_rules().items() if r == "children" and children is not None]
+    from_children = [history.grades.grade_index[g] for g, r in settings.entry_rules().items() if r == "children" and children is not None]
     for s in range(horizon):
         shock = _shocks(noise, rng, (z, g, d), dt)
         level_shock, children_shock = shock[:, level].copy(), shock[:, known].copy()
@@ -177,13 +178,13 @@ def simulate(
         cohort *= (fitted.county_ratio * mult[:, s]).astype(dt)[None, :, None]
         for k, gi in enumerate(known):  # known children replace births x ratio
             have = ~np.isnan(children[:, s, gi])
-            take = settings.children_take_up.get(GRADES[gi], 1.0)
+            take = settings.children_take_up.get(history.grades.grades[gi], 1.0)
             cohort[have, gi] = (children[have, s, gi] * take * mult[gi, s])[:, None] * children_shock[have, k]
         new = _move(cohort, keep, share)
         lvl = (fitted.ratio[:, level] + fitted.slope[:, level] * (s + 1)) * mult[level, s][None, :]
         new[:, level] = lvl.astype(dt)[:, :, None] * level_shock
         for k, gi in enumerate(from_children):  # entry_rule children: the children table's count x take-up
-            take = settings.children_take_up.get(GRADES[gi], 1.0)
+            take = settings.children_take_up.get(history.grades.grades[gi], 1.0)
             new[:, gi] = (children[:, s, gi] * take * mult[gi, s]).astype(dt)[:, None] * rule_shock[:, k]
         if additions is not None:
             new += additions[:, :, s, None].astype(dt)

@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import ProjectionError
-from capacity.grades import GRADES, STAGE_OF_GRADE
+from capacity.grades import GradeSystem
 from capacity.projection.additions import children_array, housing_stock, migration_additions
 from capacity.projection.backtest import Calibration, backtest_errors, best_method, calibrate
 from capacity.projection.cube import History, history_from_district
 from capacity.projection.model import quantiles_last, simulate
 from capacity.projection.ratios import ENTRY, LEVEL, Fitted, fit, window_start
 from capacity.projection.settings import ESTIMATORS, ProjectionSettings
+from capacity.standards import fit_to_system
 
 
 def quantile_column(q: float) -> str:
@@ -57,6 +58,11 @@ class Projection:
     calibration: Calibration
 
     @property
+    def grades(self):
+        """The district's grade system (the order of the grade axis)."""
+        return self.history.grades
+
+    @property
     def origin(self) -> int:
         return self.history.years[-1]
 
@@ -66,8 +72,8 @@ class Projection:
         first = self.history.years[max(0, len(self.history.years) - self.settings.window)]
         out = []
         for gi in np.flatnonzero(self.fitted.no_feeder):
-            g = GRADES[gi]
-            feeder = "births" if g in self.settings.entry_offsets else GRADES[gi - 1]
+            g = self.grades.grades[gi]
+            feeder = "births" if g in self.settings.entry_offsets else self.grades.grades[gi - 1]
             out.append(
                 f"{g}: its feeder ({feeder}) has no pupils in {first}-{self.origin}, so {g} cannot be projected from it; "
                 f"{g} is {'held at its recent level' if self.settings.level_rule == 'held' else 'extended along its recent trend'} "
@@ -91,11 +97,11 @@ class Projection:
             Defaults to the settings' quantiles.
         """
         qs = tuple(sorted(set(quantiles if quantiles is not None else self.settings.quantiles) | {0.5}))
-        stage_of = np.array([STAGE_OF_GRADE[g] for g in GRADES])
+        stage_of = np.array([self.grades.stage_of_grade[g] for g in self.grades.grades])
         stages = list(dict.fromkeys(stage_of))
         d = self.draws  # (Z, G, T, D)
         if level == "zone_grade":
-            arr, keys = d, {"zone_id": list(self.zones), "grade": list(GRADES)}
+            arr, keys = d, {"zone_id": list(self.zones), "grade": list(self.grades.grades)}
         elif level in ("zone_stage", "stage"):
             arr = np.stack([d[:, stage_of == s].sum(1) for s in stages], axis=1)
             keys = {"zone_id": list(self.zones), "stage": stages}
@@ -118,13 +124,13 @@ class Projection:
             }
         )
         if level == "zone_grade":
-            out["stage"] = out["grade"].map(STAGE_OF_GRADE)
+            out["stage"] = out["grade"].map(self.grades.stage_of_grade)
         for q, v in zip(qs, qv, strict=True):
             out[quantile_column(q)] = v.ravel()
         out.insert(len(out.columns) - len(qs), "pupils", out[quantile_column(0.5)])
         if 0.5 not in self.settings.quantiles and (quantiles is None or 0.5 not in quantiles):
             out = out.drop(columns=[quantile_column(0.5)])
-        return out.sort_values(["year", k1, k2], kind="stable", key=_grade_key).reset_index(drop=True)
+        return out.sort_values(["year", k1, k2], kind="stable", key=self._grade_key).reset_index(drop=True)
 
     def demand(self, quantile: float, anchor: str = "county") -> pd.DataFrame:
         """One coherent demand scenario at ``quantile``: year, zone_id, grade, pupils (whole pupils).
@@ -143,7 +149,7 @@ class Projection:
         """
         if anchor not in ("county", "stage"):
             raise ValueError(f"anchor must be county or stage, not {anchor!r}")
-        stage_of = np.array([STAGE_OF_GRADE[g] for g in GRADES])
+        stage_of = np.array([self.grades.stage_of_grade[g] for g in self.grades.grades])
         stages = list(dict.fromkeys(stage_of))
         d = self.draws  # (Z, G, T, D)
         cell_q = quantiles_last(d, [quantile])[0]  # (Z, G, T)
@@ -160,16 +166,16 @@ class Projection:
             for si, st in enumerate(stages):
                 cols = np.flatnonzero(stage_of == st)
                 pupils[:, cols, t] = _whole_pupils(cell_q[:, cols, t], whole_stage[si])
-        z, g, t = np.meshgrid(np.arange(len(self.zones)), np.arange(len(GRADES)), np.arange(len(self.years)), indexing="ij")
+        z, g, t = np.meshgrid(np.arange(len(self.zones)), np.arange(len(self.grades.grades)), np.arange(len(self.years)), indexing="ij")
         out = pd.DataFrame(
             {
                 "year": np.asarray(self.years)[t.ravel()],
                 "zone_id": np.asarray(self.zones, dtype=object)[z.ravel()],
-                "grade": np.asarray(GRADES, dtype=object)[g.ravel()],
+                "grade": np.asarray(self.grades.grades, dtype=object)[g.ravel()],
                 "pupils": pupils.ravel(),
             }
         )
-        return out.sort_values(["year", "zone_id", "grade"], kind="stable", key=_grade_key).reset_index(drop=True)
+        return out.sort_values(["year", "zone_id", "grade"], kind="stable", key=self._grade_key).reset_index(drop=True)
 
     def ratios(self) -> pd.DataFrame:
         """Every ratio used: zone_id, grade, kind, ratio, zone_raw, county, keep, share, weight.
@@ -177,12 +183,12 @@ class Projection:
         keep is the share of the zone's cohort that stays in the zone (kappa), share the zone's
         share of the county's movers in that grade (s); for level grades ratio is pupils.
         """
-        z, g = np.meshgrid(np.arange(len(self.zones)), np.arange(len(GRADES)), indexing="ij")
+        z, g = np.meshgrid(np.arange(len(self.zones)), np.arange(len(self.grades.grades)), indexing="ij")
         kind_name = {ENTRY: "entry (per birth)", LEVEL: f"level (pupils, {self.settings.level_rule})"}
         return pd.DataFrame(
             {
                 "zone_id": np.asarray(self.zones, dtype=object)[z.ravel()],
-                "grade": np.asarray(GRADES, dtype=object)[g.ravel()],
+                "grade": np.asarray(self.grades.grades, dtype=object)[g.ravel()],
                 "kind": [kind_name.get(int(self.fitted.kinds[i]), "progression") for i in g.ravel()],
                 "ratio": self.fitted.ratio.ravel(),
                 "zone_raw": self.fitted.raw_ratio.ravel(),
@@ -192,6 +198,10 @@ class Projection:
                 "weight": self.fitted.weight.ravel(),
             }
         )
+
+    def _grade_key(self, s: pd.Series) -> pd.Series:
+        """Sort key: grades in the system's order, other columns as they are."""
+        return s.map(self.grades.grade_index) if s.name == "grade" else s
 
 
 def _whole_pupils(weights: np.ndarray, total: float) -> np.ndarray:
@@ -209,12 +219,6 @@ def _whole_pupils(weights: np.ndarray, total: float) -> np.ndarray:
     return whole
 
 
-def _grade_key(s: pd.Series) -> pd.Series:
-    if s.name == "grade":
-        return s.map({g: i for i, g in enumerate(GRADES)})
-    return s
-
-
 def project_history(
     history: History,
     settings: ProjectionSettings | None = None,
@@ -227,7 +231,7 @@ def project_history(
     ``additions`` (net migration) join the cohort flow; ``stock`` (housing) is present each
     year outside it; ``children`` replaces births where known (see :func:`model.simulate`).
     """
-    settings = settings or ProjectionSettings()
+    settings = fit_to_system(settings, ProjectionSettings, history.grades)
     if len(history.years) < 2:
         raise ProjectionError(f"history has {len(history.years)} year(s); the cohort model needs at least 2")
     _check_births(history, settings)
@@ -280,11 +284,11 @@ def _check_births(history: History, settings: ProjectionSettings) -> None:
             )
 
 
-def entry_notes(settings: ProjectionSettings, fitted: Fitted) -> list[str]:
+def entry_notes(settings: ProjectionSettings, fitted: Fitted, grades: GradeSystem) -> list[str]:
     """How each entry grade is projected, in planning language (one note per grade)."""
     out = []
     for g, rule in settings.entry_rules().items():
-        gi = GRADES.index(g)
+        gi = grades.grade_index[g]
         off = settings.entry_offsets[g]
         if rule == "births" and fitted.kinds[gi] == ENTRY:
             how = f"births {off} years earlier x its entry ratio"
@@ -303,7 +307,7 @@ def _check_children(children: np.ndarray | None, history: History, settings: Pro
     for g, rule in settings.entry_rules().items():
         if rule != "children":
             continue
-        gi = GRADES.index(g)
+        gi = history.grades.grade_index[g]
         gaps = np.argwhere(np.isnan(children[:, :, gi])) if children is not None else np.array([[0, 0]])
         if len(gaps):
             z, s = gaps[0]
@@ -317,12 +321,12 @@ def _check_children(children: np.ndarray | None, history: History, settings: Pro
 
 def project_district(district, settings: ProjectionSettings | None = None) -> Projection:
     """Project a loaded District: pupils by zone (school's zone), births, housing, migration, children."""
-    settings = settings or ProjectionSettings()
+    settings = fit_to_system(settings, ProjectionSettings, district.grades)
     history = history_from_district(district)
     origin, horizon = history.years[-1], settings.horizon
-    stock = housing_stock(district.housing, history.zones, origin, horizon, settings)
+    stock = housing_stock(district.housing, history.zones, origin, horizon, settings, district.grades)
     moves = migration_additions(settings.net_migration, history.zones, history.pupils[:, :, -1], horizon)
-    children = children_array(district.children, history.zones, origin, horizon, settings)
+    children = children_array(district.children, history.zones, origin, horizon, settings, district.grades)
     _check_children(children, history, settings, horizon)
     if history.missing_years:
         from capacity.notes import note
@@ -335,6 +339,6 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     proj = project_history(history, settings, additions=moves, children=children, stock=stock)
     from capacity.notes import note
 
-    for text in entry_notes(settings, proj.fitted):
+    for text in entry_notes(settings, proj.fitted, district.grades):
         note(text)
     return proj

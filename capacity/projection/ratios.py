@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from capacity.grades import GRADES
+from capacity.grades import GradeSystem
 from capacity.projection.cube import History
 from capacity.projection.settings import ProjectionSettings
 
@@ -20,22 +20,22 @@ DEFAULT_LOG_SD = 0.05
 """Log-scale noise used where history is too short to estimate one (documented in docs/projection.md)."""
 
 
-def grade_kinds(settings: ProjectionSettings) -> np.ndarray:
-    """ENTRY / PROGRESSION / LEVEL code for each of the 15 grades."""
-    kinds = np.full(len(GRADES), PROGRESSION)
+def grade_kinds(settings: ProjectionSettings, grades: GradeSystem) -> np.ndarray:
+    """ENTRY / PROGRESSION / LEVEL code for each grade of ``grades``."""
+    kinds = np.full(len(grades.grades), PROGRESSION)
     kinds[0] = LEVEL
     births = settings.births_offsets()
     for g in settings.entry_offsets:
-        kinds[GRADES.index(g)] = ENTRY if g in births else LEVEL
+        kinds[grades.grade_index[g]] = ENTRY if g in births else LEVEL
     return kinds
 
 
-def trend_grades(settings: ProjectionSettings) -> np.ndarray:
+def trend_grades(settings: ProjectionSettings, grades: GradeSystem) -> np.ndarray:
     """Whether each grade, when a LEVEL grade, follows a trend (``level_rule``, or its own ``entry_rule``)."""
-    trend = np.full(len(GRADES), settings.level_rule == "trend")
+    trend = np.full(len(grades.grades), settings.level_rule == "trend")
     for g, rule in settings.entry_rules().items():
         if rule in ("held", "trend"):
-            trend[GRADES.index(g)] = rule == "trend"
+            trend[grades.grade_index[g]] = rule == "trend"
     return trend
 
 
@@ -63,7 +63,7 @@ def annual_ratios(history: History, settings: ProjectionSettings) -> tuple[np.nd
     z, g, t = h.shape
     num = np.full_like(h, np.nan)
     den = np.full_like(h, np.nan)
-    kinds = grade_kinds(settings)
+    kinds = grade_kinds(settings, history.grades)
     prog = np.flatnonzero(kinds == PROGRESSION)
     num[:, prog, 1:] = h[:, prog, 1:]
     den[:, prog, 1:] = h[:, prog - 1, :-1]
@@ -71,7 +71,7 @@ def annual_ratios(history: History, settings: ProjectionSettings) -> tuple[np.nd
     num[:, lev, :] = h[:, lev, :]
     den[:, lev, :] = 1.0
     for grade, off in settings.births_offsets().items():
-        gi = GRADES.index(grade)
+        gi = history.grades.grade_index[grade]
         for ti, year in enumerate(history.years):
             b = history.births_in(year - off)
             if b is not None:
@@ -198,7 +198,7 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
         weight = np.where(ok, d, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
         size = np.where(ok, n, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
     r_c = np.nan_to_num(r_c, nan=0.0)
-    kinds = grade_kinds(settings)
+    kinds = grade_kinds(settings, history.grades)
     # A grade whose feeder had no pupil anywhere in the window (a high-school-only district's
     # first grade) cannot be projected from it: it becomes a LEVEL grade (held or trended).
     has_pupils = np.nansum(np.where(np.isnan(n), 0.0, n), axis=(0, 2)) > 0
@@ -210,8 +210,8 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
     # the grade below had some -> the zone has no school for it; its pupils move elsewhere.
     structural = ok.any(-1) & (np.where(ok, n, 0.0).sum(-1) == 0)
     shrunk = np.where(structural, 0.0, shrunk)
-    pooled = np.zeros(len(GRADES), dtype=bool)
-    pooled[[GRADES.index(g) for g in settings.pooled_grades]] = True
+    pooled = np.zeros(len(history.grades.grades), dtype=bool)
+    pooled[[history.grades.grade_index[g] for g in settings.pooled_grades]] = True
     keep, share = flows(n, d, shrunk, r_c, pooled)
     if not settings.moves_between_zones:
         # each zone's own ratio on its own feeder; only pooled grades move
@@ -221,7 +221,7 @@ def fit(history: History, settings: ProjectionSettings, method: str) -> Fitted:
         share = np.where(pooled[None, :], share, 0.0)
     size = np.maximum(size, r_c[None, :] * weight)
     lev = kinds == LEVEL
-    level, slope = levels(history.pupils[:, :, win], method, settings, trend_grades(settings))
+    level, slope = levels(history.pupils[:, :, win], method, settings, trend_grades(settings, history.grades))
     shrunk[:, lev] = level[:, lev]
     slope = np.where(lev[None, :], slope, 0.0)
     size[:, lev] = level[:, lev]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from capacity.grades import GRADES, STAGE_NAMES
+from capacity.grades import GradeSystem
 from capacity.settings_base import Checks, SettingsMixin
+from capacity.standards import grade_key_problems
 
 ESTIMATORS = ("mean", "weighted", "exp_smoothing", "median")
 METHODS = (*ESTIMATORS, "auto")
@@ -156,7 +157,6 @@ class ProjectionSettings(SettingsMixin):
         need(self.method in METHODS, "method", self.method, "one of " + ", ".join(METHODS))
         need(0 < self.smoothing_alpha <= 1, "smoothing_alpha", self.smoothing_alpha, "a number in (0, 1]")
         for g, off in self.entry_offsets.items():
-            need(g in GRADES, f"entry_offsets.{g}", g, "a grade " + "/".join(GRADES))
             need(
                 off is None or (isinstance(off, int) and 0 <= off <= 25),
                 f"entry_offsets.{g}",
@@ -173,18 +173,12 @@ class ProjectionSettings(SettingsMixin):
                 f"held or trend (entry_offsets.{g} is null, so {g} has no birth year to read births or children by)",
             )
         for g in self.pooled_grades:
-            need(
-                g in GRADES and g not in self.entry_offsets and g != GRADES[0],
-                f"pooled_grades.{g}",
-                g,
-                "a progression grade (not an entry grade)",
-            )
+            need(g not in self.entry_offsets, f"pooled_grades.{g}", g, "a progression grade (not an entry grade)")
         need(isinstance(self.moves_between_zones, bool), "moves_between_zones", self.moves_between_zones, "true or false")
         need(self.level_rule in LEVEL_RULES, "level_rule", self.level_rule, " or ".join(LEVEL_RULES))
         need(self.shrinkage_pupils >= 0, "shrinkage_pupils", self.shrinkage_pupils, "a number >= 0")
         for name in ("transition_multipliers", "transition_annual_change", "children_take_up"):
             for g, v in getattr(self, name).items():
-                need(g in GRADES, f"{name}.{g}", g, "a grade " + "/".join(GRADES))
                 lo = -0.5 if name == "transition_annual_change" else 0.0
                 need(isinstance(v, (int, float)) and lo <= v <= 10, f"{name}.{g}", v, f"a number from {lo} to 10")
         need(self.births_rule in ("constant", "trend"), "births_rule", self.births_rule, "constant or trend")
@@ -202,7 +196,6 @@ class ProjectionSettings(SettingsMixin):
         )
         for t, ys in self.housing_yield.items():
             for s, v in ys.items():
-                need(s in STAGE_NAMES, f"housing_yield.{t}.{s}", s, "a stage " + "/".join(STAGE_NAMES))
                 need(isinstance(v, (int, float)) and 0 <= v <= 5, f"housing_yield.{t}.{s}", v, "pupils per dwelling from 0 to 5")
         p = self.housing_profile
         need(
@@ -220,3 +213,17 @@ class ProjectionSettings(SettingsMixin):
             "a whole number from 1 to 20",
         )
         check.done()
+
+    def grade_problems(self, grades: GradeSystem) -> list[str]:
+        """Keys that do not fit the district's grade system ('projection.key: found ...; expected ...')."""
+        out = []
+        for name in ("entry_offsets", "pooled_grades", "transition_multipliers", "transition_annual_change", "children_take_up"):
+            out += grade_key_problems("projection", name, getattr(self, name), grades, "grade")
+        out += [
+            f"projection.pooled_grades.{g}: found {g!r}; expected a progression grade (not the first grade {g!r})"
+            for g in self.pooled_grades
+            if grades.grades and g == grades.grades[0]
+        ]
+        for t, ys in self.housing_yield.items():
+            out += grade_key_problems("projection", f"housing_yield.{t}", ys, grades, "stage")
+        return out

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from capacity.grades import STAGE_NAMES, STAGE_OF_GRADE
+from capacity.grades import GradeSystem
 from capacity.report.labels import words
 from capacity.report.settings import ReportSettings
 
@@ -34,7 +34,7 @@ class BudgetTables:
 
 def _stage_of_school(district) -> pd.Series:
     s = district.schools.set_index("school_id")
-    return s["first_grade"].map(STAGE_OF_GRADE)
+    return s["first_grade"].map(district.grades.stage_of_grade)
 
 
 def plan_projects(builds: pd.DataFrame, district) -> pd.DataFrame:
@@ -81,13 +81,13 @@ def status_quo_projects(gap_budget: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def capital_by_year_stage(projects: pd.DataFrame, years: list[int], total_label: str = "Total") -> pd.DataFrame:
+def capital_by_year_stage(projects: pd.DataFrame, years: list[int], grades: GradeSystem, total_label: str = "Total") -> pd.DataFrame:
     """year x stage capital with a total column and a totals row (money as in ``projects``)."""
     t = projects.pivot_table(index="year", columns="stage", values="cost", aggfunc="sum", fill_value=0.0)
-    t = t.reindex(index=years, columns=list(STAGE_NAMES), fill_value=0.0).astype(float)
+    t = t.reindex(index=years, columns=list(grades.stage_names), fill_value=0.0).astype(float)
     t["total"] = t.sum(axis=1)
     t = t.reset_index().astype({"year": object})
-    tot = {"year": total_label, **{c: float(t[c].sum()) for c in [*STAGE_NAMES, "total"]}}
+    tot = {"year": total_label, **{c: float(t[c].sum()) for c in [*grades.stage_names, "total"]}}
     return pd.concat([t, pd.DataFrame([tot])], ignore_index=True)
 
 
@@ -141,7 +141,7 @@ def budget_tables(result, settings: ReportSettings) -> BudgetTables:
     projects = projects.assign(cost=projects["cost"] / div)
     return BudgetTables(
         projects=projects,
-        capital=capital_by_year_stage(projects, years, total),
+        capital=capital_by_year_stage(projects, years, result.district.grades, total),
         operating=ops,
         status_quo=sq_need,
         option_capital=float(projects["cost"].sum()),
@@ -149,7 +149,7 @@ def budget_tables(result, settings: ReportSettings) -> BudgetTables:
     )
 
 
-def _localise(frame: pd.DataFrame, w: dict[str, str], unit: str) -> pd.DataFrame:
+def _localise(frame: pd.DataFrame, w: dict[str, str], unit: str, stages: tuple[str, ...]) -> pd.DataFrame:
     """Column names and stage / project words in the chosen language; money columns name the unit."""
     f = frame.copy()
     for c in ("stage", "what"):
@@ -161,7 +161,7 @@ def _localise(frame: pd.DataFrame, w: dict[str, str], unit: str) -> pd.DataFrame
         "change": f"{w['operating_change']} ({unit})",
         "cost": f"{w['cost']} ({unit})",
         "total": f"{w['total']} ({unit})",
-        **{s: f"{w[s]} ({unit})" for s in STAGE_NAMES if s in f.columns and f[s].dtype.kind == "f"},
+        **{s: f"{w[s]} ({unit})" for s in stages if s in f.columns and f[s].dtype.kind == "f"},
     }
     return f.rename(columns={c: names.get(c, w.get(c, c)) for c in f.columns})
 
@@ -174,7 +174,8 @@ def write_budget_workbook(
     and assumptions, labelled in ``settings.language``."""
     from capacity.report.workbook import write_workbook
 
-    w = words(settings.language)
+    gs = result.district.grades
+    w = {**{s.name: s.label for s in gs.stages}, **words(settings.language)}  # the language's stage words where it has them
     unit = settings.currency_unit
     bt = budget_tables(result, settings)
     p = bt.projects
@@ -190,11 +191,11 @@ def write_budget_workbook(
     if len(bt.operating):
         summary.append((f"{w['operating_change']} ({unit})", float(bt.operating["change"].iloc[-1])))
     sheets = {
-        w["sheet_projects"]: _localise(p, w, unit),
-        w["sheet_capital"]: _localise(bt.capital, w, unit),
-        w["sheet_operating"]: _localise(bt.operating, w, unit),
-        w["sheet_status_quo"]: _localise(bt.status_quo, w, unit),
-        **{w[k]: _localise(v, w, unit) for k, v in (extra or {}).items()},
+        w["sheet_projects"]: _localise(p, w, unit, gs.stage_names),
+        w["sheet_capital"]: _localise(bt.capital, w, unit, gs.stage_names),
+        w["sheet_operating"]: _localise(bt.operating, w, unit, gs.stage_names),
+        w["sheet_status_quo"]: _localise(bt.status_quo, w, unit, gs.stage_names),
+        **{w[k]: _localise(v, w, unit, gs.stage_names) for k, v in (extra or {}).items()},
     }
     money = "#,##0.00" if settings.money_divisor > 1 else "#,##0"
     formats = {c: money for f in sheets.values() for c in f.columns if f"({unit})" in str(c)}

@@ -7,8 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capacity.grades import grades_between
-
 COLUMNS = [
     "year",
     "event",
@@ -88,7 +86,7 @@ def merger_table(plan_tables: dict[str, pd.DataFrame], district) -> pd.DataFrame
             share = 1.0
             m = moved[(moved["year"] == r.year) & (moved["home_school_id"] == r.school_id) & (moved["school_id"] != r.school_id)]
         else:  # older plan tables without home schools: the zone's moved pupils in the school's grades
-            grades = grades_between(info.at[r.school_id, "first_grade"], info.at[r.school_id, "last_grade"])
+            grades = district.grades.grades_between(info.at[r.school_id, "first_grade"], info.at[r.school_id, "last_grade"])
             m = moved[
                 (moved["year"] == r.year)
                 & (moved["zone_id"] == r.zone_id)

@@ -8,7 +8,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from capacity.grades import GRADES, STAGE_BY_NAME, STAGE_OF_GRADE
 from capacity.report.fonts import font_rc, label
 
 
@@ -20,7 +19,8 @@ def fan_chart(projection, zone_id: str, stage: str, zone_name: str | None = None
     """
     h = projection.history
     zi = h.zones.index(zone_id)
-    mask = np.array([STAGE_OF_GRADE[g] == stage for g in GRADES])
+    gs = h.grades
+    mask = np.array([gs.stage_of_grade[g] == stage for g in gs.grades])
     hist = h.pupils[zi, mask, :].sum(0)
     agg = zone_stage if zone_stage is not None else projection.aggregate("zone_stage", quantiles=(0.1, 0.9))
     a = agg[(agg.zone_id == zone_id) & (agg.stage == stage)]
@@ -30,7 +30,7 @@ def fan_chart(projection, zone_id: str, stage: str, zone_name: str | None = None
         ax.fill_between(a.year, a.p10, a.p90, color="tab:blue", alpha=0.25, label="P10-P90")
         ax.plot(np.r_[h.years[-1], a.year], np.r_[hist[-1], a.pupils], color="tab:blue", lw=2, label="median projection")
         title = label(f"{zone_name} ({zone_id})" if zone_name else zone_id, zone_id)
-        ax.set_title(f"{title}: {STAGE_BY_NAME[stage].label}")
+        ax.set_title(f"{title}: {gs.stage_by_name[stage].label}")
         ax.set_xlabel("school year")
         ax.set_ylabel("pupils")
         ax.axvline(h.years[-1], color="grey", lw=0.8, ls=":")

@@ -8,7 +8,6 @@ import html
 
 import pandas as pd
 
-from capacity.grades import STAGE_NAMES, STAGE_OF_GRADE
 from capacity.report.html import _bar, _cards, fig_tag, page, table_html
 from capacity.report.labels import words
 
@@ -48,7 +47,11 @@ def shortfall_groups(result) -> pd.DataFrame:
     names = result.district.zones.set_index("zone_id")["name"]
     if result.plan is not None:
         u = result.plan.tables["unmet"]
-        u = u.assign(stage=u["grade"].map(STAGE_OF_GRADE)).groupby(["zone_id", "stage", "year"], as_index=False)["pupils"].sum()
+        u = (
+            u.assign(stage=u["grade"].map(result.district.grades.stage_of_grade))
+            .groupby(["zone_id", "stage", "year"], as_index=False)["pupils"]
+            .sum()
+        )
     else:
         g = result.gap.gap
         u = g[(g["level"] == "zone") & (g["shortfall"] > 1e-9)].rename(columns={"area": "zone_id", "shortfall": "pupils"})
@@ -117,7 +120,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
     sc, gap, plan, d = result.scenario, result.gap, result.plan, result.district
     rs = sc.report
     lang = rs.language
-    w = words(lang)
+    w = {**{s.name: s.label for s in d.grades.stages}, **words(lang)}  # the language's stage words where it has them
     unit, div = rs.currency_unit, rs.money_divisor
 
     def money(v: float) -> str:
@@ -186,7 +189,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
         ),
     ]
     zg = gap.gap[gap.gap["level"] == "zone"]
-    for stage in [st for st in STAGE_NAMES if st in set(zg["stage"])]:
+    for stage in [st for st in result.district.grades.stage_names if st in set(zg["stage"])]:
         parts.append(f"<h3>{html.escape(w[stage])}</h3>" + fig_tag(gap_heatmap(gap.gap, stage), f"seat gap {stage}"))
     if len(gap.first_red):
         parts += [_en("<h3>First year each zone runs short</h3>", lang), _en(table_html(gap.first_red, max_rows=len(gap.first_red)), lang)]
@@ -264,7 +267,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
 
     # class sizes and policy failures
     parts.append(_h2("classes", lang))
-    for stage in [st for st in STAGE_NAMES if st in set(gap.bands["stage"])]:
+    for stage in [st for st in result.district.grades.stage_names if st in set(gap.bands["stage"])]:
         parts.append(fig_tag(band_share_chart(gap.bands, stage, list(gap.settings.bands)), f"class bands {stage}"))
     if plan is not None:
         cl = plan.tables["classes"].assign(above=lambda f: f["max_class_size"] > f["standard"])

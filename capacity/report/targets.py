@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import ScenarioError
-from capacity.grades import STAGE_NAMES, STAGE_OF_GRADE, STAGES
 
 SEAT_KINDS = ("seats_added", "seats_reached")
 POLICIES = ("starting_grades_at_standard", "no_class_of", "no_school_above_cap", "preschool_coverage")
@@ -32,7 +31,7 @@ class Target:
     by: int
     area_kind: str = "county"  # county / kind / zones
     area: tuple[str, ...] = ()
-    stages: tuple[str, ...] = STAGE_NAMES
+    stages: tuple[str, ...] = ()  # empty: every stage of the district
     sector: str = "all"
     label: str = ""
     place: str = "scenario"
@@ -41,6 +40,10 @@ class Target:
     @property
     def title(self) -> str:
         return self.label or self.name
+
+    def stages_in(self, district) -> tuple[str, ...]:
+        """The target's stages (all of the district's when it names none)."""
+        return self.stages or district.grades.stage_names
 
 
 def parse_targets(raw: object, place: Callable[[tuple], str]) -> tuple[Target, ...]:
@@ -68,11 +71,11 @@ def parse_targets(raw: object, place: Callable[[tuple], str]) -> tuple[Target, .
         by = spec.get("by")
         if isinstance(by, bool) or not isinstance(by, int):
             raise bad("by", by, "the year the target is due (a whole number)")
-        stages = spec.get("stages", list(STAGE_NAMES))
+        stages = spec.get("stages", [])
         if isinstance(stages, str):
             stages = [stages]
-        if not isinstance(stages, list) or not stages or any(s not in STAGE_NAMES for s in stages):
-            raise bad("stages", stages, "a list of stages from " + ", ".join(STAGE_NAMES))
+        if not isinstance(stages, list) or ("stages" in spec and not stages) or not all(isinstance(s, str) for s in stages):
+            raise bad("stages", stages, "a list of stages of the district's grade system")
         sector = spec.get("sector", "all")
         if sector not in ("public", "private", "all"):
             raise bad("sector", sector, "public, private or all")
@@ -129,10 +132,15 @@ def parse_targets(raw: object, place: Callable[[tuple], str]) -> tuple[Target, .
 
 
 def check_targets(targets: tuple[Target, ...], district, years: tuple[int, ...]) -> None:
-    """Refuse targets the district or horizon cannot answer: unknown zones or kinds, years outside it."""
+    """Refuse targets the district or horizon cannot answer: unknown zones, kinds or stages, years outside it."""
     zones = set(district.zones["zone_id"])
     kinds = set(district.zones["kind"])
     for t in targets:
+        if unknown := [s for s in t.stages if s not in district.grades.stage_by_name]:
+            raise ScenarioError(
+                f"{t.place}: targets.{t.name}.stages: found {', '.join(unknown)}; expected stages of the district's "
+                f"{district.grades.name} system (district.grade_system): {', '.join(district.grades.stage_names)}"
+            )
         if t.area_kind == "zones" and (unknown := [z for z in t.area if z not in zones]):
             raise ScenarioError(
                 f"{t.place}: targets.{t.name}.area: unknown zone {', '.join(unknown)}; the district's zones are {', '.join(sorted(zones))}"
@@ -168,11 +176,12 @@ def _seats(t: Target, result, years: list[int]) -> np.ndarray:
     """Seats added (or reached) by year for the target's schools and stages."""
     d, gap, plan = result.district, result.gap, result.plan
     sch = _schools_of(t, d)
-    stage_of = d.schools.set_index("school_id")["first_grade"].map(STAGE_OF_GRADE)
+    stage_of = d.schools.set_index("school_id")["first_grade"].map(d.grades.stage_of_grade)
+    stages = t.stages_in(d)
     builds = plan.tables["builds"] if plan is not None else pd.DataFrame(columns=["usable_from", "school_id", "seats"])
-    b = builds[builds["school_id"].isin(sch) & builds["school_id"].map(stage_of).isin(t.stages)]
+    b = builds[builds["school_id"].isin(sch) & builds["school_id"].map(stage_of).isin(stages)]
     built = np.array([b.loc[b["usable_from"] <= y, "seats"].sum() for y in years], dtype=float)
-    s = gap.seats[gap.seats["school_id"].isin(sch) & gap.seats["stage"].isin(t.stages)]
+    s = gap.seats[gap.seats["school_id"].isin(sch) & gap.seats["stage"].isin(stages)]
     if t.measure == "seats_added":
         return built + _project_seats(t, result, sch, years)
     total = np.array([s.loc[s["year"] == y, "seats"].sum() for y in years], dtype=float) + built
@@ -195,7 +204,7 @@ def _project_seats(t: Target, result, sch: set[str], years: list[int]) -> np.nda
 
     d = result.district
     before = replace(d, projects=d.projects[d.projects["completion_year"] <= d.last_year])
-    keep = lambda f: f[f["school_id"].isin(sch) & f["stage"].isin(t.stages)].groupby("year")["seats"].sum()  # noqa: E731
+    keep = lambda f: f[f["school_id"].isin(sch) & f["stage"].isin(t.stages_in(d))].groupby("year")["seats"].sum()  # noqa: E731
     now = keep(result.gap.seats)
     then = keep(seat_table(before, result.gap.settings.standards.class_size, tuple(years)))
     return (now.reindex(years, fill_value=0.0) - then.reindex(years, fill_value=0.0)).to_numpy(dtype=float)
@@ -247,7 +256,8 @@ def option_classes(result) -> pd.DataFrame:
         return result.gap.classes
     cl = result.plan.tables["classes"].reset_index(drop=True)
     bands = spread_bands(cl["pupils"].to_numpy(), cl["classes"].to_numpy(), cl["standard"].to_numpy(), {})
-    return pd.concat([cl.drop(columns=["mean_class_size", "max_class_size"]), bands], axis=1).assign(stage=cl["grade"].map(STAGE_OF_GRADE))
+    stage_of = result.district.grades.stage_of_grade
+    return pd.concat([cl.drop(columns=["mean_class_size", "max_class_size"]), bands], axis=1).assign(stage=cl["grade"].map(stage_of))
 
 
 def _policy_failures(t: Target, result) -> dict[int, float]:
@@ -265,9 +275,9 @@ def _policy_failures(t: Target, result) -> dict[int, float]:
             above = z[(z["basis"] == "projected") & z["above_cap"] & z["school_id"].isin(sch)]
         return above.groupby("year").size().to_dict()
     cl = option_classes(result)
-    cl = cl[cl["school_id"].isin(sch) & cl["grade"].map(STAGE_OF_GRADE).isin(t.stages)]
+    cl = cl[cl["school_id"].isin(sch) & cl["grade"].map(d.grades.stage_of_grade).isin(t.stages_in(d))]
     if t.measure == "starting_grades_at_standard":
-        first = {s.grades[0] for s in STAGES}
+        first = set(d.grades.entry_grades)
         c = cl[cl["grade"].isin(first)]
         return c.groupby("year")["classes_above_standard"].sum().to_dict()
     # no_class_of: classes with size or more pupils, pupils spread evenly over classes
@@ -287,7 +297,7 @@ def _coverage(t: Target, result) -> dict[int, dict[str, float]]:
         return {int(r.year): {"ger": r.ger, "public": r.public_share, "inclusive": r.inclusive_share} for r in cov.itertuples()}
     d = result.district
     a = result.plan.tables["assignment"]
-    k = a[a["grade"].map(STAGE_OF_GRADE) == "kindergarten"]
+    k = a[a["grade"].map(d.grades.stage_of_grade) == "kindergarten"]
     s = d.schools.set_index("school_id")
     pub = k["school_id"].map(s["sector"]).eq("public")
     inc = pub | k["school_id"].map(s["inclusive"]).fillna(False).astype(bool)
