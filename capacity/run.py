@@ -209,7 +209,22 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for pkg in ("capacity", "numpy", "pandas", "scipy", "pulp", "highspy", "matplotlib", "openpyxl", "pyyaml", "click"):
+    for pkg in (
+        "capacity",
+        "numpy",
+        "pandas",
+        "scipy",
+        "pulp",
+        "highspy",
+        "matplotlib",
+        "openpyxl",
+        "pyyaml",
+        "click",
+        "geopandas",
+        "pyogrio",
+        "shapely",
+        "pyproj",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -316,6 +331,10 @@ def write_run(result: RunResult, folder: Path) -> None:
         extra["mergers"].to_csv(folder / "plan" / "mergers.csv", index=False)
     if "targets" in extra:
         extra["targets"].to_csv(folder / "targets.csv", index=False)
+    from capacity.report.gis import write_gis
+
+    plan_tables = result.plan.tables if result.plan is not None else None
+    write_gis(result.district, result.gap.gap, plan_tables, folder / "gis", tuple(result.scenario.report.gis_formats))
     sheets = {f"sheet_{k}": v for k, v in extra.items()}
     write_budget_workbook(folder / "budget_request.xlsx", result, result.scenario.report, run_assumptions(result), sheets)
     (folder / "scenario.json").write_text(

@@ -4,6 +4,7 @@ schools read from GeoPackage/GeoJSON, bad GIS input refused, results written as 
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -168,3 +169,249 @@ def test_district_across_the_180th_meridian(tmp_path):
     district = load_district(d)
     _, _, x, y = all_points(district)
     assert np.hypot(x, y).max() < 100
+
+
+def square_km(x, y, half=2.0):
+    return [(x - half, y - half), (x + half, y - half), (x + half, y + half), (x - half, y + half)]
+
+
+def gis_copy(tmp_path: Path, zones_as="gpkg", schools_as="geojson", shape=square_km) -> Path:
+    """The example county with zones as polygons (squares of 4 km around each centre, made on the
+    km grid and laid around CENTRE) and schools as points, in GIS files instead of CSVs."""
+    import geopandas as gpd
+    from shapely.geometry import Point, Polygon
+
+    d = tmp_path / "gis"
+    shutil.copytree(EXAMPLE_PATH, d)
+    z = pd.read_csv(d / "zones.csv", dtype={"zone_id": str})
+    s = pd.read_csv(d / "schools.csv", dtype={"school_id": str, "zone_id": str})
+    polys = []
+    for x, y in zip(z["x_km"] - 30, z["y_km"] - 30, strict=True):
+        lon, lat = km_to_lonlat(*zip(*shape(x, y), strict=True))
+        polys.append(Polygon(zip(lon, lat, strict=True)))
+    lon, lat = km_to_lonlat(s["x_km"] - 30, s["y_km"] - 30)
+    zg = gpd.GeoDataFrame(z.drop(columns=["x_km", "y_km"]), geometry=polys, crs=4326)
+    sg = gpd.GeoDataFrame(s.drop(columns=["x_km", "y_km"]), geometry=[Point(a, b) for a, b in zip(lon, lat, strict=True)], crs=4326)
+    (d / "zones.csv").unlink()
+    (d / "schools.csv").unlink()
+    zg.to_file(d / f"zones.{zones_as}", engine="pyogrio")
+    sg.to_file(d / f"schools.{schools_as}", engine="pyogrio")
+    return d
+
+
+@pytest.mark.parametrize("zones_as,schools_as", [("gpkg", "geojson"), ("geojson", "gpkg")])
+def test_gis_files_read_like_the_csvs(tmp_path, zones_as, schools_as):
+    """Zones from polygons (centre = centroid) and schools from points land on the km grid of the
+    example (same pairwise km to 0.01 %), with every attribute as in the CSVs."""
+    district = load_district(gis_copy(tmp_path, zones_as, schools_as))
+    orig = load_district()
+    for name in ("zones", "schools"):
+        a, b = getattr(orig, name), getattr(district, name)
+        pd.testing.assert_frame_equal(a.drop(columns=["x_km", "y_km", "lon", "lat"]), b.drop(columns=["x_km", "y_km", "lon", "lat"]))
+    ox = np.concatenate([orig.zones["x_km"], orig.schools["x_km"]])
+    oy = np.concatenate([orig.zones["y_km"], orig.schools["y_km"]])
+    _, _, x, y = all_points(district)
+    assert np.allclose(pairwise(x, y), pairwise(ox, oy), rtol=1e-4, atol=2e-3)
+    assert set(district.zone_shapes) == set(orig.zones["zone_id"])
+    assert any(k.endswith((".gpkg", ".geojson")) for k in district.file_hashes)
+
+
+def u_shape(x, y):
+    """A U open to the north, 6 km wide: its centroid (x, y + 0.6) lies in the gap of the U."""
+    return [(x - 3, y - 1), (x + 3, y - 1), (x + 3, y + 3), (x + 1, y + 3), (x + 1, y + 1), (x - 1, y + 1), (x - 1, y + 3), (x - 3, y + 3)]
+
+
+def test_u_shaped_zone_centre_lies_inside_it(tmp_path):
+    import shapely
+
+    district = load_district(gis_copy(tmp_path, shape=u_shape))
+    orig = load_district()
+    for zid, wkb in district.zone_shapes.items():
+        z = district.zones.set_index("zone_id")
+        assert shapely.from_wkb(wkb).contains(shapely.Point(z.at[zid, "lon"], z.at[zid, "lat"]))
+    # the centre moved off the centroid, into the arms' base (y between -1 and +1 km of the old centre)
+    dy = district.zones["y_km"] - district.zones["y_km"].mean() - (orig.zones["y_km"] - orig.zones["y_km"].mean())
+    assert dy.abs().max() < 1.5
+
+
+def test_zone_layer_with_its_own_centre_keeps_it(tmp_path):
+    """A population-weighted centre given as lon/lat attributes wins over the polygon's centroid."""
+    import geopandas as gpd
+
+    d = gis_copy(tmp_path)
+    z = gpd.read_file(d / "zones.gpkg")
+    z["lon"], z["lat"] = 113.0, 23.0
+    z.loc[0, "lon"] = 113.1
+    z.to_file(d / "zones.gpkg", engine="pyogrio")
+    district = load_district(d)
+    lon = district.zones.set_index("zone_id")["lon"]
+    assert lon[z.loc[0, "zone_id"]] == pytest.approx(113.1)
+    assert lon.drop(z.loc[0, "zone_id"]).eq(113.0).all() and district.zones["lat"].eq(23.0).all()
+
+
+def rewrite_layer(path: Path, fn, **kw) -> None:
+    import geopandas as gpd
+
+    g = fn(gpd.read_file(path))
+    path.unlink()
+    g.to_file(path, engine="pyogrio", **kw)
+
+
+def test_gis_layer_without_crs_is_refused(tmp_path):
+    d = gis_copy(tmp_path)
+    rewrite_layer(d / "zones.gpkg", lambda g: g.set_crs(None, allow_override=True))
+    assert "zones.gpkg[zones]: found no coordinate reference system; expected a layer with a CRS" in problems_of(d)
+
+
+def test_gis_geometry_errors_name_the_feature(tmp_path):
+    from shapely.geometry import Polygon
+
+    d = gis_copy(tmp_path)
+    bowtie = Polygon([(113.0, 23.0), (113.1, 23.1), (113.1, 23.0), (113.0, 23.1)])
+
+    def zones(g):
+        g.loc[1, "geometry"] = bowtie
+        g.loc[2, "geometry"] = None
+        return g
+
+    def schools(g):
+        g.loc[0, "geometry"] = bowtie.buffer(0)  # a valid Polygon where a Point belongs
+        return g
+
+    rewrite_layer(d / "zones.gpkg", zones)
+    rewrite_layer(d / "schools.geojson", schools)
+    text = problems_of(d)
+    assert "zones.gpkg[zones], row 2, column 'geometry': found an invalid Polygon (Self-intersection" in text
+    assert "zones.gpkg[zones], row 3, column 'geometry': found an empty geometry; expected a Polygon or MultiPolygon or Point" in text
+    assert "schools.geojson, row 1, column 'geometry': found a Polygon; expected a Point" in text
+
+
+def test_gis_attribute_errors_name_the_feature(tmp_path):
+    d = gis_copy(tmp_path)
+    rewrite_layer(d / "schools.geojson", lambda g: g.assign(max_classrooms=g["max_classrooms"].where(g.index != 4, -3)))
+    assert "schools.geojson, row 5, column 'max_classrooms': found '-3'; expected a whole number from 0 to 1000" in problems_of(d)
+
+
+def test_both_csv_and_gis_file_are_refused(tmp_path):
+    d = gis_copy(tmp_path)
+    shutil.copy(EXAMPLE_PATH / "zones.csv", d / "zones.csv")
+    assert "found the files zones.csv and zones.gpkg; expected one file for the table 'zones'" in problems_of(d)
+
+
+def test_geopackage_with_several_layers_needs_one_named_for_the_table(tmp_path):
+    import geopandas as gpd
+
+    d = gis_copy(tmp_path)
+    g = gpd.read_file(d / "zones.gpkg")
+    (d / "zones.gpkg").unlink()
+    g.to_file(d / "zones.gpkg", layer="a", engine="pyogrio")
+    g.to_file(d / "zones.gpkg", layer="b", engine="pyogrio")
+    assert "zones.gpkg: found layers a, b; expected one layer, or a layer named 'zones'" in problems_of(d)
+    g.to_file(d / "zones.gpkg", layer="zones", engine="pyogrio")
+    assert len(load_district(d).zones) == len(g)
+
+
+def test_unreadable_gis_file_is_refused(tmp_path):
+    d = gis_copy(tmp_path)
+    (d / "schools.geojson").write_text("{not json", encoding="utf-8")
+    assert "schools.geojson: found a file GDAL cannot open" in problems_of(d)
+
+
+def run_cli(args: list[str]) -> int:
+    from capacity.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(args)
+        raise SystemExit(0)
+    return int(e.value.code or 0)
+
+
+def test_run_writes_gis_layers_byte_stable_and_safely(tmp_path):
+    """A run on the GIS district writes gis/capacity.gpkg (+ GeoJSON): zone polygons carrying the
+    gap's zone rows, school points; the same bytes written again from the run's gap table; listed in the output marker; a file the
+    tool did not write in gis/ stops the next run."""
+    import geopandas as gpd
+    import pyogrio
+
+    d = gis_copy(tmp_path)
+    sc = tmp_path / "s.yaml"
+    sc.write_text(f"district: {d}\nrun_plan: false\nhorizon: 2\nprojection: {{draws: 20}}\nreport:\n  gis_formats: [gpkg, geojson]\n")
+    assert run_cli(["run", str(sc), "--out", str(tmp_path / "a")]) == 0
+    a = tmp_path / "a" / "gis"
+    assert sorted(p.name for p in a.iterdir()) == ["capacity.gpkg", "schools_status.geojson", "zones_gap.geojson"]
+    assert [tuple(x) for x in pyogrio.list_layers(a / "capacity.gpkg")] == [("zones_gap", "Polygon"), ("schools_status", "Point")]
+    zg = gpd.read_file(a / "capacity.gpkg", layer="zones_gap")
+    assert zg.crs.to_epsg() == 4326
+    gap = pd.read_csv(tmp_path / "a" / "gap" / "gap.csv", dtype={"area": str})
+    zone_rows = gap[gap["level"] == "zone"].rename(columns={"area": "zone_id"}).drop(columns="level")
+    merged = zg.merge(zone_rows, on=["zone_id", "stage", "year"], suffixes=("", "_csv"))
+    assert len(merged) == len(zone_rows) == len(zg)
+    assert np.allclose(merged["gap"], merged["gap_csv"]) and np.allclose(merged["demand"], merged["demand_csv"])
+    shapes = load_district(d).zone_shapes
+    import shapely
+
+    for zid, g in zip(zg["zone_id"], zg.geometry, strict=True):
+        assert g.equals_exact(shapely.from_wkb(shapes[zid]), tolerance=1e-9)
+    ss = gpd.read_file(a / "capacity.gpkg", layer="schools_status")
+    assert len(ss) == len(load_district(d).schools) and set(ss.geom_type) == {"Point"}
+    import json
+
+    assert "gis/capacity.gpkg" in json.loads((tmp_path / "a" / ".capacity-output").read_text())["files"]
+    # same bytes when written again (fixed GeoPackage timestamps, sorted features)
+    from capacity.report.gis import write_gis
+
+    gap["area"] = gap["area"].astype(str)
+    time.sleep(0.01)
+    write_gis(load_district(d), gap, None, tmp_path / "again", ("gpkg", "geojson"))
+    for f in a.iterdir():
+        assert f.read_bytes() == (tmp_path / "again" / f.name).read_bytes(), f.name
+    (a / "mine.qgz").write_text("a planner's QGIS project")
+    assert run_cli(["run", str(sc), "--out", str(tmp_path / "a")]) == 2
+    assert (a / "mine.qgz").read_text() == "a planner's QGIS project"
+
+
+def test_plan_layers_show_whole_zones_going_to_their_school(tmp_path):
+    """The two-zone zone_whole plan (tests/test_pmedian.py) on lon/lat: assignment lines run from
+    each zone's centre to sv002, schools_status says which site opened."""
+    import geopandas as gpd
+    import shapely
+
+    from capacity.plan import plan_district, read_demand
+    from capacity.report.gis import write_gis
+    from tests.test_pmedian import siting_settings, two_zone_district
+
+    folder = two_zone_district(tmp_path)
+    for name, pts in (("zones", [(113.30, 23.10), (113.34, 23.10)]), ("schools", [(113.30, 23.10), (113.34, 23.10)])):
+        edit(folder, name, lambda f, pts=pts: f.drop(columns=["x_km", "y_km"]).assign(lon=[p[0] for p in pts], lat=[p[1] for p in pts]))
+    district = load_district(folder)
+    plan = plan_district(district, read_demand(folder / "demand.csv"), siting_settings(zone_whole=True, open_exactly=1))
+    no_gap = pd.DataFrame(columns=["year", "level", "area", "name", "stage", "demand", "seats", "gap"])  # one history year: no projection
+    write_gis(district, no_gap, plan.tables, tmp_path / "gis")
+    a = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="assignments")
+    assert list(a["zone_id"]) == ["v001", "v002"] and set(a["school_id"]) == {"sv002"}
+    assert list(a["pupils"]) == pytest.approx([15.0, 5.0])
+    assert a.geometry.iloc[0].equals_exact(shapely.LineString([(113.30, 23.10), (113.34, 23.10)]), tolerance=1e-9)
+    s = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="schools_status").set_index("school_id")
+    assert s.at["sv002", "status"] == "new" and s.at["sv001", "status"] == "not opened"
+
+
+def test_km_grid_district_writes_layers_without_crs(tmp_path, example):
+    from capacity.gap import gap_report
+    from capacity.notes import collecting
+    from capacity.projection import project_district
+    from capacity.projection.settings import ProjectionSettings
+    from capacity.report.gis import write_gis
+
+    gap = gap_report(example, project_district(example, ProjectionSettings(horizon=1, draws=10))).gap
+    with collecting() as notes:
+        files = write_gis(example, gap, None, tmp_path / "gis", ("gpkg", "geojson"))
+    assert [f.name for f in files] == ["capacity.gpkg"]
+    assert any("without a CRS" in n for n in notes) and any("GeoJSON layers not written" in n for n in notes)
+    import geopandas as gpd
+
+    s = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="schools_status")
+    assert s.crs is None
+    z = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="zones_gap")
+    assert set(z.geom_type) == {"Point"} and len(z) == (gap["level"] == "zone").sum()  # no polygons given: zone centres
+    first = example.schools.sort_values("school_id").iloc[0]
+    assert (s.geometry.iloc[0].x, s.geometry.iloc[0].y) == pytest.approx((first["x_km"] * 1000, first["y_km"] * 1000))

@@ -70,6 +70,12 @@ def data_format_markdown() -> str:
         "  a `closed` school has no pupils in the last history year.",
         "- Enrolment years form an unbroken run; every zone has births, in an unbroken run of years.",
         "",
+        "## Coordinates and GIS files",
+        "",
+        *_module_doc("capacity.data.coords"),
+        "",
+        *_module_doc("capacity.data.geo"),
+        "",
         "## Demand by zone of residence",
         "",
         "Projection counts pupils by the zone where they live. Enrolment history is by school, so a school's",
@@ -79,6 +85,13 @@ def data_format_markdown() -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _module_doc(name: str) -> list[str]:
+    """A module's docstring as markdown lines (one home for the rule it states)."""
+    import importlib
+
+    return (importlib.import_module(name).__doc__ or "").strip().splitlines()
 
 
 if __name__ == "__main__":

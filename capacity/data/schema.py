@@ -115,6 +115,13 @@ LON_DOC = (
     "equidistant grid centred on the district (capacity/data/coords.py, error stated in a note)"
 )
 LAT_DOC = "latitude, WGS 84, instead of x_km/y_km"
+COORDINATES_NOTE = (
+    "Coordinates: x_km and y_km (km on a flat grid), or lon and lat (degrees, WGS 84); one pair, the same pair in zones and schools."
+)
+GIS_NOTE = (
+    "May be a GIS layer instead: {table}.gpkg or {table}.geojson ({geometry} features, attribute columns as above, "
+    "coordinates from the geometry; see 'Coordinates and GIS files' below)."
+)
 
 ZONES = Table(
     "zones",
@@ -129,6 +136,7 @@ ZONES = Table(
         Column("lat", "float", LAT_DOC, "degrees", required=False, nullable=True, min=-90, max=90),
     ),
     key=("zone_id",),
+    notes=(COORDINATES_NOTE, GIS_NOTE.format(table="zones", geometry="Polygon or MultiPolygon (or Point)")),
 )
 
 SCHOOLS = Table(
@@ -212,6 +220,7 @@ SCHOOLS = Table(
         ),
     ),
     key=("school_id",),
+    notes=(COORDINATES_NOTE, GIS_NOTE.format(table="schools", geometry="Point")),
 )
 
 ENROLMENT = Table(
