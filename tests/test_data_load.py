@@ -88,9 +88,18 @@ def test_written_csv_folder_round_trips(example, tmp_path):
 
 
 def test_missing_file(district_copy):
-    (district_copy / "births.csv").unlink()
+    (district_copy / "zones.csv").unlink()
     msg = only(problems_of(district_copy))
-    assert "births.csv" in msg and "no such file" in msg and "required table 'births'" in msg
+    assert "zones.csv" in msg and "no such file" in msg and "required table 'zones'" in msg
+
+
+def test_neither_history_nor_demand(district_copy):
+    (district_copy / "enrolment.csv").unlink()
+    msg = only(problems_of(district_copy))
+    assert msg == (
+        "enrolment.csv: found neither enrolment history nor a demand table; "
+        "expected enrolment (pupils by school, grade and year) or demand (pupils by zone, grade and year)"
+    )
 
 
 def test_missing_column(district_copy):
@@ -172,10 +181,14 @@ def test_grade_outside_school_range(district_copy):
     assert msg == f"enrolment.csv, row {i + 2}, column 'grade': found J1 at school 'U01-P1'; expected a grade that school teaches (P1-P6)"
 
 
-def test_gap_in_history_years(district_copy):
+def test_gap_in_history_years_is_accepted_with_a_note(district_copy):
+    from capacity.notes import collecting
+
     edit_csv(district_copy, "enrolment", lambda f: f[f.year != "2018"])
-    msg = only(problems_of(district_copy))
-    assert msg == "enrolment.csv, column 'year': found history years 2013-2025 missing 2018; expected an unbroken run of years"
+    with collecting() as notes:
+        d = load_district(district_copy)
+    assert 2018 not in d.history_years and len(d.history_years) == 12
+    assert any(n.startswith("enrolment.csv: history years 2013-2025 miss 2018; accepted") for n in notes)
 
 
 def test_gap_in_births(district_copy):
@@ -260,11 +273,11 @@ def test_xlsx_missing_sheet_and_formula(example, tmp_path):
     book = tmp_path / "d.xlsx"
     write_workbook(example, book)
     wb = openpyxl.load_workbook(book)
-    del wb["births"]
+    del wb["schools"]
     wb["zones"]["D3"] = "=1+1"
     wb.save(book)
     probs = problems_of(book)
-    assert "d.xlsx[births]: found no such sheet; expected the required table 'births' as a sheet" in probs
+    assert "d.xlsx[schools]: found no such sheet; expected the required table 'schools' as a sheet" in probs
     assert "d.xlsx[zones], row 3: found a formula in cell D3 (=1+1); expected a plain value; paste values instead of formulas" in probs
 
 

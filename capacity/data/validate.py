@@ -101,6 +101,7 @@ def parse_table(raw: RawTable, table: Table, grades: GradeSystem = CHINA) -> tup
                 out[c.name] = pd.Series([None] * len(rows), dtype=object)
     frame = pd.DataFrame(out)
     frame[ROW] = rows
+    frame.attrs["bad_cells"] = {(p.column, p.row) for p in problems}
     problems += _check_key(frame, table, label)
     return frame, problems
 
@@ -536,7 +537,10 @@ def _rated_capacity_cells(schools: pd.DataFrame, label: str) -> list[Problem]:
     """A school needs classrooms or a rated capacity; a blank classrooms cell needs a capacity."""
     out = []
     cap = schools["capacity"] if "capacity" in schools else pd.Series(np.nan, index=schools.index)
+    bad = schools.attrs.get("bad_cells", set())
     for _, r in schools[schools["classrooms"].isna() & cap.isna() & schools["school_id"].notna()].iterrows():
+        if ("classrooms", int(r[ROW])) in bad:
+            continue  # already reported as a bad value
         out.append(
             Problem(
                 label, int(r[ROW]), "classrooms", f"a blank cell at '{r['school_id']}' and no capacity", "classrooms, capacity, or both"
