@@ -130,6 +130,11 @@ def test_us_gap_finds_prairie_ridge_short_and_the_plan_seats_every_pupil(us_run)
     gap = pd.read_csv(us_run / "gap" / "gap.csv").set_index(["level", "area", "stage", "year"])
     # Prairie Ridge (Z09) is short of elementary seats from the first year; the district is not
     assert gap.loc[("zone", "Z09", "elementary", 2026), "gap"] < 0
+    # seats are the rated capacities: Prairie Ridge Elementary's 384 (the planned site has none yet)
+    schools = pd.read_csv(EXAMPLE_US_PATH / "schools.csv").set_index("school_id")
+    assert gap.loc[("zone", "Z09", "elementary", 2026), "seats"] == schools.at["E-PRA", "capacity"] == 384
+    elementary = schools[(schools["first_grade"] == "K") & (schools["status"] == "open")]
+    assert gap.loc[("county", "county", "elementary", 2026), "seats"] == elementary["capacity"].sum()
     assert gap.loc[("county", "county", "elementary", 2026), "gap"] > 0
     s = json.loads((us_run / "plan" / "summary.json").read_text())
     assert s["unmet_pupil_years"] == pytest.approx(0, abs=0.5)
