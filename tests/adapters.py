@@ -64,33 +64,53 @@ def write_ecasd_district(src: Path, out: Path) -> Path:
 def write_nyc_district(src: Path, out: Path) -> Path:
     """Write NYC community districts 1-32, school years 2005-2011, as a district folder and return it.
 
-    Each community district is a zone; its schools are one row (the district's published
-    totals by grade PK..12, as the source holds them), with no classroom count. No births table.
+    Each community district is a zone; each school (DBN) is a row of schools teaching the span of
+    grades PK..12 it had pupils in, with its headcounts by grade and year (they add up to the
+    source's district totals exactly). Closed: no pupils in 2011. Classrooms are unknown (0; the
+    back-test needs none). No births table. A control code in a school name is written as '-'.
     """
-    d = pd.read_csv(src / "nyc_district_grade_year.csv", dtype={"grade": str})
-    d = d[d["fall_year"] <= NYC_LAST_YEAR_USED]
-    zone = d["district"].map(lambda x: f"D{int(x):02d}")
-    ids = sorted(zone.unique())
-    boro = d.assign(zone_id=zone).groupby("zone_id")["main_borough"].first()
-    zones = pd.DataFrame({"zone_id": ids, "name": [f"Community School District {z[1:]} ({boro[z]})" for z in ids], "kind": "urban"})
-    zones = zones.assign(x_km=0.0, y_km=0.0)
+    s = pd.read_csv(src / "nyc_school_grade_year.csv", dtype={"district": str})
+    s = s[(s["fall_year"] <= NYC_LAST_YEAR_USED) & s["district"].str.fullmatch(r"\d\d") & s["district"].astype(int).between(1, 32)]
+    columns = {"pk": "PK", "k": "K", **{f"g{i}": str(i) for i in range(1, 13)}}
+    enrol = s.melt(id_vars=["dbn", "fall_year"], value_vars=list(columns), var_name="col", value_name="pupils")
+    enrol = enrol[enrol["pupils"] > 0]
+    enrol = pd.DataFrame(
+        {"year": enrol["fall_year"].astype(int), "school_id": enrol["dbn"], "grade": enrol["col"].map(columns), "pupils": enrol["pupils"]}
+    )
+    order = {g: i for i, g in enumerate(columns.values())}
+    span = enrol.assign(i=enrol["grade"].map(order)).groupby("school_id")["i"].agg(["min", "max"])
+    info = (
+        s.sort_values("fall_year")
+        .groupby("dbn")
+        .agg(name=("school_name", "last"), district=("district", "first"), last=("fall_year", "max"))
+    )
+    info = info.loc[span.index]
+    grades = list(columns.values())
     schools = pd.DataFrame(
         {
-            "school_id": [f"{z}-ALL" for z in ids],
-            "name": [f"{z} public schools" for z in ids],
-            "zone_id": ids,
-            "first_grade": "PK",
-            "last_grade": "12",
+            "school_id": span.index,
+            # one source name holds a control code (0x16) where a dash belongs; the format refuses control codes
+            "name": info["name"].str.replace(r"[\x00-\x1f]", "-", regex=True).to_numpy(),
+            "zone_id": ("D" + info["district"]).to_numpy(),
+            "first_grade": [grades[i] for i in span["min"]],
+            "last_grade": [grades[i] for i in span["max"]],
             "classrooms": 0,
             "max_classrooms": 0,
             "x_km": 0.0,
             "y_km": 0.0,
             "sector": "public",
-            "status": "open",
+            "status": ["open" if y == NYC_LAST_YEAR_USED else "closed" for y in info["last"]],
         }
     )
-    enrol = pd.DataFrame({"year": d["fall_year"].astype(int), "school_id": zone + "-ALL", "grade": d["grade"], "pupils": d["students"]})
-    return _write_us_district(out, zones, schools, enrol)
+    boro = s.groupby("district")["borough"].agg(lambda b: b.mode().iloc[0])
+    ids = sorted(boro.index)
+    zones = pd.DataFrame(
+        {"zone_id": [f"D{z}" for z in ids], "name": [f"Community School District {int(z)} ({boro[z]})" for z in ids], "kind": "urban"}
+    )
+    zones = zones.assign(x_km=0.0, y_km=0.0)
+    return _write_us_district(
+        out, zones, schools, enrol.sort_values(["year", "school_id", "grade"], key=lambda c: c.map(order) if c.name == "grade" else c)
+    )
 
 
 def read_orlib_cap(path: Path) -> tuple[list[tuple[float, float]], list[tuple[float, list[float]]]]:
