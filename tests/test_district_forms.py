@@ -83,6 +83,15 @@ def test_rated_capacity_binds_below_its_rooms(tmp_path):
     assert r.unmet["pupils"].sum() == pytest.approx(30.0)
 
 
+@pytest.mark.parametrize(("cap1", "unmet"), [(60, 40.0), (90, 10.0), (100, 0.0), (140, 0.0)])
+def test_more_rated_seats_never_raise_unmet(tmp_path, cap1, unmet):
+    """B1 = 120 and B2 = 60 pupils, S2 rated 80: unmet = max(0, 180 - 80 - cap1) whatever S1's rooms
+    (ceil(cap1 / 45) of them) would otherwise allow."""
+    d = load_district(blocks(tmp_path / "d", cap1=str(cap1)))
+    r = plan_district(d, d.demand, PlanSettings(**FIXED))
+    assert r.unmet["pupils"].sum() == pytest.approx(unmet)
+
+
 def test_extending_a_rated_school_adds_room_seats(tmp_path):
     """A rated school is extended room by room, each room adding its room seats (45 for P1-P6):
     S1 rated 100 (3 rooms counted), site for 4; B1 = 140, B2 = 60, S2 rated 60. With builds usable at
@@ -261,3 +270,33 @@ def test_projection_starts_from_the_demand_year(tmp_path):
     assert h.years == (2020, 2021, 2022)
     gi = d.grades.grade_index
     np.testing.assert_allclose(h.pupils[0, [gi["P1"], gi["P2"]], 1:], [[120, 130], [99, 111]])
+
+
+def test_rated_capacity_of_a_nine_year_school_is_shared_by_standard_class_size(tmp_path):
+    """A P1-J3 school rated 420 seats, no classrooms: grades weigh by their standard class size,
+    6 x 45 = 270 (primary) and 3 x 50 = 150 (junior), so primary gets 420 x 270/420 = 270 seats and junior 150;
+    its room seats are 420 / 9 = 46.67, so the plan counts ceil(420 / 46.67) = 9 rooms."""
+    from capacity.gap.seats import rated_capacity
+
+    folder = blocks(tmp_path / "d", cap1="420", max1=12)
+    s = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    s.loc[0, "last_grade"] = "J3"
+    s.to_csv(folder / "schools.csv", index=False)
+    d = load_district(folder)
+    seats = seat_table(d, DEFAULT_CLASS_SIZE, (2026,)).query("school_id == 'S1'").set_index("stage")["seats"]
+    assert seats.to_dict() == pytest.approx({"primary": 270.0, "junior": 150.0})
+    r = rated_capacity(d, DEFAULT_CLASS_SIZE, 0.1).loc["S1"]
+    assert r["room_seats"] == pytest.approx(420 / 9) and r["rooms"] == 9
+
+
+def test_stable_history_with_a_missing_year_projects_stable(tmp_path):
+    """P1 = 100 and P2 = 100 every recorded year, 2019 missing: every adjacent ratio is 1, P1 is held
+    at 100, so P1 and P2 stay 100 in every projected year (a ratio across the gap would also be 1,
+    but a zero-filled gap would not)."""
+    folder = gap_history(tmp_path / "d")
+    e = pd.read_csv(folder / "enrolment.csv")
+    e.assign(pupils=100).to_csv(folder / "enrolment.csv", index=False)
+    d = load_district(folder)
+    p = project_district(d, HELD.with_(horizon=4))
+    gi = d.grades.grade_index
+    np.testing.assert_allclose(p.point[0, [gi["P1"], gi["P2"]], :], 100.0)

@@ -7,7 +7,7 @@ from capacity.grades import PRESETS
 
 
 def _type(c: Column) -> str:
-    return {"str": "text", "int": "integer", "float": "number", "choice": "choice", "grade": "grade", "bool": "true/false"}[c.kind]
+    return {"str": "text", "int": "integer", "float": "number", "choice": "choice", "grade": "grade", "stage": "stage", "bool": "true/false"}[c.kind]
 
 
 def data_format_markdown() -> str:
@@ -68,7 +68,39 @@ def data_format_markdown() -> str:
         "- `first_grade` is not after `last_grade`; `classrooms` <= `max_classrooms`.",
         "- Enrolment grades lie within the school's range; candidate sites have no pupils;",
         "  a `closed` school has no pupils in the last history year.",
-        "- Enrolment years form an unbroken run; every zone has births, in an unbroken run of years.",
+        "- Enrolment or demand is given (or both). A missing year inside the enrolment history is accepted with a note;",
+        "  births, when given, cover every zone in an unbroken run of years; demand years form an unbroken run.",
+        "- A school gives classrooms, a rated capacity, or both; a candidate site gives no capacity.",
+        "- Attendance rows name a grade the school teaches, at an open or closed school.",
+        "",
+        "## Rated capacity",
+        "",
+        "A school's `capacity` is its seats as the planner holds them. Its room seats q are the mean standard",
+        "class size over the grades it teaches (its own `class_size` where given; 45 for a P1-P6 school by default).",
+        "",
+        "- **Capacity only** (classrooms blank or 0): the seat gap counts `capacity` seats, shared over the",
+        "  school's grades in proportion to their standard class sizes. The plan counts ceil(capacity / q) rooms",
+        "  for its classes and holds the school's pupils to capacity + q x (rooms added): an extension adds q seats",
+        "  per classroom at the school's cost per classroom, up to `max_classrooms` rooms in all.",
+        "- **Both given**: they must agree within `standards.rated_capacity_tolerance` (default 10 %):",
+        "  |capacity - classrooms x q| <= tolerance x classrooms x q. Beyond it the gap and the plan refuse the",
+        "  district naming the school; within it they use the rated capacity and say so in a note. The plan's",
+        "  classes may use max(classrooms, ceil(capacity / q)) rooms.",
+        "",
+        "## Demand, attendance and history",
+        "",
+        "- `demand` gives pupils by zone of residence. A district without enrolment history is planned directly",
+        "  for the demand table's years (`capacity plan DISTRICT`: no projection, no fake schools or history).",
+        "  With history, demand years after the last history year join the history as pupils by zone, so the",
+        "  projection starts from the demand's last year.",
+        "- `attendance` (pupils by home zone and school) sets each zone's split among home schools in the plan and",
+        "  the status-quo gap, from its last year; without it the split comes from the last history year's enrolment.",
+        "- A missing history year: no ratio is taken across it (a ratio needs the grade below in the year before),",
+        "  each ratio window holds the last `projection.window` pairs of adjacent recorded years, a trend line",
+        "  skips the missing year, and the back-test neither starts from it nor scores it.",
+        "- Births are needed only for entry grades projected from births (`projection.entry_rule`: births);",
+        "  held, trend and children (the `children` table x `projection.children_take_up`) need none.",
+        "  The projection notes how each entry grade is projected.",
         "",
         "## Coordinates and GIS files",
         "",

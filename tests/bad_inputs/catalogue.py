@@ -160,6 +160,49 @@ def not_zip(tmp: Path) -> list[str]:
     return ["validate", str(p)]
 
 
+def project_without(table: str):
+    def build(tmp: Path) -> list[str]:
+        d = district(tmp)
+        (d / f"{table}.csv").unlink()
+        return ["project", str(d), "--draws", "20", "--horizon", "2", "--out", str(tmp / "out")]
+
+    return build
+
+
+SMALL = {
+    "zones": {"zone_id": ["B1", "B2"], "name": ["b1", "b2"], "kind": ["urban"] * 2, "x_km": ["0", "1"], "y_km": ["0", "0"]},
+    "schools": {
+        "school_id": ["S1", "S2"],
+        "name": ["s1", "s2"],
+        "zone_id": ["B1", "B2"],
+        "first_grade": ["P1"] * 2,
+        "last_grade": ["P6"] * 2,
+        "classrooms": ["", ""],
+        "max_classrooms": ["3", "10"],
+        "capacity": ["100", "80"],
+        "x_km": ["0", "1"],
+        "y_km": ["0", "0"],
+        "sector": ["public"] * 2,
+        "status": ["open"] * 2,
+    },
+    "demand": {"year": ["2026"] * 2, "zone_id": ["B1", "B2"], "grade": ["P1"] * 2, "pupils": ["120", "60"]},
+}
+"""A district given only as demand by planning block, with rated capacities (no history, no births)."""
+
+
+def small(command: str = "validate", **edits):
+    """Write SMALL with some columns replaced (table -> {column: cells}); run ``command`` on it."""
+
+    def build(tmp: Path) -> list[str]:
+        d = tmp / "district"
+        d.mkdir(parents=True, exist_ok=True)
+        for name in sorted(set(SMALL) | set(edits)):
+            pd.DataFrame({**SMALL.get(name, {}), **edits.get(name, {})}).to_csv(d / f"{name}.csv", index=False)
+        return [command, str(d)] + (["--out", str(tmp / "out")] if command == "plan" else [])
+
+    return build
+
+
 def drop_rows(table: str, cond):
     return frame(table, lambda f: f[~cond(f)])
 
@@ -181,17 +224,17 @@ CASES: list[Case] = [
     ),
     Case(
         "missing-enrolment",
-        "enrolment.csv is not in the folder",
+        "enrolment.csv is not in the folder and there is no demand table",
         drop_file("enrolment"),
-        "expected the required table 'enrolment'",
-        "Add the enrolment history.",
+        "found neither enrolment history nor a demand table",
+        "Add the enrolment history, or pupils by zone in demand.csv.",
     ),
     Case(
         "missing-births",
-        "births.csv is not in the folder",
-        drop_file("births"),
-        "expected the required table 'births'",
-        "Add births by zone and year.",
+        "births.csv is not in the folder but an entry grade is projected from births",
+        project_without("births"),
+        "K1 is projected from births 3 years earlier, which needs births for 2020-2022 to estimate its ratio; births recorded: none",
+        "Add births by zone and year, or set projection.entry_rule.P1 (and K1) to held, trend or children.",
     ),
     Case(
         "no-such-district",
@@ -245,8 +288,8 @@ CASES: list[Case] = [
     Case(
         "empty-table",
         "a required table with a header but no rows",
-        raw("births", "year,zone_id,births\n"),
-        "births.csv: found an empty table; expected at least one data row",
+        raw("zones", "zone_id,name,kind,x_km,y_km\n"),
+        "zones.csv: found an empty table; expected at least one data row",
         "Fill in the table.",
     ),
     Case(
@@ -368,10 +411,11 @@ CASES: list[Case] = [
     ),
     Case(
         "history-gap",
-        "a missing year in the enrolment history",
+        "a missing year in the enrolment history (accepted: no ratio across it)",
         drop_rows("enrolment", lambda f: f.year == "2019"),
-        "found history years 2013-2025 missing 2019",
-        "Add the missing year's enrolment.",
+        "history years 2013-2025 miss 2019; accepted",
+        "Accepted with a note; add the year's enrolment if you have it.",
+        accept=True,
     ),
     Case(
         "births-gap",
@@ -392,7 +436,7 @@ CASES: list[Case] = [
         "births do not reach back far enough for the entry grades",
         project_on("births", lambda f: f[f.year.astype(int) >= 2019]),
         "P1 is projected from births 6 years earlier",
-        "Add births from 6 years before the first ratio year, or set projection.entry_offsets.P1 to null.",
+        "Add births from 6 years before the first ratio year, or set projection.entry_rule.P1 to held, trend or children.",
     ),
     Case(
         "housing-type-without-yield",
@@ -485,11 +529,97 @@ CASES: list[Case] = [
     Case(
         "xlsx-missing-sheet",
         "a workbook without a required sheet",
-        workbook(lambda wb: wb.remove(wb["births"])),
-        "d[births]".replace("d[", "district.xlsx[") + ": found no such sheet",
-        "Add the sheet named births.",
+        workbook(lambda wb: wb.remove(wb["schools"])),
+        "district.xlsx[schools]: found no such sheet",
+        "Add the sheet named schools.",
+    ),
+    Case(
+        "capacity-vs-classrooms",
+        "a rated capacity far from classrooms x room seats",
+        small(schools={"classrooms": ["6", ""], "max_classrooms": ["8", "10"], "capacity": ["300", "80"]}, command="plan"),
+        "schools.csv, column 'capacity': found capacity 300 at 'S1', but its 6 classrooms x 45 seats = 270 (differs by 11%)",
+        "Correct capacity or classrooms, leave one of them blank, or raise standards.rated_capacity_tolerance.",
+    ),
+    Case(
+        "classrooms-and-capacity-blank",
+        "a school with neither classrooms nor a capacity",
+        small(schools={"capacity": ["", "80"]}),
+        "schools.csv, row 2, column 'classrooms': found a blank cell at 'S1' and no capacity",
+        "Give the school's classrooms, its rated capacity, or both.",
+    ),
+    Case(
+        "capacity-at-candidate",
+        "a rated capacity on a candidate site",
+        cell("schools", 21, "capacity", "900"),
+        "column 'capacity': found a capacity at 'U03-C1', a candidate site",
+        "Leave capacity blank for a candidate site: it opens with max_classrooms rooms.",
+    ),
+    Case(
+        "capacity-negative",
+        "a negative rated capacity",
+        small(schools={"capacity": ["-100", "80"]}),
+        "schools.csv, row 2, column 'capacity': found '-100'; expected a whole number from 0 to 100000",
+        "Write the seats as a whole number >= 0.",
+    ),
+    Case(
+        "demand-unknown-zone",
+        "demand for a zone that does not exist",
+        small(demand={"zone_id": ["B1", "B9"]}),
+        "demand.csv, row 3, column 'zone_id': found 'B9', which is not in zones",
+        "Use zone_ids from zones.csv.",
+    ),
+    Case(
+        "demand-bad-grade",
+        "demand for a grade that is not in the grade system",
+        small(demand={"grade": ["P1", "G7"]}),
+        "demand.csv, row 3, column 'grade': found 'G7'",
+        "Use the district's grades.",
+    ),
+    Case(
+        "demand-negative",
+        "negative pupils in the demand table",
+        small(demand={"pupils": ["120", "-3"]}),
+        "demand.csv, row 3, column 'pupils': found '-3'",
+        "Write pupils >= 0.",
+    ),
+    Case(
+        "demand-year-gap",
+        "demand years with a hole",
+        small(demand={"year": ["2026", "2028"]}),
+        "demand.csv, column 'year': found demand years 2026-2028 missing 2027",
+        "Give every year of the demand table's span.",
+    ),
+    Case(
+        "attendance-grade-not-taught",
+        "attendance at a school for a grade it does not teach",
+        small(attendance={"year": ["2025"], "zone_id": ["B1"], "school_id": ["S1"], "grade": ["J1"], "pupils": ["30"]}),
+        "attendance.csv, row 2, column 'grade': found J1 at school 'S1'; expected a grade that school teaches (P1-P6)",
+        "Attendance rows name a grade the school teaches.",
+    ),
+    Case(
+        "attendance-unknown-school",
+        "attendance at a school that does not exist",
+        small(attendance={"year": ["2025"], "zone_id": ["B1"], "school_id": ["S9"], "grade": ["P1"], "pupils": ["30"]}),
+        "attendance.csv, row 2, column 'school_id': found 'S9', which is not in schools",
+        "Use school_ids from schools.csv.",
     ),
     # merely unusual: accepted, with a note where useful
+    Case(
+        "demand-only-district",
+        "no enrolment history, only demand by zone and schools with rated capacities",
+        small(command="plan"),
+        "no enrolment history, so the plan is for the years of the district's demand table (2026-2026)",
+        "Accepted: the plan is for the demand table's years.",
+        accept=True,
+    ),
+    Case(
+        "capacity-near-classrooms",
+        "a rated capacity within the tolerance of classrooms x room seats",
+        small(schools={"classrooms": ["6", ""], "max_classrooms": ["8", "10"], "capacity": ["280", "80"]}, command="plan"),
+        "'S1' states capacity 280 seats and 6 classrooms x 45 = 270; the seat gap and the plan use the rated 280",
+        "Accepted with a note.",
+        accept=True,
+    ),
     Case(
         "gbk-encoding",
         "a CSV saved in GBK (Chinese Excel's default)",
