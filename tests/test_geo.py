@@ -14,7 +14,7 @@ from pyproj import CRS, Geod, Transformer
 
 from capacity.data import EXAMPLE_PATH, load_district
 from capacity.data.coords import aeqd_error_bound
-from capacity.errors import InputError
+from capacity.errors import InputError, OutputError
 
 CENTRE = (113.3, 23.1)  # lon, lat: a county in Guangdong
 
@@ -375,10 +375,10 @@ def test_plan_layers_show_whole_zones_going_to_their_school(tmp_path):
     each zone's centre to sv002, schools_status says which site opened."""
     import geopandas as gpd
     import shapely
+    from test_pmedian import siting_settings, two_zone_district
 
     from capacity.plan import plan_district, read_demand
     from capacity.report.gis import write_gis
-    from tests.test_pmedian import siting_settings, two_zone_district
 
     folder = two_zone_district(tmp_path)
     for name, pts in (("zones", [(113.30, 23.10), (113.34, 23.10)]), ("schools", [(113.30, 23.10), (113.34, 23.10)])):
@@ -407,6 +407,10 @@ def test_km_grid_district_writes_layers_without_crs(tmp_path, example):
         files = write_gis(example, gap, None, tmp_path / "gis", ("gpkg", "geojson"))
     assert [f.name for f in files] == ["capacity.gpkg"]
     assert any("without a CRS" in n for n in notes) and any("GeoJSON layers not written" in n for n in notes)
+    before = files[0].read_bytes()
+    with pytest.raises(OutputError, match="found capacity.gpkg already there"):
+        write_gis(example, gap, None, tmp_path / "gis")
+    assert files[0].read_bytes() == before
     import geopandas as gpd
 
     s = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="schools_status")

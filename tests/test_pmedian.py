@@ -3,8 +3,10 @@ published optima, fed through the public district format) and ``plan.zone_whole`
 
 The p-median mapping: every graph vertex is a zone with 1 pupil of one grade and a candidate
 school site (no opening, class or school-year cost, room for everyone); the travel table holds the
-all-pairs shortest-path distances; travel costs 1 per pupil-km and one year is planned. The plan's
-objective is then sum_v min_{open m} d(v, m), the p-median objective.
+all-pairs shortest-path distances (Floyd-Warshall); travel costs 1 per pupil-km and one year is
+planned; the settings come from a scenario file. The plan's objective is then
+sum_v min_{open m} d(v, m), the p-median objective. (Demand is read with ``read_demand``, the CSV
+``capacity plan --demand`` takes.)
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import validation_dir
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.sparse.csgraph import shortest_path
 
 from capacity.data import load_district
@@ -22,7 +27,7 @@ from capacity.errors import ScenarioError
 from capacity.grades import CHINA
 from capacity.plan import plan_district, read_demand
 from capacity.plan.settings import PlanSettings
-from tests.conftest import validation_dir
+from capacity.scenario import load_scenario
 
 GRADE = CHINA.stage_by_name["primary"].grades[0]
 STAGE = CHINA.stage_of_grade[GRADE]
@@ -101,6 +106,21 @@ def siting_settings(**kw) -> PlanSettings:
     return PlanSettings(**base)
 
 
+def siting_scenario(folder: Path, p: int) -> Path:
+    """The same costs as ``siting_settings`` as a scenario file, plus ``plan.open_exactly: p``."""
+    far = "{" + ", ".join(f"{s}: 10000" for s in CHINA.stage_names) + "}"
+    zero = "{" + ", ".join(f"{s}: 0" for s in CHINA.stage_names) + "}"
+    text = (
+        f"district: {folder}\nhorizon: 1\nplan:\n  open_exactly: {p}\n  travel_km: {far}\n  boarding_km: {zero}\n"
+        f"  cost_per_class_year: {zero}\n  cost_per_pupil_km_year: 1\n  cost_per_school_year: 0\n  new_school_fixed_cost: 0\n"
+        "  new_school_lead_years: 0\n  cost_per_moved_pupil_year: 0\n  integer_classes: false\n  mip_gap: 0\n  threads: 1\n"
+        "  strategy: direct\n"
+    )
+    path = folder.parent / f"{folder.name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.mark.validation
 @pytest.mark.parametrize("instance", ["pmed1", "pmed2", "pmed3", "pmed4", "pmed5"])
 def test_open_exactly_matches_orlib_pmedian_optimum(instance, tmp_path):
@@ -108,9 +128,10 @@ def test_open_exactly_matches_orlib_pmedian_optimum(instance, tmp_path):
     opt = pd.read_csv(folder / "optimal.csv").set_index("instance").at[instance, "optimal_value"]
     km, p = read_pmed(folder / f"{instance}.txt")
     write_siting_district(tmp_path / instance, km)
-    district = load_district(tmp_path / instance)
+    scenario = load_scenario(siting_scenario(tmp_path / instance, p))
+    district = load_district(scenario.district_path)
     t0 = time.perf_counter()
-    plan = plan_district(district, read_demand(tmp_path / instance / "demand.csv"), siting_settings(open_exactly=p))
+    plan = plan_district(district, read_demand(tmp_path / instance / "demand.csv"), scenario.plan)
     elapsed = time.perf_counter() - t0
     assert plan.summary["status"] == "optimal"
     assert plan.summary["objective"] == pytest.approx(opt, abs=1e-6), f"{instance}: {plan.summary['objective']} vs {opt} ({elapsed:.1f}s)"
@@ -183,3 +204,43 @@ def test_open_exactly_one_site(tmp_path):
 def test_open_exactly_setting_checked(bad):
     with pytest.raises(ScenarioError, match="plan.open_exactly"):
         PlanSettings(open_exactly=bad)
+
+
+@settings(max_examples=3, deadline=None)
+@given(
+    pupils=st.lists(st.lists(st.integers(0, 60), min_size=2, max_size=2), min_size=3, max_size=4),
+    rooms=st.lists(st.integers(0, 2), min_size=3, max_size=3),
+    seed=st.integers(0, 10_000),
+)
+def test_zone_whole_and_open_exactly_never_cost_less_than_the_free_plan(tmp_path_factory, pupils, rooms, seed):
+    """Metamorphic, on random two-year districts (decompose strategy, whole classes): keeping zones
+    whole or fixing the number of open schools only restricts the plan, so it never costs less;
+    zone-whole plans send each zone's pupils to one school a year; the invariants hold; the
+    reported costs sum to the objective."""
+    from plan_checks import check_plan_invariants, costs_sum_to_objective, hand_settings, p1_demand, write_district
+
+    rng = np.random.default_rng(seed)
+    zones = [(f"Z{i}", float(x), float(y)) for i, (x, y) in enumerate(rng.uniform(0, 4, (len(pupils), 2)))]
+    schools = [
+        dict(school_id=f"S{j}", zone_id=zones[j % len(zones)][0], classrooms=r, max_classrooms=3, x_km=zones[j % len(zones)][1], y_km=0.0)
+        for j, r in enumerate(rooms)
+    ]
+    schools.append(dict(school_id="C0", zone_id="Z0", classrooms=0, max_classrooms=3, x_km=2.0, y_km=2.0, status="candidate"))
+    folder = write_district(tmp_path_factory.mktemp("d"), zones, schools, {f"S{j}": 20 for j in range(len(rooms))})
+    district = load_district(folder)
+    demand = p1_demand({z[0]: v for z, v in zip(zones, pupils, strict=True)})
+    base = dict(cost_per_pupil_km_year=10.0, new_school_lead_years=0, travel_km={s: 10.0 for s in CHINA.stage_names}, unmet_penalty=1e5)
+    free = plan_district(district, demand, hand_settings(**base))
+    whole = plan_district(district, demand, hand_settings(**base, zone_whole=True))
+    p = int(rng.integers(len(rooms), len(rooms) + 2))  # every open school (none may close) plus 0 or 1 new site
+    exact = plan_district(district, demand, hand_settings(**base, open_exactly=p))
+    for r in (free, whole, exact):
+        check_plan_invariants(r, demand)
+        costs_sum_to_objective(r)
+    tol = 1e-6 * max(1.0, free.summary["objective"])
+    assert whole.summary["objective"] >= free.summary["objective"] - tol
+    assert exact.summary["objective"] >= free.summary["objective"] - tol
+    a = whole.tables["assignment"]
+    assert a.groupby(["year", "zone_id"])["school_id"].nunique().le(1).all()
+    s = exact.tables["schools"]
+    assert s[s["status"].isin(["open", "new"])].groupby("year").size().eq(p).all()

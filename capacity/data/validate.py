@@ -521,7 +521,7 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades
         elif len(f) >= 3 and span < 2 and (f["x_km"].abs().max() > 2 or f["y_km"].abs().max() > 2):
             warnings.append(
                 f"warning: {labels[name]}: coordinates span only {span:.3f} km though far from 0 (they look like degrees of "
-                "longitude/latitude; expected kilometres on a flat grid, e.g. a projected CRS / 1000)"
+                "longitude/latitude; expected kilometres on a flat grid, e.g. a projected CRS / 1000, or degrees in columns named lon and lat)"
             )
     return errors, warnings
 

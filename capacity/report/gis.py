@@ -27,11 +27,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from capacity.errors import OutputError
+
 GIS_FORMATS = ("gpkg", "geojson")
 GPKG_NAME = "capacity.gpkg"
 FIXED_DATE = "2000-01-01T00:00:00Z"
 """Timestamp written into the GeoPackage (gpkg_contents.last_change) instead of the clock."""
 SQLITE_SIDECARS = ("-journal", "-wal", "-shm")
+LAYER_NAMES = ("zones_gap", "schools_status", "assignments")
 
 
 def has_lonlat(district) -> bool:
@@ -119,13 +122,25 @@ def gis_layers(district, gap: pd.DataFrame, plan_tables: dict | None) -> dict:
 
 
 def write_gis(district, gap: pd.DataFrame, plan_tables: dict | None, folder: Path, formats: tuple[str, ...] = ("gpkg",)) -> list[Path]:
-    """Write the layers into ``folder`` (capacity.gpkg; GeoJSON files if asked). Returns the files written."""
+    """Write the layers into ``folder`` (capacity.gpkg; GeoJSON files if asked). Returns the files written.
+
+    Raises
+    ------
+    OutputError
+        A file of that name is already in ``folder`` (runs write into a fresh folder, capacity/outputs.py).
+    """
     import pyogrio
 
     from capacity.notes import note
 
     if not formats:
         return []
+    targets = ([folder / GPKG_NAME] if "gpkg" in formats else []) + [folder / f"{n}.geojson" for n in LAYER_NAMES if "geojson" in formats]
+    there = [p.name for p in targets if p.exists() or p.is_symlink()]
+    if there:  # never overwrite (or append layers to) a file the tool did not write in this call
+        raise OutputError(
+            f"output {folder}: found {', '.join(there)} already there; expected a new folder (capacity writes whole output folders)"
+        )
     layers = gis_layers(district, gap, plan_tables)
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

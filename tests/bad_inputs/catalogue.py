@@ -1917,4 +1917,35 @@ GEO_CASES = [
     ),
 ]
 
+GEO_CASES += [
+    Case(
+        "plan-open-exactly-not-whole",
+        "a fractional number of schools to open",
+        scenario("extends: BASE\nplan:\n  open_exactly: 2.5\n"),
+        "line 3: plan.open_exactly: found 2.5; expected a whole number or null",
+        "Give a whole number of schools (or null for no count).",
+    ),
+    Case(
+        "plan-open-exactly-zero",
+        "no school to open",
+        scenario("extends: BASE\nplan:\n  open_exactly: 0\n"),
+        "plan.open_exactly: found 0; expected a whole number of schools >= 1, or null",
+        "Give at least one school (or null for no count).",
+    ),
+    Case(
+        "plan-zone-whole-not-bool",
+        "zone_whole given as text",
+        scenario("extends: BASE\nplan:\n  zone_whole: sometimes\n"),
+        "plan.zone_whole",
+        "Write true or false.",
+    ),
+    Case(
+        "plan-open-exactly-impossible",
+        "more schools to open than the district has schools and sites",
+        scenario("extends: BASE\nhorizon: 1\nprojection: {draws: 20}\nplan:\n  open_exactly: 5000\n"),
+        "plan.open_exactly: found 5000; expected a number of schools that can be open",
+        "Count the open schools and candidate sites (new_school_lead_years delays candidates).",
+    ),
+]
+
 CASES += GEO_CASES
