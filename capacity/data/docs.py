@@ -7,7 +7,15 @@ from capacity.grades import PRESETS
 
 
 def _type(c: Column) -> str:
-    return {"str": "text", "int": "integer", "float": "number", "choice": "choice", "grade": "grade", "stage": "stage", "bool": "true/false"}[c.kind]
+    return {
+        "str": "text",
+        "int": "integer",
+        "float": "number",
+        "choice": "choice",
+        "grade": "grade",
+        "stage": "stage",
+        "bool": "true/false",
+    }[c.kind]
 
 
 def data_format_markdown() -> str:
