@@ -61,16 +61,20 @@ def write_ecasd_district(src: Path, out: Path) -> Path:
     return out
 
 
-def write_nyc_district(src: Path, out: Path) -> Path:
-    """Write NYC community districts 1-32, school years 2005-2011, as a district folder and return it.
+def write_nyc_district(src: Path, out: Path, last_year: int = NYC_LAST_YEAR_USED) -> Path:
+    """Write NYC community districts 1-32, school years 2005 to ``last_year``, as a district folder and return it.
+
+    The tests use the default (2005-2011); later years (2013-2017, after the missing 2012-13) are
+    reserved for evaluation, and a later ``last_year`` writes the series with its missing year as the
+    source holds it.
 
     Each community district is a zone; each school (DBN) is a row of schools teaching the span of
     grades PK..12 it had pupils in, with its headcounts by grade and year (they add up to the
-    source's district totals exactly). Closed: no pupils in 2011. Classrooms are unknown (0; the
+    source's district totals exactly). Closed: no pupils in the last year. Classrooms are unknown (0; the
     back-test needs none). No births table. A control code in a school name is written as '-'.
     """
     s = pd.read_csv(src / "nyc_school_grade_year.csv", dtype={"district": str})
-    s = s[(s["fall_year"] <= NYC_LAST_YEAR_USED) & s["district"].str.fullmatch(r"\d\d") & s["district"].astype(int).between(1, 32)]
+    s = s[(s["fall_year"] <= last_year) & s["district"].str.fullmatch(r"\d\d") & s["district"].astype(int).between(1, 32)]
     columns = {"pk": "PK", "k": "K", **{f"g{i}": str(i) for i in range(1, 13)}}
     enrol = s.melt(id_vars=["dbn", "fall_year"], value_vars=list(columns), var_name="col", value_name="pupils")
     enrol = enrol[enrol["pupils"] > 0]
@@ -99,7 +103,7 @@ def write_nyc_district(src: Path, out: Path) -> Path:
             "x_km": 0.0,
             "y_km": 0.0,
             "sector": "public",
-            "status": ["open" if y == NYC_LAST_YEAR_USED else "closed" for y in info["last"]],
+            "status": ["open" if y == s["fall_year"].max() else "closed" for y in info["last"]],
         }
     )
     boro = s.groupby("district")["borough"].agg(lambda b: b.mode().iloc[0])
