@@ -49,15 +49,18 @@ def info(district: str | None) -> None:
     kinds = d.zones["kind"].value_counts().reindex(["urban", "town", "rural"]).fillna(0).astype(int)
     click.echo(f"\nZones: {len(d.zones)} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
     click.echo(f"\nSchools teaching each stage (a nine-year school counts under primary and junior):\n{schools_by_stage(d).to_string()}")
-    click.echo(f"\nPupils on roll by stage and school year:\n{pupils_by_stage(d).to_string()}")
+    if d.has_history:
+        click.echo(f"\nPupils on roll by stage and school year:\n{pupils_by_stage(d).to_string()}")
+    else:
+        click.echo("\nPupils on roll: no enrolment history")
     b = d.births.groupby("year")["births"].sum()
     if len(b):
         click.echo(
             f"\nBirths: {int(b.index.min())}-{int(b.index.max())}, last year {int(b.iloc[-1]):,} (peak {int(b.max()):,} in {int(b.idxmax())})"
         )
     else:
-        click.echo("\nBirths: none (entry grades are projected by projection.entry_rule: held, trend or children)")
-    optional = [t for t in ("housing", "travel", "projects", "children") if len(getattr(d, t))]
+        click.echo("\nBirths: none (entry grades need projection.entry_rule held, trend or children)")
+    optional = [t for t in ("housing", "travel", "projects", "children", "demand", "attendance") if len(getattr(d, t))]
     click.echo(f"Optional tables: {', '.join(f'{t} ({len(getattr(d, t))} rows)' for t in optional) or 'none'}")
 
 

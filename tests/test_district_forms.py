@@ -102,6 +102,7 @@ def test_extending_a_rated_school_adds_room_seats(tmp_path):
     r = plan_district(d, d.demand, ps)
     b = r.builds
     assert b[b["kind"] == "extend"].groupby("school_id")["classrooms"].sum().to_dict() == {"S1": 1}
+    assert b["seats"].sum() == 45
     assert r.unmet["pupils"].sum() == pytest.approx(0.0)
     assert r.assignment.groupby("school_id")["pupils"].sum()["S1"] == pytest.approx(140.0)
 
@@ -115,6 +116,9 @@ def test_plan_cli_runs_a_district_given_only_as_demand(tmp_path):
     assert any("no enrolment history, so the plan is for the years of the district's demand table (2026-2026)" in n for n in notes)
     a = pd.read_csv(tmp_path / "out" / "assignment.csv")
     assert a.groupby("school_id")["pupils"].sum().round(6).to_dict() == {"S1": 100.0, "S2": 80.0}
+    for command, expect in (("validate", "no history, demand 2026-2026"), ("info", "Pupils on roll: no enrolment history")):
+        res = CliRunner().invoke(cli, [command, str(folder)])
+        assert res.exit_code == 0 and expect in res.output, res.output
 
 
 def test_capacity_far_from_classrooms_is_refused_and_near_is_noted(tmp_path):
@@ -300,3 +304,39 @@ def test_stable_history_with_a_missing_year_projects_stable(tmp_path):
     p = project_district(d, HELD.with_(horizon=4))
     gi = d.grades.grade_index
     np.testing.assert_allclose(p.point[0, [gi["P1"], gi["P2"]], :], 100.0)
+
+
+def test_demand_inside_the_history_is_noted_not_mixed(tmp_path):
+    """Demand for 2021, a history year: the history keeps the enrolment (P1 = 120), with a note."""
+    folder = gap_history(tmp_path / "d", years=(2020, 2021))
+    _csv(folder, "demand", {"year": 2021, "zone_id": "Z", "grade": ["P1"], "pupils": [500]})
+    with collecting() as notes:
+        d = load_district(folder)
+    h = history_from_district(d)
+    assert h.years == (2020, 2021) and h.pupils[0, d.grades.grade_index["P1"], 1] == 120
+    assert any("demand.csv: years 2021-2021 are also enrolment history years" in n for n in notes)
+
+
+def test_capacity_stated_as_seats_equals_its_classroom_form(tmp_path):
+    """U01-P1 of the example (43 rooms, P1-P6) restated as capacity 43 x 45 = 1,935 seats with a blank
+    classrooms cell: the same seats, the same whole rooms for the status-quo classes, the same class
+    caps of the plan's base year."""
+    import shutil
+
+    from capacity.data import EXAMPLE_PATH
+    from capacity.gap.seats import school_rooms
+    from capacity.plan.inputs import base_class_sizes
+
+    folder = tmp_path / "d"
+    shutil.copytree(EXAMPLE_PATH, folder)
+    s = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    i = s.index[s["school_id"] == "U01-P1"][0]
+    assert s.at[i, "classrooms"] == "43"
+    s["capacity"] = ""
+    s.loc[i, ["classrooms", "capacity"]] = ["", "1935"]
+    s.to_csv(folder / "schools.csv", index=False)
+    a, b = load_district(EXAMPLE_PATH), load_district(folder)
+    ta, tb = (seat_table(d, DEFAULT_CLASS_SIZE, (2025, 2026)) for d in (a, b))
+    pd.testing.assert_frame_equal(ta, tb, check_exact=False)
+    pd.testing.assert_frame_equal(school_rooms(ta), school_rooms(tb))
+    assert base_class_sizes(a, PlanSettings()) == base_class_sizes(b, PlanSettings())

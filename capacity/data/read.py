@@ -95,6 +95,32 @@ def read_district_files(path: str | Path) -> RawDistrict:
     return raw
 
 
+def read_table_file(path: str | Path, name: str) -> RawTable:
+    """One table of the format from its own CSV file (e.g. a demand table named on the command line).
+
+    Raises
+    ------
+    InputError
+        An unreadable or malformed file, naming it (and the row).
+    """
+    from capacity.notes import note
+
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise InputError([Problem(p.name, None, None, f"a file that cannot be read ({e.strerror})", "a readable CSV file")]) from None
+    text, how = _decode(data, p.name)
+    if text is None:
+        raise InputError([Problem(p.name, None, None, "bytes that are not UTF-8, UTF-16, GBK or Latin-1 text", "a UTF-8 CSV file")])
+    if how:
+        note(how)
+    raw, problems = _parse_csv(name, p.name, text)
+    if problems:
+        raise InputError(problems)
+    return raw
+
+
 def _read_folder(folder: Path) -> RawDistrict:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}

@@ -264,6 +264,14 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
         )
     if len(demand):
         problems += _gaps(sorted(set(demand["year"].dropna().astype(int))), labels["demand"], "demand years")
+        inside = sorted(set(demand["year"].dropna().astype(int)) & set(enrol["year"].dropna().astype(int)))
+        if inside:
+            from capacity.notes import note
+
+            note(
+                f"{labels['demand']}: years {inside[0]}-{inside[-1]} are also enrolment history years; the projection uses the "
+                "enrolment for them (demand joins the history only after its last year; `capacity plan --demand` plans against a file)"
+            )
     if "attendance" in frames and len(frames["attendance"]):
         problems += _attendance_checks(frames["attendance"].join(span, on="school_id", how="inner"), labels["attendance"], grades)
     if len(enrol):

@@ -10,7 +10,7 @@ import pandas as pd
 
 from capacity.gap.classes import band_shares, class_report, policy_failures, school_sizes, status_quo_pupils
 from capacity.gap.gap import budget_needed, first_red, gap_table
-from capacity.gap.seats import grade_rooms, seat_table, seats_from_rooms
+from capacity.gap.seats import grade_rooms, school_rooms, seat_table, seats_from_rooms
 from capacity.gap.settings import GapSettings
 from capacity.gap.staffing import kindergarten_coverage, teacher_gap, teachers_needed
 from capacity.gap.warning import early_warning, first_red_units, school_load
@@ -75,13 +75,13 @@ def gap_report(
     gap = gap_table(projection, seats, district.zones, settings.quantile, settings.warning_window, settings.amber_utilisation)
     # one coherent scenario at the quantile (the plan's demand), not the sum of cell quantiles
     pupils = status_quo_pupils(district, projection.demand(settings.quantile))
-    rooms = seats.groupby(["year", "school_id"], as_index=False)["classrooms"].sum()
-    rooms["classrooms"] = rooms["classrooms"].round().astype(int)
+    rooms = school_rooms(seats)
     classes = class_report(pupils, district, settings.standards.class_size, settings.bands, rooms, settings.bands_over_standard)
     last = district.last_year
     actual = district.enrolment[district.enrolment["year"] == last]
+    rooms_now = school_rooms(seat_table(district, settings.standards.class_size, (last,), settings.standards.rated_capacity_tolerance))
     classes_actual = class_report(
-        actual.assign(zone_id=""), district, settings.standards.class_size, settings.bands, bands_over_standard=settings.bands_over_standard
+        actual.assign(zone_id=""), district, settings.standards.class_size, settings.bands, rooms_now, settings.bands_over_standard
     )
     bands = pd.concat(
         [

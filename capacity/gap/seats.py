@@ -161,3 +161,11 @@ def seat_table(district, class_size: dict[str, int], years: tuple[int, ...], tol
     return out.sort_values(["year", "school_id", "stage"], key=lambda c: c.map(order) if c.name == "stage" else c).reset_index(drop=True)[
         ["year", "school_id", "zone_id", "stage", "classrooms", "seats"]
     ]
+
+
+def school_rooms(seats: pd.DataFrame) -> pd.DataFrame:
+    """Whole classrooms per school and year from a :func:`seat_table` (year, school_id, classrooms);
+    a rated school's are its equivalent rooms, seats / standard size."""
+    rooms = seats.groupby(["year", "school_id"], as_index=False)["classrooms"].sum()
+    rooms["classrooms"] = rooms["classrooms"].round().astype(int)
+    return rooms

@@ -125,33 +125,27 @@ def shortfall_tail(report: SolveReport) -> str:
 
 
 def read_demand(path) -> pd.DataFrame:
-    """A demand table the planner supplies (CSV: year, zone_id, grade, pupils), to plan against
-    instead of a projection. Values are checked by ``plan_district`` (zones, grades, pupils >= 0).
+    """A demand table the planner supplies (CSV: year, zone_id, grade, pupils; the ``demand`` table of
+    docs/data-format.md), to plan against instead of a projection. Zones and grades are checked
+    against the district by ``plan_district``.
 
     Raises
     ------
     InputError
-        Missing file columns or non-numeric year / pupils, naming the file, row and column.
+        Missing or unknown columns, bad cells or an empty table, naming the file, row and column.
     """
-    from pathlib import Path
-
+    from capacity.data.read import read_table_file
+    from capacity.data.schema import DEMAND
+    from capacity.data.validate import ROW, parse_table
     from capacity.errors import InputError, Problem
 
-    path = Path(path)
-    frame = pd.read_csv(path, dtype={"zone_id": str, "grade": str}, keep_default_na=False)
-    need = ["year", "zone_id", "grade", "pupils"]
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        raise InputError([Problem(path.name, None, ", ".join(missing), "missing columns", ", ".join(need))])
-    problems = []
-    for col in ("year", "pupils"):
-        num = pd.to_numeric(frame[col], errors="coerce")
-        for i in frame.index[num.isna()][:5]:
-            problems.append(Problem(path.name, int(i) + 2, col, repr(frame.at[i, col]), "a number"))
-        frame[col] = num
+    raw = read_table_file(path, DEMAND.name)
+    frame, problems = parse_table(raw, DEMAND)
+    if not raw.rows:
+        problems.append(Problem(raw.label, None, None, "an empty table", "at least one data row"))
     if problems:
         raise InputError(problems)
-    return frame.assign(year=frame["year"].astype(int))[need]
+    return frame.drop(columns=ROW)
 
 
 def plan_from_projection(district, projection, settings: PlanSettings | None = None) -> PlanResult:

@@ -237,12 +237,15 @@ def base_class_sizes(district, settings: PlanSettings) -> dict[tuple[str, str], 
     """Largest class of each school and grade in the last history year (actual pupils in
     the school's current classrooms; see capacity.gap.classes.class_report)."""
     from capacity.gap.classes import class_report
+    from capacity.gap.seats import school_rooms, seat_table
 
     e = district.enrolment
     last = e[e["year"] == e["year"].max()]
     if last.empty:
         return {}
-    rep = class_report(last.assign(zone_id=""), district, settings.standards.class_size, {})
+    std = settings.standards
+    rooms = school_rooms(seat_table(district, std.class_size, (int(last["year"].iloc[0]),), std.rated_capacity_tolerance))
+    rep = class_report(last.assign(zone_id=""), district, std.class_size, {}, rooms)
     rep = rep[rep["classes"] > 0]
     return {(s, g): int(v) for s, g, v in zip(rep["school_id"], rep["grade"], rep["max_class_size"], strict=True)}
 

@@ -47,7 +47,11 @@ def _on(v) -> bool:
 
 
 def build_seats(schools: pd.DataFrame, sid: str, rooms: int, settings: PlanSettings, grades: GradeSystem) -> int:
-    """Seats of ``rooms`` classrooms at school ``sid`` (its own class size where it has one)."""
+    """Seats of ``rooms`` classrooms at school ``sid`` (its own class size where it has one; at a school
+    with a rated capacity, its room seats, as the model counts them)."""
+    q = schools.at[sid, "room_seats"] if "room_seats" in schools else None
+    if q is not None and q == q:
+        return round(rooms * float(q))
     own = schools.at[sid, "class_size"] if "class_size" in schools else None
     return round(rooms * room_seats(settings.standards.class_size, grades.stage_of_grade[schools.at[sid, "first_grade"]], grades, own))
 

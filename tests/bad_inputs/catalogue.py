@@ -203,6 +203,14 @@ def small(command: str = "validate", **edits):
     return build
 
 
+def demand_file(text: str):
+    def build(tmp: Path) -> list[str]:
+        (tmp / "demand.csv").write_text(text, encoding="utf-8")
+        return ["plan", str(district(tmp)), "--demand", str(tmp / "demand.csv"), "--out", str(tmp / "out")]
+
+    return build
+
+
 def drop_rows(table: str, cond):
     return frame(table, lambda f: f[~cond(f)])
 
@@ -603,6 +611,13 @@ CASES: list[Case] = [
         "attendance.csv, row 2, column 'school_id': found 'S9', which is not in schools",
         "Use school_ids from schools.csv.",
     ),
+    Case(
+        "demand-file-bad-column",
+        "a demand file for `capacity plan --demand` with a misnamed column",
+        demand_file("year,zone,grade,pupils\n2026,U01,P1,40\n"),
+        "demand.csv, row 1, column 'zone': found an unknown column 'zone' (did you mean 'zone_id'?)",
+        "Name the columns year, zone_id, grade, pupils (the demand table of docs/data-format.md).",
+    ),
     # merely unusual: accepted, with a note where useful
     Case(
         "demand-only-district",
@@ -653,6 +668,34 @@ CASES: list[Case] = [
         scenario("extends: BASE\nplan:\n  time_limt_s: 5\n"),
         "line 3: unknown key 'plan.time_limt_s' (did you mean 'time_limit_s'?)",
         "Correct the key; see docs/scenario-reference.md.",
+    ),
+    Case(
+        "entry-rule-unknown",
+        "an entry rule that does not exist",
+        scenario("extends: BASE\nprojection:\n  entry_rule: {P1: sometimes}\n"),
+        "line 3: projection.entry_rule.P1: found 'sometimes'; expected one of births, held, trend, children",
+        "Use births, held, trend or children.",
+    ),
+    Case(
+        "entry-rule-not-entry-grade",
+        "an entry rule for a grade that is not an entry grade",
+        scenario("extends: BASE\nprojection:\n  entry_rule: {J1: held}\n"),
+        "projection.entry_rule.J1: found 'J1'; expected an entry grade of entry_offsets (K1, P1)",
+        "Give entry rules for entry grades only (add the grade to projection.entry_offsets first).",
+    ),
+    Case(
+        "entry-rule-children-without-counts",
+        "an entry grade projected from the children table, which has no counts",
+        scenario("extends: BASE\nprojection:\n  entry_rule: {P1: children}\n", "project", ("--draws", "20", "--horizon", "2")),
+        "P1 is projected from the children table (projection.entry_rule.P1: children), which has no count for zone 'R01' born in 2020",
+        "Add children.csv counts for every zone and projected year, or choose births, held or trend.",
+    ),
+    Case(
+        "rated-tolerance-out-of-range",
+        "a capacity tolerance above 100 %",
+        scenario("extends: BASE\nstandards:\n  rated_capacity_tolerance: 2\n"),
+        "standards.rated_capacity_tolerance: found 2.0; expected a fraction from 0 to 1",
+        "Write the tolerance as a fraction (0.1 = 10 %).",
     ),
     Case(
         "yaml-unknown-section",
