@@ -495,9 +495,12 @@ def fit_scenario(scenario: Scenario, grades: GradeSystem) -> Scenario:
         Listing every key that does not fit the system.
     """
 
+    took: list[str] = []
+
     def fitted(obj, section: str):
         keep = set(scenario.given.get(section, ()))
         changes = {k: v for k, v in system_defaults(grades, section).items() if k not in keep}
+        took.extend(f"{section}.{k}" for k in changes)
         return obj.with_(**changes) if changes else obj
 
     standards = fitted(scenario.standards, "standards")
@@ -518,6 +521,12 @@ def fit_scenario(scenario: Scenario, grades: GradeSystem) -> Scenario:
         )
     if (standards, projection, gap, plan) == (scenario.standards, scenario.projection, scenario.gap, scenario.plan):
         return scenario
+    from capacity.notes import note
+
+    note(
+        f"district.grade_system {grades.name}: settings the scenario does not give take the {grades.name} defaults "
+        f"(docs/data-format.md): {', '.join(took)}"
+    )
     resolved = dict(scenario.resolved)
     resolved.update(
         {

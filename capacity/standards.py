@@ -207,7 +207,7 @@ SYSTEM_DEFAULTS: dict[str, dict[str, dict[str, object]]] = {
     },
 }
 """Defaults of grade- and stage-keyed settings for the US and England presets (China's are
-the settings classes' own defaults). Sources and meaning: docs/grade-systems.md."""
+the settings classes' own defaults). Listed in docs/data-format.md."""
 
 CUSTOM_CLASS_SIZE = 30
 """Default class size of every stage of a custom grade system (pupils)."""

@@ -125,6 +125,10 @@ def test_band_chart_is_drawn_from_the_stage_standard(us_path):
     heights = [patch.get_height() for patch in ax.patches]
     assert max(heights) > 0.5, "the chart must show the classes over standard"
     assert ax.get_ylim()[0] >= 0
+    # a stage whose classes all keep to the standard (M1: 300 pupils in 10 classes of 30) says so on a 0-1 axis
+    assert r.bands.loc[r.bands["stage"] == "middle", "classes_above_standard"].sum() == 0
+    empty = band_share_chart(r.bands, "middle", list(r.settings.bands)).axes[0]
+    assert empty.get_ylim() == (0.0, 1.0) and any("no class" in t.get_text() for t in empty.texts)
 
 
 @pytest.mark.skipif("highs" not in available_solvers(), reason="HiGHS not installed")
@@ -193,6 +197,10 @@ def test_run_end_to_end_writes_us_grades_and_charts(us_path, tmp_path):
     assert resolved["standards"]["class_size"] == {"prek": 20, "elementary": 25, "middle": 30, "high": 30}
     assert resolved["gap"]["bands_over_standard"] is True
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["grade_system"]["name"] == "us"
+    from capacity.compare import load_run, run_metrics
+
+    m = run_metrics(load_run(out))  # the comparison reads the run's own system and bands back
+    assert m["teachers_needed_last_year"] > 0 and m["classes_above_standard"] >= 0
 
 
 CUSTOM = "grade,stage,age,stage_label\n" + "".join(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from capacity.data.schema import FREE_TEXT_COLUMNS, TABLES, Column
 from capacity.grades import PRESETS
+from capacity.standards import SYSTEM_DEFAULTS
 
 
 def _type(c: Column) -> str:
@@ -52,6 +55,27 @@ def data_format_markdown() -> str:
         for s in g.stages:
             out.append(f"| {g.name} | {s.name} ({s.label}) | {', '.join(s.grades)} | {s.entry_age} |")
     out += [
+        "",
+        "A custom system's `grades` table gives each grade its stage and its age at entry; the ages order the grades",
+        "and the first grade of each stage is that stage's entry grade.",
+        "",
+        "Settings keyed by grade or stage (class sizes, costs, travel limits, staffing ratios, the projection's",
+        "entry grades, class-size bands) take the district's system's defaults when the scenario does not set them;",
+        "a scenario key naming a grade or stage the district lacks is refused when the run starts. The US and",
+        "England defaults (China's are in docs/scenario-reference.md; money in the district's currency):",
+        "",
+        "| system | section | key | default |",
+        "|---|---|---|---|",
+    ]
+    for system, sections in SYSTEM_DEFAULTS.items():
+        for section, values in sections.items():
+            for key, value in values.items():
+                out.append(f"| {system} | {section} | `{key}` | `{json.dumps(value, default=list)}` |")
+    out += [
+        "",
+        "A custom system defaults to 30 pupils per class in every stage, bands counted over that standard, its first",
+        "grade fed from births at its entry age, and no boarding; costs, travel limits and staffing ratios have no",
+        "safe generic value, so its scenario must give them (a missing one is refused, naming the key).",
         "",
         "A school serves a contiguous range `first_grade`..`last_grade` (in the system's order), so nine-year (P1-J3) and twelve-year",
         "(P1-S3) schools are ordinary rows. School years are named by the calendar year they start in (2025 = 2025-26).",

@@ -55,7 +55,7 @@ class Column:
     choices: tuple[str, ...] = ()
 
     def expected(self, grades: GradeSystem | None = None) -> str:
-        """Plain-language description of an allowed value (grades and stages of ``grades``, default China)."""
+        """Plain-language description of an allowed value (grades and stages of ``grades``; None: of any system)."""
         if self.kind == "int":
             text = "a whole number"
         elif self.kind == "float":
@@ -63,11 +63,13 @@ class Column:
         elif self.kind == "choice":
             return "one of " + ", ".join(self.choices)
         elif self.kind == "grade":
-            g = grades or CHINA
-            return f"a grade of the {g.name} system (district.grade_system): " + "/".join(g.grades)
+            if grades is None:
+                return "a grade of the district's system (district.grade_system; china: " + "/".join(CHINA.grades) + ")"
+            return f"a grade of the {grades.name} system (district.grade_system): " + "/".join(grades.grades)
         elif self.kind == "stage":
-            g = grades or CHINA
-            return f"a stage of the {g.name} system (district.grade_system): " + "/".join(g.stage_names)
+            if grades is None:
+                return "a stage of the district's system (district.grade_system; china: " + "/".join(CHINA.stage_names) + ")"
+            return f"a stage of the {grades.name} system (district.grade_system): " + "/".join(grades.stage_names)
         elif self.kind == "bool":
             return "true or false (also yes/no, 1/0)"
         else:

@@ -71,11 +71,10 @@ def kindergarten_coverage(k_pupils: pd.DataFrame, district, births_by_year: pd.S
                 "inclusive_share": g.loc[g["inclusive"], "pupils"].sum() / total if total else np.nan,
             }
         )
-    t = pd.DataFrame(rows)
-    if len(t):
-        t["ger_ok"] = t["ger"] >= floors["ger"]
-        t["public_ok"] = t["public_share"] >= floors["public"]
-        t["inclusive_ok"] = t["inclusive_share"] >= floors["inclusive"]
+    t = pd.DataFrame(rows, columns=["year", "pupils", "children_3_5", "ger", "public_share", "inclusive_share"])
+    t["ger_ok"] = t["ger"] >= floors["ger"]
+    t["public_ok"] = t["public_share"] >= floors["public"]
+    t["inclusive_ok"] = t["inclusive_share"] >= floors["inclusive"]
     return t
 
 

@@ -84,6 +84,9 @@ def band_share_chart(bands: pd.DataFrame, stage: str, band_names: list[str]) -> 
             v = b[f"share {name}"].fillna(0).to_numpy()
             ax.bar(b["year"].astype(str), v, bottom=bottom, label=name)
             bottom += v
+        if not bottom.any():  # no class in any band: say so on a 0-1 axis, not an empty one around 0
+            ax.set_ylim(0, 1)
+            ax.text(0.5, 0.5, "no class in any band", transform=ax.transAxes, ha="center", va="center", color="grey")
         ax.set_ylabel("share of classes")
         ax.set_title(f"Class-size bands, {stage} (first bar: actual)")
         ax.legend(fontsize=8)
