@@ -419,3 +419,38 @@ def test_km_grid_district_writes_layers_without_crs(tmp_path, example):
     assert set(z.geom_type) == {"Point"} and len(z) == (gap["level"] == "zone").sum()  # no polygons given: zone centres
     first = example.schools.sort_values("school_id").iloc[0]
     assert (s.geometry.iloc[0].x, s.geometry.iloc[0].y) == pytest.approx((first["x_km"] * 1000, first["y_km"] * 1000))
+
+
+def test_multipolygon_zone_centre_and_output(tmp_path):
+    """A zone of two islands 6 km apart: its centroid lies in the sea between them, so the centre is
+    a point on one island; the output layer keeps the MultiPolygon beside the other Polygons."""
+    import geopandas as gpd
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from capacity.report.gis import write_gis
+
+    d = gis_copy(tmp_path)
+    z = gpd.read_file(d / "zones.gpkg")
+    c = z.geometry.iloc[0].centroid
+    islands = MultiPolygon([Polygon(shapely.affinity.translate(z.geometry.iloc[0], dx, 0).exterior) for dx in (-0.03, 0.03)])
+    z.loc[0, "geometry"] = islands
+    (d / "zones.gpkg").unlink()
+    z.to_file(d / "zones.gpkg", engine="pyogrio")
+    district = load_district(d)
+    zid = z.loc[0, "zone_id"]
+    row = district.zones.set_index("zone_id").loc[zid]
+    assert islands.contains(shapely.Point(row["lon"], row["lat"])) and not islands.contains(c)
+    gap = pd.DataFrame({"year": 2026, "level": "zone", "area": district.zones["zone_id"], "stage": "primary", "gap": 0.0})
+    write_gis(district, gap, None, tmp_path / "gis")
+    out = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="zones_gap").set_index("zone_id")
+    assert out.geometry[zid].equals_exact(islands, tolerance=1e-9)
+    assert len(out) == len(district.zones)
+
+
+def test_gis_file_linked_from_outside_the_folder_is_refused(tmp_path):
+    d = gis_copy(tmp_path)
+    outside = tmp_path / "elsewhere.geojson"
+    (d / "schools.geojson").rename(outside)
+    (d / "schools.geojson").symlink_to(outside)
+    assert "schools.geojson: found a link to" in problems_of(d) and "outside the district folder" in problems_of(d)

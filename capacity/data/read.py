@@ -137,6 +137,17 @@ def _read_folder(folder: Path) -> RawDistrict:
                 names = ([f.name] if f.exists() else []) + [g.name for g in gis]
                 problems.append(Problem(str(folder), None, None, f"the files {' and '.join(names)}", f"one file for the table '{t.name}'"))
                 continue
+            if not gis[0].resolve().is_relative_to(folder.resolve()):
+                problems.append(
+                    Problem(
+                        f"{folder}/{gis[0].name}",
+                        None,
+                        None,
+                        f"a link to {gis[0].resolve()}, outside the district folder",
+                        "the table's own file inside the folder",
+                    )
+                )
+                continue
             layer, probs = read_gis_table(gis[0], t.name)
             problems += probs
             if layer is not None:

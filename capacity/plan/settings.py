@@ -105,6 +105,10 @@ class PlanSettings(SettingsMixin):
         Keep each zone whole, as attendance zones are drawn: all pupils of a stage living in a
         zone go to one school in a year (a binary zone-stage-school choice per year; pupils that
         school cannot seat are unmet). False (default): pupils of a zone may be split among schools.
+        Meant for planning blocks (attendance-zone building blocks), each small beside a school: a
+        zone with more pupils of a stage than any one reachable school can seat leaves the rest
+        unmet (on the example county's large zones, whole zones leave thousands of pupils unmet).
+        In a robust plan each demand draw chooses its own schools.
     open_exactly : int or None
         Exactly this many schools open in every planned year (open schools not closed plus
         candidates opened): a p-median check. None (default): no count is imposed.
