@@ -340,3 +340,89 @@ def test_capacity_stated_as_seats_equals_its_classroom_form(tmp_path):
     pd.testing.assert_frame_equal(ta, tb, check_exact=False)
     pd.testing.assert_frame_equal(school_rooms(ta), school_rooms(tb))
     assert base_class_sizes(a, PlanSettings()) == base_class_sizes(b, PlanSettings())
+
+
+def us_rated(folder: Path) -> Path:
+    """A US district (grade_system us), one zone, no births: two K-1 schools. E1 states only a rated
+    capacity of 30 seats; E2 states 2 classrooms and a capacity of 52 (2 x 25 = 50, within 10 %).
+    Enrolment 2018-2021 is stable: K = 20 + 30 = 50, grade 1 = 18 + 27 = 45 every year."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "district.csv").write_text("key,value\ngrade_system,us\n", encoding="utf-8")
+    _csv(folder, "zones", {"zone_id": ["Z"], "name": ["z"], "kind": "urban", "x_km": [0.0], "y_km": [0.0]})
+    _csv(
+        folder,
+        "schools",
+        {
+            "school_id": ["E1", "E2"],
+            "name": ["e1", "e2"],
+            "zone_id": "Z",
+            "first_grade": "K",
+            "last_grade": "1",
+            "classrooms": ["", "2"],
+            "max_classrooms": [4, 4],
+            "capacity": ["30", "52"],
+            "x_km": [0.0, 0.5],
+            "y_km": 0.0,
+            "sector": "public",
+            "status": "open",
+        },
+    )
+    rows = [(y, s, g, n) for y in range(2018, 2022) for s, g, n in (("E1", "K", 20), ("E1", "1", 18), ("E2", "K", 30), ("E2", "1", 27))]
+    pd.DataFrame(rows, columns=["year", "school_id", "grade", "pupils"]).to_csv(folder / "enrolment.csv", index=False)
+    return folder
+
+
+def test_us_district_with_rated_capacity_and_no_births_holds_its_entry_grade(tmp_path):
+    """US grades K and 1, no births, the scenario holding entry grades PK and K (the US system's own
+    entry grades, which the scenario names before the district's system is known).
+
+    Projection: K held at 50; grade 1 = K x 45/50 = 45 in 2022 and 2023 (a stable history stays stable).
+    Rated seats at the US standard of 25 per class: E1's room seats 25, ceil(30 / 25) = 2 rooms, 30 seats;
+    E2 uses its rated 52 (noted against 2 x 25 = 50): the gap counts 82 seats. Plan for the point
+    projection (95 pupils a year) with no builds: at most 30 + 52 = 82 seated (classes allow more: 2 rooms x 25 at E1,
+    max(2, ceil(52 / 25)) = 3 rooms x 25 at E2), so 13 pupils are unmet in each of the two years."""
+    from capacity.gap import gap_report
+    from capacity.gap.seats import rated_capacity
+    from capacity.scenario import fit_scenario, load_scenario
+
+    folder = us_rated(tmp_path / "d")
+    sc = tmp_path / "s.yaml"
+    sc.write_text(
+        f"district: {folder}\nhorizon: 2\nprojection: {{entry_rule: {{PK: held, K: held}}, draws: 20, calibrate: false}}\n"
+        "plan: {allow_builds: false, allow_closures: false, allow_new_schools: false, mip_gap: 0.0}\n",
+        encoding="utf-8",
+    )
+    with collecting() as notes:
+        d = load_district(folder)
+        s = fit_scenario(load_scenario(sc), d.grades)
+        p = project_district(d, s.projection)
+        r = gap_report(d, p, s.gap)
+    assert d.births.empty and d.grades.name == "us"
+    assert s.projection.entry_rules() == {"PK": "held", "K": "held"}
+    assert "entry grade K is projected from its recent level, held (projection.entry_rule.K: held)" in notes
+    assert any("'E2' states capacity 52 seats and 2 classrooms x 25 = 50" in n for n in notes)
+    gi = d.grades.grade_index
+    np.testing.assert_allclose(p.point[0, [gi["K"], gi["1"]], :], [[50.0, 50.0], [45.0, 45.0]])
+    rated = rated_capacity(d, s.gap.standards.class_size, 0.1)
+    assert rated["room_seats"].to_dict() == {"E1": 25.0, "E2": 25.0} and rated["rooms"].to_dict() == {"E1": 2, "E2": 3}
+    seats = r.seats[r.seats["year"] == 2022].set_index("school_id")["seats"]
+    assert seats.to_dict() == pytest.approx({"E1": 30.0, "E2": 52.0})
+    county = r.gap[(r.gap["level"] == "county") & (r.gap["stage"] == "elementary")]
+    assert county["seats"].to_numpy() == pytest.approx([82.0, 82.0])  # its demand is a quantile of noisy draws
+    # the plan against the point projection (95 pupils a year)
+    point = pd.DataFrame(
+        [(2022 + t, "Z", g, p.point[0, gi[g], t]) for t in range(2) for g in ("K", "1")], columns=["year", "zone_id", "grade", "pupils"]
+    )
+    plan = plan_district(d, point, s.plan)
+    assert plan.assignment.groupby(["year", "school_id"])["pupils"].sum().round(6).to_dict() == {
+        (2022, "E1"): 30.0,
+        (2022, "E2"): 52.0,
+        (2023, "E1"): 30.0,
+        (2023, "E2"): 52.0,
+    }
+    assert plan.unmet.groupby("year")["pupils"].sum().to_dict() == pytest.approx({2022: 13.0, 2023: 13.0})
+    # the new tables' grades are those of the district's system: a Chinese grade in attendance is refused
+    _csv(folder, "attendance", {"year": 2021, "zone_id": "Z", "school_id": ["E1", "E2"], "grade": ["K", "P1"], "pupils": [20, 27]})
+    with pytest.raises(InputError) as e:
+        load_district(folder)
+    assert "attendance.csv, row 3, column 'grade': found 'P1'; expected a grade of the us system (district.grade_system)" in str(e.value)

@@ -377,15 +377,15 @@ def test_plan_layers_show_whole_zones_going_to_their_school(tmp_path):
     import shapely
     from test_pmedian import siting_settings, two_zone_district
 
-    from capacity.plan import plan_district, read_demand
+    from capacity.plan import plan_district
     from capacity.report.gis import write_gis
 
     folder = two_zone_district(tmp_path)
     for name, pts in (("zones", [(113.30, 23.10), (113.34, 23.10)]), ("schools", [(113.30, 23.10), (113.34, 23.10)])):
         edit(folder, name, lambda f, pts=pts: f.drop(columns=["x_km", "y_km"]).assign(lon=[p[0] for p in pts], lat=[p[1] for p in pts]))
     district = load_district(folder)
-    plan = plan_district(district, read_demand(folder / "demand.csv"), siting_settings(zone_whole=True, open_exactly=1))
-    no_gap = pd.DataFrame(columns=["year", "level", "area", "name", "stage", "demand", "seats", "gap"])  # one history year: no projection
+    plan = plan_district(district, district.demand, siting_settings(zone_whole=True, open_exactly=1))
+    no_gap = pd.DataFrame(columns=["year", "level", "area", "name", "stage", "demand", "seats", "gap"])  # no history: no projection
     write_gis(district, no_gap, plan.tables, tmp_path / "gis")
     a = gpd.read_file(tmp_path / "gis" / "capacity.gpkg", layer="assignments")
     assert list(a["zone_id"]) == ["v001", "v002"] and set(a["school_id"]) == {"sv002"}
@@ -454,3 +454,79 @@ def test_gis_file_linked_from_outside_the_folder_is_refused(tmp_path):
     (d / "schools.geojson").rename(outside)
     (d / "schools.geojson").symlink_to(outside)
     assert "schools.geojson: found a link to" in problems_of(d) and "outside the district folder" in problems_of(d)
+
+
+def test_us_district_from_lonlat_and_gis_writes_layers_by_its_own_stages(tmp_path):
+    """A small US-system district (tests/test_grade_systems.py) given as a zones.geojson of polygons
+    and lon/lat school points near Eau Claire, WI, run end to end: the loader keeps the US system and
+    the km grid; every GIS layer carries the district's own stages and grades (no Chinese ones), the
+    zone rows match gap.csv, and the assignment lines carry the plan's pupils."""
+    import geopandas as gpd
+    import shapely
+    from shapely.geometry import Polygon
+    from test_grade_systems import PER_ZONE, US_SCHOOLS, write_district
+
+    from capacity.grades import CHINA, US
+
+    d = write_district(tmp_path / "us", US, US_SCHOOLS, "us")
+    centre = (-91.5, 44.8)
+    z = pd.read_csv(d / "zones.csv", dtype=str)
+    polys = [
+        Polygon(zip(*km_to_lonlat(*zip(*square_km(float(x), float(y), 0.9), strict=True), centre), strict=True))
+        for x, y in zip(z["x_km"], z["y_km"], strict=True)
+    ]
+    gpd.GeoDataFrame(z.drop(columns=["x_km", "y_km"]), geometry=polys, crs=4326).to_file(d / "zones.geojson", engine="pyogrio")
+    (d / "zones.csv").unlink()
+    s = pd.read_csv(d / "schools.csv", dtype=str)
+    lon, lat = km_to_lonlat(s["x_km"].astype(float), s["y_km"].astype(float), centre)
+    s.drop(columns=["x_km", "y_km"]).assign(lon=[f"{v:.7f}" for v in lon], lat=[f"{v:.7f}" for v in lat]).to_csv(
+        d / "schools.csv", index=False
+    )
+
+    district = load_district(d)
+    assert district.grades is US and set(district.zone_shapes) == {"A", "B"}
+    zx = district.zones.set_index("zone_id")["x_km"]
+    assert zx["B"] - zx["A"] == pytest.approx(2.0, abs=1e-3)  # the 2 km between the zones survive lon/lat and back
+
+    sc = tmp_path / "us.yaml"
+    sc.write_text(
+        f"district: {d}\nhorizon: 2\nprojection: {{draws: 20}}\nplan: {{time_limit_s: 30, mip_gap: 0.0}}\nreport:\n  gis_formats: [gpkg, geojson]\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert run_cli(["run", str(sc), "--out", str(out)]) == 0
+    gpkg = out / "gis" / "capacity.gpkg"
+    zg = gpd.read_file(gpkg, layer="zones_gap")
+    gap = pd.read_csv(out / "gap" / "gap.csv", dtype={"area": str})
+    zone_rows = gap[gap["level"] == "zone"]
+    assert len(zg) == len(zone_rows) and zg.crs.to_epsg() == 4326
+    assert set(zg["stage"]) == set(zone_rows["stage"]) and {"elementary", "middle", "high"} <= set(zg["stage"]) <= set(US.stage_names)
+    assert not set(zg["stage"]) & set(CHINA.stage_names)
+    merged = zg.merge(zone_rows.rename(columns={"area": "zone_id"}), on=["zone_id", "stage", "year"], suffixes=("", "_csv"))
+    assert len(merged) == len(zg) and np.allclose(merged["gap"], merged["gap_csv"])
+    for zid, g in zip(zg["zone_id"], zg.geometry, strict=True):
+        assert g.equals_exact(shapely.from_wkb(district.zone_shapes[zid]), tolerance=1e-9)
+
+    a = gpd.read_file(gpkg, layer="assignments")
+    plan_a = pd.read_csv(out / "plan" / "assignment.csv", dtype={"grade": str, "zone_id": str, "school_id": str})
+    assert len(a) == len(plan_a) and set(a["grade"]) <= set(US.grades) and not set(a["grade"]) & set(CHINA.grades)
+    assert {"K", "5", "6", "9", "12"} <= set(a["grade"])
+    assert a.groupby("year")["pupils"].sum().to_dict() == pytest.approx(plan_a.groupby("year")["pupils"].sum().to_dict())
+    # features in the district's grade order (K before 1, 9 before 10), not text order
+    first = a[(a["year"] == 2026) & (a["zone_id"] == "B")]
+    assert list(first["grade"]) == ["K", "1", "2", "3", "4", "5", "9", "10", "11", "12"]
+    assert list(zg.loc[zg["zone_id"] == "B", "stage"].drop_duplicates()) == ["elementary", "high"]
+    # grade 12 of zone B (history by school: H1's pupils live in H1's zone): a line from B's centre to H1
+    h1 = first[(first["school_id"] == "H1") & (first["grade"] == "12")]
+    assert h1["pupils"].item() == pytest.approx(2 * PER_ZONE)
+    zb = district.zones.set_index("zone_id").loc["B"]
+    sh = district.schools.set_index("school_id").loc["H1"]
+    assert h1.geometry.iloc[0].equals_exact(shapely.LineString([(zb["lon"], zb["lat"]), (sh["lon"], sh["lat"])]), tolerance=1e-9)
+    ss = gpd.read_file(gpkg, layer="schools_status")
+    assert set(ss["school_id"]) == {"E1", "E2", "M1", "H1"} and set(ss.geom_type) == {"Point"}
+    assert {p.name for p in (out / "gis").iterdir()} == {
+        "capacity.gpkg",
+        "zones_gap.geojson",
+        "schools_status.geojson",
+        "assignments.geojson",
+    }

@@ -5,8 +5,8 @@ The p-median mapping: every graph vertex is a zone with 1 pupil of one grade and
 school site (no opening, class or school-year cost, room for everyone); the travel table holds the
 all-pairs shortest-path distances (Floyd-Warshall); travel costs 1 per pupil-km and one year is
 planned; the settings come from a scenario file. The plan's objective is then
-sum_v min_{open m} d(v, m), the p-median objective. (Demand is read with ``read_demand``, the CSV
-``capacity plan --demand`` takes.)
+sum_v min_{open m} d(v, m), the p-median objective. (Demand is the district's own ``demand`` table:
+no enrolment history, no births, nothing invented.)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from scipy.sparse.csgraph import shortest_path
 from capacity.data import load_district
 from capacity.errors import ScenarioError
 from capacity.grades import CHINA
-from capacity.plan import plan_district, read_demand
+from capacity.plan import plan_district
 from capacity.plan.settings import PlanSettings
 from capacity.scenario import load_scenario
 
@@ -51,7 +51,8 @@ def read_pmed(path: Path) -> tuple[np.ndarray, int]:
 
 def write_siting_district(folder: Path, km: np.ndarray, pupils: list[float] | None = None, rooms: int = 10) -> None:
     """A district folder in the public format: zone i with a candidate site s_i at every vertex,
-    ``travel.csv`` = ``km``, ``demand.csv`` = pupils of one grade per zone in one year."""
+    ``travel.csv`` = ``km``, ``demand.csv`` = pupils of one grade per zone in one year; no enrolment
+    history and no births (the district's demand table is what the plan serves)."""
     n = len(km)
     folder.mkdir(parents=True, exist_ok=True)
     ids = [f"v{i + 1:03d}" for i in range(n)]
@@ -72,10 +73,6 @@ def write_siting_district(folder: Path, km: np.ndarray, pupils: list[float] | No
             "opening_cost": 0,
         }
     ).to_csv(folder / "schools.csv", index=False)
-    pd.DataFrame({"year": 2024, "school_id": [f"s{z}" for z in ids], "grade": GRADE, "pupils": 0}).to_csv(
-        folder / "enrolment.csv", index=False
-    )
-    pd.DataFrame({"year": 2018, "zone_id": ids, "births": 0}).to_csv(folder / "births.csv", index=False)
     ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     pd.DataFrame({"zone_id": np.array(ids)[ii.ravel()], "school_id": [f"s{ids[j]}" for j in jj.ravel()], "km": km.ravel()}).to_csv(
         folder / "travel.csv", index=False
@@ -132,7 +129,7 @@ def test_open_exactly_matches_orlib_pmedian_optimum(instance, tmp_path):
     scenario = load_scenario(siting_scenario(tmp_path / instance, p))
     district = load_district(scenario.district_path)
     t0 = time.perf_counter()
-    plan = plan_district(district, read_demand(tmp_path / instance / "demand.csv"), scenario.plan)
+    plan = plan_district(district, district.demand, scenario.plan)
     elapsed = time.perf_counter() - t0
     assert plan.summary["status"] == "optimal"
     assert plan.summary["objective"] == pytest.approx(opt, abs=1e-6), f"{instance}: {plan.summary['objective']} vs {opt} ({elapsed:.1f}s)"
@@ -152,7 +149,7 @@ def test_zone_whole_keeps_the_pmedian_optimum(tmp_path):
     km, p = read_pmed(folder / "pmed1.txt")
     write_siting_district(tmp_path / "pmed1", km)
     plan = plan_district(
-        load_district(tmp_path / "pmed1"), read_demand(tmp_path / "pmed1" / "demand.csv"), siting_settings(open_exactly=p, zone_whole=True)
+        load_district(tmp_path / "pmed1"), load_district(tmp_path / "pmed1").demand, siting_settings(open_exactly=p, zone_whole=True)
     )
     assert plan.summary["objective"] == pytest.approx(5819, abs=1e-6)
 
@@ -174,7 +171,7 @@ def test_zone_whole_hand_computed(tmp_path):
     """Free: v001 splits, 10 at its own site and 5 at sv002 (5 x 4 = 20 pupil-km). Whole: v001 can
     only go whole to sv002 (15 x 4 = 60), v002 stays at sv002 (0): 60."""
     folder = two_zone_district(tmp_path)
-    district, demand = load_district(folder), read_demand(folder / "demand.csv")
+    district, demand = load_district(folder), load_district(folder).demand
     free = plan_district(district, demand, siting_settings())
     whole = plan_district(district, demand, siting_settings(zone_whole=True))
     assert free.summary["objective"] == pytest.approx(20.0)
@@ -190,13 +187,13 @@ def test_zone_whole_hand_computed(tmp_path):
 def test_open_exactly_refuses_an_impossible_count(tmp_path):
     folder = two_zone_district(tmp_path)
     with pytest.raises(ScenarioError, match=r"plan\.open_exactly: found 3; expected .* from 0 .* to 2"):
-        plan_district(load_district(folder), read_demand(folder / "demand.csv"), siting_settings(open_exactly=3))
+        plan_district(load_district(folder), load_district(folder).demand, siting_settings(open_exactly=3))
 
 
 def test_open_exactly_one_site(tmp_path):
     """p = 1: only sv002 holds all 20 pupils; v001's 15 travel 4 km: 60."""
     folder = two_zone_district(tmp_path)
-    plan = plan_district(load_district(folder), read_demand(folder / "demand.csv"), siting_settings(open_exactly=1))
+    plan = plan_district(load_district(folder), load_district(folder).demand, siting_settings(open_exactly=1))
     assert plan.summary["objective"] == pytest.approx(60.0)
     assert list(plan.tables["builds"]["school_id"]) == ["sv002"]
 

@@ -344,35 +344,6 @@ STAGE_ROOMS = Table(
     ),
 )
 
-DISTRICT = Table(
-    "district",
-    "Settings of the district as data, one per row (key, value). Known keys: `grade_system` = china, us, england "
-    "(a preset) or custom (the `grades` table lists the system). Without this table the system is china.",
-    (
-        Column("key", "choice", "setting", choices=("grade_system",)),
-        Column("value", "str", "its value"),
-    ),
-    key=("key",),
-    required=False,
-)
-
-GRADES_TABLE = Table(
-    "grades",
-    "The district's own grade system (with `grade_system` custom, or no `district` table): one row per grade.",
-    (
-        Column("grade", "str", "grade name as used in every other table (e.g. K, 1, Y7)"),
-        Column("stage", "str", "key of the stage the grade belongs to (e.g. elementary); used in scenario settings"),
-        Column("age", "int", "age in years at the start of the grade; orders the grades (youngest first)", "years", min=0, max=30),
-        Column("stage_label", "str", "display name of the stage (default: the stage key)", required=False, nullable=True),
-    ),
-    key=("grade",),
-    required=False,
-    notes=("Ages are distinct; the grades of a stage are consecutive in age order; the table is read before every other table.",),
-)
-
-SYSTEM_TABLES: tuple[Table, ...] = (DISTRICT, GRADES_TABLE)
-"""Tables that declare the grade system; parsed first, since other tables are checked against it."""
-
 DEMAND = Table(
     "demand",
     "Pupils by zone of residence, grade and school year, as the planner holds them (e.g. pupils by planning block). "
@@ -404,6 +375,35 @@ ATTENDANCE = Table(
     required=False,
     notes=("The shares come from the attendance matrix's last year.",),
 )
+
+DISTRICT = Table(
+    "district",
+    "Settings of the district as data, one per row (key, value). Known keys: `grade_system` = china, us, england "
+    "(a preset) or custom (the `grades` table lists the system). Without this table the system is china.",
+    (
+        Column("key", "choice", "setting", choices=("grade_system",)),
+        Column("value", "str", "its value"),
+    ),
+    key=("key",),
+    required=False,
+)
+
+GRADES_TABLE = Table(
+    "grades",
+    "The district's own grade system (with `grade_system` custom, or no `district` table): one row per grade.",
+    (
+        Column("grade", "str", "grade name as used in every other table (e.g. K, 1, Y7)"),
+        Column("stage", "str", "key of the stage the grade belongs to (e.g. elementary); used in scenario settings"),
+        Column("age", "int", "age in years at the start of the grade; orders the grades (youngest first)", "years", min=0, max=30),
+        Column("stage_label", "str", "display name of the stage (default: the stage key)", required=False, nullable=True),
+    ),
+    key=("grade",),
+    required=False,
+    notes=("Ages are distinct; the grades of a stage are consecutive in age order; the table is read before every other table.",),
+)
+
+SYSTEM_TABLES: tuple[Table, ...] = (DISTRICT, GRADES_TABLE)
+"""Tables that declare the grade system; parsed first, since other tables are checked against it."""
 
 TABLES: tuple[Table, ...] = (
     DISTRICT,

@@ -558,7 +558,7 @@ def _rated_capacity_cells(schools: pd.DataFrame, label: str) -> list[Problem]:
 
 
 def _attendance_checks(a: pd.DataFrame, label: str, grades: GradeSystem) -> list[Problem]:
-    """Attendance at a school that does not teach the grade, or at a candidate site."""
+    """Attendance at a school that does not teach the grade (in ``grades``' order), or at a candidate site."""
     out = []
     gi = a["grade"].map(grades.grade_index)
     outside = (gi < a["first_grade"].map(grades.grade_index)) | (gi > a["last_grade"].map(grades.grade_index))
@@ -675,16 +675,15 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
         labels[name] = raw.label
         problems += p
     header_broken = any(f.attrs.get("header_broken") for f in frames.values())
+    if not header_broken:
+        from capacity.data.coords import resolve_coordinates
+
+        problems += resolve_coordinates(frames, labels, {name: raw.header for name, raw in tables.items()})
     if not header_broken and all(n in frames for n in ("zones", "schools")):
         for name in ("enrolment", "births"):
             if name not in frames:
                 frames[name] = empty_frame(TABLE_BY_NAME[name]).assign(**{ROW: pd.Series(dtype=np.int64)})
                 labels[name] = f"{name}.csv"
-    if not header_broken:
-        from capacity.data.coords import resolve_coordinates
-
-        problems += resolve_coordinates(frames, labels, {name: raw.header for name, raw in tables.items()})
-    if not header_broken and all(n in frames for n in ("zones", "schools", "enrolment", "births")):
         problems += cross_check(frames, labels, grades)
         errors, warnings = plausibility(frames, labels, grades)
         problems += errors

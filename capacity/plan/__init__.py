@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from capacity.errors import SolverError
+from capacity.grades import GradeSystem
 from capacity.plan.inputs import PlanData, prepare
 from capacity.plan.model import build
 from capacity.plan.results import extract
@@ -124,10 +125,10 @@ def shortfall_tail(report: SolveReport) -> str:
     return f"in the best plan found before the time limit (gap {gap})"
 
 
-def read_demand(path) -> pd.DataFrame:
+def read_demand(path, grades: GradeSystem) -> pd.DataFrame:
     """A demand table the planner supplies (CSV: year, zone_id, grade, pupils; the ``demand`` table of
-    docs/data-format.md), to plan against instead of a projection. Zones and grades are checked
-    against the district by ``plan_district``.
+    docs/data-format.md), to plan against instead of a projection. Grades are checked against the
+    district's system ``grades`` here, zones against the district by ``plan_district``.
 
     Raises
     ------
@@ -140,7 +141,7 @@ def read_demand(path) -> pd.DataFrame:
     from capacity.errors import InputError, Problem
 
     raw = read_table_file(path, DEMAND.name)
-    frame, problems = parse_table(raw, DEMAND)
+    frame, problems = parse_table(raw, DEMAND, grades)
     if not raw.rows:
         problems.append(Problem(raw.label, None, None, "an empty table", "at least one data row"))
     if problems:

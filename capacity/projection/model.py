@@ -169,7 +169,7 @@ def simulate(
     out = np.empty((z, g, horizon, d), dtype=dt)
     keep, share = fitted.keep.astype(dt), fitted.share.astype(dt)
     known = [gi for gi in births_by_entry if children is not None and not np.isnan(children[:, :, gi]).all()]
-    from_children = [history.grades.grade_index[g] for g, r in settings.entry_rules().items() if r == "children" and children is not None]
+    from_children = [gi_of[g] for g, r in settings.entry_rules().items() if r == "children" and children is not None]
     for s in range(horizon):
         shock = _shocks(noise, rng, (z, g, d), dt)
         level_shock, children_shock = shock[:, level].copy(), shock[:, known].copy()

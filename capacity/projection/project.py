@@ -285,7 +285,7 @@ def _check_births(history: History, settings: ProjectionSettings) -> None:
 
 
 def entry_notes(settings: ProjectionSettings, fitted: Fitted, grades: GradeSystem) -> list[str]:
-    """How each entry grade is projected, in planning language (one note per grade)."""
+    """How each entry grade of ``grades`` is projected, in planning language (one note per grade)."""
     out = []
     for g, rule in settings.entry_rules().items():
         gi = grades.grade_index[g]
@@ -339,6 +339,6 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     proj = project_history(history, settings, additions=moves, children=children, stock=stock)
     from capacity.notes import note
 
-    for text in entry_notes(settings, proj.fitted, district.grades):
+    for text in entry_notes(settings, proj.fitted, history.grades):
         note(text)
     return proj

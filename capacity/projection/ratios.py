@@ -31,7 +31,7 @@ def grade_kinds(settings: ProjectionSettings, grades: GradeSystem) -> np.ndarray
 
 
 def trend_grades(settings: ProjectionSettings, grades: GradeSystem) -> np.ndarray:
-    """Whether each grade, when a LEVEL grade, follows a trend (``level_rule``, or its own ``entry_rule``)."""
+    """Whether each grade of ``grades``, when a LEVEL grade, follows a trend (``level_rule``, or its own ``entry_rule``)."""
     trend = np.full(len(grades.grades), settings.level_rule == "trend")
     for g, rule in settings.entry_rules().items():
         if rule in ("held", "trend"):

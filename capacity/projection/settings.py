@@ -164,14 +164,7 @@ class ProjectionSettings(SettingsMixin):
                 "an age offset from 0 to 25 years, or null",
             )
         for g, rule in self.entry_rule.items():
-            need(g in self.entry_offsets, f"entry_rule.{g}", g, "an entry grade of entry_offsets (" + ", ".join(self.entry_offsets) + ")")
             need(rule in ENTRY_RULES, f"entry_rule.{g}", rule, "one of " + ", ".join(ENTRY_RULES))
-            need(
-                rule not in ("births", "children") or self.entry_offsets.get(g) is not None,
-                f"entry_rule.{g}",
-                rule,
-                f"held or trend (entry_offsets.{g} is null, so {g} has no birth year to read births or children by)",
-            )
         for g in self.pooled_grades:
             need(g not in self.entry_offsets, f"pooled_grades.{g}", g, "a progression grade (not an entry grade)")
         need(isinstance(self.moves_between_zones, bool), "moves_between_zones", self.moves_between_zones, "true or false")
@@ -226,4 +219,22 @@ class ProjectionSettings(SettingsMixin):
         ]
         for t, ys in self.housing_yield.items():
             out += grade_key_problems("projection", f"housing_yield.{t}", ys, grades, "stage")
+        out += self.entry_rule_problems()
         return out
+
+    def entry_rule_problems(self) -> list[str]:
+        """``entry_rule`` keys that are not entry grades of ``entry_offsets``, and births/children rules
+        for a grade without an age. Checked with the grade system (``grade_problems``), since a
+        district's system may supply ``entry_offsets`` (US: PK, K) after the scenario is read."""
+        check = Checks("projection")
+        for g, rule in self.entry_rule.items():
+            check.need(
+                g in self.entry_offsets, f"entry_rule.{g}", g, "an entry grade of entry_offsets (" + ", ".join(self.entry_offsets) + ")"
+            )
+            check.need(
+                rule not in ("births", "children") or self.entry_offsets.get(g) is not None,
+                f"entry_rule.{g}",
+                rule,
+                f"held or trend (entry_offsets.{g} is null, so {g} has no birth year to read births or children by)",
+            )
+        return check.problems

@@ -5,12 +5,13 @@ Layers
 ------
 zones_gap
     The seat gap of every zone by stage and year (one feature per zone, stage and year: filter by
-    year and stage); the zone's polygon where the zones came from a GIS file, else its centre point.
+    year and stage; stages are the district's own, ``District.grades``, in school order); the zone's polygon where the zones came from a GIS file, else its centre point.
 schools_status
     Every school by year: the plan's status (open / closed / new / not opened), classrooms and
     pupils; without a plan, the schools as they stand in the last history year.
 assignments
-    The plan's pupils from each zone (its centre) to each school by year and grade, as lines.
+    The plan's pupils from each zone (its centre) to each school by year and grade (the district's
+    grades, in school order), as lines.
 
 Coordinates: WGS 84 lon/lat (EPSG:4326) when the district gave lon/lat or GIS files; a district
 given on a km grid has no CRS, so its layers are written in metres on that grid without a CRS
@@ -62,7 +63,9 @@ def zones_gap_layer(district, gap: pd.DataFrame):
 
     centres, crs = _points(district, "zones")
     rows = gap[gap["level"] == "zone"].drop(columns="level").rename(columns={"area": "zone_id"})
-    rows = rows.sort_values(["zone_id", "stage", "year"], kind="stable").reset_index(drop=True)
+    stage_index = {st: i for i, st in enumerate(district.grades.stage_names)}
+    rows = rows.sort_values(["zone_id", "stage", "year"], key=lambda c: c.map(stage_index) if c.name == "stage" else c, kind="stable")
+    rows = rows.reset_index(drop=True)
     if district.zone_shapes and crs is not None:
         shapes = {z: shapely.from_wkb(w) for z, w in district.zone_shapes.items()}
         geom = [shapes.get(z, centres[z]) for z in rows["zone_id"]]
@@ -105,7 +108,10 @@ def assignments_layer(district, plan_tables: dict):
 
     zc, crs = _points(district, "zones")
     sc, _ = _points(district, "schools")
-    a = plan_tables["assignment"].sort_values(["year", "zone_id", "home_school_id", "school_id", "grade"], kind="stable")
+    from capacity.plan.inputs import grade_order
+
+    keys = ["year", "zone_id", "home_school_id", "school_id", "grade"]
+    a = plan_tables["assignment"].sort_values(keys, key=grade_order(district.grades), kind="stable")
     a = a.reset_index(drop=True)
     starts = shapely.get_coordinates(np.asarray(zc[a["zone_id"]], dtype=object))
     ends = shapely.get_coordinates(np.asarray(sc[a["school_id"]], dtype=object))

@@ -1739,66 +1739,6 @@ REPRODUCIBILITY_CASES = [
 CASES += OUTPUT_CASES + SETTINGS_CASES + PLAUSIBILITY_CASES + CRASH_CASES + OUTPUT_SAFETY_CASES + REPRODUCIBILITY_CASES
 
 
-GRADE_CASES = [
-    Case(
-        "grade-system-unknown",
-        "district.csv names a grade system the tool does not know",
-        raw("district", "key,value\ngrade_system,narnia\n"),
-        "grade_system 'narnia'",
-        "Name a preset (china, us, england) or write custom and list the grades in grades.csv.",
-        klass="settings",
-    ),
-    Case(
-        "grade-not-in-system",
-        "district.csv declares the US system but the tables use Chinese grades (K1 ... S3)",
-        raw("district", "key,value\ngrade_system,us\n"),
-        "a grade of the us system (district.grade_system)",
-        "Use the declared system's grades in every table, or declare the system the tables use.",
-        klass="settings",
-    ),
-    Case(
-        "grade-system-custom-without-grades",
-        "district.csv says custom but there is no grades.csv",
-        raw("district", "key,value\ngrade_system,custom\n"),
-        "without a grades table",
-        "Add grades.csv (grade, stage, age, stage_label) listing the district's grades.",
-        klass="settings",
-    ),
-    Case(
-        "grades-stage-split",
-        "grades.csv puts one grade of a stage among another stage's grades",
-        raw(
-            "grades",
-            "grade,stage,age\nK1,kindergarten,3\nK2,kindergarten,4\nK3,kindergarten,5\nP1,primary,6\nP2,primary,7\nP3,junior,8\nP4,primary,9\nP5,primary,10\nP6,primary,11\nJ1,junior,12\nJ2,junior,13\nJ3,junior,14\nS1,senior,15\nS2,senior,16\nS3,senior,17\n",
-        ),
-        "the grades of a stage consecutive in age order",
-        "Give each stage a run of consecutive ages (P1-P6 primary, then J1-J3 junior ...).",
-        klass="settings",
-    ),
-    Case(
-        "grades-same-age",
-        "grades.csv gives two grades the same entry age",
-        raw(
-            "grades",
-            "grade,stage,age\nK1,kindergarten,3\nK2,kindergarten,4\nK3,kindergarten,5\nP1,primary,6\nP2,primary,6\nP3,primary,8\nP4,primary,9\nP5,primary,10\nP6,primary,11\nJ1,junior,12\nJ2,junior,13\nJ3,junior,14\nS1,senior,15\nS2,senior,16\nS3,senior,17\n",
-        ),
-        "a distinct age per grade",
-        "Give every grade its own age at entry (the ages order the grades).",
-        klass="settings",
-    ),
-    Case(
-        "scenario-stage-not-in-system",
-        "the scenario sets a class size for a stage the district's grade system does not have",
-        scenario("extends: BASE\nstandards:\n  class_size: {elementary: 25}\n"),
-        "standards.class_size.elementary: found 'elementary'",
-        "Key class sizes, costs and distances by the stages (or grades) of the district's system (docs/data-format.md).",
-        klass="settings",
-    ),
-]
-
-CASES += GRADE_CASES
-
-
 # Geography (issue 14.6): lon/lat coordinates and GIS layers in place of zones.csv / schools.csv.
 
 
@@ -1992,3 +1932,63 @@ GEO_CASES += [
 ]
 
 CASES += GEO_CASES
+
+
+GRADE_CASES = [
+    Case(
+        "grade-system-unknown",
+        "district.csv names a grade system the tool does not know",
+        raw("district", "key,value\ngrade_system,narnia\n"),
+        "grade_system 'narnia'",
+        "Name a preset (china, us, england) or write custom and list the grades in grades.csv.",
+        klass="settings",
+    ),
+    Case(
+        "grade-not-in-system",
+        "district.csv declares the US system but the tables use Chinese grades (K1 ... S3)",
+        raw("district", "key,value\ngrade_system,us\n"),
+        "a grade of the us system (district.grade_system)",
+        "Use the declared system's grades in every table, or declare the system the tables use.",
+        klass="settings",
+    ),
+    Case(
+        "grade-system-custom-without-grades",
+        "district.csv says custom but there is no grades.csv",
+        raw("district", "key,value\ngrade_system,custom\n"),
+        "without a grades table",
+        "Add grades.csv (grade, stage, age, stage_label) listing the district's grades.",
+        klass="settings",
+    ),
+    Case(
+        "grades-stage-split",
+        "grades.csv puts one grade of a stage among another stage's grades",
+        raw(
+            "grades",
+            "grade,stage,age\nK1,kindergarten,3\nK2,kindergarten,4\nK3,kindergarten,5\nP1,primary,6\nP2,primary,7\nP3,junior,8\nP4,primary,9\nP5,primary,10\nP6,primary,11\nJ1,junior,12\nJ2,junior,13\nJ3,junior,14\nS1,senior,15\nS2,senior,16\nS3,senior,17\n",
+        ),
+        "the grades of a stage consecutive in age order",
+        "Give each stage a run of consecutive ages (P1-P6 primary, then J1-J3 junior ...).",
+        klass="settings",
+    ),
+    Case(
+        "grades-same-age",
+        "grades.csv gives two grades the same entry age",
+        raw(
+            "grades",
+            "grade,stage,age\nK1,kindergarten,3\nK2,kindergarten,4\nK3,kindergarten,5\nP1,primary,6\nP2,primary,6\nP3,primary,8\nP4,primary,9\nP5,primary,10\nP6,primary,11\nJ1,junior,12\nJ2,junior,13\nJ3,junior,14\nS1,senior,15\nS2,senior,16\nS3,senior,17\n",
+        ),
+        "a distinct age per grade",
+        "Give every grade its own age at entry (the ages order the grades).",
+        klass="settings",
+    ),
+    Case(
+        "scenario-stage-not-in-system",
+        "the scenario sets a class size for a stage the district's grade system does not have",
+        scenario("extends: BASE\nstandards:\n  class_size: {elementary: 25}\n"),
+        "standards.class_size.elementary: found 'elementary'",
+        "Key class sizes, costs and distances by the stages (or grades) of the district's system (docs/data-format.md).",
+        klass="settings",
+    ),
+]
+
+CASES += GRADE_CASES
