@@ -15,6 +15,10 @@ from capacity.grades import CHINA, GradeSystem
 
 EXAMPLE_PATH = Path(__file__).parent / "example_county"
 """Folder of the bundled example county (CSV files)."""
+EXAMPLE_US_PATH = Path(__file__).parent / "example_us"
+"""Folder of the bundled US example district (CSV files and a GeoPackage of zones)."""
+BUNDLED_DISTRICTS = {"example": EXAMPLE_PATH, "example_us": EXAMPLE_US_PATH}
+"""Names a scenario's ``district`` may give instead of a path."""
 
 
 @dataclass(frozen=True)
