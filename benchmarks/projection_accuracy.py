@@ -20,11 +20,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from adapters import nyc_history_frame, write_ecasd_district  # noqa: E402
+from adapters import write_ecasd_district, write_nyc_district  # noqa: E402
 
 from capacity.data import load_district  # noqa: E402
 from capacity.notes import collecting  # noqa: E402
-from capacity.projection import ProjectionSettings, backtest_errors, calibrate, error_metrics, history_from_district, history_from_frames  # noqa: E402
+from capacity.projection import ProjectionSettings, backtest_errors, calibrate, error_metrics, history_from_district  # noqa: E402
 from capacity.projection.backtest import choose_method  # noqa: E402
 from capacity.projection.settings import STANDARD_METHODS  # noqa: E402
 from capacity.report.markdown import markdown_table  # noqa: E402
@@ -33,8 +33,8 @@ VALIDATION = ROOT.parent / "shared" / "validation" / "enrolment"
 DOC = ROOT / "docs" / "projection.md"
 BEGIN, END = "<!-- accuracy:begin (benchmarks/projection_accuracy.py --write) -->", "<!-- accuracy:end -->"
 LEADS = range(1, 6)
-ECASD_SETTINGS = ProjectionSettings(window=3, entry_offsets={"K3": 5}, pooled_grades=())
-NYC_SETTINGS = ProjectionSettings(window=2, entry_offsets={"K2": None, "K3": None}, pooled_grades=())
+ECASD_SETTINGS = ProjectionSettings(window=3, entry_offsets={"K": 5}, pooled_grades=())
+NYC_SETTINGS = ProjectionSettings(window=2, entry_offsets={"PK": None, "K": None}, pooled_grades=())
 
 
 def ecasd_histories(tmp: Path):
@@ -46,7 +46,7 @@ def ecasd_histories(tmp: Path):
 def cases(tmp: Path):
     """(name, history, settings, last target, levels judged for accuracy, levels judged for coverage)."""
     district, schools = ecasd_histories(tmp)
-    nyc = history_from_frames(nyc_history_frame(VALIDATION / "nyc"))
+    nyc = history_from_district(load_district(write_nyc_district(VALIDATION / "nyc", tmp / "nyc")))
     return [
         ("ECASD district", district, ECASD_SETTINGS, 2019, ("total", "zone_grade"), ("total",)),
         ("ECASD by school", schools, ECASD_SETTINGS, 2019, ("total", "zone", "zone_grade"), ("zone", "total")),

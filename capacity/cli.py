@@ -432,11 +432,25 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | Non
         _step(f"robust plan over {robust} draws and evaluation on 20 held-out draws")
         rep = robustness_report(d, proj, ps, k=robust, n_eval=20, single_plan=r)
         click.echo("Robustness on held-out demand draws:\n" + rep.to_string(index=False))
+    alts = None
+    if ps.alternatives:
+        from capacity.notes import note
+        from capacity.plan.alternatives import alternative_tables, plan_alternatives
+
+        _step(f"near-optimal alternatives: {ps.alternatives} within {ps.alternatives_slack:.1%} of the optimum")
+        alts = plan_alternatives(d, r)
+        for text in alts.notes:
+            note(text)
+        figures, differences = alternative_tables(alts)
+        click.echo("Near-optimal alternatives:\n" + figures.to_string(index=False))
+        if len(differences):
+            click.echo("Where they differ:\n" + differences.to_string(index=False))
     if tmp is not None:
         from capacity.notes import current
-        from capacity.run import plan_timings, write_plan_files
+        from capacity.run import plan_timings, write_plan_extras, write_plan_files
 
         write_plan_files(r, tmp, current())
+        write_plan_extras(alts, None, tmp, current())
         _manifest(tmp, "plan", d, {"projection": proj_settings.as_dict(), "plan": ps.as_dict()}, plan_timings(r.summary))
 
 
@@ -476,7 +490,7 @@ def run(scenario, out, override_) -> None:
 )
 def compare_cmd(targets, out, override_) -> None:
     """Compare runs side by side (run folders, or scenario files that are run first)."""
-    from capacity.compare import assumption_matrix, compare, load_run, parse_spec, run_label, stacked, target_matrix
+    from capacity.compare import assumption_matrix, compare, load_run, parse_spec, plan_choices, run_label, stacked, target_matrix
     from capacity.outputs import atomic_dir
     from capacity.report.html import compare_report_html
     from capacity.report.workbook import write_workbook
@@ -501,7 +515,7 @@ def compare_cmd(targets, out, override_) -> None:
             else:
                 runs.append(load_run(p))
         metrics, years, diff = compare(runs)
-        extra = {"targets": target_matrix(runs), "mergers": stacked(runs, "plan/mergers")}
+        extra = {"targets": target_matrix(runs), "mergers": stacked(runs, "plan/mergers"), **plan_choices(runs)}
         metrics.to_csv(tmp / "compare.csv", index=False)
         years.to_csv(tmp / "compare_by_year.csv", index=False)
         diff.to_csv(tmp / "input_diff.csv", index=False)

@@ -39,10 +39,22 @@ def load_run(folder: str | Path) -> RunTables:
     tables = {}
     for sub in ("gap", "plan"):
         for p in sorted((f / sub).glob("*.csv")) if (f / sub).exists() else []:
-            tables[f"{sub}/{p.stem}"] = pd.read_csv(p)
+            tables[f"{sub}/{p.stem}"] = _read_table(p)
+    for stem in ("alternatives", "differences"):  # near-optimal alternatives (their own tables stay in alt-N/)
+        p = f / "plan" / "alternatives" / f"{stem}.csv"
+        if p.exists():
+            tables[f"plan/alternatives/{stem}"] = pd.read_csv(p, dtype={"school_id": str})
     if (f / "targets.csv").exists():
         tables["targets"] = pd.read_csv(f / "targets.csv")
     return RunTables(run_label(man["scenario"], man.get("overrides_applied", [])), f, man, sc, tables)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """A run's CSV; a table written with neither rows nor columns (e.g. no kindergarten) reads as empty."""
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
 
 
 def run_label(scenario: str, overrides) -> str:
@@ -183,6 +195,16 @@ def stacked(runs: list[RunTables], table: str) -> pd.DataFrame:
         return pd.DataFrame(columns=["scenario"])
     f = pd.concat(frames, ignore_index=True)
     return f[["scenario", *[c for c in f.columns if c != "scenario"]]]
+
+
+def plan_choices(runs: list[RunTables]) -> dict[str, pd.DataFrame]:
+    """Every run's near-optimal alternatives (cost and figures), the decisions where they differ,
+    and the robust-plan evaluation, stacked with a `scenario` column (empty where no run has them)."""
+    return {
+        "alternatives": stacked(runs, "plan/alternatives/alternatives"),
+        "alternative_differences": stacked(runs, "plan/alternatives/differences"),
+        "robustness": stacked(runs, "plan/robustness"),
+    }
 
 
 def target_matrix(runs: list[RunTables]) -> pd.DataFrame:

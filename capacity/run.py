@@ -30,6 +30,8 @@ class RunResult:
     plan: object | None
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    alternatives: object | None = None  # capacity.plan.alternatives.Alternatives when plan.alternatives > 0
+    robustness: object | None = None  # DataFrame of capacity.plan.robust.robustness_report when plan.robust_draws > 0
 
 
 def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResult:
@@ -75,7 +77,34 @@ def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResul
         progress(f"[4/{steps}] planning ({scenario.plan.solver}, time limit {scenario.plan.time_limit_s:g} s)")
         plan = plan_from_projection(district, projection, scenario.plan)
         timings["plan_s"] = time.perf_counter() - t
-    return RunResult(scenario, district, projection, gap, plan, timings)
+    alternatives, robustness = plan_extras(district, projection, plan, progress, timings)
+    return RunResult(scenario, district, projection, gap, plan, timings, alternatives=alternatives, robustness=robustness)
+
+
+def plan_extras(district, projection, plan, progress: Progress, timings: dict[str, float]) -> tuple[object | None, object | None]:
+    """Near-optimal alternatives and the robust-plan evaluation, when the plan settings ask for them."""
+    if plan is None:
+        return None, None
+    alternatives = robustness = None
+    ps = plan.settings
+    if ps.alternatives:
+        from capacity.notes import note
+        from capacity.plan.alternatives import plan_alternatives
+
+        t = time.perf_counter()
+        progress(f"near-optimal alternatives: {ps.alternatives} within {ps.alternatives_slack:.1%} of the optimum")
+        alternatives = plan_alternatives(district, plan)
+        for text in alternatives.notes:
+            note(text)
+        timings["alternatives_s"] = time.perf_counter() - t
+    if ps.robust_draws:
+        from capacity.plan.robust import robustness_report
+
+        t = time.perf_counter()
+        progress(f"robust plan over {ps.robust_draws} draws; P50, P80 and robust plans on {ps.robust_eval_draws} held-out draws")
+        robustness = robustness_report(district, projection, ps, k=ps.robust_draws, n_eval=ps.robust_eval_draws, single_plan=plan)
+        timings["robust_s"] = time.perf_counter() - t
+    return alternatives, robustness
 
 
 def write_projection_files(projection, folder: Path) -> None:
@@ -210,6 +239,22 @@ def write_plan_files(plan, folder: Path, notes: list[str] | tuple = ()) -> None:
     )
 
 
+def write_plan_extras(alternatives, robustness, folder: Path, notes: list[str] | tuple = ()) -> None:
+    """plan/alternatives/ (alternatives.csv, differences.csv, alt-N/ with each plan's tables) and plan/robustness.csv."""
+    if alternatives is not None:
+        from capacity.plan.alternatives import alternative_tables
+
+        sub = folder / "alternatives"
+        sub.mkdir(parents=True, exist_ok=True)
+        figures, differences = alternative_tables(alternatives)
+        figures.to_csv(sub / "alternatives.csv", index=False)
+        differences.to_csv(sub / "differences.csv", index=False)
+        for label, p in alternatives.labelled()[1:]:
+            write_plan_files(p, sub / label, notes)
+    if robustness is not None:
+        robustness.to_csv(folder / "robustness.csv", index=False)
+
+
 def safe_file_name(stem: str, suffix: str) -> str:
     """A file name from ids that may hold '/', control characters or be very long: unsafe
     characters become '_', long names are cut and made unique by a short hash."""
@@ -223,7 +268,22 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for pkg in ("capacity", "numpy", "pandas", "scipy", "pulp", "highspy", "matplotlib", "openpyxl", "pyyaml", "click"):
+    for pkg in (
+        "capacity",
+        "numpy",
+        "pandas",
+        "scipy",
+        "pulp",
+        "highspy",
+        "matplotlib",
+        "openpyxl",
+        "pyyaml",
+        "click",
+        "geopandas",
+        "pyogrio",
+        "shapely",
+        "pyproj",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -328,8 +388,13 @@ def write_run(result: RunResult, folder: Path) -> None:
     if result.plan is not None:
         write_plan_files(result.plan, folder / "plan", result.notes)
         extra["mergers"].to_csv(folder / "plan" / "mergers.csv", index=False)
+        write_plan_extras(result.alternatives, result.robustness, folder / "plan", result.notes)
     if "targets" in extra:
         extra["targets"].to_csv(folder / "targets.csv", index=False)
+    from capacity.report.gis import write_gis
+
+    plan_tables = result.plan.tables if result.plan is not None else None
+    write_gis(result.district, result.gap.gap, plan_tables, folder / "gis", tuple(result.scenario.report.gis_formats))
     sheets = {f"sheet_{k}": v for k, v in extra.items()}
     extra["backtest"] = projection_backtest(result.projection)
     extra["backtest"].to_csv(folder / "projection" / "backtest.csv", index=False)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from capacity.data.district import BUNDLED_DISTRICTS
 from capacity.errors import ScenarioError
 from capacity.gap.settings import GapSettings
 from capacity.grades import GradeSystem
@@ -40,7 +41,8 @@ TOP_KEYS: dict[str, str] = {
     "name": "short name of the scenario (default: the file name)",
     "description": "one or two sentences for the report",
     "extends": "a scenario file (relative to this one) whose settings this one overrides",
-    "district": "'example' (the bundled county) or a district folder / .xlsx workbook (relative to this file)",
+    "district": "'example' (the bundled county), 'example_us' (the bundled US district) or a district folder / .xlsx workbook "
+    "(relative to this file)",
     "horizon": "years projected and planned (1-20)",
     "run_plan": "whether `capacity run` solves the plan (false: projection and gap only)",
     "standards": "class sizes, classroom cost and school size caps, read by the gap and the plan (see below)",
@@ -83,8 +85,10 @@ class Scenario:
 
     @property
     def district_path(self) -> str | None:
-        """Path of the district, or None for the bundled example."""
-        return None if self.district == "example" else self.district
+        """Path of the district, or None for the bundled example county."""
+        if self.district == "example":
+            return None
+        return str(BUNDLED_DISTRICTS[self.district]) if self.district in BUNDLED_DISTRICTS else self.district
 
     @property
     def hash(self) -> str:
@@ -240,7 +244,7 @@ def load_chain(path: Path, stack: tuple[Path, ...] = ()) -> tuple[dict, dict, tu
         where = {**bwhere, **where}
         files = bfiles + files
         data = merged
-    if "district" in data and isinstance(data["district"], str) and data["district"] != "example" and ("district",) in lines:
+    if "district" in data and isinstance(data["district"], str) and data["district"] not in BUNDLED_DISTRICTS and ("district",) in lines:
         data["district"] = str((path.parent / data["district"]).resolve())
     return data, where, files
 

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
-from adapters import nyc_history_frame, write_ecasd_district
+from adapters import write_ecasd_district, write_nyc_district
 from conftest import validation_dir
 
 from capacity.data import load_district
-from capacity.projection import ProjectionSettings, backtest_errors, error_metrics, history_from_district, history_from_frames
+from capacity.grades import US
+from capacity.projection import ProjectionSettings, backtest_errors, error_metrics, history_from_district
 from capacity.projection.model import point_path
 from capacity.projection.ratios import fit
 
 pytestmark = pytest.mark.validation
 
-ECASD_SETTINGS = ProjectionSettings(window=3, method="mean", entry_offsets={"K3": 5}, pooled_grades=())
-K5 = slice(2, 8)  # K3..P5 in the 15-grade axis
+ECASD_SETTINGS = ProjectionSettings(window=3, method="mean", entry_offsets={"K": 5}, pooled_grades=())
+K5 = slice(US.grade_index["K"], US.grade_index["5"] + 1)  # K..5 in the US grade axis (PK first)
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +26,13 @@ def ecasd(tmp_path_factory):
     return history_from_district(load_district(folder))
 
 
-def test_ecasd_loads_through_the_input_format(ecasd):
+def test_ecasd_loads_through_the_input_format_in_us_grades(ecasd):
     assert ecasd.years == tuple(range(1998, 2025))
     assert ecasd.birth_years == tuple(range(1995, 2020))
     # upstream figures: district K 2012 = 824, grade 3 2013 = 730
-    assert ecasd.pupils[0, 2, 2012 - 1998] == 824
-    assert ecasd.pupils[0, 5, 2013 - 1998] == 730
+    assert ecasd.pupils[0, US.grade_index["K"], 2012 - 1998] == 824
+    assert ecasd.pupils[0, US.grade_index["3"], 2013 - 1998] == 730
+    assert ecasd.pupils[0, US.grade_index["PK"]].sum() == 0  # ECASD teaches no pre-K
 
 
 def test_ecasd_origin_2014_matches_known_errors(ecasd):
@@ -58,10 +61,27 @@ def test_ecasd_one_mape_recomputed_by_hand(ecasd):
     assert m[("persistence", "2")] == pytest.approx(by_hand, rel=1e-12)
 
 
-def test_nyc_backtest_2005_2011_runs_and_errors_are_sane():
-    h = history_from_frames(nyc_history_frame(validation_dir("enrolment/nyc")))
+@pytest.fixture(scope="module")
+def nyc_district(tmp_path_factory):
+    return load_district(write_nyc_district(validation_dir("enrolment/nyc"), tmp_path_factory.mktemp("nyc")))
+
+
+def test_nyc_loads_through_the_input_format_in_us_grades_without_births(nyc_district):
+    d = nyc_district
+    assert d.grades.name == "us" and d.births.empty
+    h = history_from_district(d)
     assert h.years == tuple(range(2005, 2012))
-    s = ProjectionSettings(window=2, entry_offsets={"K2": None, "K3": None}, pooled_grades=())
+    # the source's district 2 total of 2005-06, PK..12, to the pupil
+    src = pd.read_csv(validation_dir("enrolment/nyc") / "nyc_district_grade_year.csv")
+    want = src[(src.district == 2) & (src.fall_year == 2005)]["students"].sum()
+    assert h.pupils[h.zones.index("D02"), :, 0].sum() == want
+    assert h.pupils[:, US.grade_index["9"], :].sum() > h.pupils[:, US.grade_index["8"], :].sum()  # the grade-9 bump is kept
+
+
+def test_nyc_backtest_2005_2011_runs_and_errors_are_sane(nyc_district):
+    h = history_from_district(nyc_district)
+    assert h.years == tuple(range(2005, 2012))
+    s = ProjectionSettings(window=2, entry_offsets={"PK": None, "K": None}, pooled_grades=())
     m = error_metrics(backtest_errors(h, s, methods=("mean", "persistence")), "zone")
     mean = m[m.method == "mean"].set_index("lead")
     assert len(h.zones) == 32

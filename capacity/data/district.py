@@ -15,6 +15,10 @@ from capacity.grades import CHINA, GradeSystem
 
 EXAMPLE_PATH = Path(__file__).parent / "example_county"
 """Folder of the bundled example county (CSV files)."""
+EXAMPLE_US_PATH = Path(__file__).parent / "example_us"
+"""Folder of the bundled US example district (CSV files and a GeoPackage of zones)."""
+BUNDLED_DISTRICTS = {"example": EXAMPLE_PATH, "example_us": EXAMPLE_US_PATH}
+"""Names a scenario's ``district`` may give instead of a path."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class District:
         SHA-256 of every file read, for run manifests.
     notes : tuple of str
         Things worth knowing that are not errors (e.g. a GBK-encoded file, an ignored sheet).
+    zone_shapes : dict of str to bytes
+        zone_id -> WKB polygon (WGS 84 lon/lat) when zones were read from a GIS layer; empty otherwise.
     """
 
     zones: pd.DataFrame
@@ -51,6 +57,7 @@ class District:
     attendance: pd.DataFrame = field(default_factory=lambda: _empty("attendance"))
     file_hashes: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    zone_shapes: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def history_years(self) -> tuple[int, ...]:
@@ -104,7 +111,9 @@ def load_district(path: str | Path | None = None) -> District:
     for t in SYSTEM_TABLES:
         frames.pop(t.name)
     frames = _sorted(frames, grades)
-    return District(**frames, source=raw.source, grades=grades, file_hashes=raw.file_hashes, notes=tuple(raw.notes))
+    return District(
+        **frames, source=raw.source, grades=grades, file_hashes=raw.file_hashes, notes=tuple(raw.notes), zone_shapes=raw.zone_shapes
+    )
 
 
 def _sorted(frames: dict[str, pd.DataFrame], grades: GradeSystem) -> dict[str, pd.DataFrame]:

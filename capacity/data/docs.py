@@ -135,6 +135,12 @@ def data_format_markdown() -> str:
         "  held, trend and children (the `children` table x `projection.children_take_up`) need none.",
         "  The projection notes how each entry grade is projected.",
         "",
+        "## Coordinates and GIS files",
+        "",
+        *_module_doc("capacity.data.coords"),
+        "",
+        *_module_doc("capacity.data.geo"),
+        "",
         "## Demand by zone of residence",
         "",
         "Projection counts pupils by the zone where they live. Enrolment history is by school, so a school's",
@@ -144,6 +150,13 @@ def data_format_markdown() -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _module_doc(name: str) -> list[str]:
+    """A module's docstring as markdown lines (one home for the rule it states)."""
+    import importlib
+
+    return (importlib.import_module(name).__doc__ or "").strip().splitlines()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from capacity.data.geo import GIS_TABLES, gis_files, read_gis_table
 from capacity.data.schema import TABLES
 from capacity.errors import InputError, Problem
 
@@ -51,6 +52,8 @@ class RawDistrict:
     tables: dict[str, RawTable]
     file_hashes: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    zone_shapes: dict[str, bytes] = field(default_factory=dict)
+    """zone_id -> WKB polygon in WGS 84 lon/lat, when zones came from a GIS file (capacity/data/geo.py)."""
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -65,7 +68,8 @@ def read_district_files(path: str | Path) -> RawDistrict:
     ----------
     path : str or Path
         A folder holding ``zones.csv``, ``schools.csv``, ``enrolment.csv``,
-        ``births.csv`` and optional tables, or an ``.xlsx`` workbook with the same tables
+        ``births.csv`` and optional tables (zones and schools may be ``.gpkg`` or
+        ``.geojson`` layers instead, see capacity/data/geo.py), or an ``.xlsx`` workbook with the same tables
         as sheets.
 
     Raises
@@ -124,8 +128,33 @@ def _read_folder(folder: Path) -> RawDistrict:
     notes: list[str] = []
     known = {f"{t.name}.csv" for t in TABLES}
     known_any_case = {k.lower() for k in known}
+    shapes: dict[str, bytes] = {}
     for t in TABLES:
         f = folder / f"{t.name}.csv"
+        gis = gis_files(folder, t.name) if t.name in GIS_TABLES else []
+        if gis:
+            if f.exists() or len(gis) > 1:
+                names = ([f.name] if f.exists() else []) + [g.name for g in gis]
+                problems.append(Problem(str(folder), None, None, f"the files {' and '.join(names)}", f"one file for the table '{t.name}'"))
+                continue
+            if not gis[0].resolve().is_relative_to(folder.resolve()):
+                problems.append(
+                    Problem(
+                        f"{folder}/{gis[0].name}",
+                        None,
+                        None,
+                        f"a link to {gis[0].resolve()}, outside the district folder",
+                        "the table's own file inside the folder",
+                    )
+                )
+                continue
+            layer, probs = read_gis_table(gis[0], t.name)
+            problems += probs
+            if layer is not None:
+                hashes[gis[0].name] = sha256_bytes(layer.data)
+                tables[t.name] = RawTable(t.name, layer.label, layer.header, layer.rows, list(range(1, len(layer.rows) + 1)))
+                shapes.update(layer.shapes)
+            continue
         if not f.exists():
             near = [x.name for x in folder.iterdir() if x.name.lower() == f.name.lower() and x.name != f.name]
             if f.is_symlink():
@@ -182,7 +211,7 @@ def _read_folder(folder: Path) -> RawDistrict:
         notes.append(f"{extra}: not a district table, ignored (tables are {', '.join(sorted(known))})")
     if problems:
         raise InputError(problems, str(folder))
-    return RawDistrict(str(folder), tables, hashes, notes)
+    return RawDistrict(str(folder), tables, hashes, notes, shapes)
 
 
 def _gbk_pairs_look_chinese(data: bytes) -> bool:

@@ -112,6 +112,18 @@ class Table:
 
 YEAR = dict(min=1900, max=2200)
 ID_DOC = "identifier; any text, Chinese allowed; must be unique"
+LON_DOC = (
+    "longitude, WGS 84, instead of x_km/y_km (zones and schools use the same pair); converted to km on an azimuthal "
+    "equidistant grid centred on the district (capacity/data/coords.py, error stated in a note)"
+)
+LAT_DOC = "latitude, WGS 84, instead of x_km/y_km"
+COORDINATES_NOTE = (
+    "Coordinates: x_km and y_km (km on a flat grid), or lon and lat (degrees, WGS 84); one pair, the same pair in zones and schools."
+)
+GIS_NOTE = (
+    "May be a GIS layer instead: {table}.gpkg or {table}.geojson ({geometry} features, attribute columns as above, "
+    "coordinates from the geometry; see 'Coordinates and GIS files' below)."
+)
 
 ZONES = Table(
     "zones",
@@ -120,10 +132,13 @@ ZONES = Table(
         Column("zone_id", "str", ID_DOC),
         Column("name", "str", "display name"),
         Column("kind", "choice", "settlement type, used for roll-ups", choices=("urban", "town", "rural")),
-        Column("x_km", "float", "easting of the zone's population centre", "km"),
-        Column("y_km", "float", "northing of the zone's population centre", "km"),
+        Column("x_km", "float", "easting of the zone's population centre (or give lon/lat)", "km", required=False, nullable=True),
+        Column("y_km", "float", "northing of the zone's population centre (or give lon/lat)", "km", required=False, nullable=True),
+        Column("lon", "float", LON_DOC, "degrees", required=False, nullable=True, min=-180, max=180),
+        Column("lat", "float", LAT_DOC, "degrees", required=False, nullable=True, min=-90, max=90),
     ),
     key=("zone_id",),
+    notes=(COORDINATES_NOTE, GIS_NOTE.format(table="zones", geometry="Polygon or MultiPolygon (or Point)")),
 )
 
 SCHOOLS = Table(
@@ -145,8 +160,10 @@ SCHOOLS = Table(
             max=1000,
         ),
         Column("max_classrooms", "int", "most classrooms the site can hold after extension", "classrooms", min=0, max=1000),
-        Column("x_km", "float", "easting", "km"),
-        Column("y_km", "float", "northing", "km"),
+        Column("x_km", "float", "easting (or give lon/lat)", "km", required=False, nullable=True),
+        Column("y_km", "float", "northing (or give lon/lat)", "km", required=False, nullable=True),
+        Column("lon", "float", LON_DOC, "degrees", required=False, nullable=True, min=-180, max=180),
+        Column("lat", "float", LAT_DOC, "degrees", required=False, nullable=True, min=-90, max=90),
         Column("sector", "choice", "public or private (民办)", choices=("public", "private")),
         Column(
             "status",
@@ -205,6 +222,7 @@ SCHOOLS = Table(
         ),
     ),
     key=("school_id",),
+    notes=(COORDINATES_NOTE, GIS_NOTE.format(table="schools", geometry="Point")),
 )
 
 ENROLMENT = Table(

@@ -529,7 +529,7 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades
         elif len(f) >= 3 and span < 2 and (f["x_km"].abs().max() > 2 or f["y_km"].abs().max() > 2):
             warnings.append(
                 f"warning: {labels[name]}: coordinates span only {span:.3f} km though far from 0 (they look like degrees of "
-                "longitude/latitude; expected kilometres on a flat grid, e.g. a projected CRS / 1000)"
+                "longitude/latitude; expected kilometres on a flat grid, e.g. a projected CRS / 1000, or degrees in columns named lon and lat)"
             )
     return errors, warnings
 
@@ -675,6 +675,10 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
         labels[name] = raw.label
         problems += p
     header_broken = any(f.attrs.get("header_broken") for f in frames.values())
+    if not header_broken:
+        from capacity.data.coords import resolve_coordinates
+
+        problems += resolve_coordinates(frames, labels, {name: raw.header for name, raw in tables.items()})
     if not header_broken and all(n in frames for n in ("zones", "schools")):
         for name in ("enrolment", "births"):
             if name not in frames:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from capacity.data.coords import TABLES_WITH_COORDINATES, written_columns
 from capacity.data.district import District
 from capacity.data.schema import SYSTEM_TABLES, TABLES, Table
 from capacity.grades import PRESETS
@@ -28,8 +29,12 @@ def _table_frame(district: District, table: Table) -> pd.DataFrame | None:
     f: pd.DataFrame = _system_frame(district, table) if table in SYSTEM_TABLES else getattr(district, table.name)
     if len(f) == 0 and not table.required:
         return None
+    if table.name in TABLES_WITH_COORDINATES:
+        f = f[written_columns(f)]
     f = f.copy()
     for c in table.columns:
+        if c.name not in f:
+            continue
         if c.kind == "int" and f[c.name].dtype.kind == "f":
             f[c.name] = f[c.name].astype("Int64")
         if c.kind == "bool":

@@ -66,9 +66,11 @@ def plan_district(district, demand: pd.DataFrame, settings: PlanSettings | None 
     t0 = time.perf_counter()
     data = prepare(district, demand, settings)
     phases: dict = {}
-    if settings.strategy == "decompose" and settings.integer_classes and len(data.years) > 1 and settings.solver == "highs":
+    if settings.strategy == "decompose" and settings.integer_classes and settings.solver == "highs":
         model, report, phases = solve_decomposed(data, settings)
-        build_s = time.perf_counter() - t0 - report.solve_s - phases["phase_a_s"] - phases["phase_b_s"]
+        build_s = (
+            time.perf_counter() - t0 - report.solve_s - sum(v for k, v in phases.items() if k.startswith("phase_") and k != "phase_c_s")
+        )
     else:
         model = build(data, settings)
         build_s = time.perf_counter() - t0
@@ -81,23 +83,29 @@ def plan_district(district, demand: pd.DataFrame, settings: PlanSettings | None 
     t1 = time.perf_counter()
     tables = extract(model, settings)
     extract_s = time.perf_counter() - t1
+    summary = plan_summary(model, tables, report, {"build_s": build_s, "solve_s": report.solve_s, "extract_s": extract_s}, t0)
+    summary["strategy"] = settings.strategy if phases else "direct"
+    summary.update(phases)
+    shortfalls = shortfall_messages(tables, data, district.zones, district.travel, settings, shortfall_tail(report))
+    return PlanResult(tables, summary, data, settings, report, shortfalls)
+
+
+def plan_summary(model, tables: dict[str, pd.DataFrame], report: SolveReport, timings: dict[str, float], t0: float) -> dict[str, object]:
+    """summary.json figures of a solved model: solver outcome, timings (seconds), model size and headline figures."""
+    data = model.data
     prob = model.problem
     ints = sum(1 for v in prob.variables() if v.cat == "Integer")
     b, un, sch = tables["builds"], tables["unmet"], tables["schools"]
     a = tables["assignment"]
-    summary = {
+    return {
         "status": report.status,
         "solver": report.solver,
         "model_status": report.model_status,
         "objective": report.objective,
         "bound": report.bound,
         "gap": report.gap,
-        "build_s": round(build_s, 3),
-        "solve_s": round(report.solve_s, 3),
-        "extract_s": round(extract_s, 3),
+        **{k: round(v, 3) for k, v in timings.items()},
         "run_s": round(time.perf_counter() - t0, 3),
-        "strategy": settings.strategy if phases else "direct",
-        **phases,
         "variables": len(prob.variables()),
         "integer_variables": ints,
         "constraints": prob.numConstraints(),
@@ -112,8 +120,6 @@ def plan_district(district, demand: pd.DataFrame, settings: PlanSettings | None 
         "pupils_moved_last_year": float(a.loc[a["year"] == data.years[-1], "moved"].sum()),
         "boarders_last_year": float(a.loc[a["year"] == data.years[-1], "boarders"].sum()),
     }
-    shortfalls = shortfall_messages(tables, data, district.zones, district.travel, settings, shortfall_tail(report))
-    return PlanResult(tables, summary, data, settings, report, shortfalls)
 
 
 def shortfall_tail(report: SolveReport) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from capacity.errors import ScenarioError
 from capacity.plan.inputs import PlanData
 from capacity.plan.settings import PlanSettings
 
@@ -255,9 +256,10 @@ def define_closures(prob, data: PlanData, n, c, rooms, tag: str = "") -> None:
         prob += _expr([(n[j], 1.0) for j in idx] + [(v, upper[sid, t])]) <= upper[sid, t], f"closed{tag}_{sid}_{t}"
 
 
-def define_linking(prob, data: PlanData, x, y, c, tag: str = "") -> None:
+def define_linking(prob, data: PlanData, x, y, c, tag: str = "", rows: bool = True) -> None:
     """No pupil on an arc to a school that is closed or not open; redundant for integer solutions
     but it tightens the LP relaxation a great deal (as x_ij <= d_j y_i in facility location).
+    ``rows=False`` sets only the bounds (a weaker relaxation that solves fast, for a first plan).
 
     Equation::
 
@@ -269,10 +271,13 @@ def define_linking(prob, data: PlanData, x, y, c, tag: str = "") -> None:
     cand = set(data.schools.index[data.schools["status"] == "candidate"])
     for i, (sid, t) in enumerate(zip(a["school_id"], a["year"], strict=True)):
         x[i].upBound = float(cap[i])
-        if (sid, t) in c:
-            prob += x[i] + float(cap[i]) * c[sid, t] <= float(cap[i]), f"link_c{tag}_{i}"
+        if not rows:
+            if sid in cand and (sid, t) not in y:
+                x[i].upBound = 0.0
+        elif (sid, t) in c:
+            prob += _expr([(x[i], 1.0), (c[sid, t], float(cap[i]))]) <= float(cap[i]), f"link_c{tag}_{i}"
         elif (sid, t) in y:
-            prob += x[i] - float(cap[i]) * y[sid, t] <= 0, f"link_y{tag}_{i}"
+            prob += _expr([(x[i], 1.0), (y[sid, t], -float(cap[i]))]) <= 0, f"link_y{tag}_{i}"
         elif sid in cand:  # a candidate that cannot be open yet takes nobody
             x[i].upBound = 0.0
 
@@ -343,6 +348,81 @@ def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c, tag: str
     for (sid, t), v in c.items():
         idx = arcs_of.get((sid, t), [])
         prob += _expr([(x[j], 1.0) for j in idx] + [(v, m)]) >= m, f"minsize{tag}_{sid}_{t}"
+
+
+def define_zone_whole(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> dict:
+    """With ``zone_whole``, each zone's pupils of a stage go to at most one school a year, as an
+    attendance zone: a binary choice w per (zone, stage, school, year) with an arc; every arc of the
+    zone's nodes (home-school splits included) to another school is closed.
+
+    Equation::
+
+        sum_s w[z,st,s,t] <= 1;   x[a] <= D[a] w[z(a),st(g(a)),s(a),t(a)]     for all z, st, t and arcs a
+    """
+    if not settings.zone_whole or not len(data.arcs):
+        return {}
+    a = data.arcs
+    zone = a["node"].map(data.nodes.set_index("node")["zone_id"])
+    stage = a["grade"].map(data.grades.stage_of_grade)
+    dem = data.demand.set_index(["node", "grade", "year"])["pupils"]
+    cap = dem.reindex(pd.MultiIndex.from_arrays([a["node"], a["grade"], a["year"]])).to_numpy()
+    keys = pd.DataFrame(
+        {"zone_id": zone.to_numpy(), "stage": stage.to_numpy(), "school_id": a["school_id"].to_numpy(), "year": a["year"].to_numpy()}
+    )
+    w: dict[tuple, pulp.LpVariable] = {}
+    for i, k in enumerate(keys.itertuples(index=False, name=None)):
+        if k not in w:
+            w[k] = prob.add_variable(f"w{tag}_{len(w)}", lowBound=0, upBound=1, cat=pulp.LpInteger)
+        prob += x[i] - float(cap[i]) * w[k] <= 0, f"whole{tag}_{i}"
+    one: dict[tuple, list] = defaultdict(list)
+    for (z, st, _sid, t), v in w.items():
+        one[z, st, t].append((v, 1.0))
+    for i, pairs in enumerate(one.values()):
+        if len(pairs) > 1:
+            prob += _expr(pairs) <= 1, f"onezone{tag}_{i}"
+    return w
+
+
+def open_school_count(data: PlanData, y, c) -> dict[int, pulp.LpAffineExpression]:
+    """Schools open in each planned year: open schools not closed plus candidates opened."""
+    status = data.schools["status"]
+    out = {}
+    for t in data.years:
+        pairs, fixed = [], 0.0
+        for sid, st in status.items():
+            if st == "open":
+                if (sid, t) in c:
+                    fixed += 1.0
+                    pairs.append((c[sid, t], -1.0))
+                else:
+                    fixed += 1.0
+            elif (sid, t) in y:
+                pairs.append((y[sid, t], 1.0))
+        out[t] = _expr(pairs) + fixed
+    return out
+
+
+def define_open_exactly(prob, data: PlanData, settings: PlanSettings, y, c) -> None:
+    """With ``open_exactly`` = p, exactly p schools are open in every planned year (a p-median).
+    Refuses a p that no plan can meet before solving.
+
+    Equation::
+
+        sum_{s open now} (1 - c[s,t]) + sum_{s in S^cand} y[s,t] = p            for all t
+    """
+    p = settings.open_exactly
+    if p is None:
+        return
+    for t, e in open_school_count(data, y, c).items():
+        ranges = [sorted((k * (v.lowBound or 0.0), k * (1.0 if v.upBound is None else v.upBound))) for v, k in e.items()]
+        low = float(e.constant) + sum(r[0] for r in ranges)
+        high = float(e.constant) + sum(r[1] for r in ranges)
+        if not low <= p <= high:
+            raise ScenarioError(
+                f"plan.open_exactly: found {p}; expected a number of schools that can be open in {t}, "
+                f"from {int(low)} (schools that may not close) to {int(high)} (open schools plus candidates that can open by then)"
+            )
+        prob += e == p, f"open_exactly_{t}"
 
 
 def capital_by_year(data: PlanData, b, y) -> dict[int, pulp.LpAffineExpression]:
@@ -467,23 +547,26 @@ def flow_cost(data: PlanData, settings: PlanSettings, x, u, n, weight: float = 1
     return pulp.LpAffineExpression(list(acc.items()))
 
 
-def define_flow_constraints(prob, data: PlanData, settings: PlanSettings, x, u, n, y, c, rooms, tag: str = "") -> None:
+def define_flow_constraints(
+    prob, data: PlanData, settings: PlanSettings, x, u, n, y, c, rooms, tag: str = "", linking_rows: bool = True
+) -> None:
     """Every constraint on one demand's assignment and classes."""
     define_demand(prob, data, x, u, tag)
     define_class_size(prob, data, x, n, tag)
     define_classrooms(prob, data, n, rooms, tag)
     define_stage_rooms(prob, data, n, rooms, tag)
     define_closures(prob, data, n, c, rooms, tag)
-    define_linking(prob, data, x, y, c, tag)
+    define_linking(prob, data, x, y, c, tag, linking_rows)
     define_boarding(prob, data, x, tag)
     define_school_size(prob, data, settings, x, tag)
     define_rated_capacity(prob, data, x, rooms, tag)
     define_min_size(prob, data, settings, x, c, tag)
     define_moved(prob, data, settings, x, tag)
+    define_zone_whole(prob, data, settings, x, tag)
 
 
-def build(data: PlanData, settings: PlanSettings) -> PlanModel:
-    """Build the whole model (no solving)."""
+def build(data: PlanData, settings: PlanSettings, linking_rows: bool = True) -> PlanModel:
+    """Build the whole model (no solving); ``linking_rows=False`` leaves out the linking rows (see define_linking)."""
     prob = pulp.LpProblem("capacity_plan", pulp.LpMinimize)
     b, y, c = define_decisions(prob, data, settings)
     x, u, n = define_flows(prob, data, settings)
@@ -491,7 +574,8 @@ def build(data: PlanData, settings: PlanSettings) -> PlanModel:
     define_builds(prob, b)
     define_openings(prob, data, y)
     events = define_closure_events(prob, data, settings, c)
-    define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms)
+    define_open_exactly(prob, data, settings, y, c)
+    define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms, linking_rows=linking_rows)
     capital = capital_by_year(data, b, y)
     define_budget(prob, settings, capital)
     prob.setObjective(decision_cost(data, settings, y, c, capital, events) + flow_cost(data, settings, x, u, n))
@@ -512,6 +596,7 @@ def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float
     define_builds(prob, b)
     define_openings(prob, base, y)
     events = define_closure_events(prob, base, settings, c)
+    define_open_exactly(prob, base, settings, y, c)
     capital = capital_by_year(base, b, y)
     define_budget(prob, settings, capital)
     objective = decision_cost(base, settings, y, c, capital, events)
@@ -550,6 +635,8 @@ CONSTRAINT_FAMILIES = (
     define_min_size,
     define_budget,
     define_moved,
+    define_zone_whole,
+    define_open_exactly,
 )
 """Every constraint family, in the order docs/plan-model.md shows them."""
 OBJECTIVE = (decision_cost, flow_cost)

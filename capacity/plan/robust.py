@@ -17,7 +17,7 @@ from capacity.plan.solve import solve
 
 
 def demand_of_draw(projection, d: int) -> pd.DataFrame:
-    """Draw ``d`` of a projection as a demand table (whole pupils)."""
+    """Draw ``d`` of a projection as a demand table (whole pupils), in the projection's grade system."""
     grades = projection.grades.grades
     z, g, t = np.meshgrid(np.arange(len(projection.zones)), np.arange(len(grades)), np.arange(len(projection.years)), indexing="ij")
     v = np.round(projection.draws[..., d]).ravel()
@@ -71,7 +71,16 @@ class RobustPlan:
 def plan_robust(district, projection, settings: PlanSettings, k: int = 5, max_unmet: float | None = None) -> RobustPlan:
     """Least expected-cost plan over ``k`` spread draws (optionally no draw above ``max_unmet``)."""
     draws = spread_draws(projection, k)
-    datas = [prepare(district, demand_of_draw(projection, d), settings) for d in draws]
+    return plan_robust_demands(district, [demand_of_draw(projection, d) for d in draws], settings, max_unmet, draws)
+
+
+def plan_robust_demands(
+    district, demands: list[pd.DataFrame], settings: PlanSettings, max_unmet: float | None = None, labels: list | None = None
+) -> RobustPlan:
+    """Least expected-cost plan over equally likely demand tables (year, zone_id, grade, pupils):
+    builds, openings and closures shared, classes and assignment per demand (``build_robust``)."""
+    labels = list(range(len(demands))) if labels is None else labels
+    datas = [prepare(district, dem, settings) for dem in demands]
     prob, views = build_robust(datas, settings, max_unmet)
     rep = solve(prob, settings)
     v0 = views[0]
@@ -81,7 +90,7 @@ def plan_robust(district, projection, settings: PlanSettings, k: int = 5, max_un
         "c": {key: round(v.varValue or 0) for key, v in v0.c.items()},
     }
     tables = extract(v0, settings)
-    rows = [{"draw": d, "unmet_pupil_years": float(values(v.u).sum())} for d, v in zip(draws, views, strict=True)]
+    rows = [{"draw": d, "unmet_pupil_years": float(values(v.u).sum())} for d, v in zip(labels, views, strict=True)]
     return RobustPlan(
         dec, {"builds": tables["builds"], "schools": tables["schools"]}, pd.DataFrame(rows), rep.status, rep.objective, rep.gap
     )
@@ -102,9 +111,10 @@ def decisions_from_tables(tables: dict) -> dict:
     return dec
 
 
-def unmet_with_decisions(district, decisions: dict, demand: pd.DataFrame, settings: PlanSettings) -> float:
-    """Pupil-years left without a seat when ``demand`` meets fixed decisions (classes may be
-    fractional here: the evaluation asks whether seats exist, not how classes are formed)."""
+def outcome_with_decisions(district, decisions: dict, demand: pd.DataFrame, settings: PlanSettings) -> tuple[float, float, float]:
+    """(pupil-years without a seat, cost without the unmet penalty, cost) when ``demand`` meets fixed
+    decisions; classes may be fractional here: the evaluation asks whether seats exist, not how
+    classes are formed."""
     s = settings.with_(integer_classes=False)
     m = build(prepare(district, demand, s), s)
     for kind, var in (("b", m.b), ("y", m.y), ("c", m.c)):
@@ -112,44 +122,75 @@ def unmet_with_decisions(district, decisions: dict, demand: pd.DataFrame, settin
             val = float(decisions[kind].get(key, 0))
             v.lowBound = val
             v.upBound = val
-    solve(m.problem, s)
-    return float(sum(pulp.value(u) or 0.0 for u in m.u))
+    rep = solve(m.problem, s)
+    unmet = float(sum(pulp.value(u) or 0.0 for u in m.u))
+    penalty = sum(m.data.discount[t] * s.unmet_penalty * (pulp.value(u) or 0.0) for u, t in zip(m.u, m.data.demand["year"], strict=True))
+    return unmet, float(rep.objective) - penalty, float(rep.objective)
 
 
-def robustness_report(district, projection, settings: PlanSettings, k: int = 5, n_eval: int = 20, single_plan=None) -> pd.DataFrame:
-    """How often the single-quantile plan and the robust plan leave pupils unseated on held-out draws.
+def unmet_with_decisions(district, decisions: dict, demand: pd.DataFrame, settings: PlanSettings) -> float:
+    """Pupil-years left without a seat when ``demand`` meets fixed decisions (see ``outcome_with_decisions``)."""
+    return outcome_with_decisions(district, decisions, demand, settings)[0]
+
+
+def evaluate_plans(district, plans: dict[str, tuple[dict, float]], demands: list[pd.DataFrame], settings: PlanSettings) -> pd.DataFrame:
+    """Each plan's decisions met by every demand table (equally likely held-out draws).
+
+    Parameters
+    ----------
+    plans : dict
+        label -> (decisions as ``decisions_from_tables`` gives them, capital cost in currency).
 
     Returns
     -------
     DataFrame
-        plan, capital (currency), share_of_draws_short (unmet > 0.5 pupil-years),
-        mean_unmet_pupil_years, worst_unmet_pupil_years, over ``n_eval`` draws not used to plan.
+        plan, capital, mean_cost (currency: the plan's discounted cost without the unmet penalty, mean over
+        draws), share_of_draws_short (unmet > 0.5 pupil-years), mean_unmet_pupil_years, worst_unmet_pupil_years,
+        mean_cost_with_penalty.
     """
-    from capacity.plan import plan_from_projection
-
-    robust = plan_robust(district, projection, settings, k)
-    single = single_plan or plan_from_projection(district, projection, settings)
-    evals = held_out_draws(projection, n_eval, spread_draws(projection, k), seed=settings_seed(projection))
     rows = []
-    for label, dec, capital in (
-        (
-            f"single plan at P{settings.demand_quantile * 100:g}",
-            decisions_from_tables(single.tables),
-            float(single.tables["builds"]["cost"].sum()),
-        ),
-        (f"robust over {k} draws", robust.decisions, float(robust.tables["builds"]["cost"].sum())),
-    ):
-        unmet = np.array([unmet_with_decisions(district, dec, demand_of_draw(projection, d), settings) for d in evals])
+    for label, (dec, capital) in plans.items():
+        out = np.array([outcome_with_decisions(district, dec, dem, settings) for dem in demands])
+        unmet = out[:, 0]
         rows.append(
             {
                 "plan": label,
                 "capital": capital,
+                "mean_cost": float(out[:, 1].mean()),
                 "share_of_draws_short": float((unmet > 0.5).mean()),
                 "mean_unmet_pupil_years": float(unmet.mean()),
                 "worst_unmet_pupil_years": float(unmet.max()),
+                "mean_cost_with_penalty": float(out[:, 2].mean()),
             }
         )
     return pd.DataFrame(rows)
+
+
+def robustness_report(district, projection, settings: PlanSettings, k: int = 5, n_eval: int = 20, single_plan=None) -> pd.DataFrame:
+    """The P50 plan, the P80 plan and the robust plan over ``k`` spread draws, each met by ``n_eval``
+    held-out draws (not among the ``k``): capital, expected cost and expected and worst shortfall.
+
+    ``single_plan`` (a plan already solved at ``settings.demand_quantile``) is reused for its quantile.
+    The robust plan is built with ``settings`` (its ``demand_quantile`` plays no part).
+
+    Returns
+    -------
+    DataFrame
+        see ``evaluate_plans``; plans 'P50', 'P80', 'robust over K draws'.
+    """
+    from capacity.plan import plan_from_projection
+
+    quantile_plans = {}
+    for q in (0.5, 0.8):
+        reuse = single_plan is not None and abs(single_plan.settings.demand_quantile - q) < 1e-12
+        quantile_plans[f"P{q * 100:g}"] = (
+            single_plan if reuse else plan_from_projection(district, projection, settings.with_(demand_quantile=q))
+        )
+    robust = plan_robust(district, projection, settings, k)
+    plans = {lb: (decisions_from_tables(p.tables), float(p.tables["builds"]["cost"].sum())) for lb, p in quantile_plans.items()}
+    plans[f"robust over {k} draws"] = (robust.decisions, float(robust.tables["builds"]["cost"].sum()))
+    evals = held_out_draws(projection, n_eval, spread_draws(projection, k), seed=settings_seed(projection))
+    return evaluate_plans(district, plans, [demand_of_draw(projection, d) for d in evals], settings)
 
 
 def settings_seed(projection) -> int:

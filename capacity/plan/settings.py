@@ -101,10 +101,35 @@ class PlanSettings(SettingsMixin):
     time_limit_s, mip_gap, threads, verbose : solver options.
     solver_options : dict
         Extra options passed to the solver as they are (e.g. HiGHS ``mip_heuristic_effort``).
+    zone_whole : bool
+        Keep each zone whole, as attendance zones are drawn: all pupils of a stage living in a
+        zone go to one school in a year (a binary zone-stage-school choice per year; pupils that
+        school cannot seat are unmet). False (default): pupils of a zone may be split among schools.
+        Meant for planning blocks (attendance-zone building blocks), each small beside a school: a
+        zone with more pupils of a stage than any one reachable school can seat leaves the rest
+        unmet (on the example county's large zones, whole zones leave thousands of pupils unmet).
+        In a robust plan each demand draw chooses its own schools.
+    open_exactly : int or None
+        Exactly this many schools open in every planned year (open schools not closed plus
+        candidates opened): a p-median check. None (default): no count is imposed.
     strategy : str
-        'decompose' (default: fractional-class structure, then year-by-year whole classes,
-        then the full model from that start; see capacity/plan/strategy.py) or 'direct'
-        (the full model alone). Both return the full model's solution, status and gap.
+        'decompose' (default: fractional-class structure, then year-by-year whole classes and a
+        rounding of the fractional plan, then the full model from the better start; the plan
+        returned is never worse than the rounded one; see capacity/plan/strategy.py) or 'direct'
+        (the full model alone). Both return a plan of the full model with its status, bound and gap.
+    alternatives : int
+        Near-optimal alternative plans returned beside the optimal one (0: none), each as
+        different as the method can make it in which sites open, where classrooms are built and
+        which schools close (Hop-Skip-Jump; docs/plan-alternatives.md).
+    alternatives_slack : float
+        Most an alternative may cost above the optimal plan, as a share of its cost without the
+        unmet penalty (0.05: within 5 %; 0: only plans of the optimal plan's cost); no alternative
+        leaves more pupils unseated than the optimal plan.
+    robust_draws : int
+        Demand draws a robust plan is built over (0: no robust plan). With K >= 1 a run also
+        plans at P50 and P80 and reports all three plans on held-out draws (docs/plan-alternatives.md).
+    robust_eval_draws : int
+        Held-out demand draws the plans are evaluated on (not among the K used to plan).
     """
 
     standards: Standards = field(default_factory=Standards)
@@ -155,6 +180,12 @@ class PlanSettings(SettingsMixin):
     verbose: bool = False
     solver_options: dict[str, object] = field(default_factory=dict)
     strategy: str = "decompose"
+    zone_whole: bool = False
+    open_exactly: int | None = None
+    alternatives: int = 0
+    alternatives_slack: float = 0.05
+    robust_draws: int = 0
+    robust_eval_draws: int = 20
 
     def __post_init__(self) -> None:
         check = Checks("plan")
@@ -206,7 +237,24 @@ class PlanSettings(SettingsMixin):
         need(0 < self.demand_quantile < 1, "demand_quantile", self.demand_quantile, "a probability strictly between 0 and 1")
         need(self.demand_anchor in ("county", "stage"), "demand_anchor", self.demand_anchor, "county or stage")
         need(self.solver in ("highs", "cbc"), "solver", self.solver, "highs or cbc")
+        need(isinstance(self.zone_whole, bool), "zone_whole", self.zone_whole, "true or false")
+        need(
+            self.open_exactly is None
+            or (isinstance(self.open_exactly, int) and not isinstance(self.open_exactly, bool) and self.open_exactly >= 1),
+            "open_exactly",
+            self.open_exactly,
+            "a whole number of schools >= 1, or null",
+        )
         need(self.strategy in ("decompose", "direct"), "strategy", self.strategy, "decompose or direct")
+        need(self.alternatives <= 20, "alternatives", self.alternatives, "0-20 alternative plans")
+        need(self.alternatives_slack <= 1, "alternatives_slack", self.alternatives_slack, "a cost slack from 0 to 1 (share of the optimum)")
+        need(self.robust_draws <= 50, "robust_draws", self.robust_draws, "0-50 demand draws")
+        need(
+            self.robust_draws == 0 or self.robust_eval_draws >= 1,
+            "robust_eval_draws",
+            self.robust_eval_draws,
+            "1 or more held-out draws when robust_draws is set",
+        )
         need(self.time_limit_s > 0, "time_limit_s", self.time_limit_s, "seconds > 0")
         need(0 <= self.mip_gap < 1, "mip_gap", self.mip_gap, "a relative gap from 0 to 1")
         need(

@@ -48,6 +48,9 @@ class SolveReport:
     model_status: str
 
 
+_SCHEDULER_THREADS: list = []  # threads of the last HiGHS run in this process
+
+
 class _HiGHSWithOffset(pulp.HiGHS):
     """PuLP's HiGHS interface does not hand over the objective's constant term; without it
     HiGHS reports (and measures its MIP gap against) a shifted objective. Pass it as offset."""
@@ -60,24 +63,92 @@ class _HiGHSWithOffset(pulp.HiGHS):
         with _no_banner():
             return super().createAndConfigureSolver(lp)
 
+    def callSolver(self, lp):  # noqa: N802 (PuLP's name)
+        # HiGHS keeps one thread scheduler per process and refuses to run with another thread count
+        # (model status "Not Set"); reset it when a plan asks for a different number of threads
+        import highspy
+
+        if _SCHEDULER_THREADS and _SCHEDULER_THREADS[-1] != self.threads:
+            highspy.Highs.resetGlobalScheduler(True)
+        _SCHEDULER_THREADS[:] = [self.threads]
+        lp.solverModel.run()
+
+    def actualSolve(self, lp):  # noqa: N802 (PuLP's name)
+        # PuLP's own walks every constraint again to list the variables after the solve; once is enough
+        self.createAndConfigureSolver(lp)
+        self.buildSolverModel(lp)
+        self.callSolver(lp)
+        status, sol_status = self.findSolutionValues(lp)
+        lp.assignStatus(status, sol_status)
+        return status
+
     def findSolutionValues(self, lp):  # noqa: N802 (PuLP's name)
-        try:
-            return super().findSolutionValues(lp)
-        except KeyError:  # a status PuLP does not map (kSolutionLimit from mip_max_nodes); values are already assigned
+        """Values only (no duals or slacks: nothing reads them), from one array. The status pair is
+        PuLP's; the plan reads the solver's own status (``_report_highs``)."""
+        import highspy
+
+        h = lp.solverModel
+        col = h.getSolution().col_value
+        for v in self._variables:
+            v.varValue = col[v.index]
+        ms = h.getModelStatus()
+        if ms == highspy.HighsModelStatus.kOptimal:
+            return pulp.LpStatusOptimal, pulp.LpSolutionOptimal
+        if ms in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible
+        if h.getInfo().primal_solution_status == 2:
             return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
+        return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
 
     def buildSolverModel(self, lp):  # noqa: N802 (PuLP's name)
-        super().buildSolverModel(lp)
+        """The model handed over as whole arrays (PuLP's own adds one column and one row per call)."""
+        import highspy
+        import numpy as np
+
+        h = lp.solverModel
+        inf = highspy.kHighsInf
+        variables = self._variables = lp.variables()
+        for i, v in enumerate(variables):
+            v.index = i
+        n = len(variables)
+        sense = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        cost = np.zeros(n)
+        for v, k in lp.objective.items() if lp.objective is not None else ():
+            cost[v.index] = sense * k
+        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=np.float64)
+        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=np.float64)
+        h.addCols(n, cost, lower, upper, 0, np.zeros(n, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+        ints = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32) if self.mip else np.zeros(0, np.int32)
+        if len(ints):
+            h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
+        starts, index, value, row_lo, row_up = [], [], [], [], []
+        for i, con in enumerate(lp._constraints.values()):  # PuLP's own interface reads the same dict
+            con.index = i
+            starts.append(len(index))
+            for v, k in con.items():
+                if k:
+                    index.append(v.index)
+                    value.append(k)
+            lb, ub = con.getLb(), con.getUb()
+            row_lo.append(-inf if lb is None else lb)
+            row_up.append(inf if ub is None else ub)
+        if starts:
+            h.addRows(
+                len(starts),
+                np.array(row_lo, dtype=np.float64),
+                np.array(row_up, dtype=np.float64),
+                len(index),
+                np.array(starts, dtype=np.int32),
+                np.array(index, dtype=np.int32),
+                np.array(value, dtype=np.float64),
+            )
         constant = float(lp.objective.constant) if lp.objective is not None else 0.0
         if constant:
-            lp.solverModel.changeObjectiveOffset(constant)
+            h.changeObjectiveOffset(sense * constant)
         if self.start:
-            import numpy as np
-
-            variables = lp.variables()
             idx = np.array([v.index for v in variables if v in self.start], dtype=np.int32)
             val = np.array([float(self.start[v]) for v in variables if v in self.start], dtype=np.float64)
-            lp.solverModel.setSolution(len(idx), idx, val)
+            h.setSolution(len(idx), idx, val)
 
 
 TIME_LIMIT_NOTE = (
@@ -219,6 +290,25 @@ def solve(problem: pulp.LpProblem, settings: PlanSettings, fallback: str | None 
 
         note(TIME_LIMIT_NOTE)
     return report
+
+
+def resolve_with_costs(problem: pulp.LpProblem, costs: dict[pulp.LpVariable, float], time_limit_s: float) -> SolveReport:
+    """Solve again a problem that HiGHS has just solved, with some objective coefficients changed (the
+    problem itself is not changed); HiGHS starts from its last basis. Variable values are updated; the
+    report's objective is under the changed costs."""
+    import numpy as np
+
+    h = problem.solverModel
+    idx = np.array([v.index for v in costs], dtype=np.int32)
+    h.changeColsCost(len(idx), idx, np.array(list(costs.values()), dtype=np.float64))
+    h.setOptionValue("time_limit", float(time_limit_s))
+    t0 = time.perf_counter()
+    h.run()
+    elapsed = time.perf_counter() - t0
+    col = h.getSolution().col_value
+    for v in problem.variables():
+        v.varValue = col[v.index]
+    return _report_highs(problem, elapsed)
 
 
 def _report_highs(problem: pulp.LpProblem, elapsed: float) -> SolveReport:

@@ -1,32 +1,41 @@
-"""Solve strategy: a fast decomposition that hands the full MILP a good starting plan.
+"""Solve strategy: a fast decomposition that hands the full MILP a good starting plan, and a
+rounded plan that the answer is never worse than.
 
 Integer classes make the multi-year model hard for branch and bound, yet one year alone
 solves in seconds. So:
 
 A. solve the whole horizon with fractional classes: builds, openings and closures (the
-   decisions that couple the years) come out optimal for that relaxation;
-B. with those fixed, solve each year with whole classes, in order, allowing extra
+   decisions that couple the years) come out optimal for that relaxation, with a bound that
+   holds for the full model;
+0. where A does not finish (large districts), round the weak relaxation (no linking rows,
+   openings slope-scaled towards their fixed cost) to a first whole plan;
+B. with A's decisions fixed, solve each year with whole classes, in order, allowing extra
    classrooms where rounding classes up needs them (charged to the year they must be
    decided in, within the site and budget limits);
-C. give the resulting plan to the full model as its starting solution and let the solver
-   improve it and prove a bound in the time left.
+R. round A's plan to whole classes and re-solve the assignment (``rounding_incumbent``);
+C. unless the better rounded plan is already within the gap, give the better start to the
+   full model and let the solver improve it and prove a bound in the time left.
 
-The plan returned is always the full model's solution, so its status, bound and gap are
-those of the full problem.
+The plan returned is a plan of the full model, never worse than the rounded one; its bound
+is the best of the solver's and the relaxations'.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
+from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pulp
 
+from capacity.notes import note
 from capacity.plan.inputs import PlanData
-from capacity.plan.model import PlanModel, build
+from capacity.plan.model import PlanModel, build, values
 from capacity.plan.settings import PlanSettings
-from capacity.plan.solve import SolveReport, solve
+from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, solve
 
 
 def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tuple[PlanData, pd.Index, pd.Index, pd.Index]:
@@ -37,7 +46,10 @@ def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tupl
     arcs = data.arcs[am].reset_index(drop=True).assign(arc=lambda f: range(len(f)))
     s = data.schools.copy()
     existing = s["status"] != "candidate"
-    s.loc[existing, "rooms0"] = [int(round(rooms[sid, t])) for sid in s.index[existing]]
+    now = pd.Series([int(round(rooms[sid, t])) for sid in s.index[existing]], index=s.index[existing])
+    if "rated" in s:  # rated seats are counted from rooms0: the rooms fixed here add their room seats (NaN: not rated)
+        s.loc[existing, "rated"] += s.loc[existing, "room_seats"] * (now - s.loc[existing, "rooms0"])
+    s.loc[existing, "rooms0"] = now
     s["max_rooms"] = s[["max_rooms", "rooms0"]].max(axis=1)
     if not topup_allowed:
         s["buildable"] = False
@@ -74,27 +86,18 @@ def _fix(var: pulp.LpVariable, value: float) -> None:
     var.upBound = value
 
 
-def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel, SolveReport, dict]:
-    """Run phases A, B, C; return the full model, its solve report and phase timings."""
-    t0 = time.perf_counter()
-    budget = settings.time_limit_s
+def _year_by_year(data: PlanData, settings: PlanSettings, ma: PlanModel, full: PlanModel, time_s: float) -> dict:
+    """Phase B: with phase A's builds, openings and closures fixed, each year alone with whole classes
+    (extra classrooms allowed where rounding classes up needs them); a starting plan for the full model."""
     lead = settings.build_lead_years
-    # A: fractional classes over the whole horizon
-    sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, 0.25 * budget))
-    ma = build(data, sa)
-    ra = solve(ma.problem, sa)
     b_val = {k: round(v.varValue or 0) for k, v in ma.b.items()}
     c_val = {k: round(v.varValue or 0) for k, v in ma.c.items()}
     y_val = {k: round(v.varValue or 0) for k, v in ma.y.items()}
     rooms = {k: float(pulp.value(e) or 0.0) for k, e in ma.rooms.items()}
-    capital_a = {t: float(pulp.value(e) or 0.0) for t, e in ma.capital.items()}
-    phase_a = time.perf_counter() - t0
-    # B: whole classes, year by year
-    full = build(data, settings)
+    spent = {t: float(pulp.value(e) or 0.0) for t, e in ma.capital.items()}
     start: dict = {}
     topups: dict = defaultdict(int)
-    spent = dict(capital_a)
-    per_year = max(1.0, 0.45 * budget / len(data.years))
+    per_year = max(1.0, time_s / len(data.years))
     for t in data.years:
         decide = t - lead
         allowed = decide >= data.years[0] and settings.allow_builds
@@ -131,14 +134,359 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     for k, v in full.y.items():
         start[v] = y_val.get(k, 0)
     start.update(event_start(full, c_val))
-    phase_b = time.perf_counter() - t0 - phase_a
-    # C: the full model from that start, in the time left
-    left = max(1.0, budget - (time.perf_counter() - t0))
-    report = solve(full.problem, settings.with_(time_limit_s=left), start=start)
+    return start
+
+
+def _objective_at(model: PlanModel, start: dict) -> float:
+    obj = model.problem.objective
+    return float(obj.constant) + sum(float(k) * float(start.get(v, 0.0)) for v, k in obj.items())
+
+
+def _violation(model: PlanModel, start: dict) -> float:
+    """Largest amount by which ``start`` breaks a row or a bound of ``model`` (relative to the row's size)."""
+    worst = 0.0
+    for v in model.problem.variables():
+        k = float(start.get(v, 0.0))
+        if v.lowBound is not None:
+            worst = max(worst, v.lowBound - k)
+        if v.upBound is not None:
+            worst = max(worst, k - v.upBound)
+    for con in model.problem.constraints():
+        act = sum(float(k) * float(start.get(v, 0.0)) for v, k in con.items()) + con.constant
+        off = act if con.sense == pulp.LpConstraintLE else -act if con.sense == pulp.LpConstraintGE else abs(act)
+        worst = max(worst, off / max(1.0, abs(con.constant)))
+    return worst
+
+
+def _gap(objective: float, bound: float) -> float:
+    return max(0.0, objective - bound) / max(abs(objective), 1e-9) if bound == bound else math.nan
+
+
+def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel, SolveReport, dict]:
+    """Run phases A, 0, B, R, C; return the full model, its solve report and phase timings.
+
+    A solves the horizon with fractional classes. Where A does not finish, 0 rounds the weak relaxation to a
+    first whole plan (``first_plan``). R rounds A's plan to whole classes (``rounding_incumbent``). A's bound
+    and the weak relaxation's are valid bounds for the full model (they only relax it), so when the better
+    rounded plan is within ``mip_gap`` of them the full model is not solved at all. Otherwise the full model
+    (C) starts from the better of the rounded plan and B's, and the plan returned is never worse than the
+    rounded plan.
+    """
+    t0 = time.perf_counter()
+    budget = settings.time_limit_s
+    found = ("optimal", "time_limit", "work_limit")
+    # A: fractional classes over the whole horizon
+    # A's gap is a tenth of the plan's: its plan is what R rounds and B builds on, and one-year plans without
+    # class costs end here (OR-Library cap instances: within 0.05 % of the optimum); its time share still caps it
+    sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, 0.25 * budget), mip_gap=settings.mip_gap / 10)
+    ma = build(data, sa)
+    ra = solve(ma.problem, sa)
+    bound_a = ra.bound if ra.status in found else math.nan
+    phase_a = time.perf_counter() - t0
+    # 0: where A did not finish, a first plan from the weak relaxation (fast on large districts)
+    first = first_plan(data, settings, max(1.0, 0.3 * budget)) if ra.status != "optimal" else None
+    if first is not None:
+        bound_a = max((b for b in (bound_a, first[2]) if b == b), default=math.nan)
+    phase_0 = time.perf_counter() - t0 - phase_a
+    full = ma  # becomes the full model once R is done with it: the same rows, whole classes
+    bounds = [(v, v.lowBound, v.upBound) for v in ma.problem.variables()]
+    start_b = _year_by_year(data, settings, ma, full, 0.45 * budget) if len(data.years) > 1 and ra.status in found else {}
+    phase_b = time.perf_counter() - t0 - phase_0 - phase_a
+    # R: phase A's plan rounded to whole classes (changes ma's bounds, so after B has read it; restored after)
+    use_a = ra.status in found and (first is None or ra.objective < first[1])
+    incumbent = rounding_incumbent(ma, settings) if use_a else None
+    for v, lo, up in bounds:
+        v.lowBound, v.upBound = lo, up
+    if settings.integer_classes:
+        for v in full.n:
+            v.cat = pulp.LpInteger
+    phase_r = time.perf_counter() - t0 - phase_0 - phase_a - phase_b
     timings = {
         "phase_a_s": round(phase_a, 3),
+        "phase_0_s": round(phase_0, 3),
         "phase_b_s": round(phase_b, 3),
-        "phase_c_s": round(report.solve_s, 3),
+        "phase_r_s": round(phase_r, 3),
         "relaxed_objective": ra.objective,
+        "first_objective": first[1] if first else None,
+        "rounded_objective": incumbent[1] if incumbent else None,
     }
-    return full, report, timings
+    if first is not None and (incumbent is None or first[1] < incumbent[1]):
+        incumbent = first[:2]
+    start_r = _by_name(full, incumbent[0]) if incumbent else {}
+    if incumbent is not None and _gap(incumbent[1], bound_a) <= settings.mip_gap:
+        _assign(full, start_r)
+        report = SolveReport(
+            "optimal",
+            ra.solver,
+            incumbent[1],
+            bound_a,
+            _gap(incumbent[1], bound_a),
+            0.0,
+            "rounded fractional-class plan within the MIP gap",
+        )
+        return full, report, {**timings, "phase_c_s": 0.0}
+    # C: the full model from the better start, in the time left
+    # B's start is not checked by any solve (its years are solved apart): a start that breaks a row is ignored by HiGHS
+    objective_b = _objective_at(full, start_b) if start_b and _violation(full, start_b) <= 1e-6 else math.nan
+    use_r = incumbent is not None and not incumbent[1] > objective_b
+    start = start_r if use_r else start_b
+    timings.update(year_by_year_objective=objective_b if start_b else None, start="rounded" if use_r else "year_by_year")
+    left = max(1.0, budget - (time.perf_counter() - t0))
+    report = solve(full.problem, settings.with_(time_limit_s=left), start=start)
+    report = keep_better(full, report, start_r if incumbent else None, incumbent[1] if incumbent else math.nan, bound_a, settings)
+    return full, report, {**timings, "phase_c_s": round(report.solve_s, 3)}
+
+
+def _by_name(model: PlanModel, named: dict[str, float]) -> dict:
+    by_name = model.problem.variablesDict()
+    return {by_name[k]: v for k, v in named.items() if k in by_name}
+
+
+def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[dict[str, float], float, float] | None:
+    """Phase 0: the weak relaxation (every whole number relaxed, no linking rows: it solves fast even
+    on large districts), its decisions rounded (openings and classrooms up, within each site; closures to
+    the nearest), then classes rounded and pupils assigned as in ``rounding_incumbent``. None where the
+    rounded decisions break a budget or another rule; else the values by name, their objective and the weak
+    relaxation's objective (a bound for the full model)."""
+    s0 = settings.with_(integer_classes=False, time_limit_s=time_s)
+    m0 = build(data, s0, linking_rows=False)
+    ints = [v for v in m0.problem.variables() if v.cat == pulp.LpInteger]
+    for v in ints:
+        v.cat = pulp.LpContinuous
+    t0 = time.perf_counter()
+    r0 = solve(m0.problem, s0, fallback=None)
+    for v in ints:
+        v.cat = pulp.LpInteger
+    if r0.status != "optimal":
+        return None
+    weak_bound = r0.objective
+    _slope_scaling(m0, time_s - (time.perf_counter() - t0))
+    opening = set(m0.y.values())
+    for v in ints:
+        f = v.varValue or 0.0
+        v.varValue = float(np.ceil(f - _EPS) if v in opening else round(f))
+    by_school: dict[str, list] = defaultdict(list)
+    for (sid, _t), v in m0.b.items():
+        by_school[sid].append(v)
+    for vs in by_school.values():
+        frac = [max(0.0, v.varValue or 0.0) for v in vs]
+        up = [np.ceil(f - _EPS) for f in frac]
+        order = sorted(range(len(vs)), key=lambda i: frac[i] - np.floor(frac[i] + _EPS))
+        for i in order:  # within the site: round down the smallest fractions first
+            if sum(up) <= vs[0].upBound:
+                break
+            up[i] = np.floor(frac[i] + _EPS)
+        for v, k in zip(vs, up, strict=True):
+            v.varValue = float(k)
+    plan = rounding_incumbent(m0, settings)
+    return None if plan is None else (*plan, weak_bound)
+
+
+def _slope_scaling(model: PlanModel, time_s: float, rounds: int = 8) -> None:
+    """Make the weak relaxation of openings nearer their fixed charge (dynamic slope scaling, Kim and
+    Pardalos 1999): each round charges an opening's cost divided by how far it was open in the last round,
+    so a school opened a little for a few pupils pays nearly its whole cost and empties. The values left
+    in ``model`` are those of the last round (the problem's own objective is unchanged)."""
+    obj = model.problem.objective
+    base = {v: float(obj.get(v, 0.0)) for v in model.y.values() if float(obj.get(v, 0.0)) > 0}
+    previous: dict = {}
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        left = time_s - (time.perf_counter() - t0)
+        if not base:
+            return
+        if left <= 0:  # rounds cut by the clock: a re-run may round other openings
+            note(TIME_LIMIT_NOTE)
+            return
+        costs = {v: k / min(1.0, max(v.varValue or 0.0, 0.01)) for v, k in base.items()}
+        if costs == previous:  # converged: the same openings as the last round
+            return
+        previous = costs
+        last = [v.varValue for v in model.problem.variables()]
+        if resolve_with_costs(model.problem, costs, left).status != "optimal":
+            for v, k in zip(model.problem.variables(), last, strict=True):
+                v.varValue = k
+            note(TIME_LIMIT_NOTE)
+            return
+
+
+def _assign(model: PlanModel, start: dict) -> None:
+    for v in model.problem.variables():
+        v.varValue = float(start.get(v, 0.0))
+
+
+def keep_better(
+    model: PlanModel, report: SolveReport, start: dict | None, start_objective: float, bound: float, settings: PlanSettings
+) -> SolveReport:
+    """The solver's plan, or ``start`` (a feasible plan of objective ``start_objective``) where the solver
+    found none or a worse one; the bound is the better of the solver's and ``bound`` (a relaxation's)."""
+    found = report.status in ("optimal", "time_limit", "work_limit")
+    best_bound = max((b for b in (report.bound, bound) if b == b), default=math.nan)
+    objective, text = report.objective, report.model_status
+    if start is not None and (not found or report.objective > start_objective * (1 + 1e-9) + 1e-9):
+        _assign(model, start)
+        objective = start_objective
+        text = f"{text}; the solver's plan ({report.objective:.6g}) was worse than the rounded fractional-class plan, which is returned"
+    elif not found:
+        return report
+    gap = _gap(objective, best_bound)
+    status = (
+        "optimal" if gap <= settings.mip_gap + 1e-12 else report.status if report.status in ("time_limit", "work_limit") else "time_limit"
+    )
+    return replace(report, status=status, objective=objective, bound=best_bound, gap=gap, model_status=text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rounding incumbent: the plan handed back is never worse than this rounding of the fractional plan.
+
+_EPS = 1e-6
+
+
+def _rows_in(
+    model: PlanModel, free: list[pulp.LpVariable], skip: frozenset[str] = frozenset()
+) -> tuple[list[list[tuple[int, float]]], list[float], dict[int, list[int]]]:
+    """Rows of ``model`` in the variables ``free`` alone once the fixed decisions are counted: <= rows (or >= rows,
+    negated) where some of ``free`` appear with a positive coefficient and every other variable is fixed and not
+    named in ``skip``. Returned as (index in ``free``, coefficient) terms, the room left once the fixed variables
+    are counted, and the rows of each index. With ``free`` the classes n: the classroom, stage-room and closure
+    rows; with ``free`` the pupils x (and n in ``skip``): the rows that hold pupils back at a school, such as its
+    rated capacity, size cap or boarding beds."""
+    pos = {v.name: i for i, v in enumerate(free)}
+    terms: list[list[tuple[int, float]]] = []
+    room: list[float] = []
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for con in model.problem.constraints():
+        sign = 1.0 if con.sense == pulp.LpConstraintLE else -1.0 if con.sense == pulp.LpConstraintGE else 0.0
+        if not sign:
+            continue
+        ns, rest, fixed = [], 0.0, True
+        for v, k in con.items():
+            i = pos.get(v.name)
+            if i is not None:
+                ns.append((i, sign * k))
+            elif v.lowBound is not None and v.lowBound == v.upBound and v.name not in skip:
+                rest += sign * k * v.lowBound
+            else:
+                fixed = False
+                break
+        if not fixed or not any(k > 0 for _, k in ns):
+            continue
+        r = len(terms)
+        terms.append(ns)
+        room.append(-sign * con.constant - rest)  # PuLP keeps the right-hand side as -constant
+        for i, _ in ns:
+            rows_of[i].append(r)
+    return terms, room, rows_of
+
+
+def round_classes(model: PlanModel) -> list[int]:
+    """Whole classes from a fractional solution of ``model`` (its decisions already fixed): each class
+    count rounded up, then, where a classroom, stage-room or closure row no longer holds, the counts
+    with the smallest fractional part rounded down until it does (rounding every count down fits when
+    the decisions are the fractional plan's own; where they were rounded, counts go down to 0)."""
+    frac = [max(0.0, v.varValue or 0.0) for v in model.n]
+    val = [int(np.ceil(f - _EPS)) for f in frac]
+    low = [int(np.floor(f + _EPS)) for f in frac]
+    terms, room, _ = _rows_in(model, model.n)
+    zero = [0] * len(val)
+    for r, ns in enumerate(terms):
+        over = sum(k * val[i] for i, k in ns) - room[r]
+        if over <= _EPS:
+            continue
+        for floor in (low, zero):
+            for i, k in sorted(((i, k) for i, k in ns if k > 0), key=lambda ik: frac[ik[0]] - low[ik[0]]):
+                while val[i] > floor[i] and over > _EPS:
+                    val[i] -= 1
+                    over -= k
+    return val
+
+
+def _seat_unmet(model: PlanModel, val: list[int]) -> bool:
+    """Add classes where pupils are left unmet while a reachable school has an empty classroom and room for
+    them under every row that holds pupils back there (rated capacity, size cap, beds); True if any added."""
+    d = model.data
+    terms, room, rows_of = _rows_in(model, model.n)
+    used = [sum(k * val[j] for j, k in ns) for ns in terms]
+    coef = [dict(ns) for ns in terms]
+    held, held_room, held_of = _rows_in(model, model.x, frozenset(v.name for v in model.n))
+    xv = [v.varValue or 0.0 for v in model.x]
+    seats_left = [r - sum(k * xv[j] for j, k in ns) for ns, r in zip(held, held_room, strict=True)]
+    held_coef = [dict(ns) for ns in held]
+    cap_of = {key: i for i, key in enumerate(zip(d.caps["school_id"], d.caps["grade"], d.caps["year"], strict=True))}
+    arcs = d.arcs.assign(pos=np.arange(len(d.arcs))).sort_values(["km", "school_id"], kind="stable")
+    arcs_of = arcs.groupby(["node", "grade", "year"], sort=False)["pos"].agg(list)
+    added = False
+    for r, v in zip(d.demand.itertuples(index=False), model.u, strict=True):
+        left = v.varValue or 0.0
+        if left <= _EPS:
+            continue
+        for a in arcs_of.get((r.node, r.grade, r.year), []):
+            i = cap_of.get((d.arcs["school_id"].iat[a], r.grade, r.year))
+            if i is None:
+                continue
+            cap = float(d.caps["cap"].iat[i])
+            bound = model.x[a].upBound
+            while left > _EPS and all(used[q] + coef[q][i] <= room[q] + _EPS for q in rows_of.get(i, ())):
+                fits = min([seats_left[q] / held_coef[q][a] for q in held_of.get(a, ())] + [math.inf if bound is None else bound - xv[a]])
+                if fits <= _EPS:
+                    break
+                seated = min(cap, left, fits)
+                val[i] += 1
+                for q in rows_of.get(i, ()):
+                    used[q] += coef[q][i]
+                for q in held_of.get(a, ()):
+                    seats_left[q] -= held_coef[q][a] * seated
+                xv[a] += seated
+                left -= seated
+                added = True
+            if left <= _EPS:
+                break
+    return added
+
+
+def rounding_incumbent(relaxed: PlanModel, settings: PlanSettings) -> tuple[dict[str, float], float] | None:
+    """A whole-class plan from the solved fractional-class model ``relaxed`` (changed in place): its integer
+    decisions (builds, openings, closures) fixed, class counts rounded (``round_classes``), the assignment
+    re-solved as an LP; classes added where pupils are still unmet beside an empty reachable classroom, and
+    classes nobody needs dropped. Returns the values by variable name and the plan's objective, or None
+    when the fractional model has no solution."""
+    prob = relaxed.problem
+    if any(v.varValue is None for v in relaxed.n):
+        return None
+    n_ids = {v.name for v in relaxed.n}
+    for v in prob.variables():
+        if v.cat == pulp.LpInteger and v.name not in n_ids:
+            _fix(v, float(round(v.varValue or 0.0)))
+    frac = [v.varValue or 0.0 for v in relaxed.n]
+    val = round_classes(relaxed)
+    lp = settings.with_(time_limit_s=max(10.0, settings.time_limit_s), mip_gap=0.0)
+    if all(k >= f - _EPS for k, f in zip(val, frac, strict=True)) and sum(values(relaxed.u)) <= _EPS:
+        # every count rounded up and nobody unmet: the fractional assignment holds unless rounded decisions
+        # (phase 0's) took away rooms a rated capacity, a budget or a minimum size counted on; then the LP below
+        for v, k in zip(relaxed.n, val, strict=True):
+            _fix(v, float(k))
+            v.varValue = float(k)
+        if _violation(relaxed, {v: v.varValue or 0.0 for v in prob.variables()}) <= 1e-6:
+            return _drop_empty_classes(relaxed)
+    for repair in (True, False):  # one repair round at most: classes beside unmet pupils, then the final assignment
+        for v, k in zip(relaxed.n, val, strict=True):
+            _fix(v, float(k))
+        rep = solve(prob, lp, fallback=None)
+        if rep.status not in ("optimal", "time_limit", "work_limit") or not repair or not _seat_unmet(relaxed, val):
+            break
+    if rep.status not in ("optimal", "time_limit", "work_limit"):
+        return None
+    return _drop_empty_classes(relaxed)
+
+
+def _drop_empty_classes(relaxed: PlanModel) -> tuple[dict[str, float], float]:
+    """Classes nobody sits in cost money and free nothing: keep only the classes the assignment needs."""
+    prob = relaxed.problem
+    d = relaxed.data
+    load = pd.Series(values(relaxed.x)).groupby([d.arcs["school_id"], d.arcs["grade"], d.arcs["year"]]).sum()
+    keys = pd.MultiIndex.from_frame(d.caps[["school_id", "grade", "year"]])
+    need = np.ceil(load.reindex(keys).fillna(0.0).to_numpy() / d.caps["cap"].to_numpy() - _EPS).astype(int)
+    for v, k in zip(relaxed.n, need, strict=True):
+        v.varValue = float(min(max(int(k), 0), round(v.varValue or 0.0)))
+    out = {v.name: float(v.varValue or 0.0) for v in prob.variables()}
+    return out, float(pulp.value(prob.objective))

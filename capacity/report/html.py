@@ -144,11 +144,26 @@ def compare_report_html(metrics: pd.DataFrame, years: pd.DataFrame, diff: pd.Dat
     parts.append(
         table_html(mg, max_rows=len(mg), floats="{:,.1f}") if mg is not None and len(mg) else "<p>No run closes or re-opens a school.</p>"
     )
+    parts += _plan_choice_parts(extra)
     parts += [
         '<h2 id="diff">What differs in the inputs</h2>',
         table_html(diff, max_rows=len(diff)) if len(diff) else "<p>The scenarios have the same inputs.</p>",
     ]
     return page("capacity: comparison of options", "\n".join(parts))
+
+
+def _plan_choice_parts(extra: dict) -> list[str]:
+    """Near-optimal alternatives and robust-plan evaluations of the runs that have them."""
+    out = []
+    for key, title in (
+        ("alternatives", "Near-optimal alternatives: cost and figures"),
+        ("alternative_differences", "Near-optimal alternatives: where the plans differ"),
+        ("robustness", "Robust plan against the P50 and P80 plans (held-out draws)"),
+    ):
+        t = extra.get(key)
+        if t is not None and len(t):
+            out += [f'<h2 id="{key.replace("_", "-")}">{title}</h2>', table_html(t, max_rows=len(t), floats="{:,.3f}")]
+    return out
 
 
 def _fmt_metric(name: str, v) -> str:

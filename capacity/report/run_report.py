@@ -18,6 +18,8 @@ SECTIONS = {
     "warning": ("Early warning", "预警"),
     "plan": ("The plan by year", "分年规划"),
     "mergers": ("Mergers and re-openings", "撤并与恢复"),
+    "alternatives": ("Near-optimal alternatives", "近优备选方案"),
+    "robust": ("Robust plan against the P50 and P80 plans", "稳健方案与P50、P80方案比较"),
     "map": ("Map of zones, schools and flows", "片区、学校与学生流向图"),
     "targets": ("Targets and progress", "目标与进度"),
     "backtest": ("How accurate the projection has been", "预测回测精度"),
@@ -248,6 +250,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
             parts.append(_en(table_html(m, max_rows=len(m), floats="{:,.1f}"), lang))
         else:
             parts.append(_en("<p>No school is closed or re-opened.</p>", lang))
+        parts += alternatives_html(result, lang) + robustness_html(result, lang)
     parts.append(_h2("map", lang))
     parts.append(fig_tag(district_map(d, plan.tables if plan is not None else None, extra.get("mergers")), "map"))
 
@@ -399,3 +402,39 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
         )
     parts.append(_en('<p class="note">Every parameter is in scenario.json; inputs and versions in manifest.json.</p>', lang))
     return page(f"capacity report: {sc.name}", "\n".join(parts), w["html_lang"])
+
+
+def alternatives_html(result, lang: str) -> list[str]:
+    """The alternatives section: each plan's cost and headline figures, and the decisions where they differ."""
+    alts = getattr(result, "alternatives", None)
+    if alts is None:
+        return []
+    from capacity.plan.alternatives import alternative_tables
+
+    figures, differences = alternative_tables(alts)
+    intro = (
+        f'<p class="note">Plans costing at most {alts.slack:.1%} more than the optimal plan, unseated pupils aside, and leaving '
+        f"no more pupils unseated (cost limit {alts.cost_limit:,.0f}), each avoiding the new schools, classroom builds and "
+        "closures of the plans before it (Hop-Skip-Jump; "
+        "docs/plan-alternatives.md). Each has its own tables in plan/alternatives/.</p>"
+    )
+    notes = "".join(f'<p class="note">{html.escape(n)}</p>' for n in alts.notes)
+    diff = (
+        table_html(differences, max_rows=len(differences))
+        if len(differences)
+        else "<p>No alternative was found that differs from the optimal plan.</p>"
+    )
+    body = intro + notes + table_html(figures, max_rows=len(figures), floats="{:,.3f}") + "<h3>Where the plans differ</h3>" + diff
+    return [_h2("alternatives", lang), _en(body, lang)]
+
+
+def robustness_html(result, lang: str) -> list[str]:
+    """The robust-plan section: the P50, P80 and robust plans' capital and shortfalls on held-out draws."""
+    rob = getattr(result, "robustness", None)
+    if rob is None:
+        return []
+    intro = (
+        '<p class="note">Each plan\'s builds, openings and closures are fixed and met by demand draws not used to plan; '
+        "pupil-years without a seat and costs are per draw (docs/plan-alternatives.md, Robust plans).</p>"
+    )
+    return [_h2("robust", lang), _en(intro + table_html(rob, max_rows=len(rob), floats="{:,.2f}"), lang)]

@@ -50,6 +50,10 @@ class ReportSettings(SettingsMixin):
     teachers_on_hand : str
         Optional CSV (school_id, teachers) of staff on hand, relative to the scenario file; the
         report then shows the teacher gap (on hand - needed), not only teachers needed.
+    gis_formats : tuple of str
+        GIS files a run writes into ``<out>/gis`` (capacity/report/gis.py): 'gpkg' (capacity.gpkg
+        with layers zones_gap, schools_status, assignments) and/or 'geojson' (one file per layer);
+        empty: none.
     """
 
     language: str = "en"
@@ -60,6 +64,7 @@ class ReportSettings(SettingsMixin):
     warning_years_ahead: int = 3
     warning_basis: str = "seats"
     teachers_on_hand: str = ""
+    gis_formats: tuple[str, ...] = ("gpkg",)
 
     def __post_init__(self) -> None:
         check = Checks("report")
@@ -71,6 +76,8 @@ class ReportSettings(SettingsMixin):
         need(0 < self.warning_red <= 3, "warning_red", self.warning_red, "a ratio from 0 to 3, such as 1.0")
         need(0 <= self.warning_years_ahead <= 20, "warning_years_ahead", self.warning_years_ahead, "0-20 years")
         need(self.warning_basis in ("seats", "intake"), "warning_basis", self.warning_basis, "seats or intake")
+        for f in self.gis_formats:
+            need(f in ("gpkg", "geojson"), "gis_formats", f, "gpkg and/or geojson (a list; empty for none)")
         check.done()
 
     @property

@@ -1739,6 +1739,201 @@ REPRODUCIBILITY_CASES = [
 CASES += OUTPUT_CASES + SETTINGS_CASES + PLAUSIBILITY_CASES + CRASH_CASES + OUTPUT_SAFETY_CASES + REPRODUCIBILITY_CASES
 
 
+# Geography (issue 14.6): lon/lat coordinates and GIS layers in place of zones.csv / schools.csv.
+
+
+def lonlat(tmp: Path) -> Path:
+    """The example district with lon/lat (degrees near 113.3 E, 23.1 N) in place of x_km/y_km."""
+    d = district(tmp)
+    for table in ("zones", "schools"):
+        p = d / f"{table}.csv"
+        f = pd.read_csv(p, dtype=str, keep_default_na=False)
+        lon = [f"{113.0 + float(x) / 102.4:.6f}" for x in f["x_km"]]
+        lat = [f"{22.8 + float(y) / 110.8:.6f}" for y in f["y_km"]]
+        f.drop(columns=["x_km", "y_km"]).assign(lon=lon, lat=lat).to_csv(p, index=False, lineterminator="\n")
+    return d
+
+
+def lonlat_then(table: str, fn):
+    def build(tmp: Path) -> list[str]:
+        d = lonlat(tmp)
+        p = d / f"{table}.csv"
+        fn(pd.read_csv(p, dtype=str, keep_default_na=False)).to_csv(p, index=False, lineterminator="\n")
+        return ["validate", str(d)]
+
+    return build
+
+
+def gis(fn=None, table: str = "zones"):
+    """Zones as 2-km squares in zones.gpkg and schools as points in schools.geojson; ``fn`` edits one layer."""
+
+    def build(tmp: Path) -> list[str]:
+        import geopandas as gpd
+        from shapely.geometry import Point, box
+
+        d = lonlat(tmp)
+        z = pd.read_csv(d / "zones.csv", dtype=str, keep_default_na=False)
+        s = pd.read_csv(d / "schools.csv", dtype=str, keep_default_na=False)
+        layers = {
+            "zones": gpd.GeoDataFrame(
+                z.drop(columns=["lon", "lat"]),
+                geometry=[
+                    box(float(a) - 0.01, float(b) - 0.01, float(a) + 0.01, float(b) + 0.01) for a, b in zip(z["lon"], z["lat"], strict=True)
+                ],
+                crs=4326,
+            ),
+            "schools": gpd.GeoDataFrame(
+                s.drop(columns=["lon", "lat"]),
+                geometry=[Point(float(a), float(b)) for a, b in zip(s["lon"], s["lat"], strict=True)],
+                crs=4326,
+            ),
+        }
+        if fn is not None:
+            layers[table] = fn(layers[table])
+        (d / "zones.csv").unlink()
+        (d / "schools.csv").unlink()
+        layers["zones"].to_file(d / "zones.gpkg", engine="pyogrio")
+        layers["schools"].to_file(d / "schools.geojson", engine="pyogrio")
+        return ["validate", str(d)]
+
+    return build
+
+
+def bowtie(g):
+    from shapely.geometry import Polygon
+
+    g.loc[1, "geometry"] = Polygon([(113.0, 23.0), (113.1, 23.1), (113.1, 23.0), (113.0, 23.1)])
+    return g
+
+
+def first_school_polygon(g):
+    g.loc[0, "geometry"] = g.geometry.iloc[0].buffer(0.01)
+    return g
+
+
+GEO_CASES = [
+    Case(
+        "lonlat-accepted",
+        "coordinates as longitude/latitude instead of km",
+        lambda tmp: ["validate", str(lonlat(tmp))],
+        "OK:",
+        "Accepted: converted to km on an azimuthal equidistant grid centred on the district (the note states the largest distance error).",
+        accept=True,
+    ),
+    Case(
+        "lonlat-blank",
+        "a zone without latitude",
+        lonlat_then("zones", lambda f: f.assign(lat=f["lat"].where(f.index != 2, ""))),
+        "zones.csv, row 4, column 'lat': found a blank cell; expected degrees",
+        "Give every zone and school both lon and lat.",
+    ),
+    Case(
+        "lonlat-out-of-range",
+        "a longitude beyond 180 degrees (e.g. easting in metres in the lon column)",
+        lonlat_then("schools", lambda f: f.assign(lon=f["lon"].where(f.index != 0, "500123"))),
+        "column 'lon': found '500123'; expected a finite number from -180 to 180",
+        "Write degrees of longitude (WGS 84), or use x_km/y_km for a projected grid.",
+    ),
+    Case(
+        "coordinates-two-pairs",
+        "zones in lon/lat but schools in km",
+        lonlat_then("schools", lambda f: f.drop(columns=["lon", "lat"]).assign(x_km="1", y_km="2")),
+        "schools.csv, row 1, column 'x_km': found x_km/y_km while zones.csv gives lon/lat",
+        "Use the same pair of coordinate columns in zones and schools.",
+    ),
+    Case(
+        "coordinates-both-in-one-table",
+        "both x_km/y_km and lon/lat filled in one table",
+        frame("zones", lambda f: f.assign(lon="113.2", lat="23.1")),
+        "zones.csv, row 1, column 'lon': found both x_km/y_km and lon/lat columns",
+        "Keep one pair of coordinate columns.",
+    ),
+    Case(
+        "coordinates-missing",
+        "a table with neither x_km/y_km nor lon/lat",
+        frame("schools", lambda f: f.drop(columns=["x_km", "y_km"])),
+        "schools.csv, row 1, column 'x_km': found no such column; expected columns x_km and y_km",
+        "Add x_km and y_km, or lon and lat.",
+    ),
+    Case(
+        "gis-accepted",
+        "zones as polygons in zones.gpkg and schools as points in schools.geojson",
+        gis(),
+        "OK:",
+        "Accepted: attributes as in the CSVs; centres from the polygons (docs/data-format.md, Coordinates and GIS files).",
+        accept=True,
+    ),
+    Case(
+        "gis-no-crs",
+        "a GeoPackage layer without a coordinate reference system",
+        gis(lambda g: g.set_crs(None, allow_override=True)),
+        "zones.gpkg[zones]: found no coordinate reference system; expected a layer with a CRS",
+        "Set the layer's CRS in QGIS (Layer Properties > Source) and save again.",
+    ),
+    Case(
+        "gis-invalid-polygon",
+        "a self-intersecting (bow-tie) zone polygon",
+        gis(bowtie),
+        "zones.gpkg[zones], row 2, column 'geometry': found an invalid Polygon (Self-intersection",
+        "Repair it (QGIS: Processing > Fix geometries).",
+    ),
+    Case(
+        "gis-wrong-geometry",
+        "a school drawn as a polygon",
+        gis(first_school_polygon, table="schools"),
+        "schools.geojson, row 1, column 'geometry': found a Polygon; expected a Point",
+        "Draw schools as points (QGIS: Centroids).",
+    ),
+    Case(
+        "gis-and-csv",
+        "both zones.csv and zones.gpkg in the folder",
+        then(gis(), lambda tmp: (tmp / "district" / "zones.csv").write_text("zone_id\n", encoding="utf-8")),
+        "found the files zones.csv and zones.gpkg; expected one file for the table 'zones'",
+        "Keep one file per table.",
+    ),
+    Case(
+        "gis-unreadable",
+        "a schools.geojson that is not GeoJSON",
+        then(gis(), lambda tmp: (tmp / "district" / "schools.geojson").write_text("{not json", encoding="utf-8")),
+        "schools.geojson: found a file GDAL cannot open",
+        "Export the layer again as GeoJSON or GeoPackage.",
+    ),
+]
+
+GEO_CASES += [
+    Case(
+        "plan-open-exactly-not-whole",
+        "a fractional number of schools to open",
+        scenario("extends: BASE\nplan:\n  open_exactly: 2.5\n"),
+        "line 3: plan.open_exactly: found 2.5; expected a whole number or null",
+        "Give a whole number of schools (or null for no count).",
+    ),
+    Case(
+        "plan-open-exactly-zero",
+        "no school to open",
+        scenario("extends: BASE\nplan:\n  open_exactly: 0\n"),
+        "plan.open_exactly: found 0; expected a whole number of schools >= 1, or null",
+        "Give at least one school (or null for no count).",
+    ),
+    Case(
+        "plan-zone-whole-not-bool",
+        "zone_whole given as text",
+        scenario("extends: BASE\nplan:\n  zone_whole: sometimes\n"),
+        "plan.zone_whole",
+        "Write true or false.",
+    ),
+    Case(
+        "plan-open-exactly-impossible",
+        "more schools to open than the district has schools and sites",
+        scenario("extends: BASE\nhorizon: 1\nprojection: {draws: 20}\nplan:\n  open_exactly: 5000\n"),
+        "plan.open_exactly: found 5000; expected a number of schools that can be open",
+        "Count the open schools and candidate sites (new_school_lead_years delays candidates).",
+    ),
+]
+
+CASES += GEO_CASES
+
+
 GRADE_CASES = [
     Case(
         "grade-system-unknown",
