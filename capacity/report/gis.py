@@ -23,6 +23,7 @@ so the same run writes the same bytes (tests/test_geo.py checks it).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -157,8 +158,11 @@ def write_gis(district, gap: pd.DataFrame, plan_tables: dict | None, folder: Pat
     try:
         if "gpkg" in formats:
             path = folder / GPKG_NAME
-            for name, g in layers.items():
-                g.to_file(path, layer=name, driver="GPKG", engine="pyogrio", append=path.exists())
+            with warnings.catch_warnings():
+                # a km-grid district has no CRS: said once by the note above, not by pyogrio per layer
+                warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
+                for name, g in layers.items():
+                    g.to_file(path, layer=name, driver="GPKG", engine="pyogrio", append=path.exists())
             written.append(path)
         if "geojson" in formats:
             if lonlat:
