@@ -1,0 +1,55 @@
+"""Acceptance review of issue 14 (other grade systems, demand tables, rated capacity) as a new user
+outside China would meet it: each test failed before its fix."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+from capacity.data import EXAMPLE_US_PATH
+
+
+def cli(*args):
+    r = subprocess.run([sys.executable, "-m", "capacity", *map(str, args)], capture_output=True, text=True, timeout=300)
+    r.output = r.stdout + r.stderr
+    return r
+
+
+def test_a_misspelled_grade_system_is_one_problem_not_a_cascade_of_china_grades(tmp_path):
+    # A US district whose district.csv says 'usa': before, the tool fell back to China's grades and
+    # reported one false problem per enrolment and school row (181 on a 6-school district) above the real one.
+    d = tmp_path / "d"
+    shutil.copytree(EXAMPLE_US_PATH, d)
+    (d / "district.csv").write_text("key,value\ngrade_system,usa\n", encoding="utf-8")
+    r = cli("validate", d)
+    assert r.returncode == 2
+    assert "1 problem(s)" in r.output
+    assert "district.csv, row 2, column 'value': found grade_system 'usa'" in r.output
+    assert "china system" not in r.output and "Traceback" not in r.output
+
+
+def test_unmet_pupils_of_a_numbered_grade_read_as_a_grade(tmp_path):
+    # US grades are numbers: before, "zone A has 40 1 pupils ... spare 1 seats" ran grade and count together.
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "district.csv").write_text("key,value\ngrade_system,us\n", encoding="utf-8")
+    (d / "zones.csv").write_text("zone_id,name,kind,x_km,y_km\nA,a,urban,0,0\nB,b,urban,10,0\n", encoding="utf-8")
+    (d / "schools.csv").write_text(
+        "school_id,name,zone_id,first_grade,last_grade,classrooms,max_classrooms,capacity,x_km,y_km,sector,status\n"
+        "SA,sa,A,1,1,,0,25,0,0,public,open\nSB,sb,B,1,1,,0,50,10,0,public,open\n",
+        encoding="utf-8",
+    )
+    (d / "demand.csv").write_text("year,zone_id,grade,pupils\n2026,A,1,65\n2026,B,1,0\n", encoding="utf-8")
+    sc = tmp_path / "s.yaml"
+    sc.write_text(
+        f"name: s\ndistrict: {d}\nhorizon: 1\nplan:\n  allow_builds: false\n  time_limit_s: 30\n",
+        encoding="utf-8",
+    )
+    r = cli("plan", sc, "--out", tmp_path / "out")
+    assert r.returncode == 0, r.output
+    # and SA, full at its rated 25 seats, is not offered as spare (before: "15 spare", from its class cap of 40)
+    assert (
+        "zone A (a) has 40 grade 1 pupils without a seat within reach in 2026: the nearest school with spare grade 1 seats, SB (sb, 50 spare)"
+        in r.output
+    )
