@@ -7,7 +7,11 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from capacity.data import EXAMPLE_US_PATH
+from capacity.grades import preset
+from capacity.scenario import fit_scenario, load_scenario
 
 
 def cli(*args):
@@ -53,3 +57,15 @@ def test_unmet_pupils_of_a_numbered_grade_read_as_a_grade(tmp_path):
         "zone A (a) has 40 grade 1 pupils without a seat within reach in 2026: the nearest school with spare grade 1 seats, SB (sb, 50 spare)"
         in r.output
     )
+
+
+@pytest.mark.parametrize(
+    ("system", "given", "unit"), [("us", "", "USD"), ("england", "", "GBP"), ("us", "thousand USD", "thousand USD"), ("china", "", "元")]
+)
+def test_money_is_shown_in_the_grade_systems_currency_unless_the_scenario_says(tmp_path, system, given, unit):
+    # Before, every district's report and budget workbook said "Money in 元", a US district's too.
+    sc = tmp_path / "s.yaml"
+    sc.write_text("name: s\n" + (f"report:\n  currency_unit: {given}\n" if given else ""), encoding="utf-8")
+    s = fit_scenario(load_scenario(sc), preset(system))
+    assert s.report.currency_unit == unit
+    assert s.resolved["report"]["currency_unit"] == unit  # recorded in scenario.json and the manifest hash
