@@ -33,8 +33,9 @@ def test_a_misspelled_grade_system_is_one_problem_not_a_cascade_of_china_grades(
     assert "china system" not in r.output and "Traceback" not in r.output
 
 
-def test_unmet_pupils_of_a_numbered_grade_read_as_a_grade(tmp_path):
-    # US grades are numbers: before, "zone A has 40 1 pupils ... spare 1 seats" ran grade and count together.
+def demand_only(tmp_path):
+    """A US district given as demand only (no history): zone A has 65 grade-1 pupils and SA 25 rated seats;
+    SB (50 seats) is 13 km away (10 km x detour 1.3), beyond the 3 km elementary limit."""
     d = tmp_path / "d"
     d.mkdir()
     (d / "district.csv").write_text("key,value\ngrade_system,us\n", encoding="utf-8")
@@ -50,7 +51,12 @@ def test_unmet_pupils_of_a_numbered_grade_read_as_a_grade(tmp_path):
         f"name: s\ndistrict: {d}\nhorizon: 1\nplan:\n  allow_builds: false\n  time_limit_s: 30\n",
         encoding="utf-8",
     )
-    r = cli("plan", sc, "--out", tmp_path / "out")
+    return sc
+
+
+def test_unmet_pupils_of_a_numbered_grade_read_as_a_grade(tmp_path):
+    # US grades are numbers: before, "zone A has 40 1 pupils ... spare 1 seats" ran grade and count together.
+    r = cli("plan", demand_only(tmp_path), "--out", tmp_path / "out")
     assert r.returncode == 0, r.output
     # and SA, full at its rated 25 seats, is not offered as spare (before: "15 spare", from its class cap of 40)
     assert (
@@ -69,3 +75,29 @@ def test_money_is_shown_in_the_grade_systems_currency_unless_the_scenario_says(t
     s = fit_scenario(load_scenario(sc), preset(system))
     assert s.report.currency_unit == unit
     assert s.resolved["report"]["currency_unit"] == unit  # recorded in scenario.json and the manifest hash
+
+
+@pytest.mark.parametrize("command", ["project", "gap", "run"])
+def test_commands_that_project_refuse_a_district_without_history(tmp_path, command):
+    # A block-level district given as demand only: `plan` plans the demand years; before, project, gap and run
+    # stopped on "unexpected internal error (IndexError)".
+    r = cli(command, demand_only(tmp_path), "--out", tmp_path / "out")
+    assert r.returncode == 2, r.output
+    assert "enrolment: found no enrolment history; expected pupils by school, grade and year" in r.output
+    assert "capacity plan" in r.output and "Traceback" not in r.output and "internal error" not in r.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_us_report_has_no_chinese_preschool_coverage_section(tmp_path):
+    # The gross-enrolment / inclusive-share floors are China's kindergarten policy; before, a US report showed
+    # "Preschool coverage ... No kindergarten pupils." and said "Money in 元".
+    sc = tmp_path / "s.yaml"
+    sc.write_text(
+        f"name: s\ndistrict: {EXAMPLE_US_PATH}\nhorizon: 1\nprojection:\n  draws: 20\nplan:\n  time_limit_s: 30\n  mip_gap: 0.05\n",
+        encoding="utf-8",
+    )
+    r = cli("run", sc, "--out", tmp_path / "run")
+    assert r.returncode == 0, r.output
+    page = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert 'id="coverage"' not in page and "Preschool coverage" not in page
+    assert "Money in USD" in page and "元" not in page

@@ -1992,3 +1992,14 @@ GRADE_CASES = [
 ]
 
 CASES += GRADE_CASES
+
+CASES += [
+    Case(
+        "demand-only-projected",
+        "gap (or project, run) on a district given only as demand by planning block, with no enrolment history to project from",
+        small("gap"),
+        "enrolment: found no enrolment history; expected pupils by school, grade and year to project from",
+        "Plan the demand table's years with `capacity plan`, or add enrolment.csv to project.",
+        klass="crash",
+    ),
+]
