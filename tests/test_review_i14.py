@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from capacity.data import EXAMPLE_US_PATH
@@ -101,3 +102,9 @@ def test_a_us_report_has_no_chinese_preschool_coverage_section(tmp_path):
     page = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert 'id="coverage"' not in page and "Preschool coverage" not in page
     assert "Money in USD" in page and "元" not in page
+    # compare: China's 56+/66+ class counts do not exist under US bands; before, they read 0 ("no large classes")
+    c = cli("compare", tmp_path / "run", "--out", tmp_path / "cmp")
+    assert c.returncode == 0, c.output
+    metrics = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    assert metrics["classes_56_plus"].isna().all() and metrics["classes_66_plus"].isna().all()
+    assert metrics["classes_above_standard"].notna().all()
