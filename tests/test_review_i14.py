@@ -108,3 +108,32 @@ def test_a_us_report_has_no_chinese_preschool_coverage_section(tmp_path):
     metrics = pd.read_csv(tmp_path / "cmp" / "compare.csv")
     assert metrics["classes_56_plus"].isna().all() and metrics["classes_66_plus"].isna().all()
     assert metrics["classes_above_standard"].notna().all()
+
+
+def test_a_high_school_district_without_births_projects_with_the_us_defaults(tmp_path):
+    # Before: refused, "PK is projected from births 4 years earlier ... births recorded: none", though no school
+    # teaches PK or K; and grade 9 (its feeder, 8, has no pupils) was held without a word.
+    d = tmp_path / "hs"
+    d.mkdir()
+    (d / "district.csv").write_text("key,value\ngrade_system,us\n", encoding="utf-8")
+    (d / "zones.csv").write_text("zone_id,name,kind,x_km,y_km\nA,a,urban,0,0\nB,b,rural,4,0\n", encoding="utf-8")
+    (d / "schools.csv").write_text(
+        "school_id,name,zone_id,first_grade,last_grade,classrooms,max_classrooms,capacity,x_km,y_km,sector,status\n"
+        "H,high,A,9,12,,40,1000,0,0,public,open\n",
+        encoding="utf-8",
+    )
+    rows = [f"{y},H,{g},{p}" for y in range(2019, 2025) for g, p in (("9", 240), ("10", 230), ("11", 220), ("12", 210))]
+    (d / "enrolment.csv").write_text("year,school_id,grade,pupils\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    sc = tmp_path / "hs.yaml"
+    sc.write_text(f"name: hs\ndistrict: {d}\nhorizon: 2\nprojection:\n  draws: 20\n", encoding="utf-8")
+    r = cli("project", sc, "--out", tmp_path / "p")
+    assert r.returncode == 0, r.output
+    assert "note: entry grade PK has no pupils in the history: it stays at 0 and needs no births" in r.output
+    assert "note: entry grade K has no pupils in the history" in r.output
+    assert "note: 9: its feeder (8) has no pupils in 2022-2024, so 9 cannot be projected from it; 9 is held" in r.output
+    # a flat history: 9 held at 240, each later grade keeps its progression ratio (230/240 ...), so 900 a year
+    p = pd.read_csv(tmp_path / "p" / "projection.csv", dtype={"grade": str})
+    by_grade = p.groupby(["year", "grade"])["pupils"].sum()
+    assert by_grade.loc[(2026, "9")] == pytest.approx(240, abs=0.5)
+    assert by_grade.loc[2026].sum() == pytest.approx(900, abs=1)
+    assert by_grade.loc[(2026, "PK")] == 0 and by_grade.loc[(2026, "K")] == 0

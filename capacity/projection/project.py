@@ -273,6 +273,8 @@ def calibrated_draws(raw: np.ndarray, point: np.ndarray, k: np.ndarray) -> np.nd
 def _check_births(history: History, settings: ProjectionSettings) -> None:
     """Refuse a projection whose entry grades have no births to stand on."""
     for g, off in settings.births_offsets().items():
+        if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]):
+            continue  # a grade no pupil was ever in (e.g. PK in a high-school district) needs no births: it stays at 0
         need = [y - off for y in history.years[window_start(history, settings.window) :]]
         missing = [y for y in need if history.births_in(y) is None]
         if missing:
@@ -284,12 +286,18 @@ def _check_births(history: History, settings: ProjectionSettings) -> None:
             )
 
 
-def entry_notes(settings: ProjectionSettings, fitted: Fitted, grades: GradeSystem) -> list[str]:
-    """How each entry grade of ``grades`` is projected, in planning language (one note per grade)."""
+def entry_notes(settings: ProjectionSettings, fitted: Fitted, grades: GradeSystem, empty: tuple[str, ...] = ()) -> list[str]:
+    """How each entry grade of ``grades`` is projected, in planning language (one note per grade);
+    ``empty``: grades no pupil was ever in."""
     out = []
     for g, rule in settings.entry_rules().items():
         gi = grades.grade_index[g]
         off = settings.entry_offsets[g]
+        if rule == "births" and g in empty:
+            out.append(
+                f"entry grade {g} has no pupils in the history: it stays at 0 and needs no births (projection.entry_rule.{g}: births)"
+            )
+            continue
         if rule == "births" and fitted.kinds[gi] == ENTRY:
             how = f"births {off} years earlier x its entry ratio"
         elif rule == "children":
@@ -339,6 +347,7 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     proj = project_history(history, settings, additions=moves, children=children, stock=stock)
     from capacity.notes import note
 
-    for text in entry_notes(settings, proj.fitted, history.grades):
+    empty = tuple(g for g in history.grades.grades if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]))
+    for text in (*entry_notes(settings, proj.fitted, history.grades, empty), *proj.notes):
         note(text)
     return proj
