@@ -34,19 +34,29 @@ def test_a_misspelled_grade_system_is_one_problem_not_a_cascade_of_china_grades(
     assert "china system" not in r.output and "Traceback" not in r.output
 
 
+SCHOOL_COLUMNS = "school_id,name,zone_id,first_grade,last_grade,classrooms,max_classrooms,capacity,x_km,y_km,sector,status"
+
+
+def us_district(folder, zones: str, schools: str, **tables: str):
+    """Write a US district: zones and schools rows (CSV text without header) and other tables as full CSV text."""
+    folder.mkdir()
+    (folder / "district.csv").write_text("key,value\ngrade_system,us\n", encoding="utf-8")
+    (folder / "zones.csv").write_text("zone_id,name,kind,x_km,y_km\n" + zones, encoding="utf-8")
+    (folder / "schools.csv").write_text(SCHOOL_COLUMNS + "\n" + schools, encoding="utf-8")
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    return folder
+
+
 def demand_only(tmp_path):
     """A US district given as demand only (no history): zone A has 65 grade-1 pupils and SA 25 rated seats;
     SB (50 seats) is 13 km away (10 km x detour 1.3), beyond the 3 km elementary limit."""
-    d = tmp_path / "d"
-    d.mkdir()
-    (d / "district.csv").write_text("key,value\ngrade_system,us\n", encoding="utf-8")
-    (d / "zones.csv").write_text("zone_id,name,kind,x_km,y_km\nA,a,urban,0,0\nB,b,urban,10,0\n", encoding="utf-8")
-    (d / "schools.csv").write_text(
-        "school_id,name,zone_id,first_grade,last_grade,classrooms,max_classrooms,capacity,x_km,y_km,sector,status\n"
+    d = us_district(
+        tmp_path / "d",
+        "A,a,urban,0,0\nB,b,urban,10,0\n",
         "SA,sa,A,1,1,,0,25,0,0,public,open\nSB,sb,B,1,1,,0,50,10,0,public,open\n",
-        encoding="utf-8",
+        demand="year,zone_id,grade,pupils\n2026,A,1,65\n2026,B,1,0\n",
     )
-    (d / "demand.csv").write_text("year,zone_id,grade,pupils\n2026,A,1,65\n2026,B,1,0\n", encoding="utf-8")
     sc = tmp_path / "s.yaml"
     sc.write_text(
         f"name: s\ndistrict: {d}\nhorizon: 1\nplan:\n  allow_builds: false\n  time_limit_s: 30\n",
@@ -113,17 +123,13 @@ def test_a_us_report_has_no_chinese_preschool_coverage_section(tmp_path):
 def test_a_high_school_district_without_births_projects_with_the_us_defaults(tmp_path):
     # Before: refused, "PK is projected from births 4 years earlier ... births recorded: none", though no school
     # teaches PK or K; and grade 9 (its feeder, 8, has no pupils) was held without a word.
-    d = tmp_path / "hs"
-    d.mkdir()
-    (d / "district.csv").write_text("key,value\ngrade_system,us\n", encoding="utf-8")
-    (d / "zones.csv").write_text("zone_id,name,kind,x_km,y_km\nA,a,urban,0,0\nB,b,rural,4,0\n", encoding="utf-8")
-    (d / "schools.csv").write_text(
-        "school_id,name,zone_id,first_grade,last_grade,classrooms,max_classrooms,capacity,x_km,y_km,sector,status\n"
-        "H,high,A,9,12,,40,1000,0,0,public,open\n",
-        encoding="utf-8",
-    )
     rows = [f"{y},H,{g},{p}" for y in range(2019, 2025) for g, p in (("9", 240), ("10", 230), ("11", 220), ("12", 210))]
-    (d / "enrolment.csv").write_text("year,school_id,grade,pupils\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    d = us_district(
+        tmp_path / "hs",
+        "A,a,urban,0,0\nB,b,rural,4,0\n",
+        "H,high,A,9,12,,40,1000,0,0,public,open\n",
+        enrolment="year,school_id,grade,pupils\n" + "\n".join(rows) + "\n",
+    )
     sc = tmp_path / "hs.yaml"
     sc.write_text(f"name: hs\ndistrict: {d}\nhorizon: 2\nprojection:\n  draws: 20\n", encoding="utf-8")
     r = cli("project", sc, "--out", tmp_path / "p")
