@@ -143,3 +143,11 @@ def test_a_high_school_district_without_births_projects_with_the_us_defaults(tmp
     assert by_grade.loc[(2026, "9")] == pytest.approx(240, abs=0.5)
     assert by_grade.loc[2026].sum() == pytest.approx(900, abs=1)
     assert by_grade.loc[(2026, "PK")] == 0 and by_grade.loc[(2026, "K")] == 0
+
+
+def test_info_on_a_us_district_speaks_of_its_own_stages():
+    # Before: "Schools teaching each stage (a nine-year school counts under primary and junior)" for a K-12 district.
+    r = cli("info", EXAMPLE_US_PATH)
+    assert r.returncode == 0, r.output
+    assert "primary" not in r.output and "junior" not in r.output and "nine-year" not in r.output
+    assert "elementary" in r.output and "middle" in r.output and "high" in r.output
