@@ -48,7 +48,7 @@ def info(district: str | None) -> None:
     click.echo(f"District: {name}")
     kinds = d.zones["kind"].value_counts().reindex(["urban", "town", "rural"]).fillna(0).astype(int)
     click.echo(f"\nZones: {len(d.zones)} ({', '.join(f'{n} {k}' for k, n in kinds.items())})")
-    click.echo(f"\nSchools teaching each stage (a nine-year school counts under primary and junior):\n{schools_by_stage(d).to_string()}")
+    click.echo(f"\nSchools teaching each stage (a school teaching several stages counts under each):\n{schools_by_stage(d).to_string()}")
     if d.has_history:
         click.echo(f"\nPupils on roll by stage and school year:\n{pupils_by_stage(d).to_string()}")
     else:

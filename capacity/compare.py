@@ -133,8 +133,9 @@ def run_metrics(run: RunTables, bands: dict[str, list] | None = None) -> dict[st
             "schools_closed": int(sum("closed" in v for v in first_status)),
             "unmet_pupil_years": float(un["pupils"].sum()) if len(un) else 0.0,
             "classes_above_standard": int(cl["classes_above_standard"].sum()),
-            "classes_56_plus": int(cl[large + huge].sum().sum()),
-            "classes_66_plus": int(cl[huge].sum().sum()),
+            # China's large (56+) and very large (66+) class bands; None where the run's bands have no such band (other systems)
+            "classes_56_plus": int(cl[large + huge].sum().sum()) if large or huge else None,
+            "classes_66_plus": int(cl[huge].sum().sum()) if huge else None,
             "pupils_moved_last_year": float(la["moved"].sum()),
             "travel_km_mean_last_year": float((la["km"] * la["pupils"]).sum() / la["pupils"].sum()) if la["pupils"].sum() else 0.0,
             "travel_km_p95_last_year": _weighted_quantile(la["km"].to_numpy(), la["pupils"].to_numpy(), 0.95),

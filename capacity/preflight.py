@@ -21,6 +21,19 @@ def check_projection(district, settings) -> None:
     """Notes for projection settings the history cannot fully support."""
     years = _history(district)
     n = len(years)
+    if not n:
+        from capacity.errors import ProjectionError
+
+        demand = district.demand["year"]
+        raise ProjectionError(
+            f"{district.source}: enrolment: found no enrolment history; expected pupils by school, grade and year to project from "
+            + (
+                f"(to plan the demand table's years {demand.min()}-{demand.max()} without a projection, run `capacity plan` on the "
+                "scenario or the district)"
+                if len(demand)
+                else "(enrolment.csv)"
+            )
+        )
     if settings.window > n:
         note(f"projection.window: found {settings.window} years; the history {years[0]}-{years[-1]} has {n}, so ratios use those {n} years")
     births_years = district.births["year"].nunique() if len(district.births) else 0

@@ -507,6 +507,7 @@ def fit_scenario(scenario: Scenario, grades: GradeSystem) -> Scenario:
     projection = fitted(scenario.projection, "projection")
     gap = fitted(scenario.gap, "gap").with_(standards=standards)
     plan = fitted(scenario.plan, "plan").with_(standards=standards)
+    report = fitted(scenario.report, "report")
     problems: list[str] = []
     for obj, cls in ((projection, ProjectionSettings), (gap, GapSettings), (plan, PlanSettings)):
         try:
@@ -519,7 +520,13 @@ def fit_scenario(scenario: Scenario, grades: GradeSystem) -> Scenario:
             f"{where}: the scenario does not fit the district's {grades.name} grade system "
             f"(district.grade_system; stages {', '.join(grades.stage_names)}):\n" + "\n".join(problems)
         )
-    if (standards, projection, gap, plan) == (scenario.standards, scenario.projection, scenario.gap, scenario.plan):
+    if (standards, projection, gap, plan, report) == (
+        scenario.standards,
+        scenario.projection,
+        scenario.gap,
+        scenario.plan,
+        scenario.report,
+    ):
         return scenario
     from capacity.notes import note
 
@@ -534,9 +541,10 @@ def fit_scenario(scenario: Scenario, grades: GradeSystem) -> Scenario:
             "projection": projection.as_dict(),
             "gap": {k: v for k, v in gap.as_dict().items() if k != "standards"},
             "plan": {k: v for k, v in plan.as_dict().items() if k != "standards"},
+            "report": report.as_dict(),
         }
     )
-    return replace(scenario, projection=projection, gap=gap, plan=plan, resolved=json.loads(canonical_json(resolved)))
+    return replace(scenario, projection=projection, gap=gap, plan=plan, report=report, resolved=json.loads(canonical_json(resolved)))
 
 
 UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")  # a path separator or a control character

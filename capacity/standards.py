@@ -174,6 +174,7 @@ SYSTEM_DEFAULTS: dict[str, dict[str, dict[str, object]]] = {
             "boarding_km": {"prek": 0.0, "elementary": 0.0, "middle": 0.0, "high": 0.0},
             "cost_per_class_year": {"prek": 90_000.0, "elementary": 100_000.0, "middle": 110_000.0, "high": 120_000.0},
         },
+        "report": {"currency_unit": "USD"},
     },
     "england": {
         # Infant class-size limit of 30 (School Admissions Code); costs in pounds, indicative.
@@ -204,6 +205,7 @@ SYSTEM_DEFAULTS: dict[str, dict[str, dict[str, object]]] = {
             "boarding_km": {"primary": 0.0, "secondary": 0.0, "sixth_form": 0.0},
             "cost_per_class_year": {"primary": 70_000.0, "secondary": 80_000.0, "sixth_form": 80_000.0},
         },
+        "report": {"currency_unit": "GBP"},
     },
 }
 """Defaults of grade- and stage-keyed settings for the US and England presets (China's are
@@ -234,6 +236,7 @@ def _custom_defaults(grades: GradeSystem) -> dict[str, dict[str, object]]:
             "boarding_km": dict.fromkeys(grades.stage_names, 0.0),
             "cost_per_class_year": {},
         },
+        "report": {"currency_unit": "currency"},
     }
 
 

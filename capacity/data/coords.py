@@ -9,7 +9,9 @@ exact geodesic distances; the scale across them grows as c/sin(c), c = r/R, at r
 geodesic, is therefore off by at most ``aeqd_error_bound(r_max)`` = 1.1 (c/sin c - 1) + 3e-6, where
 the last terms cover the ellipsoid's flattening (measured against Karney geodesics at latitudes 0-80
 degrees, tests/test_geo.py), plus 1 mm from rounding km to 6 decimals: 0.0015 % within 50 km of the
-centre, 0.02 % within 200 km, 0.23 % within 700 km (a district may span at most 1,000 km). The
+centre, 0.02 % within 200 km, 0.23 % within 700 km (a point more than ``MAX_KM_FROM_CENTRE`` = 1,000 km
+from the centre is refused: it is almost always a swapped lon/lat or a layer whose CRS does not match
+its coordinates). The
 bound is printed in the note of every conversion.
 """
 
@@ -28,6 +30,8 @@ KM_COLUMNS = ("x_km", "y_km")
 LONLAT_COLUMNS = ("lon", "lat")
 TABLES_WITH_COORDINATES = ("zones", "schools")
 ROW = "_row"
+MAX_KM_FROM_CENTRE = 1000.0
+"""Farthest a zone or school may lie from the district's centre, km (the error bound stays below 0.5 %)."""
 
 
 def aeqd_error_bound(r_max_km: float) -> float:
@@ -134,6 +138,22 @@ def resolve_coordinates(frames: dict[str, pd.DataFrame], labels: dict[str, str],
         f["x_km"], f["y_km"] = x, y
         if len(f):
             r_max = max(r_max, float(np.nanmax(np.hypot(x, y))))
+            key = "zone_id" if name == "zones" else "school_id"
+            for i in np.flatnonzero(np.hypot(x, y) > MAX_KM_FROM_CENTRE):
+                r = f.iloc[i]
+                problems.append(
+                    Problem(
+                        labels[name],
+                        int(r[ROW]) if ROW in f else None,
+                        "lon",
+                        f"{r.get(key, '')!s} at lon {r['lon']:g}, lat {r['lat']:g}, {math.hypot(x[i], y[i]):,.0f} km from the "
+                        f"district's centre (lon {centre[0]:g}, lat {centre[1]:g})",
+                        f"every zone and school within {MAX_KM_FROM_CENTRE:,.0f} km of the centre (check for swapped lon/lat, or a GIS "
+                        "layer whose CRS does not match its coordinates)",
+                    )
+                )
+    if problems:
+        return problems
     from capacity.notes import note
 
     note(

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from capacity.errors import Problem
 
 GIS_SUFFIXES = (".gpkg", ".geojson")
@@ -126,6 +128,23 @@ def read_gis_table(path: Path, table: str) -> tuple[GisTable | None, list[Proble
     header = [str(c) for c in attrs.columns]
     rows = [[_text(v) for v in rec] for rec in attrs.itertuples(index=False, name=None)]
     wgs = geom.to_crs(4326)
+    bounds = wgs.bounds.to_numpy()
+    outside = ~(np.isfinite(bounds).all(axis=1) & (bounds[:, [0, 2]] >= -180).all(axis=1) & (bounds[:, [0, 2]] <= 180).all(axis=1))
+    outside |= ~((bounds[:, [1, 3]] >= -90).all(axis=1) & (bounds[:, [1, 3]] <= 90).all(axis=1))
+    if outside.any():
+        crs = gdf.crs.to_string()
+        return None, [
+            Problem(
+                label,
+                int(i) + 1,
+                "geometry",
+                f"longitude {bounds[i, 0]:g}..{bounds[i, 2]:g}, latitude {bounds[i, 1]:g}..{bounds[i, 3]:g} when read in the "
+                f"layer's CRS ({crs}), which is no place on Earth",
+                "coordinates in the layer's stated CRS (GeoJSON is WGS 84 degrees by definition: export the layer as EPSG:4326; "
+                "QGIS: Export > Save Features As, CRS EPSG:4326)",
+            )
+            for i in np.flatnonzero(outside)
+        ]
     if not any(c in header for c in COORDINATE_COLUMNS):
         if table == "zones":
             local = geom.to_crs(gdf.estimate_utm_crs())

@@ -26,6 +26,15 @@ def spare_seats(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
         {"pupils": 0.0, "classes": 0.0}
     )
     caps["spare"] = caps["free_rooms"] * caps["cap"] + (caps["cap"] * caps["classes"] - caps["pupils"]).clip(lower=0)
+    # A school with a rated capacity seats no more than it (plus the seats of rooms added), whatever its classes hold.
+    rated = data.schools[["rated", "room_seats", "rooms0"]].dropna(subset=["rated"])
+    seated = cl.groupby(["school_id", "year"])["pupils"].sum().rename("seated").reset_index()
+    limit = room.merge(rated, left_on="school_id", right_index=True).merge(seated, on=["school_id", "year"], how="left")
+    limit["left"] = (
+        limit["rated"] + limit["room_seats"] * (limit["classrooms"] - limit["rooms0"]).clip(lower=0) - limit["seated"].fillna(0.0)
+    )
+    caps = caps.merge(limit[["school_id", "year", "left"]], on=["school_id", "year"], how="left")
+    caps["spare"] = np.minimum(caps["spare"], caps["left"].fillna(np.inf).clip(lower=0))
     return caps[["school_id", "grade", "year", "spare"]]
 
 
@@ -47,13 +56,12 @@ def shortfall_messages(
     col = {s: j for j, s in enumerate(data.schools.index)}
     out = []
     for r in unmet.itertuples(index=False):
+        g = f"grade {r.grade}" if str(r.grade)[:1].isdigit() else r.grade  # "4 grade 1 pupils", not "4 1 pupils"
         place = f"zone {r.zone_id} ({names.get(r.zone_id, '')})"
         free = spare[(spare["grade"] == r.grade) & (spare["year"] == r.year)]
         rows = np.flatnonzero(data.nodes["zone_id"].to_numpy() == r.zone_id)
         if free.empty or not len(rows):
-            out.append(
-                f"{place} is short {r.pupils:,.0f} {r.grade} seats in {r.year} {tail}: no school teaching {r.grade} has a spare seat"
-            )
+            out.append(f"{place} is short {r.pupils:,.0f} {g} seats in {r.year} {tail}: no school teaching {g} has a spare seat")
             continue
         dist = np.array([km[rows, col[s]].min() for s in free["school_id"]])
         stage = data.grades.stage_of_grade[r.grade]
@@ -62,7 +70,7 @@ def shortfall_messages(
         reach = (dist <= day + 1e-9) | (beds & (dist <= board + 1e-9))
         best = int(np.argmin(np.where(reach, dist, np.inf))) if reach.any() else int(np.argmin(dist))
         sid = free["school_id"].iloc[best]
-        where = f"{sid} ({data.schools.at[sid, 'name']}, {free['spare'].iloc[best]:,.0f} spare {r.grade} seats, {dist[best]:,.1f} km away)"
+        where = f"{sid} ({data.schools.at[sid, 'name']}, {free['spare'].iloc[best]:,.0f} spare {g} seats, {dist[best]:,.1f} km away)"
         if reach.any():
             why = (
                 f"the plan stopped before seating them ({tail})"
@@ -70,11 +78,11 @@ def shortfall_messages(
                 else "another limit of the scenario keeps them from it (school size caps, max_moved, boarding beds, "
                 "budgets or the class-size rules)"
             )
-            out.append(f"{place} has {r.pupils:,.0f} {r.grade} pupils without a seat in {r.year} although {where} is within reach: {why}")
+            out.append(f"{place} has {r.pupils:,.0f} {g} pupils without a seat in {r.year} although {where} is within reach: {why}")
             continue
         out.append(
-            f"{place} has {r.pupils:,.0f} {r.grade} pupils without a seat within reach in {r.year}: the nearest school with "
-            f"spare {r.grade} seats, {sid} ({data.schools.at[sid, 'name']}, {free['spare'].iloc[best]:,.0f} spare), is "
+            f"{place} has {r.pupils:,.0f} {g} pupils without a seat within reach in {r.year}: the nearest school with "
+            f"spare {g} seats, {sid} ({data.schools.at[sid, 'name']}, {free['spare'].iloc[best]:,.0f} spare), is "
             f"{dist[best]:,.1f} km away; the {stage} travel limit is {day:g} km "
             f"(boarding {board:g} km where beds are free)"
         )

@@ -264,6 +264,8 @@ def project_history(
 def _check_births(history: History, settings: ProjectionSettings) -> None:
     """Refuse a projection whose entry grades have no births to stand on."""
     for g, off in settings.births_offsets().items():
+        if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]):
+            continue  # a grade no pupil was ever in (e.g. PK in a high-school district) needs no births: it stays at 0
         need = [y - off for y in history.years[window_start(history, settings.window) :]]
         missing = [y for y in need if history.births_in(y) is None]
         if missing:
@@ -275,12 +277,20 @@ def _check_births(history: History, settings: ProjectionSettings) -> None:
             )
 
 
-def entry_notes(settings: ProjectionSettings, fitted: Fitted, grades: GradeSystem, method: str = "mean") -> list[str]:
-    """How each entry grade of ``grades`` is projected under ``method``, in planning language (one note per grade)."""
+def entry_notes(
+    settings: ProjectionSettings, fitted: Fitted, grades: GradeSystem, method: str = "mean", empty: tuple[str, ...] = ()
+) -> list[str]:
+    """How each entry grade of ``grades`` is projected under ``method``, in planning language (one note per
+    grade); ``empty``: grades no pupil was ever in."""
     out = []
     for g, rule in settings.entry_rules().items():
         gi = grades.grade_index[g]
         off = settings.entry_offsets[g]
+        if rule == "births" and g in empty:
+            out.append(
+                f"entry grade {g} has no pupils in the history: it stays at 0 and needs no births (projection.entry_rule.{g}: births)"
+            )
+            continue
         if method in NAIVE_METHODS and settings.entry_rule.get(g) not in ("held", "trend"):
             how = "its origin-year pupils, held" if method == "persistence" else "its recent trend, extended"
             out.append(
@@ -339,6 +349,7 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     proj = project_history(history, settings, additions=moves, children=children, stock=stock)
     from capacity.notes import note
 
-    for text in entry_notes(settings, proj.fitted, history.grades, proj.method):
+    empty = tuple(g for g in history.grades.grades if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]))
+    for text in (*entry_notes(settings, proj.fitted, history.grades, proj.method, empty), *proj.notes):
         note(text)
     return proj

@@ -358,17 +358,18 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
         note = "Teachers needed only: give report.teachers_on_hand (school_id, teachers) to see the gap."
     parts.append(_en(f'<p class="note">{note}</p>' + table_html(te.groupby(["basis", "year"], as_index=False).agg(**agg)), lang))
 
-    # preschool coverage
-    parts.append(_h2("coverage", lang))
-    cov = gap.coverage
-    fl = gap.settings.coverage_floors
-    parts.append(
-        _en(
-            f'<p class="note">Floors: gross enrolment {fl["ger"]:.0%}, public share {fl["public"]:.0%}, inclusive share {fl["inclusive"]:.0%}.</p>'
-            + (table_html(cov, floats="{:,.3f}") if len(cov) else "<p>No kindergarten pupils.</p>"),
-            lang,
+    # preschool coverage: a China measure of kindergartens, shown only where the system has that stage
+    if "kindergarten" in d.grades.stage_by_name:
+        parts.append(_h2("coverage", lang))
+        cov = gap.coverage
+        fl = gap.settings.coverage_floors
+        parts.append(
+            _en(
+                f'<p class="note">Floors: gross enrolment {fl["ger"]:.0%}, public share {fl["public"]:.0%}, inclusive share {fl["inclusive"]:.0%}.</p>'
+                + (table_html(cov, floats="{:,.3f}") if len(cov) else "<p>No kindergarten pupils.</p>"),
+                lang,
+            )
         )
-    )
 
     # costs: money only; unmet pupils are pupils (see the shortfalls), not a cost
     if plan is not None:

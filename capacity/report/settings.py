@@ -15,6 +15,7 @@ CURRENCY_UNITS: dict[str, float] = {
     "thousand USD": 1e3,
     "million USD": 1e6,
     "EUR": 1.0,
+    "GBP": 1.0,
     "currency": 1.0,
 }
 
@@ -34,8 +35,8 @@ class ReportSettings(SettingsMixin):
     language : str
         'en' or 'zh': labels of report.html and budget_request.xlsx (and the page's lang).
     currency_unit : str
-        Unit money is shown in: 元, 万元, 亿元, USD, thousand USD, million USD, EUR or currency.
-        Cost figures of the district are in the base unit (元 or dollars); 万元 divides by 10,000.
+        Unit money is shown in: 元, 万元, 亿元, USD, thousand USD, million USD, EUR, GBP or currency
+        (default: the grade system's, 元 for china, USD for us, GBP for england). Cost figures of the district are in the base unit (元 or dollars); 万元 divides by 10,000.
     warning_preset : str
         '' (use the three values below) or 'intake_plan_90_100_3y' (amber at 90 % of the intake
         plan, red at 100 %, three years ahead; overrides the three values).

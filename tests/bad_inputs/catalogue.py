@@ -1900,7 +1900,33 @@ GEO_CASES = [
     ),
 ]
 
+
+def projected_metres_as_geojson(g):
+    """The zones' squares in Web Mercator metres written as if they were GeoJSON degrees."""
+    return g.to_crs(3857).set_crs(4326, allow_override=True)
+
+
+def wrong_crs(g):
+    """Degree coordinates labelled as Web Mercator metres (the layer's CRS does not match its coordinates)."""
+    return g.set_crs(3857, allow_override=True)
+
+
 GEO_CASES += [
+    Case(
+        "gis-projected-metres-as-degrees",
+        "a zone layer of projected metres labelled WGS 84 degrees (as a GeoJSON, WGS 84 by definition, written in metres)",
+        gis(projected_metres_as_geojson),
+        "zones.gpkg[zones], row 1, column 'geometry': found longitude 1.2",
+        "Export the layer with CRS EPSG:4326 (QGIS: Export > Save Features As).",
+        klass="crash",
+    ),
+    Case(
+        "gis-crs-does-not-match",
+        "a zone layer whose stated CRS (metres) does not match its coordinates (degrees): zones land thousands of km from the schools",
+        gis(wrong_crs),
+        "km from the district's centre",
+        "Set the layer's true CRS (QGIS: Layer Properties > Source), or reproject it, and export again.",
+    ),
     Case(
         "plan-open-exactly-not-whole",
         "a fractional number of schools to open",
@@ -1992,3 +2018,14 @@ GRADE_CASES = [
 ]
 
 CASES += GRADE_CASES
+
+CASES += [
+    Case(
+        "demand-only-projected",
+        "gap (or project, run) on a district given only as demand by planning block, with no enrolment history to project from",
+        small("gap"),
+        "enrolment: found no enrolment history; expected pupils by school, grade and year to project from",
+        "Plan the demand table's years with `capacity plan`, or add enrolment.csv to project.",
+        klass="crash",
+    ),
+]

@@ -1,0 +1,153 @@
+"""Acceptance review of issue 14 (other grade systems, demand tables, rated capacity) as a new user
+outside China would meet it: each test failed before its fix."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from capacity.data import EXAMPLE_US_PATH
+from capacity.grades import preset
+from capacity.scenario import fit_scenario, load_scenario
+
+
+def cli(*args):
+    r = subprocess.run([sys.executable, "-m", "capacity", *map(str, args)], capture_output=True, text=True, timeout=300)
+    r.output = r.stdout + r.stderr
+    return r
+
+
+def test_a_misspelled_grade_system_is_one_problem_not_a_cascade_of_china_grades(tmp_path):
+    # A US district whose district.csv says 'usa': before, the tool fell back to China's grades and
+    # reported one false problem per enrolment and school row (181 on a 6-school district) above the real one.
+    d = tmp_path / "d"
+    shutil.copytree(EXAMPLE_US_PATH, d)
+    (d / "district.csv").write_text("key,value\ngrade_system,usa\n", encoding="utf-8")
+    r = cli("validate", d)
+    assert r.returncode == 2
+    assert "1 problem(s)" in r.output
+    assert "district.csv, row 2, column 'value': found grade_system 'usa'" in r.output
+    assert "china system" not in r.output and "Traceback" not in r.output
+
+
+SCHOOL_COLUMNS = "school_id,name,zone_id,first_grade,last_grade,classrooms,max_classrooms,capacity,x_km,y_km,sector,status"
+
+
+def us_district(folder, zones: str, schools: str, **tables: str):
+    """Write a US district: zones and schools rows (CSV text without header) and other tables as full CSV text."""
+    folder.mkdir()
+    (folder / "district.csv").write_text("key,value\ngrade_system,us\n", encoding="utf-8")
+    (folder / "zones.csv").write_text("zone_id,name,kind,x_km,y_km\n" + zones, encoding="utf-8")
+    (folder / "schools.csv").write_text(SCHOOL_COLUMNS + "\n" + schools, encoding="utf-8")
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    return folder
+
+
+def demand_only(tmp_path):
+    """A US district given as demand only (no history): zone A has 65 grade-1 pupils and SA 25 rated seats;
+    SB (50 seats) is 13 km away (10 km x detour 1.3), beyond the 3 km elementary limit."""
+    d = us_district(
+        tmp_path / "d",
+        "A,a,urban,0,0\nB,b,urban,10,0\n",
+        "SA,sa,A,1,1,,0,25,0,0,public,open\nSB,sb,B,1,1,,0,50,10,0,public,open\n",
+        demand="year,zone_id,grade,pupils\n2026,A,1,65\n2026,B,1,0\n",
+    )
+    sc = tmp_path / "s.yaml"
+    sc.write_text(
+        f"name: s\ndistrict: {d}\nhorizon: 1\nplan:\n  allow_builds: false\n  time_limit_s: 30\n",
+        encoding="utf-8",
+    )
+    return sc
+
+
+def test_unmet_pupils_of_a_numbered_grade_read_as_a_grade(tmp_path):
+    # US grades are numbers: before, "zone A has 40 1 pupils ... spare 1 seats" ran grade and count together.
+    r = cli("plan", demand_only(tmp_path), "--out", tmp_path / "out")
+    assert r.returncode == 0, r.output
+    # and SA, full at its rated 25 seats, is not offered as spare (before: "15 spare", from its class cap of 40)
+    assert (
+        "zone A (a) has 40 grade 1 pupils without a seat within reach in 2026: the nearest school with spare grade 1 seats, SB (sb, 50 spare)"
+        in r.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("system", "given", "unit"), [("us", "", "USD"), ("england", "", "GBP"), ("us", "thousand USD", "thousand USD"), ("china", "", "元")]
+)
+def test_money_is_shown_in_the_grade_systems_currency_unless_the_scenario_says(tmp_path, system, given, unit):
+    # Before, every district's report and budget workbook said "Money in 元", a US district's too.
+    sc = tmp_path / "s.yaml"
+    sc.write_text("name: s\n" + (f"report:\n  currency_unit: {given}\n" if given else ""), encoding="utf-8")
+    s = fit_scenario(load_scenario(sc), preset(system))
+    assert s.report.currency_unit == unit
+    assert s.resolved["report"]["currency_unit"] == unit  # recorded in scenario.json and the manifest hash
+
+
+@pytest.mark.parametrize("command", ["project", "gap", "run"])
+def test_commands_that_project_refuse_a_district_without_history(tmp_path, command):
+    # A block-level district given as demand only: `plan` plans the demand years; before, project, gap and run
+    # stopped on "unexpected internal error (IndexError)".
+    r = cli(command, demand_only(tmp_path), "--out", tmp_path / "out")
+    assert r.returncode == 2, r.output
+    assert "enrolment: found no enrolment history; expected pupils by school, grade and year" in r.output
+    assert "capacity plan" in r.output and "Traceback" not in r.output and "internal error" not in r.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_us_report_has_no_chinese_preschool_coverage_section(tmp_path):
+    # The gross-enrolment / inclusive-share floors are China's kindergarten policy; before, a US report showed
+    # "Preschool coverage ... No kindergarten pupils." and said "Money in 元".
+    sc = tmp_path / "s.yaml"
+    sc.write_text(
+        f"name: s\ndistrict: {EXAMPLE_US_PATH}\nhorizon: 1\nprojection:\n  draws: 20\nplan:\n  time_limit_s: 30\n  mip_gap: 0.05\n",
+        encoding="utf-8",
+    )
+    r = cli("run", sc, "--out", tmp_path / "run")
+    assert r.returncode == 0, r.output
+    page = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert 'id="coverage"' not in page and "Preschool coverage" not in page
+    assert "Money in USD" in page and "元" not in page
+    # compare: China's 56+/66+ class counts do not exist under US bands; before, they read 0 ("no large classes")
+    c = cli("compare", tmp_path / "run", "--out", tmp_path / "cmp")
+    assert c.returncode == 0, c.output
+    metrics = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    assert metrics["classes_56_plus"].isna().all() and metrics["classes_66_plus"].isna().all()
+    assert metrics["classes_above_standard"].notna().all()
+
+
+def test_a_high_school_district_without_births_projects_with_the_us_defaults(tmp_path):
+    # Before: refused, "PK is projected from births 4 years earlier ... births recorded: none", though no school
+    # teaches PK or K; and grade 9 (its feeder, 8, has no pupils) was held without a word.
+    rows = [f"{y},H,{g},{p}" for y in range(2019, 2025) for g, p in (("9", 240), ("10", 230), ("11", 220), ("12", 210))]
+    d = us_district(
+        tmp_path / "hs",
+        "A,a,urban,0,0\nB,b,rural,4,0\n",
+        "H,high,A,9,12,,40,1000,0,0,public,open\n",
+        enrolment="year,school_id,grade,pupils\n" + "\n".join(rows) + "\n",
+    )
+    sc = tmp_path / "hs.yaml"
+    sc.write_text(f"name: hs\ndistrict: {d}\nhorizon: 2\nprojection:\n  draws: 20\n", encoding="utf-8")
+    r = cli("project", sc, "--out", tmp_path / "p")
+    assert r.returncode == 0, r.output
+    assert "note: entry grade PK has no pupils in the history: it stays at 0 and needs no births" in r.output
+    assert "note: entry grade K has no pupils in the history" in r.output
+    assert "note: 9: its feeder (8) has no pupils in 2022-2024, so 9 cannot be projected from it; 9 is held" in r.output
+    # a flat history: 9 held at 240, each later grade keeps its progression ratio (230/240 ...), so 900 a year
+    p = pd.read_csv(tmp_path / "p" / "projection.csv", dtype={"grade": str})
+    by_grade = p.groupby(["year", "grade"])["pupils"].sum()
+    assert by_grade.loc[(2026, "9")] == pytest.approx(240, abs=0.5)
+    assert by_grade.loc[2026].sum() == pytest.approx(900, abs=1)
+    assert by_grade.loc[(2026, "PK")] == 0 and by_grade.loc[(2026, "K")] == 0
+
+
+def test_info_on_a_us_district_speaks_of_its_own_stages():
+    # Before: "Schools teaching each stage (a nine-year school counts under primary and junior)" for a K-12 district.
+    r = cli("info", EXAMPLE_US_PATH)
+    assert r.returncode == 0, r.output
+    assert "primary" not in r.output and "junior" not in r.output and "nine-year" not in r.output
+    assert "elementary" in r.output and "middle" in r.output and "high" in r.output
