@@ -36,7 +36,9 @@ def test_relaxed_counts_keep_the_whole_class_optimum(tmp_path_factory, case, cla
     zones, schools, enrol, demand, costs = case
     d = load(tmp_path_factory, zones, schools, enrol)
     dem = p1_demand(demand)
-    s = hand_settings(strategy="direct", cost_per_class_year={k: class_cost for k in ("kindergarten", "primary", "junior", "senior")}, **costs)
+    s = hand_settings(
+        strategy="direct", cost_per_class_year={k: class_cost for k in ("kindergarten", "primary", "junior", "senior")}, **costs
+    )
     data = prepare(d, dem, s)
     whole = whole_classes_bind(data, s)
     # one grade per school: integer exactly where classes cost money
@@ -60,7 +62,19 @@ def test_counts_sharing_rooms_stay_integer(tmp_path_factory):
     folder = write_district(
         tmp_path_factory.mktemp("two"),
         [("A", 0.0, 0.0)],
-        [dict(school_id="S0", zone_id="A", classrooms=2, max_classrooms=2, x_km=0.0, y_km=0.0, status="open", can_close="false", last_grade="P2")],
+        [
+            dict(
+                school_id="S0",
+                zone_id="A",
+                classrooms=2,
+                max_classrooms=2,
+                x_km=0.0,
+                y_km=0.0,
+                status="open",
+                can_close="false",
+                last_grade="P2",
+            )
+        ],
         {"S0": 10},
     )
     d = load_district(folder)
