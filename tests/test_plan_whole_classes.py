@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pulp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from plan_checks import check_plan_invariants, hand_settings, p1_demand
 from test_plan_metamorphic import FAST, districts, load
@@ -18,6 +18,7 @@ from capacity.plan.model import build, whole_classes_bind
 from capacity.plan.solve import solve
 
 CLASS_COSTS = st.sampled_from([0.0, 100.0])
+SOME = settings(FAST, max_examples=25)
 
 
 def _optimum(data, s, every_count_integer: bool) -> float:
@@ -30,7 +31,7 @@ def _optimum(data, s, every_count_integer: bool) -> float:
     return rep.objective
 
 
-@FAST
+@SOME
 @given(case=districts(), class_cost=CLASS_COSTS)
 def test_relaxed_counts_keep_the_whole_class_optimum(tmp_path_factory, case, class_cost):
     zones, schools, enrol, demand, costs = case
@@ -84,3 +85,36 @@ def test_counts_sharing_rooms_stay_integer(tmp_path_factory):
     data = prepare(d, dem, s)
     assert whole_classes_bind(data, s).all()
     assert not whole_classes_bind(data, s.with_(integer_classes=False)).any()
+
+
+def _lp_bound(m, s) -> float:
+    ints = [v for v in m.problem.variables() if v.cat == pulp.LpInteger]
+    for v in ints:
+        v.cat = pulp.LpContinuous
+    rep = solve(m.problem, s)
+    for v in ints:
+        v.cat = pulp.LpInteger
+    return rep.objective
+
+
+@SOME
+@given(case=districts())
+def test_linking_rows_added_where_broken_keep_optimum_and_bound(tmp_path_factory, case):
+    """Phase L (strategy.add_violated_linking_rows): the model with only the linking rows its relaxation breaks
+    has the full model's optimum, and once no row is broken its relaxation's bound is the full model's LP bound."""
+    from capacity.plan.strategy import add_violated_linking_rows
+
+    zones, schools, enrol, demand, costs = case
+    d = load(tmp_path_factory, zones, schools, enrol)
+    s = hand_settings(strategy="direct", **costs)
+    data = prepare(d, p1_demand(demand), s)
+    full = build(data, s)
+    lazy = build(data, s, linking_rows=False)
+    rows, bound = add_violated_linking_rows(lazy, s, 30.0)
+    n_link = full.problem.numConstraints() - build(data, s, linking_rows=False).problem.numConstraints()
+    assert rows <= n_link
+    strong = _lp_bound(full, s)
+    assert abs(bound - strong) <= 1e-6 * max(1.0, abs(strong)), (bound, strong)
+    a, b = solve(lazy.problem, s), solve(full.problem, s)
+    assert a.status == b.status == "optimal"
+    assert abs(a.objective - b.objective) <= 1e-6 * max(1.0, abs(b.objective)), (a.objective, b.objective)
