@@ -179,8 +179,13 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     # A's gap is a tenth of the plan's: its plan is what R rounds and B builds on, and one-year plans without
     # class costs end here (OR-Library cap instances: within 0.05 % of the optimum); its time share still caps it
     sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, 0.25 * budget), mip_gap=settings.mip_gap / 10)
-    ma = build(data, sa)
-    ra = solve(ma.problem, sa)
+    # where the arcs (and so the linking rows) dwarf the other rows, A's strong relaxation is too heavy to
+    # finish: A starts from the rows its relaxation breaks instead (as phase L)
+    lazy_a = len(data.arcs) > LINKING_DOMINATES * (len(data.demand) + len(data.caps))
+    ma = build(data, sa, linking_rows=not lazy_a)
+    if lazy_a:
+        add_violated_linking_rows(ma, sa, 0.3 * budget)
+    ra = solve(ma.problem, sa.with_(time_limit_s=max(1.0, 0.25 * budget)))
     bound_a = ra.bound if ra.status in found else math.nan
     phase_a = time.perf_counter() - t0
     # 0: where A did not finish, a first plan from the weak relaxation (fast on large districts)
@@ -231,7 +236,7 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     use_r = incumbent is not None and not incumbent[1] > objective_b
     start = start_r if use_r else start_b
     timings.update(year_by_year_objective=objective_b if start_b else None, start="rounded" if use_r else "year_by_year")
-    if ra.status != "optimal":
+    if ra.status != "optimal" and not lazy_a:
         # A's relaxation (every linking row) did not finish: C gets only the linking rows its relaxation
         # breaks (phase L): the same optimum, a relaxation near the strong one, far fewer rows
         t_l = time.perf_counter()
@@ -356,6 +361,7 @@ def keep_better(
 # Rounding incumbent: the plan handed back is never worse than this rounding of the fractional plan.
 
 _EPS = 1e-6
+LINKING_DOMINATES = 10  # arcs per demand-or-class row above which A adds linking rows only where they cut
 
 
 def _rows_in(
