@@ -183,8 +183,7 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     # finish: A starts from the rows its relaxation breaks instead (as phase L)
     lazy_a = len(data.arcs) > LINKING_DOMINATES * (len(data.demand) + len(data.caps))
     ma = build(data, sa, linking_rows=not lazy_a)
-    if lazy_a:
-        add_violated_linking_rows(ma, sa, 0.3 * budget)
+    rows_a = add_violated_linking_rows(ma, sa, 0.3 * budget)[0] if lazy_a else None
     ra = solve(ma.problem, sa.with_(time_limit_s=max(1.0, 0.25 * budget)))
     bound_a = ra.bound if ra.status in found else math.nan
     phase_a = time.perf_counter() - t0
@@ -212,6 +211,7 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         "phase_b_s": round(phase_b, 3),
         "phase_r_s": round(phase_r, 3),
         "relaxed_objective": ra.objective,
+        "lazy_linking_rows": rows_a,
         "first_objective": first[1] if first else None,
         "rounded_objective": incumbent[1] if incumbent else None,
     }
