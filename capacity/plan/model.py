@@ -46,9 +46,34 @@ def _groups(frame: pd.DataFrame, keys: list[str]) -> dict:
     return frame.groupby(keys, sort=False).indices if len(frame) else {}
 
 
+def whole_classes_bind(data: PlanData, settings: PlanSettings) -> np.ndarray:
+    """Which class counts (rows of ``data.caps``) must be whole numbers for the optimum to be right.
+
+    A count n[s,g,t] may stay fractional when (a) its classes cost nothing (``cost_per_class_year`` of
+    its stage is 0) and (b) it is the only count of its school and year (a one-grade school). Then every
+    row n sits in -- class size (pupils <= cap n), classrooms (n <= R), stage rooms (n <= R - rooms of
+    other stages), closures (n <= Rup (1 - c)) -- has whole numbers on its other side once the builds,
+    openings and closures are whole, so ceil(n) holds in each and costs the same: a fractional optimum
+    is a whole-class optimum with the counts rounded up (``class_table`` reports them so). Everywhere
+    else whole classes can change the answer and stay integer. False for every count without
+    ``integer_classes``.
+
+    Returns
+    -------
+    numpy.ndarray of bool, aligned with ``data.caps``: True where n must be integer.
+    """
+    caps = data.caps
+    if not settings.integer_classes:
+        return np.zeros(len(caps), dtype=bool)
+    stage_cost = caps["grade"].map(lambda g: settings.cost_per_class_year[data.grades.stage_of_grade[g]]).to_numpy(dtype=float)
+    counts_in_school_year = caps.groupby(["school_id", "year"], sort=False)["grade"].transform("size").to_numpy()
+    return (stage_cost != 0) | (counts_in_school_year > 1)
+
+
 def define_flows(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings, tag: str = ""):
-    """x (pupils on arcs), u (unmet), n (classes): one set per demand (per draw in a robust plan)."""
-    cat = pulp.LpInteger if settings.integer_classes else pulp.LpContinuous
+    """x (pupils on arcs), u (unmet), n (classes): one set per demand (per draw in a robust plan);
+    n is integer where whole classes can change the answer (``whole_classes_bind``)."""
+    whole = whole_classes_bind(data, settings)
     s = data.schools
     var = prob.add_variable
     x = [var(f"x{tag}_{i}", lowBound=0) for i in range(len(data.arcs))]
@@ -58,7 +83,7 @@ def define_flows(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings, t
     n = []
     for i, sid in enumerate(data.caps["school_id"]):
         ub = int(max_rooms[sid] + proj_max.get(sid, 0))
-        n.append(var(f"n{tag}_{i}", lowBound=0, upBound=ub, cat=cat))
+        n.append(var(f"n{tag}_{i}", lowBound=0, upBound=ub, cat=pulp.LpInteger if whole[i] else pulp.LpContinuous))
     return x, u, n
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from capacity.grades import GradeSystem
 from capacity.plan.inputs import grade_order
-from capacity.plan.model import PlanModel, values
+from capacity.plan.model import PlanModel, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
 from capacity.standards import room_seats
 
@@ -97,10 +97,16 @@ def build_table(model: PlanModel, settings: PlanSettings) -> pd.DataFrame:
 
 def class_table(model: PlanModel, settings: PlanSettings, arcs: pd.DataFrame) -> pd.DataFrame:
     """Pupils, classes and class sizes per school, grade and year."""
-    nv = np.round(values(model.n)) if settings.integer_classes else values(model.n)
     by_sgt = arcs.groupby(["school_id", "grade", "year"])["pupils"].sum()
-    caps = model.data.caps.assign(classes=nv)
+    caps = model.data.caps.copy()
     caps["pupils"] = [by_sgt.get((a, g, t), 0.0) for a, g, t in zip(caps["school_id"], caps["grade"], caps["year"], strict=True)]
+    nv = values(model.n)
+    if settings.integer_classes:
+        # counts left fractional because whole classes cannot change the answer (whole_classes_bind): the
+        # fewest whole classes that seat their pupils, which every row of the model allows (ceil(n) does)
+        fewest = np.ceil(caps["pupils"].to_numpy() / caps["cap"].to_numpy() - TOL)
+        nv = np.where(whole_classes_bind(model.data, settings), np.round(nv), fewest)
+    caps["classes"] = nv
     caps = caps[(caps["classes"] > TOL) | (caps["pupils"] > TOL)].copy()
     with np.errstate(divide="ignore", invalid="ignore"):
         caps["mean_class_size"] = np.where(caps["classes"] > 0, caps["pupils"] / caps["classes"], np.nan)

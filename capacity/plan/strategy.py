@@ -33,7 +33,7 @@ import pulp
 
 from capacity.notes import note
 from capacity.plan.inputs import PlanData
-from capacity.plan.model import PlanModel, build, values
+from capacity.plan.model import PlanModel, _expr, build, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
 from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, solve
 
@@ -118,7 +118,7 @@ def _year_by_year(data: PlanData, settings: PlanSettings, ma: PlanModel, full: P
         for i, v in zip(dem_ids, mt.u, strict=True):
             start[full.u[i]] = v.varValue or 0.0
         for i, v in zip(cap_ids, mt.n, strict=True):
-            start[full.n[i]] = round(v.varValue or 0.0)
+            start[full.n[i]] = round(v.varValue or 0.0) if v.cat == pulp.LpInteger else v.varValue or 0.0
         for (sid, _t), v in mt.b.items():
             k = round(v.varValue or 0.0)
             if k > 0:
@@ -179,8 +179,12 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     # A's gap is a tenth of the plan's: its plan is what R rounds and B builds on, and one-year plans without
     # class costs end here (OR-Library cap instances: within 0.05 % of the optimum); its time share still caps it
     sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, 0.25 * budget), mip_gap=settings.mip_gap / 10)
-    ma = build(data, sa)
-    ra = solve(ma.problem, sa)
+    # where the arcs (and so the linking rows) dwarf the other rows, A's strong relaxation is too heavy to
+    # finish: A starts from the rows its relaxation breaks instead (as phase L)
+    lazy_a = len(data.arcs) > LINKING_DOMINATES * (len(data.demand) + len(data.caps))
+    ma = build(data, sa, linking_rows=not lazy_a)
+    rows_a = add_violated_linking_rows(ma, sa, 0.3 * budget)[0] if lazy_a else None
+    ra = solve(ma.problem, sa.with_(time_limit_s=max(1.0, 0.25 * budget)))
     bound_a = ra.bound if ra.status in found else math.nan
     phase_a = time.perf_counter() - t0
     # 0: where A did not finish, a first plan from the weak relaxation (fast on large districts)
@@ -197,8 +201,8 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     incumbent = rounding_incumbent(ma, settings) if use_a else None
     for v, lo, up in bounds:
         v.lowBound, v.upBound = lo, up
-    if settings.integer_classes:
-        for v in full.n:
+    for v, whole in zip(full.n, whole_classes_bind(data, settings), strict=True):
+        if whole:
             v.cat = pulp.LpInteger
     phase_r = time.perf_counter() - t0 - phase_0 - phase_a - phase_b
     timings = {
@@ -207,6 +211,7 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         "phase_b_s": round(phase_b, 3),
         "phase_r_s": round(phase_r, 3),
         "relaxed_objective": ra.objective,
+        "lazy_linking_rows": rows_a,
         "first_objective": first[1] if first else None,
         "rounded_objective": incumbent[1] if incumbent else None,
     }
@@ -231,6 +236,16 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     use_r = incumbent is not None and not incumbent[1] > objective_b
     start = start_r if use_r else start_b
     timings.update(year_by_year_objective=objective_b if start_b else None, start="rounded" if use_r else "year_by_year")
+    if ra.status != "optimal" and not lazy_a:
+        # A's relaxation (every linking row) did not finish: C gets only the linking rows its relaxation
+        # breaks (phase L): the same optimum, a relaxation near the strong one, far fewer rows
+        t_l = time.perf_counter()
+        lazy = build(data, settings, linking_rows=False)
+        rows, _ = add_violated_linking_rows(lazy, settings, max(1.0, 0.35 * (budget - (t_l - t0))))
+        timings["lazy_linking_rows"] = rows
+        full, start = lazy, _by_name(lazy, {v.name: k for v, k in start.items()})
+        start_r = _by_name(lazy, incumbent[0]) if incumbent else {}
+        timings["phase_l_s"] = round(time.perf_counter() - t_l, 3)
     left = max(1.0, budget - (time.perf_counter() - t0))
     report = solve(full.problem, settings.with_(time_limit_s=left), start=start)
     report = keep_better(full, report, start_r if incumbent else None, incumbent[1] if incumbent else math.nan, bound_a, settings)
@@ -261,6 +276,13 @@ def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[d
         return None
     weak_bound = r0.objective
     _slope_scaling(m0, time_s - (time.perf_counter() - t0))
+    plan = _round_relaxed_plan(m0, ints, settings)
+    return None if plan is None else (*plan, weak_bound)
+
+
+def _round_relaxed_plan(m0: PlanModel, ints: list, settings: PlanSettings) -> tuple[dict[str, float], float] | None:
+    """Openings and classrooms of a relaxed solution rounded up (within each site), closures to the nearest,
+    then classes and the assignment as in ``rounding_incumbent`` (changes ``m0``'s bounds)."""
     opening = set(m0.y.values())
     for v in ints:
         f = v.varValue or 0.0
@@ -278,8 +300,7 @@ def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[d
             up[i] = np.floor(frac[i] + _EPS)
         for v, k in zip(vs, up, strict=True):
             v.varValue = float(k)
-    plan = rounding_incumbent(m0, settings)
-    return None if plan is None else (*plan, weak_bound)
+    return rounding_incumbent(m0, settings)
 
 
 def _slope_scaling(model: PlanModel, time_s: float, rounds: int = 8) -> None:
@@ -340,6 +361,7 @@ def keep_better(
 # Rounding incumbent: the plan handed back is never worse than this rounding of the fractional plan.
 
 _EPS = 1e-6
+LINKING_DOMINATES = 10  # arcs per demand-or-class row above which A adds linking rows only where they cut
 
 
 def _rows_in(
@@ -490,3 +512,80 @@ def _drop_empty_classes(relaxed: PlanModel) -> tuple[dict[str, float], float]:
         v.varValue = float(min(max(int(k), 0), round(v.varValue or 0.0)))
     out = {v.name: float(v.varValue or 0.0) for v in prob.variables()}
     return out, float(pulp.value(prob.objective))
+
+
+# ---------------------------------------------------------------------------------------------
+# Linking rows added where they cut (a cutting-plane loop on the LP relaxation).
+
+
+def _linking_terms(model: PlanModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list]:
+    """Per arc with a linking row (define_linking): the arc's and the decision's column, the arc's demand
+    D[a], the decision's sign (+1: x <= D y; -1: x <= D (1 - c)), and the decision variables."""
+    d = model.data
+    xs, ds, caps, signs, dvars, arcs = [], [], [], [], [], []
+    for i, (sid, t) in enumerate(zip(d.arcs["school_id"], d.arcs["year"], strict=True)):
+        if (sid, t) in model.c:
+            v, sign = model.c[sid, t], -1.0
+        elif (sid, t) in model.y:
+            v, sign = model.y[sid, t], 1.0
+        else:
+            continue
+        arcs.append(i)
+        xs.append(model.x[i].index)
+        ds.append(v.index)
+        caps.append(float(model.x[i].upBound or 0.0))
+        signs.append(sign)
+        dvars.append(v)
+    return np.array(arcs, dtype=int), np.array(xs, dtype=np.int32), np.array(ds, dtype=np.int32), np.array(caps), (np.array(signs), dvars)
+
+
+def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: float, rounds: int = 30) -> tuple[int, float]:
+    """Solve the relaxation of ``model`` (built with ``linking_rows=False``, every whole number relaxed)
+    adding the linking rows x[a] <= D[a] y[s,t] / x[a] <= D[a] (1 - c[s,t]) its solution breaks, round
+    after round from HiGHS's last basis, until none is broken or the time is up; then the rows found are
+    added to the PuLP problem too (the same rows define_linking writes, only fewer). Returns the number
+    of rows added and the last relaxation's objective (a bound for the full model once no row is broken)."""
+    prob = model.problem
+    t0 = time.perf_counter()
+    ints = [v for v in prob.variables() if v.cat == pulp.LpInteger]
+    for v in ints:
+        v.cat = pulp.LpContinuous
+    rep = solve(prob, settings.with_(time_limit_s=time_s), fallback=None)
+    for v in ints:
+        v.cat = pulp.LpInteger
+    if rep.status != "optimal":
+        return 0, math.nan
+    arcs, xs, ds, caps, (signs, dvars) = _linking_terms(model)
+    h = prob.solverModel
+    added = np.zeros(len(arcs), dtype=bool)
+    bound = math.nan
+    for _ in range(rounds):
+        col = np.asarray(h.getSolution().col_value)
+        room = np.where(signs > 0, caps * col[ds], caps * (1.0 - col[ds]))
+        broken = ~added & (col[xs] > room + 1e-7 * np.maximum(1.0, caps))
+        if not broken.any():
+            bound = float(h.getInfo().objective_function_value)  # the full model's LP bound: no row broken
+            break
+        if time.perf_counter() - t0 > time_s:
+            break
+        # with the broken rows, every arc the relaxation uses: fewer rounds (a cut row it holds costs little)
+        new = broken | (~added & (col[xs] > 1e-7 * np.maximum(1.0, caps)))
+        k = int(new.sum())
+        starts = np.arange(0, 2 * k, 2, dtype=np.int32)
+        idx = np.column_stack([xs[new], ds[new]]).ravel().astype(np.int32)
+        val = np.column_stack([np.ones(k), -signs[new] * caps[new]]).ravel()
+        upper = np.where(signs[new] > 0, 0.0, caps[new])
+        h.addRows(k, np.full(k, -np.inf), upper, 2 * k, starts, idx, val)
+        added |= new
+        h.setOptionValue("time_limit", max(1.0, time_s - (time.perf_counter() - t0)))
+        h.run()
+        if h.getModelStatus() != h.getModelStatus().__class__.kOptimal:
+            break
+    x = model.x
+    for j in np.flatnonzero(added):
+        i, v, cap = int(arcs[j]), dvars[j], float(caps[j])
+        if signs[j] > 0:
+            prob += _expr([(x[i], 1.0), (v, -cap)]) <= 0, f"link_y_{i}"
+        else:
+            prob += _expr([(x[i], 1.0), (v, cap)]) <= cap, f"link_c_{i}"
+    return int(added.sum()), bound
