@@ -27,9 +27,9 @@ def spare_seats(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
     )
     caps["spare"] = caps["free_rooms"] * caps["cap"] + (caps["cap"] * caps["classes"] - caps["pupils"]).clip(lower=0)
     # A school with a rated capacity seats no more than it (plus the seats of rooms added), whatever its classes hold.
-    rated = data.schools[["rated", "room_seats", "rooms0"]].dropna(subset=["rated"])
+    rated = data.schools[["rated", "room_seats", "rooms0"]].dropna(subset=["rated"]).rename_axis("school_id").reset_index()
     seated = cl.groupby(["school_id", "year"])["pupils"].sum().rename("seated").reset_index()
-    limit = room.merge(rated, left_on="school_id", right_index=True).merge(seated, on=["school_id", "year"], how="left")
+    limit = room.merge(rated, on="school_id").merge(seated, on=["school_id", "year"], how="left")
     limit["left"] = (
         limit["rated"] + limit["room_seats"] * (limit["classrooms"] - limit["rooms0"]).clip(lower=0) - limit["seated"].fillna(0.0)
     )
