@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -151,3 +152,84 @@ def test_info_on_a_us_district_speaks_of_its_own_stages():
     assert r.returncode == 0, r.output
     assert "primary" not in r.output and "junior" not in r.output and "nine-year" not in r.output
     assert "elementary" in r.output and "middle" in r.output and "high" in r.output
+
+
+# --- polish after the review: per-stage settings, validate's rated capacity, wording ------------
+
+
+def scenario_file(tmp_path, body: str):
+    sc = tmp_path / "s.yaml"
+    sc.write_text(f"district: {EXAMPLE_US_PATH}\nhorizon: 2\n{body}", encoding="utf-8")
+    return load_scenario(sc)
+
+
+def test_a_scenario_setting_one_stage_takes_the_systems_defaults_for_the_others(tmp_path):
+    # A high-school district tuning its high schools only: before, refused because prek,
+    # elementary and middle were missing from class_size and travel_km.
+    from capacity.notes import CapacityNote
+
+    sc = scenario_file(tmp_path, "standards: {class_size: {high: 28}}\nplan: {travel_km: {high: 12}, boarding_km: {middle: 1}}\n")
+    with pytest.warns(CapacityNote) as notes:
+        fit = fit_scenario(sc, preset("us"))
+    assert fit.standards.class_size == {"prek": 20, "elementary": 25, "middle": 30, "high": 28}
+    assert fit.gap.standards == fit.standards
+    assert fit.plan.travel_km == {"prek": 3.0, "elementary": 3.0, "middle": 8.0, "high": 12.0}
+    assert fit.plan.boarding_km == {"prek": 0.0, "elementary": 0.0, "middle": 1.0, "high": 0.0}
+    assert fit.resolved["standards"]["class_size"]["elementary"] == 25 and fit.resolved["plan"]["travel_km"]["high"] == 12.0
+    text = " ".join(str(n.message) for n in notes)
+    for key in ("standards.class_size.prek", "standards.class_size.elementary", "plan.travel_km.middle", "plan.boarding_km.high"):
+        assert key in text, key
+    assert "standards.class_size.high" not in text and "plan.boarding_km.middle" not in text
+
+
+def test_class_sizes_given_for_some_grades_of_a_stage_take_the_stage_default_for_the_rest(tmp_path):
+    sc = scenario_file(tmp_path, "standards: {class_size: {'9': 24}}\n")
+    with pytest.warns(UserWarning, match=r"standards\.class_size\.high"):
+        fit = fit_scenario(sc, preset("us"))
+    assert fit.standards.standard_size("9", preset("us")) == 24 and fit.standards.standard_size("10", preset("us")) == 30
+
+
+def test_china_per_stage_settings_take_the_china_defaults_for_the_stages_left_out(tmp_path):
+    sc = scenario_file(tmp_path, "standards: {class_size: {senior: 48, K1: 20}}\n")
+    with pytest.warns(
+        UserWarning,
+        match=r"standards\.class_size\.K2, standards\.class_size\.K3, standards\.class_size\.primary, standards\.class_size\.junior$",
+    ):
+        fit = fit_scenario(sc, preset("china"))
+    assert fit.standards.class_size == {"senior": 48, "K1": 20, "K2": 30, "K3": 35, "primary": 45, "junior": 50}
+
+
+def test_a_stage_the_district_lacks_and_a_custom_systems_missing_money_stay_refused(tmp_path):
+    from capacity.errors import ScenarioError
+    from capacity.grades import system_from_rows
+
+    with pytest.raises(ScenarioError, match=r"standards\.class_size\.senior: found 'senior'"):
+        fit_scenario(scenario_file(tmp_path, "standards: {class_size: {senior: 30}}\n"), preset("us"))
+    custom = system_from_rows([(f"G{i}", "lower" if i <= 6 else "upper", 5 + i, None) for i in range(1, 10)])
+    body = (
+        "standards: {cost_per_classroom: {lower: 100, upper: 120}, class_size: {upper: 25}}\n"
+        "gap: {pupils_per_teacher: {lower: 20, upper: 15}}\n"
+        "plan: {travel_km: {lower: 3}, cost_per_class_year: {lower: 50, upper: 60}}\n"
+    )
+    with pytest.raises(ScenarioError) as e:
+        fit_scenario(scenario_file(tmp_path, body), custom)
+    msg = str(e.value)
+    assert "plan.travel_km.upper" in msg and "class_size" not in msg  # class sizes have a safe default (30), distances none
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "scenarios").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_scenarios_resolve_exactly_as_without_stage_filling(path, monkeypatch):
+    import warnings
+
+    import capacity.scenario as scenario_module
+    from capacity.data import load_district
+
+    sc = load_scenario(path)
+    grades = load_district(sc.district_path).grades
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        now = fit_scenario(sc, grades)
+        monkeypatch.setattr(scenario_module, "fill_stages", lambda given, defaults, grades: (given, []))
+        before = fit_scenario(sc, grades)
+    assert (now.projection, now.gap, now.plan, now.report) == (before.projection, before.gap, before.plan, before.report)
+    assert now.resolved == before.resolved
