@@ -233,3 +233,23 @@ def test_shipped_scenarios_resolve_exactly_as_without_stage_filling(path, monkey
         before = fit_scenario(sc, grades)
     assert (now.projection, now.gap, now.plan, now.report) == (before.projection, before.gap, before.plan, before.report)
     assert now.resolved == before.resolved
+
+
+def test_validate_checks_rated_capacity_against_classrooms_and_names_the_row(tmp_path):
+    # Before, validate said OK and only gap/plan refused (without a row). High school SB: 10 rooms x 30 = 300 seats, rated 400.
+    d = us_district(
+        tmp_path / "d",
+        "A,a,urban,0,0\n",
+        "SA,sa,A,9,12,10,12,310,0,0,public,open\nSB,sb,A,9,12,10,12,400,1,0,public,open\n",
+        demand="year,zone_id,grade,pupils\n2026,A,9,100\n",
+    )
+    r = cli("validate", d)
+    assert r.returncode == 2 and "Traceback" not in r.output
+    assert (
+        "schools.csv, row 3, column 'capacity': found capacity 400 at 'SB', but its 10 classrooms x 30 seats = 300 (differs by 33%)"
+        in r.output
+    )
+    assert "scenario setting standards.rated_capacity_tolerance" in r.output and "'SA'" not in r.output.split("1 problem")[-1]
+    (d / "schools.csv").write_text(SCHOOL_COLUMNS + "\nSA,sa,A,9,12,10,12,310,0,0,public,open\n", encoding="utf-8")
+    r = cli("validate", d)
+    assert r.returncode == 0 and "valid district" in r.output and "states capacity 310 seats" in r.output
