@@ -99,10 +99,11 @@ class Standards(SettingsMixin):
         for k in self.cost_per_classroom:
             need(k in grades.stage_by_name, f"cost_per_classroom.{k}", k, _a_stage(grades))
         for st in grades.stages:
-            has = st.name in self.class_size or all(g in self.class_size for g in st.grades)
-            need(has, f"class_size.{st.name}", "nothing", f"a class size for the {st.name} stage (or each of its grades)")
-            need(st.name in self.cost_per_classroom, f"cost_per_classroom.{st.name}", "nothing", "a cost >= 0")
-        return check.problems
+            if not (st.name in self.class_size or all(g in self.class_size for g in st.grades)):
+                check.problems.append(
+                    f"standards.class_size.{st.name}: found nothing; expected a class size for the {st.name} stage (or each of its grades)"
+                )
+        return check.problems + missing_stage_problems("standards", "cost_per_classroom", self.cost_per_classroom, grades, "a cost >= 0")
 
     def standard_size(self, grade: str, grades: GradeSystem) -> int:
         """Standard class size of a grade (grade key, else stage key)."""

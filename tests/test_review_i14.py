@@ -137,7 +137,10 @@ def test_a_high_school_district_without_births_projects_with_the_us_defaults(tmp
     assert r.returncode == 0, r.output
     assert "note: entry grade PK has no pupils in the history: it stays at 0 and needs no births" in r.output
     assert "note: entry grade K has no pupils in the history" in r.output
-    assert "note: 9: its feeder (8) has no pupils in 2022-2024, so 9 cannot be projected from it; 9 is held" in r.output
+    assert (
+        "note: grade 9: its feeder (grade 8) has no pupils in 2022-2024, so grade 9 cannot be projected from it; grade 9 is held"
+        in r.output
+    )
     # a flat history: 9 held at 240, each later grade keeps its progression ratio (230/240 ...), so 900 a year
     p = pd.read_csv(tmp_path / "p" / "projection.csv", dtype={"grade": str})
     by_grade = p.groupby(["year", "grade"])["pupils"].sum()
@@ -253,3 +256,25 @@ def test_validate_checks_rated_capacity_against_classrooms_and_names_the_row(tmp
     (d / "schools.csv").write_text(SCHOOL_COLUMNS + "\nSA,sa,A,9,12,10,12,310,0,0,public,open\n", encoding="utf-8")
     r = cli("validate", d)
     assert r.returncode == 0 and "valid district" in r.output and "states capacity 310 seats" in r.output
+
+
+def test_missing_settings_of_a_custom_system_all_read_found_nothing(tmp_path):
+    # Before, standards keys read "found 'nothing'" (quoted, like a value) beside the other sections' "found nothing".
+    from capacity.errors import ScenarioError
+    from capacity.grades import system_from_rows
+    from capacity.standards import Standards
+
+    custom = system_from_rows([(f"G{i}", "lower" if i <= 6 else "upper", 5 + i, None) for i in range(1, 10)])
+    with pytest.raises(ScenarioError) as e:
+        fit_scenario(scenario_file(tmp_path, ""), custom)
+    msg = str(e.value)
+    assert "standards.cost_per_classroom.lower: found nothing; expected a cost >= 0" in msg
+    assert "plan.travel_km.upper: found nothing" in msg and "'nothing'" not in msg
+    problems = Standards(class_size={"lower": 30}, cost_per_classroom={"lower": 1.0, "upper": 1.0}).grade_problems(custom)
+    assert problems == ["standards.class_size.upper: found nothing; expected a class size for the upper stage (or each of its grades)"]
+
+
+def test_prose_names_a_numbered_grade_as_a_grade():
+    from capacity.grades import grade_words
+
+    assert [grade_words(g) for g in ("9", "10", "K", "P1", "Y12")] == ["grade 9", "grade 10", "K", "P1", "Y12"]
