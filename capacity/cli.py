@@ -28,8 +28,15 @@ def cli() -> None:
 @cli.command()
 @click.argument("district", required=False, metavar="[DISTRICT]")
 def validate(district: str | None) -> None:
-    """Check a district's data and list every problem found."""
+    """Check a district's data and list every problem found.
+
+    Rated capacities are checked against classrooms at the default tolerance and the system's
+    class sizes (a scenario's standards set both for gap and plan)."""
+    from capacity.gap.seats import rated_capacity
+    from capacity.standards import DEFAULT_RATED_TOLERANCE, Standards, settings_for_system
+
     d = load_district(district)
+    rated_capacity(d, settings_for_system(Standards, d.grades).class_size, DEFAULT_RATED_TOLERANCE)
     if d.has_history:
         known = f"history {d.history_years[0]}-{d.last_year}"
     else:

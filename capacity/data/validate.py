@@ -660,7 +660,8 @@ def grade_system(tables: dict[str, RawTable]) -> tuple[GradeSystem, dict[str, pd
 def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], list[Problem], GradeSystem]:
     """Parse and cross-check every raw table present.
 
-    Returns typed frames (without ``_row``) for every table of the format; absent
+    Returns typed frames (without ``_row``; the schools frame's ``attrs["_row"]`` maps each
+    school_id to its row, for messages) for every table of the format; absent
     optional tables are empty frames. Problems list everything found. The grade system
     (``grade_system``) is read first; grades and stages in the other tables are checked
     against it.
@@ -702,6 +703,8 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
     for name, table in TABLE_BY_NAME.items():
         if name in frames:
             out[name] = frames[name].drop(columns=[ROW])
+            if name == "schools":
+                out[name].attrs[ROW] = {str(k): int(v) for k, v in zip(frames[name]["school_id"], frames[name][ROW], strict=True)}
         else:
             out[name] = empty_frame(table)
     return out, problems, grades

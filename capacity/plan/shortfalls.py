@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from capacity.grades import grade_words
 from capacity.plan.inputs import PlanData, node_school_km
 from capacity.plan.settings import PlanSettings
 
@@ -56,7 +57,7 @@ def shortfall_messages(
     col = {s: j for j, s in enumerate(data.schools.index)}
     out = []
     for r in unmet.itertuples(index=False):
-        g = f"grade {r.grade}" if str(r.grade)[:1].isdigit() else r.grade  # "4 grade 1 pupils", not "4 1 pupils"
+        g = grade_words(r.grade)  # "4 grade 1 pupils", not "4 1 pupils"
         place = f"zone {r.zone_id} ({names.get(r.zone_id, '')})"
         free = spare[(spare["grade"] == r.grade) & (spare["year"] == r.year)]
         rows = np.flatnonzero(data.nodes["zone_id"].to_numpy() == r.zone_id)
