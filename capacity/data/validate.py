@@ -276,18 +276,7 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
         problems += _attendance_checks(frames["attendance"].join(span, on="school_id", how="inner"), labels["attendance"], grades)
     if len(enrol):
         e = enrol.dropna(subset=["school_id", "grade"]).join(span, on="school_id", how="inner")
-        gi = e["grade"].map(grades.grade_index)
-        outside = (gi < e["first_grade"].map(grades.grade_index)) | (gi > e["last_grade"].map(grades.grade_index))
-        for _, r in e[outside].iterrows():
-            problems.append(
-                Problem(
-                    labels["enrolment"],
-                    int(r[ROW]),
-                    "grade",
-                    f"{r['grade']} at school '{r['school_id']}'",
-                    f"a grade that school teaches ({r['first_grade']}-{r['last_grade']})",
-                )
-            )
+        problems += _grades_outside_span(e, labels["enrolment"], grades)
         for _, r in e[e["status"].eq("candidate") & (e["pupils"] > 0)].iterrows():
             problems.append(
                 Problem(
@@ -557,21 +546,25 @@ def _rated_capacity_cells(schools: pd.DataFrame, label: str) -> list[Problem]:
     return out
 
 
+def _grades_outside_span(f: pd.DataFrame, label: str, grades: GradeSystem) -> list[Problem]:
+    """Rows of ``f`` (joined with their school's first_grade/last_grade) whose grade the school does not teach."""
+    gi = f["grade"].map(grades.grade_index)
+    outside = (gi < f["first_grade"].map(grades.grade_index)) | (gi > f["last_grade"].map(grades.grade_index))
+    return [
+        Problem(
+            label,
+            int(r[ROW]),
+            "grade",
+            f"{r['grade']} at school '{r['school_id']}'",
+            f"a grade that school teaches ({r['first_grade']}-{r['last_grade']})",
+        )
+        for _, r in f[outside].iterrows()
+    ]
+
+
 def _attendance_checks(a: pd.DataFrame, label: str, grades: GradeSystem) -> list[Problem]:
     """Attendance at a school that does not teach the grade (in ``grades``' order), or at a candidate site."""
-    out = []
-    gi = a["grade"].map(grades.grade_index)
-    outside = (gi < a["first_grade"].map(grades.grade_index)) | (gi > a["last_grade"].map(grades.grade_index))
-    for _, r in a[outside].iterrows():
-        out.append(
-            Problem(
-                label,
-                int(r[ROW]),
-                "grade",
-                f"{r['grade']} at school '{r['school_id']}'",
-                f"a grade that school teaches ({r['first_grade']}-{r['last_grade']})",
-            )
-        )
+    out = _grades_outside_span(a, label, grades)
     for _, r in a[a["status"].eq("candidate") & (a["pupils"] > 0)].iterrows():
         out.append(Problem(label, int(r[ROW]), "school_id", f"pupils at '{r['school_id']}', a candidate site", "an open or closed school"))
     return out
