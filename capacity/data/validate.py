@@ -14,7 +14,7 @@ import pandas as pd
 from capacity.data.read import RawTable
 from capacity.data.schema import FALSE_WORDS, FREE_TEXT_COLUMNS, SYSTEM_TABLES, TABLE_BY_NAME, TRUE_WORDS, Column, Table
 from capacity.errors import Problem
-from capacity.grades import CHINA, GradeSystem, preset, system_from_rows
+from capacity.grades import CHINA, PRESETS, GradeSystem, preset, system_from_rows
 
 ROW = "_row"
 """Hidden column carrying each record's spreadsheet row number during validation."""
@@ -609,7 +609,7 @@ def grade_system(tables: dict[str, RawTable]) -> tuple[GradeSystem, dict[str, pd
     if name != "custom":
         system = preset(name)
         if system is None:
-            expected = "a preset " + ", ".join(n for n in ("china", "us", "england")) + ", or custom (with a grades table)"
+            expected = "a preset " + ", ".join(PRESETS) + ", or custom (with a grades table)"
             return CHINA, frames, [Problem(dlabel, row, "value", f"grade_system {name!r}", expected)]
         if "grades" in frames:
             glabel = tables["grades"].label
