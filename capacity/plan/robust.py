@@ -10,7 +10,7 @@ import pandas as pd
 import pulp
 
 from capacity.plan.inputs import prepare
-from capacity.plan.model import build, build_robust, values
+from capacity.plan.model import build, build_robust, unmet_cost, values
 from capacity.plan.results import extract
 from capacity.plan.settings import PlanSettings
 from capacity.plan.solve import solve
@@ -124,7 +124,7 @@ def outcome_with_decisions(district, decisions: dict, demand: pd.DataFrame, sett
             v.upBound = val
     rep = solve(m.problem, s)
     unmet = float(sum(pulp.value(u) or 0.0 for u in m.u))
-    penalty = sum(m.data.discount[t] * s.unmet_penalty * (pulp.value(u) or 0.0) for u, t in zip(m.u, m.data.demand["year"], strict=True))
+    penalty = pulp.value(unmet_cost(m, s))
     return unmet, float(rep.objective) - penalty, float(rep.objective)
 
 
