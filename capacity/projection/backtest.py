@@ -104,7 +104,6 @@ def backtest_errors(
     DataFrame
         method, origin, year, lead, zone_id, grade, projected, actual (pupils), stage.
     """
-    zi, gi, li = None, None, None
     frames = []
     for m, o, proj, actual in backtest_paths(history, settings, methods, last_target, origins):
         zi, gi, li = np.meshgrid(np.arange(proj.shape[0]), np.arange(proj.shape[1]), np.arange(proj.shape[2]), indexing="ij")
