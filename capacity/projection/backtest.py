@@ -405,8 +405,12 @@ def backtest_table(
     last_target: int | None = None,
     max_lead: int = 10,
     baselines: tuple[str, ...] = BASELINES,
+    errors: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The back-test a planner reads: ``method`` beside the baselines, at every level and lead 1..max_lead.
+
+    ``errors``, if given, is :func:`backtest_errors` for the same history, settings, methods and
+    last_target, already computed by the caller (it is not computed again).
 
     Returns
     -------
@@ -415,7 +419,7 @@ def backtest_table(
         the calibrated P10-P90 interval), width (its mean width, % of the projection), n.
     """
     methods = tuple(dict.fromkeys((method, *baselines)))
-    errs = backtest_errors(history, settings, methods, last_target)
+    errs = backtest_errors(history, settings, methods, last_target) if errors is None else errors
     errs = errs[errs["lead"] <= max_lead]
     acc = pd.concat([error_metrics(errs, lv, by_bucket=False).assign(level=lv) for lv in LEVELS])
     acc["lead"] = acc["lead"].astype(int)
