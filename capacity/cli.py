@@ -260,7 +260,8 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
         _step("choosing the method")
     method = choose_method(h, settings)
     _step("projecting from every origin")
-    tab = backtest_table(h, settings, method, last_target)
+    errs = backtest_errors(h, settings, tuple(dict.fromkeys((method, *BASELINES))), last_target)
+    tab = backtest_table(h, settings, method, last_target, errors=errs)
     click.echo(
         f"Back-test of method {method} beside {' and '.join(BASELINES)} (history {h.years[0]}-{h.years[-1]}, each origin sees only its past)."
     )
@@ -273,7 +274,6 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
         from capacity.report.projection_plots import backtest_chart, save
 
         tab.to_csv(tmp / "backtest_metrics.csv", index=False)
-        errs = backtest_errors(h, settings, tuple(dict.fromkeys((method, *BASELINES))), last_target)
         errs.to_csv(tmp / "backtest_errors.csv", index=False)
         shown = "zone_stage" if level == "all" else level
         chart = tab[tab["level"] == shown].assign(lead=lambda f: f["lead"].astype(str))
