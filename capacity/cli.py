@@ -28,8 +28,15 @@ def cli() -> None:
 @cli.command()
 @click.argument("district", required=False, metavar="[DISTRICT]")
 def validate(district: str | None) -> None:
-    """Check a district's data and list every problem found."""
+    """Check a district's data and list every problem found.
+
+    Rated capacities are checked against classrooms at the default tolerance and the system's
+    class sizes (a scenario's standards set both for gap and plan)."""
+    from capacity.gap.seats import rated_capacity
+    from capacity.standards import DEFAULT_RATED_TOLERANCE, Standards, settings_for_system
+
     d = load_district(district)
+    rated_capacity(d, settings_for_system(Standards, d.grades).class_size, DEFAULT_RATED_TOLERANCE)
     if d.has_history:
         known = f"history {d.history_years[0]}-{d.last_year}"
     else:
@@ -253,7 +260,8 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
         _step("choosing the method")
     method = choose_method(h, settings)
     _step("projecting from every origin")
-    tab = backtest_table(h, settings, method, last_target)
+    errs = backtest_errors(h, settings, tuple(dict.fromkeys((method, *BASELINES))), last_target)
+    tab = backtest_table(h, settings, method, last_target, errors=errs)
     click.echo(
         f"Back-test of method {method} beside {' and '.join(BASELINES)} (history {h.years[0]}-{h.years[-1]}, each origin sees only its past)."
     )
@@ -266,7 +274,6 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
         from capacity.report.projection_plots import backtest_chart, save
 
         tab.to_csv(tmp / "backtest_metrics.csv", index=False)
-        errs = backtest_errors(h, settings, tuple(dict.fromkeys((method, *BASELINES))), last_target)
         errs.to_csv(tmp / "backtest_errors.csv", index=False)
         shown = "zone_stage" if level == "all" else level
         chart = tab[tab["level"] == shown].assign(lead=lambda f: f["lead"].astype(str))

@@ -11,6 +11,11 @@ from dataclasses import dataclass
 from functools import cached_property
 
 
+def grade_words(grade: str) -> str:
+    """How prose names a grade: 'grade 9' for a grade named by digits only (the US '9'), else its own name ('P1', 'K')."""
+    return f"grade {grade}" if str(grade).isdigit() else str(grade)
+
+
 @dataclass(frozen=True)
 class Stage:
     """One stage of schooling.

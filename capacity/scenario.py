@@ -28,7 +28,7 @@ from capacity.plan.settings import PlanSettings
 from capacity.projection.settings import ProjectionSettings
 from capacity.report.settings import ReportSettings
 from capacity.report.targets import Target, parse_targets
-from capacity.standards import MOVED_TO_STANDARDS, Standards, fit_to_system, system_defaults
+from capacity.standards import MOVED_TO_STANDARDS, PER_STAGE_KEYS, Standards, fill_stages, fit_to_system, stage_defaults, system_defaults
 
 SECTIONS: dict[str, type] = {
     "standards": Standards,
@@ -485,9 +485,11 @@ def fit_scenario(scenario: Scenario, grades: GradeSystem) -> Scenario:
     """The scenario for a district with grade system ``grades``, checked when a run starts.
 
     Grade- and stage-keyed settings the scenario files did not set take the system's defaults
-    (capacity.standards.SYSTEM_DEFAULTS; China's are the settings' own); every setting that
-    names a grade or stage the district lacks, or lacks one of its stages, is refused naming
-    the key. The resolved settings (scenario.json, hash) record what the run uses.
+    (capacity.standards.SYSTEM_DEFAULTS; China's are the settings' own); a per-stage setting
+    (capacity.standards.PER_STAGE_KEYS) given for some stages takes the defaults for the others.
+    The note lists every key taken ('standards.class_size.elementary'). Every setting that names
+    a grade or stage the district lacks, or still lacks one of its stages (a custom system has
+    no default money, distances or staffing), is refused naming the key. The resolved settings (scenario.json, hash) record what the run uses.
 
     Raises
     ------
@@ -501,6 +503,12 @@ def fit_scenario(scenario: Scenario, grades: GradeSystem) -> Scenario:
         keep = set(scenario.given.get(section, ()))
         changes = {k: v for k, v in system_defaults(grades, section).items() if k not in keep}
         took.extend(f"{section}.{k}" for k in changes)
+        for key in PER_STAGE_KEYS.get(section, ()):
+            if key in keep:
+                filled, added = fill_stages(getattr(obj, key), stage_defaults(type(obj), grades, key), grades)
+                if added:
+                    changes[key] = filled
+                    took.extend(f"{section}.{key}.{k}" for k in added)
         return obj.with_(**changes) if changes else obj
 
     standards = fitted(scenario.standards, "standards")

@@ -99,10 +99,11 @@ class Standards(SettingsMixin):
         for k in self.cost_per_classroom:
             need(k in grades.stage_by_name, f"cost_per_classroom.{k}", k, _a_stage(grades))
         for st in grades.stages:
-            has = st.name in self.class_size or all(g in self.class_size for g in st.grades)
-            need(has, f"class_size.{st.name}", "nothing", f"a class size for the {st.name} stage (or each of its grades)")
-            need(st.name in self.cost_per_classroom, f"cost_per_classroom.{st.name}", "nothing", "a cost >= 0")
-        return check.problems
+            if not (st.name in self.class_size or all(g in self.class_size for g in st.grades)):
+                check.problems.append(
+                    f"standards.class_size.{st.name}: found nothing; expected a class size for the {st.name} stage (or each of its grades)"
+                )
+        return check.problems + missing_stage_problems("standards", "cost_per_classroom", self.cost_per_classroom, grades, "a cost >= 0")
 
     def standard_size(self, grade: str, grades: GradeSystem) -> int:
         """Standard class size of a grade (grade key, else stage key)."""
@@ -249,6 +250,35 @@ def system_defaults(grades: GradeSystem, section: str) -> dict[str, object]:
         return {}
     table = SYSTEM_DEFAULTS.get(grades.name) or _custom_defaults(grades)
     return dict(table.get(section, {}))
+
+
+PER_STAGE_KEYS: dict[str, tuple[str, ...]] = {
+    "standards": ("class_size", "cost_per_classroom"),
+    "gap": ("pupils_per_teacher",),
+    "plan": ("travel_km", "boarding_km", "cost_per_class_year"),
+}
+"""Stage-keyed settings that need every stage of the district: a scenario that gives some
+stages takes the system's defaults for the others (:func:`fill_stages`)."""
+
+
+def stage_defaults(cls: type, grades: GradeSystem, key: str) -> dict:
+    """The system's default of the stage-keyed setting ``key`` of ``cls`` (China: the field's own)."""
+    table = system_defaults(grades, SECTION_OF[cls.__name__])
+    if key in table:
+        return dict(table[key])
+    return dict(next(f for f in fields(cls) if f.name == key).default_factory())
+
+
+def fill_stages(given: dict, defaults: dict, grades: GradeSystem) -> tuple[dict, list[str]]:
+    """``given`` with the entries of ``defaults`` for every stage it lacks (a stage is given by its
+    own key or by all its grades), and the keys added. A stage without a default stays missing
+    (refused by ``grade_problems``, naming the key)."""
+    added: list[str] = []
+    for st in grades.stages:
+        if st.name in given or all(g in given for g in st.grades):
+            continue
+        added += [k for k in (st.name, *st.grades) if k in defaults and k not in given]
+    return ({**given, **{k: defaults[k] for k in added}}, added)
 
 
 def settings_for_system(cls: type, grades: GradeSystem, given: dict | None = None):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from capacity.data.read import read_district_files
 from capacity.data.schema import SYSTEM_TABLES
-from capacity.data.validate import parse_all
+from capacity.data.validate import ROW, parse_all
 from capacity.errors import InputError
 from capacity.grades import CHINA, GradeSystem
 
@@ -40,6 +40,9 @@ class District:
         Things worth knowing that are not errors (e.g. a GBK-encoded file, an ignored sheet).
     zone_shapes : dict of str to bytes
         zone_id -> WKB polygon (WGS 84 lon/lat) when zones were read from a GIS layer; empty otherwise.
+    school_rows : dict of str to int
+        school_id -> its row in the schools table as the planner sees it (header row 1), for
+        messages about a school; empty for a district not read from files.
     """
 
     zones: pd.DataFrame
@@ -58,6 +61,7 @@ class District:
     file_hashes: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     zone_shapes: dict[str, bytes] = field(default_factory=dict)
+    school_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def history_years(self) -> tuple[int, ...]:
@@ -108,11 +112,18 @@ def load_district(path: str | Path | None = None) -> District:
     frames, problems, grades = parse_all(raw.tables)
     if problems:
         raise InputError(problems, raw.source)
+    school_rows = frames["schools"].attrs.pop(ROW, {})
     for t in SYSTEM_TABLES:
         frames.pop(t.name)
     frames = _sorted(frames, grades)
     return District(
-        **frames, source=raw.source, grades=grades, file_hashes=raw.file_hashes, notes=tuple(raw.notes), zone_shapes=raw.zone_shapes
+        **frames,
+        source=raw.source,
+        grades=grades,
+        file_hashes=raw.file_hashes,
+        notes=tuple(raw.notes),
+        zone_shapes=raw.zone_shapes,
+        school_rows=school_rows,
     )
 
 

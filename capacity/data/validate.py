@@ -14,7 +14,7 @@ import pandas as pd
 from capacity.data.read import RawTable
 from capacity.data.schema import FALSE_WORDS, FREE_TEXT_COLUMNS, SYSTEM_TABLES, TABLE_BY_NAME, TRUE_WORDS, Column, Table
 from capacity.errors import Problem
-from capacity.grades import CHINA, GradeSystem, preset, system_from_rows
+from capacity.grades import CHINA, PRESETS, GradeSystem, preset, system_from_rows
 
 ROW = "_row"
 """Hidden column carrying each record's spreadsheet row number during validation."""
@@ -276,18 +276,7 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
         problems += _attendance_checks(frames["attendance"].join(span, on="school_id", how="inner"), labels["attendance"], grades)
     if len(enrol):
         e = enrol.dropna(subset=["school_id", "grade"]).join(span, on="school_id", how="inner")
-        gi = e["grade"].map(grades.grade_index)
-        outside = (gi < e["first_grade"].map(grades.grade_index)) | (gi > e["last_grade"].map(grades.grade_index))
-        for _, r in e[outside].iterrows():
-            problems.append(
-                Problem(
-                    labels["enrolment"],
-                    int(r[ROW]),
-                    "grade",
-                    f"{r['grade']} at school '{r['school_id']}'",
-                    f"a grade that school teaches ({r['first_grade']}-{r['last_grade']})",
-                )
-            )
+        problems += _grades_outside_span(e, labels["enrolment"], grades)
         for _, r in e[e["status"].eq("candidate") & (e["pupils"] > 0)].iterrows():
             problems.append(
                 Problem(
@@ -557,21 +546,25 @@ def _rated_capacity_cells(schools: pd.DataFrame, label: str) -> list[Problem]:
     return out
 
 
+def _grades_outside_span(f: pd.DataFrame, label: str, grades: GradeSystem) -> list[Problem]:
+    """Rows of ``f`` (joined with their school's first_grade/last_grade) whose grade the school does not teach."""
+    gi = f["grade"].map(grades.grade_index)
+    outside = (gi < f["first_grade"].map(grades.grade_index)) | (gi > f["last_grade"].map(grades.grade_index))
+    return [
+        Problem(
+            label,
+            int(r[ROW]),
+            "grade",
+            f"{r['grade']} at school '{r['school_id']}'",
+            f"a grade that school teaches ({r['first_grade']}-{r['last_grade']})",
+        )
+        for _, r in f[outside].iterrows()
+    ]
+
+
 def _attendance_checks(a: pd.DataFrame, label: str, grades: GradeSystem) -> list[Problem]:
     """Attendance at a school that does not teach the grade (in ``grades``' order), or at a candidate site."""
-    out = []
-    gi = a["grade"].map(grades.grade_index)
-    outside = (gi < a["first_grade"].map(grades.grade_index)) | (gi > a["last_grade"].map(grades.grade_index))
-    for _, r in a[outside].iterrows():
-        out.append(
-            Problem(
-                label,
-                int(r[ROW]),
-                "grade",
-                f"{r['grade']} at school '{r['school_id']}'",
-                f"a grade that school teaches ({r['first_grade']}-{r['last_grade']})",
-            )
-        )
+    out = _grades_outside_span(a, label, grades)
     for _, r in a[a["status"].eq("candidate") & (a["pupils"] > 0)].iterrows():
         out.append(Problem(label, int(r[ROW]), "school_id", f"pupils at '{r['school_id']}', a candidate site", "an open or closed school"))
     return out
@@ -616,7 +609,7 @@ def grade_system(tables: dict[str, RawTable]) -> tuple[GradeSystem, dict[str, pd
     if name != "custom":
         system = preset(name)
         if system is None:
-            expected = "a preset " + ", ".join(n for n in ("china", "us", "england")) + ", or custom (with a grades table)"
+            expected = "a preset " + ", ".join(PRESETS) + ", or custom (with a grades table)"
             return CHINA, frames, [Problem(dlabel, row, "value", f"grade_system {name!r}", expected)]
         if "grades" in frames:
             glabel = tables["grades"].label
@@ -660,7 +653,8 @@ def grade_system(tables: dict[str, RawTable]) -> tuple[GradeSystem, dict[str, pd
 def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], list[Problem], GradeSystem]:
     """Parse and cross-check every raw table present.
 
-    Returns typed frames (without ``_row``) for every table of the format; absent
+    Returns typed frames (without ``_row``; the schools frame's ``attrs["_row"]`` maps each
+    school_id to its row, for messages) for every table of the format; absent
     optional tables are empty frames. Problems list everything found. The grade system
     (``grade_system``) is read first; grades and stages in the other tables are checked
     against it.
@@ -702,6 +696,8 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
     for name, table in TABLE_BY_NAME.items():
         if name in frames:
             out[name] = frames[name].drop(columns=[ROW])
+            if name == "schools":
+                out[name].attrs[ROW] = {str(k): int(v) for k, v in zip(frames[name]["school_id"], frames[name][ROW], strict=True)}
         else:
             out[name] = empty_frame(table)
     return out, problems, grades

@@ -77,12 +77,12 @@ def rated_capacity(district, class_size: dict[str, int], tolerance: float) -> pd
             problems.append(
                 Problem(
                     table_label(district.source, "schools"),
-                    None,
+                    district.school_rows.get(r.school_id),
                     "capacity",
                     f"capacity {r.capacity:g} at '{r.school_id}', but its {r.classrooms} classrooms x {per_room:g} seats = {implied:g} "
                     f"(differs by {abs(r.capacity - implied) / implied:.0%})",
-                    f"capacity within {tolerance:.0%} of classrooms x room seats (standards.rated_capacity_tolerance), "
-                    "or the classrooms cell blank",
+                    f"capacity within {tolerance:.0%} of classrooms x room seats (the tolerance is the scenario setting "
+                    "standards.rated_capacity_tolerance), or the classrooms cell blank",
                 )
             )
         elif r.classrooms > 0 and abs(r.capacity - implied) > 1e-9:

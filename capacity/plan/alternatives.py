@@ -16,7 +16,7 @@ import pandas as pd
 import pulp
 
 from capacity.plan import PlanResult, plan_summary, shortfall_tail
-from capacity.plan.model import PlanModel, build
+from capacity.plan.model import PlanModel, build, unmet_cost
 from capacity.plan.results import extract
 from capacity.plan.shortfalls import shortfall_messages
 from capacity.plan.solve import solve
@@ -198,12 +198,6 @@ def solve_checked(model: PlanModel, settings, start: dict, cost, limit: float):
     for v, val in first.items():
         v.varValue = val
     return replace(report, objective=got, model_status=f"{report.model_status}; the starting plan's values, kept")
-
-
-def unmet_cost(model: PlanModel, settings) -> pulp.LpAffineExpression:
-    """The discounted unmet penalty of a model's plan (currency)."""
-    d = model.data
-    return pulp.LpAffineExpression([(u, d.discount[t] * settings.unmet_penalty) for u, t in zip(model.u, d.demand["year"], strict=True)])
 
 
 def add_slack_rows(model: PlanModel, settings, cost, z_star: float, z_unmet: float, slack: float, rounding: float) -> None:

@@ -666,3 +666,9 @@ CONSTRAINT_FAMILIES = (
 """Every constraint family, in the order docs/plan-model.md shows them."""
 OBJECTIVE = (decision_cost, flow_cost)
 """The objective's two parts (decisions shared by every draw; one demand's flows)."""
+
+
+def unmet_cost(model: PlanModel, settings) -> pulp.LpAffineExpression:
+    """The discounted unmet penalty of a model's plan (currency)."""
+    d = model.data
+    return pulp.LpAffineExpression([(u, d.discount[t] * settings.unmet_penalty) for u, t in zip(model.u, d.demand["year"], strict=True)])

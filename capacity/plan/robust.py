@@ -10,7 +10,7 @@ import pandas as pd
 import pulp
 
 from capacity.plan.inputs import prepare
-from capacity.plan.model import build, build_robust, values
+from capacity.plan.model import build, build_robust, unmet_cost, values
 from capacity.plan.results import extract
 from capacity.plan.settings import PlanSettings
 from capacity.plan.solve import solve
@@ -115,8 +115,17 @@ def outcome_with_decisions(district, decisions: dict, demand: pd.DataFrame, sett
     """(pupil-years without a seat, cost without the unmet penalty, cost) when ``demand`` meets fixed
     decisions; classes may be fractional here: the evaluation asks whether seats exist, not how
     classes are formed."""
+    return _outcome(*_evaluation_model(district, demand, settings), decisions)
+
+
+def _evaluation_model(district, demand: pd.DataFrame, settings: PlanSettings):
+    """The fractional-class model of ``demand`` that ``_outcome`` fixes decisions in (re-fixable)."""
     s = settings.with_(integer_classes=False)
-    m = build(prepare(district, demand, s), s)
+    return build(prepare(district, demand, s), s), s
+
+
+def _outcome(m, s: PlanSettings, decisions: dict) -> tuple[float, float, float]:
+    """``outcome_with_decisions`` on a model (and settings) from ``_evaluation_model``: every decision is fixed anew."""
     for kind, var in (("b", m.b), ("y", m.y), ("c", m.c)):
         for key, v in var.items():
             val = float(decisions[kind].get(key, 0))
@@ -124,7 +133,7 @@ def outcome_with_decisions(district, decisions: dict, demand: pd.DataFrame, sett
             v.upBound = val
     rep = solve(m.problem, s)
     unmet = float(sum(pulp.value(u) or 0.0 for u in m.u))
-    penalty = sum(m.data.discount[t] * s.unmet_penalty * (pulp.value(u) or 0.0) for u, t in zip(m.u, m.data.demand["year"], strict=True))
+    penalty = pulp.value(unmet_cost(m, s))
     return unmet, float(rep.objective) - penalty, float(rep.objective)
 
 
@@ -148,9 +157,14 @@ def evaluate_plans(district, plans: dict[str, tuple[dict, float]], demands: list
         draws), share_of_draws_short (unmet > 0.5 pupil-years), mean_unmet_pupil_years, worst_unmet_pupil_years,
         mean_cost_with_penalty.
     """
+    outcomes: dict[str, list] = {label: [] for label in plans}
+    for dem in demands:  # one model per demand, each plan's decisions fixed in it in turn
+        m, s = _evaluation_model(district, dem, settings)
+        for label, (dec, _capital) in plans.items():
+            outcomes[label].append(_outcome(m, s, dec))
     rows = []
-    for label, (dec, capital) in plans.items():
-        out = np.array([outcome_with_decisions(district, dec, dem, settings) for dem in demands])
+    for label, (_dec, capital) in plans.items():
+        out = np.array(outcomes[label])
         unmet = out[:, 0]
         rows.append(
             {

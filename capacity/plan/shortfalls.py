@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from capacity.grades import grade_words
 from capacity.plan.inputs import PlanData, node_school_km
 from capacity.plan.settings import PlanSettings
 
@@ -27,9 +28,9 @@ def spare_seats(tables: dict[str, pd.DataFrame], data: PlanData) -> pd.DataFrame
     )
     caps["spare"] = caps["free_rooms"] * caps["cap"] + (caps["cap"] * caps["classes"] - caps["pupils"]).clip(lower=0)
     # A school with a rated capacity seats no more than it (plus the seats of rooms added), whatever its classes hold.
-    rated = data.schools[["rated", "room_seats", "rooms0"]].dropna(subset=["rated"])
+    rated = data.schools[["rated", "room_seats", "rooms0"]].dropna(subset=["rated"]).rename_axis("school_id").reset_index()
     seated = cl.groupby(["school_id", "year"])["pupils"].sum().rename("seated").reset_index()
-    limit = room.merge(rated, left_on="school_id", right_index=True).merge(seated, on=["school_id", "year"], how="left")
+    limit = room.merge(rated, on="school_id").merge(seated, on=["school_id", "year"], how="left")
     limit["left"] = (
         limit["rated"] + limit["room_seats"] * (limit["classrooms"] - limit["rooms0"]).clip(lower=0) - limit["seated"].fillna(0.0)
     )
@@ -56,7 +57,7 @@ def shortfall_messages(
     col = {s: j for j, s in enumerate(data.schools.index)}
     out = []
     for r in unmet.itertuples(index=False):
-        g = f"grade {r.grade}" if str(r.grade)[:1].isdigit() else r.grade  # "4 grade 1 pupils", not "4 1 pupils"
+        g = grade_words(r.grade)  # "4 grade 1 pupils", not "4 1 pupils"
         place = f"zone {r.zone_id} ({names.get(r.zone_id, '')})"
         free = spare[(spare["grade"] == r.grade) & (spare["year"] == r.year)]
         rows = np.flatnonzero(data.nodes["zone_id"].to_numpy() == r.zone_id)

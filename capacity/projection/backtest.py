@@ -104,7 +104,6 @@ def backtest_errors(
     DataFrame
         method, origin, year, lead, zone_id, grade, projected, actual (pupils), stage.
     """
-    zi, gi, li = None, None, None
     frames = []
     for m, o, proj, actual in backtest_paths(history, settings, methods, last_target, origins):
         zi, gi, li = np.meshgrid(np.arange(proj.shape[0]), np.arange(proj.shape[1]), np.arange(proj.shape[2]), indexing="ij")
@@ -406,8 +405,12 @@ def backtest_table(
     last_target: int | None = None,
     max_lead: int = 10,
     baselines: tuple[str, ...] = BASELINES,
+    errors: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The back-test a planner reads: ``method`` beside the baselines, at every level and lead 1..max_lead.
+
+    ``errors``, if given, is :func:`backtest_errors` for the same history, settings, methods and
+    last_target, already computed by the caller (it is not computed again).
 
     Returns
     -------
@@ -416,7 +419,7 @@ def backtest_table(
         the calibrated P10-P90 interval), width (its mean width, % of the projection), n.
     """
     methods = tuple(dict.fromkeys((method, *baselines)))
-    errs = backtest_errors(history, settings, methods, last_target)
+    errs = backtest_errors(history, settings, methods, last_target) if errors is None else errors
     errs = errs[errs["lead"] <= max_lead]
     acc = pd.concat([error_metrics(errs, lv, by_bucket=False).assign(level=lv) for lv in LEVELS])
     acc["lead"] = acc["lead"].astype(int)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import ProjectionError
-from capacity.grades import GradeSystem
+from capacity.grades import GradeSystem, grade_words
 from capacity.projection.additions import children_array, housing_stock, migration_additions
 from capacity.projection.backtest import Calibration, calibrate, choose_method
 from capacity.projection.cube import History, history_from_district
@@ -74,10 +74,11 @@ class Projection:
         out = []
         for gi in np.flatnonzero(self.fitted.no_feeder):
             g = self.grades.grades[gi]
-            feeder = "births" if g in self.settings.entry_offsets else self.grades.grades[gi - 1]
+            feeder = "births" if g in self.settings.entry_offsets else grade_words(self.grades.grades[gi - 1])
+            w = grade_words(g)
             out.append(
-                f"{g}: its feeder ({feeder}) has no pupils in {first}-{self.origin}, so {g} cannot be projected from it; "
-                f"{g} is {'held at its recent level' if self.settings.level_rule == 'held' else 'extended along its recent trend'} "
+                f"{w}: its feeder ({feeder}) has no pupils in {first}-{self.origin}, so {w} cannot be projected from it; "
+                f"{w} is {'held at its recent level' if self.settings.level_rule == 'held' else 'extended along its recent trend'} "
                 f"in each zone (projection.level_rule: {self.settings.level_rule}; give projection.entry_offsets.{g} an age to "
                 "feed it from births instead)"
             )

@@ -545,8 +545,16 @@ CASES: list[Case] = [
         "capacity-vs-classrooms",
         "a rated capacity far from classrooms x room seats",
         small(schools={"classrooms": ["6", ""], "max_classrooms": ["8", "10"], "capacity": ["300", "80"]}, command="plan"),
-        "schools.csv, column 'capacity': found capacity 300 at 'S1', but its 6 classrooms x 45 seats = 270 (differs by 11%)",
+        "schools.csv, row 2, column 'capacity': found capacity 300 at 'S1', but its 6 classrooms x 45 seats = 270 (differs by 11%)",
         "Correct capacity or classrooms, leave one of them blank, or raise standards.rated_capacity_tolerance.",
+    ),
+    Case(
+        "capacity-vs-classrooms-validate",
+        "a rated capacity far from classrooms x room seats, checked by validate",
+        small(schools={"classrooms": ["6", ""], "max_classrooms": ["8", "10"], "capacity": ["300", "80"]}),
+        "schools.csv, row 2, column 'capacity': found capacity 300 at 'S1', but its 6 classrooms x 45 seats = 270 (differs by 11%); "
+        "expected capacity within 10% of classrooms x room seats (the tolerance is the scenario setting standards.rated_capacity_tolerance)",
+        "validate checks at the default 10 % and the system's class sizes; a scenario may set standards.rated_capacity_tolerance.",
     ),
     Case(
         "classrooms-and-capacity-blank",
