@@ -1,0 +1,67 @@
+"""The fast numeric paths of the projection (issue 16 goal 6) against what they replace: normals, quantiles, level sums."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from capacity.grades import GradeSystem, Stage
+from capacity.projection.backtest import level_sum, quantile_sorted
+from capacity.projection.model import standard_normal32
+
+
+def test_standard_normal32_draws_independent_standard_normals():
+    """Box-Muller of float32 uniforms: N(0, 1) in distribution, the cos and sin halves independent, seeded.
+
+    n = 1,000,001 (odd: the last pair is cut); bounds at ~5 standard errors, so a wrong radius (sqrt(-ln u), variance
+    0.5), a reused angle or a shifted uniform fails."""
+    shape = (7, 11, 12_987)
+    z = standard_normal32(np.random.default_rng(3), shape)
+    n = z.size
+    assert z.shape == shape and z.dtype == np.float32 and np.isfinite(z).all()
+    x = z.ravel().astype(np.float64)
+    assert abs(x.mean()) < 5 / np.sqrt(n)
+    assert abs(x.var() - 1) < 5 * np.sqrt(2 / n)
+    assert stats.kstest(x, "norm").pvalue > 1e-4
+    tail = (np.abs(x) > 3).mean()  # 0.0027 for a normal
+    assert abs(tail - 2 * stats.norm.sf(3)) < 5 * np.sqrt(2 * stats.norm.sf(3) / n)
+    assert np.abs(x).max() <= np.sqrt(-2 * np.log(2.0**-24)) + 1e-5  # tails cut at 5.77, as documented
+    half = (n + 1) // 2
+    cos_half, sin_half = x[: n - half], x[half:]  # the two normals of each pair (same radius, angles 90 degrees apart)
+    assert abs(np.corrcoef(cos_half, sin_half)[0, 1]) < 5 / np.sqrt(half)
+    assert abs(np.corrcoef(cos_half**2, sin_half**2)[0, 1]) < 5 / np.sqrt(half)  # independent, not only uncorrelated
+    np.testing.assert_array_equal(z, standard_normal32(np.random.default_rng(3), shape))  # same seed, same bytes
+
+
+@pytest.mark.parametrize("q", [0.0, 0.1, 0.25, 0.5, 0.8, 0.9, 0.999, 1.0])
+def test_quantile_sorted_is_numpys_linear_quantile_to_the_last_bit(q):
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 5, 10, 37, 451, 4000):
+        for values in (rng.lognormal(0, 1, n), np.round(rng.normal(0, 2, n), 1)):  # continuous, and with ties
+            got = quantile_sorted(np.sort(values), q)
+            want = np.quantile(values, q)
+            assert got == want or (np.isnan(got) and np.isnan(want)), (n, q, got, want)
+
+
+def test_level_sums_of_stages_are_the_grades_summed_within_each_stage():
+    """Stage sums by slices against float64 sums, with a stage of one grade and one of nine (past numpy's 8-way
+    pairwise block), and every level's units summing to the same total."""
+    system = GradeSystem(
+        "custom",
+        (
+            Stage("a", "A", ("a1",), 3),
+            Stage("b", "B", tuple(f"b{i}" for i in range(9)), 4),
+            Stage("c", "C", ("c1", "c2", "c3"), 13),
+        ),
+    )
+    rng = np.random.default_rng(0)
+    x = rng.gamma(2.0, 50.0, (4, 13, 5, 200)).astype(np.float32)
+    want = np.stack([x[:, [0]].sum(1, dtype=np.float64), x[:, 1:10].sum(1, dtype=np.float64), x[:, 10:].sum(1, dtype=np.float64)], 1)
+    zone_stage = level_sum(x, "zone_stage", system)
+    assert zone_stage.shape == (4 * 3, 5, 200) and zone_stage.dtype == np.float32
+    np.testing.assert_allclose(zone_stage, want.reshape(12, 5, 200), rtol=1e-6)
+    np.testing.assert_allclose(level_sum(x, "stage", system), want.sum(0), rtol=1e-6)
+    total = x.sum((0, 1), dtype=np.float64)
+    for level in ("zone_grade", "zone_stage", "zone", "stage", "total"):
+        np.testing.assert_allclose(level_sum(x, level, system).sum(0, dtype=np.float64), total, rtol=1e-6)
