@@ -1,6 +1,10 @@
-"""The fast numeric paths of the projection (issue 16 goal 6) against what they replace: normals, quantiles, level sums."""
+"""The fast numeric paths of the projection (issue 16 goal 6) against what they replace: normals, quantiles, level
+sums, noise scales."""
 
 from __future__ import annotations
+
+import math
+import statistics
 
 import numpy as np
 import pytest
@@ -9,6 +13,7 @@ from scipy import stats
 from capacity.grades import GradeSystem, Stage
 from capacity.projection.backtest import level_sum, quantile_sorted
 from capacity.projection.model import standard_normal32
+from capacity.projection.ratios import DEFAULT_LOG_SD, _noise_scales
 
 
 def test_standard_normal32_draws_independent_standard_normals():
@@ -65,3 +70,44 @@ def test_level_sums_of_stages_are_the_grades_summed_within_each_stage():
     total = x.sum((0, 1), dtype=np.float64)
     for level in ("zone_grade", "zone_stage", "zone", "stage", "total"):
         np.testing.assert_allclose(level_sum(x, level, system).sum(0, dtype=np.float64), total, rtol=1e-6)
+
+
+def reference_noise_scales(num: np.ndarray, den: np.ndarray) -> tuple[list[float], list[float]]:
+    """sigma_common and tau by the docstring's formulas, grade by grade and cell by cell in plain Python."""
+    z_n, g_n, t_n = num.shape
+    sigma, tau = [], []
+    for g in range(g_n):
+        lc = {}
+        for t in range(t_n):
+            cells = [(num[z, g, t], den[z, g, t]) for z in range(z_n) if not (np.isnan(num[z, g, t]) or np.isnan(den[z, g, t]))]
+            n_sum, d_sum = sum(c[0] for c in cells), sum(c[1] for c in cells)
+            if n_sum > 0 and d_sum > 0:
+                lc[t] = math.log(n_sum / d_sum)
+        sigma.append(max(statistics.stdev(lc.values()), 0.005) if len(lc) >= 3 else DEFAULT_LOG_SD)
+        c_mean = statistics.fmean(lc.values()) if lc else 0.0
+        terms = []
+        for z in range(z_n):
+            lr = {t: math.log(num[z, g, t] / den[z, g, t]) for t in range(t_n) if num[z, g, t] > 0 and den[z, g, t] > 0}
+            z_mean = statistics.fmean(lr.values()) if lr else 0.0
+            terms += [((lr[t] - z_mean) - (lc[t] - c_mean)) ** 2 - 1 / max(num[z, g, t], 1.0) for t in lr if t in lc]
+        tau.append(math.sqrt(max(statistics.fmean(terms), 0.0)) if len(terms) >= 3 else 0.0)
+    return sigma, tau
+
+
+def test_noise_scales_follow_their_formulas_per_grade():
+    """Zone and county log-ratio spreads of random ratios with unknown cells, zero pupils, a grade known in only two
+    years (default sd) and one whose counting noise exceeds its spread (tau 0)."""
+    rng = np.random.default_rng(5)
+    den = rng.integers(200, 2000, (6, 5, 7)).astype(float)
+    num = den * np.exp(rng.normal(0, 0.15, den.shape) + rng.normal(0, 0.05, (1, 5, 7)))
+    num = np.round(num)
+    num[rng.random(num.shape) < 0.1] = np.nan
+    den[0, 1, :] = np.nan  # a zone with no feeder
+    num[2, 2, 3] = 0.0
+    num[:, 3, :5] = np.nan  # two years only
+    num[:, 4], den[:, 4] = 2.0, 2.0  # tiny cells, no spread: counting noise exceeds it
+    sigma, tau = _noise_scales(num, den)
+    want_sigma, want_tau = reference_noise_scales(num, den)
+    np.testing.assert_allclose(sigma, want_sigma, rtol=1e-12)
+    np.testing.assert_allclose(tau, want_tau, rtol=1e-12, atol=1e-15)
+    assert sigma[3] == DEFAULT_LOG_SD and tau[4] == 0.0 and (tau[:3] > 0.1).all()
