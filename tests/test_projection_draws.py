@@ -13,7 +13,7 @@ from scipy import stats
 from capacity.grades import GradeSystem, Stage
 from capacity.projection.backtest import level_sum, quantile_sorted
 from capacity.projection.model import standard_normal32
-from capacity.projection.ratios import DEFAULT_LOG_SD, _noise_scales
+from capacity.projection.ratios import DEFAULT_LOG_SD, _noise_scales, estimate
 
 
 def test_standard_normal32_draws_independent_standard_normals():
@@ -111,3 +111,18 @@ def test_noise_scales_follow_their_formulas_per_grade():
     np.testing.assert_allclose(sigma, want_sigma, rtol=1e-12)
     np.testing.assert_allclose(tau, want_tau, rtol=1e-12, atol=1e-15)
     assert sigma[3] == DEFAULT_LOG_SD and tau[4] == 0.0 and (tau[:3] > 0.1).all()
+
+
+def test_median_estimator_is_nanmedian_of_the_known_ratios():
+    """The median of each cell's known annual ratios (mean of the two middle ones for an even count; NaN when none),
+    as np.nanmedian gives it, for windows of 1-8 years with unknown years and ties."""
+    hand = np.array([[1.0, np.nan, 3.0, 2.0], [np.nan, np.nan, np.nan, np.nan], [4.0, 1.0, np.nan, np.nan], [2.0, 2.0, 5.0, 1.0]])
+    np.testing.assert_array_equal(estimate(hand, "median", 0.5), [2.0, np.nan, 2.5, 2.0])
+    rng = np.random.default_rng(0)
+    for w in range(1, 9):
+        r = np.round(rng.lognormal(0, 0.5, (30, 15, w)), w % 3)
+        r[rng.random(r.shape) < 0.3] = np.nan
+        want = np.full(r.shape[:-1], np.nan)
+        rows = (~np.isnan(r)).any(-1)
+        want[rows] = np.nanmedian(r[rows], axis=-1)
+        np.testing.assert_array_equal(estimate(r, "median", 0.5), want)

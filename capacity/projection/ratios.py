@@ -91,11 +91,12 @@ def estimate(r: np.ndarray, method: str, alpha: float) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         if method == "mean":
             return np.where(valid.any(-1), np.nansum(r, -1) / valid.sum(-1), np.nan)
-        if method == "median":
-            out = np.full(r.shape[:-1], np.nan)
-            rows = valid.any(-1)
-            out[rows] = np.nanmedian(r[rows], axis=-1)
-            return out
+        if method == "median":  # np.nanmedian's value (mean of the two middle values), without its masked-array path
+            ranked = np.sort(r, axis=-1)  # NaN last
+            n = valid.sum(-1, keepdims=True)
+            low = np.take_along_axis(ranked, np.maximum((n - 1) // 2, 0), -1)[..., 0]
+            high = np.take_along_axis(ranked, n // 2 - (n == 0), -1)[..., 0]
+            return np.where(n[..., 0] > 0, (low + high) / 2.0, np.nan)
         if method == "weighted":
             w = np.arange(1, r.shape[-1] + 1, dtype=float) * valid
             return np.where(valid.any(-1), np.nansum(np.nan_to_num(r) * w, -1) / w.sum(-1), np.nan)
