@@ -119,12 +119,13 @@ def write_projection_files(projection, folder: Path) -> None:
 
 def projection_backtest(projection) -> pd.DataFrame:
     """The run's projection method beside persistence and trend in the district's own back-test, every level and
-    lead 1-10 (empty when the history is too short to back-test)."""
+    lead 1-10 (empty when the history is too short to back-test); the method's calibration is the projection's own
+    where it is the same work."""
     from capacity.errors import ProjectionError
     from capacity.projection.backtest import backtest_table
 
     try:
-        return backtest_table(projection.history, projection.settings, projection.method)
+        return backtest_table(projection.history, projection.settings, projection.method, calibration=projection.calibration)
     except ProjectionError:
         return pd.DataFrame(columns=["level", "method", "lead", "mape", "bias", "coverage", "width", "n"])
 

@@ -402,6 +402,12 @@ def calibrate(
         level_k[level], rows = _factors(positions(level), horizon, k)
         table += [dict(r, level=level) for r in rows]
     tab = pd.DataFrame(table)[["level", "lead", "k", "n", "origins", "rule", "coverage_raw", "coverage_calibrated", "width"]]
+    _note_short_leads(tab, history, settings, horizon)
+    return Calibration(k, tab, level_k)
+
+
+def _note_short_leads(tab: pd.DataFrame, history: History, settings: ProjectionSettings, horizon: int) -> None:
+    """Announce the leads of a calibration table that had too few back-test origins, and the rule they follow."""
     short = tab[tab["rule"] != "fitted"]
     if len(short):
         first = int(short["lead"].min())
@@ -414,7 +420,6 @@ def calibrate(
             f"projection calibration: history {history.years[0]}-{history.years[-1]} gives fewer than {MIN_CAL_ORIGINS} "
             f"back-test origins at leads {first}-{horizon} (window {settings.window}); {how} (docs/projection.md)"
         )
-    return Calibration(k, tab, level_k)
 
 
 def backtest_table(
@@ -425,11 +430,19 @@ def backtest_table(
     max_lead: int = 10,
     baselines: tuple[str, ...] = BASELINES,
     errors: pd.DataFrame | None = None,
+    calibration: Calibration | None = None,
 ) -> pd.DataFrame:
     """The back-test a planner reads: ``method`` beside the baselines, at every level and lead 1..max_lead.
 
     ``errors``, if given, is :func:`backtest_errors` for the same history, settings, methods and
     last_target, already computed by the caller (it is not computed again).
+
+    ``calibration``, if given, is ``calibrate(history, settings, method)`` (a projection's own, at
+    ``settings.horizon``). Each back-test origin o projects min(T - o, horizon) years, T the last
+    target; where ``settings.horizon`` and this table's horizon give every origin the same years,
+    both calibrations draw the same numbers and their factors agree lead by lead (each lead's
+    factor depends on that lead and the ones before it only), so the projection's table up to this
+    table's horizon is taken instead of calibrating ``method`` again.
 
     Returns
     -------
@@ -443,9 +456,22 @@ def backtest_table(
     acc = pd.concat([error_metrics(errs, lv, by_bucket=False).assign(level=lv) for lv in LEVELS])
     acc["lead"] = acc["lead"].astype(int)
     horizon = min(max_lead, int(errs["lead"].max()))
-    cal = pd.concat(
-        [calibrate(history, settings.with_(horizon=horizon), m, last_target=last_target).table.assign(method=m) for m in methods]
+    longest = history.years[-1] - origins_for(history, settings)[0]
+    reuse = (
+        calibration is not None
+        and len(calibration.table) > 0
+        and last_target in (None, history.years[-1])
+        and min(longest, settings.horizon) == min(longest, horizon)
     )
+
+    def calibration_table(m: str) -> pd.DataFrame:
+        if reuse and m == method:
+            tab = calibration.table[calibration.table["lead"] <= horizon].reset_index(drop=True)
+            _note_short_leads(tab, history, settings, horizon)
+            return tab
+        return calibrate(history, settings.with_(horizon=horizon), m, last_target=last_target).table
+
+    cal = pd.concat([calibration_table(m).assign(method=m) for m in methods])
     out = acc.merge(
         cal[["level", "method", "lead", "coverage_calibrated", "width"]].rename(columns={"coverage_calibrated": "coverage"}),
         on=["level", "method", "lead"],
