@@ -120,22 +120,25 @@ class Projection:
         point = at_level(self.point[..., None])[0][..., 0]
         qv = self._calibrated(centred_quantiles(arr, point, qs), point, "total" if level == "county" else level)  # (Q, A, B, T)
         (k1, v1), (k2, v2) = keys.items()
-        a, b, t = np.meshgrid(np.arange(len(v1)), np.arange(len(v2)), np.arange(len(self.years)), indexing="ij")
+        # rows built in their final order (year, then k1's values, then k2's: grades in the system's order), no sort
+        in_order1 = sorted(range(len(v1)), key=lambda i: v1[i])
+        in_order2 = sorted(range(len(v2)), key=lambda i: self.grades.grade_index[v2[i]] if k2 == "grade" else v2[i])
+        t, a, b = (x.ravel() for x in np.meshgrid(np.arange(len(self.years)), in_order1, in_order2, indexing="ij"))
         out = pd.DataFrame(
             {
-                "year": np.asarray(self.years)[t.ravel()],
-                k1: np.asarray(v1, dtype=object)[a.ravel()],
-                k2: np.asarray(v2, dtype=object)[b.ravel()],
+                "year": np.asarray(self.years)[t],
+                k1: np.asarray(v1, dtype=object)[a],
+                k2: np.asarray(v2, dtype=object)[b],
             }
         )
         if level == "zone_grade":
             out["stage"] = out["grade"].map(self.grades.stage_of_grade)
         for q, v in zip(qs, qv, strict=True):
-            out[quantile_column(q)] = v.ravel()
+            out[quantile_column(q)] = v[a, b, t]
         out.insert(len(out.columns) - len(qs), "pupils", out[quantile_column(0.5)])
         if 0.5 not in self.settings.quantiles and (quantiles is None or 0.5 not in quantiles):
             out = out.drop(columns=[quantile_column(0.5)])
-        return out.sort_values(["year", k1, k2], kind="stable", key=self._grade_key).reset_index(drop=True)
+        return out
 
     def _calibrated(self, q: np.ndarray, point: np.ndarray, level: str) -> np.ndarray:
         """Apply ``level``'s own spread factor per lead (last axis = years) to quantiles ``q`` of its sums."""
