@@ -29,6 +29,8 @@ MIN_CAL_ORIGINS = 3
 """Back-test origins a lead needs before its errors set that lead's spread factor (docs/projection.md)."""
 UNCALIBRATED_WIDEN = 1.5
 """Spread factor on the model's own noise when no lead has MIN_CAL_ORIGINS origins (documented rule)."""
+EXACT_RULE = "exact back-test"
+"""Rule of a lead whose back-test errors are (80 % or more) zero: the model's own noise is kept (documented rule)."""
 
 
 def lead_bucket(lead: np.ndarray | pd.Series) -> np.ndarray:
@@ -285,8 +287,14 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
     A lead with back-test errors from at least MIN_CAL_ORIGINS origins gets the 80th
     percentile of its positions; a later lead takes the last such lead's factor L times
     sqrt(lead / L) (errors that add up year on year grow as the square root of the lead);
-    with no such lead the factor is UNCALIBRATED_WIDEN. Relative to ``base`` (the factor
-    already on the draws), the product is kept non-decreasing in lead.
+    with no such lead the factor is UNCALIBRATED_WIDEN. A lead whose 80th percentile is 0
+    (the method reproduced at least 80 % of its back-test units exactly, e.g. a constant or
+    straight-line history) gives no scale to fit: a factor of 0 would collapse every
+    interval onto the path, so it keeps the spread it has (factor 1 on top of ``base``: the
+    model's own noise for cells, the calibrated cells' sums for a level; rule EXACT_RULE)
+    and counts as a calibrated lead for the leads after it.
+    Relative to ``base`` (the factor already on the draws), the product is kept
+    non-decreasing in lead.
     """
     base = np.ones(horizon) if base is None else base
     k = np.full(horizon, np.nan)
@@ -294,8 +302,8 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
     for lead in range(1, horizon + 1):
         by_o = pos.get(lead, {})
         if len(by_o) >= MIN_CAL_ORIGINS:
-            k[lead - 1] = np.quantile(np.concatenate([v[0] for v in by_o.values()]), CENTRAL)
-            rules[lead - 1] = "fitted"
+            q = float(np.quantile(np.concatenate([v[0] for v in by_o.values()]), CENTRAL))
+            k[lead - 1], rules[lead - 1] = (q, "fitted") if q > 0 else (1.0, EXACT_RULE)
     fitted_leads = np.flatnonzero(~np.isnan(k))
     if len(fitted_leads) == 0:
         k[:] = UNCALIBRATED_WIDEN / base
@@ -331,6 +339,12 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
             }
         )
     return k, rows
+
+
+def _lead_list(leads: pd.Series) -> str:
+    """'1-5' for consecutive leads, else '1, 3, 4' (sorted, unique)."""
+    ls = sorted({int(x) for x in leads})
+    return f"{ls[0]}-{ls[-1]}" if ls == list(range(ls[0], ls[-1] + 1)) and len(ls) > 1 else ", ".join(map(str, ls))
 
 
 def calibrate(
@@ -383,7 +397,14 @@ def calibrate(
         level_k[level], rows = _factors(positions(level), horizon, k)
         table += [dict(r, level=level) for r in rows]
     tab = pd.DataFrame(table)[["level", "lead", "k", "n", "origins", "rule", "coverage_raw", "coverage_calibrated", "width"]]
-    short = tab[tab["rule"] != "fitted"]
+    exact = tab[tab["rule"] == EXACT_RULE]
+    if len(exact):
+        note(
+            f"projection calibration: the back-test of method {method} reproduced history {history.years[0]}-{history.years[-1]} "
+            f"exactly at leads {_lead_list(exact['lead'])} (at least 80 % of the units with no error), which gives no spread to "
+            "calibrate on; those leads keep the model's own noise instead of collapsing the interval onto the path (docs/projection.md)"
+        )
+    short = tab[~tab["rule"].isin(["fitted", EXACT_RULE])]
     if len(short):
         first = int(short["lead"].min())
         how = (
@@ -393,7 +414,7 @@ def calibrate(
         )
         note(
             f"projection calibration: history {history.years[0]}-{history.years[-1]} gives fewer than {MIN_CAL_ORIGINS} "
-            f"back-test origins at leads {first}-{horizon} (window {settings.window}); {how} (docs/projection.md)"
+            f"back-test origins at leads {_lead_list(pd.Series(range(first, horizon + 1)))} (window {settings.window}); {how} (docs/projection.md)"
         )
     return Calibration(k, tab, level_k)
 
@@ -459,7 +480,8 @@ def auto_ranking(history: History, settings: ProjectionSettings) -> pd.DataFrame
     ranking = method_ranking(scores, settings.planning_lead, MIN_CAL_ORIGINS)
     # a challenger replaces the default method only if it beats it by the margin (selection noise costs more)
     default = ranking.index[ranking["method"] == AUTO_FALLBACK]
-    if len(default) and ranking["mape"].iloc[0] > (1 - settings.auto_margin) * ranking.loc[default[0], "mape"]:
+    # (>=: an exact tie, e.g. every method at 0 % on a constant history, keeps the default)
+    if len(default) and ranking["mape"].iloc[0] >= (1 - settings.auto_margin) * ranking.loc[default[0], "mape"]:
         ranking = pd.concat([ranking.loc[default], ranking.drop(default)], ignore_index=True)
     return ranking
 
