@@ -87,7 +87,7 @@ def accuracy(history, settings, last_target, levels) -> pd.DataFrame:
 def coverage(history, settings, last_target, levels) -> pd.DataFrame:
     """Leave-one-origin-out coverage and width of the calibrated P10-P90 interval of the method auto chooses now."""
     past = history.up_to(last_target) if last_target else history
-    method = choose_method(past, settings)
+    method, settings = choose_method(past, settings)
     cal = calibrate(past, settings.with_(horizon=5), method).table
     rows = []
     for lv in levels:

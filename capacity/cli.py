@@ -258,7 +258,7 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
         )
     if settings.method == "auto":
         _step("choosing the method")
-    method = choose_method(h, settings)
+    method, settings = choose_method(h, settings)  # auto may choose entry rules: they go into settings
     _step("projecting from every origin")
     errs = backtest_errors(h, settings, tuple(dict.fromkeys((method, *BASELINES))), last_target)
     tab = backtest_table(h, settings, method, last_target, errors=errs)

@@ -14,7 +14,7 @@ from capacity.notes import note
 from capacity.projection.cube import History
 from capacity.projection.model import calibrated_draws, centred_quantiles, point_path, simulate
 from capacity.projection.naive import fit_method
-from capacity.projection.settings import NAIVE_METHODS, STANDARD_METHODS, ProjectionSettings
+from capacity.projection.settings import ESTIMATORS, NAIVE_METHODS, STANDARD_METHODS, ProjectionSettings
 
 BASELINES = NAIVE_METHODS
 """Naive methods every back-test shows beside the estimators (persistence, linear trend)."""
@@ -70,11 +70,15 @@ def backtest_paths(
     methods: tuple[str, ...] = STANDARD_METHODS,
     last_target: int | None = None,
     origins: list[int] | None = None,
+    max_lead: int | None = None,
 ):
     """Yield (method, origin, projected, actual) for every rolling origin, arrays (zones, grades, leads).
 
     Each origin sees only the history and births recorded up to that year; later births
-    come from the scenario's births rule, as they would in a real forecast.
+    come from the scenario's births rule, as they would in a real forecast. ``max_lead``:
+    project at most that many years from each origin (scores that read only the first
+    leads need no longer paths). ``auto`` chooses its method and entry rules at each origin
+    from that origin's own past (ex ante), silently.
     """
     last_target = last_target or history.years[-1]
     origins = origins if origins is not None else origins_for(history, settings, last_target)
@@ -84,12 +88,12 @@ def backtest_paths(
         )
     for o in origins:
         past = history.up_to(o)
-        horizon = last_target - o
-        actual = history.pupils[:, :, o - history.years[0] + 1 : last_target - history.years[0] + 1]
+        horizon = min(last_target - o, max_lead or last_target - o)
+        start = o - history.years[0] + 1
+        actual = history.pupils[:, :, start : start + horizon]
         for m in methods:
-            # auto chooses at each origin from that origin's own past (ex ante), silently
-            used = m if m != "auto" else (lambda r: AUTO_FALLBACK if r.empty else str(r["method"].iloc[0]))(auto_ranking(past, settings))
-            yield m, o, point_path(past, fit_method(past, settings, used, noise=False), settings, horizon), actual
+            used, s = (auto_choice(past, settings).chosen) if m == "auto" else (m, settings)
+            yield m, o, point_path(past, fit_method(past, s, used, noise=False), s, horizon), actual
 
 
 def backtest_errors(
@@ -145,8 +149,8 @@ def method_scores(
         method, lead, mape, bias, n (units x origins averaged; units with no actual pupils left out), origins.
     """
     acc: dict[tuple[str, int], list[float]] = {}
-    for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target):
-        lead_n = min(max_lead, proj.shape[2])
+    for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target, max_lead=max_lead):
+        lead_n = proj.shape[2]
         p = level_sum(proj[:, :, :lead_n], level, history.grades)
         a = level_sum(actual[:, :, :lead_n], level, history.grades)
         pos = a > 0
@@ -208,8 +212,13 @@ def method_ranking(scores: pd.DataFrame, max_lead: int, min_origins: int = 1) ->
     use = scores[(scores["lead"] <= max_lead) & (scores["origins"] >= min_origins)]
     if use.empty:
         return pd.DataFrame(columns=["method", "leads", "mape", "bias"])
-    out = use.groupby("method", sort=False).agg(leads=("lead", "max"), mape=("mape", "mean"), bias=("bias", "mean")).reset_index()
-    return out.sort_values(["mape", "method"], kind="stable").reset_index(drop=True)
+    method, lead, mape, bias = (use[c].to_numpy() for c in ("method", "lead", "mape", "bias"))
+    rows = [
+        {"method": m, "leads": int(lead[at].max()), "mape": float(mape[at].mean()), "bias": float(bias[at].mean())}
+        for m in dict.fromkeys(method)
+        for at in [method == m]
+    ]  # plain numpy: auto ranks a few small tables per district, where a pandas groupby costs more than the sums
+    return pd.DataFrame(rows).sort_values(["mape", "method"], kind="stable").reset_index(drop=True)
 
 
 def best_method(scores: pd.DataFrame, max_lead: int) -> str:
@@ -468,46 +477,135 @@ def backtest_wide(table: pd.DataFrame, level: str) -> pd.DataFrame:
     return wide.reindex(pd.MultiIndex.from_tuples(rows, names=["method", "measure"]))
 
 
-def auto_ranking(history: History, settings: ProjectionSettings) -> pd.DataFrame:
-    """Standard methods ranked by back-test MAPE at ``auto_level`` averaged over leads 1..planning_lead (empty if
-    the history is too short to back-test)."""
-    try:
-        scores = method_scores(history, settings, STANDARD_METHODS, settings.auto_level, settings.planning_lead)
-    except ProjectionError:
-        scores = pd.DataFrame(columns=["method", "lead", "mape", "bias"])
-    if scores.empty or scores.loc[scores["lead"] == 1, "origins"].max() < AUTO_MIN_ORIGINS:
-        return method_ranking(scores.iloc[0:0], settings.planning_lead)
+def free_entry_grades(history: History, settings: ProjectionSettings) -> list[str]:
+    """Entry grades whose rule ``auto`` chooses: projected from births by default (an age in ``entry_offsets``,
+    no ``entry_rule`` set by the user) and taught in the history (a grade no pupil was ever in stays at 0)."""
+    idx = history.grades.grade_index
+    return [
+        g
+        for g in history.grades.grades
+        if settings.entry_offsets.get(g) is not None and g not in settings.entry_rule and np.nansum(history.pupils[:, idx[g], :]) > 0
+    ]
+
+
+def _ranked(scores: pd.DataFrame, default: str, settings: ProjectionSettings) -> pd.DataFrame:
+    """Candidates by MAPE over leads 1..planning_lead (leads from at least MIN_CAL_ORIGINS origins), best first; a
+    challenger goes ahead of ``default`` only if its MAPE is lower by more than ``auto_margin`` (near-ties are
+    selection noise; ``>=``: an exact tie, e.g. every method at 0 % on a constant history, keeps the default)."""
     ranking = method_ranking(scores, settings.planning_lead, MIN_CAL_ORIGINS)
-    # a challenger replaces the default method only if it beats it by the margin (selection noise costs more)
-    default = ranking.index[ranking["method"] == AUTO_FALLBACK]
-    # (>=: an exact tie, e.g. every method at 0 % on a constant history, keeps the default)
-    if len(default) and ranking["mape"].iloc[0] >= (1 - settings.auto_margin) * ranking.loc[default[0], "mape"]:
-        ranking = pd.concat([ranking.loc[default], ranking.drop(default)], ignore_index=True)
+    at = ranking.index[ranking["method"] == default]
+    if len(at) and ranking["mape"].iloc[0] >= (1 - settings.auto_margin) * ranking.loc[at[0], "mape"]:
+        ranking = pd.concat([ranking.loc[at], ranking.drop(at)], ignore_index=True)
     return ranking
 
 
-def choose_method(history: History, settings: ProjectionSettings) -> str:
-    """``method: auto``: the standard method with the lowest back-test MAPE at ``auto_level``, averaged over leads
-    1..planning_lead, announced with the runner-up; with too short a history for a back-test, the stated default
-    (mean), announced too. Any other method is returned as set."""
-    if settings.method != "auto":
-        return settings.method
-    ranking = auto_ranking(history, settings)
-    if ranking.empty:
-        note(
-            f"projection.method auto: {len(history.years)} history year(s) give fewer than {AUTO_MIN_ORIGINS} back-test origins "
-            f"with window {settings.window}; the default method '{AUTO_FALLBACK}' is used"
-        )
-        return AUTO_FALLBACK
+@dataclass(frozen=True)
+class AutoChoice:
+    """What ``method: auto`` chose from a history's own back-test.
+
+    Attributes
+    ----------
+    method : str
+        The chosen standard method (AUTO_FALLBACK when ``ranking`` is empty).
+    settings : ProjectionSettings
+        The settings with the chosen rule of every free entry grade written into ``entry_rule``.
+    ranking : DataFrame
+        Methods (method, leads, mape, bias) best first; empty when the history is too short.
+    entry : tuple
+        (grade, ranking of births / held / trend for that grade under ``method``), in grade order.
+    """
+
+    method: str
+    settings: ProjectionSettings
+    ranking: pd.DataFrame
+    entry: tuple[tuple[str, pd.DataFrame], ...] = ()
+
+    @property
+    def chosen(self) -> tuple[str, ProjectionSettings]:
+        return self.method, self.settings
+
+
+def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
+    """``method: auto`` from the district's own rolling back-test at ``auto_level`` (deterministic paths).
+
+    Every comparison ranks candidates by MAPE averaged over leads 1..planning_lead, counting leads back-tested
+    from at least MIN_CAL_ORIGINS origins, and lets a challenger replace the default only if it beats it by
+    ``auto_margin``. Fewer than AUTO_MIN_ORIGINS origins: AUTO_FALLBACK, entry rules as set, nothing compared.
+
+    1. Entry rules, under the default estimator AUTO_FALLBACK: each free entry grade (:func:`free_entry_grades`),
+       in grade order and with the grades before it at their chosen rules, compares births (its default), held
+       and trend.
+    2. Methods: the four estimators with those entry rules, persistence and trend as they are (they project
+       every cell on its own, so births rules have no place in them and their entry rules stay as set).
+    """
+    level, lead = settings.auto_level, settings.planning_lead
+    try:
+        current = method_scores(history, settings, (AUTO_FALLBACK,), level, lead)
+    except ProjectionError:
+        current = pd.DataFrame(columns=["method", "lead", "mape", "bias", "n", "origins"])
+    if current.empty or current.loc[current["lead"] == 1, "origins"].max() < AUTO_MIN_ORIGINS:
+        return AutoChoice(AUTO_FALLBACK, settings, method_ranking(current.iloc[0:0], lead))
+    chosen, entry = settings, []
+    for g in free_entry_grades(history, settings):
+        tried = {"births": current}
+        for rule in ("held", "trend"):
+            tried[rule] = method_scores(history, chosen.with_(entry_rule={**chosen.entry_rule, g: rule}), (AUTO_FALLBACK,), level, lead)
+        rules = _ranked(pd.concat([t.assign(method=r) for r, t in tried.items()], ignore_index=True), "births", settings)
+        best = str(rules["method"].iloc[0])
+        if best != "births":
+            chosen, current = chosen.with_(entry_rule={**chosen.entry_rule, g: best}), tried[best]
+        entry.append((g, rules))
+    others = tuple(m for m in ESTIMATORS if m != AUTO_FALLBACK)
+    scores = pd.concat(
+        [current, method_scores(history, chosen, others, level, lead), method_scores(history, settings, NAIVE_METHODS, level, lead)],
+        ignore_index=True,
+    )
+    ranking = _ranked(scores, AUTO_FALLBACK, settings)
+    method = str(ranking["method"].iloc[0])
+    if method in NAIVE_METHODS:
+        return AutoChoice(method, settings, ranking)
+    return AutoChoice(method, chosen, ranking, tuple(entry))
+
+
+def _choice_text(ranking: pd.DataFrame, default: str, settings: ProjectionSettings) -> tuple[str, str, str]:
+    """Words for the first of ``ranking`` ('name (MAPE x %, bias y %)'), the clause saying it was kept as the
+    default inside the margin (or ''), and the runner-up (or '')."""
     rows = [f"{r.method} (MAPE {r.mape:.2f} %, bias {r.bias:+.2f} %)" for r in ranking.head(2).itertuples()]
-    leads = int(ranking["leads"].iloc[0])
-    margin = (
-        f", kept as the default since no method beats it by the {settings.auto_margin:.0%} margin (projection.auto_margin)"
+    kept = (
+        f", kept as the default since no {'method' if default == AUTO_FALLBACK else 'rule'} beats it by the "
+        f"{settings.auto_margin:.0%} margin (projection.auto_margin)"
         if len(ranking) > 1 and ranking["mape"].iloc[1] < ranking["mape"].iloc[0]
         else ""
     )
-    note(
-        f"projection.method auto chose {rows[0]} over leads 1-{leads} by {settings.auto_level.replace('_', ' x ')} in the "
-        f"district's own back-test{margin}" + (f"; runner-up {rows[1]}" if len(rows) > 1 else "")
-    )
-    return str(ranking["method"].iloc[0])
+    return rows[0], kept, (f"runner-up {rows[1]}" if len(rows) > 1 else "")
+
+
+def choose_method(history: History, settings: ProjectionSettings) -> tuple[str, ProjectionSettings]:
+    """``method: auto``: the method and entry rules of :func:`auto_choice`, announced in one note with each runner-up
+    and their back-test errors; with too short a history for a back-test, the stated default (mean, entry rules at
+    their defaults), announced too. Any other method is returned as set, with ``settings`` unchanged.
+
+    Returns
+    -------
+    (method, settings)
+        The settings carry the chosen entry rules in ``entry_rule``; project with both.
+    """
+    if settings.method != "auto":
+        return settings.method, settings
+    choice = auto_choice(history, settings)
+    if choice.ranking.empty:
+        note(
+            f"projection.method auto: {len(history.years)} history year(s) give fewer than {AUTO_MIN_ORIGINS} back-test origins "
+            f"with window {settings.window}; the default method '{AUTO_FALLBACK}' is used, entry grades at their default rules"
+        )
+        return choice.chosen
+    first, kept, runner = _choice_text(choice.ranking, AUTO_FALLBACK, settings)
+    leads = int(choice.ranking["leads"].iloc[0])
+    by = settings.auto_level.replace("_", " x ")
+    parts = [f"projection.method auto chose {first} over leads 1-{leads} by {by} in the district's own back-test{kept}"]
+    parts += [runner] if runner else []
+    for g, rules in choice.entry:
+        first, kept, runner = _choice_text(rules, "births", settings)
+        parts.append(f"entry grade {g} (rules compared under {AUTO_FALLBACK}): {first}{kept}" + (f", {runner}" if runner else ""))
+    note("; ".join(parts))
+    return choice.chosen

@@ -42,8 +42,10 @@ class ProjectionSettings(SettingsMixin):
         History years used to estimate each ratio (the last ``window`` years).
     method : str
         auto (default: the standard method with the lowest mean back-test MAPE over leads
-        1..``planning_lead`` at ``auto_level``, unless within ``auto_margin`` of mean, announced
-        with the runner-up; mean with a note when under 5 back-test origins), a ratio
+        1..``planning_lead`` at ``auto_level``, unless within ``auto_margin`` of mean, and for
+        each entry grade left free the best of births, held and trend, unless within
+        ``auto_margin`` of births; announced with the runners-up; mean with a note when under 5
+        back-test origins), a ratio
         estimator (mean, weighted with linear recency weights 1..n, exp_smoothing, median),
         persistence (each zone x grade cell held at its origin-year pupils) or trend (each
         cell's least-squares line over the last ``trend_years`` years, floored at 0).
