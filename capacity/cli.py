@@ -136,8 +136,8 @@ def _projection_settings(scenario, district, **opts):
 @click.option("--horizon", type=int, help="Years to project (1-20; default 10).")
 @click.option(
     "--method",
-    type=click.Choice(["auto", "mean", "weighted", "exp_smoothing", "median", "persistence", "trend"]),
-    help="Projection method (default auto: the best standard method in the district's own back-test).",
+    type=click.Choice(["auto", "combined", "mean", "weighted", "exp_smoothing", "median", "persistence", "trend"]),
+    help="Projection method (default auto: the best method in the district's own back-test, combined unless one beats it).",
 )
 @click.option("--window", type=int, help="History years behind each ratio (default 3).")
 @click.option("--quantiles", help="Quantiles besides the median, e.g. 0.1,0.9 (default).")

@@ -67,7 +67,7 @@ def test_an_exactly_reproduced_history_keeps_the_models_noise_with_a_note(tmp_pa
     out = tmp_path / "p"
     res, notes = run("project", str(folder), "--draws", "100", "--horizon", "5", "--out", str(out))
     cal, proj = projected(out)
-    method = "trend" if line else "mean"  # the line is exact for trend only; on a constant every method ties, the default is kept
+    method = "trend" if line else "combined"  # the line is exact for trend only; on a constant every method ties, the default is kept
     assert f"method {method})" in res.output
     exact = cal[cal["rule"] == EXACT_RULE]
     assert set(exact["level"]) == {"zone_grade", "zone_stage", "zone", "stage", "total"} and set(exact["lead"]) == set(range(1, 6))

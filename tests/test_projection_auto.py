@@ -18,7 +18,7 @@ from capacity.notes import collecting
 from capacity.projection import ProjectionSettings, history_from_district, project_district
 from capacity.projection.backtest import auto_choice, backtest_errors, choose_method, error_metrics
 from capacity.projection.project import project_history
-from capacity.projection.settings import STANDARD_METHODS
+from capacity.projection.settings import AUTO_METHODS, STANDARD_METHODS
 from capacity.standards import settings_for_system
 
 
@@ -40,33 +40,42 @@ def test_auto_announces_the_choice_and_runner_up_with_their_back_test_errors(exa
     chosen, runner = re.findall(r"(\w+) \(MAPE ([\d.]+) %", said[0].split("; entry grade")[0])
     assert chosen[0] == projection.method and runner[0] != chosen[0]
     # the announced errors are the zone x stage back-test MAPEs averaged over leads 1..planning_lead (recomputed
-    # here through the long error table), lowest first among all standard methods
-    m = error_metrics(backtest_errors(history, settings, methods=STANDARD_METHODS), "zone_stage", by_bucket=False)
+    # here through the long error table), lowest first among the combination and all standard methods
+    m = error_metrics(backtest_errors(history, settings, methods=AUTO_METHODS), "zone_stage", by_bucket=False)
     at = m[m["lead"].astype(int) <= settings.planning_lead].groupby("method")["mape"].mean()
-    assert set(at.index) == set(STANDARD_METHODS)
+    assert set(at.index) == set(AUTO_METHODS) == {"combined", *STANDARD_METHODS}
     assert abs(at[chosen[0]] - float(chosen[1])) < 0.006 and abs(at[runner[0]] - float(runner[1])) < 0.006
-    # a challenger replaces the default mean only if it beats it by more than auto_margin (5 %)
+    # a challenger replaces the default (combined) only if it beats it by more than auto_margin (5 %)
     best = at.idxmin()
-    if best != "mean" and at[best] < (1 - settings.auto_margin) * at["mean"]:
+    if best != "combined" and at[best] < (1 - settings.auto_margin) * at["combined"]:
         assert chosen[0] == best
     else:
-        assert chosen[0] == "mean" and "projection.auto_margin" in said[0] and runner[0] == best
+        assert chosen[0] == "combined" and "projection.auto_margin" in said[0] and runner[0] == best
     # without a margin, the lowest MAPE wins
     loose = settings.with_(auto_margin=0.0)
     assert project_history(history, loose).method == best
 
 
-def test_auto_falls_back_to_mean_with_a_note_on_a_short_history(example):
+def test_auto_ranks_only_when_every_planning_lead_has_three_origins_else_the_combination_with_a_note(example):
     from capacity.projection.cube import history_from_district
 
     history = history_from_district(example)
-    short = history.up_to(history.years[0] + 6)  # window 3 -> 4 back-test origins, fewer than 5
-    projection, notes = _notes(lambda: project_history(short, ProjectionSettings(draws=20, calibrate=False)))
-    assert projection.method == "mean"
-    assert any("give fewer than 5 back-test origins" in n and "'mean' is used" in n for n in notes)
-    longer = history.up_to(history.years[0] + 8)  # 6 origins: a ranking is announced
-    _, notes = _notes(lambda: project_history(longer, ProjectionSettings(draws=20, calibrate=False)))
-    assert any(n.startswith("projection.method auto chose") for n in notes)
+    y0 = history.years[0]
+    s = ProjectionSettings(draws=20, calibrate=False)
+    # 10 years, window 3: origins y0+3 .. y0+8 (6 of them), but lead 5 is back-tested from 2 only (y0+3, y0+4)
+    short = history.up_to(y0 + 9)
+    projection, notes = _notes(lambda: project_history(short, s))
+    assert projection.method == "combined" and projection.settings.entry_rule == {}
+    assert any(
+        f"history {y0}-{y0 + 9} gives fewer than 3 back-test origins at some lead 1-5" in n and "'combined' is used" in n for n in notes
+    )
+    assert not any(n.startswith("projection.method auto chose") for n in notes)
+    # planning over leads 1-3 only: lead 3 has 4 origins, so the same history is ranked
+    _, notes = _notes(lambda: project_history(short, s.with_(planning_lead=3)))
+    assert any(n.startswith("projection.method auto chose") and "over leads 1-3" in n for n in notes)
+    # 11 years: lead 5 from 3 origins, a ranking over leads 1-5 is announced
+    _, notes = _notes(lambda: project_history(history.up_to(y0 + 10), s))
+    assert any(n.startswith("projection.method auto chose") and "over leads 1-5" in n for n in notes)
 
 
 def test_too_few_back_test_origins_widen_by_the_documented_rule_with_a_note(example):
@@ -122,15 +131,19 @@ def test_auto_holds_an_entry_grade_whose_births_swing_while_its_pupils_stay_flat
     s = settings_for_system(ProjectionSettings, US, {"auto_level": "zone_grade", "draws": 20, "horizon": 3})
     with collecting() as notes:
         p = project_district(d, s)
-    assert p.method == "mean" and p.settings.entry_rule == {"K": "held"}
+    assert p.method == "combined" and p.settings.entry_rule == {"K": "held"}
     said = [n for n in notes if n.startswith("projection.method auto chose")]
-    assert len(said) == 1 and "entry grade K (rules compared under mean): held (MAPE" in said[0] and ", runner-up trend" in said[0]
+    assert len(said) == 1 and "entry grade K (rules compared under combined): held (MAPE" in said[0] and ", runner-up trend" in said[0]
     rules = dict(auto_choice(p.history, s).entry)["K"].set_index("method")["mape"]
     assert rules["held"] < (1 - s.auto_margin) * rules["births"]
-    # the projection holds K at its window mean in each zone (history 2022-2024), not births x ratio
+    # the projection holds K in each zone at the combination of its window pupils a, b, c (2022-2024): the mean of
+    # mean (a+b+c)/3, weighted (a+2b+3c)/6, exponential smoothing (a/4+b/4+c/2) and the median; not births x ratio
     k = p.table().query("grade == 'K'").groupby("zone_id")["pupils"].agg(["min", "max"])
-    hist = d.enrolment.query("grade == 'K' and year >= 2022").groupby("school_id")["pupils"].mean()
-    assert np.allclose(k["min"], k["max"]) and np.allclose(k["min"].to_numpy(), hist[["E1", "E2"]].to_numpy())
+    for zone, school in (("A", "E1"), ("B", "E2")):
+        e = d.enrolment
+        a, b, c = e[(e["grade"] == "K") & (e["year"] >= 2022) & (e["school_id"] == school)].sort_values("year")["pupils"]
+        held = ((a + b + c) / 3 + (a + 2 * b + 3 * c) / 6 + (a / 4 + b / 4 + c / 2) + sorted([a, b, c])[1]) / 4
+        assert k.loc[zone, "min"] == pytest.approx(held) and k.loc[zone, "max"] == pytest.approx(held)
     assert any("entry grade K is projected from its recent level, held" in n for n in notes)
 
 
@@ -140,9 +153,9 @@ def test_auto_keeps_births_where_they_lead_the_entry_grade(tmp_path):
     s = settings_for_system(ProjectionSettings, US, {"draws": 20, "horizon": 3})
     with collecting() as notes:
         p = project_district(d, s)
-    assert p.method == "mean" and p.settings.entry_rule == {}
+    assert p.method == "combined" and p.settings.entry_rule == {}
     said = [n for n in notes if n.startswith("projection.method auto chose")]
-    assert len(said) == 1 and "entry grade K (rules compared under mean): births (MAPE" in said[0] and ", runner-up held" in said[0]
+    assert len(said) == 1 and "entry grade K (rules compared under combined): births (MAPE" in said[0] and ", runner-up held" in said[0]
     rules = dict(auto_choice(p.history, s).entry)["K"].set_index("method")["mape"]
     assert rules["births"] < 0.2 * min(rules["held"], rules["trend"])
     k = p.table().query("grade == 'K' and year == 2025").set_index("zone_id")["pupils"]

@@ -14,19 +14,19 @@ from capacity.notes import note
 from capacity.projection.cube import History
 from capacity.projection.model import calibrated_draws, centred_quantiles, point_path, simulate
 from capacity.projection.naive import fit_method
-from capacity.projection.settings import ESTIMATORS, NAIVE_METHODS, STANDARD_METHODS, ProjectionSettings
+from capacity.projection.settings import AUTO_METHODS, COMBINED, NAIVE_METHODS, STANDARD_METHODS, ProjectionSettings
 
 BASELINES = NAIVE_METHODS
 """Naive methods every back-test shows beside the estimators (persistence, linear trend)."""
 LEVELS = ("total", "stage", "zone", "zone_stage", "zone_grade")
 CENTRAL = 0.8
 """Nominal coverage of the interval that calibration targets (P10-P90)."""
-AUTO_FALLBACK = "mean"
-"""The default method: used by auto with too short a history, and kept unless a challenger beats it by auto_margin."""
-AUTO_MIN_ORIGINS = 5
-"""Back-test origins ``method: auto`` needs before it trusts a ranking (fewer: the default method, with a note)."""
+AUTO_FALLBACK = COMBINED
+"""auto's default method: used with too short a history, and kept unless a challenger beats it by auto_margin
+(an equal-weight combination of the four estimators: robust where selection from a few origins is noise)."""
 MIN_CAL_ORIGINS = 3
-"""Back-test origins a lead needs before its errors set that lead's spread factor (docs/projection.md)."""
+"""Back-test origins a lead needs before its errors set that lead's spread factor, and before auto ranks on it
+(auto ranks only when every lead 1..planning_lead has them; docs/projection.md)."""
 UNCALIBRATED_WIDEN = 1.5
 """Spread factor on the model's own noise when no lead has MIN_CAL_ORIGINS origins (documented rule)."""
 EXACT_RULE = "exact back-test"
@@ -477,6 +477,17 @@ def backtest_wide(table: pd.DataFrame, level: str) -> pd.DataFrame:
     return wide.reindex(pd.MultiIndex.from_tuples(rows, names=["method", "measure"]))
 
 
+def _ranks_every_lead(scores: pd.DataFrame, max_lead: int) -> bool:
+    """Whether every lead 1..max_lead was back-tested from at least MIN_CAL_ORIGINS origins (``scores`` of one
+    method, as from :func:`method_scores`). auto's criterion is the MAPE averaged over leads 1..planning_lead:
+    ranked on fewer leads it would be a different, short-lead criterion, which favours methods that extrapolate
+    well for a year or two and badly for five (trend)."""
+    if scores.empty:
+        return False
+    origins = scores.groupby("lead")["origins"].max().reindex(range(1, max_lead + 1)).fillna(0)
+    return bool((origins >= MIN_CAL_ORIGINS).all())
+
+
 def free_entry_grades(history: History, settings: ProjectionSettings) -> list[str]:
     """Entry grades whose rule ``auto`` chooses: projected from births by default (an age in ``entry_offsets``,
     no ``entry_rule`` set by the user) and taught in the history (a grade no pupil was ever in stays at 0)."""
@@ -528,22 +539,22 @@ class AutoChoice:
 def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
     """``method: auto`` from the district's own rolling back-test at ``auto_level`` (deterministic paths).
 
-    Every comparison ranks candidates by MAPE averaged over leads 1..planning_lead, counting leads back-tested
-    from at least MIN_CAL_ORIGINS origins, and lets a challenger replace the default only if it beats it by
-    ``auto_margin``. Fewer than AUTO_MIN_ORIGINS origins: AUTO_FALLBACK, entry rules as set, nothing compared.
+    Every comparison ranks candidates by MAPE averaged over leads 1..planning_lead and lets a challenger replace
+    the default only if it beats it by ``auto_margin``. Unless every one of those leads was back-tested from at
+    least MIN_CAL_ORIGINS origins (:func:`_ranks_every_lead`), nothing is compared: AUTO_FALLBACK, entry rules as set.
 
-    1. Entry rules, under the default estimator AUTO_FALLBACK: each free entry grade (:func:`free_entry_grades`),
-       in grade order and with the grades before it at their chosen rules, compares births (its default), held
-       and trend.
-    2. Methods: the four estimators with those entry rules, persistence and trend as they are (they project
-       every cell on its own, so births rules have no place in them and their entry rules stay as set).
+    1. Entry rules, under the default AUTO_FALLBACK: each free entry grade (:func:`free_entry_grades`), in grade
+       order and with the grades before it at their chosen rules, compares births (its default), held and trend.
+    2. Methods (AUTO_METHODS): the combination and the four estimators with those entry rules, persistence and trend
+       as they are (they project every cell on its own, so births rules have no place in them and their entry rules
+       stay as set).
     """
     level, lead = settings.auto_level, settings.planning_lead
     try:
         current = method_scores(history, settings, (AUTO_FALLBACK,), level, lead)
     except ProjectionError:
         current = pd.DataFrame(columns=["method", "lead", "mape", "bias", "n", "origins"])
-    if current.empty or current.loc[current["lead"] == 1, "origins"].max() < AUTO_MIN_ORIGINS:
+    if not _ranks_every_lead(current, lead):
         return AutoChoice(AUTO_FALLBACK, settings, method_ranking(current.iloc[0:0], lead))
     chosen, entry = settings, []
     for g in free_entry_grades(history, settings):
@@ -555,7 +566,7 @@ def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
         if best != "births":
             chosen, current = chosen.with_(entry_rule={**chosen.entry_rule, g: best}), tried[best]
         entry.append((g, rules))
-    others = tuple(m for m in ESTIMATORS if m != AUTO_FALLBACK)
+    others = tuple(m for m in AUTO_METHODS if m != AUTO_FALLBACK and m not in NAIVE_METHODS)
     scores = pd.concat(
         [current, method_scores(history, chosen, others, level, lead), method_scores(history, settings, NAIVE_METHODS, level, lead)],
         ignore_index=True,
@@ -582,8 +593,8 @@ def _choice_text(ranking: pd.DataFrame, default: str, settings: ProjectionSettin
 
 def choose_method(history: History, settings: ProjectionSettings) -> tuple[str, ProjectionSettings]:
     """``method: auto``: the method and entry rules of :func:`auto_choice`, announced in one note with each runner-up
-    and their back-test errors; with too short a history for a back-test, the stated default (mean, entry rules at
-    their defaults), announced too. Any other method is returned as set, with ``settings`` unchanged.
+    and their back-test errors; with too short a history for a back-test, the stated default (AUTO_FALLBACK, entry
+    rules as set), announced too. Any other method is returned as set, with ``settings`` unchanged.
 
     Returns
     -------
@@ -595,8 +606,9 @@ def choose_method(history: History, settings: ProjectionSettings) -> tuple[str, 
     choice = auto_choice(history, settings)
     if choice.ranking.empty:
         note(
-            f"projection.method auto: {len(history.years)} history year(s) give fewer than {AUTO_MIN_ORIGINS} back-test origins "
-            f"with window {settings.window}; the default method '{AUTO_FALLBACK}' is used, entry grades at their default rules"
+            f"projection.method auto: history {history.years[0]}-{history.years[-1]} gives fewer than {MIN_CAL_ORIGINS} back-test "
+            f"origins at some lead 1-{settings.planning_lead} (window {settings.window}; projection.planning_lead); the default "
+            f"method '{AUTO_FALLBACK}' is used, entry grades at their set or default rules"
         )
         return choice.chosen
     first, kept, runner = _choice_text(choice.ranking, AUTO_FALLBACK, settings)
