@@ -11,7 +11,7 @@ import numpy as np
 
 from capacity.grades import GradeSystem
 from capacity.projection.cube import History
-from capacity.projection.settings import ProjectionSettings
+from capacity.projection.settings import ESTIMATORS, ProjectionSettings
 
 ENTRY, PROGRESSION, LEVEL = 0, 1, 2
 """How each grade is projected: from births, from the grade below a year earlier, or held at its mean level."""
@@ -101,7 +101,7 @@ def estimate(r: np.ndarray, method: str, alpha: float) -> np.ndarray:
             w = np.arange(1, r.shape[-1] + 1, dtype=float) * valid
             return np.where(valid.any(-1), np.nansum(np.nan_to_num(r) * w, -1) / w.sum(-1), np.nan)
     if method == "combined":
-        return np.mean([estimate(r, m, alpha) for m in ("mean", "weighted", "exp_smoothing", "median")], axis=0)
+        return np.mean([estimate(r, m, alpha) for m in ESTIMATORS], axis=0)
     if method == "exp_smoothing":
         level = np.full(r.shape[:-1], np.nan)
         for i in range(r.shape[-1]):
