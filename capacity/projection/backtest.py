@@ -351,9 +351,11 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
 
 
 def _lead_list(leads: pd.Series) -> str:
-    """'1-5' for consecutive leads, else '1, 3, 4' (sorted, unique)."""
+    """'lead 3', 'leads 1-5' for consecutive leads, else 'leads 1, 3, 4' (sorted, unique)."""
     ls = sorted({int(x) for x in leads})
-    return f"{ls[0]}-{ls[-1]}" if ls == list(range(ls[0], ls[-1] + 1)) and len(ls) > 1 else ", ".join(map(str, ls))
+    if len(ls) == 1:
+        return f"lead {ls[0]}"
+    return f"leads {ls[0]}-{ls[-1]}" if ls == list(range(ls[0], ls[-1] + 1)) else "leads " + ", ".join(map(str, ls))
 
 
 def calibrate(
@@ -410,7 +412,7 @@ def calibrate(
     if len(exact):
         note(
             f"projection calibration: the back-test of method {method} reproduced history {history.years[0]}-{history.years[-1]} "
-            f"exactly at leads {_lead_list(exact['lead'])} (at least 80 % of the units with no error), which gives no spread to "
+            f"exactly at {_lead_list(exact['lead'])} (at least 80 % of the units with no error), which gives no spread to "
             "calibrate on; those leads keep the model's own noise instead of collapsing the interval onto the path (docs/projection.md)"
         )
     short = tab[~tab["rule"].isin(["fitted", EXACT_RULE])]
@@ -423,7 +425,7 @@ def calibrate(
         )
         note(
             f"projection calibration: history {history.years[0]}-{history.years[-1]} gives fewer than {MIN_CAL_ORIGINS} "
-            f"back-test origins at leads {_lead_list(pd.Series(range(first, horizon + 1)))} (window {settings.window}); {how} (docs/projection.md)"
+            f"back-test origins at {_lead_list(pd.Series(range(first, horizon + 1)))} (window {settings.window}); {how} (docs/projection.md)"
         )
     return Calibration(k, tab, level_k)
 
