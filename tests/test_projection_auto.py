@@ -179,3 +179,28 @@ def test_auto_in_the_back_test_chooses_entry_rules_from_each_origins_past(tmp_pa
     expect = backtest_errors(h, used.with_(method=method), (method,), origins=[origin])
     got = errs[errs["origin"] == origin].reset_index(drop=True)
     assert np.allclose(got["projected"], expect["projected"])
+
+
+def test_combined_is_the_mean_of_the_four_estimates_by_hand():
+    from capacity.projection.ratios import estimate
+
+    # ratios 1.0, 1.2, 0.8 (oldest first): mean 1.0; weighted (1 + 2.4 + 2.4) / 6; exponential smoothing (alpha 0.5)
+    # 1.0 -> 1.1 -> 0.95; median 1.0. With the oldest missing: 1.0; 4.8 / 5; 1.2 -> 1.0; 1.0.
+    r = np.array([[1.0, 1.2, 0.8], [np.nan, 1.2, 0.8], [np.nan] * 3])
+    got = estimate(r, "combined", 0.5)
+    assert got[0] == pytest.approx((1.0 + 5.8 / 6 + 0.95 + 1.0) / 4)
+    assert got[1] == pytest.approx((1.0 + 4.8 / 5 + 1.0 + 1.0) / 4)
+    assert np.isnan(got[2])
+
+
+def test_median_estimator_equals_numpy_nanmedian_with_gaps():
+    from capacity.projection.ratios import estimate
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 4, 7):
+        r = rng.lognormal(0, 0.2, (40, n))
+        r[rng.random(r.shape) < 0.35] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+            expect = np.nanmedian(r, axis=-1)
+        np.testing.assert_array_equal(estimate(r, "median", 0.5), expect)
