@@ -136,8 +136,8 @@ def _projection_settings(scenario, district, **opts):
 @click.option("--horizon", type=int, help="Years to project (1-20; default 10).")
 @click.option(
     "--method",
-    type=click.Choice(["auto", "mean", "weighted", "exp_smoothing", "median", "persistence", "trend"]),
-    help="Projection method (default auto: the best standard method in the district's own back-test).",
+    type=click.Choice(["auto", "combined", "mean", "weighted", "exp_smoothing", "median", "persistence", "trend"]),
+    help="Projection method (default auto: the best method in the district's own back-test, combined unless one beats it).",
 )
 @click.option("--window", type=int, help="History years behind each ratio (default 3).")
 @click.option("--quantiles", help="Quantiles besides the median, e.g. 0.1,0.9 (default).")
@@ -258,7 +258,7 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
         )
     if settings.method == "auto":
         _step("choosing the method")
-    method = choose_method(h, settings)
+    method, settings = choose_method(h, settings)  # auto may choose entry rules: they go into settings
     _step("projecting from every origin")
     errs = backtest_errors(h, settings, tuple(dict.fromkeys((method, *BASELINES))), last_target)
     tab = backtest_table(h, settings, method, last_target, errors=errs)

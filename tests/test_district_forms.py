@@ -193,7 +193,7 @@ def gap_history(folder: Path, years=(2016, 2017, 2018, 2020, 2021)) -> Path:
     return folder
 
 
-HELD = ProjectionSettings(entry_rule={"K1": "held", "P1": "held"}, window=3, horizon=2, draws=20, calibrate=False)
+HELD = ProjectionSettings(method="mean", entry_rule={"K1": "held", "P1": "held"}, window=3, horizon=2, draws=20, calibrate=False)
 
 
 def test_missing_history_year_ratios_only_from_adjacent_pairs(tmp_path):

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from test_grade_systems import write_district
 
+from capacity.data import load_district
 from capacity.errors import CapacityNote
-from capacity.projection import ProjectionSettings
-from capacity.projection.backtest import backtest_errors, error_metrics
+from capacity.grades import US
+from capacity.notes import collecting
+from capacity.projection import ProjectionSettings, history_from_district, project_district
+from capacity.projection.backtest import auto_choice, backtest_errors, choose_method, error_metrics
 from capacity.projection.project import project_history
-from capacity.projection.settings import STANDARD_METHODS
+from capacity.projection.settings import AUTO_METHODS, STANDARD_METHODS
+from capacity.standards import settings_for_system
 
 
 def _notes(fn):
@@ -30,36 +37,45 @@ def test_auto_announces_the_choice_and_runner_up_with_their_back_test_errors(exa
     projection, notes = _notes(lambda: project_history(history, settings))
     said = [n for n in notes if n.startswith("projection.method auto chose")]
     assert len(said) == 1
-    chosen, runner = re.findall(r"(\w+) \(MAPE ([\d.]+) %", said[0])
+    chosen, runner = re.findall(r"(\w+) \(MAPE ([\d.]+) %", said[0].split("; entry grade")[0])
     assert chosen[0] == projection.method and runner[0] != chosen[0]
     # the announced errors are the zone x stage back-test MAPEs averaged over leads 1..planning_lead (recomputed
-    # here through the long error table), lowest first among all standard methods
-    m = error_metrics(backtest_errors(history, settings, methods=STANDARD_METHODS), "zone_stage", by_bucket=False)
+    # here through the long error table), lowest first among the combination and all standard methods
+    m = error_metrics(backtest_errors(history, settings, methods=AUTO_METHODS), "zone_stage", by_bucket=False)
     at = m[m["lead"].astype(int) <= settings.planning_lead].groupby("method")["mape"].mean()
-    assert set(at.index) == set(STANDARD_METHODS)
+    assert set(at.index) == set(AUTO_METHODS) == {"combined", *STANDARD_METHODS}
     assert abs(at[chosen[0]] - float(chosen[1])) < 0.006 and abs(at[runner[0]] - float(runner[1])) < 0.006
-    # a challenger replaces the default mean only if it beats it by more than auto_margin (5 %)
+    # a challenger replaces the default (combined) only if it beats it by more than auto_margin (5 %)
     best = at.idxmin()
-    if best != "mean" and at[best] < (1 - settings.auto_margin) * at["mean"]:
+    if best != "combined" and at[best] < (1 - settings.auto_margin) * at["combined"]:
         assert chosen[0] == best
     else:
-        assert chosen[0] == "mean" and "projection.auto_margin" in said[0] and runner[0] == best
+        assert chosen[0] == "combined" and "projection.auto_margin" in said[0] and runner[0] == best
     # without a margin, the lowest MAPE wins
     loose = settings.with_(auto_margin=0.0)
     assert project_history(history, loose).method == best
 
 
-def test_auto_falls_back_to_mean_with_a_note_on_a_short_history(example):
+def test_auto_ranks_only_when_every_planning_lead_has_three_origins_else_the_combination_with_a_note(example):
     from capacity.projection.cube import history_from_district
 
     history = history_from_district(example)
-    short = history.up_to(history.years[0] + 6)  # window 3 -> 4 back-test origins, fewer than 5
-    projection, notes = _notes(lambda: project_history(short, ProjectionSettings(draws=20, calibrate=False)))
-    assert projection.method == "mean"
-    assert any("give fewer than 5 back-test origins" in n and "'mean' is used" in n for n in notes)
-    longer = history.up_to(history.years[0] + 8)  # 6 origins: a ranking is announced
-    _, notes = _notes(lambda: project_history(longer, ProjectionSettings(draws=20, calibrate=False)))
-    assert any(n.startswith("projection.method auto chose") for n in notes)
+    y0 = history.years[0]
+    s = ProjectionSettings(draws=20, calibrate=False)
+    # 10 years, window 3: origins y0+3 .. y0+8 (6 of them), but lead 5 is back-tested from 2 only (y0+3, y0+4)
+    short = history.up_to(y0 + 9)
+    projection, notes = _notes(lambda: project_history(short, s))
+    assert projection.method == "combined" and projection.settings.entry_rule == {}
+    assert any(
+        f"history {y0}-{y0 + 9} gives fewer than 3 back-test origins at some lead 1-5" in n and "'combined' is used" in n for n in notes
+    )
+    assert not any(n.startswith("projection.method auto chose") for n in notes)
+    # planning over leads 1-3 only: lead 3 has 4 origins, so the same history is ranked
+    _, notes = _notes(lambda: project_history(short, s.with_(planning_lead=3)))
+    assert any(n.startswith("projection.method auto chose") and "over leads 1-3" in n for n in notes)
+    # 11 years: lead 5 from 3 origins, a ranking over leads 1-5 is announced
+    _, notes = _notes(lambda: project_history(history.up_to(y0 + 10), s))
+    assert any(n.startswith("projection.method auto chose") and "over leads 1-5" in n for n in notes)
 
 
 def test_too_few_back_test_origins_widen_by_the_documented_rule_with_a_note(example):
@@ -82,3 +98,109 @@ def test_too_few_back_test_origins_widen_by_the_documented_rule_with_a_note(exam
     t = p.calibration.table
     assert (t["rule"] == "uncalibrated").all() and np.allclose(t["k"], UNCALIBRATED_WIDEN)
     assert any(f"widened x{UNCALIBRATED_WIDEN}" in n for n in notes)
+
+
+# --- auto chooses the entry rule (births, held or trend) of entry grades the user left free --------------------------
+
+ENTRY_SCHOOLS = [("E1", "A", "K", "5", 12, 16, 1), ("E2", "B", "K", "5", 14, 16, 1)]
+ENTRY_YEARS = range(2006, 2025)
+
+
+def swinging_births(year: int, zone: str) -> float:
+    """Births that swing by up to +-18 a year around 60 (66 in zone B)."""
+    return 60 + 18 * np.sin(2.1 * year) + (6 if zone == "B" else 0)
+
+
+def entry_district(folder, entry_pupils) -> Path:
+    """Two US K-5 zones, 2006-2024: each cohort enters K with ``entry_pupils(year, zone)`` pupils and stays whole through
+    grade 5 (progression ratio 1); births recorded 1990-2024 follow :func:`swinging_births`."""
+    write_district(folder, US, ENTRY_SCHOOLS, "us")
+    grades = US.grades_between("K", "5")
+    rows = [(y, sid, g, round(entry_pupils(y - i, z))) for y in ENTRY_YEARS for sid, z, *_ in ENTRY_SCHOOLS for i, g in enumerate(grades)]
+    pd.DataFrame(rows, columns=["year", "school_id", "grade", "pupils"]).to_csv(folder / "enrolment.csv", index=False)
+    births = [(y, z, round(swinging_births(y, z))) for y in range(1990, 2025) for z in "AB"]
+    pd.DataFrame(births, columns=["year", "zone_id", "births"]).to_csv(folder / "births.csv", index=False)
+    return folder
+
+
+def test_auto_holds_an_entry_grade_whose_births_swing_while_its_pupils_stay_flat(tmp_path):
+    # K keeps 48-51 (53-56 in B) pupils whatever the births: births x the entry ratio carries the births' swing into
+    # the projection, the held level does not. (By the K-5 stage total persistence wins here, since every grade is as
+    # flat as K, so the comparison is read by cell: auto_level zone_grade.)
+    d = load_district(entry_district(tmp_path / "d", lambda c, z: 48 + 3 * np.sin(1.3 * c) + (5 if z == "B" else 0)))
+    s = settings_for_system(ProjectionSettings, US, {"auto_level": "zone_grade", "draws": 20, "horizon": 3})
+    with collecting() as notes:
+        p = project_district(d, s)
+    assert p.method == "combined" and p.settings.entry_rule == {"K": "held"}
+    said = [n for n in notes if n.startswith("projection.method auto chose")]
+    assert len(said) == 1 and "entry grade K (rules compared under combined): held (MAPE" in said[0] and ", runner-up trend" in said[0]
+    rules = dict(auto_choice(p.history, s).entry)["K"].set_index("method")["mape"]
+    assert rules["held"] < (1 - s.auto_margin) * rules["births"]
+    # the projection holds K in each zone at the combination of its window pupils a, b, c (2022-2024): the mean of
+    # mean (a+b+c)/3, weighted (a+2b+3c)/6, exponential smoothing (a/4+b/4+c/2) and the median; not births x ratio
+    k = p.table().query("grade == 'K'").groupby("zone_id")["pupils"].agg(["min", "max"])
+    for zone, school in (("A", "E1"), ("B", "E2")):
+        e = d.enrolment
+        a, b, c = e[(e["grade"] == "K") & (e["year"] >= 2022) & (e["school_id"] == school)].sort_values("year")["pupils"]
+        held = ((a + b + c) / 3 + (a + 2 * b + 3 * c) / 6 + (a / 4 + b / 4 + c / 2) + sorted([a, b, c])[1]) / 4
+        assert k.loc[zone, "min"] == pytest.approx(held) and k.loc[zone, "max"] == pytest.approx(held)
+    assert any("entry grade K is projected from its recent level, held" in n for n in notes)
+
+
+def test_auto_keeps_births_where_they_lead_the_entry_grade(tmp_path):
+    # K = 0.8 x births five years earlier: births x the entry ratio is exact, held and trend are not
+    d = load_district(entry_district(tmp_path / "d", lambda c, z: 0.8 * swinging_births(c - 5, z)))
+    s = settings_for_system(ProjectionSettings, US, {"draws": 20, "horizon": 3})
+    with collecting() as notes:
+        p = project_district(d, s)
+    assert p.method == "combined" and p.settings.entry_rule == {}
+    said = [n for n in notes if n.startswith("projection.method auto chose")]
+    assert len(said) == 1 and "entry grade K (rules compared under combined): births (MAPE" in said[0] and ", runner-up held" in said[0]
+    rules = dict(auto_choice(p.history, s).entry)["K"].set_index("method")["mape"]
+    assert rules["births"] < 0.2 * min(rules["held"], rules["trend"])
+    k = p.table().query("grade == 'K' and year == 2025").set_index("zone_id")["pupils"]
+    assert np.allclose(k[["A", "B"]], [0.8 * round(swinging_births(2020, z)) for z in "AB"], atol=0.6)
+    # a rule the user set is never compared
+    fixed = s.with_(entry_rule={"K": "births"})
+    with collecting() as notes:
+        assert project_district(d, fixed).settings.entry_rule == {"K": "births"}
+    assert not any("entry grade K (rules compared" in n for n in notes)
+
+
+def test_auto_in_the_back_test_chooses_entry_rules_from_each_origins_past(tmp_path):
+    d = load_district(entry_district(tmp_path / "d", lambda c, z: 48 + 3 * np.sin(1.3 * c) + (5 if z == "B" else 0)))
+    h = history_from_district(d)
+    s = settings_for_system(ProjectionSettings, US, {"auto_level": "zone_grade"})
+    errs = backtest_errors(h, s, ("auto",))
+    origin = int(errs["origin"].max())
+    past = h.up_to(origin)
+    method, used = choose_method(past, s)
+    assert used.entry_rule == {"K": "held"}
+    expect = backtest_errors(h, used.with_(method=method), (method,), origins=[origin])
+    got = errs[errs["origin"] == origin].reset_index(drop=True)
+    assert np.allclose(got["projected"], expect["projected"])
+
+
+def test_combined_is_the_mean_of_the_four_estimates_by_hand():
+    from capacity.projection.ratios import estimate
+
+    # ratios 1.0, 1.2, 0.8 (oldest first): mean 1.0; weighted (1 + 2.4 + 2.4) / 6; exponential smoothing (alpha 0.5)
+    # 1.0 -> 1.1 -> 0.95; median 1.0. With the oldest missing: 1.0; 4.8 / 5; 1.2 -> 1.0; 1.0.
+    r = np.array([[1.0, 1.2, 0.8], [np.nan, 1.2, 0.8], [np.nan] * 3])
+    got = estimate(r, "combined", 0.5)
+    assert got[0] == pytest.approx((1.0 + 5.8 / 6 + 0.95 + 1.0) / 4)
+    assert got[1] == pytest.approx((1.0 + 4.8 / 5 + 1.0 + 1.0) / 4)
+    assert np.isnan(got[2])
+
+
+def test_median_estimator_equals_numpy_nanmedian_with_gaps():
+    from capacity.projection.ratios import estimate
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 4, 7):
+        r = rng.lognormal(0, 0.2, (40, n))
+        r[rng.random(r.shape) < 0.35] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+            expect = np.nanmedian(r, axis=-1)
+        np.testing.assert_array_equal(estimate(r, "median", 0.5), expect)

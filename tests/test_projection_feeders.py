@@ -156,8 +156,8 @@ def test_high_school_first_grade_can_follow_its_trend(tmp_path):
         return 100 + 10 * (y - 2023) - 10 * (int(g[1]) - 1)
 
     folder = write_district(tmp_path / "d", schools, pupils, {"A": 500}, years=range(2023, 2026))
-    held = project_district(load_district(folder), ProjectionSettings(window=3, **FAST))
-    trend = project_district(load_district(folder), ProjectionSettings(window=3, level_rule="trend", **FAST))
+    held = project_district(load_district(folder), ProjectionSettings(window=3, method="mean", **FAST))
+    trend = project_district(load_district(folder), ProjectionSettings(window=3, level_rule="trend", method="mean", **FAST))
     np.testing.assert_allclose(by_zone(held, "S1").loc["A", 2026:2028].to_numpy(), [110.0, 110.0, 110.0])
     np.testing.assert_allclose(by_zone(trend, "S1").loc["A", 2026:2028].to_numpy(), [130.0, 140.0, 150.0])
     np.testing.assert_allclose(by_zone(trend, "S2").loc["A", 2026:2028].to_numpy(), [120.0, 130.0, 140.0])

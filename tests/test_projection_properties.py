@@ -18,7 +18,7 @@ from capacity.grades import CHINA
 from capacity.projection import ProjectionSettings, history_from_frames
 from capacity.projection.model import point_path
 from capacity.projection.naive import fit_method
-from capacity.projection.settings import ESTIMATORS, STANDARD_METHODS
+from capacity.projection.settings import AUTO_METHODS, COMBINED, ESTIMATORS
 
 YEARS = range(2018, 2026)
 BIRTH_YEARS = range(1998, 2026)
@@ -72,7 +72,7 @@ def test_stable_history_projects_stable_whatever_the_layout(layout):
     zones, teach, totals, births = layout
     p, b = frames(zones, teach, lambda g, y: totals[g], lambda z, y: births[z])
     expected_county = np.array([totals.get(g, 0.0) for g in CHINA.grades])
-    for method in STANDARD_METHODS:  # every method auto may choose
+    for method in AUTO_METHODS:  # every method auto may choose
         _, proj = project(p, b, ProjectionSettings(horizon=HORIZON, method=method))
         np.testing.assert_allclose(proj.sum(0), np.repeat(expected_county[:, None], HORIZON, 1), rtol=1e-9, atol=1e-6)
         # without shrinkage every zone keeps exactly its pupils in every grade
@@ -96,7 +96,7 @@ def test_county_totals_do_not_depend_on_the_zone_layout(layout, seed):
     one_b = b.assign(zone_id="ALL").groupby(["year", "zone_id"], as_index=False)["births"].sum()
     # the cohort model with any estimator, and persistence (trend's floor at 0 acts per cell, so it is not additive;
     # and auto's choice itself legitimately depends on the layout)
-    for method in (*ESTIMATORS, "persistence"):
+    for method in (*ESTIMATORS, COMBINED, "persistence"):
         s = ProjectionSettings(horizon=HORIZON, window=4, method=method)
         _, by_zone = project(p, b, s)
         _, merged = project(one, one_b, s)

@@ -14,21 +14,23 @@ from capacity.notes import note
 from capacity.projection.cube import History
 from capacity.projection.model import calibrated_draws, centred_quantiles, point_path, simulate
 from capacity.projection.naive import fit_method
-from capacity.projection.settings import NAIVE_METHODS, STANDARD_METHODS, ProjectionSettings
+from capacity.projection.settings import AUTO_METHODS, COMBINED, NAIVE_METHODS, STANDARD_METHODS, ProjectionSettings
 
 BASELINES = NAIVE_METHODS
 """Naive methods every back-test shows beside the estimators (persistence, linear trend)."""
 LEVELS = ("total", "stage", "zone", "zone_stage", "zone_grade")
 CENTRAL = 0.8
 """Nominal coverage of the interval that calibration targets (P10-P90)."""
-AUTO_FALLBACK = "mean"
-"""The default method: used by auto with too short a history, and kept unless a challenger beats it by auto_margin."""
-AUTO_MIN_ORIGINS = 5
-"""Back-test origins ``method: auto`` needs before it trusts a ranking (fewer: the default method, with a note)."""
+AUTO_FALLBACK = COMBINED
+"""auto's default method: used with too short a history, and kept unless a challenger beats it by auto_margin
+(an equal-weight combination of the four estimators: robust where selection from a few origins is noise)."""
 MIN_CAL_ORIGINS = 3
-"""Back-test origins a lead needs before its errors set that lead's spread factor (docs/projection.md)."""
+"""Back-test origins a lead needs before its errors set that lead's spread factor, and before auto ranks on it
+(auto ranks only when every lead 1..planning_lead has them; docs/projection.md)."""
 UNCALIBRATED_WIDEN = 1.5
 """Spread factor on the model's own noise when no lead has MIN_CAL_ORIGINS origins (documented rule)."""
+EXACT_RULE = "exact back-test"
+"""Rule of a lead whose back-test errors are (80 % or more) zero: the model's own noise is kept (documented rule)."""
 
 
 def lead_bucket(lead: np.ndarray | pd.Series) -> np.ndarray:
@@ -69,11 +71,15 @@ def backtest_paths(
     methods: tuple[str, ...] = STANDARD_METHODS,
     last_target: int | None = None,
     origins: list[int] | None = None,
+    max_lead: int | None = None,
 ):
     """Yield (method, origin, projected, actual) for every rolling origin, arrays (zones, grades, leads).
 
     Each origin sees only the history and births recorded up to that year; later births
-    come from the scenario's births rule, as they would in a real forecast.
+    come from the scenario's births rule, as they would in a real forecast. ``max_lead``:
+    project at most that many years from each origin (scores that read only the first
+    leads need no longer paths). ``auto`` chooses its method and entry rules at each origin
+    from that origin's own past (ex ante), silently.
     """
     last_target = last_target or history.years[-1]
     origins = origins if origins is not None else origins_for(history, settings, last_target)
@@ -83,12 +89,12 @@ def backtest_paths(
         )
     for o in origins:
         past = history.up_to(o)
-        horizon = last_target - o
-        actual = history.pupils[:, :, o - history.years[0] + 1 : last_target - history.years[0] + 1]
+        horizon = min(last_target - o, max_lead or last_target - o)
+        start = o - history.years[0] + 1
+        actual = history.pupils[:, :, start : start + horizon]
         for m in methods:
-            # auto chooses at each origin from that origin's own past (ex ante), silently
-            used = m if m != "auto" else (lambda r: AUTO_FALLBACK if r.empty else str(r["method"].iloc[0]))(auto_ranking(past, settings))
-            yield m, o, point_path(past, fit_method(past, settings, used, noise=False), settings, horizon), actual
+            used, s = (auto_choice(past, settings).chosen) if m == "auto" else (m, settings)
+            yield m, o, point_path(past, fit_method(past, s, used, noise=False), s, horizon), actual
 
 
 def backtest_errors(
@@ -144,8 +150,8 @@ def method_scores(
         method, lead, mape, bias, n (units x origins averaged; units with no actual pupils left out), origins.
     """
     acc: dict[tuple[str, int], list[float]] = {}
-    for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target):
-        lead_n = min(max_lead, proj.shape[2])
+    for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target, max_lead=max_lead):
+        lead_n = proj.shape[2]
         p = level_sum(proj[:, :, :lead_n], level, history.grades)
         a = level_sum(actual[:, :, :lead_n], level, history.grades)
         pos = a > 0
@@ -207,8 +213,13 @@ def method_ranking(scores: pd.DataFrame, max_lead: int, min_origins: int = 1) ->
     use = scores[(scores["lead"] <= max_lead) & (scores["origins"] >= min_origins)]
     if use.empty:
         return pd.DataFrame(columns=["method", "leads", "mape", "bias"])
-    out = use.groupby("method", sort=False).agg(leads=("lead", "max"), mape=("mape", "mean"), bias=("bias", "mean")).reset_index()
-    return out.sort_values(["mape", "method"], kind="stable").reset_index(drop=True)
+    method, lead, mape, bias = (use[c].to_numpy() for c in ("method", "lead", "mape", "bias"))
+    rows = [
+        {"method": m, "leads": int(lead[at].max()), "mape": float(mape[at].mean()), "bias": float(bias[at].mean())}
+        for m in dict.fromkeys(method)
+        for at in [method == m]
+    ]  # plain numpy: auto ranks a few small tables per district, where a pandas groupby costs more than the sums
+    return pd.DataFrame(rows).sort_values(["mape", "method"], kind="stable").reset_index(drop=True)
 
 
 def best_method(scores: pd.DataFrame, max_lead: int) -> str:
@@ -305,8 +316,14 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
     A lead with back-test errors from at least MIN_CAL_ORIGINS origins gets the 80th
     percentile of its positions; a later lead takes the last such lead's factor L times
     sqrt(lead / L) (errors that add up year on year grow as the square root of the lead);
-    with no such lead the factor is UNCALIBRATED_WIDEN. Relative to ``base`` (the factor
-    already on the draws), the product is kept non-decreasing in lead.
+    with no such lead the factor is UNCALIBRATED_WIDEN. A lead whose 80th percentile is 0
+    (the method reproduced at least 80 % of its back-test units exactly, e.g. a constant or
+    straight-line history) gives no scale to fit: a factor of 0 would collapse every
+    interval onto the path, so it keeps the spread it has (factor 1 on top of ``base``: the
+    model's own noise for cells, the calibrated cells' sums for a level; rule EXACT_RULE)
+    and counts as a calibrated lead for the leads after it.
+    Relative to ``base`` (the factor already on the draws), the product is kept
+    non-decreasing in lead.
     """
     base = np.ones(horizon) if base is None else base
     k = np.full(horizon, np.nan)
@@ -314,8 +331,8 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
     ranked = {lead: _ranked_positions(by_o) for lead, by_o in pos.items() if by_o}
     for lead in range(1, horizon + 1):
         if len(pos.get(lead, {})) >= MIN_CAL_ORIGINS:
-            k[lead - 1] = quantile_sorted(ranked[lead][0], CENTRAL)
-            rules[lead - 1] = "fitted"
+            q = quantile_sorted(ranked[lead][0], CENTRAL)
+            k[lead - 1], rules[lead - 1] = (q, "fitted") if q > 0 else (1.0, EXACT_RULE)
     fitted_leads = np.flatnonzero(~np.isnan(k))
     if len(fitted_leads) == 0:
         k[:] = UNCALIBRATED_WIDEN / base
@@ -350,6 +367,14 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
             }
         )
     return k, rows
+
+
+def _lead_list(leads: pd.Series) -> str:
+    """'lead 3', 'leads 1-5' for consecutive leads, else 'leads 1, 3, 4' (sorted, unique)."""
+    ls = sorted({int(x) for x in leads})
+    if len(ls) == 1:
+        return f"lead {ls[0]}"
+    return f"leads {ls[0]}-{ls[-1]}" if ls == list(range(ls[0], ls[-1] + 1)) else "leads " + ", ".join(map(str, ls))
 
 
 def calibrate(
@@ -402,13 +427,20 @@ def calibrate(
         level_k[level], rows = _factors(positions(level), horizon, k)
         table += [dict(r, level=level) for r in rows]
     tab = pd.DataFrame(table)[["level", "lead", "k", "n", "origins", "rule", "coverage_raw", "coverage_calibrated", "width"]]
-    _note_short_leads(tab, history, settings, horizon)
+    _note_calibration_rules(tab, history, settings, horizon, method)
     return Calibration(k, tab, level_k)
 
 
-def _note_short_leads(tab: pd.DataFrame, history: History, settings: ProjectionSettings, horizon: int) -> None:
-    """Announce the leads of a calibration table that had too few back-test origins, and the rule they follow."""
-    short = tab[tab["rule"] != "fitted"]
+def _note_calibration_rules(tab: pd.DataFrame, history: History, settings: ProjectionSettings, horizon: int, method: str) -> None:
+    """Announce the leads of a calibration table that were not fitted: exact back-tests, and too few origins."""
+    exact = tab[tab["rule"] == EXACT_RULE]
+    if len(exact):
+        note(
+            f"projection calibration: the back-test of method {method} reproduced history {history.years[0]}-{history.years[-1]} "
+            f"exactly at {_lead_list(exact['lead'])} (at least 80 % of the units with no error), which gives no spread to "
+            "calibrate on; those leads keep the model's own noise instead of collapsing the interval onto the path (docs/projection.md)"
+        )
+    short = tab[~tab["rule"].isin(["fitted", EXACT_RULE])]
     if len(short):
         first = int(short["lead"].min())
         how = (
@@ -418,7 +450,7 @@ def _note_short_leads(tab: pd.DataFrame, history: History, settings: ProjectionS
         )
         note(
             f"projection calibration: history {history.years[0]}-{history.years[-1]} gives fewer than {MIN_CAL_ORIGINS} "
-            f"back-test origins at leads {first}-{horizon} (window {settings.window}); {how} (docs/projection.md)"
+            f"back-test origins at {_lead_list(pd.Series(range(first, horizon + 1)))} (window {settings.window}); {how} (docs/projection.md)"
         )
 
 
@@ -467,7 +499,7 @@ def backtest_table(
     def calibration_table(m: str) -> pd.DataFrame:
         if reuse and m == method:
             tab = calibration.table[calibration.table["lead"] <= horizon].reset_index(drop=True)
-            _note_short_leads(tab, history, settings, horizon)
+            _note_calibration_rules(tab, history, settings, horizon, m)
             return tab
         return calibrate(history, settings.with_(horizon=horizon), m, last_target=last_target).table
 
@@ -492,45 +524,147 @@ def backtest_wide(table: pd.DataFrame, level: str) -> pd.DataFrame:
     return wide.reindex(pd.MultiIndex.from_tuples(rows, names=["method", "measure"]))
 
 
-def auto_ranking(history: History, settings: ProjectionSettings) -> pd.DataFrame:
-    """Standard methods ranked by back-test MAPE at ``auto_level`` averaged over leads 1..planning_lead (empty if
-    the history is too short to back-test)."""
-    try:
-        scores = method_scores(history, settings, STANDARD_METHODS, settings.auto_level, settings.planning_lead)
-    except ProjectionError:
-        scores = pd.DataFrame(columns=["method", "lead", "mape", "bias"])
-    if scores.empty or scores.loc[scores["lead"] == 1, "origins"].max() < AUTO_MIN_ORIGINS:
-        return method_ranking(scores.iloc[0:0], settings.planning_lead)
+def _ranks_every_lead(scores: pd.DataFrame, max_lead: int) -> bool:
+    """Whether every lead 1..max_lead was back-tested from at least MIN_CAL_ORIGINS origins (``scores`` of one
+    method, as from :func:`method_scores`). auto's criterion is the MAPE averaged over leads 1..planning_lead:
+    ranked on fewer leads it would be a different, short-lead criterion, which favours methods that extrapolate
+    well for a year or two and badly for five (trend)."""
+    if scores.empty:
+        return False
+    origins = scores.groupby("lead")["origins"].max().reindex(range(1, max_lead + 1)).fillna(0)
+    return bool((origins >= MIN_CAL_ORIGINS).all())
+
+
+def free_entry_grades(history: History, settings: ProjectionSettings) -> list[str]:
+    """Entry grades whose rule ``auto`` chooses: projected from births by default (an age in ``entry_offsets``,
+    no ``entry_rule`` set by the user) and taught in the history (a grade no pupil was ever in stays at 0)."""
+    idx = history.grades.grade_index
+    return [
+        g
+        for g in history.grades.grades
+        if settings.entry_offsets.get(g) is not None and g not in settings.entry_rule and np.nansum(history.pupils[:, idx[g], :]) > 0
+    ]
+
+
+def _ranked(scores: pd.DataFrame, default: str, settings: ProjectionSettings) -> pd.DataFrame:
+    """Candidates by MAPE over leads 1..planning_lead (leads from at least MIN_CAL_ORIGINS origins), best first; a
+    challenger goes ahead of ``default`` only if its MAPE is lower by more than ``auto_margin`` (near-ties are
+    selection noise; ``>=``: an exact tie, e.g. every method at 0 % on a constant history, keeps the default)."""
     ranking = method_ranking(scores, settings.planning_lead, MIN_CAL_ORIGINS)
-    # a challenger replaces the default method only if it beats it by the margin (selection noise costs more)
-    default = ranking.index[ranking["method"] == AUTO_FALLBACK]
-    if len(default) and ranking["mape"].iloc[0] > (1 - settings.auto_margin) * ranking.loc[default[0], "mape"]:
-        ranking = pd.concat([ranking.loc[default], ranking.drop(default)], ignore_index=True)
+    at = ranking.index[ranking["method"] == default]
+    if len(at) and ranking["mape"].iloc[0] >= (1 - settings.auto_margin) * ranking.loc[at[0], "mape"]:
+        ranking = pd.concat([ranking.loc[at], ranking.drop(at)], ignore_index=True)
     return ranking
 
 
-def choose_method(history: History, settings: ProjectionSettings) -> str:
-    """``method: auto``: the standard method with the lowest back-test MAPE at ``auto_level``, averaged over leads
-    1..planning_lead, announced with the runner-up; with too short a history for a back-test, the stated default
-    (mean), announced too. Any other method is returned as set."""
-    if settings.method != "auto":
-        return settings.method
-    ranking = auto_ranking(history, settings)
-    if ranking.empty:
-        note(
-            f"projection.method auto: {len(history.years)} history year(s) give fewer than {AUTO_MIN_ORIGINS} back-test origins "
-            f"with window {settings.window}; the default method '{AUTO_FALLBACK}' is used"
-        )
-        return AUTO_FALLBACK
+@dataclass(frozen=True)
+class AutoChoice:
+    """What ``method: auto`` chose from a history's own back-test.
+
+    Attributes
+    ----------
+    method : str
+        The chosen standard method (AUTO_FALLBACK when ``ranking`` is empty).
+    settings : ProjectionSettings
+        The settings with the chosen rule of every free entry grade written into ``entry_rule``.
+    ranking : DataFrame
+        Methods (method, leads, mape, bias) best first; empty when the history is too short.
+    entry : tuple
+        (grade, ranking of births / held / trend for that grade under ``method``), in grade order.
+    """
+
+    method: str
+    settings: ProjectionSettings
+    ranking: pd.DataFrame
+    entry: tuple[tuple[str, pd.DataFrame], ...] = ()
+
+    @property
+    def chosen(self) -> tuple[str, ProjectionSettings]:
+        return self.method, self.settings
+
+
+def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
+    """``method: auto`` from the district's own rolling back-test at ``auto_level`` (deterministic paths).
+
+    Every comparison ranks candidates by MAPE averaged over leads 1..planning_lead and lets a challenger replace
+    the default only if it beats it by ``auto_margin``. Unless every one of those leads was back-tested from at
+    least MIN_CAL_ORIGINS origins (:func:`_ranks_every_lead`), nothing is compared: AUTO_FALLBACK, entry rules as set.
+
+    1. Entry rules, under the default AUTO_FALLBACK: each free entry grade (:func:`free_entry_grades`), in grade
+       order and with the grades before it at their chosen rules, compares births (its default), held and trend.
+    2. Methods (AUTO_METHODS): the combination and the four estimators with those entry rules, persistence and trend
+       as they are (they project every cell on its own, so births rules have no place in them and their entry rules
+       stay as set).
+    """
+    level, lead = settings.auto_level, settings.planning_lead
+    try:
+        current = method_scores(history, settings, (AUTO_FALLBACK,), level, lead)
+    except ProjectionError:
+        current = pd.DataFrame(columns=["method", "lead", "mape", "bias", "n", "origins"])
+    if not _ranks_every_lead(current, lead):
+        return AutoChoice(AUTO_FALLBACK, settings, method_ranking(current.iloc[0:0], lead))
+    chosen, entry = settings, []
+    for g in free_entry_grades(history, settings):
+        tried = {"births": current}
+        for rule in ("held", "trend"):
+            tried[rule] = method_scores(history, chosen.with_(entry_rule={**chosen.entry_rule, g: rule}), (AUTO_FALLBACK,), level, lead)
+        rules = _ranked(pd.concat([t.assign(method=r) for r, t in tried.items()], ignore_index=True), "births", settings)
+        best = str(rules["method"].iloc[0])
+        if best != "births":
+            chosen, current = chosen.with_(entry_rule={**chosen.entry_rule, g: best}), tried[best]
+        entry.append((g, rules))
+    others = tuple(m for m in AUTO_METHODS if m != AUTO_FALLBACK and m not in NAIVE_METHODS)
+    scores = pd.concat(
+        [current, method_scores(history, chosen, others, level, lead), method_scores(history, settings, NAIVE_METHODS, level, lead)],
+        ignore_index=True,
+    )
+    ranking = _ranked(scores, AUTO_FALLBACK, settings)
+    method = str(ranking["method"].iloc[0])
+    if method in NAIVE_METHODS:
+        return AutoChoice(method, settings, ranking)
+    return AutoChoice(method, chosen, ranking, tuple(entry))
+
+
+def _choice_text(ranking: pd.DataFrame, default: str, settings: ProjectionSettings) -> tuple[str, str, str]:
+    """Words for the first of ``ranking`` ('name (MAPE x %, bias y %)'), the clause saying it was kept as the
+    default inside the margin (or ''), and the runner-up (or '')."""
     rows = [f"{r.method} (MAPE {r.mape:.2f} %, bias {r.bias:+.2f} %)" for r in ranking.head(2).itertuples()]
-    leads = int(ranking["leads"].iloc[0])
-    margin = (
-        f", kept as the default since no method beats it by the {settings.auto_margin:.0%} margin (projection.auto_margin)"
+    kept = (
+        f", kept as the default since no {'method' if default == AUTO_FALLBACK else 'rule'} beats it by the "
+        f"{settings.auto_margin:.0%} margin (projection.auto_margin)"
         if len(ranking) > 1 and ranking["mape"].iloc[1] < ranking["mape"].iloc[0]
         else ""
     )
-    note(
-        f"projection.method auto chose {rows[0]} over leads 1-{leads} by {settings.auto_level.replace('_', ' x ')} in the "
-        f"district's own back-test{margin}" + (f"; runner-up {rows[1]}" if len(rows) > 1 else "")
-    )
-    return str(ranking["method"].iloc[0])
+    return rows[0], kept, (f"runner-up {rows[1]}" if len(rows) > 1 else "")
+
+
+def choose_method(history: History, settings: ProjectionSettings) -> tuple[str, ProjectionSettings]:
+    """``method: auto``: the method and entry rules of :func:`auto_choice`, announced in one note with each runner-up
+    and their back-test errors; with too short a history for a back-test, the stated default (AUTO_FALLBACK, entry
+    rules as set), announced too. Any other method is returned as set, with ``settings`` unchanged.
+
+    Returns
+    -------
+    (method, settings)
+        The settings carry the chosen entry rules in ``entry_rule``; project with both.
+    """
+    if settings.method != "auto":
+        return settings.method, settings
+    choice = auto_choice(history, settings)
+    if choice.ranking.empty:
+        note(
+            f"projection.method auto: history {history.years[0]}-{history.years[-1]} gives fewer than {MIN_CAL_ORIGINS} back-test "
+            f"origins at some lead 1-{settings.planning_lead} (window {settings.window}; projection.planning_lead); the default "
+            f"method '{AUTO_FALLBACK}' is used, entry grades at their set or default rules"
+        )
+        return choice.chosen
+    first, kept, runner = _choice_text(choice.ranking, AUTO_FALLBACK, settings)
+    leads = int(choice.ranking["leads"].iloc[0])
+    by = settings.auto_level.replace("_", " x ")
+    parts = [f"projection.method auto chose {first} over leads 1-{leads} by {by} in the district's own back-test{kept}"]
+    parts += [runner] if runner else []
+    for g, rules in choice.entry:
+        first, kept, runner = _choice_text(rules, "births", settings)
+        parts.append(f"entry grade {g} (rules compared under {AUTO_FALLBACK}): {first}{kept}" + (f", {runner}" if runner else ""))
+    note("; ".join(parts))
+    return choice.chosen

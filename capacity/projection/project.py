@@ -252,7 +252,7 @@ def project_history(
     if len(history.years) < 2:
         raise ProjectionError(f"history has {len(history.years)} year(s); the cohort model needs at least 2")
     _check_births(history, settings)
-    method = choose_method(history, settings)
+    method, settings = choose_method(history, settings)  # auto may choose entry rules: they go into settings
     fitted = fit_method(history, settings, method)
     horizon = settings.horizon
     cal = calibrate(history, settings, method) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
@@ -354,6 +354,6 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     from capacity.notes import note
 
     empty = tuple(g for g in history.grades.grades if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]))
-    for text in (*entry_notes(settings, proj.fitted, history.grades, proj.method, empty), *proj.notes):
+    for text in (*entry_notes(proj.settings, proj.fitted, history.grades, proj.method, empty), *proj.notes):
         note(text)
     return proj

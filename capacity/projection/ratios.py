@@ -11,7 +11,7 @@ import numpy as np
 
 from capacity.grades import GradeSystem
 from capacity.projection.cube import History
-from capacity.projection.settings import ProjectionSettings
+from capacity.projection.settings import ESTIMATORS, ProjectionSettings
 
 ENTRY, PROGRESSION, LEVEL = 0, 1, 2
 """How each grade is projected: from births, from the grade below a year earlier, or held at its mean level."""
@@ -84,7 +84,8 @@ def estimate(r: np.ndarray, method: str, alpha: float) -> np.ndarray:
     """Combine annual ratios along the last axis (oldest first); NaN entries are skipped.
 
     mean: arithmetic mean; weighted: weights 1, 2, ..., n (newest heaviest); median;
-    exp_smoothing: level <- alpha r_t + (1 - alpha) level, started at the first valid r.
+    exp_smoothing: level <- alpha r_t + (1 - alpha) level, started at the first valid r;
+    combined: the mean of those four estimates (an equal-weight forecast combination).
     All-NaN rows give NaN.
     """
     valid = ~np.isnan(r)
@@ -100,6 +101,8 @@ def estimate(r: np.ndarray, method: str, alpha: float) -> np.ndarray:
         if method == "weighted":
             w = np.arange(1, r.shape[-1] + 1, dtype=float) * valid
             return np.where(valid.any(-1), np.nansum(np.nan_to_num(r) * w, -1) / w.sum(-1), np.nan)
+    if method == "combined":
+        return np.mean([estimate(r, m, alpha) for m in ESTIMATORS], axis=0)
     if method == "exp_smoothing":
         level = np.full(r.shape[:-1], np.nan)
         for i in range(r.shape[-1]):

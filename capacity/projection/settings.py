@@ -11,8 +11,12 @@ from capacity.standards import grade_key_problems
 ESTIMATORS = ("mean", "weighted", "exp_smoothing", "median")
 NAIVE_METHODS = ("persistence", "trend")
 STANDARD_METHODS = (*ESTIMATORS, *NAIVE_METHODS)
-"""The methods ``auto`` chooses among: grade-progression ratios with four estimators, persistence, linear trend."""
-METHODS = (*STANDARD_METHODS, "auto")
+"""The standard methods: grade-progression ratios with four estimators, persistence, linear trend."""
+COMBINED = "combined"
+"""The equal-weight combination of the four estimators (each ratio and level the mean of their four estimates)."""
+AUTO_METHODS = (COMBINED, *STANDARD_METHODS)
+"""The methods ``auto`` chooses among (the first is its default)."""
+METHODS = (*AUTO_METHODS, "auto")
 AUTO_LEVELS = ("total", "stage", "zone", "zone_stage", "zone_grade")
 LEVEL_RULES = ("held", "trend")
 ENTRY_RULES = ("births", "held", "trend", "children")
@@ -41,16 +45,19 @@ class ProjectionSettings(SettingsMixin):
     window : int
         History years used to estimate each ratio (the last ``window`` years).
     method : str
-        auto (default: the standard method with the lowest mean back-test MAPE over leads
-        1..``planning_lead`` at ``auto_level``, unless within ``auto_margin`` of mean, announced
-        with the runner-up; mean with a note when under 5 back-test origins), a ratio
+        auto (default: the method with the lowest mean back-test MAPE over leads
+        1..``planning_lead`` at ``auto_level``, unless within ``auto_margin`` of combined, and for
+        each entry grade left free the best of births, held and trend, unless within
+        ``auto_margin`` of births; announced with the runners-up; combined with a note unless
+        every lead 1..planning_lead has 3 back-test origins), a ratio
         estimator (mean, weighted with linear recency weights 1..n, exp_smoothing, median),
+        combined (each ratio and level the mean of those four estimates),
         persistence (each zone x grade cell held at its origin-year pupils) or trend (each
         cell's least-squares line over the last ``trend_years`` years, floored at 0).
     trend_years : int
         History years in the ``trend`` method's least-squares line (and the trend baseline).
     auto_margin : float
-        Relative MAPE margin (0.05 = 5 %) by which a method must beat the default ``mean`` for
+        Relative MAPE margin (0.05 = 5 %) by which a method must beat the default ``combined`` for
         ``auto`` to choose it (near-ties are selection noise).
     auto_level : str
         Units whose back-test errors ``auto`` compares: total, stage, zone, zone_stage (the
