@@ -34,6 +34,29 @@ class PlanModel:
     events: dict[str, dict[tuple[str, int], pulp.LpVariable]] = field(default_factory=dict)  # close, reopen, dispose
 
 
+class PlanProblem(pulp.LpProblem):
+    """PuLP's LpProblem whose ``variables()`` does not walk every constraint again on each call (PuLP's own
+    does, and sorts: it was most of the time outside the solver on large plans). PuLP registers a
+    constraint's variables when the constraint is added, so only the objective's are registered here; the
+    list is the same, sorted by name as PuLP sorts it (the column order handed to the solver)."""
+
+    _sorted = 0  # length of the variable list when it was last sorted
+    _objective_seen: tuple = ()  # (objective, its length) whose variables are registered
+
+    def variables(self) -> list[pulp.LpVariable]:
+        obj = self.objective
+        if obj is not None and self._objective_seen != (id(obj), len(obj)):
+            self._add_variables(obj.keys())
+            self._objective_seen = (id(obj), len(obj))
+        if self._sorted != len(self._variables):
+            self._variables.sort(key=lambda v: v.name)
+            self._sorted = len(self._variables)
+        return self._variables
+
+    def variablesDict(self) -> dict[str, pulp.LpVariable]:  # noqa: N802 (PuLP's name)
+        return {v.name: v for v in self.variables()}
+
+
 def _expr(pairs) -> pulp.LpAffineExpression:
     """Affine expression from (variable, coefficient) pairs; repeated variables add up."""
     acc: dict = defaultdict(float)
@@ -592,7 +615,7 @@ def define_flow_constraints(
 
 def build(data: PlanData, settings: PlanSettings, linking_rows: bool = True) -> PlanModel:
     """Build the whole model (no solving); ``linking_rows=False`` leaves out the linking rows (see define_linking)."""
-    prob = pulp.LpProblem("capacity_plan", pulp.LpMinimize)
+    prob = PlanProblem("capacity_plan", pulp.LpMinimize)
     b, y, c = define_decisions(prob, data, settings)
     x, u, n = define_flows(prob, data, settings)
     rooms = rooms_available(data, settings, b, y)
@@ -614,7 +637,7 @@ def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float
 
     Every PlanData must come from the same district and settings (same schools and years).
     """
-    prob = pulp.LpProblem("capacity_robust_plan", pulp.LpMinimize)
+    prob = PlanProblem("capacity_robust_plan", pulp.LpMinimize)
     base = datas[0]
     b, y, c = define_decisions(prob, base, settings)
     rooms = rooms_available(base, settings, b, y)
