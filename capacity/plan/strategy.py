@@ -35,7 +35,7 @@ from capacity.notes import note
 from capacity.plan.inputs import PlanData
 from capacity.plan.model import PlanModel, _expr, build, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
-from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, solve
+from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, row_arrays, solve
 
 
 def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tuple[PlanData, pd.Index, pd.Index, pd.Index]:
@@ -144,18 +144,21 @@ def _objective_at(model: PlanModel, start: dict) -> float:
 
 def _violation(model: PlanModel, start: dict) -> float:
     """Largest amount by which ``start`` breaks a row or a bound of ``model`` (relative to the row's size)."""
-    worst = 0.0
-    for v in model.problem.variables():
-        k = float(start.get(v, 0.0))
-        if v.lowBound is not None:
-            worst = max(worst, v.lowBound - k)
-        if v.upBound is not None:
-            worst = max(worst, k - v.upBound)
-    for con in model.problem.constraints():
-        act = sum(float(k) * float(start.get(v, 0.0)) for v, k in con.items()) + con.constant
-        off = act if con.sense == pulp.LpConstraintLE else -act if con.sense == pulp.LpConstraintGE else abs(act)
-        worst = max(worst, off / max(1.0, abs(con.constant)))
-    return worst
+    variables = model.problem.variables()
+    starts, index, value, row_lo, row_up = row_arrays(model.problem)
+    k = np.array([float(start.get(v, 0.0)) for v in variables])
+    lo = np.array([-np.inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+    up = np.array([np.inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+    worst = max(0.0, float(np.max(lo - k, initial=0.0)), float(np.max(k - up, initial=0.0)))
+    if not len(starts):
+        return worst
+    row = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(index))))
+    act = np.bincount(row, weights=value * k[index], minlength=len(starts))
+    rhs = np.where(np.isfinite(row_up), row_up, row_lo)
+    off = np.maximum(np.where(np.isfinite(row_up), act - row_up, -np.inf), np.where(np.isfinite(row_lo), row_lo - act, -np.inf))
+    equal = row_lo == row_up
+    off = np.where(equal, np.abs(act - rhs), off)
+    return max(worst, float(np.max(off / np.maximum(1.0, np.abs(rhs)))))
 
 
 def _gap(objective: float, bound: float) -> float:
