@@ -120,6 +120,10 @@ class _HiGHSWithOffset(pulp.HiGHS):
         if len(ints):
             h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
         if len(starts):
+            nonzero = value != 0
+            if not nonzero.all():
+                starts = np.concatenate([[0], np.cumsum(nonzero)])[starts].astype(np.int32)
+                index, value = index[nonzero], value[nonzero]
             h.addRows(len(starts), row_lo, row_up, len(index), starts, index, value)
         constant = float(lp.objective.constant) if lp.objective is not None else 0.0
         if constant:
@@ -131,7 +135,7 @@ class _HiGHSWithOffset(pulp.HiGHS):
 
 
 def row_arrays(problem: pulp.LpProblem) -> tuple:
-    """The rows of ``problem`` as arrays: CSR ``starts``, column ``index`` and ``value`` (zeros left out), and
+    """The rows of ``problem`` as arrays: CSR ``starts``, column ``index`` and ``value`` (every term, zeros too), and
     each row's lower and upper bound (-inf / inf where open). Columns are ``problem.variables()`` in order,
     whose ``index`` attribute is set here. Kept on the problem and made again only when rows or variables
     were added (rows are never changed in place; bounds of variables are not part of it)."""
@@ -149,9 +153,8 @@ def row_arrays(problem: pulp.LpProblem) -> tuple:
         con.index = i
         starts.append(len(index))
         for v, k in con.items():
-            if k:
-                index.append(v.index)
-                value.append(k)
+            index.append(v.index)
+            value.append(k)
         lb, ub = con.getLb(), con.getUb()
         row_lo.append(-np.inf if lb is None else lb)
         row_up.append(np.inf if ub is None else ub)

@@ -376,31 +376,30 @@ def _rows_in(
     are counted, and the rows of each index. With ``free`` the classes n: the classroom, stage-room and closure
     rows; with ``free`` the pupils x (and n in ``skip``): the rows that hold pupils back at a school, such as its
     rated capacity, size cap or boarding beds."""
-    pos = {v.name: i for i, v in enumerate(free)}
-    terms: list[list[tuple[int, float]]] = []
-    room: list[float] = []
+    variables = model.problem.variables()
+    starts, index, value, row_lo, row_up = row_arrays(model.problem)
+    free_at = np.full(len(variables), -1)
+    free_at[[v.index for v in free]] = np.arange(len(free))
+    lower = np.array([np.nan if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+    fixed = np.array([v.lowBound is not None and v.lowBound == v.upBound and v.name not in skip for v in variables])
+    # <= rows as they are, >= rows negated, = rows left out
+    sign = np.where(np.isfinite(row_up) & ~np.isfinite(row_lo), 1.0, np.where(np.isfinite(row_lo) & ~np.isfinite(row_up), -1.0, 0.0))
+    row = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(index))))
+    coef = sign[row] * value
+    is_free = free_at[index] >= 0
+    is_fixed = ~is_free & fixed[index]
+    other = np.bincount(row, weights=~is_free & ~is_fixed, minlength=len(starts)) > 0
+    pushes = np.bincount(row, weights=is_free & (coef > 0), minlength=len(starts)) > 0
+    keep = (sign != 0) & ~other & pushes
+    rest = np.bincount(row, weights=np.where(is_fixed, coef * np.nan_to_num(lower[index]), 0.0), minlength=len(starts))
+    room = (np.where(sign > 0, row_up, -row_lo) - rest)[keep].tolist()  # PuLP keeps the right-hand side as -constant
+    terms: list[list[tuple[int, float]]] = [[] for _ in room]
     rows_of: dict[int, list[int]] = defaultdict(list)
-    for con in model.problem.constraints():
-        sign = 1.0 if con.sense == pulp.LpConstraintLE else -1.0 if con.sense == pulp.LpConstraintGE else 0.0
-        if not sign:
-            continue
-        ns, rest, fixed = [], 0.0, True
-        for v, k in con.items():
-            i = pos.get(v.name)
-            if i is not None:
-                ns.append((i, sign * k))
-            elif v.lowBound is not None and v.lowBound == v.upBound and v.name not in skip:
-                rest += sign * k * v.lowBound
-            else:
-                fixed = False
-                break
-        if not fixed or not any(k > 0 for _, k in ns):
-            continue
-        r = len(terms)
-        terms.append(ns)
-        room.append(-sign * con.constant - rest)  # PuLP keeps the right-hand side as -constant
-        for i, _ in ns:
-            rows_of[i].append(r)
+    number = np.cumsum(keep) - 1
+    take = keep[row] & is_free
+    for r, i, k in zip(number[row[take]].tolist(), free_at[index[take]].tolist(), coef[take].tolist(), strict=True):
+        terms[r].append((i, k))
+        rows_of[i].append(r)
     return terms, room, rows_of
 
 
