@@ -103,10 +103,12 @@ def define_flows(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings, t
     u = [var(f"u{tag}_{i}", lowBound=0) for i in range(len(data.demand))]
     max_rooms = s["max_rooms"].clip(lower=s["rooms0"])
     proj_max = data.project_rooms.groupby("school_id")["rooms"].max() if len(data.project_rooms) else pd.Series(dtype=float)
-    n = []
-    for i, sid in enumerate(data.caps["school_id"]):
-        ub = int(max_rooms[sid] + proj_max.get(sid, 0))
-        n.append(var(f"n{tag}_{i}", lowBound=0, upBound=ub, cat=pulp.LpInteger if whole[i] else pulp.LpContinuous))
+    sids = data.caps["school_id"]
+    upper = (max_rooms.reindex(sids).to_numpy() + proj_max.reindex(sids, fill_value=0).to_numpy()).astype(int).tolist()
+    n = [
+        var(f"n{tag}_{i}", lowBound=0, upBound=ub, cat=pulp.LpInteger if w else pulp.LpContinuous)
+        for i, (ub, w) in enumerate(zip(upper, whole.tolist(), strict=True))
+    ]
     return x, u, n
 
 
@@ -148,7 +150,8 @@ def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) ->
         R[s,t] = R0[s] + P[s,t] + sum_{tau + L <= t} b[s,tau]     existing school s
         R[s,t] = Rnew[s,t] y[s,t]                                 candidate s: Rnew = max_classrooms (a decided one: its project's rooms)
     """
-    proj = data.project_rooms.set_index(["school_id", "year"])["rooms"] if len(data.project_rooms) else {}
+    pr = data.project_rooms
+    proj = dict(zip(zip(pr["school_id"], pr["year"], strict=True), pr["rooms"], strict=True)) if len(pr) else {}
     out = {}
     built_by: dict[str, list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
     for (sid, t), v in b.items():
