@@ -137,21 +137,24 @@ class _HiGHSWithOffset(pulp.HiGHS):
 def row_arrays(problem: pulp.LpProblem) -> tuple:
     """The rows of ``problem`` as arrays: CSR ``starts``, column ``index`` and ``value`` (every term, zeros too), and
     each row's lower and upper bound (-inf / inf where open). Columns are ``problem.variables()`` in order,
-    whose ``index`` attribute is set here. Kept on the problem and made again only when rows or variables
-    were added (rows are never changed in place; bounds of variables are not part of it)."""
+    whose ``index`` attribute is set here. Kept on the problem: rows added since are appended, and all are made
+    again only when variables were added (rows are never changed in place; bounds of variables are not part of it)."""
+    import itertools
+
     import numpy as np
 
     variables = problem.variables()
-    key = (len(problem._constraints), len(variables))  # PuLP's own interface reads the same dict
+    rows = problem._constraints  # PuLP's own interface reads the same dict
     cached = getattr(problem, "_row_arrays", None)
     for i, v in enumerate(variables):
         v.index = i
-    if cached is not None and cached[0] == key:
-        return cached[1]
+    done = cached[0] if cached is not None and cached[1] == len(variables) else 0
+    if cached is not None and done == len(rows):
+        return cached[2]
     starts, index, value, row_lo, row_up = [], [], [], [], []
-    for i, con in enumerate(problem._constraints.values()):
-        con.index = i
-        starts.append(len(index))
+    offset = len(cached[2][1]) if done else 0
+    for con in itertools.islice(rows.values(), done, None):
+        starts.append(offset + len(index))
         for v, k in con.items():
             index.append(v.index)
             value.append(k)
@@ -165,7 +168,9 @@ def row_arrays(problem: pulp.LpProblem) -> tuple:
         np.array(row_lo, dtype=np.float64),
         np.array(row_up, dtype=np.float64),
     )
-    problem._row_arrays = (key, arrays)
+    if done:
+        arrays = tuple(np.concatenate([old, new]) for old, new in zip(cached[2], arrays, strict=True))
+    problem._row_arrays = (len(rows), len(variables), arrays)
     return arrays
 
 
