@@ -440,15 +440,16 @@ def _seat_unmet(model: PlanModel, val: list[int]) -> bool:
     arcs = d.arcs.assign(pos=np.arange(len(d.arcs))).sort_values(["km", "school_id"], kind="stable")
     arcs_of = arcs.groupby(["node", "grade", "year"], sort=False)["pos"].agg(list)
     added = False
+    arc_school, class_cap = d.arcs["school_id"].tolist(), d.caps["cap"].tolist()
     for r, v in zip(d.demand.itertuples(index=False), model.u, strict=True):
         left = v.varValue or 0.0
         if left <= _EPS:
             continue
         for a in arcs_of.get((r.node, r.grade, r.year), []):
-            i = cap_of.get((d.arcs["school_id"].iat[a], r.grade, r.year))
+            i = cap_of.get((arc_school[a], r.grade, r.year))
             if i is None:
                 continue
-            cap = float(d.caps["cap"].iat[i])
+            cap = float(class_cap[i])
             bound = model.x[a].upBound
             while left > _EPS and all(used[q] + coef[q][i] <= room[q] + _EPS for q in rows_of.get(i, ())):
                 fits = min([seats_left[q] / held_coef[q][a] for q in held_of.get(a, ())] + [math.inf if bound is None else bound - xv[a]])
