@@ -58,11 +58,19 @@ class PlanProblem(pulp.LpProblem):
 
 
 def _expr(pairs) -> pulp.LpAffineExpression:
-    """Affine expression from (variable, coefficient) pairs; repeated variables add up."""
-    acc: dict = defaultdict(float)
-    for v, k in pairs:
-        acc[v] += k
-    return pulp.LpAffineExpression(list(acc.items()))
+    """Affine expression from (variable, coefficient) pairs; repeated variables add up.
+
+    Most rows repeat no variable: their terms are copied in once (a dict built from a dict keeps its keys'
+    hashes; PuLP's constructor and accumulating would hash each variable again, in Python)."""
+    pairs = list(pairs)
+    terms = dict(pairs)
+    if len(terms) != len(pairs):
+        terms = defaultdict(float)
+        for v, k in pairs:
+            terms[v] += k
+    e = pulp.LpAffineExpression()
+    dict.update(e, terms)
+    return e
 
 
 def _groups(frame: pd.DataFrame, keys: list[str]) -> dict:
@@ -161,9 +169,9 @@ def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) ->
             if r["status"] == "candidate":
                 decided = r["decided_open"] == r["decided_open"]
                 cap = int(proj.get((sid, t), 0)) if decided else max(int(r["max_rooms"]), int(proj.get((sid, t), 0)))
-                out[sid, t] = _expr([(y[sid, t], cap)]) if (sid, t) in y else pulp.LpAffineExpression()
+                out[sid, t] = _expr([(y[sid, t], float(cap))]) if (sid, t) in y else pulp.LpAffineExpression()
             else:
-                e = _expr((v, 1) for tau, v in built_by[sid] if tau + settings.build_lead_years <= t)
+                e = _expr((v, 1.0) for tau, v in built_by[sid] if tau + settings.build_lead_years <= t)
                 e += int(r["rooms0"]) + int(proj.get((sid, t), 0))
                 out[sid, t] = e
     return out
