@@ -96,7 +96,8 @@ def whole_classes_bind(data: PlanData, settings: PlanSettings) -> np.ndarray:
     caps = data.caps
     if not settings.integer_classes:
         return np.zeros(len(caps), dtype=bool)
-    stage_cost = caps["grade"].map(lambda g: settings.cost_per_class_year[data.grades.stage_of_grade[g]]).to_numpy(dtype=float)
+    cost_of = {g: settings.cost_per_class_year[data.grades.stage_of_grade[g]] for g in caps["grade"].unique()}
+    stage_cost = caps["grade"].map(cost_of).to_numpy(dtype=float)
     counts_in_school_year = caps.groupby(["school_id", "year"], sort=False)["grade"].transform("size").to_numpy()
     return (stage_cost != 0) | (counts_in_school_year > 1)
 
