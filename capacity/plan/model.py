@@ -351,8 +351,9 @@ def define_boarding(prob, data: PlanData, x, tag: str = "") -> None:
     """
     board = data.arcs[data.arcs["boarder"]]
     beds = data.schools["beds"]
+    rows = board.index.to_numpy()
     for (sid, t), idx in _groups(board, ["school_id", "year"]).items():
-        prob += _expr([(x[j], 1.0) for j in board.index[idx]]) <= float(beds[sid]), f"beds{tag}_{sid}_{t}"
+        prob += _expr([(x[j], 1.0) for j in rows[idx]]) <= float(beds[sid]), f"beds{tag}_{sid}_{t}"
 
 
 def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> None:
@@ -366,8 +367,9 @@ def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str
         return
     a = data.arcs[data.arcs["year"] >= settings.school_size_from]
     cap = data.schools["size_cap"]
+    rows = a.index.to_numpy()
     for (sid, t), idx in _groups(a, ["school_id", "year"]).items():
-        prob += _expr([(x[j], 1.0) for j in a.index[idx]]) <= float(cap[sid]), f"size{tag}_{sid}_{t}"
+        prob += _expr([(x[j], 1.0) for j in rows[idx]]) <= float(cap[sid]), f"size{tag}_{sid}_{t}"
 
 
 def define_rated_capacity(prob, data: PlanData, x, rooms, tag: str = "") -> None:
@@ -536,7 +538,7 @@ def define_moved(prob, data: PlanData, settings: PlanSettings, x, tag: str = "")
     moved = a[(a["home"] != "") & (a["home"] != a["school_id"])]
     for t, idx in _groups(moved, ["year"]).items():
         t = t[0] if isinstance(t, tuple) else t
-        prob += _expr([(x[j], 1.0) for j in moved.index[idx]]) <= settings.max_moved, f"moved{tag}_{t}"
+        prob += _expr([(x[j], 1.0) for j in moved.index.to_numpy()[idx]]) <= settings.max_moved, f"moved{tag}_{t}"
 
 
 def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital, events: dict) -> pulp.LpAffineExpression:
