@@ -3,6 +3,7 @@ index tables the model is built from (schools, demand nodes, reachable arcs, cla
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,8 +63,8 @@ class PlanData:
 
 def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd.DataFrame:
     """Schools that can take part in the plan (open and candidate), with derived parameters."""
-    s = district.schools[district.schools["status"].isin(["open", "candidate"])].copy()
-    s = s.set_index("school_id", drop=False)
+    s = district.schools[district.schools["status"].isin(["open", "candidate"])].copy().set_index("school_id", drop=False)
+    s.attrs = {}  # validation's bad-cell set: pandas would deep-copy it with every frame and row made from this one
     ids = set(district.schools["school_id"])
     for key, lst in (("force_close", settings.force_close), ("forbid_close", settings.forbid_close)):
         for sid in lst:
@@ -159,8 +160,9 @@ def demand_nodes(district, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     zones = district.zones.set_index("zone_id")
     keys = homed[["zone_id", "home"]].drop_duplicates().sort_values(["zone_id", "home"]).reset_index(drop=True)
     sx = district.schools.set_index("school_id")
-    keys["x_km"] = [sx.at[h, "x_km"] if h else zones.at[z, "x_km"] for z, h in zip(keys["zone_id"], keys["home"], strict=True)]
-    keys["y_km"] = [sx.at[h, "y_km"] if h else zones.at[z, "y_km"] for z, h in zip(keys["zone_id"], keys["home"], strict=True)]
+    at_school = keys["home"].ne("").to_numpy()
+    for col in ("x_km", "y_km"):
+        keys[col] = np.where(at_school, keys["home"].map(sx[col]), keys["zone_id"].map(zones[col])).astype(float)
     keys.insert(0, "node", np.arange(len(keys)))
     out = homed.merge(keys[["node", "zone_id", "home"]], on=["zone_id", "home"])
     out = (
@@ -254,7 +256,7 @@ def class_caps(
     schools: pd.DataFrame,
     years: tuple[int, ...],
     settings: PlanSettings,
-    base_sizes: dict | None = None,
+    base_sizes: dict | Callable[[], dict] | None = None,
     base_year: int | None = None,
     *,
     grades: GradeSystem,
@@ -266,12 +268,19 @@ def class_caps(
     or when t >= ``standard_all_from``. A cohort not yet held to it may keep the classes it
     has: its cap is min(legacy_cap, max(standard, its largest class in ``base_year``)), so
     existing large classes age out and none grows; a cohort that entered after the base year
-    (before ``standard_from``) may use up to max(legacy_cap, standard).
+    (before ``standard_from``) may use up to max(legacy_cap, standard). ``base_sizes`` may be a function
+    giving them: it is called only if some cohort needs them (they take a seat table and a class report).
     """
     start_from = settings.standard_from if settings.standard_from is not None else years[0]
     gi, stage_of, order = grades.grade_index, grades.stage_of_grade, grades.grades
     start_of_stage = {stage_of[g]: gi[g] for g in settings.starting_grades}
-    base_sizes = base_sizes or {}
+    sizes: list[dict] = []  # base_sizes, once asked for
+
+    def had_in_base_year(sid: str, grade: str) -> int | None:
+        if not sizes:
+            sizes.append((base_sizes() if callable(base_sizes) else base_sizes) or {})
+        return sizes[0].get((sid, grade))
+
     rows = []
     override = schools["class_size"] if "class_size" in schools else pd.Series(np.nan, index=schools.index)
     for sid, r in schools.iterrows():
@@ -296,7 +305,7 @@ def class_caps(
                             and order[gi0] in grades.grades_between(r["first_grade"], r["last_grade"])
                             and stage_of[order[gi0]] == stage
                         ):
-                            had = base_sizes.get((sid, order[gi0]))
+                            had = had_in_base_year(sid, order[gi0])
                             cap = max(std, min(settings.legacy_cap, had)) if had is not None else std
                 rows.append((sid, g, t, cap, std))
     return pd.DataFrame(rows, columns=["school_id", "grade", "year", "cap", "standard"])
@@ -340,7 +349,7 @@ def prepare(district, demand: pd.DataFrame, settings: PlanSettings) -> PlanData:
     nodes, dem = demand_nodes(district, demand)
     arcs = reachable_arcs(nodes, dem, schools, district.travel, settings, gs)
     base_year = district.last_year if district.has_history else None  # no history: no existing classes to keep
-    caps = class_caps(schools, years, settings, base_class_sizes(district, settings), base_year, grades=gs)
+    caps = class_caps(schools, years, settings, lambda: base_class_sizes(district, settings), base_year, grades=gs)
     discount = {t: 1.0 / (1.0 + settings.discount_rate) ** (t - years[0]) for t in years}
     return PlanData(
         years,

@@ -34,12 +34,43 @@ class PlanModel:
     events: dict[str, dict[tuple[str, int], pulp.LpVariable]] = field(default_factory=dict)  # close, reopen, dispose
 
 
+class PlanProblem(pulp.LpProblem):
+    """PuLP's LpProblem whose ``variables()`` does not walk every constraint again on each call (PuLP's own
+    does, and sorts: it was most of the time outside the solver on large plans). PuLP registers a
+    constraint's variables when the constraint is added, so only the objective's are registered here; the
+    list is the same, sorted by name as PuLP sorts it (the column order handed to the solver)."""
+
+    _sorted = 0  # length of the variable list when it was last sorted
+    _objective_seen: tuple = ()  # (objective, its length) whose variables are registered
+
+    def variables(self) -> list[pulp.LpVariable]:
+        obj = self.objective
+        if obj is not None and self._objective_seen != (id(obj), len(obj)):
+            self._add_variables(obj.keys())
+            self._objective_seen = (id(obj), len(obj))
+        if self._sorted != len(self._variables):
+            self._variables.sort(key=lambda v: v.name)
+            self._sorted = len(self._variables)
+        return self._variables
+
+    def variablesDict(self) -> dict[str, pulp.LpVariable]:  # noqa: N802 (PuLP's name)
+        return {v.name: v for v in self.variables()}
+
+
 def _expr(pairs) -> pulp.LpAffineExpression:
-    """Affine expression from (variable, coefficient) pairs; repeated variables add up."""
-    acc: dict = defaultdict(float)
-    for v, k in pairs:
-        acc[v] += k
-    return pulp.LpAffineExpression(list(acc.items()))
+    """Affine expression from (variable, coefficient) pairs; repeated variables add up.
+
+    Most rows repeat no variable: their terms are copied in once (a dict built from a dict keeps its keys'
+    hashes; PuLP's constructor and accumulating would hash each variable again, in Python)."""
+    pairs = list(pairs)
+    terms = dict(pairs)
+    if len(terms) != len(pairs):
+        terms = defaultdict(float)
+        for v, k in pairs:
+            terms[v] += k
+    e = pulp.LpAffineExpression()
+    dict.update(e, terms)
+    return e
 
 
 def _groups(frame: pd.DataFrame, keys: list[str]) -> dict:
@@ -65,7 +96,8 @@ def whole_classes_bind(data: PlanData, settings: PlanSettings) -> np.ndarray:
     caps = data.caps
     if not settings.integer_classes:
         return np.zeros(len(caps), dtype=bool)
-    stage_cost = caps["grade"].map(lambda g: settings.cost_per_class_year[data.grades.stage_of_grade[g]]).to_numpy(dtype=float)
+    cost_of = {g: settings.cost_per_class_year[data.grades.stage_of_grade[g]] for g in caps["grade"].unique()}
+    stage_cost = caps["grade"].map(cost_of).to_numpy(dtype=float)
     counts_in_school_year = caps.groupby(["school_id", "year"], sort=False)["grade"].transform("size").to_numpy()
     return (stage_cost != 0) | (counts_in_school_year > 1)
 
@@ -80,10 +112,12 @@ def define_flows(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings, t
     u = [var(f"u{tag}_{i}", lowBound=0) for i in range(len(data.demand))]
     max_rooms = s["max_rooms"].clip(lower=s["rooms0"])
     proj_max = data.project_rooms.groupby("school_id")["rooms"].max() if len(data.project_rooms) else pd.Series(dtype=float)
-    n = []
-    for i, sid in enumerate(data.caps["school_id"]):
-        ub = int(max_rooms[sid] + proj_max.get(sid, 0))
-        n.append(var(f"n{tag}_{i}", lowBound=0, upBound=ub, cat=pulp.LpInteger if whole[i] else pulp.LpContinuous))
+    sids = data.caps["school_id"]
+    upper = (max_rooms.reindex(sids).to_numpy() + proj_max.reindex(sids, fill_value=0).to_numpy()).astype(int).tolist()
+    n = [
+        var(f"n{tag}_{i}", lowBound=0, upBound=ub, cat=pulp.LpInteger if w else pulp.LpContinuous)
+        for i, (ub, w) in enumerate(zip(upper, whole.tolist(), strict=True))
+    ]
     return x, u, n
 
 
@@ -125,7 +159,8 @@ def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) ->
         R[s,t] = R0[s] + P[s,t] + sum_{tau + L <= t} b[s,tau]     existing school s
         R[s,t] = Rnew[s,t] y[s,t]                                 candidate s: Rnew = max_classrooms (a decided one: its project's rooms)
     """
-    proj = data.project_rooms.set_index(["school_id", "year"])["rooms"] if len(data.project_rooms) else {}
+    pr = data.project_rooms
+    proj = dict(zip(zip(pr["school_id"], pr["year"], strict=True), pr["rooms"], strict=True)) if len(pr) else {}
     out = {}
     built_by: dict[str, list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
     for (sid, t), v in b.items():
@@ -135,9 +170,9 @@ def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) ->
             if r["status"] == "candidate":
                 decided = r["decided_open"] == r["decided_open"]
                 cap = int(proj.get((sid, t), 0)) if decided else max(int(r["max_rooms"]), int(proj.get((sid, t), 0)))
-                out[sid, t] = _expr([(y[sid, t], cap)]) if (sid, t) in y else pulp.LpAffineExpression()
+                out[sid, t] = _expr([(y[sid, t], float(cap))]) if (sid, t) in y else pulp.LpAffineExpression()
             else:
-                e = _expr((v, 1) for tau, v in built_by[sid] if tau + settings.build_lead_years <= t)
+                e = _expr((v, 1.0) for tau, v in built_by[sid] if tau + settings.build_lead_years <= t)
                 e += int(r["rooms0"]) + int(proj.get((sid, t), 0))
                 out[sid, t] = e
     return out
@@ -316,8 +351,9 @@ def define_boarding(prob, data: PlanData, x, tag: str = "") -> None:
     """
     board = data.arcs[data.arcs["boarder"]]
     beds = data.schools["beds"]
+    rows = board.index.to_numpy()
     for (sid, t), idx in _groups(board, ["school_id", "year"]).items():
-        prob += _expr([(x[j], 1.0) for j in board.index[idx]]) <= float(beds[sid]), f"beds{tag}_{sid}_{t}"
+        prob += _expr([(x[j], 1.0) for j in rows[idx]]) <= float(beds[sid]), f"beds{tag}_{sid}_{t}"
 
 
 def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> None:
@@ -331,8 +367,9 @@ def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str
         return
     a = data.arcs[data.arcs["year"] >= settings.school_size_from]
     cap = data.schools["size_cap"]
+    rows = a.index.to_numpy()
     for (sid, t), idx in _groups(a, ["school_id", "year"]).items():
-        prob += _expr([(x[j], 1.0) for j in a.index[idx]]) <= float(cap[sid]), f"size{tag}_{sid}_{t}"
+        prob += _expr([(x[j], 1.0) for j in rows[idx]]) <= float(cap[sid]), f"size{tag}_{sid}_{t}"
 
 
 def define_rated_capacity(prob, data: PlanData, x, rooms, tag: str = "") -> None:
@@ -501,7 +538,7 @@ def define_moved(prob, data: PlanData, settings: PlanSettings, x, tag: str = "")
     moved = a[(a["home"] != "") & (a["home"] != a["school_id"])]
     for t, idx in _groups(moved, ["year"]).items():
         t = t[0] if isinstance(t, tuple) else t
-        prob += _expr([(x[j], 1.0) for j in moved.index[idx]]) <= settings.max_moved, f"moved{tag}_{t}"
+        prob += _expr([(x[j], 1.0) for j in moved.index.to_numpy()[idx]]) <= settings.max_moved, f"moved{tag}_{t}"
 
 
 def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital, events: dict) -> pulp.LpAffineExpression:
@@ -592,7 +629,7 @@ def define_flow_constraints(
 
 def build(data: PlanData, settings: PlanSettings, linking_rows: bool = True) -> PlanModel:
     """Build the whole model (no solving); ``linking_rows=False`` leaves out the linking rows (see define_linking)."""
-    prob = pulp.LpProblem("capacity_plan", pulp.LpMinimize)
+    prob = PlanProblem("capacity_plan", pulp.LpMinimize)
     b, y, c = define_decisions(prob, data, settings)
     x, u, n = define_flows(prob, data, settings)
     rooms = rooms_available(data, settings, b, y)
@@ -614,7 +651,7 @@ def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float
 
     Every PlanData must come from the same district and settings (same schools and years).
     """
-    prob = pulp.LpProblem("capacity_robust_plan", pulp.LpMinimize)
+    prob = PlanProblem("capacity_robust_plan", pulp.LpMinimize)
     base = datas[0]
     b, y, c = define_decisions(prob, base, settings)
     rooms = rooms_available(base, settings, b, y)

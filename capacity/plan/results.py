@@ -99,7 +99,7 @@ def class_table(model: PlanModel, settings: PlanSettings, arcs: pd.DataFrame) ->
     """Pupils, classes and class sizes per school, grade and year."""
     by_sgt = arcs.groupby(["school_id", "grade", "year"])["pupils"].sum()
     caps = model.data.caps.copy()
-    caps["pupils"] = [by_sgt.get((a, g, t), 0.0) for a, g, t in zip(caps["school_id"], caps["grade"], caps["year"], strict=True)]
+    caps["pupils"] = by_sgt.reindex(pd.MultiIndex.from_frame(caps[["school_id", "grade", "year"]]), fill_value=0.0).to_numpy()
     nv = values(model.n)
     if settings.integer_classes:
         # counts left fractional because whole classes cannot change the answer (whole_classes_bind): the

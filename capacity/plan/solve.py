@@ -88,9 +88,7 @@ class _HiGHSWithOffset(pulp.HiGHS):
         import highspy
 
         h = lp.solverModel
-        col = h.getSolution().col_value
-        for v in self._variables:
-            v.varValue = col[v.index]
+        read_values(lp)
         ms = h.getModelStatus()
         if ms == highspy.HighsModelStatus.kOptimal:
             return pulp.LpStatusOptimal, pulp.LpSolutionOptimal
@@ -101,15 +99,15 @@ class _HiGHSWithOffset(pulp.HiGHS):
         return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
 
     def buildSolverModel(self, lp):  # noqa: N802 (PuLP's name)
-        """The model handed over as whole arrays (PuLP's own adds one column and one row per call)."""
+        """The model handed over as whole arrays (PuLP's own adds one column and one row per call); the
+        rows are assembled once per set of rows (``row_arrays``), the columns read afresh each solve."""
         import highspy
         import numpy as np
 
         h = lp.solverModel
         inf = highspy.kHighsInf
-        variables = self._variables = lp.variables()
-        for i, v in enumerate(variables):
-            v.index = i
+        variables = lp.variables()
+        starts, index, value, row_lo, row_up = row_arrays(lp)  # sets each variable's index
         n = len(variables)
         sense = -1.0 if lp.sense == pulp.LpMaximize else 1.0
         cost = np.zeros(n)
@@ -121,27 +119,12 @@ class _HiGHSWithOffset(pulp.HiGHS):
         ints = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32) if self.mip else np.zeros(0, np.int32)
         if len(ints):
             h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
-        starts, index, value, row_lo, row_up = [], [], [], [], []
-        for i, con in enumerate(lp._constraints.values()):  # PuLP's own interface reads the same dict
-            con.index = i
-            starts.append(len(index))
-            for v, k in con.items():
-                if k:
-                    index.append(v.index)
-                    value.append(k)
-            lb, ub = con.getLb(), con.getUb()
-            row_lo.append(-inf if lb is None else lb)
-            row_up.append(inf if ub is None else ub)
-        if starts:
-            h.addRows(
-                len(starts),
-                np.array(row_lo, dtype=np.float64),
-                np.array(row_up, dtype=np.float64),
-                len(index),
-                np.array(starts, dtype=np.int32),
-                np.array(index, dtype=np.int32),
-                np.array(value, dtype=np.float64),
-            )
+        if len(starts):
+            nonzero = value != 0
+            if not nonzero.all():
+                starts = np.concatenate([[0], np.cumsum(nonzero)])[starts].astype(np.int32)
+                index, value = index[nonzero], value[nonzero]
+            h.addRows(len(starts), row_lo, row_up, len(index), starts, index, value)
         constant = float(lp.objective.constant) if lp.objective is not None else 0.0
         if constant:
             h.changeObjectiveOffset(sense * constant)
@@ -149,6 +132,46 @@ class _HiGHSWithOffset(pulp.HiGHS):
             idx = np.array([v.index for v in variables if v in self.start], dtype=np.int32)
             val = np.array([float(self.start[v]) for v in variables if v in self.start], dtype=np.float64)
             h.setSolution(len(idx), idx, val)
+
+
+def row_arrays(problem: pulp.LpProblem) -> tuple:
+    """The rows of ``problem`` as arrays: CSR ``starts``, column ``index`` and ``value`` (every term, zeros too), and
+    each row's lower and upper bound (-inf / inf where open). Columns are ``problem.variables()`` in order,
+    whose ``index`` attribute is set here. Kept on the problem: rows added since are appended, and all are made
+    again only when variables were added (rows are never changed in place; bounds of variables are not part of it)."""
+    import itertools
+
+    import numpy as np
+
+    variables = problem.variables()
+    rows = problem._constraints  # PuLP's own interface reads the same dict
+    cached = getattr(problem, "_row_arrays", None)
+    for i, v in enumerate(variables):
+        v.index = i
+    done = cached[0] if cached is not None and cached[1] == len(variables) else 0
+    if cached is not None and done == len(rows):
+        return cached[2]
+    starts, index, value, row_lo, row_up = [], [], [], [], []
+    offset = len(cached[2][1]) if done else 0
+    for con in itertools.islice(rows.values(), done, None):
+        starts.append(offset + len(index))
+        for v, k in con.items():
+            index.append(v.index)
+            value.append(k)
+        lb, ub = con.getLb(), con.getUb()
+        row_lo.append(-np.inf if lb is None else lb)
+        row_up.append(np.inf if ub is None else ub)
+    arrays = (
+        np.array(starts, dtype=np.int32),
+        np.array(index, dtype=np.int32),
+        np.array(value, dtype=np.float64),
+        np.array(row_lo, dtype=np.float64),
+        np.array(row_up, dtype=np.float64),
+    )
+    if done:
+        arrays = tuple(np.concatenate([old, new]) for old, new in zip(cached[2], arrays, strict=True))
+    problem._row_arrays = (len(rows), len(variables), arrays)
+    return arrays
 
 
 TIME_LIMIT_NOTE = (
@@ -305,10 +328,16 @@ def resolve_with_costs(problem: pulp.LpProblem, costs: dict[pulp.LpVariable, flo
     t0 = time.perf_counter()
     h.run()
     elapsed = time.perf_counter() - t0
-    col = h.getSolution().col_value
-    for v in problem.variables():
-        v.varValue = col[v.index]
+    read_values(problem)
     return _report_highs(problem, elapsed)
+
+
+def read_values(problem: pulp.LpProblem) -> None:
+    """Every variable's value from HiGHS's last solution of ``problem``, read as one array (the columns
+    are ``problem.variables()`` in order, as handed over)."""
+    col = problem.solverModel.getSolution().col_value
+    for v, value in zip(problem.variables(), col, strict=True):
+        v.varValue = value
 
 
 def _report_highs(problem: pulp.LpProblem, elapsed: float) -> SolveReport:

@@ -35,7 +35,7 @@ from capacity.notes import note
 from capacity.plan.inputs import PlanData
 from capacity.plan.model import PlanModel, _expr, build, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
-from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, solve
+from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, row_arrays, solve
 
 
 def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tuple[PlanData, pd.Index, pd.Index, pd.Index]:
@@ -144,18 +144,21 @@ def _objective_at(model: PlanModel, start: dict) -> float:
 
 def _violation(model: PlanModel, start: dict) -> float:
     """Largest amount by which ``start`` breaks a row or a bound of ``model`` (relative to the row's size)."""
-    worst = 0.0
-    for v in model.problem.variables():
-        k = float(start.get(v, 0.0))
-        if v.lowBound is not None:
-            worst = max(worst, v.lowBound - k)
-        if v.upBound is not None:
-            worst = max(worst, k - v.upBound)
-    for con in model.problem.constraints():
-        act = sum(float(k) * float(start.get(v, 0.0)) for v, k in con.items()) + con.constant
-        off = act if con.sense == pulp.LpConstraintLE else -act if con.sense == pulp.LpConstraintGE else abs(act)
-        worst = max(worst, off / max(1.0, abs(con.constant)))
-    return worst
+    variables = model.problem.variables()
+    starts, index, value, row_lo, row_up = row_arrays(model.problem)
+    k = np.array([float(start.get(v, 0.0)) for v in variables])
+    lo = np.array([-np.inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+    up = np.array([np.inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+    worst = max(0.0, float(np.max(lo - k, initial=0.0)), float(np.max(k - up, initial=0.0)))
+    if not len(starts):
+        return worst
+    row = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(index))))
+    act = np.bincount(row, weights=value * k[index], minlength=len(starts))
+    rhs = np.where(np.isfinite(row_up), row_up, row_lo)
+    off = np.maximum(np.where(np.isfinite(row_up), act - row_up, -np.inf), np.where(np.isfinite(row_lo), row_lo - act, -np.inf))
+    equal = row_lo == row_up
+    off = np.where(equal, np.abs(act - rhs), off)
+    return max(worst, float(np.max(off / np.maximum(1.0, np.abs(rhs)))))
 
 
 def _gap(objective: float, bound: float) -> float:
@@ -373,31 +376,30 @@ def _rows_in(
     are counted, and the rows of each index. With ``free`` the classes n: the classroom, stage-room and closure
     rows; with ``free`` the pupils x (and n in ``skip``): the rows that hold pupils back at a school, such as its
     rated capacity, size cap or boarding beds."""
-    pos = {v.name: i for i, v in enumerate(free)}
-    terms: list[list[tuple[int, float]]] = []
-    room: list[float] = []
+    variables = model.problem.variables()
+    starts, index, value, row_lo, row_up = row_arrays(model.problem)
+    free_at = np.full(len(variables), -1)
+    free_at[[v.index for v in free]] = np.arange(len(free))
+    lower = np.array([np.nan if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+    fixed = np.array([v.lowBound is not None and v.lowBound == v.upBound and v.name not in skip for v in variables])
+    # <= rows as they are, >= rows negated, = rows left out
+    sign = np.where(np.isfinite(row_up) & ~np.isfinite(row_lo), 1.0, np.where(np.isfinite(row_lo) & ~np.isfinite(row_up), -1.0, 0.0))
+    row = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(index))))
+    coef = sign[row] * value
+    is_free = free_at[index] >= 0
+    is_fixed = ~is_free & fixed[index]
+    other = np.bincount(row, weights=~is_free & ~is_fixed, minlength=len(starts)) > 0
+    pushes = np.bincount(row, weights=is_free & (coef > 0), minlength=len(starts)) > 0
+    keep = (sign != 0) & ~other & pushes
+    rest = np.bincount(row, weights=np.where(is_fixed, coef * np.nan_to_num(lower[index]), 0.0), minlength=len(starts))
+    room = (np.where(sign > 0, row_up, -row_lo) - rest)[keep].tolist()  # PuLP keeps the right-hand side as -constant
+    terms: list[list[tuple[int, float]]] = [[] for _ in room]
     rows_of: dict[int, list[int]] = defaultdict(list)
-    for con in model.problem.constraints():
-        sign = 1.0 if con.sense == pulp.LpConstraintLE else -1.0 if con.sense == pulp.LpConstraintGE else 0.0
-        if not sign:
-            continue
-        ns, rest, fixed = [], 0.0, True
-        for v, k in con.items():
-            i = pos.get(v.name)
-            if i is not None:
-                ns.append((i, sign * k))
-            elif v.lowBound is not None and v.lowBound == v.upBound and v.name not in skip:
-                rest += sign * k * v.lowBound
-            else:
-                fixed = False
-                break
-        if not fixed or not any(k > 0 for _, k in ns):
-            continue
-        r = len(terms)
-        terms.append(ns)
-        room.append(-sign * con.constant - rest)  # PuLP keeps the right-hand side as -constant
-        for i, _ in ns:
-            rows_of[i].append(r)
+    number = np.cumsum(keep) - 1
+    take = keep[row] & is_free
+    for r, i, k in zip(number[row[take]].tolist(), free_at[index[take]].tolist(), coef[take].tolist(), strict=True):
+        terms[r].append((i, k))
+        rows_of[i].append(r)
     return terms, room, rows_of
 
 
@@ -438,15 +440,16 @@ def _seat_unmet(model: PlanModel, val: list[int]) -> bool:
     arcs = d.arcs.assign(pos=np.arange(len(d.arcs))).sort_values(["km", "school_id"], kind="stable")
     arcs_of = arcs.groupby(["node", "grade", "year"], sort=False)["pos"].agg(list)
     added = False
+    arc_school, class_cap = d.arcs["school_id"].tolist(), d.caps["cap"].tolist()
     for r, v in zip(d.demand.itertuples(index=False), model.u, strict=True):
         left = v.varValue or 0.0
         if left <= _EPS:
             continue
         for a in arcs_of.get((r.node, r.grade, r.year), []):
-            i = cap_of.get((d.arcs["school_id"].iat[a], r.grade, r.year))
+            i = cap_of.get((arc_school[a], r.grade, r.year))
             if i is None:
                 continue
-            cap = float(d.caps["cap"].iat[i])
+            cap = float(class_cap[i])
             bound = model.x[a].upBound
             while left > _EPS and all(used[q] + coef[q][i] <= room[q] + _EPS for q in rows_of.get(i, ())):
                 fits = min([seats_left[q] / held_coef[q][a] for q in held_of.get(a, ())] + [math.inf if bound is None else bound - xv[a]])
