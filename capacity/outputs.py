@@ -178,8 +178,10 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def write_marker(folder: Path) -> None:
-    """The marker listing every file under ``folder``: proof that capacity wrote them."""
-    files = sorted(p for p in _contents(folder) if not p.endswith("/") and p != MARKER)
+    """The marker listing every file under ``folder`` (and every empty folder, e.g. a charts/
+    folder with nothing to draw): proof that capacity wrote them."""
+    present = _contents(folder) - {MARKER}
+    files = sorted(p for p in present if not p.endswith("/") or not any(q != p and q.startswith(p) for q in present))
     (folder / MARKER).write_text(json.dumps({"tool": "capacity", "files": files}, indent=1) + "\n", encoding="utf-8")
 
 
