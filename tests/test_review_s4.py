@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pytest
+
+from capacity.data import load_district
+from capacity.notes import collecting
 from capacity.outputs import atomic_dir
+from capacity.projection import ProjectionSettings, project_district
+from capacity.standards import settings_for_system
 
 
 def test_output_with_an_empty_folder_can_be_replaced(tmp_path: Path):
@@ -17,3 +25,64 @@ def test_output_with_an_empty_folder_can_be_replaced(tmp_path: Path):
             (tmp / "charts").mkdir()
             (tmp / "table.csv").write_text("a\n1\n")
     assert (target / "charts").is_dir() and (target / "table.csv").is_file()
+
+
+US_ELEM, US_MID = ["K", "1", "2", "3", "4", "5"], ["6", "7", "8"]
+
+
+def write_district(folder: Path, tables: dict[str, list[dict]]) -> Path:
+    """A district folder from rows per table."""
+    folder.mkdir(parents=True)
+    for name, rows in tables.items():
+        pd.DataFrame(rows).to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def school(sid: str, zone: str, first: str, last: str, rooms: int, x: float, status: str = "open") -> dict:
+    return dict(
+        school_id=sid, name=sid, zone_id=zone, first_grade=first, last_grade=last, classrooms=rooms, max_classrooms=rooms + 2,
+        x_km=x, y_km=0.0, sector="public", status=status,
+    )  # fmt: skip
+
+
+def k8_district(folder: Path, **extra: list[dict]) -> Path:
+    """A US K-8 district (no high school, no pre-K), two zones, 2019-2025, slightly noisy rolls."""
+    rng = np.random.default_rng(0)
+    enrol = [
+        dict(year=y, school_id=s, grade=g, pupils=int(n + rng.integers(-3, 4)))
+        for y in range(2019, 2026)
+        for s, grades, n in (("E1", US_ELEM, 50), ("E2", US_ELEM, 40), ("M1", US_MID, 90))
+        for g in grades
+    ]
+    return write_district(
+        folder,
+        dict(
+            district=[dict(key="grade_system", value="us")],
+            zones=[dict(zone_id="A", name="A", kind="town", x_km=0, y_km=0), dict(zone_id="B", name="B", kind="town", x_km=3, y_km=0)],
+            schools=[school("E1", "A", "K", "5", 12, 0), school("E2", "B", "K", "5", 12, 3), school("M1", "A", "6", "8", 12, 1)],
+            enrolment=enrol,
+            **extra,
+        ),
+    )
+
+
+def test_housing_adds_no_pupils_to_a_stage_no_school_teaches(tmp_path: Path):
+    """A K-8 district with new housing: the US default yields made high-school and pre-K pupils, and
+    the gap asked for a high-school classroom (and a pre-K one) in a district with no such school."""
+    housing = [
+        dict(zone_id="B", year=2026, dwellings=200, dwelling_type="single_family"),
+        dict(zone_id="B", year=2040, dwellings=500, dwelling_type="single_family"),
+    ]
+    d = load_district(k8_district(tmp_path / "d", housing=housing))
+    settings = settings_for_system(ProjectionSettings, d.grades, dict(draws=20, horizon=2, entry_rule={"K": "held"}))
+    with collecting() as notes:
+        proj = project_district(d, settings)
+    g = d.grades
+    stage = np.array([g.stage_of_grade[x] for x in g.grades])
+    assert proj.point[:, np.isin(stage, ["high", "prek"]), :].sum() == 0  # zones x grades x years
+    # the taught stages keep their housing pupils: 200 dwellings x 0.13 middle pupils x 0.8 present in 2027
+    plain = project_district(load_district(k8_district(tmp_path / "e")), settings)
+    added = proj.point[:, stage == "middle", 1].sum() - plain.point[:, stage == "middle", 1].sum()
+    assert added == pytest.approx(200 * 0.13 * 0.8, abs=0.01)
+    assert any("no open or candidate school teaches high, prek" in n for n in notes)
+    assert any("500 dwellings completed after 2027 (2040)" in n for n in notes)
