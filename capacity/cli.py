@@ -26,22 +26,25 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("district", required=False, metavar="[DISTRICT]")
+@click.argument("district", required=False, metavar="[SCENARIO|DISTRICT]")
 def validate(district: str | None) -> None:
     """Check a district's data and list every problem found.
 
     Rated capacities are checked against classrooms at the default tolerance and the system's
-    class sizes (a scenario's standards set both for gap and plan)."""
+    class sizes; given a scenario file, at its standards.rated_capacity_tolerance and
+    standards.class_size (as its gap and plan check them), and its settings against the district."""
     from capacity.gap.seats import rated_capacity
-    from capacity.standards import DEFAULT_RATED_TOLERANCE, Standards, settings_for_system
+    from capacity.standards import Standards, settings_for_system
 
-    d = load_district(district)
-    rated_capacity(d, settings_for_system(Standards, d.grades).class_size, DEFAULT_RATED_TOLERANCE)
+    d, sc = _target(district)
+    standards = sc.standards if sc is not None else settings_for_system(Standards, d.grades)
+    rated_capacity(d, standards.class_size, standards.rated_capacity_tolerance)
     if d.has_history:
         known = f"history {d.history_years[0]}-{d.last_year}"
     else:
         known = f"no history, demand {int(d.demand['year'].min())}-{int(d.demand['year'].max())}"
-    click.echo(f"OK: {d.source} is a valid district ({len(d.zones)} zones, {len(d.schools)} schools, {known}).")
+    under = f" under scenario {sc.name} (its standards and settings)" if sc is not None else ""
+    click.echo(f"OK: {d.source} is a valid district{under} ({len(d.zones)} zones, {len(d.schools)} schools, {known}).")
 
 
 @cli.command()

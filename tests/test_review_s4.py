@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from capacity.cli import main
 from capacity.data import load_district
 from capacity.notes import collecting
 from capacity.outputs import atomic_dir
@@ -86,3 +87,29 @@ def test_housing_adds_no_pupils_to_a_stage_no_school_teaches(tmp_path: Path):
     assert added == pytest.approx(200 * 0.13 * 0.8, abs=0.01)
     assert any("no open or candidate school teaches high, prek" in n for n in notes)
     assert any("500 dwellings completed after 2027 (2040)" in n for n in notes)
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as e:
+        main(args)
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return int(e.value.code or 0), out.out, out.err
+
+
+def test_validate_with_a_scenario_checks_rated_capacity_at_its_tolerance_and_class_sizes(tmp_path: Path, capsys):
+    """validate checked rated capacity at the default 10 % and class size 25 only, so a district the
+    scenario's gap and plan refuse (or accept) was said valid (or refused) by validate."""
+    d = k8_district(tmp_path / "d")
+    s = pd.read_csv(d / "schools.csv")
+    s["capacity"] = [300, "", ""]  # E1: 12 rooms x 25 = 300 (US default); at 30 a class, 360 (17 % off)
+    s.to_csv(d / "schools.csv", index=False)
+    code, out, _ = run_cli(["validate", str(d)], capsys)
+    assert code == 0 and out.startswith("OK:")
+    yaml = tmp_path / "s.yaml"
+    yaml.write_text("name: s\ndistrict: d\nstandards:\n  class_size: {elementary: 30}\n", encoding="utf-8")
+    code, _, err = run_cli(["validate", str(yaml)], capsys)
+    assert code == 2 and "schools.csv, row 2, column 'capacity'" in err and "Traceback" not in err
+    yaml.write_text("name: s\ndistrict: d\nstandards:\n  class_size: {elementary: 30}\n  rated_capacity_tolerance: 0.2\n", encoding="utf-8")
+    code, out, _ = run_cli(["validate", str(yaml)], capsys)
+    assert code == 0 and "under scenario s" in out

@@ -203,6 +203,17 @@ def small(command: str = "validate", **edits):
     return build
 
 
+def small_under_scenario(text: str, command: str = "validate", **edits):
+    """SMALL (with ``edits``) and a scenario file of ``text`` naming it; run ``command`` on the scenario."""
+
+    def build(tmp: Path) -> list[str]:
+        small(**edits)(tmp)
+        (tmp / "scenario.yaml").write_text(f"name: small\ndistrict: district\n{text}", encoding="utf-8")
+        return [command, str(tmp / "scenario.yaml")]
+
+    return build
+
+
 def demand_file(text: str):
     def build(tmp: Path) -> list[str]:
         (tmp / "demand.csv").write_text(text, encoding="utf-8")
@@ -555,6 +566,18 @@ CASES: list[Case] = [
         "schools.csv, row 2, column 'capacity': found capacity 300 at 'S1', but its 6 classrooms x 45 seats = 270 (differs by 11%); "
         "expected capacity within 10% of classrooms x room seats (the tolerance is the scenario setting standards.rated_capacity_tolerance)",
         "validate checks at the default 10 % and the system's class sizes; a scenario may set standards.rated_capacity_tolerance.",
+    ),
+    Case(
+        "capacity-vs-classrooms-validate-scenario",
+        "a rated capacity within the default 10 % of classrooms x room seats but beyond the scenario's tolerance, checked by validate",
+        small_under_scenario(
+            "standards: {rated_capacity_tolerance: 0.02}\n",
+            schools={"classrooms": ["6", ""], "max_classrooms": ["8", "10"], "capacity": ["280", "80"]},
+        ),
+        "schools.csv, row 2, column 'capacity': found capacity 280 at 'S1', but its 6 classrooms x 45 seats = 270 (differs by 4%); "
+        "expected capacity within 2% of classrooms x room seats",
+        "`capacity validate SCENARIO.yaml` checks at the scenario's tolerance and class sizes, as its gap and plan will: "
+        "correct capacity or classrooms, or leave one of them blank.",
     ),
     Case(
         "classrooms-and-capacity-blank",
