@@ -113,3 +113,25 @@ def test_validate_with_a_scenario_checks_rated_capacity_at_its_tolerance_and_cla
     yaml.write_text("name: s\ndistrict: d\nstandards:\n  class_size: {elementary: 30}\n  rated_capacity_tolerance: 0.2\n", encoding="utf-8")
     code, out, _ = run_cli(["validate", str(yaml)], capsys)
     assert code == 0 and "under scenario s" in out
+
+
+def test_report_lists_the_decided_projects(tmp_path: Path, capsys):
+    """A decided project (a new school already funded) changed the seats in the gap and the plan but
+    appeared nowhere in report.html: a board reading it could not see the 9 M school it counts on."""
+    projects = [
+        dict(project_id="PR-NEW", school_id="N1", completion_year=2026, classrooms=6, seats="", cost=9e6, stage=""),
+        dict(project_id="PR-EXT", school_id="E1", completion_year=2026, classrooms=1, seats=30, cost=5e5, stage="elementary"),
+    ]
+    d = k8_district(tmp_path / "d", projects=projects)
+    s = pd.read_csv(d / "schools.csv")
+    s.loc[len(s)] = school("N1", "B", "K", "5", 0, 3.2, status="candidate") | {"max_classrooms": 6}
+    s.to_csv(d / "schools.csv", index=False)
+    (tmp_path / "s.yaml").write_text(
+        "name: s\ndistrict: d\nhorizon: 1\nprojection: {method: mean, draws: 20, entry_rule: {K: held}}\nplan: {time_limit_s: 5}\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_cli(["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, err
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Decided projects" in html and "PR-NEW" in html and "PR-EXT" in html
+    assert "their capital (9,500,000 USD) is not part of this option" in html
