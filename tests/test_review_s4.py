@@ -135,3 +135,18 @@ def test_report_lists_the_decided_projects(tmp_path: Path, capsys):
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Decided projects" in html and "PR-NEW" in html and "PR-EXT" in html
     assert "their capital (9,500,000 USD) is not part of this option" in html
+
+
+def test_many_implausible_grade_sizes_are_summed_up_and_name_the_grade(tmp_path: Path, capsys):
+    """A district of very large schools got one warning line per enrolment row (234 lines burying the
+    rest), and a US grade read '7,057 pupils in 10' instead of 'in grade 10'."""
+    d = k8_district(tmp_path / "d")
+    e = pd.read_csv(d / "enrolment.csv")
+    e.loc[e["school_id"] == "M1", "pupils"] *= 50  # 21 rows of about 4,500 pupils
+    e.to_csv(d / "enrolment.csv", index=False)
+    code, out, err = run_cli(["validate", str(d)], capsys)
+    assert code == 0
+    lines = [ln for ln in (out + err).splitlines() if ln.startswith("warning: enrolment.csv")]
+    assert len(lines) == 11
+    assert "pupils in grade 6 at 'M1' in 2019" in lines[0]
+    assert lines[-1].startswith("warning: enrolment.csv: 11 more rows hold more than 3,000 pupils") and "schools 'M1'" in lines[-1]

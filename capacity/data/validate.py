@@ -14,7 +14,7 @@ import pandas as pd
 from capacity.data.read import RawTable
 from capacity.data.schema import FALSE_WORDS, FREE_TEXT_COLUMNS, SYSTEM_TABLES, TABLE_BY_NAME, TRUE_WORDS, Column, Table
 from capacity.errors import Problem
-from capacity.grades import CHINA, PRESETS, GradeSystem, preset, system_from_rows
+from capacity.grades import CHINA, PRESETS, GradeSystem, grade_words, preset, system_from_rows
 
 ROW = "_row"
 """Hidden column carrying each record's spreadsheet row number during validation."""
@@ -370,6 +370,7 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
 
 
 MAX_GRADE_PUPILS = 3000  # one grade of one school above this is implausible (warning)
+MAX_LISTED_WARNINGS = 10  # warnings of one kind listed row by row; the rest are summed up in one line
 MAX_SPAN_KM = 1000.0  # a district wider than this has coordinates in metres, not km (error)
 
 
@@ -477,10 +478,17 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades
                 "the last history year (expected enrolment rows, or status candidate/closed)"
             )
         big = enrol[enrol["pupils"] > MAX_GRADE_PUPILS]
-        for _, r in big.iterrows():
+        for _, r in big.head(MAX_LISTED_WARNINGS).iterrows():
             warnings.append(
-                f"warning: {labels['enrolment']}, row {int(r[ROW])}: {int(r['pupils']):,} pupils in {r['grade']} at '{r['school_id']}' "
-                f"in {int(r['year'])} (expected at most {MAX_GRADE_PUPILS:,} in one grade of one school; check for a typo)"
+                f"warning: {labels['enrolment']}, row {int(r[ROW])}: {int(r['pupils']):,} pupils in {grade_words(r['grade'])} at "
+                f"'{r['school_id']}' in {int(r['year'])} (expected at most {MAX_GRADE_PUPILS:,} in one grade of one school; check for a typo)"
+            )
+        if len(big) > MAX_LISTED_WARNINGS:
+            rest = big.iloc[MAX_LISTED_WARNINGS:]
+            warnings.append(
+                f"warning: {labels['enrolment']}: {len(rest):,} more rows hold more than {MAX_GRADE_PUPILS:,} pupils in one grade of "
+                f"one school (rows {int(rest[ROW].min())}-{int(rest[ROW].max())}, schools "
+                f"{', '.join(repr(x) for x in sorted(rest['school_id'].unique())[:10])}); check for a typo"
             )
         births = frames["births"]
         if len(births):
