@@ -13,7 +13,7 @@ from capacity.cli import main
 from capacity.data import load_district
 from capacity.notes import collecting
 from capacity.outputs import atomic_dir
-from capacity.projection import ProjectionSettings, project_district
+from capacity.projection import ProjectionSettings, history_from_district, project_district
 from capacity.standards import settings_for_system
 
 
@@ -150,3 +150,31 @@ def test_many_implausible_grade_sizes_are_summed_up_and_name_the_grade(tmp_path:
     assert len(lines) == 11
     assert "pupils in grade 6 at 'M1' in 2019" in lines[0]
     assert lines[-1].startswith("warning: enrolment.csv: 11 more rows hold more than 3,000 pupils") and "schools 'M1'" in lines[-1]
+
+
+def test_a_grade_moved_between_schools_is_history_not_an_error(tmp_path: Path, capsys):
+    """Grade 6 moved from the elementary schools to the middle school in 2022: validate refused every
+    earlier grade-6 row ('expected a grade that school teaches (K-5)'), so the district could not be
+    used without rewriting its history. A typo (a grade in place of one the school teaches) is still refused."""
+    d = k8_district(tmp_path / "d")
+    e = pd.read_csv(d / "enrolment.csv", dtype={"grade": str})
+    early = (e["school_id"] == "M1") & (e["grade"] == "6") & (e["year"] < 2022)
+    moved = e[early].assign(school_id="E1")
+    pd.concat([e[~early], moved], ignore_index=True).to_csv(d / "enrolment.csv", index=False)
+    code, out, err = run_cli(["validate", str(d)], capsys)
+    assert code == 0, err
+    assert f"'E1' has {int(moved['pupils'].sum()):,} pupils in grade 6 in 2019-2021, outside the grades it teaches now (K-5" in out + err
+    # the zone totals keep every pupil: grade 6 counted in E1's zone A before 2022, M1's zone A after
+    hist = history_from_district(load_district(d))
+    assert np.nansum(hist.pupils) == e["pupils"].sum()
+    # the same row in the last history year, or in place of a grade the school teaches, is refused
+    for year, replace in ((2025, False), (2020, True)):
+        bad = e.copy()
+        i = bad.index[(bad["school_id"] == "E1") & (bad["grade"] == "5") & (bad["year"] == year)][0]
+        if replace:
+            bad.loc[i, "grade"] = "6"
+        else:
+            bad.loc[len(bad)] = dict(year=year, school_id="E1", grade="6", pupils=10)
+        bad.to_csv(d / "enrolment.csv", index=False)
+        code, _, err = run_cli(["validate", str(d)], capsys)
+        assert code == 2 and "found 6 at school 'E1'; expected a grade that school teaches (K-5)" in err

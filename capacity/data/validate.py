@@ -276,7 +276,9 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
         problems += _attendance_checks(frames["attendance"].join(span, on="school_id", how="inner"), labels["attendance"], grades)
     if len(enrol):
         e = enrol.dropna(subset=["school_id", "grade"]).join(span, on="school_id", how="inner")
-        problems += _grades_outside_span(e, labels["enrolment"], grades)
+        wider = _wider_earlier_span(e, grades)
+        problems += _grades_outside_span(e[~wider], labels["enrolment"], grades)
+        _note_earlier_spans(e[wider], labels["enrolment"], grades)
         for _, r in e[e["status"].eq("candidate") & (e["pupils"] > 0)].iterrows():
             problems.append(
                 Problem(
@@ -568,6 +570,39 @@ def _grades_outside_span(f: pd.DataFrame, label: str, grades: GradeSystem) -> li
         )
         for _, r in f[outside].iterrows()
     ]
+
+
+def _wider_earlier_span(e: pd.DataFrame, grades: GradeSystem) -> pd.Series:
+    """Rows of a school in a year before the last history year when it taught a wider range than
+    today: its grades that year run unbroken and hold every grade of its span in schools (a grade
+    moved between schools, e.g. grade 6 from the elementary to the middle schools). A grade beside
+    a missing one (a typo) is not wider."""
+    gi = e["grade"].map(grades.grade_index)
+    lo, hi = e["first_grade"].map(grades.grade_index), e["last_grade"].map(grades.grade_index)
+    key = [e["school_id"], e["year"]]
+    g_lo, g_hi = gi.groupby(key).transform("min"), gi.groupby(key).transform("max")
+    n = gi.groupby(key).transform("nunique")
+    return e["year"].lt(e["year"].max()) & (n == g_hi - g_lo + 1) & (g_lo <= lo) & (g_hi >= hi)
+
+
+def _note_earlier_spans(f: pd.DataFrame, label: str, grades: GradeSystem) -> None:
+    """A note per school with pupils, before the last history year, in grades it no longer teaches
+    (rows of :func:`_wider_earlier_span`). The rows stay in the history (the projection counts pupils
+    by the school's zone); seats, classes and the plan use the span in schools."""
+    gi = f["grade"].map(grades.grade_index)
+    outside = f[((gi < f["first_grade"].map(grades.grade_index)) | (gi > f["last_grade"].map(grades.grade_index))) & (f["pupils"] > 0)]
+    if not len(outside):
+        return
+    from capacity.notes import note
+
+    for sid, g in outside.groupby("school_id", sort=True):
+        taught = ", ".join(grade_words(x) for x in sorted(g["grade"].unique(), key=grades.grade_index.get))
+        y0, y1, rows = int(g["year"].min()), int(g["year"].max()), g[ROW].astype(int)
+        note(
+            f"{label}, {len(rows)} rows from row {rows.min()} to {rows.max()}: '{sid}' has {int(g['pupils'].sum()):,} pupils in {taught} in {y0}-{y1}, outside "
+            f"the grades it teaches now ({g['first_grade'].iloc[0]}-{g['last_grade'].iloc[0]} in schools); accepted as history "
+            "(a grade moved between schools): the projection counts them in the school's zone, seats and classes use today's grades"
+        )
 
 
 def _attendance_checks(a: pd.DataFrame, label: str, grades: GradeSystem) -> list[Problem]:

@@ -408,6 +408,21 @@ CASES: list[Case] = [
         "Move the pupils to the right school or widen the school's grade range.",
     ),
     Case(
+        "grade-moved-between-schools",
+        "a primary school that also taught J1 in earlier years (a grade moved to the junior schools)",
+        frame(
+            "enrolment",
+            lambda f: pd.concat(
+                [f, pd.DataFrame({"year": ["2013", "2014"], "school_id": ["U01-P1"] * 2, "grade": ["J1"] * 2, "pupils": ["40", "38"]})],
+                ignore_index=True,
+            ),
+        ),
+        "'U01-P1' has 78 pupils in J1 in 2013-2014, outside the grades it teaches now (P1-P6 in schools); accepted as history",
+        "Nothing to fix: the rows stay in the history; check that the school's range in schools is today's.",
+        accept=True,
+        klass="plausibility",
+    ),
+    Case(
         "unknown-grade",
         "a grade code the format does not know",
         cell("enrolment", 0, "grade", "G1"),
