@@ -501,6 +501,7 @@ def run(scenario, out, override_) -> None:
 def compare_cmd(targets, out, override_) -> None:
     """Compare runs side by side (run folders, or scenario files that are run first)."""
     from capacity.compare import assumption_matrix, compare, load_run, parse_spec, plan_choices, run_label, stacked, target_matrix
+    from capacity.notes import collecting
     from capacity.outputs import atomic_dir
     from capacity.report.html import compare_report_html
     from capacity.report.workbook import write_workbook
@@ -524,7 +525,8 @@ def compare_cmd(targets, out, override_) -> None:
                 runs.append(load_run(folder))
             else:
                 runs.append(load_run(p))
-        metrics, years, diff = compare(runs)
+        with collecting() as compare_notes:  # nested: still printed by the command's own collector
+            metrics, years, diff = compare(runs)
         extra = {"targets": target_matrix(runs), "mergers": stacked(runs, "plan/mergers"), **plan_choices(runs)}
         metrics.to_csv(tmp / "compare.csv", index=False)
         years.to_csv(tmp / "compare_by_year.csv", index=False)
@@ -536,7 +538,8 @@ def compare_cmd(targets, out, override_) -> None:
             None,
             "Comparison of options",
         )
-        (tmp / "compare.html").write_text(compare_report_html(metrics, years, diff, extra), encoding="utf-8")
+        page = compare_report_html(metrics, years, diff, {**extra, "notes": list(compare_notes)})
+        (tmp / "compare.html").write_text(page, encoding="utf-8")
     show = metrics.set_index("scenario").T
     click.echo(show.to_string())
     click.echo(f"Wrote {out}/ (compare.csv, compare_by_year.csv, input_diff.csv, compare.xlsx, compare.html)")

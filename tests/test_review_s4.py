@@ -178,3 +178,20 @@ def test_a_grade_moved_between_schools_is_history_not_an_error(tmp_path: Path, c
         bad.to_csv(d / "enrolment.csv", index=False)
         code, _, err = run_cli(["validate", str(d)], capsys)
         assert code == 2 and "found 6 at school 'E1'; expected a grade that school teaches (K-5)" in err
+
+
+def test_compare_says_when_runs_state_money_in_different_units():
+    """Comparing an England run (GBP) with a US run (USD) set their costs side by side with no word
+    that they are in different units."""
+    from capacity.compare import RunTables, compare
+
+    runs = [
+        RunTables(n, Path(n), {"scenario": n}, {"district": n, "report": {"currency_unit": u}}, {})
+        for n, u in (("eng", "GBP"), ("us", "USD"))
+    ]
+    with collecting() as notes:
+        compare(runs)
+    assert any("different units (eng: GBP, us: USD)" in n for n in notes)
+    with collecting() as notes:
+        compare([RunTables(r.name, r.folder, r.manifest, {**r.scenario, "report": {"currency_unit": "GBP"}}, {}) for r in runs])
+    assert not any("different units" in n for n in notes)
