@@ -48,6 +48,7 @@ def parse_table(raw: RawTable, table: Table, grades: GradeSystem = CHINA) -> tup
     """
     problems: list[Problem] = []
     label = raw.label
+    raw = _without_empty_blank_columns(raw)
     seen: dict[str, int] = {}
     for h in raw.header:
         seen[h] = seen.get(h, 0) + 1
@@ -104,6 +105,22 @@ def parse_table(raw: RawTable, table: Table, grades: GradeSystem = CHINA) -> tup
     frame.attrs["bad_cells"] = {(p.column, p.row) for p in problems}
     problems += _check_key(frame, table, label)
     return frame, problems
+
+
+def _without_empty_blank_columns(raw: RawTable) -> RawTable:
+    """``raw`` without the columns that have neither a header nor any value (trailing commas a
+    spreadsheet leaves after a column once used), stated in a note; a blank-headed column with
+    values stays, to be reported."""
+    empty = [i for i, h in enumerate(raw.header) if not h.strip() and all(not r[i].strip() for r in raw.rows)]
+    if not empty:
+        return raw
+    from dataclasses import replace
+
+    from capacity.notes import note
+
+    note(f"{raw.label}: {len(empty)} column(s) with no header and no value (left by a spreadsheet) ignored")
+    keep = [i for i in range(len(raw.header)) if i not in set(empty)]
+    return replace(raw, header=[raw.header[i] for i in keep], rows=[[r[i] for i in keep] for r in raw.rows])
 
 
 def _parse_column(s: pd.Series, c: Column, label: str, rows: np.ndarray, grades: GradeSystem) -> tuple[pd.Series, list[Problem]]:

@@ -291,6 +291,14 @@ CASES: list[Case] = [
         "Name every column or delete the empty one.",
     ),
     Case(
+        "trailing-empty-columns",
+        "trailing commas a spreadsheet left after columns once used (no header, no value)",
+        frame("zones", lambda f: f.assign(**{"": "", " ": ""})),
+        "zones.csv: 2 column(s) with no header and no value (left by a spreadsheet) ignored",
+        "Nothing to fix; a blank-headed column that holds a value is refused.",
+        accept=True,
+    ),
+    Case(
         "wrong-type",
         "text where a number is expected",
         cell("enrolment", 3, "pupils", "many"),
