@@ -195,3 +195,14 @@ def test_compare_says_when_runs_state_money_in_different_units():
     with collecting() as notes:
         compare([RunTables(r.name, r.folder, r.manifest, {**r.scenario, "report": {"currency_unit": "GBP"}}, {}) for r in runs])
     assert not any("different units" in n for n in notes)
+
+
+def test_a_bad_coordinate_is_reported_once(tmp_path: Path, capsys):
+    """x_km '0,5' (a decimal comma) was reported twice: as found '0,5', and again as a blank cell."""
+    d = k8_district(tmp_path / "d")
+    z = pd.read_csv(d / "zones.csv", dtype=str)
+    z.loc[1, "x_km"] = "0,5"
+    z.to_csv(d / "zones.csv", index=False)
+    code, _, err = run_cli(["validate", str(d)], capsys)
+    assert code == 2
+    assert "error: 1 problem(s)" in err and "zones.csv, row 3, column 'x_km': found '0,5'; expected a finite number" in err

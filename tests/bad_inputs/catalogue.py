@@ -299,6 +299,13 @@ CASES: list[Case] = [
         accept=True,
     ),
     Case(
+        "decimal-comma-coordinate",
+        "a coordinate written with a decimal comma",
+        cell("zones", 0, "x_km", "0,5"),
+        "zones.csv, row 2, column 'x_km': found '0,5'; expected a finite number",
+        "Write decimals with a point (0.5), or save the file from a spreadsheet set to a point decimal separator.",
+    ),
+    Case(
         "wrong-type",
         "text where a number is expected",
         cell("enrolment", 3, "pupils", "many"),
