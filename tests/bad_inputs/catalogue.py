@@ -142,6 +142,11 @@ def symlink_out(tmp: Path) -> list[str]:
     return ["validate", str(d)]
 
 
+def _renamed(folder: Path, old: str, new: str) -> Path:
+    (folder / old).rename(folder / new)
+    return folder
+
+
 def merged(wb):
     wb["zones"].merge_cells("A2:B2")
 
@@ -713,6 +718,21 @@ CASES: list[Case] = [
         "notes_for_me.csv: not a district table, ignored",
         "Accepted with a note.",
         accept=True,
+    ),
+    Case(
+        "misnamed-table-file",
+        "the enrolment file spelt the US way (enrollment.csv), so the history would be left out",
+        lambda tmp: ["validate", str(_renamed(district(tmp), "enrolment.csv", "enrollment.csv"))],
+        "found the file 'enrollment.csv', which looks like the table enrolment (no enrolment.csv is given); "
+        "expected the file name 'enrolment.csv'",
+        "Rename the file to the table's name (enrolment.csv).",
+    ),
+    Case(
+        "misnamed-table-sheet",
+        "a workbook sheet named 'project' (the decided projects would be left out)",
+        workbook(lambda wb: setattr(wb["projects"], "title", "project")),
+        "found the sheet 'project', which looks like the table projects (no sheet projects is given)",
+        "Rename the sheet to the table's name (projects).",
     ),
     Case(
         "xlsx-extra-sheet",
