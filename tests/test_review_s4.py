@@ -206,3 +206,23 @@ def test_a_bad_coordinate_is_reported_once(tmp_path: Path, capsys):
     code, _, err = run_cli(["validate", str(d)], capsys)
     assert code == 2
     assert "error: 1 problem(s)" in err and "zones.csv, row 3, column 'x_km': found '0,5'; expected a finite number" in err
+
+
+def test_gap_budget_says_when_a_short_zone_has_no_school_of_the_stage():
+    """New housing in a zone with no school: the status-quo budget asked for classrooms in that zone
+    as if a school there could be extended, with no word that none exists."""
+    from capacity.gap.gap import budget_needed
+    from capacity.grades import preset
+
+    us = preset("us")
+    gap = pd.DataFrame(
+        dict(
+            year=[2026, 2026], level="zone", area=["A", "C"], name=["A", "C"], stage="elementary",
+            demand=[280.0, 40.0], seats=[300.0, 0.0], gap=[20.0, -40.0], shortfall=[0.0, 40.0],
+        )
+    )  # fmt: skip
+    with collecting() as notes:
+        b = budget_needed(gap, {"elementary": 25}, {"elementary": 4e5}, us)
+    assert b.set_index("zone_id").at["C", "new_classrooms"] == 2
+    assert any("zone C (elementary) short with no seat of the stage in the zone" in n for n in notes)
+    assert not any("zone A" in n for n in notes)
