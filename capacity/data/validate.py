@@ -206,7 +206,8 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
     Parameters
     ----------
     frames : dict of str to DataFrame
-        Parsed tables (with ``_row``); optional tables may be absent.
+        Parsed tables (with ``_row``), every table of the format (an absent one empty, as
+        :func:`parse_all` fills it).
     labels : dict of str to str
         File label of each table, for messages.
     """
@@ -217,8 +218,6 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
     school_ids = set(schools["school_id"].dropna())
 
     def refs(table: str, column: str, valid: set, target: str) -> None:
-        if table not in frames:
-            return
         f = frames[table]
         bad = f[column].notna() & ~f[column].isin(valid)
         for _, r in f[bad].iterrows():
@@ -267,12 +266,11 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
 
     span = s.set_index("school_id")[["first_grade", "last_grade", "status"]]
     span = span[~span.index.duplicated()]
-    enrol = frames.get("enrolment", pd.DataFrame(columns=["year"]))
-    demand = frames.get("demand", pd.DataFrame(columns=["year"]))
+    enrol, demand = frames["enrolment"], frames["demand"]
     if not len(enrol) and not len(demand):
         problems.append(
             Problem(
-                labels.get("enrolment", "enrolment.csv"),
+                labels["enrolment"],
                 None,
                 None,
                 "neither enrolment history nor a demand table",
@@ -289,7 +287,7 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
                 f"{labels['demand']}: years {inside[0]}-{inside[-1]} are also enrolment history years; the projection uses the "
                 "enrolment for them (demand joins the history only after its last year; `capacity plan --demand` plans against a file)"
             )
-    if "attendance" in frames and len(frames["attendance"]):
+    if len(frames["attendance"]):
         problems += _attendance_checks(frames["attendance"].join(span, on="school_id", how="inner"), labels["attendance"], grades)
     if len(enrol):
         e = enrol.dropna(subset=["school_id", "grade"]).join(span, on="school_id", how="inner")
@@ -341,14 +339,14 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
                     )
                 )
 
-    births = frames.get("births", pd.DataFrame(columns=["zone_id", "year", "births"]))
+    births = frames["births"]
     have = set(births["zone_id"].dropna())
     for z in sorted(zone_ids - have) if len(births) else ():
         problems.append(Problem(labels["births"], None, "zone_id", f"no births for zone '{z}'", "births for every zone"))
     for z, g in births.dropna(subset=["zone_id", "year"]).groupby("zone_id", sort=True):
         problems += _gaps(sorted(set(g["year"].astype(int))), labels["births"], f"years for zone '{z}'")
 
-    if "stage_rooms" in frames and len(frames["stage_rooms"]):
+    if len(frames["stage_rooms"]):
         sr = frames["stage_rooms"].dropna(subset=["school_id", "stage"])
         info = schools.dropna(subset=["first_grade", "last_grade"]).drop_duplicates("school_id").set_index("school_id")
         for _, r in sr.iterrows():
@@ -378,7 +376,7 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
                     )
                 )
 
-    if "projects" in frames:
+    if len(frames["projects"]):
         p = frames["projects"]
         neither = p["classrooms"].isna() & p["seats"].isna()
         for _, r in p[neither].iterrows():
@@ -447,7 +445,7 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades
     last = int(enrol["year"].max()) if len(enrol) and enrol["year"].notna().any() else None
     first = int(enrol["year"].min()) if last is not None else None
     info = schools.dropna(subset=["school_id", "first_grade", "last_grade"]).drop_duplicates("school_id").set_index("school_id")
-    if "projects" in frames and len(frames["projects"]):
+    if len(frames["projects"]):
         p = frames["projects"].dropna(subset=["school_id"])
         for _, r in p.iterrows():
             sid = r["school_id"]
@@ -738,9 +736,9 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
 
         problems += resolve_coordinates(frames, labels, {name: raw.header for name, raw in tables.items()})
     if not header_broken and all(n in frames for n in ("zones", "schools")):
-        for name in ("enrolment", "births"):
+        for name, table in TABLE_BY_NAME.items():  # the checks read every table; an absent one is empty
             if name not in frames:
-                frames[name] = empty_frame(TABLE_BY_NAME[name]).assign(**{ROW: pd.Series(dtype=np.int64)})
+                frames[name] = empty_frame(table).assign(**{ROW: pd.Series(dtype=np.int64)})
                 labels[name] = f"{name}.csv"
         problems += cross_check(frames, labels, grades)
         errors, warnings = plausibility(frames, labels, grades)
