@@ -451,6 +451,19 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades
             sid = r["school_id"]
             if sid not in info.index:
                 continue
+            if info.at[sid, "status"] == "closed":
+                # the seat gap counted such a project's rooms while the plan dropped the project
+                errors.append(
+                    Problem(
+                        labels["projects"],
+                        int(r[ROW]),
+                        "school_id",
+                        f"a decided project at '{sid}', whose status is closed",
+                        "a project at an open school or a candidate site (to re-open the school by a decided project, "
+                        "list the re-opened school as a candidate site under a new school_id and give it the project)",
+                    )
+                )
+                continue
             taught = grades.stages_of(info.at[sid, "first_grade"], info.at[sid, "last_grade"])
             if isinstance(r.get("stage"), str) and r["stage"] not in taught:
                 errors.append(

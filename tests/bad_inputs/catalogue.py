@@ -142,6 +142,27 @@ def symlink_out(tmp: Path) -> list[str]:
     return ["validate", str(d)]
 
 
+def _closed_with_project(tmp: Path) -> Path:
+    """SMALL with a closed school C1 and a decided project at it."""
+    d = tmp / "district"
+    small(
+        schools={
+            "school_id": ["S1", "C1"],
+            "status": ["open", "closed"],
+        },
+        projects={
+            "project_id": ["RE"],
+            "school_id": ["C1"],
+            "completion_year": ["2027"],
+            "classrooms": ["2"],
+            "seats": [""],
+            "cost": ["800000"],
+            "stage": [""],
+        },
+    )(tmp)
+    return d
+
+
 def _renamed(folder: Path, old: str, new: str) -> Path:
     (folder / old).rename(folder / new)
     return folder
@@ -586,6 +607,13 @@ CASES: list[Case] = [
         workbook(lambda wb: wb.remove(wb["schools"])),
         "district.xlsx[schools]: found no such sheet",
         "Add the sheet named schools.",
+    ),
+    Case(
+        "project-at-closed-school",
+        "a decided project at a closed school (the gap counted its rooms, the plan dropped it)",
+        lambda tmp: ["validate", str(_closed_with_project(tmp))],
+        "found a decided project at 'C1', whose status is closed; expected a project at an open school or a candidate site",
+        "List the re-opened school as a candidate site under a new school_id and give it the project.",
     ),
     Case(
         "capacity-vs-classrooms",
