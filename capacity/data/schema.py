@@ -313,7 +313,10 @@ PROJECTS = Table(
     ),
     key=("project_id",),
     required=False,
-    notes=("Each row needs classrooms or seats (or both).",),
+    notes=(
+        "Each row needs classrooms or seats (or both).",
+        "The school is open or a candidate site; to re-open a closed school, list it again as a candidate site under a new school_id.",
+    ),
 )
 
 CHILDREN = Table(
