@@ -226,3 +226,18 @@ def test_gap_budget_says_when_a_short_zone_has_no_school_of_the_stage():
     assert b.set_index("zone_id").at["C", "new_classrooms"] == 2
     assert any("zone C (elementary) short with no seat of the stage in the zone" in n for n in notes)
     assert not any("zone A" in n for n in notes)
+
+
+def test_partial_attendance_keeps_the_other_grades_at_their_schools(tmp_path: Path, capsys):
+    """An attendance matrix of the elementary grades only: every middle-school pupil lost their home
+    school in the status quo (M1 projected at 0 pupils, its classes and teachers gone from the gap)."""
+    attendance = [dict(year=2025, zone_id=z, school_id=s, grade=g, pupils=45) for z, s in (("A", "E1"), ("B", "E2")) for g in US_ELEM]
+    k8_district(tmp_path / "d", attendance=attendance)
+    (tmp_path / "s.yaml").write_text(
+        "name: s\ndistrict: d\nhorizon: 1\nprojection: {method: mean, draws: 20, entry_rule: {K: held}}\n", encoding="utf-8"
+    )
+    code, out, err = run_cli(["gap", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, err
+    sizes = pd.read_csv(tmp_path / "out" / "school_sizes.csv").set_index(["school_id", "basis"])["pupils"]
+    assert sizes[("M1", "projected")] == pytest.approx(sizes[("M1", "actual")], rel=0.1)  # about 270 pupils, as on roll
+    assert "attendance: its last year (2025) has no pupils for 3 zone-grade pairs" in out + err

@@ -376,7 +376,10 @@ ATTENDANCE = Table(
     ),
     key=("year", "zone_id", "school_id", "grade"),
     required=False,
-    notes=("The shares come from the attendance matrix's last year.",),
+    notes=(
+        "The shares come from the attendance matrix's last year; a zone and grade it leaves out (a matrix of some grades "
+        "only) takes its shares from the last history year's enrolment, with a note.",
+    ),
 )
 
 DISTRICT = Table(
