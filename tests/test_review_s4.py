@@ -240,4 +240,10 @@ def test_partial_attendance_keeps_the_other_grades_at_their_schools(tmp_path: Pa
     assert code == 0, err
     sizes = pd.read_csv(tmp_path / "out" / "school_sizes.csv").set_index(["school_id", "basis"])["pupils"]
     assert sizes[("M1", "projected")] == pytest.approx(sizes[("M1", "actual")], rel=0.1)  # about 270 pupils, as on roll
-    assert "attendance: its last year (2025) has no pupils for 3 zone-grade pairs" in out + err
+    assert "attendance: its last year (2025) has no pupils for 3 zone-grade pairs with pupils on roll in 2025 (grades 6, 7, 8)" in out + err
+    assert "before the last history year" not in out + err
+    # an older matrix is used with a note saying so
+    a = pd.read_csv(tmp_path / "d" / "attendance.csv").assign(year=2021)
+    a.to_csv(tmp_path / "d" / "attendance.csv", index=False)
+    code, out, err = run_cli(["gap", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0 and "attendance: its last year 2021 is before the last history year 2025" in out + err

@@ -11,7 +11,7 @@ from capacity.data.read import read_district_files
 from capacity.data.schema import SYSTEM_TABLES
 from capacity.data.validate import ROW, parse_all
 from capacity.errors import InputError
-from capacity.grades import CHINA, GradeSystem, grade_words
+from capacity.grades import CHINA, GradeSystem
 
 EXAMPLE_PATH = Path(__file__).parent / "example_county"
 """Folder of the bundled example county (CSV files)."""
@@ -167,6 +167,13 @@ def home_school_shares(district: District) -> pd.DataFrame:
     e = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id"]], on="school_id")[cols]
     a = district.attendance
     if len(a):
+        if len(district.enrolment) and int(a["year"].max()) < int(district.enrolment["year"].max()):
+            from capacity.notes import note
+
+            note(
+                f"attendance: its last year {int(a['year'].max())} is before the last history year "
+                f"{int(district.enrolment['year'].max())}; home-school shares are taken from {int(a['year'].max())}"
+            )
         a = a[a["year"] == a["year"].max()][cols]
         a = a[a["school_id"].isin(status.loc[status["status"].eq("open"), "school_id"]) & (a["pupils"] > 0)]
         covered = pd.MultiIndex.from_frame(a[["zone_id", "grade"]].drop_duplicates())
@@ -175,7 +182,7 @@ def home_school_shares(district: District) -> pd.DataFrame:
             from capacity.notes import note
 
             grades = district.grades
-            left = ", ".join(grade_words(g) for g in sorted(rest["grade"].unique(), key=grades.grade_index.get))
+            left = ", ".join(str(g) for g in sorted(rest["grade"].unique(), key=grades.grade_index.get))
             note(
                 f"attendance: its last year ({int(district.attendance['year'].max())}) has no pupils for "
                 f"{rest[['zone_id', 'grade']].drop_duplicates().shape[0]} zone-grade pairs with pupils on roll in "
