@@ -247,3 +247,40 @@ def test_partial_attendance_keeps_the_other_grades_at_their_schools(tmp_path: Pa
     a.to_csv(tmp_path / "d" / "attendance.csv", index=False)
     code, out, err = run_cli(["gap", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out")], capsys)
     assert code == 0 and "attendance: its last year 2021 is before the last history year 2025" in out + err
+
+
+def test_a_stage_named_with_a_slash_gets_its_charts(tmp_path: Path, capsys):
+    """A custom stage key 'up/per' made every gap/run fail at the end with 'could not write (No such
+    file or directory)': chart files were named by the raw stage key."""
+    grades = [dict(grade=f"G{i}", stage="low er" if i <= 3 else "up/per", age=5 + i, stage_label="") for i in range(1, 6)]
+    enrol = [
+        dict(year=y, school_id=s, grade=f"G{i}", pupils=40 + (y + i) % 3)
+        for y in range(2019, 2026)
+        for s, i in [("L1", 1), ("L1", 2), ("L1", 3), ("U1", 4), ("U1", 5)]
+    ]
+    write_district(
+        tmp_path / "d",
+        dict(
+            district=[dict(key="grade_system", value="custom")],
+            grades=grades,
+            zones=[dict(zone_id="A", name="A", kind="rural", x_km=0, y_km=0)],
+            schools=[school("L1", "A", "G1", "G3", 6, 0), school("U1", "A", "G4", "G5", 4, 1)],
+            enrolment=enrol,
+        ),
+    )
+    (tmp_path / "s.yaml").write_text(
+        "name: s\ndistrict: d\nhorizon: 1\n"
+        "standards: {cost_per_classroom: {'low er': 100000.0, 'up/per': 100000.0}}\n"
+        "projection: {method: mean, draws: 20, entry_rule: {G1: held}}\n"
+        "gap: {pupils_per_teacher: {'low er': 18.0, 'up/per': 16.0}}\n"
+        "plan: {travel_km: {'low er': 5.0, 'up/per': 9.0}, boarding_km: {'low er': 0.0, 'up/per': 0.0}, "
+        "cost_per_class_year: {'low er': 50000.0, 'up/per': 50000.0}}\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_cli(["gap", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, err
+    charts = sorted(p.name for p in (tmp_path / "out" / "charts").iterdir())
+    assert (
+        len([c for c in charts if c.startswith("gap_heatmap_up_per")]) == 1
+        and not (tmp_path / "out" / "charts" / "gap_heatmap_up").exists()
+    )
