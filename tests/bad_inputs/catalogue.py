@@ -873,8 +873,15 @@ CASES: list[Case] = [
         "yaml-number-as-text",
         "2e7 written without a decimal point",
         scenario("extends: BASE\nplan:\n  budget_per_year: 2e7\n"),
-        "YAML reads 2e7 as text",
-        "Write 2.0e7 or 20000000.",
+        "YAML reads 2e7 as text: write it with a decimal point and a signed exponent, e.g. 2.0e+7",
+        "Write 2.0e+7 or 20000000.",
+    ),
+    Case(
+        "yaml-number-as-text-unsigned-exponent",
+        "1.5e7 written with a decimal point but no sign on the exponent (YAML 1.1 reads it as text)",
+        scenario("extends: BASE\nplan:\n  budget_per_year: 1.5e7\n"),
+        "YAML reads 1.5e7 as text: write it with a decimal point and a signed exponent, e.g. 1.5e+7",
+        "Write 1.5e+7 or 15000000.",
     ),
     Case("yaml-duplicate-key", "a key given twice", scenario("horizon: 5\nhorizon: 6\n"), "key 'horizon' is given twice", "Keep one."),
     Case(
