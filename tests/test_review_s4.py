@@ -284,3 +284,79 @@ def test_a_stage_named_with_a_slash_gets_its_charts(tmp_path: Path, capsys):
         len([c for c in charts if c.startswith("gap_heatmap_up_per")]) == 1
         and not (tmp_path / "out" / "charts" / "gap_heatmap_up").exists()
     )
+
+
+ENGLAND = ["R"] + [f"Y{i}" for i in range(1, 14)]
+
+
+def england_district(folder: Path) -> Path:
+    """England: zone '007' (leading zeros, non-ASCII name) with an all-through R-Y13 school whose rooms
+    are given by stage, zone '010' with a capacity-only primary, partial attendance (primary only),
+    housing in a zone with no school, and births."""
+    rng = np.random.default_rng(3)
+    enrol = [
+        dict(year=y, school_id=s, grade=g, pupils=int(n + rng.integers(-3, 4)))
+        for y in range(2018, 2026)
+        for s, grades, n in (("AT1", ENGLAND, 45), ("P2", ENGLAND[:7], 28))
+        for g in grades
+    ]
+    sch = [school("AT1", "007", "R", "Y13", 40, 0.1), school("P2", "010", "R", "Y6", 0, 2) | {"capacity": 210}]
+    sch[0]["capacity"] = ""
+    return write_district(
+        folder,
+        dict(
+            district=[dict(key="grade_system", value="england")],
+            zones=[
+                dict(zone_id="007", name="Ćamden Nörth", kind="urban", x_km=0, y_km=0),
+                dict(zone_id="010", name="Hackney", kind="town", x_km=2, y_km=1),
+                dict(zone_id="020", name="Fields", kind="rural", x_km=1, y_km=2.5),
+            ],
+            schools=sch,
+            enrolment=enrol,
+            births=[dict(year=y, zone_id=z, births=b) for y in range(2010, 2025) for z, b in (("007", 40), ("010", 30), ("020", 8))],
+            stage_rooms=[
+                dict(school_id="AT1", stage="primary", classrooms=14),
+                dict(school_id="AT1", stage="secondary", classrooms=18),
+                dict(school_id="AT1", stage="sixth_form", classrooms=8),
+            ],
+            attendance=[
+                dict(year=2025, zone_id=z, school_id=s, grade=g, pupils=n)
+                for z, s, n in (("007", "AT1", 45), ("010", "P2", 28))
+                for g in ENGLAND[:7]
+            ],
+            housing=[dict(zone_id="020", year=2026, dwellings=300, dwelling_type="house")],
+        ),
+    )
+
+
+@pytest.mark.parametrize("build", [england_district, k8_district], ids=["england", "us-k8"])
+def test_no_pupil_is_lost_or_created_between_projection_gap_and_plan(build, tmp_path: Path):
+    """Every pupil of the projection's demand appears, by stage and year, in the gap's county demand,
+    in the status-quo pupils at schools (none without a home school), and in the plan's demand nodes."""
+    from capacity.data.district import split_by_home_school
+    from capacity.gap import GapSettings, gap_report
+    from capacity.plan.inputs import demand_nodes
+
+    d = load_district(build(tmp_path / "d"))
+    extra = {"entry_rule": {"K": "held"}} if d.grades.name == "us" else {}
+    proj = project_district(d, settings_for_system(ProjectionSettings, d.grades, dict(draws=30, horizon=2, **extra)))
+    demand = proj.demand(0.5)
+    stage = demand["grade"].map(d.grades.stage_of_grade)
+    by_stage = demand.groupby([demand["year"], stage])["pupils"].sum()
+    by_stage = by_stage[by_stage.groupby(level=1).transform("sum") > 0]  # the gap lists the stages with pupils or seats
+    assert (demand["pupils"] >= 0).all() and demand["pupils"].notna().all()
+    with collecting() as notes:
+        g = gap_report(d, proj, settings_for_system(GapSettings, d.grades))
+    county = g.gap[g.gap["level"] == "county"].set_index(["year", "stage"])["demand"]
+    pd.testing.assert_series_equal(county.reindex(by_stage.index), by_stage.astype(float), check_names=False, atol=1.0)
+    homed = split_by_home_school(d, demand)
+    homeless = homed[homed["school_id"].eq("") & (homed["pupils"] > 0)]
+    assert set(homeless["zone_id"]) <= {"020"}  # only the zone with housing and no school
+    if len(homeless):
+        assert any(n.startswith("status quo: pupils of zone 020") for n in notes)
+    assert homed["pupils"].sum() == pytest.approx(demand["pupils"].sum())
+    _, nodes = demand_nodes(d, demand)
+    assert nodes["pupils"].sum() == pytest.approx(demand["pupils"].sum())
+    sizes = g.school_sizes[g.school_sizes["basis"] == "projected"].groupby("year")["pupils"].sum()
+    housed = homed[homed["school_id"] != ""].groupby("year")["pupils"].sum()
+    assert (sizes - housed).abs().max() <= len(d.schools) * len(d.grades.grades)  # rounding only
