@@ -2144,4 +2144,12 @@ CASES += [
         "Plan the demand table's years with `capacity plan`, or add enrolment.csv to project.",
         klass="crash",
     ),
+    Case(
+        "demand-only-backtest",
+        "backtest on a district given only as demand (it crashed with an IndexError)",
+        small("backtest"),
+        "enrolment: found no enrolment history; expected pupils by school, grade and year to project from",
+        "Back-testing needs an enrolment history; plan the demand table's years with `capacity plan`.",
+        klass="crash",
+    ),
 ]
