@@ -252,7 +252,9 @@ def _locked_output(target: Path, protect, protect_folder_of, min_free_bytes: int
                 yield tmp
                 write_marker(tmp)
             except OSError as e:
-                if e.errno in OUT_OF_ROOM or (e.filename and str(e.filename).startswith(str(tmp))):
+                # a missing path inside our own fresh folder is a bug in the writer, not the disk: let it surface as one
+                ours = e.filename and str(e.filename).startswith(str(tmp)) and e.errno != errno.ENOENT
+                if e.errno in OUT_OF_ROOM or ours:
                     raise output_error(e, target) from None
                 raise
             _replace(tmp, target)

@@ -360,3 +360,17 @@ def test_no_pupil_is_lost_or_created_between_projection_gap_and_plan(build, tmp_
     sizes = g.school_sizes[g.school_sizes["basis"] == "projected"].groupby("year")["pupils"].sum()
     housed = homed[homed["school_id"] != ""].groupby("year")["pupils"].sum()
     assert (sizes - housed).abs().max() <= len(d.schools) * len(d.grades.grades)  # rounding only
+
+
+def test_a_writer_bug_is_not_reported_as_a_full_or_read_only_disk(tmp_path: Path):
+    """A file written into a folder the writer never made (the 'up/per' chart) was reported as
+    'could not write (No such file or directory); expected a writable folder with room'."""
+    from capacity.errors import OutputError
+
+    with pytest.raises(FileNotFoundError):
+        with atomic_dir(tmp_path / "out") as tmp:
+            (tmp / "charts" / "a.png").write_bytes(b"x")
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(OutputError, match="could not write"):  # a real write failure still reads as one
+        with atomic_dir(tmp_path / "out") as tmp:
+            raise OSError(28, "No space left on device", str(tmp / "a.csv"))
