@@ -26,22 +26,25 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("district", required=False, metavar="[DISTRICT]")
+@click.argument("district", required=False, metavar="[SCENARIO|DISTRICT]")
 def validate(district: str | None) -> None:
     """Check a district's data and list every problem found.
 
     Rated capacities are checked against classrooms at the default tolerance and the system's
-    class sizes (a scenario's standards set both for gap and plan)."""
+    class sizes; given a scenario file, at its standards.rated_capacity_tolerance and
+    standards.class_size (as its gap and plan check them), and its settings against the district."""
     from capacity.gap.seats import rated_capacity
-    from capacity.standards import DEFAULT_RATED_TOLERANCE, Standards, settings_for_system
+    from capacity.standards import Standards, settings_for_system
 
-    d = load_district(district)
-    rated_capacity(d, settings_for_system(Standards, d.grades).class_size, DEFAULT_RATED_TOLERANCE)
+    d, sc = _target(district)
+    standards = sc.standards if sc is not None else settings_for_system(Standards, d.grades)
+    rated_capacity(d, standards.class_size, standards.rated_capacity_tolerance)
     if d.has_history:
         known = f"history {d.history_years[0]}-{d.last_year}"
     else:
         known = f"no history, demand {int(d.demand['year'].min())}-{int(d.demand['year'].max())}"
-    click.echo(f"OK: {d.source} is a valid district ({len(d.zones)} zones, {len(d.schools)} schools, {known}).")
+    under = f" under scenario {sc.name} (its standards and settings)" if sc is not None else ""
+    click.echo(f"OK: {d.source} is a valid district{under} ({len(d.zones)} zones, {len(d.schools)} schools, {known}).")
 
 
 @cli.command()
@@ -498,6 +501,7 @@ def run(scenario, out, override_) -> None:
 def compare_cmd(targets, out, override_) -> None:
     """Compare runs side by side (run folders, or scenario files that are run first)."""
     from capacity.compare import assumption_matrix, compare, load_run, parse_spec, plan_choices, run_label, stacked, target_matrix
+    from capacity.notes import collecting
     from capacity.outputs import atomic_dir
     from capacity.report.html import compare_report_html
     from capacity.report.workbook import write_workbook
@@ -521,7 +525,8 @@ def compare_cmd(targets, out, override_) -> None:
                 runs.append(load_run(folder))
             else:
                 runs.append(load_run(p))
-        metrics, years, diff = compare(runs)
+        with collecting() as compare_notes:  # nested: still printed by the command's own collector
+            metrics, years, diff = compare(runs)
         extra = {"targets": target_matrix(runs), "mergers": stacked(runs, "plan/mergers"), **plan_choices(runs)}
         metrics.to_csv(tmp / "compare.csv", index=False)
         years.to_csv(tmp / "compare_by_year.csv", index=False)
@@ -533,7 +538,8 @@ def compare_cmd(targets, out, override_) -> None:
             None,
             "Comparison of options",
         )
-        (tmp / "compare.html").write_text(compare_report_html(metrics, years, diff, extra), encoding="utf-8")
+        page = compare_report_html(metrics, years, diff, {**extra, "notes": list(compare_notes)})
+        (tmp / "compare.html").write_text(page, encoding="utf-8")
     show = metrics.set_index("scenario").T
     click.echo(show.to_string())
     click.echo(f"Wrote {out}/ (compare.csv, compare_by_year.csv, input_diff.csv, compare.xlsx, compare.html)")

@@ -244,4 +244,13 @@ def compare(runs: list[RunTables]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
             f"two runs share a scenario name and overrides ({', '.join(n for n in names if names.count(n) > 1)}); "
             "give each scenario its own name or compare it with different override groups (file.yaml:group)"
         )
+    units = {r.name: str(r.scenario.get("report", {}).get("currency_unit", "")) for r in runs}
+    if len(set(units.values())) > 1:
+        from capacity.notes import note
+
+        note(
+            "the runs state money in different units ("
+            + ", ".join(f"{n}: {u}" for n, u in units.items())
+            + "): their costs stand side by side as stated, not converted, and cannot be compared as they are"
+        )
     return pd.DataFrame([run_metrics(r) for r in runs]), per_year(runs), input_diff(runs)

@@ -178,8 +178,10 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def write_marker(folder: Path) -> None:
-    """The marker listing every file under ``folder``: proof that capacity wrote them."""
-    files = sorted(p for p in _contents(folder) if not p.endswith("/") and p != MARKER)
+    """The marker listing every file under ``folder`` (and every empty folder, e.g. a charts/
+    folder with nothing to draw): proof that capacity wrote them."""
+    present = _contents(folder) - {MARKER}
+    files = sorted(p for p in present if not p.endswith("/") or not any(q != p and q.startswith(p) for q in present))
     (folder / MARKER).write_text(json.dumps({"tool": "capacity", "files": files}, indent=1) + "\n", encoding="utf-8")
 
 
@@ -250,7 +252,9 @@ def _locked_output(target: Path, protect, protect_folder_of, min_free_bytes: int
                 yield tmp
                 write_marker(tmp)
             except OSError as e:
-                if e.errno in OUT_OF_ROOM or (e.filename and str(e.filename).startswith(str(tmp))):
+                # a missing path inside our own fresh folder is a bug in the writer, not the disk: let it surface as one
+                ours = e.filename and str(e.filename).startswith(str(tmp)) and e.errno != errno.ENOENT
+                if e.errno in OUT_OF_ROOM or ours:
                     raise output_error(e, target) from None
                 raise
             _replace(tmp, target)

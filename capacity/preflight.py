@@ -17,11 +17,9 @@ def _history(district) -> tuple[int, ...]:
     return tuple(district.history_years)
 
 
-def check_projection(district, settings) -> None:
-    """Notes for projection settings the history cannot fully support."""
-    years = _history(district)
-    n = len(years)
-    if not n:
+def _require_history(district) -> None:
+    """Refuse a district without enrolment history (a demand-only district), pointing to `capacity plan`."""
+    if not _history(district):
         from capacity.errors import ProjectionError
 
         demand = district.demand["year"]
@@ -34,6 +32,13 @@ def check_projection(district, settings) -> None:
                 else "(enrolment.csv)"
             )
         )
+
+
+def check_projection(district, settings) -> None:
+    """Notes for projection settings the history cannot fully support."""
+    _require_history(district)
+    years = _history(district)
+    n = len(years)
     if settings.window > n:
         note(f"projection.window: found {settings.window} years; the history {years[0]}-{years[-1]} has {n}, so ratios use those {n} years")
     births_years = district.births["year"].nunique() if len(district.births) else 0
@@ -65,6 +70,7 @@ def check_projection(district, settings) -> None:
 
 def check_backtest(district, settings, last_target: int | None) -> None:
     """Refuse back-test options outside the history."""
+    _require_history(district)
     years = _history(district)
     first_ok = years[0] + settings.window + 1
     if last_target is not None and not first_ok <= last_target <= years[-1]:

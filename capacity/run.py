@@ -155,9 +155,9 @@ def write_gap_files(report, district, projection, folder: Path, charts: Path | N
     charts.mkdir(parents=True, exist_ok=True)
     present = set(report.gap.loc[report.gap["level"] == "zone", "stage"])
     for stage in [st for st in district.grades.stage_names if st in present]:  # a district without a stage gets no empty charts
-        save(gap_heatmap(report.gap, stage), charts / f"gap_heatmap_{stage}.png")
-        save(demand_vs_seats(report.gap, stage), charts / f"demand_vs_seats_{stage}.png")
-        save(band_share_chart(report.bands, stage, list(report.settings.bands)), charts / f"class_bands_{stage}.png")
+        save(gap_heatmap(report.gap, stage), charts / safe_file_name(f"gap_heatmap_{stage}", ".png"))
+        save(demand_vs_seats(report.gap, stage), charts / safe_file_name(f"demand_vs_seats_{stage}", ".png"))
+        save(band_share_chart(report.bands, stage, list(report.settings.bands)), charts / safe_file_name(f"class_bands_{stage}", ".png"))
 
 
 def gap_summary(r, district) -> list[tuple[str, object]]:

@@ -283,7 +283,9 @@ def check_type(value, tp, keypath: tuple, where: dict):
     def bad(expected: str):
         hint = ""
         if isinstance(value, str) and re.fullmatch(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+", value):
-            hint = f" (YAML reads {value} as text: write it with a decimal point, e.g. {value.replace('e', '.0e').replace('E', '.0E') if '.' not in value else value}, or as a plain number)"
+            mantissa, exponent = re.split("[eE]", value)
+            fixed = f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent if exponent[0] in '+-' else '+' + exponent}"
+            hint = f" (YAML reads {value} as text: write it with a decimal point and a signed exponent, e.g. {fixed}, or as a plain number)"
         return ScenarioError(f"{_place(where, keypath)}: {dotted}: found {value!r}; expected {expected}{hint}")
 
     if tp is object or tp is typing.Any:

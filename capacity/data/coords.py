@@ -81,8 +81,11 @@ def _pair_problems(frame: pd.DataFrame, label: str, header: list[str]) -> tuple[
     if missing:
         return None, [Problem(label, 1, c, "no such column", f"a column '{c}' beside '{next(p for p in pair if p != c)}'") for c in missing]
     problems = []
+    bad = frame.attrs.get("bad_cells", set())  # cells that failed to parse are reported already, not again as blank
     for c in pair:
         for _, r in frame[frame[c].isna()].iterrows():
+            if (c, int(r[ROW])) in bad:
+                continue
             problems.append(Problem(label, int(r[ROW]), c, "a blank cell", "a finite number" if pair == KM_COLUMNS else "degrees"))
     return ("km" if km else "lonlat"), problems
 

@@ -157,15 +157,41 @@ def home_school_shares(district: District) -> pd.DataFrame:
     """Each zone's split of its pupils of a grade among home schools: zone_id, grade, school_id, share.
 
     From the ``attendance`` matrix's last year where given (pupils by home zone and school);
-    otherwise from the last history year's enrolment, a school's pupils counted in its own
-    zone. Only open schools with pupils count; shares of a (zone, grade) sum to 1.
+    otherwise, and for every (zone, grade) the matrix leaves out (a matrix of some grades or
+    zones only; stated in a note), from the last history year's enrolment, a school's pupils
+    counted in its own zone. Only open schools with pupils count; shares of a (zone, grade) sum to 1.
     """
+    cols = ["zone_id", "grade", "school_id", "pupils"]
+    status = district.schools[["school_id", "status"]]
+    e = district.enrolment
+    e = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id"]], on="school_id")[cols]
     a = district.attendance
     if len(a):
-        last = a[a["year"] == a["year"].max()].merge(district.schools[["school_id", "status"]], on="school_id")
+        if len(district.enrolment) and int(a["year"].max()) < int(district.enrolment["year"].max()):
+            from capacity.notes import note
+
+            note(
+                f"attendance: its last year {int(a['year'].max())} is before the last history year "
+                f"{int(district.enrolment['year'].max())}; home-school shares are taken from {int(a['year'].max())}"
+            )
+        a = a[a["year"] == a["year"].max()][cols]
+        a = a[a["school_id"].isin(status.loc[status["status"].eq("open"), "school_id"]) & (a["pupils"] > 0)]
+        covered = pd.MultiIndex.from_frame(a[["zone_id", "grade"]].drop_duplicates())
+        rest = e[~pd.MultiIndex.from_frame(e[["zone_id", "grade"]]).isin(covered) & (e["pupils"] > 0)]
+        if len(rest) and len(e):
+            from capacity.notes import note
+
+            grades = district.grades
+            left = ", ".join(str(g) for g in sorted(rest["grade"].unique(), key=grades.grade_index.get))
+            note(
+                f"attendance: its last year ({int(district.attendance['year'].max())}) has no pupils for "
+                f"{rest[['zone_id', 'grade']].drop_duplicates().shape[0]} zone-grade pairs with pupils on roll in "
+                f"{int(district.enrolment['year'].max())} (grades {left}); their pupils are shared among home schools "
+                "by that year's enrolment"
+            )
+        last = pd.concat([a, rest], ignore_index=True).merge(status, on="school_id")
     else:
-        e = district.enrolment
-        last = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id", "status"]], on="school_id")
+        last = e.merge(status, on="school_id")
     last = last[last["status"].eq("open") & (last["pupils"] > 0)]
     return last.assign(share=last["pupils"] / last.groupby(["zone_id", "grade"])["pupils"].transform("sum"))[
         ["zone_id", "grade", "school_id", "share"]

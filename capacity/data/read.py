@@ -121,6 +121,16 @@ def read_table_file(path: str | Path, name: str) -> RawTable:
     return raw
 
 
+def misnamed_table(name: str, given: set[str]) -> str | None:
+    """The table a file or sheet name is a near miss of ('enrollment' for enrolment, 'school' for
+    schools), when that table is not given; None otherwise. Such a file is refused rather than
+    ignored: leaving out the history or the decided projects would change every answer."""
+    import difflib
+
+    close = difflib.get_close_matches(name.strip().lower(), [t.name for t in TABLES], n=1, cutoff=0.8)
+    return close[0] if close and close[0] not in given else None
+
+
 def _read_folder(folder: Path) -> RawDistrict:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
@@ -208,6 +218,18 @@ def _read_folder(folder: Path) -> RawDistrict:
         if raw is not None:
             tables[t.name] = raw
     for extra in sorted(x.name for x in folder.glob("*.csv") if x.name.lower() not in known_any_case):
+        near = misnamed_table(extra[: -len(".csv")], set(tables))
+        if near is not None:
+            problems.append(
+                Problem(
+                    f"{folder}/{extra}",
+                    None,
+                    None,
+                    f"the file '{extra}', which looks like the table {near} (no {near}.csv is given)",
+                    f"the file name '{near}.csv' (rename it), or a name unlike any table's if it is not that table",
+                )
+            )
+            continue
         notes.append(f"{extra}: not a district table, ignored (tables are {', '.join(sorted(known))})")
     if problems:
         raise InputError(problems, str(folder))
@@ -375,6 +397,18 @@ def _read_workbook(path: Path) -> RawDistrict:
             tables[t.name] = raw
     for extra in wb.sheetnames:
         if extra.strip().lower() not in known:
+            near = misnamed_table(extra, set(tables))
+            if near is not None:
+                problems.append(
+                    Problem(
+                        f"{path.name}[{extra}]",
+                        None,
+                        None,
+                        f"the sheet '{extra}', which looks like the table {near} (no sheet {near} is given)",
+                        f"the sheet name '{near}' (rename it), or a name unlike any table's if it is not that table",
+                    )
+                )
+                continue
             notes.append(f"{path.name}[{extra}]: not a district table, ignored")
     if problems:
         raise InputError(problems, str(path))

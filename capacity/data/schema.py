@@ -313,7 +313,10 @@ PROJECTS = Table(
     ),
     key=("project_id",),
     required=False,
-    notes=("Each row needs classrooms or seats (or both).",),
+    notes=(
+        "Each row needs classrooms or seats (or both).",
+        "The school is open or a candidate site; to re-open a closed school, list it again as a candidate site under a new school_id.",
+    ),
 )
 
 CHILDREN = Table(
@@ -373,7 +376,10 @@ ATTENDANCE = Table(
     ),
     key=("year", "zone_id", "school_id", "grade"),
     required=False,
-    notes=("The shares come from the attendance matrix's last year.",),
+    notes=(
+        "The shares come from the attendance matrix's last year; a zone and grade it leaves out (a matrix of some grades "
+        "only) takes its shares from the last history year's enrolment, with a note.",
+    ),
 )
 
 DISTRICT = Table(

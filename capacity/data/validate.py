@@ -14,7 +14,7 @@ import pandas as pd
 from capacity.data.read import RawTable
 from capacity.data.schema import FALSE_WORDS, FREE_TEXT_COLUMNS, SYSTEM_TABLES, TABLE_BY_NAME, TRUE_WORDS, Column, Table
 from capacity.errors import Problem
-from capacity.grades import CHINA, PRESETS, GradeSystem, preset, system_from_rows
+from capacity.grades import CHINA, PRESETS, GradeSystem, grade_words, preset, system_from_rows
 
 ROW = "_row"
 """Hidden column carrying each record's spreadsheet row number during validation."""
@@ -48,6 +48,7 @@ def parse_table(raw: RawTable, table: Table, grades: GradeSystem = CHINA) -> tup
     """
     problems: list[Problem] = []
     label = raw.label
+    raw = _without_empty_blank_columns(raw)
     seen: dict[str, int] = {}
     for h in raw.header:
         seen[h] = seen.get(h, 0) + 1
@@ -104,6 +105,22 @@ def parse_table(raw: RawTable, table: Table, grades: GradeSystem = CHINA) -> tup
     frame.attrs["bad_cells"] = {(p.column, p.row) for p in problems}
     problems += _check_key(frame, table, label)
     return frame, problems
+
+
+def _without_empty_blank_columns(raw: RawTable) -> RawTable:
+    """``raw`` without the columns that have neither a header nor any value (trailing commas a
+    spreadsheet leaves after a column once used), stated in a note; a blank-headed column with
+    values stays, to be reported."""
+    empty = [i for i, h in enumerate(raw.header) if not h.strip() and all(not r[i].strip() for r in raw.rows)]
+    if not empty:
+        return raw
+    from dataclasses import replace
+
+    from capacity.notes import note
+
+    note(f"{raw.label}: {len(empty)} column(s) with no header and no value (left by a spreadsheet) ignored")
+    keep = [i for i in range(len(raw.header)) if i not in set(empty)]
+    return replace(raw, header=[raw.header[i] for i in keep], rows=[[r[i] for i in keep] for r in raw.rows])
 
 
 def _parse_column(s: pd.Series, c: Column, label: str, rows: np.ndarray, grades: GradeSystem) -> tuple[pd.Series, list[Problem]]:
@@ -189,7 +206,8 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
     Parameters
     ----------
     frames : dict of str to DataFrame
-        Parsed tables (with ``_row``); optional tables may be absent.
+        Parsed tables (with ``_row``), every table of the format (an absent one empty, as
+        :func:`parse_all` fills it).
     labels : dict of str to str
         File label of each table, for messages.
     """
@@ -200,8 +218,6 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
     school_ids = set(schools["school_id"].dropna())
 
     def refs(table: str, column: str, valid: set, target: str) -> None:
-        if table not in frames:
-            return
         f = frames[table]
         bad = f[column].notna() & ~f[column].isin(valid)
         for _, r in f[bad].iterrows():
@@ -250,12 +266,11 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
 
     span = s.set_index("school_id")[["first_grade", "last_grade", "status"]]
     span = span[~span.index.duplicated()]
-    enrol = frames.get("enrolment", pd.DataFrame(columns=["year"]))
-    demand = frames.get("demand", pd.DataFrame(columns=["year"]))
+    enrol, demand = frames["enrolment"], frames["demand"]
     if not len(enrol) and not len(demand):
         problems.append(
             Problem(
-                labels.get("enrolment", "enrolment.csv"),
+                labels["enrolment"],
                 None,
                 None,
                 "neither enrolment history nor a demand table",
@@ -272,11 +287,13 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
                 f"{labels['demand']}: years {inside[0]}-{inside[-1]} are also enrolment history years; the projection uses the "
                 "enrolment for them (demand joins the history only after its last year; `capacity plan --demand` plans against a file)"
             )
-    if "attendance" in frames and len(frames["attendance"]):
+    if len(frames["attendance"]):
         problems += _attendance_checks(frames["attendance"].join(span, on="school_id", how="inner"), labels["attendance"], grades)
     if len(enrol):
         e = enrol.dropna(subset=["school_id", "grade"]).join(span, on="school_id", how="inner")
-        problems += _grades_outside_span(e, labels["enrolment"], grades)
+        wider = _wider_earlier_span(e, grades)
+        problems += _grades_outside_span(e[~wider], labels["enrolment"], grades)
+        _note_earlier_spans(e[wider], labels["enrolment"], grades)
         for _, r in e[e["status"].eq("candidate") & (e["pupils"] > 0)].iterrows():
             problems.append(
                 Problem(
@@ -322,14 +339,14 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
                     )
                 )
 
-    births = frames.get("births", pd.DataFrame(columns=["zone_id", "year", "births"]))
+    births = frames["births"]
     have = set(births["zone_id"].dropna())
     for z in sorted(zone_ids - have) if len(births) else ():
         problems.append(Problem(labels["births"], None, "zone_id", f"no births for zone '{z}'", "births for every zone"))
     for z, g in births.dropna(subset=["zone_id", "year"]).groupby("zone_id", sort=True):
         problems += _gaps(sorted(set(g["year"].astype(int))), labels["births"], f"years for zone '{z}'")
 
-    if "stage_rooms" in frames and len(frames["stage_rooms"]):
+    if len(frames["stage_rooms"]):
         sr = frames["stage_rooms"].dropna(subset=["school_id", "stage"])
         info = schools.dropna(subset=["first_grade", "last_grade"]).drop_duplicates("school_id").set_index("school_id")
         for _, r in sr.iterrows():
@@ -359,7 +376,7 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
                     )
                 )
 
-    if "projects" in frames:
+    if len(frames["projects"]):
         p = frames["projects"]
         neither = p["classrooms"].isna() & p["seats"].isna()
         for _, r in p[neither].iterrows():
@@ -370,6 +387,7 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
 
 
 MAX_GRADE_PUPILS = 3000  # one grade of one school above this is implausible (warning)
+MAX_LISTED_WARNINGS = 10  # warnings of one kind listed row by row; the rest are summed up in one line
 MAX_SPAN_KM = 1000.0  # a district wider than this has coordinates in metres, not km (error)
 
 
@@ -427,11 +445,24 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades
     last = int(enrol["year"].max()) if len(enrol) and enrol["year"].notna().any() else None
     first = int(enrol["year"].min()) if last is not None else None
     info = schools.dropna(subset=["school_id", "first_grade", "last_grade"]).drop_duplicates("school_id").set_index("school_id")
-    if "projects" in frames and len(frames["projects"]):
+    if len(frames["projects"]):
         p = frames["projects"].dropna(subset=["school_id"])
         for _, r in p.iterrows():
             sid = r["school_id"]
             if sid not in info.index:
+                continue
+            if info.at[sid, "status"] == "closed":
+                # the seat gap counted such a project's rooms while the plan dropped the project
+                errors.append(
+                    Problem(
+                        labels["projects"],
+                        int(r[ROW]),
+                        "school_id",
+                        f"a decided project at '{sid}', whose status is closed",
+                        "a project at an open school or a candidate site (to re-open the school by a decided project, "
+                        "list the re-opened school as a candidate site under a new school_id and give it the project)",
+                    )
+                )
                 continue
             taught = grades.stages_of(info.at[sid, "first_grade"], info.at[sid, "last_grade"])
             if isinstance(r.get("stage"), str) and r["stage"] not in taught:
@@ -477,10 +508,17 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades
                 "the last history year (expected enrolment rows, or status candidate/closed)"
             )
         big = enrol[enrol["pupils"] > MAX_GRADE_PUPILS]
-        for _, r in big.iterrows():
+        for _, r in big.head(MAX_LISTED_WARNINGS).iterrows():
             warnings.append(
-                f"warning: {labels['enrolment']}, row {int(r[ROW])}: {int(r['pupils']):,} pupils in {r['grade']} at '{r['school_id']}' "
-                f"in {int(r['year'])} (expected at most {MAX_GRADE_PUPILS:,} in one grade of one school; check for a typo)"
+                f"warning: {labels['enrolment']}, row {int(r[ROW])}: {int(r['pupils']):,} pupils in {grade_words(r['grade'])} at "
+                f"'{r['school_id']}' in {int(r['year'])} (expected at most {MAX_GRADE_PUPILS:,} in one grade of one school; check for a typo)"
+            )
+        if len(big) > MAX_LISTED_WARNINGS:
+            rest = big.iloc[MAX_LISTED_WARNINGS:]
+            warnings.append(
+                f"warning: {labels['enrolment']}: {len(rest):,} more rows hold more than {MAX_GRADE_PUPILS:,} pupils in one grade of "
+                f"one school (rows {int(rest[ROW].min())}-{int(rest[ROW].max())}, schools "
+                f"{', '.join(repr(x) for x in sorted(rest['school_id'].unique())[:10])}); check for a typo"
             )
         births = frames["births"]
         if len(births):
@@ -560,6 +598,39 @@ def _grades_outside_span(f: pd.DataFrame, label: str, grades: GradeSystem) -> li
         )
         for _, r in f[outside].iterrows()
     ]
+
+
+def _wider_earlier_span(e: pd.DataFrame, grades: GradeSystem) -> pd.Series:
+    """Rows of a school in a year before the last history year when it taught a wider range than
+    today: its grades that year run unbroken and hold every grade of its span in schools (a grade
+    moved between schools, e.g. grade 6 from the elementary to the middle schools). A grade beside
+    a missing one (a typo) is not wider."""
+    gi = e["grade"].map(grades.grade_index)
+    lo, hi = e["first_grade"].map(grades.grade_index), e["last_grade"].map(grades.grade_index)
+    key = [e["school_id"], e["year"]]
+    g_lo, g_hi = gi.groupby(key).transform("min"), gi.groupby(key).transform("max")
+    n = gi.groupby(key).transform("nunique")
+    return e["year"].lt(e["year"].max()) & (n == g_hi - g_lo + 1) & (g_lo <= lo) & (g_hi >= hi)
+
+
+def _note_earlier_spans(f: pd.DataFrame, label: str, grades: GradeSystem) -> None:
+    """A note per school with pupils, before the last history year, in grades it no longer teaches
+    (rows of :func:`_wider_earlier_span`). The rows stay in the history (the projection counts pupils
+    by the school's zone); seats, classes and the plan use the span in schools."""
+    gi = f["grade"].map(grades.grade_index)
+    outside = f[((gi < f["first_grade"].map(grades.grade_index)) | (gi > f["last_grade"].map(grades.grade_index))) & (f["pupils"] > 0)]
+    if not len(outside):
+        return
+    from capacity.notes import note
+
+    for sid, g in outside.groupby("school_id", sort=True):
+        taught = ", ".join(grade_words(x) for x in sorted(g["grade"].unique(), key=grades.grade_index.get))
+        y0, y1, rows = int(g["year"].min()), int(g["year"].max()), g[ROW].astype(int)
+        note(
+            f"{label}, {len(rows)} rows from row {rows.min()} to {rows.max()}: '{sid}' has {int(g['pupils'].sum()):,} pupils in {taught} in {y0}-{y1}, outside "
+            f"the grades it teaches now ({g['first_grade'].iloc[0]}-{g['last_grade'].iloc[0]} in schools); accepted as history "
+            "(a grade moved between schools): the projection counts them in the school's zone, seats and classes use today's grades"
+        )
 
 
 def _attendance_checks(a: pd.DataFrame, label: str, grades: GradeSystem) -> list[Problem]:
@@ -678,9 +749,9 @@ def parse_all(tables: dict[str, RawTable]) -> tuple[dict[str, pd.DataFrame], lis
 
         problems += resolve_coordinates(frames, labels, {name: raw.header for name, raw in tables.items()})
     if not header_broken and all(n in frames for n in ("zones", "schools")):
-        for name in ("enrolment", "births"):
+        for name, table in TABLE_BY_NAME.items():  # the checks read every table; an absent one is empty
             if name not in frames:
-                frames[name] = empty_frame(TABLE_BY_NAME[name]).assign(**{ROW: pd.Series(dtype=np.int64)})
+                frames[name] = empty_frame(table).assign(**{ROW: pd.Series(dtype=np.int64)})
                 labels[name] = f"{name}.csv"
         problems += cross_check(frames, labels, grades)
         errors, warnings = plausibility(frames, labels, grades)

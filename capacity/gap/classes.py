@@ -25,6 +25,17 @@ def status_quo_pupils(district, demand: pd.DataFrame) -> pd.DataFrame:
     from capacity.data.district import split_by_home_school
 
     out = split_by_home_school(district, demand)
+    homeless = out[out["school_id"].eq("") & (out["pupils"] > 0)]
+    if len(homeless):
+        from capacity.notes import note
+
+        by_zone = homeless.groupby("zone_id")["pupils"].sum()
+        note(
+            "status quo: pupils of "
+            + ", ".join(f"zone {z} ({v:,.0f} pupil-years)" for z, v in by_zone.items())
+            + " have no home school (no school of their zone taught their grade in the last year): they count in the seat "
+            "gap of their zone but in no school's classes, sizes or teachers; the plan seats them"
+        )
     out["pupils"] = np.round(out["pupils"]).astype(int)
     return out[["year", "school_id", "zone_id", "grade", "pupils"]]
 

@@ -126,4 +126,15 @@ def budget_needed(gap: pd.DataFrame, class_size: dict[str, int], cost_per_classr
     out = z.rename(columns={"area": "zone_id"})[
         ["year", "zone_id", "name", "stage", "shortfall", "classrooms_needed", "new_classrooms", "cost"]
     ]
+    schoolless = z[(z["new_classrooms"] > 0) & (z["seats"] <= 0)] if "seats" in z else z.iloc[:0]
+    schoolless = schoolless.drop_duplicates(["area", "stage"])
+    if len(schoolless):
+        from capacity.notes import note
+
+        note(
+            "gap budget: "
+            + ", ".join(f"zone {r.area} ({r.stage})" for r in schoolless.itertuples())
+            + " short with no seat of the stage in the zone: their classrooms stand for seats to be found elsewhere "
+            "(a new school, or spare seats within reach: see the plan), not for an extension"
+        )
     return out.reset_index(drop=True)

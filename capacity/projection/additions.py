@@ -12,7 +12,13 @@ from capacity.projection.settings import ProjectionSettings
 
 
 def housing_stock(
-    housing: pd.DataFrame, zones: tuple[str, ...], origin: int, horizon: int, settings: ProjectionSettings, grades: GradeSystem
+    housing: pd.DataFrame,
+    zones: tuple[str, ...],
+    origin: int,
+    horizon: int,
+    settings: ProjectionSettings,
+    grades: GradeSystem,
+    taught: frozenset[str] | None = None,
 ) -> np.ndarray:
     """Pupils living in new dwellings, present each projected year (a stock, not a cohort).
 
@@ -24,6 +30,11 @@ def housing_stock(
     present at ``origin`` is in the history::
 
         H[z,g,t] = sum_rows dwellings Y[d, stage(g)] (p(t - c) - p(origin - c)) / grades in stage(g)
+
+    Only stages in ``taught`` (the stages some open or candidate school teaches; all when None)
+    get housing pupils: a K-8 district's default high-school yield would otherwise ask for seats
+    it never provides. Each stage left out, and each dwelling row completed after the last
+    projected year, is stated in a note.
     """
     out = np.zeros((len(zones), len(grades.grades), horizon))
     if housing is None or housing.empty:
@@ -41,13 +52,33 @@ def housing_stock(
         return np.where(k < 0, 0.0, profile[np.clip(k, 0, len(profile) - 1)])
 
     years = np.arange(origin + 1, origin + horizon + 1)
+    untaught: dict[str, float] = {}
     for r in housing.itertuples(index=False):
         if r.zone_id not in zi:
             raise ScenarioError(f"housing zone_id '{r.zone_id}' (year {r.year}) is not a zone of the projection ({', '.join(zones)})")
         new_share = present(years - int(r.year)) - present(np.array([origin - int(r.year)]))
         for stage, y in settings.housing_yield[r.dwelling_type].items():
+            if taught is not None and stage not in taught:
+                untaught[stage] = untaught.get(stage, 0.0) + float(r.dwellings * y * new_share[-1])
+                continue
             idx = [grades.grade_index[g] for g in grades.stage_by_name[stage].grades]
             out[zi[r.zone_id], idx, :] += r.dwellings * y * new_share / len(idx)
+    later = housing[housing["year"].astype(int) > origin + horizon]
+    if untaught or len(later):
+        from capacity.notes import note
+
+        if untaught:
+            note(
+                f"housing: no open or candidate school teaches {', '.join(sorted(untaught))}, so the housing yield for "
+                f"{'that stage' if len(untaught) == 1 else 'those stages'} is not applied ("
+                + ", ".join(f"{s} {v:,.1f} pupils by {origin + horizon}" for s, v in sorted(untaught.items()))
+                + "); the district's seats cover the stages its schools teach"
+            )
+        if len(later):
+            note(
+                f"housing: {int(later['dwellings'].sum()):,} dwellings completed after {origin + horizon} "
+                f"({', '.join(map(str, sorted(later['year'].astype(int).unique())))}) add no pupils within the projection's years"
+            )
     return out
 
 

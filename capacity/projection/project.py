@@ -338,7 +338,10 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     settings = fit_to_system(settings, ProjectionSettings, district.grades)
     history = history_from_district(district)
     origin, horizon = history.years[-1], settings.horizon
-    stock = housing_stock(district.housing, history.zones, origin, horizon, settings, district.grades)
+    stages = district.school_stages()
+    live = set(district.schools.loc[district.schools["status"] != "closed", "school_id"])
+    taught = frozenset(stages.loc[stages["school_id"].isin(live), "stage"])
+    stock = housing_stock(district.housing, history.zones, origin, horizon, settings, district.grades, taught)
     moves = migration_additions(settings.net_migration, history.zones, history.pupils[:, :, -1], horizon)
     children = children_array(district.children, history.zones, origin, horizon, settings, district.grades)
     _check_children(children, history, settings, horizon)

@@ -120,6 +120,8 @@ def compare_report_html(metrics: pd.DataFrame, years: pd.DataFrame, diff: pd.Dat
     """Side-by-side page: the metrics table, cost and seat charts, targets, mergers and the input diff."""
     extra = extra or {}
     parts = ["<h1>Comparison of options</h1>", f'<p class="note">{len(metrics)} scenarios. Costs in the district currency.</p>']
+    if extra.get("notes"):
+        parts.append("<p><b>Notes:</b></p><ul>" + "".join(f"<li>{html.escape(str(n))}</li>" for n in extra["notes"]) + "</ul>")
     t = metrics.set_index("scenario").T
     t.columns.name = None
     shown = pd.DataFrame({c: [_fmt_metric(k, v) for k, v in t[c].items()] for c in t.columns}, index=[metric_label(k) for k in t.index])

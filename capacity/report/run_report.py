@@ -196,6 +196,24 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
         parts.append(f"<h3>{html.escape(w[stage])}</h3>" + fig_tag(gap_heatmap(gap.gap, stage), f"seat gap {stage}"))
     if len(gap.first_red):
         parts += [_en("<h3>First year each zone runs short</h3>", lang), _en(table_html(gap.first_red, max_rows=len(gap.first_red)), lang)]
+    if len(d.projects):
+        pr = d.projects.merge(d.schools[["school_id", "name"]], on="school_id", how="left")
+        pr = pr[["project_id", "school_id", "name", "completion_year", "stage", "classrooms", "seats", "cost"]].sort_values(
+            ["completion_year", "project_id"]
+        )
+        pr = pr.assign(
+            stage=pr["stage"].astype(object).fillna("(the school's first)"),
+            seats=pr["seats"].map(lambda v: "(rooms x class size)" if pd.isna(v) else f"{int(v):,}"),
+        )
+        parts += [
+            _en("<h3>Decided projects (fixed inputs)</h3>", lang),
+            _en(
+                f'<p class="note">Already decided: their seats count in the seat gap and in the plan from their completion year; '
+                f"their capital ({money(float(pr['cost'].sum()))}) is not part of this option's capital cost or budget request.</p>",
+                lang,
+            ),
+            _en(table_html(pr.assign(cost=pr["cost"] / div), max_rows=len(pr), floats="{:,.2f}" if div > 1 else "{:,.0f}"), lang),
+        ]
 
     # early warning
     amber, red, ahead, wb = rs.warning_rule

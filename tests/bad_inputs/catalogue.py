@@ -142,6 +142,32 @@ def symlink_out(tmp: Path) -> list[str]:
     return ["validate", str(d)]
 
 
+def _closed_with_project(tmp: Path) -> Path:
+    """SMALL with a closed school C1 and a decided project at it."""
+    d = tmp / "district"
+    small(
+        schools={
+            "school_id": ["S1", "C1"],
+            "status": ["open", "closed"],
+        },
+        projects={
+            "project_id": ["RE"],
+            "school_id": ["C1"],
+            "completion_year": ["2027"],
+            "classrooms": ["2"],
+            "seats": [""],
+            "cost": ["800000"],
+            "stage": [""],
+        },
+    )(tmp)
+    return d
+
+
+def _renamed(folder: Path, old: str, new: str) -> Path:
+    (folder / old).rename(folder / new)
+    return folder
+
+
 def merged(wb):
     wb["zones"].merge_cells("A2:B2")
 
@@ -199,6 +225,17 @@ def small(command: str = "validate", **edits):
         for name in sorted(set(SMALL) | set(edits)):
             pd.DataFrame({**SMALL.get(name, {}), **edits.get(name, {})}).to_csv(d / f"{name}.csv", index=False)
         return [command, str(d)] + (["--out", str(tmp / "out")] if command == "plan" else [])
+
+    return build
+
+
+def small_under_scenario(text: str, command: str = "validate", **edits):
+    """SMALL (with ``edits``) and a scenario file of ``text`` naming it; run ``command`` on the scenario."""
+
+    def build(tmp: Path) -> list[str]:
+        small(**edits)(tmp)
+        (tmp / "scenario.yaml").write_text(f"name: small\ndistrict: district\n{text}", encoding="utf-8")
+        return [command, str(tmp / "scenario.yaml")]
 
     return build
 
@@ -278,6 +315,21 @@ CASES: list[Case] = [
         raw("zones", "zone_id,name,kind,x_km,y_km,\nU01,a,urban,0,0,x\n"),
         "found a column with a blank header",
         "Name every column or delete the empty one.",
+    ),
+    Case(
+        "trailing-empty-columns",
+        "trailing commas a spreadsheet left after columns once used (no header, no value)",
+        frame("zones", lambda f: f.assign(**{"": "", " ": ""})),
+        "zones.csv: 2 column(s) with no header and no value (left by a spreadsheet) ignored",
+        "Nothing to fix; a blank-headed column that holds a value is refused.",
+        accept=True,
+    ),
+    Case(
+        "decimal-comma-coordinate",
+        "a coordinate written with a decimal comma",
+        cell("zones", 0, "x_km", "0,5"),
+        "zones.csv, row 2, column 'x_km': found '0,5'; expected a finite number",
+        "Write decimals with a point (0.5), or save the file from a spreadsheet set to a point decimal separator.",
     ),
     Case(
         "wrong-type",
@@ -395,6 +447,21 @@ CASES: list[Case] = [
         ),
         "found J1 at school 'U01-P1'; expected a grade that school teaches (P1-P6)",
         "Move the pupils to the right school or widen the school's grade range.",
+    ),
+    Case(
+        "grade-moved-between-schools",
+        "a primary school that also taught J1 in earlier years (a grade moved to the junior schools)",
+        frame(
+            "enrolment",
+            lambda f: pd.concat(
+                [f, pd.DataFrame({"year": ["2013", "2014"], "school_id": ["U01-P1"] * 2, "grade": ["J1"] * 2, "pupils": ["40", "38"]})],
+                ignore_index=True,
+            ),
+        ),
+        "'U01-P1' has 78 pupils in J1 in 2013-2014, outside the grades it teaches now (P1-P6 in schools); accepted as history",
+        "Nothing to fix: the rows stay in the history; check that the school's range in schools is today's.",
+        accept=True,
+        klass="plausibility",
     ),
     Case(
         "unknown-grade",
@@ -542,6 +609,13 @@ CASES: list[Case] = [
         "Add the sheet named schools.",
     ),
     Case(
+        "project-at-closed-school",
+        "a decided project at a closed school (the gap counted its rooms, the plan dropped it)",
+        lambda tmp: ["validate", str(_closed_with_project(tmp))],
+        "found a decided project at 'C1', whose status is closed; expected a project at an open school or a candidate site",
+        "List the re-opened school as a candidate site under a new school_id and give it the project.",
+    ),
+    Case(
         "capacity-vs-classrooms",
         "a rated capacity far from classrooms x room seats",
         small(schools={"classrooms": ["6", ""], "max_classrooms": ["8", "10"], "capacity": ["300", "80"]}, command="plan"),
@@ -555,6 +629,18 @@ CASES: list[Case] = [
         "schools.csv, row 2, column 'capacity': found capacity 300 at 'S1', but its 6 classrooms x 45 seats = 270 (differs by 11%); "
         "expected capacity within 10% of classrooms x room seats (the tolerance is the scenario setting standards.rated_capacity_tolerance)",
         "validate checks at the default 10 % and the system's class sizes; a scenario may set standards.rated_capacity_tolerance.",
+    ),
+    Case(
+        "capacity-vs-classrooms-validate-scenario",
+        "a rated capacity within the default 10 % of classrooms x room seats but beyond the scenario's tolerance, checked by validate",
+        small_under_scenario(
+            "standards: {rated_capacity_tolerance: 0.02}\n",
+            schools={"classrooms": ["6", ""], "max_classrooms": ["8", "10"], "capacity": ["280", "80"]},
+        ),
+        "schools.csv, row 2, column 'capacity': found capacity 280 at 'S1', but its 6 classrooms x 45 seats = 270 (differs by 4%); "
+        "expected capacity within 2% of classrooms x room seats",
+        "`capacity validate SCENARIO.yaml` checks at the scenario's tolerance and class sizes, as its gap and plan will: "
+        "correct capacity or classrooms, or leave one of them blank.",
     ),
     Case(
         "classrooms-and-capacity-blank",
@@ -660,6 +746,21 @@ CASES: list[Case] = [
         "notes_for_me.csv: not a district table, ignored",
         "Accepted with a note.",
         accept=True,
+    ),
+    Case(
+        "misnamed-table-file",
+        "the enrolment file spelt the US way (enrollment.csv), so the history would be left out",
+        lambda tmp: ["validate", str(_renamed(district(tmp), "enrolment.csv", "enrollment.csv"))],
+        "found the file 'enrollment.csv', which looks like the table enrolment (no enrolment.csv is given); "
+        "expected the file name 'enrolment.csv'",
+        "Rename the file to the table's name (enrolment.csv).",
+    ),
+    Case(
+        "misnamed-table-sheet",
+        "a workbook sheet named 'project' (the decided projects would be left out)",
+        workbook(lambda wb: setattr(wb["projects"], "title", "project")),
+        "found the sheet 'project', which looks like the table projects (no sheet projects is given)",
+        "Rename the sheet to the table's name (projects).",
     ),
     Case(
         "xlsx-extra-sheet",
@@ -772,8 +873,15 @@ CASES: list[Case] = [
         "yaml-number-as-text",
         "2e7 written without a decimal point",
         scenario("extends: BASE\nplan:\n  budget_per_year: 2e7\n"),
-        "YAML reads 2e7 as text",
-        "Write 2.0e7 or 20000000.",
+        "YAML reads 2e7 as text: write it with a decimal point and a signed exponent, e.g. 2.0e+7",
+        "Write 2.0e+7 or 20000000.",
+    ),
+    Case(
+        "yaml-number-as-text-unsigned-exponent",
+        "1.5e7 written with a decimal point but no sign on the exponent (YAML 1.1 reads it as text)",
+        scenario("extends: BASE\nplan:\n  budget_per_year: 1.5e7\n"),
+        "YAML reads 1.5e7 as text: write it with a decimal point and a signed exponent, e.g. 1.5e+7",
+        "Write 1.5e+7 or 15000000.",
     ),
     Case("yaml-duplicate-key", "a key given twice", scenario("horizon: 5\nhorizon: 6\n"), "key 'horizon' is given twice", "Keep one."),
     Case(
@@ -2034,6 +2142,14 @@ CASES += [
         small("gap"),
         "enrolment: found no enrolment history; expected pupils by school, grade and year to project from",
         "Plan the demand table's years with `capacity plan`, or add enrolment.csv to project.",
+        klass="crash",
+    ),
+    Case(
+        "demand-only-backtest",
+        "backtest on a district given only as demand (it crashed with an IndexError)",
+        small("backtest"),
+        "enrolment: found no enrolment history; expected pupils by school, grade and year to project from",
+        "Back-testing needs an enrolment history; plan the demand table's years with `capacity plan`.",
         klass="crash",
     ),
 ]
