@@ -13,6 +13,8 @@ B. with A's decisions fixed, solve each year with whole classes, in order, allow
    classrooms where rounding classes up needs them (charged to the year they must be
    decided in, within the site and budget limits);
 R. round A's plan to whole classes and re-solve the assignment (``rounding_incumbent``);
+S. where the rounded plan is the better start, improve it by a local search over openings and
+   closures (drop / add / swap one site, the rest re-solved as an LP; ``local_search``);
 C. unless the better rounded plan is already within the gap, give the better start to the
    full model and let the solver improve it and prove a bound in the time left.
 
@@ -33,6 +35,7 @@ import pulp
 
 from capacity.notes import note
 from capacity.plan.inputs import PlanData
+from capacity.plan.local_search import improve_openings
 from capacity.plan.model import PlanModel, _expr, build, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
 from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, solve
@@ -219,21 +222,19 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         incumbent = first[:2]
     start_r = _by_name(full, incumbent[0]) if incumbent else {}
     if incumbent is not None and _gap(incumbent[1], bound_a) <= settings.mip_gap:
-        _assign(full, start_r)
-        report = SolveReport(
-            "optimal",
-            ra.solver,
-            incumbent[1],
-            bound_a,
-            _gap(incumbent[1], bound_a),
-            0.0,
-            "rounded fractional-class plan within the MIP gap",
-        )
-        return full, report, {**timings, "phase_c_s": 0.0}
-    # C: the full model from the better start, in the time left
+        return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings)
     # B's start is not checked by any solve (its years are solved apart): a start that breaks a row is ignored by HiGHS
     objective_b = _objective_at(full, start_b) if start_b and _violation(full, start_b) <= 1e-6 else math.nan
     use_r = incumbent is not None and not incumbent[1] > objective_b
+    if use_r:
+        # S: the rounded plan is C's start: first a local search over openings and closures from it
+        t_s = time.perf_counter()
+        incumbent = improved_plan(data, settings, incumbent, max(1.0, LOCAL_SEARCH_SHARE * (budget - (t_s - t0))))
+        start_r = _by_name(full, incumbent[0])
+        timings.update(phase_s_s=round(time.perf_counter() - t_s, 3), local_search_objective=incumbent[1])
+        if _gap(incumbent[1], bound_a) <= settings.mip_gap:
+            return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings)
+    # C: the full model from the better start, in the time left
     start = start_r if use_r else start_b
     timings.update(year_by_year_objective=objective_b if start_b else None, start="rounded" if use_r else "year_by_year")
     if ra.status != "optimal" and not lazy_a:
@@ -250,6 +251,29 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     report = solve(full.problem, settings.with_(time_limit_s=left), start=start)
     report = keep_better(full, report, start_r if incumbent else None, incumbent[1] if incumbent else math.nan, bound_a, settings)
     return full, report, {**timings, "phase_c_s": round(report.solve_s, 3)}
+
+
+def _within_gap(full: PlanModel, start: dict, objective: float, bound: float, solver: str, timings: dict) -> tuple:
+    """The rounded (or locally improved) plan as the answer, proven within the gap by ``bound``: no full solve."""
+    _assign(full, start)
+    gap = _gap(objective, bound)
+    report = SolveReport("optimal", solver, objective, bound, gap, 0.0, "rounded fractional-class plan within the MIP gap")
+    return full, report, {**timings, "phase_c_s": 0.0}
+
+
+def improved_plan(
+    data: PlanData, settings: PlanSettings, incumbent: tuple[dict[str, float], float], time_s: float
+) -> tuple[dict[str, float], float]:
+    """Phase S: ``incumbent`` (values by name, objective) improved by a local search over openings and closures
+    (``local_search.improve_openings``); where the search's plan leaves classes or classrooms fractional, they
+    are rounded as in ``rounding_incumbent``. Never worse than ``incumbent``."""
+    found = improve_openings(data, settings, incumbent[0], time_s)
+    if found is None:
+        return incumbent
+    plan = ({v.name: float(v.varValue or 0.0) for v in found.model.problem.variables()}, found.objective) if found.whole else None
+    if not found.whole:
+        plan = rounding_incumbent(found.model, settings)
+    return plan if plan is not None and plan[1] < incumbent[1] * (1 - 1e-9) - 1e-9 else incumbent
 
 
 def _by_name(model: PlanModel, named: dict[str, float]) -> dict:
@@ -362,6 +386,7 @@ def keep_better(
 
 _EPS = 1e-6
 LINKING_DOMINATES = 10  # arcs per demand-or-class row above which A adds linking rows only where they cut
+LOCAL_SEARCH_SHARE = 0.8  # of the time left before C that the local search from the rounded plan may take
 
 
 def _rows_in(
