@@ -112,7 +112,8 @@ class _Arcs:
         # years in which some pupils can go to a school that is not a site (its seats are not counted here)
         self.open_ended = np.zeros(len(d.years), dtype=bool)
         self.open_ended[[year_pos[t] for t in d.arcs["year"][self.site < 0].unique()]] = True
-        self.unmet_cost = max((float(k) for v, k in model.problem.objective.items() if v.name.startswith("u")), default=0.0)
+        objective = model.problem.objective
+        self.unmet_cost = max((float(objective.get(v, 0.0)) for v in model.u), default=0.0)  # a pupil-year unseated
 
 
 def _knapsack(gain: np.ndarray, pupils: np.ndarray, seats: float) -> float:
@@ -264,7 +265,7 @@ def improve_openings(
     moves = lps = last_move = 0
     while lps < max_lps and lps - last_move < stall_lps:
         improved = False
-        for _, _kind, off, on in search.moves():
+        for _estimate, _kind, off, on in search.moves():
             left = time_s - (time.perf_counter() - t0)
             if lps >= max_lps or lps - last_move >= stall_lps:
                 break
@@ -294,8 +295,6 @@ def improve_openings(
         if not improved:
             break
     if not moves:
-        for v in ints:
-            v.cat = pulp.LpInteger
         return None
     # the best plan's values and decisions into the PuLP model (whole numbers restored for rounding)
     for v in prob.variables():
