@@ -270,8 +270,9 @@ def improved_plan(
     found = improve_openings(data, settings, incumbent[0], time_s)
     if found is None:
         return incumbent
-    plan = ({v.name: float(v.varValue or 0.0) for v in found.model.problem.variables()}, found.objective) if found.whole else None
-    if not found.whole:
+    if found.whole:
+        plan = ({v.name: float(v.varValue or 0.0) for v in found.model.problem.variables()}, found.objective)
+    else:
         plan = rounding_incumbent(found.model, settings)
     return plan if plan is not None and plan[1] < incumbent[1] * (1 - 1e-9) - 1e-9 else incumbent
 
