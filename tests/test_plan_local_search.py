@@ -14,7 +14,7 @@ from capacity.plan.inputs import prepare
 from capacity.plan.local_search import improve_openings
 from capacity.plan.model import build
 from capacity.plan.solve import solve
-from capacity.plan.strategy import _violation, first_plan, improved_plan
+from capacity.plan.strategy import _first_plan, _violation, improved_plan
 
 
 def plan_with(data, settings, opened: set[str]) -> tuple[dict[str, float], float]:
@@ -70,13 +70,15 @@ def test_phase_0s_rounded_plan_above_the_optimum_is_brought_to_it(tmp_path, seed
     # more than the optimum (a direct solve at gap 0): one swap (W001 -> W003) reaches it, or two moves
     district, demand = cflp(tmp_path, random_cflp(seed, 6, 16))
     data = prepare(district, demand, CFLP)
-    values, objective, _ = first_plan(data, CFLP, 10.0)
+    (values, objective, _), weak = _first_plan(data, CFLP, 10.0)
     optimum = plan_district(district, demand, CFLP.with_(strategy="direct")).summary["objective"]
     assert objective > optimum * 1.02
     assert improve_openings(data, CFLP, values, 10.0).moves == moves
     better = improved_plan(data, CFLP, (values, objective), 10.0)
     assert better[1] == pytest.approx(optimum, rel=1e-9)
     assert holds_every_row(data, CFLP, better[0])
+    # the strategy searches on phase 0's own weak model (no second build): the same plan
+    assert improved_plan(data, CFLP, (values, objective), 10.0, weak) == better
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -30,7 +30,7 @@ import pulp
 
 from capacity.notes import note
 from capacity.plan.inputs import PlanData
-from capacity.plan.model import PlanModel, build, rooms_upper
+from capacity.plan.model import PlanModel, build, rooms_upper, whole_classes_bind
 from capacity.plan.settings import PlanSettings
 from capacity.plan.solve import TIME_LIMIT_NOTE, solve
 
@@ -236,16 +236,27 @@ class _Search:
 
 
 def improve_openings(
-    data: PlanData, settings: PlanSettings, start: dict[str, float], time_s: float, max_lps: int = 300, stall_lps: int = 100
+    data: PlanData,
+    settings: PlanSettings,
+    start: dict[str, float],
+    time_s: float,
+    max_lps: int = 300,
+    stall_lps: int = 100,
+    model: PlanModel | None = None,
 ) -> Found | None:
     """Local search over the sites' service (openings, closures) from the plan ``start`` (values by variable
     name, of a model built from ``data`` and ``settings``). Returns the best plan reached with its LP cost (see
     ``Found``), or None where the starting decisions' LP has no solution in the time. The plan's decisions are
-    whole; other whole numbers (classes, classrooms built) are whole only where ``Found.whole`` says so."""
+    whole; other whole numbers (classes, classrooms built) are whole only where ``Found.whole`` says so.
+    ``model``: the model built from ``data`` with ``linking_rows=False`` and its bounds as built, to search on
+    (changed in place); else one is built."""
     t0 = time.perf_counter()
-    model = build(data, settings, linking_rows=False)
+    model = build(data, settings, linking_rows=False) if model is None else model
     prob = model.problem
-    ints = [v for v in prob.variables() if v.cat == pulp.LpInteger]
+    # the whole numbers of the plan's model (a model built with integer_classes off has every class continuous)
+    whole_n = {v.name for v, w in zip(model.n, whole_classes_bind(data, settings), strict=True) if w}
+    n_names = {v.name for v in model.n}
+    ints = [v for v in prob.variables() if (v.name in whole_n if v.name in n_names else v.cat == pulp.LpInteger)]
     for v in ints:
         v.cat = pulp.LpContinuous
     status = {v.name for v in (*model.y.values(), *model.c.values())}

@@ -191,7 +191,7 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     bound_a = ra.bound if ra.status in found else math.nan
     phase_a = time.perf_counter() - t0
     # 0: where A did not finish, a first plan from the weak relaxation (fast on large districts)
-    first = first_plan(data, settings, max(1.0, 0.3 * budget)) if ra.status != "optimal" else None
+    first, weak = _first_plan(data, settings, max(1.0, 0.3 * budget)) if ra.status != "optimal" else (None, None)
     if first is not None:
         bound_a = max((b for b in (bound_a, first[2]) if b == b), default=math.nan)
     phase_0 = time.perf_counter() - t0 - phase_a
@@ -229,7 +229,7 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     if use_r:
         # S: the rounded plan is C's start: first a local search over openings and closures from it
         t_s = time.perf_counter()
-        incumbent = improved_plan(data, settings, incumbent, max(1.0, LOCAL_SEARCH_SHARE * (budget - (t_s - t0))))
+        incumbent = improved_plan(data, settings, incumbent, max(1.0, LOCAL_SEARCH_SHARE * (budget - (t_s - t0))), weak)
         start_r = _by_name(full, incumbent[0])
         timings.update(phase_s_s=round(time.perf_counter() - t_s, 3), local_search_objective=incumbent[1])
         if _gap(incumbent[1], bound_a) <= settings.mip_gap:
@@ -262,12 +262,12 @@ def _within_gap(full: PlanModel, start: dict, objective: float, bound: float, so
 
 
 def improved_plan(
-    data: PlanData, settings: PlanSettings, incumbent: tuple[dict[str, float], float], time_s: float
+    data: PlanData, settings: PlanSettings, incumbent: tuple[dict[str, float], float], time_s: float, weak: PlanModel | None = None
 ) -> tuple[dict[str, float], float]:
     """Phase S: ``incumbent`` (values by name, objective) improved by a local search over openings and closures
-    (``local_search.improve_openings``); where the search's plan leaves classes or classrooms fractional, they
-    are rounded as in ``rounding_incumbent``. Never worse than ``incumbent``."""
-    found = improve_openings(data, settings, incumbent[0], time_s)
+    (``local_search.improve_openings``, on ``weak`` where phase 0 built it); where the search's plan leaves classes
+    or classrooms fractional, they are rounded as in ``rounding_incumbent``. Never worse than ``incumbent``."""
+    found = improve_openings(data, settings, incumbent[0], time_s, model=weak)
     if found is None:
         return incumbent
     if found.whole:
@@ -288,6 +288,11 @@ def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[d
     the nearest), then classes rounded and pupils assigned as in ``rounding_incumbent``. None where the
     rounded decisions break a budget or another rule; else the values by name, their objective and the weak
     relaxation's objective (a bound for the full model)."""
+    return _first_plan(data, settings, time_s)[0]
+
+
+def _first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[tuple[dict[str, float], float, float] | None, PlanModel]:
+    """``first_plan``, and the weak model it solved with its bounds as built (phase S re-uses it: no second build)."""
     s0 = settings.with_(integer_classes=False, time_limit_s=time_s)
     m0 = build(data, s0, linking_rows=False)
     ints = [v for v in m0.problem.variables() if v.cat == pulp.LpInteger]
@@ -298,11 +303,14 @@ def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[d
     for v in ints:
         v.cat = pulp.LpInteger
     if r0.status != "optimal":
-        return None
+        return None, m0
     weak_bound = r0.objective
     _slope_scaling(m0, time_s - (time.perf_counter() - t0))
+    bounds = [(v, v.lowBound, v.upBound) for v in m0.problem.variables()]
     plan = _round_relaxed_plan(m0, ints, settings)
-    return None if plan is None else (*plan, weak_bound)
+    for v, lo, up in bounds:
+        v.lowBound, v.upBound = lo, up
+    return (None if plan is None else (*plan, weak_bound)), m0
 
 
 def _round_relaxed_plan(m0: PlanModel, ints: list, settings: PlanSettings) -> tuple[dict[str, float], float] | None:
