@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from plan_checks import hand_settings, p1_demand
 from test_plan_known_answers import two_schools
 from test_plan_solve import CFLP, cflp
 
 from capacity.data import load_district
-from capacity.plan import plan_district
+from capacity.plan import plan_district, strategy
 from capacity.plan.inputs import prepare
 from capacity.plan.local_search import improve_openings
 from capacity.plan.model import build
@@ -79,6 +80,24 @@ def test_phase_0s_rounded_plan_above_the_optimum_is_brought_to_it(tmp_path, seed
     assert holds_every_row(data, CFLP, better[0])
     # the strategy searches on phase 0's own weak model (no second build): the same plan
     assert improved_plan(data, CFLP, (values, objective), 10.0, weak) == better
+
+
+def test_plan_step_stopped_by_work_returns_the_local_search_plan(tmp_path, monkeypatch):
+    # HiGHS stopped at its root node (mip_max_nodes 0: a work limit, so the plan is reproducible): A does not
+    # finish, phase 0's rounded plan is 2.2 % above the optimum, phase S brings it there and C keeps it
+    district, demand = cflp(tmp_path, random_cflp(22, 6, 16))
+    s = CFLP.with_(solver_options={"mip_max_nodes": 0})
+    r = plan_district(district, demand, s)
+    optimum = plan_district(district, demand, CFLP.with_(strategy="direct")).summary["objective"]
+    assert r.summary["first_objective"] > optimum * 1.02
+    assert r.summary["objective"] == pytest.approx(optimum, rel=1e-9)
+    assert r.summary["local_search_objective"] == pytest.approx(optimum, rel=1e-9)
+    assert r.summary["unmet_pupil_years"] == 0
+    again = plan_district(district, demand, s)
+    pd.testing.assert_frame_equal(again.tables["assignment"], r.tables["assignment"])
+    # without phase S the same run returns phase 0's plan
+    monkeypatch.setattr(strategy, "improved_plan", lambda data, settings, incumbent, time_s, weak=None: incumbent)
+    assert plan_district(district, demand, s).summary["objective"] == pytest.approx(r.summary["first_objective"])
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
