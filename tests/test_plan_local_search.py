@@ -142,3 +142,22 @@ def test_a_plan_no_move_improves_comes_back_unchanged(tmp_path):
     best = plan_with(data, CFLP, {"W001"})
     assert improve_openings(data, CFLP, best[0], 10.0) is None
     assert improved_plan(data, CFLP, best, 10.0) is best
+
+
+def test_the_cut_loop_bound_holds_before_it_converges(tmp_path):
+    # Phase A on large districts reports the cutting-plane loop's last relaxation as a bound even when rows are
+    # still broken (it only leaves rows out): between the weak LP and the strong LP, below the optimum
+    from test_plan_whole_classes import _lp_bound
+
+    from capacity.plan.strategy import add_violated_linking_rows
+
+    district, demand = cflp(tmp_path, random_cflp(23, 6, 16))
+    data = prepare(district, demand, CFLP)
+    weak = _lp_bound(build(data, CFLP, linking_rows=False), CFLP)
+    strong = _lp_bound(build(data, CFLP), CFLP)
+    optimum = plan_district(district, demand, CFLP.with_(strategy="direct")).summary["objective"]
+    assert weak < strong * (1 - 1e-3)  # the linking rows cut here
+    _, early = add_violated_linking_rows(build(data, CFLP, linking_rows=False), CFLP, 30.0, rounds=1)
+    _, converged = add_violated_linking_rows(build(data, CFLP, linking_rows=False), CFLP, 30.0)
+    assert weak * (1 - 1e-9) <= early <= strong * (1 + 1e-9) <= optimum * (1 + 1e-9)
+    assert converged == pytest.approx(strong, rel=1e-9)

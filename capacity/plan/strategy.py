@@ -186,9 +186,10 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     # finish: A starts from the rows its relaxation breaks instead (as phase L)
     lazy_a = len(data.arcs) > LINKING_DOMINATES * (len(data.demand) + len(data.caps))
     ma = build(data, sa, linking_rows=not lazy_a)
-    rows_a = add_violated_linking_rows(ma, sa, 0.3 * budget)[0] if lazy_a else None
+    rows_a, bound_cut = add_violated_linking_rows(ma, sa, 0.3 * budget) if lazy_a else (None, math.nan)
     ra = solve(ma.problem, sa.with_(time_limit_s=max(1.0, 0.25 * budget)))
-    bound_a = ra.bound if ra.status in found else math.nan
+    # the cut loop's last relaxation is a bound too: it stands where A's solve ends before its root node does
+    bound_a = max((b for b in (ra.bound if ra.status in found else math.nan, bound_cut) if b == b), default=math.nan)
     phase_a = time.perf_counter() - t0
     # 0: where A did not finish, a first plan from the weak relaxation (fast on large districts)
     first, weak = _first_plan(data, settings, max(1.0, 0.3 * budget)) if ra.status != "optimal" else (None, None)
@@ -578,7 +579,8 @@ def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: 
     adding the linking rows x[a] <= D[a] y[s,t] / x[a] <= D[a] (1 - c[s,t]) its solution breaks, round
     after round from HiGHS's last basis, until none is broken or the time is up; then the rows found are
     added to the PuLP problem too (the same rows define_linking writes, only fewer). Returns the number
-    of rows added and the last relaxation's objective (a bound for the full model once no row is broken)."""
+    of rows added and the last relaxation's objective: a bound for the full model whether or not rows are still
+    broken (it relaxes the full model: fewer rows, whole numbers relaxed), its LP bound once none is."""
     prob = model.problem
     t0 = time.perf_counter()
     ints = [v for v in prob.variables() if v.cat == pulp.LpInteger]
@@ -592,13 +594,12 @@ def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: 
     arcs, xs, ds, caps, (signs, dvars) = _linking_terms(model)
     h = prob.solverModel
     added = np.zeros(len(arcs), dtype=bool)
-    bound = math.nan
+    bound = rep.objective
     for _ in range(rounds):
         col = np.asarray(h.getSolution().col_value)
         room = np.where(signs > 0, caps * col[ds], caps * (1.0 - col[ds]))
         broken = ~added & (col[xs] > room + 1e-7 * np.maximum(1.0, caps))
-        if not broken.any():
-            bound = float(h.getInfo().objective_function_value)  # the full model's LP bound: no row broken
+        if not broken.any():  # bound is now the full model's LP bound
             break
         if time.perf_counter() - t0 > time_s:
             break
@@ -614,7 +615,8 @@ def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: 
         h.setOptionValue("time_limit", max(1.0, time_s - (time.perf_counter() - t0)))
         h.run()
         if h.getModelStatus() != h.getModelStatus().__class__.kOptimal:
-            break
+            break  # the last optimal relaxation's bound stands
+        bound = float(h.getInfo().objective_function_value)
     x = model.x
     for j in np.flatnonzero(added):
         i, v, cap = int(arcs[j]), dvars[j], float(caps[j])
