@@ -13,6 +13,8 @@ B. with A's decisions fixed, solve each year with whole classes, in order, allow
    classrooms where rounding classes up needs them (charged to the year they must be
    decided in, within the site and budget limits);
 R. round A's plan to whole classes and re-solve the assignment (``rounding_incumbent``);
+S. where the rounded plan is the better start, improve it by a local search over openings and
+   closures (drop / add / swap one site, the rest re-solved as an LP; ``local_search``);
 C. unless the better rounded plan is already within the gap, give the better start to the
    full model and let the solver improve it and prove a bound in the time left.
 
@@ -33,6 +35,7 @@ import pulp
 
 from capacity.notes import note
 from capacity.plan.inputs import PlanData
+from capacity.plan.local_search import improve_openings
 from capacity.plan.model import PlanModel, _expr, build, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
 from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, row_arrays, solve
@@ -186,12 +189,13 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     # finish: A starts from the rows its relaxation breaks instead (as phase L)
     lazy_a = len(data.arcs) > LINKING_DOMINATES * (len(data.demand) + len(data.caps))
     ma = build(data, sa, linking_rows=not lazy_a)
-    rows_a = add_violated_linking_rows(ma, sa, 0.3 * budget)[0] if lazy_a else None
+    rows_a, bound_cut = add_violated_linking_rows(ma, sa, 0.3 * budget) if lazy_a else (None, math.nan)
     ra = solve(ma.problem, sa.with_(time_limit_s=max(1.0, 0.25 * budget)))
-    bound_a = ra.bound if ra.status in found else math.nan
+    # the cut loop's last relaxation is a bound too: it stands where A's solve ends before its root node does
+    bound_a = max((b for b in (ra.bound if ra.status in found else math.nan, bound_cut) if b == b), default=math.nan)
     phase_a = time.perf_counter() - t0
     # 0: where A did not finish, a first plan from the weak relaxation (fast on large districts)
-    first = first_plan(data, settings, max(1.0, 0.3 * budget)) if ra.status != "optimal" else None
+    first, weak = _first_plan(data, settings, max(1.0, 0.3 * budget)) if ra.status != "optimal" else (None, None)
     if first is not None:
         bound_a = max((b for b in (bound_a, first[2]) if b == b), default=math.nan)
     phase_0 = time.perf_counter() - t0 - phase_a
@@ -222,21 +226,19 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         incumbent = first[:2]
     start_r = _by_name(full, incumbent[0]) if incumbent else {}
     if incumbent is not None and _gap(incumbent[1], bound_a) <= settings.mip_gap:
-        _assign(full, start_r)
-        report = SolveReport(
-            "optimal",
-            ra.solver,
-            incumbent[1],
-            bound_a,
-            _gap(incumbent[1], bound_a),
-            0.0,
-            "rounded fractional-class plan within the MIP gap",
-        )
-        return full, report, {**timings, "phase_c_s": 0.0}
-    # C: the full model from the better start, in the time left
+        return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings)
     # B's start is not checked by any solve (its years are solved apart): a start that breaks a row is ignored by HiGHS
     objective_b = _objective_at(full, start_b) if start_b and _violation(full, start_b) <= 1e-6 else math.nan
     use_r = incumbent is not None and not incumbent[1] > objective_b
+    if use_r:
+        # S: the rounded plan is C's start: first a local search over openings and closures from it
+        t_s = time.perf_counter()
+        incumbent = improved_plan(data, settings, incumbent, max(1.0, LOCAL_SEARCH_SHARE * (budget - (t_s - t0))), weak)
+        start_r = _by_name(full, incumbent[0])
+        timings.update(phase_s_s=round(time.perf_counter() - t_s, 3), local_search_objective=incumbent[1])
+        if _gap(incumbent[1], bound_a) <= settings.mip_gap:
+            return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings)
+    # C: the full model from the better start, in the time left
     start = start_r if use_r else start_b
     timings.update(year_by_year_objective=objective_b if start_b else None, start="rounded" if use_r else "year_by_year")
     if ra.status != "optimal" and not lazy_a:
@@ -255,6 +257,30 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     return full, report, {**timings, "phase_c_s": round(report.solve_s, 3)}
 
 
+def _within_gap(full: PlanModel, start: dict, objective: float, bound: float, solver: str, timings: dict) -> tuple:
+    """The rounded (or locally improved) plan as the answer, proven within the gap by ``bound``: no full solve."""
+    _assign(full, start)
+    gap = _gap(objective, bound)
+    report = SolveReport("optimal", solver, objective, bound, gap, 0.0, "rounded fractional-class plan within the MIP gap")
+    return full, report, {**timings, "phase_c_s": 0.0}
+
+
+def improved_plan(
+    data: PlanData, settings: PlanSettings, incumbent: tuple[dict[str, float], float], time_s: float, weak: PlanModel | None = None
+) -> tuple[dict[str, float], float]:
+    """Phase S: ``incumbent`` (values by name, objective) improved by a local search over openings and closures
+    (``local_search.improve_openings``, on ``weak`` where phase 0 built it); where the search's plan leaves classes
+    or classrooms fractional, they are rounded as in ``rounding_incumbent``. Never worse than ``incumbent``."""
+    found = improve_openings(data, settings, incumbent[0], time_s, model=weak)
+    if found is None:
+        return incumbent
+    if found.whole:
+        plan = ({v.name: float(v.varValue or 0.0) for v in found.model.problem.variables()}, found.objective)
+    else:
+        plan = rounding_incumbent(found.model, settings)
+    return plan if plan is not None and plan[1] < incumbent[1] * (1 - 1e-9) - 1e-9 else incumbent
+
+
 def _by_name(model: PlanModel, named: dict[str, float]) -> dict:
     by_name = model.problem.variablesDict()
     return {by_name[k]: v for k, v in named.items() if k in by_name}
@@ -266,6 +292,11 @@ def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[d
     the nearest), then classes rounded and pupils assigned as in ``rounding_incumbent``. None where the
     rounded decisions break a budget or another rule; else the values by name, their objective and the weak
     relaxation's objective (a bound for the full model)."""
+    return _first_plan(data, settings, time_s)[0]
+
+
+def _first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[tuple[dict[str, float], float, float] | None, PlanModel]:
+    """``first_plan``, and the weak model it solved with its bounds as built (phase S re-uses it: no second build)."""
     s0 = settings.with_(integer_classes=False, time_limit_s=time_s)
     m0 = build(data, s0, linking_rows=False)
     ints = [v for v in m0.problem.variables() if v.cat == pulp.LpInteger]
@@ -276,11 +307,14 @@ def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[d
     for v in ints:
         v.cat = pulp.LpInteger
     if r0.status != "optimal":
-        return None
+        return None, m0
     weak_bound = r0.objective
     _slope_scaling(m0, time_s - (time.perf_counter() - t0))
+    bounds = [(v, v.lowBound, v.upBound) for v in m0.problem.variables()]
     plan = _round_relaxed_plan(m0, ints, settings)
-    return None if plan is None else (*plan, weak_bound)
+    for v, lo, up in bounds:
+        v.lowBound, v.upBound = lo, up
+    return (None if plan is None else (*plan, weak_bound)), m0
 
 
 def _round_relaxed_plan(m0: PlanModel, ints: list, settings: PlanSettings) -> tuple[dict[str, float], float] | None:
@@ -365,6 +399,7 @@ def keep_better(
 
 _EPS = 1e-6
 LINKING_DOMINATES = 10  # arcs per demand-or-class row above which A adds linking rows only where they cut
+LOCAL_SEARCH_SHARE = 0.8  # of the time left before C that the local search from the rounded plan may take
 
 
 def _rows_in(
@@ -547,7 +582,8 @@ def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: 
     adding the linking rows x[a] <= D[a] y[s,t] / x[a] <= D[a] (1 - c[s,t]) its solution breaks, round
     after round from HiGHS's last basis, until none is broken or the time is up; then the rows found are
     added to the PuLP problem too (the same rows define_linking writes, only fewer). Returns the number
-    of rows added and the last relaxation's objective (a bound for the full model once no row is broken)."""
+    of rows added and the last relaxation's objective: a bound for the full model whether or not rows are still
+    broken (it relaxes the full model: fewer rows, whole numbers relaxed), its LP bound once none is."""
     prob = model.problem
     t0 = time.perf_counter()
     ints = [v for v in prob.variables() if v.cat == pulp.LpInteger]
@@ -561,13 +597,12 @@ def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: 
     arcs, xs, ds, caps, (signs, dvars) = _linking_terms(model)
     h = prob.solverModel
     added = np.zeros(len(arcs), dtype=bool)
-    bound = math.nan
+    bound = rep.objective
     for _ in range(rounds):
         col = np.asarray(h.getSolution().col_value)
         room = np.where(signs > 0, caps * col[ds], caps * (1.0 - col[ds]))
         broken = ~added & (col[xs] > room + 1e-7 * np.maximum(1.0, caps))
-        if not broken.any():
-            bound = float(h.getInfo().objective_function_value)  # the full model's LP bound: no row broken
+        if not broken.any():  # bound is now the full model's LP bound
             break
         if time.perf_counter() - t0 > time_s:
             break
@@ -583,7 +618,8 @@ def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: 
         h.setOptionValue("time_limit", max(1.0, time_s - (time.perf_counter() - t0)))
         h.run()
         if h.getModelStatus() != h.getModelStatus().__class__.kOptimal:
-            break
+            break  # the last optimal relaxation's bound stands
+        bound = float(h.getInfo().objective_function_value)
     x = model.x
     for j in np.flatnonzero(added):
         i, v, cap = int(arcs[j]), dvars[j], float(caps[j])
