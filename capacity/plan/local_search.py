@@ -93,9 +93,10 @@ class _Arcs:
 
     def __init__(self, model: PlanModel, sites: list[Site]):
         d = model.data
-        cons = model.problem._constraints  # by name (PuLP keeps them so; solve.py indexes the same dict)
+        # a row's index is its place in PuLP's dict of constraints, the order solve.row_arrays hands rows to HiGHS in
+        row_at = {name: i for i, name in enumerate(model.problem._constraints)}
         self.x = np.array([v.index for v in model.x], dtype=np.int32)
-        row_of_demand = np.array([cons[f"demand_{i}"].index for i in range(len(d.demand))], dtype=np.int32)
+        row_of_demand = np.array([row_at[f"demand_{i}"] for i in range(len(d.demand))], dtype=np.int32)
         dem_pos = {k: i for i, k in enumerate(zip(d.demand["node"], d.demand["grade"], d.demand["year"], strict=True))}
         self.demand = np.array([dem_pos[k] for k in zip(d.arcs["node"], d.arcs["grade"], d.arcs["year"], strict=True)], dtype=np.int64)
         self.row = row_of_demand[self.demand] if len(self.demand) else np.zeros(0, dtype=np.int32)
