@@ -384,6 +384,7 @@ def calibrate(
     n_draws: int = 100,
     last_target: int | None = None,
     horizon: int | None = None,
+    announce: bool = True,
 ) -> Calibration:
     """Fit per-lead spread factors, for cells and for each level's sums, from rolling-origin back-tests.
 
@@ -393,8 +394,8 @@ def calibrate(
     is the 80th percentile of p, so scaling log-deviations from P by it makes the interval
     cover 80 %. Cells are fitted first and their factor applied to the draws; each level's
     factor is then fitted on the sums of those calibrated draws. Leads with too few origins
-    follow the rule of :func:`_factors`, announced as a note. Leave-one-origin-out coverage
-    shows how well that holds out of sample.
+    follow the rule of :func:`_factors`, announced as a note (``announce=False``: the caller announces,
+    see :func:`_note_calibration_rules`). Leave-one-origin-out coverage shows how well that holds out of sample.
     """
     horizon = horizon or settings.horizon
     origins = origins_for(history, settings, last_target)
@@ -427,19 +428,32 @@ def calibrate(
         level_k[level], rows = _factors(positions(level), horizon, k)
         table += [dict(r, level=level) for r in rows]
     tab = pd.DataFrame(table)[["level", "lead", "k", "n", "origins", "rule", "coverage_raw", "coverage_calibrated", "width"]]
-    _note_calibration_rules(tab, history, settings, horizon, method)
+    if announce:
+        _note_calibration_rules({method: tab}, history, settings, horizon)
     return Calibration(k, tab, level_k)
 
 
-def _note_calibration_rules(tab: pd.DataFrame, history: History, settings: ProjectionSettings, horizon: int, method: str) -> None:
-    """Announce the leads of a calibration table that were not fitted: exact back-tests, and too few origins."""
-    exact = tab[tab["rule"] == EXACT_RULE]
-    if len(exact):
+def _note_calibration_rules(tables: dict[str, pd.DataFrame], history: History, settings: ProjectionSettings, horizon: int) -> None:
+    """Announce the leads of calibration tables ({method: table}) that were not fitted: exact back-tests (one note
+    per set of leads, naming every method exact there), and too few origins (the same for every method)."""
+    exact: dict[str, list[str]] = {}
+    for method, tab in tables.items():
+        leads = tab.loc[tab["rule"] == EXACT_RULE, "lead"]
+        if len(leads):
+            exact.setdefault(_lead_list(leads), []).append(method)
+    for leads, methods in exact.items():
+        names = f"method {methods[0]}" if len(methods) == 1 else f"methods {', '.join(methods[:-1])} and {methods[-1]}"
         note(
-            f"projection calibration: the back-test of method {method} reproduced history {history.years[0]}-{history.years[-1]} "
-            f"exactly at {_lead_list(exact['lead'])} (at least 80 % of the units with no error), which gives no spread to "
+            f"projection calibration: the back-test of {names} reproduced history {history.years[0]}-{history.years[-1]} "
+            f"exactly at {leads} (at least 80 % of the units with no error), which gives no spread to "
             "calibrate on; those leads keep the model's own noise instead of collapsing the interval onto the path (docs/projection.md)"
         )
+    for tab in tables.values():
+        _note_short_calibration(tab, history, settings, horizon)
+
+
+def _note_short_calibration(tab: pd.DataFrame, history: History, settings: ProjectionSettings, horizon: int) -> None:
+    """Announce the leads of a calibration table with too few back-test origins (identical notes print once)."""
     short = tab[~tab["rule"].isin(["fitted", EXACT_RULE])]
     if len(short):
         first = int(short["lead"].min())
@@ -498,12 +512,12 @@ def backtest_table(
 
     def calibration_table(m: str) -> pd.DataFrame:
         if reuse and m == method:
-            tab = calibration.table[calibration.table["lead"] <= horizon].reset_index(drop=True)
-            _note_calibration_rules(tab, history, settings, horizon, m)
-            return tab
-        return calibrate(history, settings.with_(horizon=horizon), m, last_target=last_target).table
+            return calibration.table[calibration.table["lead"] <= horizon].reset_index(drop=True)
+        return calibrate(history, settings.with_(horizon=horizon), m, last_target=last_target, announce=False).table
 
-    cal = pd.concat([calibration_table(m).assign(method=m) for m in methods])
+    tables = {m: calibration_table(m) for m in methods}
+    _note_calibration_rules(tables, history, settings, horizon)  # once for all methods
+    cal = pd.concat([t.assign(method=m) for m, t in tables.items()])
     out = acc.merge(
         cal[["level", "method", "lead", "coverage_calibrated", "width"]].rename(columns={"coverage_calibrated": "coverage"}),
         on=["level", "method", "lead"],
@@ -566,11 +580,14 @@ class AutoChoice:
     method : str
         The chosen standard method (AUTO_FALLBACK when ``ranking`` is empty).
     settings : ProjectionSettings
-        The settings with the chosen rule of every free entry grade written into ``entry_rule``.
+        The settings with the chosen rule of every free entry grade written into ``entry_rule`` (births too, so the
+        grades auto chose are those of ``entry_rule`` the user had not set); unchanged when persistence or trend won.
     ranking : DataFrame
         Methods (method, leads, mape, bias) best first; empty when the history is too short.
     entry : tuple
-        (grade, ranking of births / held / trend for that grade under ``method``), in grade order.
+        (grade, ranking of births / held / trend for that grade under AUTO_FALLBACK), in grade order. The
+        comparison comes first and the estimator candidates use its rules, so it is made (and announced) even
+        when persistence or trend wins, which do not use it.
     """
 
     method: str
@@ -621,7 +638,9 @@ def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
     ranking = _ranked(scores, AUTO_FALLBACK, settings)
     method = str(ranking["method"].iloc[0])
     if method in NAIVE_METHODS:
-        return AutoChoice(method, settings, ranking)
+        return AutoChoice(method, settings, ranking, tuple(entry))
+    # every compared grade's rule is written, births too: entry_rule then tells what auto chose from what was set
+    chosen = chosen.with_(entry_rule={**chosen.entry_rule, **{g: str(rules["method"].iloc[0]) for g, rules in entry}})
     return AutoChoice(method, chosen, ranking, tuple(entry))
 
 
@@ -663,8 +682,9 @@ def choose_method(history: History, settings: ProjectionSettings) -> tuple[str, 
     by = settings.auto_level.replace("_", " x ")
     parts = [f"projection.method auto chose {first} over leads 1-{leads} by {by} in the district's own back-test{kept}"]
     parts += [runner] if runner else []
+    unused = f"; not used: {choice.method} projects every cell on its own" if choice.method in NAIVE_METHODS else ""
     for g, rules in choice.entry:
         first, kept, runner = _choice_text(rules, "births", settings)
-        parts.append(f"entry grade {g} (rules compared under {AUTO_FALLBACK}): {first}{kept}" + (f", {runner}" if runner else ""))
+        parts.append(f"entry grade {g} (rules compared under {AUTO_FALLBACK}{unused}): {first}{kept}" + (f", {runner}" if runner else ""))
     note("; ".join(parts))
     return choice.chosen

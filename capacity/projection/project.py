@@ -282,24 +282,42 @@ def _check_births(history: History, settings: ProjectionSettings) -> None:
 
 
 def entry_notes(
-    settings: ProjectionSettings, fitted: Fitted, grades: GradeSystem, method: str = "mean", empty: tuple[str, ...] = ()
+    settings: ProjectionSettings,
+    fitted: Fitted,
+    grades: GradeSystem,
+    method: str = "mean",
+    empty: tuple[str, ...] = (),
+    set_rules: dict[str, str] | None = None,
+    auto: bool = False,
 ) -> list[str]:
     """How each entry grade of ``grades`` is projected under ``method``, in planning language (one note per
-    grade); ``empty``: grades no pupil was ever in."""
+    grade), and where its rule came from; ``empty``: grades no pupil was ever in.
+
+    ``set_rules``: the ``entry_rule`` the user set (None: all of ``settings.entry_rule``); a rule in
+    ``settings.entry_rule`` beyond them was chosen by ``method: auto`` (:func:`backtest.auto_choice` writes every
+    rule it chose). ``auto``: ``method`` was chosen by ``method: auto``.
+    """
+    set_rules = settings.entry_rule if set_rules is None else set_rules
+
+    def source(g: str, rule: str) -> str:
+        if g in set_rules:
+            return f"projection.entry_rule.{g}: {rule}, as set"
+        if g in settings.entry_rule:
+            return f"{rule} chosen by projection.method auto from the back-test; set projection.entry_rule.{g} to fix it"
+        return f"{rule}, the default: projection.entry_rule.{g} is not set"
+
+    by = f"method {method}, chosen by projection.method auto," if auto else f"projection.method: {method}"
     out = []
     for g, rule in settings.entry_rules().items():
         gi = grades.grade_index[g]
         off = settings.entry_offsets[g]
         if rule == "births" and g in empty:
-            out.append(
-                f"entry grade {g} has no pupils in the history: it stays at 0 and needs no births (projection.entry_rule.{g}: births)"
-            )
+            out.append(f"entry grade {g} has no pupils in the history: it stays at 0 and needs no births ({source(g, rule)})")
             continue
         if method in NAIVE_METHODS and settings.entry_rule.get(g) not in ("held", "trend"):
             how = "its origin-year pupils, held" if method == "persistence" else "its recent trend, extended"
             out.append(
-                f"entry grade {g} is projected from {how} (projection.method: {method} projects every cell on its own, "
-                f"so projection.entry_rule.{g}: {rule} is not used)"
+                f"entry grade {g} is projected from {how} ({by} projects every cell on its own, so its entry rule is not used; {source(g, rule)})"
             )
             continue
         if rule == "held" and method in NAIVE_METHODS:
@@ -312,7 +330,7 @@ def entry_notes(
             continue  # no feeder: Projection.notes says so
         else:
             how = "its recent level, held" if rule == "held" else "its recent trend, extended"
-        out.append(f"entry grade {g} is projected from {how} (projection.entry_rule.{g}: {rule})")
+        out.append(f"entry grade {g} is projected from {how} ({source(g, rule)})")
     return out
 
 
@@ -354,6 +372,7 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     from capacity.notes import note
 
     empty = tuple(g for g in history.grades.grades if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]))
-    for text in (*entry_notes(proj.settings, proj.fitted, history.grades, proj.method, empty), *proj.notes):
+    auto = settings.method == "auto"
+    for text in (*entry_notes(proj.settings, proj.fitted, history.grades, proj.method, empty, settings.entry_rule, auto), *proj.notes):
         note(text)
     return proj
