@@ -14,6 +14,7 @@ from capacity.notes import note
 from capacity.projection.cube import History
 from capacity.projection.model import calibrated_draws, centred_quantiles, point_path, simulate
 from capacity.projection.naive import fit_method
+from capacity.projection.ratios import window_start
 from capacity.projection.settings import AUTO_METHODS, COMBINED, NAIVE_METHODS, STANDARD_METHODS, ProjectionSettings
 
 BASELINES = NAIVE_METHODS
@@ -39,13 +40,50 @@ def lead_bucket(lead: np.ndarray | pd.Series) -> np.ndarray:
     return np.where(lead >= 5, "5+", lead.astype(str))
 
 
+def missing_births(history: History, settings: ProjectionSettings) -> dict[str, list[int]]:
+    """Entry grades projected from births (with pupils in ``history``) whose ratio window needs births the history
+    does not record: {grade: birth years missing}. Such a grade cannot be projected from ``history``."""
+    out = {}
+    for g, off in settings.births_offsets().items():
+        if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]):
+            continue  # a grade no pupil was ever in (e.g. PK in a high-school district) needs no births: it stays at 0
+        need = [y - off for y in history.years[window_start(history, settings.window) :]]
+        if missing := [y for y in need if history.births_in(y) is None]:
+            out[g] = missing
+    return out
+
+
 def origins_for(history: History, settings: ProjectionSettings, last_target: int | None = None) -> list[int]:
     """Recorded origins with a full ratio window behind them and at least one target year after
-    (a missing history year is never an origin; no ratio is taken across it)."""
+    (a missing history year is never an origin; no ratio is taken across it). An origin whose ratio window has
+    no recorded births at all for an entry grade under ``births`` could only project that grade as 0 pupils: it
+    is left out, with a note. (A window with births for some of its years estimates the entry ratio from those;
+    a forecast, :func:`project._check_births`, needs them all.)"""
     first = history.years[0] + settings.window
     last = (last_target or history.years[-1]) - 1
     missing = set(history.missing_years)
-    return [o for o in range(first, last + 1) if o not in missing]
+    origins = [o for o in range(first, last + 1) if o not in missing]
+    short = {}
+    for o in origins:
+        past = history.up_to(o)
+        window_years = len(past.years) - window_start(past, settings.window)
+        if none := [g for g, years in missing_births(past, settings).items() if len(years) == window_years]:
+            short[o] = none
+    if short:
+        grades = sorted({g for m in short.values() for g in m}, key=history.grades.grade_index.get)
+        since = f"from {history.birth_years[0]}" if history.birth_years else "for no year"
+        note(
+            f"projection back-test: births are recorded {since}, too late for any year of the ratio window of "
+            f"{' and '.join(grades)} (projected from births) at origin{'s' if len(short) > 1 else ''} "
+            f"{_year_list(list(short))}; {'they are' if len(short) > 1 else 'it is'} left out of the back-test "
+            "(projecting that grade as 0 pupils)"
+        )
+    return [o for o in origins if o not in short]
+
+
+def _year_list(years: list[int]) -> str:
+    """'2011', '2011-2013' for consecutive years, else '2011, 2013'."""
+    return f"{years[0]}-{years[-1]}" if len(years) > 1 and years == list(range(years[0], years[-1] + 1)) else ", ".join(map(str, years))
 
 
 def level_sum(x: np.ndarray, level: str, grades: GradeSystem) -> np.ndarray:
@@ -141,8 +179,10 @@ def method_scores(
     level: str = "zone_stage",
     max_lead: int = 5,
     last_target: int | None = None,
+    origins: list[int] | None = None,
 ) -> pd.DataFrame:
-    """MAPE and bias (%) by method and lead 1..max_lead at one level, straight from arrays (fast: no long table).
+    """MAPE and bias (%) by method and lead 1..max_lead at one level, straight from arrays (fast: no long table);
+    ``origins`` as in :func:`backtest_paths`.
 
     Returns
     -------
@@ -150,7 +190,7 @@ def method_scores(
         method, lead, mape, bias, n (units x origins averaged; units with no actual pupils left out), origins.
     """
     acc: dict[tuple[str, int], list[float]] = {}
-    for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target, max_lead=max_lead):
+    for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target, origins, max_lead):
         lead_n = proj.shape[2]
         p = level_sum(proj[:, :, :lead_n], level, history.grades)
         a = level_sum(actual[:, :, :lead_n], level, history.grades)
@@ -614,8 +654,10 @@ def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
        stay as set).
     """
     level, lead = settings.auto_level, settings.planning_lead
+    # every candidate is scored from the same origins: those the default (births for free entry grades) can project
+    origins = origins_for(history, settings)
     try:
-        current = method_scores(history, settings, (AUTO_FALLBACK,), level, lead)
+        current = method_scores(history, settings, (AUTO_FALLBACK,), level, lead, origins=origins)
     except ProjectionError:
         current = pd.DataFrame(columns=["method", "lead", "mape", "bias", "n", "origins"])
     if not _ranks_every_lead(current, lead):
@@ -624,7 +666,8 @@ def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
     for g in free_entry_grades(history, settings):
         tried = {"births": current}
         for rule in ("held", "trend"):
-            tried[rule] = method_scores(history, chosen.with_(entry_rule={**chosen.entry_rule, g: rule}), (AUTO_FALLBACK,), level, lead)
+            held = chosen.with_(entry_rule={**chosen.entry_rule, g: rule})
+            tried[rule] = method_scores(history, held, (AUTO_FALLBACK,), level, lead, origins=origins)
         rules = _ranked(pd.concat([t.assign(method=r) for r, t in tried.items()], ignore_index=True), "births", settings)
         best = str(rules["method"].iloc[0])
         if best != "births":
@@ -632,7 +675,11 @@ def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
         entry.append((g, rules))
     others = tuple(m for m in AUTO_METHODS if m != AUTO_FALLBACK and m not in NAIVE_METHODS)
     scores = pd.concat(
-        [current, method_scores(history, chosen, others, level, lead), method_scores(history, settings, NAIVE_METHODS, level, lead)],
+        [
+            current,
+            method_scores(history, chosen, others, level, lead, origins=origins),
+            method_scores(history, settings, NAIVE_METHODS, level, lead, origins=origins),
+        ],
         ignore_index=True,
     )
     ranking = _ranked(scores, AUTO_FALLBACK, settings)

@@ -10,7 +10,7 @@ import pandas as pd
 from capacity.errors import ProjectionError
 from capacity.grades import GradeSystem, grade_words
 from capacity.projection.additions import children_array, housing_stock, migration_additions
-from capacity.projection.backtest import Calibration, calibrate, choose_method
+from capacity.projection.backtest import Calibration, calibrate, choose_method, missing_births
 from capacity.projection.cube import History, history_from_district
 from capacity.projection.model import calibrated_draws, centred_quantiles, scale_around, simulate
 from capacity.projection.naive import fit_method
@@ -267,18 +267,15 @@ def project_history(
 
 def _check_births(history: History, settings: ProjectionSettings) -> None:
     """Refuse a projection whose entry grades have no births to stand on."""
-    for g, off in settings.births_offsets().items():
-        if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]):
-            continue  # a grade no pupil was ever in (e.g. PK in a high-school district) needs no births: it stays at 0
+    for g in missing_births(history, settings):
+        off = settings.entry_offsets[g]
         need = [y - off for y in history.years[window_start(history, settings.window) :]]
-        missing = [y for y in need if history.births_in(y) is None]
-        if missing:
-            have = f"{history.birth_years[0]}-{history.birth_years[-1]}" if history.birth_years else "none"
-            raise ProjectionError(
-                f"{g} is projected from births {off} years earlier, which needs births for {min(need)}-{max(need)} "
-                f"to estimate its ratio; births recorded: {have}. Add the missing years to births, "
-                f"or set projection.entry_rule.{g} to held, trend or children"
-            )
+        have = f"{history.birth_years[0]}-{history.birth_years[-1]}" if history.birth_years else "none"
+        raise ProjectionError(
+            f"{g} is projected from births {off} years earlier, which needs births for {min(need)}-{max(need)} "
+            f"to estimate its ratio; births recorded: {have}. Add the missing years to births, "
+            f"or set projection.entry_rule.{g} to held, trend or children"
+        )
 
 
 def entry_notes(

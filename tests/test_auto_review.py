@@ -1,0 +1,69 @@
+"""Review of method auto on districts other than the example county (issue 16): births that start too late for the
+earliest back-test origins, and what auto's notes say.
+
+With constant births and a 1-year window, an entry grade projected from births x its entry ratio is exactly its held
+level: births and held are the same forecast, so auto must score them alike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_backtest_degenerate import make_district
+
+from capacity.data import load_district
+from capacity.grades import US
+from capacity.notes import collecting
+from capacity.projection import ProjectionSettings, history_from_district, project_district
+from capacity.projection.backtest import auto_choice, backtest_paths, origins_for
+from capacity.standards import settings_for_system
+
+RNG = np.random.default_rng(3)
+NOISE = {(y, g): RNG.normal(0, 2.5) for y in range(2000, 2030) for g in US.grades}
+
+
+def noisy(y: int, g: str) -> float:
+    """40-50 pupils per grade and zone, declining slowly, with noise (seeded)."""
+    return max(0.0, round(45 - 0.6 * (y - 2012) + 0.3 * US.grades.index(g) + NOISE[(y, g)]))
+
+
+@pytest.fixture(scope="module")
+def late_births(tmp_path_factory):
+    """US district with history 2008-2024 whose (constant) births are recorded from 2008 only: with a 1-year ratio
+    window, K (births five years earlier) has the births of its window from origin 2013 on, none at origins
+    2009-2012. (With a longer window, origins 2013-2014 would have births for part of it.)"""
+    folder = make_district(tmp_path_factory.mktemp("late") / "d", years=list(range(2008, 2025)), pupils=noisy)
+    b = pd.read_csv(folder / "births.csv")
+    b[b["year"] >= 2008].to_csv(folder / "births.csv", index=False)
+    return load_district(folder)
+
+
+def test_origins_whose_births_are_not_recorded_are_left_out_of_the_back_test_with_a_note(late_births):
+    h = history_from_district(late_births)
+    s = settings_for_system(ProjectionSettings, US, {"window": 1})
+    with collecting() as notes:
+        origins = origins_for(h, s)
+        assert origins == list(range(2013, 2024))
+        k = h.grades.grade_index["K"]
+        for _m, o, proj, _a in backtest_paths(h, s, ("combined",), max_lead=5):
+            assert (proj[:, k] > 30).all(), o  # never the silent 0 pupils of a births grade without births
+    assert any(
+        "births are recorded from 2008, too late for any year of the ratio window of K" in n and "origins 2009-2012" in n for n in notes
+    )
+    # held K needs no births: every origin with a window
+    assert origins_for(h, s.with_(entry_rule={"K": "held"}))[0] == 2009
+
+
+def test_auto_scores_every_entry_rule_from_the_same_origins(late_births):
+    s = settings_for_system(ProjectionSettings, US, {"window": 1, "draws": 20, "horizon": 3})
+    with collecting():
+        choice = auto_choice(history_from_district(late_births), s)
+    rules = dict(choice.entry)["K"].set_index("method")
+    # constant births, one window year: births x ratio is the held level, the same forecast, so the same score from the same origins
+    assert rules.loc["births", "mape"] == pytest.approx(rules.loc["held", "mape"], abs=1e-9)
+    assert rules.loc["births", "bias"] == pytest.approx(rules.loc["held", "bias"], abs=1e-9)
+    with collecting() as notes:
+        p = project_district(late_births, s)
+    assert p.method == choice.method
+    assert any(n.startswith("projection.method auto chose") for n in notes)
