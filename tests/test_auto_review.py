@@ -67,3 +67,21 @@ def test_auto_scores_every_entry_rule_from_the_same_origins(late_births):
         p = project_district(late_births, s)
     assert p.method == choice.method
     assert any(n.startswith("projection.method auto chose") for n in notes)
+
+
+def test_a_district_without_births_holds_its_entry_grades_and_says_so(tmp_path):
+    # no births table; entry grades without an age are level grades (held). PK was never taught: it stays at 0, and its
+    # note says that, not that it is "projected from its origin-year pupils"
+    folder = make_district(tmp_path / "d", years=list(range(2010, 2025)), pupils=noisy)
+    (folder / "births.csv").unlink()
+    s = settings_for_system(ProjectionSettings, US, {"entry_offsets": {"PK": None, "K": None}, "draws": 20, "horizon": 3})
+    with collecting() as notes:
+        p = project_district(load_district(folder), s)
+    assert p.settings.entry_rule == {}  # no free entry grade: nothing for auto to choose
+    (pk,) = [n for n in notes if n.startswith("entry grade PK")]
+    assert pk.startswith("entry grade PK has no pupils in the history: it stays at 0 (held, the default")
+    (k,) = [n for n in notes if n.startswith("entry grade K ")]
+    assert "held, the default: projection.entry_rule.K is not set" in k
+    assert (p.table().query("grade == 'PK'")[["pupils", "p10", "p90"]] == 0).all().all()
+    (said,) = [n for n in notes if n.startswith("projection.method auto chose")]
+    assert f"auto chose {p.method} (MAPE" in said and "runner-up" in said and "entry grade" not in said

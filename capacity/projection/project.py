@@ -308,8 +308,9 @@ def entry_notes(
     for g, rule in settings.entry_rules().items():
         gi = grades.grade_index[g]
         off = settings.entry_offsets[g]
-        if rule == "births" and g in empty:
-            out.append(f"entry grade {g} has no pupils in the history: it stays at 0 and needs no births ({source(g, rule)})")
+        if g in empty and rule != "children":  # children x take-up can give pupils to a grade that had none
+            births = " and needs no births" if rule == "births" else ""
+            out.append(f"entry grade {g} has no pupils in the history: it stays at 0{births} ({source(g, rule)})")
             continue
         if method in NAIVE_METHODS and settings.entry_rule.get(g) not in ("held", "trend"):
             how = "its origin-year pupils, held" if method == "persistence" else "its recent trend, extended"
