@@ -263,7 +263,8 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
     errs = backtest_errors(h, settings, tuple(dict.fromkeys((method, *BASELINES))), last_target)
     tab = backtest_table(h, settings, method, last_target, errors=errs)
     click.echo(
-        f"Back-test of method {method} beside {' and '.join(BASELINES)} (history {h.years[0]}-{h.years[-1]}, each origin sees only its past)."
+        f"Back-test of method {method} beside {' and '.join(b for b in BASELINES if b != method)} "
+        f"(history {h.years[0]}-{h.years[-1]}, each origin sees only its past)."
     )
     for lv in LEVELS if level == "all" else (level,):
         click.echo(
