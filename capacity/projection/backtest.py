@@ -75,15 +75,16 @@ def origins_for(history: History, settings: ProjectionSettings, last_target: int
         note(
             f"projection back-test: births are recorded {since}, too late for any year of the ratio window of "
             f"{' and '.join(grades)} (projected from births) at origin{'s' if len(short) > 1 else ''} "
-            f"{_year_list(list(short))}; {'they are' if len(short) > 1 else 'it is'} left out of the back-test "
+            f"{_span(short)}; {'they are' if len(short) > 1 else 'it is'} left out of the back-test "
             "(projecting that grade as 0 pupils)"
         )
     return [o for o in origins if o not in short]
 
 
-def _year_list(years: list[int]) -> str:
-    """'2011', '2011-2013' for consecutive years, else '2011, 2013'."""
-    return f"{years[0]}-{years[-1]}" if len(years) > 1 and years == list(range(years[0], years[-1] + 1)) else ", ".join(map(str, years))
+def _span(values) -> str:
+    """'3', '1-5' for consecutive values, else '1, 3, 4' (sorted, unique)."""
+    vs = sorted({int(x) for x in values})
+    return f"{vs[0]}-{vs[-1]}" if len(vs) > 1 and vs == list(range(vs[0], vs[-1] + 1)) else ", ".join(map(str, vs))
 
 
 def level_sum(x: np.ndarray, level: str, grades: GradeSystem) -> np.ndarray:
@@ -411,10 +412,7 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
 
 def _lead_list(leads: pd.Series) -> str:
     """'lead 3', 'leads 1-5' for consecutive leads, else 'leads 1, 3, 4' (sorted, unique)."""
-    ls = sorted({int(x) for x in leads})
-    if len(ls) == 1:
-        return f"lead {ls[0]}"
-    return f"leads {ls[0]}-{ls[-1]}" if ls == list(range(ls[0], ls[-1] + 1)) else "leads " + ", ".join(map(str, ls))
+    return f"lead{'s' if leads.nunique() > 1 else ''} {_span(leads)}"
 
 
 def calibrate(
