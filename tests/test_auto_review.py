@@ -85,3 +85,18 @@ def test_a_district_without_births_holds_its_entry_grades_and_says_so(tmp_path):
     assert (p.table().query("grade == 'PK'")[["pupils", "p10", "p90"]] == 0).all().all()
     (said,) = [n for n in notes if n.startswith("projection.method auto chose")]
     assert f"auto chose {p.method} (MAPE" in said and "runner-up" in said and "entry grade" not in said
+
+
+def test_backtest_without_births_for_an_entry_grade_refuses_naming_the_births(tmp_path, capsys):
+    # K from births (the US default) with no births table: every origin would project K as 0 pupils; the back-test
+    # refuses as the projection does, naming the grade and the births, not "too short"
+    from capacity.cli import main
+
+    folder = make_district(tmp_path / "d", years=list(range(2010, 2025)), pupils=noisy)
+    (folder / "births.csv").unlink()
+    with pytest.raises(SystemExit) as e:
+        main(["backtest", str(folder)])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "too short" not in err
+    assert "has no back-test origin whose ratio window has births recorded for K (projected from births; births recorded: none)" in err
+    assert "projection.entry_rule.K to held, trend or children" in err

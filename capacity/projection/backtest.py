@@ -59,10 +59,7 @@ def origins_for(history: History, settings: ProjectionSettings, last_target: int
     no recorded births at all for an entry grade under ``births`` could only project that grade as 0 pupils: it
     is left out, with a note. (A window with births for some of its years estimates the entry ratio from those;
     a forecast, :func:`project._check_births`, needs them all.)"""
-    first = history.years[0] + settings.window
-    last = (last_target or history.years[-1]) - 1
-    missing = set(history.missing_years)
-    origins = [o for o in range(first, last + 1) if o not in missing]
+    origins = _recorded_origins(history, settings, last_target)
     short = {}
     for o in origins:
         past = history.up_to(o)
@@ -71,14 +68,36 @@ def origins_for(history: History, settings: ProjectionSettings, last_target: int
             short[o] = none
     if short:
         grades = sorted({g for m in short.values() for g in m}, key=history.grades.grade_index.get)
-        since = f"from {history.birth_years[0]}" if history.birth_years else "for no year"
+        since = f"births are recorded from {history.birth_years[0]}, too late" if history.birth_years else "no births are recorded"
         note(
-            f"projection back-test: births are recorded {since}, too late for any year of the ratio window of "
+            f"projection back-test: {since} for any year of the ratio window of "
             f"{' and '.join(grades)} (projected from births) at origin{'s' if len(short) > 1 else ''} "
             f"{_span(short)}; {'they are' if len(short) > 1 else 'it is'} left out of the back-test "
-            "(projecting that grade as 0 pupils)"
+            "(they could only project that grade as 0 pupils)"
         )
     return [o for o in origins if o not in short]
+
+
+def _recorded_origins(history: History, settings: ProjectionSettings, last_target: int | None) -> list[int]:
+    """Recorded years with a full ratio window behind them and at least one target year after."""
+    first = history.years[0] + settings.window
+    last = (last_target or history.years[-1]) - 1
+    missing = set(history.missing_years)
+    return [o for o in range(first, last + 1) if o not in missing]
+
+
+def _no_origins(history: History, settings: ProjectionSettings, last_target: int | None) -> ProjectionError:
+    """Why a history has no back-test origin: too short for the window, or no births for an entry grade's window."""
+    span = f"history {history.years[0]}-{history.years[-1]}"
+    recorded = _recorded_origins(history, settings, last_target)
+    grades = list(missing_births(history.up_to(recorded[-1]), settings)) if recorded else []
+    if not grades:
+        return ProjectionError(f"{span} is too short to back-test with a {settings.window}-year window")
+    have = f"{history.birth_years[0]}-{history.birth_years[-1]}" if history.birth_years else "none"
+    return ProjectionError(
+        f"{span} has no back-test origin whose ratio window has births recorded for {' and '.join(grades)} (projected from "
+        f"births; births recorded: {have}). Add the births, or set projection.entry_rule.{grades[0]} to held, trend or children"
+    )
 
 
 def _span(values) -> str:
@@ -123,9 +142,7 @@ def backtest_paths(
     last_target = last_target or history.years[-1]
     origins = origins if origins is not None else origins_for(history, settings, last_target)
     if not origins:
-        raise ProjectionError(
-            f"history {history.years[0]}-{history.years[-1]} is too short to back-test with a {settings.window}-year window"
-        )
+        raise _no_origins(history, settings, last_target)
     for o in origins:
         past = history.up_to(o)
         horizon = min(last_target - o, max_lead or last_target - o)
