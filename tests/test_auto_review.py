@@ -100,3 +100,21 @@ def test_backtest_without_births_for_an_entry_grade_refuses_naming_the_births(tm
     assert e.value.code == 2 and "too short" not in err
     assert "has no back-test origin whose ratio window has births recorded for K (projected from births; births recorded: none)" in err
     assert "projection.entry_rule.K to held, trend or children" in err
+
+
+@pytest.mark.parametrize("method", ["persistence", "trend"])
+def test_persistence_and_trend_need_no_births(tmp_path, method):
+    # they project every cell on its own (K included, whatever its entry rule): a district without births is no
+    # reason to refuse them, nor to drop back-test origins from their calibration
+    folder = make_district(tmp_path / "d", years=list(range(2010, 2025)), pupils=noisy)
+    (folder / "births.csv").unlink()
+    s = settings_for_system(ProjectionSettings, US, {"method": method, "draws": 20, "horizon": 3})
+    with collecting() as notes:
+        p = project_district(load_district(folder), s)
+    cal = p.calibration.table
+    assert p.method == method and (cal.loc[cal["lead"] == 1, "origins"] == 11).all()  # origins 2013-2023
+    assert not any("births are recorded" in n for n in notes)
+    k = p.table().query("grade == 'K'")
+    assert (k["pupils"] > 0).all()
+    (said,) = [n for n in notes if n.startswith("entry grade K ")]
+    assert "so its entry rule is not used; births, the default" in said

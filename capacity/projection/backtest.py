@@ -53,13 +53,16 @@ def missing_births(history: History, settings: ProjectionSettings) -> dict[str, 
     return out
 
 
-def origins_for(history: History, settings: ProjectionSettings, last_target: int | None = None) -> list[int]:
+def origins_for(history: History, settings: ProjectionSettings, last_target: int | None = None, method: str | None = None) -> list[int]:
     """Recorded origins with a full ratio window behind them and at least one target year after
     (a missing history year is never an origin; no ratio is taken across it). An origin whose ratio window has
     no recorded births at all for an entry grade under ``births`` could only project that grade as 0 pupils: it
     is left out, with a note. (A window with births for some of its years estimates the entry ratio from those;
-    a forecast, :func:`project._check_births`, needs them all.)"""
+    a forecast, :func:`project._check_births`, needs them all.) ``method`` (default ``settings.method``):
+    persistence and trend use no births, so every recorded origin is theirs."""
     origins = _recorded_origins(history, settings, last_target)
+    if (method or settings.method) in NAIVE_METHODS:
+        return origins
     short = {}
     for o in origins:
         past = history.up_to(o)
@@ -453,7 +456,7 @@ def calibrate(
     see :func:`_note_calibration_rules`). Leave-one-origin-out coverage shows how well that holds out of sample.
     """
     horizon = horizon or settings.horizon
-    origins = origins_for(history, settings, last_target)
+    origins = origins_for(history, settings, last_target, method)
     last_target = last_target or history.years[-1]
     rng = np.random.default_rng(settings.seed)
     runs = []
@@ -557,7 +560,7 @@ def backtest_table(
     acc = pd.concat([error_metrics(errs, lv, by_bucket=False).assign(level=lv) for lv in LEVELS])
     acc["lead"] = acc["lead"].astype(int)
     horizon = min(max_lead, int(errs["lead"].max()))
-    longest = history.years[-1] - origins_for(history, settings)[0]
+    longest = history.years[-1] - origins_for(history, settings, method=method)[0]
     reuse = (
         calibration is not None
         and len(calibration.table) > 0

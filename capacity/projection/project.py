@@ -266,7 +266,9 @@ def project_history(
 
 
 def _check_births(history: History, settings: ProjectionSettings) -> None:
-    """Refuse a projection whose entry grades have no births to stand on."""
+    """Refuse a projection whose entry grades have no births to stand on (persistence and trend use none)."""
+    if settings.method in NAIVE_METHODS:
+        return
     for g in missing_births(history, settings):
         off = settings.entry_offsets[g]
         need = [y - off for y in history.years[window_start(history, settings.window) :]]
