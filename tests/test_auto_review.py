@@ -118,3 +118,27 @@ def test_persistence_and_trend_need_no_births(tmp_path, method):
     assert (k["pupils"] > 0).all()
     (said,) = [n for n in notes if n.startswith("entry grade K ")]
     assert "so its entry rule is not used; births, the default" in said
+
+
+def test_backtest_manifest_keeps_the_users_settings_and_records_autos_choice_in_its_notes(tmp_path):
+    # as capacity project does: auto's entry rules are in the notes, not written into the recorded settings as if set
+    import json
+
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+
+    # cohorts that keep their size from grade to grade: the cohort model wins, and K's rule is chosen
+    folder = make_district(
+        tmp_path / "d", years=list(range(2010, 2025)), pupils=lambda y, g: round(40 + 5 * np.sin(1.3 * (y - US.grades.index(g))))
+    )
+    out = tmp_path / "b"
+    with collecting():
+        res = CliRunner().invoke(cli, ["backtest", str(folder), "--level", "total", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert man["settings"]["projection"]["method"] == "auto" and man["settings"]["projection"]["entry_rule"] == {}
+    (said,) = [n for n in man["notes"] if n.startswith("projection.method auto chose")]
+    used = man["settings"]["projection.method_used"]
+    assert used not in ("persistence", "trend")  # a cohort-model method, with K's rule chosen and written for it
+    assert f"auto chose {used} (MAPE" in said and "entry grade K (rules compared under combined):" in said
