@@ -261,12 +261,13 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
         )
     if settings.method == "auto":
         _step("choosing the method")
-    method, settings = choose_method(h, settings)  # auto may choose entry rules: they go into settings
+    method, used = choose_method(h, settings)  # auto may choose entry rules: they go into used (the manifest keeps the user's)
     _step("projecting from every origin")
-    errs = backtest_errors(h, settings, tuple(dict.fromkeys((method, *BASELINES))), last_target)
-    tab = backtest_table(h, settings, method, last_target, errors=errs)
+    errs = backtest_errors(h, used, tuple(dict.fromkeys((method, *BASELINES))), last_target)
+    tab = backtest_table(h, used, method, last_target, errors=errs)
     click.echo(
-        f"Back-test of method {method} beside {' and '.join(BASELINES)} (history {h.years[0]}-{h.years[-1]}, each origin sees only its past)."
+        f"Back-test of method {method} beside {' and '.join(b for b in BASELINES if b != method)} "
+        f"(history {h.years[0]}-{h.years[-1]}, each origin sees only its past)."
     )
     for lv in LEVELS if level == "all" else (level,):
         click.echo(

@@ -51,7 +51,7 @@ def test_us_backtest_skips_the_missing_year_and_scores_trend_exact(us_gap_path, 
     with collecting() as notes:
         res = CliRunner().invoke(cli, ["backtest", str(us_gap_path), "--window", str(WINDOW), "--level", "total", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "Back-test of method trend" in res.output  # auto (the default) chose the exact method
+    assert "Back-test of method trend beside persistence (history" in res.output  # auto (the default) chose the exact method, named once
     gap_notes = [n for n in notes if f"misses {MISSING}: a missing year is never an origin" in n]
     assert len(gap_notes) == 1 and gap_notes[0] in (out / "manifest.json").read_text(encoding="utf-8")
     errs = pd.read_csv(out / "backtest_errors.csv", dtype={"grade": str})

@@ -224,7 +224,7 @@ def test_entry_trend_without_births_skips_the_missing_year(tmp_path):
         d = load_district(gap_history(tmp_path / "d"))
         p = project_district(d, s)
     assert p.point[0, d.grades.grade_index["P1"], :].tolist() == pytest.approx([126.0, 133.0])
-    assert "entry grade P1 is projected from its recent trend, extended (projection.entry_rule.P1: trend)" in notes
+    assert "entry grade P1 is projected from its recent trend, extended (projection.entry_rule.P1: trend, as set)" in notes
 
 
 def test_backtest_copes_with_a_missing_year(tmp_path):
@@ -399,7 +399,7 @@ def test_us_district_with_rated_capacity_and_no_births_holds_its_entry_grade(tmp
         r = gap_report(d, p, s.gap)
     assert d.births.empty and d.grades.name == "us"
     assert s.projection.entry_rules() == {"PK": "held", "K": "held"}
-    assert "entry grade K is projected from its recent level, held (projection.entry_rule.K: held)" in notes
+    assert "entry grade K is projected from its recent level, held (projection.entry_rule.K: held, as set)" in notes
     assert any("'E2' states capacity 52 seats and 2 classrooms x 25 = 50" in n for n in notes)
     gi = d.grades.grade_index
     np.testing.assert_allclose(p.point[0, [gi["K"], gi["1"]], :], [[50.0, 50.0], [45.0, 45.0]])

@@ -153,7 +153,7 @@ def test_auto_keeps_births_where_they_lead_the_entry_grade(tmp_path):
     s = settings_for_system(ProjectionSettings, US, {"draws": 20, "horizon": 3})
     with collecting() as notes:
         p = project_district(d, s)
-    assert p.method == "combined" and p.settings.entry_rule == {}
+    assert p.method == "combined" and p.settings.entry_rule == {"K": "births"}  # kept births, written as chosen
     said = [n for n in notes if n.startswith("projection.method auto chose")]
     assert len(said) == 1 and "entry grade K (rules compared under combined): births (MAPE" in said[0] and ", runner-up held" in said[0]
     rules = dict(auto_choice(p.history, s).entry)["K"].set_index("method")["mape"]
@@ -204,3 +204,52 @@ def test_median_estimator_equals_numpy_nanmedian_with_gaps():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
             expect = np.nanmedian(r, axis=-1)
         np.testing.assert_array_equal(estimate(r, "median", 0.5), expect)
+
+
+# --- where each entry rule came from, and auto's note when persistence or trend wins ----------------------------------
+
+
+def flat_entry(c: int, z: str) -> float:
+    """K pupils of the cohort entering in ``c``: 48-51 (53-56 in zone B), whatever the births."""
+    return 48 + 3 * np.sin(1.3 * c) + (5 if z == "B" else 0)
+
+
+def test_entry_notes_say_whether_auto_chose_the_rule_or_the_user_set_it(tmp_path):
+    d = load_district(entry_district(tmp_path / "d", flat_entry))
+    s = settings_for_system(ProjectionSettings, US, {"auto_level": "zone_grade", "draws": 20, "horizon": 3})
+    with collecting() as notes:
+        p = project_district(d, s)
+    assert p.settings.entry_rule == {"K": "held"}  # the written rule is auto's, not the user's
+    (k,) = [n for n in notes if n.startswith("entry grade K is projected")]
+    assert "held chosen by projection.method auto from the back-test" in k and "projection.entry_rule.K: held" not in k
+    # kept births is a choice too (every compared grade's rule is written, births included)
+    d2 = load_district(entry_district(tmp_path / "d2", lambda c, z: 0.8 * swinging_births(c - 5, z)))
+    with collecting() as notes:
+        assert project_district(d2, s).settings.entry_rule == {"K": "births"}
+    assert any(n.startswith("entry grade K is projected from births") and "births chosen by projection.method auto" in n for n in notes)
+    # set by the user: said so, never called auto's
+    with collecting() as notes:
+        project_district(d, s.with_(entry_rule={"K": "held"}))
+    (k,) = [n for n in notes if n.startswith("entry grade K is projected")]
+    assert "projection.entry_rule.K: held, as set" in k and "chosen by" not in k
+    # a fixed method: the rule is the default, not a choice
+    with collecting() as notes:
+        project_district(d, s.with_(method="mean"))
+    (k,) = [n for n in notes if n.startswith("entry grade K is projected")]
+    assert "births, the default: projection.entry_rule.K is not set" in k and "chosen by" not in k
+
+
+def test_auto_announces_the_entry_comparison_also_when_persistence_wins(tmp_path):
+    # every grade as flat as K: persistence wins by the K-5 stage total; the entry comparison (made first, under
+    # combined, for the estimator candidates) is announced as not used, and the rules stay as set
+    d = load_district(entry_district(tmp_path / "d", flat_entry))
+    s = settings_for_system(ProjectionSettings, US, {"draws": 20, "horizon": 3})
+    with collecting() as notes:
+        p = project_district(d, s)
+    assert p.method == "persistence" and p.settings.entry_rule == {}
+    (said,) = [n for n in notes if n.startswith("projection.method auto chose")]
+    assert "entry grade K (rules compared under combined; not used: persistence projects every cell on its own): held (MAPE" in said
+    rules = dict(auto_choice(p.history, s).entry)["K"]
+    assert f"held (MAPE {rules['mape'].iloc[0]:.2f} %" in said and f"runner-up {rules['method'].iloc[1]} (MAPE" in said
+    (k,) = [n for n in notes if n.startswith("entry grade K is projected")]
+    assert "method persistence, chosen by projection.method auto, projects every cell on its own" in k

@@ -70,3 +70,29 @@ def test_literal_blocks_reads_what_it_should():
         """
 
     assert literal_blocks(f) == ["a = b + c\nd = e"]
+
+
+def test_calibration_csv_columns_and_their_empty_cells_are_documented(example):
+    """Every column of calibration.csv is listed in docs/projection.md and docs/outputs.md, and its empty (NaN) cells
+    occur exactly where the docs say: coverage_raw and width at a lead no back-test reaches (n = 0),
+    coverage_calibrated there and at a lead with a single origin."""
+    import numpy as np
+
+    from capacity.notes import collecting
+    from capacity.projection import project_district
+
+    with collecting():  # 13 years, window 3: lead 9 from one origin, lead 10 from none
+        t = project_district(example, ProjectionSettings(method="mean", draws=30, horizon=10)).calibration.table
+    cols = ", ".join(t.columns)
+    page, outputs = PAGE.read_text(encoding="utf-8"), (PAGE.parent / "outputs.md").read_text(encoding="utf-8")
+    assert f"`calibration.csv`:\n{cols}".replace(" ", "") in page.replace(" ", "")
+    row = next(r for r in outputs.splitlines() if r.startswith("| calibration.csv |"))
+    listed = re.sub(r"\([^)]*\)", "", row.split("|")[2]).split(";")[0]
+    assert [c.strip() for c in listed.split(",")] == list(t.columns), row
+    assert "Empty cells in `calibration.csv`" in page and "empty at a lead no back-test reaches" in row
+    none, single = t["n"] == 0, t["origins"] == 1
+    assert none.any() and (single & ~none).any()
+    assert (t["coverage_raw"].isna() == none).all()
+    assert (t["coverage_calibrated"].isna() == (none | single)).all()
+    assert (t["width"].isna() == none).all()  # no unit with a zero path in the example
+    assert np.isfinite(t["k"]).all()

@@ -14,6 +14,7 @@ from capacity.notes import note
 from capacity.projection.cube import History
 from capacity.projection.model import calibrated_draws, centred_quantiles, point_path, simulate
 from capacity.projection.naive import fit_method
+from capacity.projection.ratios import window_start
 from capacity.projection.settings import AUTO_METHODS, COMBINED, NAIVE_METHODS, STANDARD_METHODS, ProjectionSettings
 
 BASELINES = NAIVE_METHODS
@@ -39,13 +40,73 @@ def lead_bucket(lead: np.ndarray | pd.Series) -> np.ndarray:
     return np.where(lead >= 5, "5+", lead.astype(str))
 
 
-def origins_for(history: History, settings: ProjectionSettings, last_target: int | None = None) -> list[int]:
+def missing_births(history: History, settings: ProjectionSettings) -> dict[str, list[int]]:
+    """Entry grades projected from births (with pupils in ``history``) whose ratio window needs births the history
+    does not record: {grade: birth years missing}. Such a grade cannot be projected from ``history``."""
+    out = {}
+    for g, off in settings.births_offsets().items():
+        if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]):
+            continue  # a grade no pupil was ever in (e.g. PK in a high-school district) needs no births: it stays at 0
+        need = [y - off for y in history.years[window_start(history, settings.window) :]]
+        if missing := [y for y in need if history.births_in(y) is None]:
+            out[g] = missing
+    return out
+
+
+def origins_for(history: History, settings: ProjectionSettings, last_target: int | None = None, method: str | None = None) -> list[int]:
     """Recorded origins with a full ratio window behind them and at least one target year after
-    (a missing history year is never an origin; no ratio is taken across it)."""
+    (a missing history year is never an origin; no ratio is taken across it). An origin whose ratio window has
+    no recorded births at all for an entry grade under ``births`` could only project that grade as 0 pupils: it
+    is left out, with a note. (A window with births for some of its years estimates the entry ratio from those;
+    a forecast, :func:`project._check_births`, needs them all.) ``method`` (default ``settings.method``):
+    persistence and trend use no births, so every recorded origin is theirs."""
+    origins = _recorded_origins(history, settings, last_target)
+    if (method or settings.method) in NAIVE_METHODS:
+        return origins
+    short = {}
+    for o in origins:
+        past = history.up_to(o)
+        window_years = len(past.years) - window_start(past, settings.window)
+        if none := [g for g, years in missing_births(past, settings).items() if len(years) == window_years]:
+            short[o] = none
+    if short:
+        grades = sorted({g for m in short.values() for g in m}, key=history.grades.grade_index.get)
+        since = f"births are recorded from {history.birth_years[0]}, too late" if history.birth_years else "no births are recorded"
+        note(
+            f"projection back-test: {since} for any year of the ratio window of "
+            f"{' and '.join(grades)} (projected from births) at origin{'s' if len(short) > 1 else ''} "
+            f"{_span(short)}; {'they are' if len(short) > 1 else 'it is'} left out of the back-test "
+            "(they could only project that grade as 0 pupils)"
+        )
+    return [o for o in origins if o not in short]
+
+
+def _recorded_origins(history: History, settings: ProjectionSettings, last_target: int | None) -> list[int]:
+    """Recorded years with a full ratio window behind them and at least one target year after."""
     first = history.years[0] + settings.window
     last = (last_target or history.years[-1]) - 1
     missing = set(history.missing_years)
     return [o for o in range(first, last + 1) if o not in missing]
+
+
+def _no_origins(history: History, settings: ProjectionSettings, last_target: int | None) -> ProjectionError:
+    """Why a history has no back-test origin: too short for the window, or no births for an entry grade's window."""
+    span = f"history {history.years[0]}-{history.years[-1]}"
+    recorded = _recorded_origins(history, settings, last_target)
+    grades = list(missing_births(history.up_to(recorded[-1]), settings)) if recorded else []
+    if not grades:
+        return ProjectionError(f"{span} is too short to back-test with a {settings.window}-year window")
+    have = f"{history.birth_years[0]}-{history.birth_years[-1]}" if history.birth_years else "none"
+    return ProjectionError(
+        f"{span} has no back-test origin whose ratio window has births recorded for {' and '.join(grades)} (projected from "
+        f"births; births recorded: {have}). Add the births, or set projection.entry_rule.{grades[0]} to held, trend or children"
+    )
+
+
+def _span(values) -> str:
+    """'3', '1-5' for consecutive values, else '1, 3, 4' (sorted, unique)."""
+    vs = sorted({int(x) for x in values})
+    return f"{vs[0]}-{vs[-1]}" if len(vs) > 1 and vs == list(range(vs[0], vs[-1] + 1)) else ", ".join(map(str, vs))
 
 
 def level_sum(x: np.ndarray, level: str, grades: GradeSystem) -> np.ndarray:
@@ -84,9 +145,7 @@ def backtest_paths(
     last_target = last_target or history.years[-1]
     origins = origins if origins is not None else origins_for(history, settings, last_target)
     if not origins:
-        raise ProjectionError(
-            f"history {history.years[0]}-{history.years[-1]} is too short to back-test with a {settings.window}-year window"
-        )
+        raise _no_origins(history, settings, last_target)
     for o in origins:
         past = history.up_to(o)
         horizon = min(last_target - o, max_lead or last_target - o)
@@ -141,8 +200,10 @@ def method_scores(
     level: str = "zone_stage",
     max_lead: int = 5,
     last_target: int | None = None,
+    origins: list[int] | None = None,
 ) -> pd.DataFrame:
-    """MAPE and bias (%) by method and lead 1..max_lead at one level, straight from arrays (fast: no long table).
+    """MAPE and bias (%) by method and lead 1..max_lead at one level, straight from arrays (fast: no long table);
+    ``origins`` as in :func:`backtest_paths`.
 
     Returns
     -------
@@ -150,7 +211,7 @@ def method_scores(
         method, lead, mape, bias, n (units x origins averaged; units with no actual pupils left out), origins.
     """
     acc: dict[tuple[str, int], list[float]] = {}
-    for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target, max_lead=max_lead):
+    for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target, origins, max_lead):
         lead_n = proj.shape[2]
         p = level_sum(proj[:, :, :lead_n], level, history.grades)
         a = level_sum(actual[:, :, :lead_n], level, history.grades)
@@ -371,10 +432,7 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
 
 def _lead_list(leads: pd.Series) -> str:
     """'lead 3', 'leads 1-5' for consecutive leads, else 'leads 1, 3, 4' (sorted, unique)."""
-    ls = sorted({int(x) for x in leads})
-    if len(ls) == 1:
-        return f"lead {ls[0]}"
-    return f"leads {ls[0]}-{ls[-1]}" if ls == list(range(ls[0], ls[-1] + 1)) else "leads " + ", ".join(map(str, ls))
+    return f"lead{'s' if leads.nunique() > 1 else ''} {_span(leads)}"
 
 
 def calibrate(
@@ -384,6 +442,7 @@ def calibrate(
     n_draws: int = 100,
     last_target: int | None = None,
     horizon: int | None = None,
+    announce: bool = True,
 ) -> Calibration:
     """Fit per-lead spread factors, for cells and for each level's sums, from rolling-origin back-tests.
 
@@ -393,11 +452,11 @@ def calibrate(
     is the 80th percentile of p, so scaling log-deviations from P by it makes the interval
     cover 80 %. Cells are fitted first and their factor applied to the draws; each level's
     factor is then fitted on the sums of those calibrated draws. Leads with too few origins
-    follow the rule of :func:`_factors`, announced as a note. Leave-one-origin-out coverage
-    shows how well that holds out of sample.
+    follow the rule of :func:`_factors`, announced as a note (``announce=False``: the caller announces,
+    see :func:`_note_calibration_rules`). Leave-one-origin-out coverage shows how well that holds out of sample.
     """
     horizon = horizon or settings.horizon
-    origins = origins_for(history, settings, last_target)
+    origins = origins_for(history, settings, last_target, method)
     last_target = last_target or history.years[-1]
     rng = np.random.default_rng(settings.seed)
     runs = []
@@ -427,19 +486,32 @@ def calibrate(
         level_k[level], rows = _factors(positions(level), horizon, k)
         table += [dict(r, level=level) for r in rows]
     tab = pd.DataFrame(table)[["level", "lead", "k", "n", "origins", "rule", "coverage_raw", "coverage_calibrated", "width"]]
-    _note_calibration_rules(tab, history, settings, horizon, method)
+    if announce:
+        _note_calibration_rules({method: tab}, history, settings, horizon)
     return Calibration(k, tab, level_k)
 
 
-def _note_calibration_rules(tab: pd.DataFrame, history: History, settings: ProjectionSettings, horizon: int, method: str) -> None:
-    """Announce the leads of a calibration table that were not fitted: exact back-tests, and too few origins."""
-    exact = tab[tab["rule"] == EXACT_RULE]
-    if len(exact):
+def _note_calibration_rules(tables: dict[str, pd.DataFrame], history: History, settings: ProjectionSettings, horizon: int) -> None:
+    """Announce the leads of calibration tables ({method: table}) that were not fitted: exact back-tests (one note
+    per set of leads, naming every method exact there), and too few origins (the same for every method)."""
+    exact: dict[str, list[str]] = {}
+    for method, tab in tables.items():
+        leads = tab.loc[tab["rule"] == EXACT_RULE, "lead"]
+        if len(leads):
+            exact.setdefault(_lead_list(leads), []).append(method)
+    for leads, methods in exact.items():
+        names = f"method {methods[0]}" if len(methods) == 1 else f"methods {', '.join(methods[:-1])} and {methods[-1]}"
         note(
-            f"projection calibration: the back-test of method {method} reproduced history {history.years[0]}-{history.years[-1]} "
-            f"exactly at {_lead_list(exact['lead'])} (at least 80 % of the units with no error), which gives no spread to "
+            f"projection calibration: the back-test of {names} reproduced history {history.years[0]}-{history.years[-1]} "
+            f"exactly at {leads} (at least 80 % of the units with no error), which gives no spread to "
             "calibrate on; those leads keep the model's own noise instead of collapsing the interval onto the path (docs/projection.md)"
         )
+    for tab in tables.values():
+        _note_short_calibration(tab, history, settings, horizon)
+
+
+def _note_short_calibration(tab: pd.DataFrame, history: History, settings: ProjectionSettings, horizon: int) -> None:
+    """Announce the leads of a calibration table with too few back-test origins (identical notes print once)."""
     short = tab[~tab["rule"].isin(["fitted", EXACT_RULE])]
     if len(short):
         first = int(short["lead"].min())
@@ -488,7 +560,7 @@ def backtest_table(
     acc = pd.concat([error_metrics(errs, lv, by_bucket=False).assign(level=lv) for lv in LEVELS])
     acc["lead"] = acc["lead"].astype(int)
     horizon = min(max_lead, int(errs["lead"].max()))
-    longest = history.years[-1] - origins_for(history, settings)[0]
+    longest = history.years[-1] - origins_for(history, settings, method=method)[0]
     reuse = (
         calibration is not None
         and len(calibration.table) > 0
@@ -498,12 +570,12 @@ def backtest_table(
 
     def calibration_table(m: str) -> pd.DataFrame:
         if reuse and m == method:
-            tab = calibration.table[calibration.table["lead"] <= horizon].reset_index(drop=True)
-            _note_calibration_rules(tab, history, settings, horizon, m)
-            return tab
-        return calibrate(history, settings.with_(horizon=horizon), m, last_target=last_target).table
+            return calibration.table[calibration.table["lead"] <= horizon].reset_index(drop=True)
+        return calibrate(history, settings.with_(horizon=horizon), m, last_target=last_target, announce=False).table
 
-    cal = pd.concat([calibration_table(m).assign(method=m) for m in methods])
+    tables = {m: calibration_table(m) for m in methods}
+    _note_calibration_rules(tables, history, settings, horizon)  # once for all methods
+    cal = pd.concat([t.assign(method=m) for m, t in tables.items()])
     out = acc.merge(
         cal[["level", "method", "lead", "coverage_calibrated", "width"]].rename(columns={"coverage_calibrated": "coverage"}),
         on=["level", "method", "lead"],
@@ -566,11 +638,14 @@ class AutoChoice:
     method : str
         The chosen standard method (AUTO_FALLBACK when ``ranking`` is empty).
     settings : ProjectionSettings
-        The settings with the chosen rule of every free entry grade written into ``entry_rule``.
+        The settings with the chosen rule of every free entry grade written into ``entry_rule`` (births too, so the
+        grades auto chose are those of ``entry_rule`` the user had not set); unchanged when persistence or trend won.
     ranking : DataFrame
         Methods (method, leads, mape, bias) best first; empty when the history is too short.
     entry : tuple
-        (grade, ranking of births / held / trend for that grade under ``method``), in grade order.
+        (grade, ranking of births / held / trend for that grade under AUTO_FALLBACK), in grade order. The
+        comparison comes first and the estimator candidates use its rules, so it is made (and announced) even
+        when persistence or trend wins, which do not use it.
     """
 
     method: str
@@ -597,8 +672,10 @@ def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
        stay as set).
     """
     level, lead = settings.auto_level, settings.planning_lead
+    # every candidate is scored from the same origins: those the default (births for free entry grades) can project
+    origins = origins_for(history, settings)
     try:
-        current = method_scores(history, settings, (AUTO_FALLBACK,), level, lead)
+        current = method_scores(history, settings, (AUTO_FALLBACK,), level, lead, origins=origins)
     except ProjectionError:
         current = pd.DataFrame(columns=["method", "lead", "mape", "bias", "n", "origins"])
     if not _ranks_every_lead(current, lead):
@@ -607,7 +684,8 @@ def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
     for g in free_entry_grades(history, settings):
         tried = {"births": current}
         for rule in ("held", "trend"):
-            tried[rule] = method_scores(history, chosen.with_(entry_rule={**chosen.entry_rule, g: rule}), (AUTO_FALLBACK,), level, lead)
+            held = chosen.with_(entry_rule={**chosen.entry_rule, g: rule})
+            tried[rule] = method_scores(history, held, (AUTO_FALLBACK,), level, lead, origins=origins)
         rules = _ranked(pd.concat([t.assign(method=r) for r, t in tried.items()], ignore_index=True), "births", settings)
         best = str(rules["method"].iloc[0])
         if best != "births":
@@ -615,13 +693,19 @@ def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
         entry.append((g, rules))
     others = tuple(m for m in AUTO_METHODS if m != AUTO_FALLBACK and m not in NAIVE_METHODS)
     scores = pd.concat(
-        [current, method_scores(history, chosen, others, level, lead), method_scores(history, settings, NAIVE_METHODS, level, lead)],
+        [
+            current,
+            method_scores(history, chosen, others, level, lead, origins=origins),
+            method_scores(history, settings, NAIVE_METHODS, level, lead, origins=origins),
+        ],
         ignore_index=True,
     )
     ranking = _ranked(scores, AUTO_FALLBACK, settings)
     method = str(ranking["method"].iloc[0])
     if method in NAIVE_METHODS:
-        return AutoChoice(method, settings, ranking)
+        return AutoChoice(method, settings, ranking, tuple(entry))
+    # every compared grade's rule is written, births too: entry_rule then tells what auto chose from what was set
+    chosen = chosen.with_(entry_rule={**chosen.entry_rule, **{g: str(rules["method"].iloc[0]) for g, rules in entry}})
     return AutoChoice(method, chosen, ranking, tuple(entry))
 
 
@@ -663,8 +747,9 @@ def choose_method(history: History, settings: ProjectionSettings) -> tuple[str, 
     by = settings.auto_level.replace("_", " x ")
     parts = [f"projection.method auto chose {first} over leads 1-{leads} by {by} in the district's own back-test{kept}"]
     parts += [runner] if runner else []
+    unused = f"; not used: {choice.method} projects every cell on its own" if choice.method in NAIVE_METHODS else ""
     for g, rules in choice.entry:
         first, kept, runner = _choice_text(rules, "births", settings)
-        parts.append(f"entry grade {g} (rules compared under {AUTO_FALLBACK}): {first}{kept}" + (f", {runner}" if runner else ""))
+        parts.append(f"entry grade {g} (rules compared under {AUTO_FALLBACK}{unused}): {first}{kept}" + (f", {runner}" if runner else ""))
     note("; ".join(parts))
     return choice.chosen

@@ -10,7 +10,7 @@ import pandas as pd
 from capacity.errors import ProjectionError
 from capacity.grades import GradeSystem, grade_words
 from capacity.projection.additions import children_array, housing_stock, migration_additions
-from capacity.projection.backtest import Calibration, calibrate, choose_method
+from capacity.projection.backtest import Calibration, calibrate, choose_method, missing_births
 from capacity.projection.cube import History, history_from_district
 from capacity.projection.model import calibrated_draws, centred_quantiles, scale_around, simulate
 from capacity.projection.naive import fit_method
@@ -266,40 +266,58 @@ def project_history(
 
 
 def _check_births(history: History, settings: ProjectionSettings) -> None:
-    """Refuse a projection whose entry grades have no births to stand on."""
-    for g, off in settings.births_offsets().items():
-        if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]):
-            continue  # a grade no pupil was ever in (e.g. PK in a high-school district) needs no births: it stays at 0
+    """Refuse a projection whose entry grades have no births to stand on (persistence and trend use none)."""
+    if settings.method in NAIVE_METHODS:
+        return
+    for g in missing_births(history, settings):
+        off = settings.entry_offsets[g]
         need = [y - off for y in history.years[window_start(history, settings.window) :]]
-        missing = [y for y in need if history.births_in(y) is None]
-        if missing:
-            have = f"{history.birth_years[0]}-{history.birth_years[-1]}" if history.birth_years else "none"
-            raise ProjectionError(
-                f"{g} is projected from births {off} years earlier, which needs births for {min(need)}-{max(need)} "
-                f"to estimate its ratio; births recorded: {have}. Add the missing years to births, "
-                f"or set projection.entry_rule.{g} to held, trend or children"
-            )
+        have = f"{history.birth_years[0]}-{history.birth_years[-1]}" if history.birth_years else "none"
+        raise ProjectionError(
+            f"{g} is projected from births {off} years earlier, which needs births for {min(need)}-{max(need)} "
+            f"to estimate its ratio; births recorded: {have}. Add the missing years to births, "
+            f"or set projection.entry_rule.{g} to held, trend or children"
+        )
 
 
 def entry_notes(
-    settings: ProjectionSettings, fitted: Fitted, grades: GradeSystem, method: str = "mean", empty: tuple[str, ...] = ()
+    settings: ProjectionSettings,
+    fitted: Fitted,
+    grades: GradeSystem,
+    method: str = "mean",
+    empty: tuple[str, ...] = (),
+    set_rules: dict[str, str] | None = None,
+    auto: bool = False,
 ) -> list[str]:
     """How each entry grade of ``grades`` is projected under ``method``, in planning language (one note per
-    grade); ``empty``: grades no pupil was ever in."""
+    grade), and where its rule came from; ``empty``: grades no pupil was ever in.
+
+    ``set_rules``: the ``entry_rule`` the user set (None: all of ``settings.entry_rule``); a rule in
+    ``settings.entry_rule`` beyond them was chosen by ``method: auto`` (:func:`backtest.auto_choice` writes every
+    rule it chose). ``auto``: ``method`` was chosen by ``method: auto``.
+    """
+    set_rules = settings.entry_rule if set_rules is None else set_rules
+
+    def source(g: str, rule: str) -> str:
+        if g in set_rules:
+            return f"projection.entry_rule.{g}: {rule}, as set"
+        if g in settings.entry_rule:
+            return f"{rule} chosen by projection.method auto from the back-test; set projection.entry_rule.{g} to fix it"
+        return f"{rule}, the default: projection.entry_rule.{g} is not set"
+
+    by = f"method {method}, chosen by projection.method auto," if auto else f"projection.method: {method}"
     out = []
     for g, rule in settings.entry_rules().items():
         gi = grades.grade_index[g]
         off = settings.entry_offsets[g]
-        if rule == "births" and g in empty:
-            out.append(
-                f"entry grade {g} has no pupils in the history: it stays at 0 and needs no births (projection.entry_rule.{g}: births)"
-            )
+        if g in empty and rule != "children":  # children x take-up can give pupils to a grade that had none
+            births = " and needs no births" if rule == "births" else ""
+            out.append(f"entry grade {g} has no pupils in the history: it stays at 0{births} ({source(g, rule)})")
             continue
         if method in NAIVE_METHODS and settings.entry_rule.get(g) not in ("held", "trend"):
             how = "its origin-year pupils, held" if method == "persistence" else "its recent trend, extended"
             out.append(
-                f"entry grade {g} is projected from {how} (projection.method: {method} projects every cell on its own, "
-                f"so projection.entry_rule.{g}: {rule} is not used)"
+                f"entry grade {g} is projected from {how} ({by} projects every cell on its own, so its entry rule is not used; {source(g, rule)})"
             )
             continue
         if rule == "held" and method in NAIVE_METHODS:
@@ -312,7 +330,7 @@ def entry_notes(
             continue  # no feeder: Projection.notes says so
         else:
             how = "its recent level, held" if rule == "held" else "its recent trend, extended"
-        out.append(f"entry grade {g} is projected from {how} (projection.entry_rule.{g}: {rule})")
+        out.append(f"entry grade {g} is projected from {how} ({source(g, rule)})")
     return out
 
 
@@ -357,6 +375,7 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     from capacity.notes import note
 
     empty = tuple(g for g in history.grades.grades if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]))
-    for text in (*entry_notes(proj.settings, proj.fitted, history.grades, proj.method, empty), *proj.notes):
+    auto = settings.method == "auto"
+    for text in (*entry_notes(proj.settings, proj.fitted, history.grades, proj.method, empty, settings.entry_rule, auto), *proj.notes):
         note(text)
     return proj

@@ -66,8 +66,9 @@ class ProjectionSettings(SettingsMixin):
         Weight of the newest year in exponential smoothing (0-1].
     entry_offsets : dict
         Entry grades fed from births and their age offset in years (K1 from births 3 years
-        earlier, P1 from births 6 years earlier). A grade mapped to ``None`` is held at its
-        window mean (for data without births).
+        earlier, P1 from births 6 years earlier). A grade mapped to ``None`` is a level grade
+        (for data without births): its window's pupils, held by the method's estimator or
+        trended, as ``level_rule`` says.
     entry_rule : dict
         Entry grade -> births | held | trend | children (``ENTRY_RULES``). Unlisted entry grades:
         births when ``entry_offsets`` gives an age, else ``level_rule``. Births are needed only for
