@@ -38,8 +38,7 @@ def naive_levels(history: History, settings: ProjectionSettings, method: str) ->
         return held, np.zeros(h.shape[:2])
     recorded = np.flatnonzero(~np.isnan(h).all(axis=(0, 1)))
     start = int(recorded[-min(settings.trend_years, len(recorded))])
-    level, slope = levels(h[:, :, start:], "mean", settings, trend)
-    return np.where(trend[None, :], level, held), slope
+    return levels(h[:, :, start:], held, trend)
 
 
 def fit_naive(history: History, settings: ProjectionSettings, method: str, noise: bool = True) -> Fitted:
