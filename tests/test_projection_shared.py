@@ -52,3 +52,42 @@ def test_one_estimator_call_equals_three(method, seed):
     assert len(lev) >= 1  # the first grade (K1, held) at least
     np.testing.assert_array_equal(f.ratio[:, lev], held[:, lev])
     assert np.isnan(zone).any() and not np.isnan(county).all()  # the case has gaps in zone ratios, not only in the county's
+
+
+def reference_estimate(r: np.ndarray, method: str, alpha: float) -> np.ndarray:
+    """Each estimator row by row in plain Python over the valid entries (oldest first)."""
+    out = np.full(r.shape[:-1], np.nan)
+    for idx in np.ndindex(*r.shape[:-1]):
+        row = r[idx]
+        pos = np.flatnonzero(~np.isnan(row))
+        x = row[pos]
+        if not len(x):
+            continue
+        if method == "mean":
+            out[idx] = np.nanmean(row)
+        elif method == "weighted":
+            out[idx] = float(np.nansum(row * np.arange(1, len(row) + 1))) / float((pos + 1).sum())
+        elif method == "median":
+            out[idx] = np.median(x)
+        else:
+            level = x[0]
+            for v in x[1:]:
+                level = alpha * v + (1 - alpha) * level
+            out[idx] = level
+    return out
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 5])
+def test_estimators_sharing_their_mask_equal_the_plain_ones(window):
+    """estimate() computes the valid mask, count and NaN-as-0 ratios once for all four estimators of combined: each
+    estimator equals a row-by-row computation, and combined equals the mean of four separate calls, to the bit."""
+    rng = np.random.default_rng(window)
+    r = rng.lognormal(0, 0.3, (7, 15, window))
+    r[rng.random(r.shape) < 0.3] = np.nan
+    r[0, 0] = np.nan  # a row with no ratio
+    for m in ("mean", "weighted", "median", "exp_smoothing"):
+        np.testing.assert_allclose(estimate(r, m, 0.4), reference_estimate(r, m, 0.4), rtol=1e-14, equal_nan=True)
+    separate = np.mean([estimate(r, m, 0.4) for m in ("mean", "weighted", "exp_smoothing", "median")], axis=0)
+    np.testing.assert_array_equal(estimate(r, "combined", 0.4), separate)
+    np.testing.assert_array_equal(np.isnan(separate), np.isnan(r).all(-1))  # NaN exactly where a row has no ratio
+    assert np.isnan(r).all(-1).sum() < r[..., 0].size / 2
