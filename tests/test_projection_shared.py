@@ -91,3 +91,19 @@ def test_estimators_sharing_their_mask_equal_the_plain_ones(window):
     np.testing.assert_array_equal(estimate(r, "combined", 0.4), separate)
     np.testing.assert_array_equal(np.isnan(separate), np.isnan(r).all(-1))  # NaN exactly where a row has no ratio
     assert np.isnan(r).all(-1).sum() < r[..., 0].size / 2
+
+
+@pytest.mark.parametrize("method", AUTO_METHODS)
+def test_deterministic_fit_gives_the_drawn_fits_path(method):
+    """Back-tests fit without noise scales (noise=False skips them, sigma_births included): every other field, and so
+    the deterministic path, is the full fit's to the bit."""
+    from capacity.projection.model import point_path
+    from capacity.projection.naive import fit_method
+
+    h = awkward_history(3)
+    s = ProjectionSettings(window=3, level_rule="trend")
+    full, bare = fit_method(h, s, method), fit_method(h, s, method, noise=False)
+    for name in ("kinds", "no_feeder", "ratio", "raw_ratio", "county_ratio", "keep", "share", "slope", "weight", "size"):
+        np.testing.assert_array_equal(getattr(bare, name), getattr(full, name), err_msg=name)
+    np.testing.assert_array_equal(point_path(h, bare, s, 6), point_path(h, full, s, 6))
+    assert (full.sigma_common != bare.sigma_common).any()  # the scales it skips do differ

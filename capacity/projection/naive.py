@@ -61,7 +61,7 @@ def fit_naive(history: History, settings: ProjectionSettings, method: str, noise
         size=np.maximum(level, 0.0),
         sigma_common=sigma_common,
         tau=tau,
-        sigma_births=_sigma_births(history),
+        sigma_births=_sigma_births(history) if noise else DEFAULT_LOG_SD,
     )
 
 

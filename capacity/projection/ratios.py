@@ -20,6 +20,12 @@ DEFAULT_LOG_SD = 0.05
 """Log-scale noise used where history is too short to estimate one (documented in docs/projection.md)."""
 
 
+def nan_as_zero(x: np.ndarray) -> np.ndarray:
+    """``x`` with NaN as 0: ``np.nan_to_num`` of finite data to the bit, at a third of its cost (it also looks for
+    infinities, which pupils, births and their ratios never hold)."""
+    return np.where(np.isnan(x), 0.0, x)
+
+
 def grade_kinds(settings: ProjectionSettings, grades: GradeSystem) -> np.ndarray:
     """ENTRY / PROGRESSION / LEVEL code for each grade of ``grades``."""
     kinds = np.full(len(grades.grades), PROGRESSION)
@@ -214,7 +220,7 @@ def fit(history: History, settings: ProjectionSettings, method: str, noise: bool
     # and a call's cost is per numpy operation far more than per value: a third of the cost of three calls).
     z = len(history.zones)
     estimates = estimate(np.concatenate([zone_annual, county_annual[None], pupils]), method, settings.smoothing_alpha)
-    r_zone, r_c, held = estimates[:z], np.nan_to_num(estimates[z], nan=0.0), np.nan_to_num(estimates[z + 1 :])
+    r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
     kinds = grade_kinds(settings, history.grades)
     # A grade whose feeder had no pupil anywhere in the window (a high-school-only district's
     # first grade) cannot be projected from it: it becomes a LEVEL grade (held or trended).
@@ -222,7 +228,7 @@ def fit(history: History, settings: ProjectionSettings, method: str, noise: bool
     no_feeder = (kinds != LEVEL) & ~(cd > 0).any(-1) & has_pupils
     kinds = np.where(no_feeder, LEVEL, kinds)
     k = settings.shrinkage_pupils
-    shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * np.nan_to_num(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
+    shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
     # Structural zeros: no pupil of the grade in the zone in any window year although
     # the grade below had some -> the zone has no school for it; its pupils move elsewhere.
     structural = ok.any(-1) & (np.where(ok, n, 0.0).sum(-1) == 0)
@@ -242,7 +248,7 @@ def fit(history: History, settings: ProjectionSettings, method: str, noise: bool
     shrunk[:, lev] = level[:, lev]
     slope = np.where(lev[None, :], slope, 0.0)
     size[:, lev] = level[:, lev]
-    # noise scales only matter for draws (a deterministic back-test skips them)
+    # noise scales (sigma_births too) only matter for draws (a deterministic back-test skips them)
     sigma_common, tau = _noise_scales(num, den) if noise else (np.full(len(r_c), DEFAULT_LOG_SD), np.zeros(len(r_c)))
     return Fitted(
         origin=history.years[-1],
@@ -258,7 +264,7 @@ def fit(history: History, settings: ProjectionSettings, method: str, noise: bool
         size=size,
         sigma_common=sigma_common,
         tau=tau,
-        sigma_births=_sigma_births(history),
+        sigma_births=_sigma_births(history) if noise else DEFAULT_LOG_SD,
     )
 
 
@@ -298,10 +304,10 @@ def flows(n: np.ndarray, d: np.ndarray, ratio: np.ndarray, r_c: np.ndarray, pool
     with np.errstate(invalid="ignore", divide="ignore"):
         keep = np.where(r_c[None, :] > 0, np.minimum(ratio, r_c[None, :]) / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
     keep[:, pooled] = 0.0
-    n0, d0 = np.nan_to_num(n), np.nan_to_num(d)
+    n0, d0 = nan_as_zero(n), nan_as_zero(d)
     arrivals = np.maximum(n0 - (keep * r_c[None, :])[:, :, None] * d0, 0.0)
     share = _mean_share(arrivals)
-    fallback = np.nan_to_num(_mean_share(n0))
+    fallback = nan_as_zero(_mean_share(n0))
     return keep, np.where(np.isnan(share), fallback, share)
 
 
