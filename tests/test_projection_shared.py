@@ -128,3 +128,45 @@ def test_only_level_grades_and_migration_are_clamped(draws):
     moves = np.full((5, 15, 8), -40.0)
     moved = simulate(h, f, s, 8, draws, np.random.default_rng(0) if draws else None, additions=moves)
     assert (moved >= 0).all() and (moved == 0).any() and (moved[:, 1:] < plain[:, 1:]).any()
+
+
+FIELDS = ("kinds", "no_feeder", "ratio", "raw_ratio", "county_ratio", "keep", "share", "slope", "weight", "size", "sigma_common", "tau")
+
+
+@pytest.mark.parametrize("noise", [False, True])
+@pytest.mark.parametrize("extra", [{}, {"level_rule": "trend", "entry_rule": {"P1": "held"}}, {"moves_between_zones": False}])
+def test_methods_fitted_together_equal_each_fitted_alone(noise, extra):
+    """fit_methods() prepares the window once for every estimator (ratios.fits): each method's fit, in either order and
+    mixed with persistence and trend, equals its fit alone, field by field to the bit (one method's fit must not
+    leak into another's through the shared arrays)."""
+    from capacity.projection.naive import fit_method, fit_methods
+
+    h = awkward_history(2)
+    s = ProjectionSettings(window=3, **extra)
+    methods = ("trend", *RATIO_METHODS, "persistence")
+    for order in (methods, methods[::-1]):
+        together = fit_methods(h, s, order, noise=noise)
+        assert len(together) == len(order)
+        for m, f in zip(order, together, strict=True):
+            alone = fit_method(h, s, m, noise=noise)
+            for name in FIELDS:
+                np.testing.assert_array_equal(getattr(f, name), getattr(alone, name), err_msg=f"{m} {name}")
+            assert f.sigma_births == alone.sigma_births
+    ratios = {m: f.county_ratio for m, f in zip(methods, fit_methods(h, s, methods, noise=noise), strict=True)}
+    assert len({r.tobytes() for m, r in ratios.items() if m in RATIO_METHODS}) == len(RATIO_METHODS)  # the estimators do differ
+
+
+def test_backtest_paths_of_several_methods_equal_each_alone():
+    """backtest_paths fits all its methods at an origin together (fit_methods): every path equals the one back-tested
+    for that method alone, origin by origin, to the bit."""
+    from capacity.projection.backtest import backtest_paths
+
+    h = synthetic_history(5, 9, seed=6)
+    s = ProjectionSettings(window=3, entry_rule={"K1": "trend"})
+    methods = ("combined", "mean", "weighted", "exp_smoothing", "median", "persistence", "trend")
+    together = {(m, o): p for m, o, p, _a in backtest_paths(h, s, methods, max_lead=4)}
+    for m in methods:
+        alone = {(mm, o): p for mm, o, p, _a in backtest_paths(h, s, (m,), max_lead=4)}
+        for key, p in alone.items():
+            np.testing.assert_array_equal(together[key], p, err_msg=str(key))
+    assert len(together) == len(methods) * len({o for _m, o in together}) and len({o for _m, o in together}) >= 4

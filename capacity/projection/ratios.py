@@ -202,6 +202,16 @@ def fit(history: History, settings: ProjectionSettings, method: str, noise: bool
     school) and is shared among the zones that take in more than their own cohort, by their
     mean share of those arrivals (:func:`flows`).
     """
+    return fits(history, settings, (method,), noise)[0]
+
+
+def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...], noise: bool = True) -> list[Fitted]:
+    """:func:`fit` of each of ``methods`` (ratio estimators or combined) on the same history and settings.
+
+    What does not depend on the estimator (annual ratios, window masks, weights and sizes, grade kinds, structural
+    zeros, noise scales) is computed once; each method then only combines the annual ratios and shrinks, splits and
+    levels them (a back-test of the four estimators at one origin prepares its window once instead of four times).
+    """
     num, den = annual_ratios(history, settings)
     win = slice(window_start(history, settings.window), None)
     n, d = num[:, :, win], den[:, :, win]
@@ -219,53 +229,60 @@ def fit(history: History, settings: ProjectionSettings, method: str, noise: bool
     # One estimator call over the zone ratios, the county ratios and the pupils (each row is combined on its own,
     # and a call's cost is per numpy operation far more than per value: a third of the cost of three calls).
     z = len(history.zones)
-    estimates = estimate(np.concatenate([zone_annual, county_annual[None], pupils]), method, settings.smoothing_alpha)
-    r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
+    annual = np.concatenate([zone_annual, county_annual[None], pupils])
     kinds = grade_kinds(settings, history.grades)
     # A grade whose feeder had no pupil anywhere in the window (a high-school-only district's
     # first grade) cannot be projected from it: it becomes a LEVEL grade (held or trended).
     has_pupils = np.nansum(np.where(np.isnan(n), 0.0, n), axis=(0, 2)) > 0
     no_feeder = (kinds != LEVEL) & ~(cd > 0).any(-1) & has_pupils
     kinds = np.where(no_feeder, LEVEL, kinds)
+    lev = kinds == LEVEL
+    trend = trend_grades(settings, history.grades)
     k = settings.shrinkage_pupils
-    shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
     # Structural zeros: no pupil of the grade in the zone in any window year although
     # the grade below had some -> the zone has no school for it; its pupils move elsewhere.
     structural = ok.any(-1) & (np.where(ok, n, 0.0).sum(-1) == 0)
-    shrunk = np.where(structural, 0.0, shrunk)
     pooled = np.zeros(len(history.grades.grades), dtype=bool)
     pooled[[history.grades.grade_index[g] for g in settings.pooled_grades]] = True
-    keep, share = flows(n, d, shrunk, r_c, pooled)
-    if not settings.moves_between_zones:
-        # each zone's own ratio on its own feeder; only pooled grades move
-        with np.errstate(invalid="ignore", divide="ignore"):
-            own = np.where(r_c[None, :] > 0, shrunk / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
-        keep = np.where(pooled[None, :], keep, own)
-        share = np.where(pooled[None, :], share, 0.0)
-    size = np.maximum(size, r_c[None, :] * weight)
-    lev = kinds == LEVEL
-    level, slope = levels(pupils, held, trend_grades(settings, history.grades))
-    shrunk[:, lev] = level[:, lev]
-    slope = np.where(lev[None, :], slope, 0.0)
-    size[:, lev] = level[:, lev]
     # noise scales (sigma_births too) only matter for draws (a deterministic back-test skips them)
-    sigma_common, tau = _noise_scales(num, den) if noise else (np.full(len(r_c), DEFAULT_LOG_SD), np.zeros(len(r_c)))
-    return Fitted(
-        origin=history.years[-1],
-        kinds=kinds,
-        no_feeder=no_feeder,
-        ratio=shrunk,
-        raw_ratio=r_zone,
-        county_ratio=r_c,
-        keep=keep,
-        share=share,
-        slope=slope,
-        weight=weight,
-        size=size,
-        sigma_common=sigma_common,
-        tau=tau,
-        sigma_births=_sigma_births(history) if noise else DEFAULT_LOG_SD,
-    )
+    g = len(kinds)
+    sigma_common, tau = _noise_scales(num, den) if noise else (np.full(g, DEFAULT_LOG_SD), np.zeros(g))
+    sigma_births = _sigma_births(history) if noise else DEFAULT_LOG_SD
+
+    def one(method: str) -> Fitted:
+        estimates = estimate(annual, method, settings.smoothing_alpha)
+        r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
+        shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
+        shrunk = np.where(structural, 0.0, shrunk)
+        keep, share = flows(n, d, shrunk, r_c, pooled)
+        if not settings.moves_between_zones:
+            # each zone's own ratio on its own feeder; only pooled grades move
+            with np.errstate(invalid="ignore", divide="ignore"):
+                own = np.where(r_c[None, :] > 0, shrunk / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
+            keep = np.where(pooled[None, :], keep, own)
+            share = np.where(pooled[None, :], share, 0.0)
+        cell_size = np.maximum(size, r_c[None, :] * weight)
+        level, slope = levels(pupils, held, trend)
+        shrunk[:, lev] = level[:, lev]
+        cell_size[:, lev] = level[:, lev]
+        return Fitted(
+            origin=history.years[-1],
+            kinds=kinds,
+            no_feeder=no_feeder,
+            ratio=shrunk,
+            raw_ratio=r_zone,
+            county_ratio=r_c,
+            keep=keep,
+            share=share,
+            slope=np.where(lev[None, :], slope, 0.0),
+            weight=weight,
+            size=cell_size,
+            sigma_common=sigma_common,
+            tau=tau,
+            sigma_births=sigma_births,
+        )
+
+    return [one(m) for m in methods]
 
 
 def flows(n: np.ndarray, d: np.ndarray, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
