@@ -13,7 +13,7 @@ from capacity.grades import GradeSystem
 from capacity.notes import note
 from capacity.projection.cube import History
 from capacity.projection.model import calibrated_draws, centred_quantiles, point_path, simulate
-from capacity.projection.naive import fit_method
+from capacity.projection.naive import fit_method, fit_methods
 from capacity.projection.ratios import window_start
 from capacity.projection.settings import AUTO_METHODS, COMBINED, NAIVE_METHODS, STANDARD_METHODS, ProjectionSettings
 
@@ -151,9 +151,14 @@ def backtest_paths(
         horizon = min(last_target - o, max_lead or last_target - o)
         start = o - history.years[0] + 1
         actual = history.pupils[:, :, start : start + horizon]
+        plain = tuple(m for m in methods if m != "auto")
+        fitted = dict(zip(plain, fit_methods(past, settings, plain, noise=False), strict=True))  # estimators share their window
         for m in methods:
-            used, s = (auto_choice(past, settings).chosen) if m == "auto" else (m, settings)
-            yield m, o, point_path(past, fit_method(past, s, used, noise=False), s, horizon), actual
+            if m == "auto":
+                used, s = auto_choice(past, settings).chosen
+                yield m, o, point_path(past, fit_method(past, s, used, noise=False), s, horizon), actual
+            else:
+                yield m, o, point_path(past, fitted[m], settings, horizon), actual
 
 
 def backtest_errors(

@@ -134,9 +134,10 @@ def _cohorts(state: np.ndarray, shock: np.ndarray, entry: dict, s: int, noise: _
     return shock
 
 
-def _move(cohort: np.ndarray, keep: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """N = kappa C + s sum_z' (1 - kappa) C, in place on ``cohort``: the share kept in each zone plus its share of the movers."""
-    movers = np.einsum("zg,zgd->gd", 1 - keep, cohort)
+def _move(cohort: np.ndarray, keep: np.ndarray, leave: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """N = kappa C + s sum_z' (1 - kappa) C, in place on ``cohort``: the share kept in each zone plus its share of the movers
+    (``leave`` = 1 - kappa)."""
+    movers = np.einsum("zg,zgd->gd", leave, cohort)
     cohort *= keep[:, :, None]
     cohort += share[:, :, None] * movers[None]
     return cohort
@@ -195,6 +196,12 @@ def simulate(
     state = np.broadcast_to(history.pupils[:, :, -1, None].astype(dt), (z, g, d)).copy()
     out = np.empty((z, g, horizon, d), dtype=dt)
     keep, share = fitted.keep.astype(dt), fitted.share.astype(dt)
+    leave = 1 - keep
+    # the same every draw: R_c m[g, s] on each cohort, and the level grades' pupils (L + b s) m[g, s]
+    rate = (fitted.county_ratio[:, None] * mult).astype(dt)
+    level_pupils = ((fitted.ratio[:, level, None] + fitted.slope[:, level, None] * np.arange(1, horizon + 1)) * mult[level][None]).astype(
+        dt
+    )
     known = [gi for gi in births_by_entry if children is not None and not np.isnan(children[:, :, gi]).all()]
     from_children = [gi_of[g] for g, r in settings.entry_rules().items() if r == "children" and children is not None]
     for s in range(horizon):
@@ -202,20 +209,21 @@ def simulate(
         level_shock, children_shock = shock[:, level].copy(), shock[:, known].copy()
         rule_shock = shock[:, from_children].copy()
         cohort = _cohorts(state, shock, births_by_entry, s, noise, dt)
-        cohort *= (fitted.county_ratio * mult[:, s]).astype(dt)[None, :, None]
+        cohort *= rate[None, :, s, None]
         for k, gi in enumerate(known):  # known children replace births x ratio
             have = ~np.isnan(children[:, s, gi])
             take = settings.children_take_up.get(history.grades.grades[gi], 1.0)
             cohort[have, gi] = (children[have, s, gi] * take * mult[gi, s])[:, None] * children_shock[have, k]
-        new = _move(cohort, keep, share)
-        lvl = (fitted.ratio[:, level] + fitted.slope[:, level] * (s + 1)) * mult[level, s][None, :]
-        new[:, level] = lvl.astype(dt)[:, :, None] * level_shock
+        new = _move(cohort, keep, leave, share)
+        new[:, level] = level_pupils[:, :, s, None] * level_shock
         for k, gi in enumerate(from_children):  # entry_rule children: the children table's count x take-up
             take = settings.children_take_up.get(history.grades.grades[gi], 1.0)
             new[:, gi] = (children[:, s, gi] * take * mult[gi, s]).astype(dt)[:, None] * rule_shock[:, k]
-        if additions is not None:
+        if additions is not None:  # net migration may take a cell below 0
             new += additions[:, :, s, None].astype(dt)
-        np.maximum(new, 0.0, out=new)
+            np.maximum(new, 0.0, out=new)
+        elif len(level):  # cohorts are products of non-negative factors: only a falling level trend goes below 0
+            new[:, level] = np.maximum(new[:, level], 0.0)
         out[:, :, s] = new
         state = new
     if stock is not None:

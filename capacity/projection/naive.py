@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from capacity.projection.cube import History
-from capacity.projection.ratios import DEFAULT_LOG_SD, LEVEL, Fitted, _noise_scales, _sigma_births, annual_ratios, fit, levels
+from capacity.projection.ratios import DEFAULT_LOG_SD, LEVEL, Fitted, _noise_scales, _sigma_births, annual_ratios, fits, levels
 from capacity.projection.settings import NAIVE_METHODS, ProjectionSettings
 
 
@@ -38,8 +38,7 @@ def naive_levels(history: History, settings: ProjectionSettings, method: str) ->
         return held, np.zeros(h.shape[:2])
     recorded = np.flatnonzero(~np.isnan(h).all(axis=(0, 1)))
     start = int(recorded[-min(settings.trend_years, len(recorded))])
-    level, slope = levels(h[:, :, start:], "mean", settings, trend)
-    return np.where(trend[None, :], level, held), slope
+    return levels(h[:, :, start:], held, trend)
 
 
 def fit_naive(history: History, settings: ProjectionSettings, method: str, noise: bool = True) -> Fitted:
@@ -62,13 +61,19 @@ def fit_naive(history: History, settings: ProjectionSettings, method: str, noise
         size=np.maximum(level, 0.0),
         sigma_common=sigma_common,
         tau=tau,
-        sigma_births=_sigma_births(history),
+        sigma_births=_sigma_births(history) if noise else DEFAULT_LOG_SD,
     )
 
 
 def fit_method(history: History, settings: ProjectionSettings, method: str, noise: bool = True) -> Fitted:
     """Fit any standard method: a ratio estimator (:func:`ratios.fit`), persistence or trend (``noise=False``: the
     deterministic path only, noise scales left at their default)."""
-    if method in NAIVE_METHODS:
-        return fit_naive(history, settings, method, noise)
-    return fit(history, settings, method, noise)
+    return fit_methods(history, settings, (method,), noise)[0]
+
+
+def fit_methods(history: History, settings: ProjectionSettings, methods: tuple[str, ...], noise: bool = True) -> list[Fitted]:
+    """:func:`fit_method` of each of ``methods``, in their order; the ratio estimators share one preparation of the
+    window (:func:`ratios.fits`)."""
+    estimators = tuple(m for m in methods if m not in NAIVE_METHODS)
+    by_estimator = dict(zip(estimators, fits(history, settings, estimators, noise) if estimators else [], strict=True))
+    return [fit_naive(history, settings, m, noise) if m in NAIVE_METHODS else by_estimator[m] for m in methods]

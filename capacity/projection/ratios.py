@@ -11,13 +11,19 @@ import numpy as np
 
 from capacity.grades import GradeSystem
 from capacity.projection.cube import History
-from capacity.projection.settings import ESTIMATORS, ProjectionSettings
+from capacity.projection.settings import COMBINED, ESTIMATORS, ProjectionSettings
 
 ENTRY, PROGRESSION, LEVEL = 0, 1, 2
 """How each grade is projected: from births, from the grade below a year earlier, or held at its mean level."""
 
 DEFAULT_LOG_SD = 0.05
 """Log-scale noise used where history is too short to estimate one (documented in docs/projection.md)."""
+
+
+def nan_as_zero(x: np.ndarray) -> np.ndarray:
+    """``x`` with NaN as 0: ``np.nan_to_num`` of finite data to the bit, at a third of its cost (it also looks for
+    infinities, which pupils, births and their ratios never hold)."""
+    return np.where(np.isnan(x), 0.0, x)
 
 
 def grade_kinds(settings: ProjectionSettings, grades: GradeSystem) -> np.ndarray:
@@ -86,30 +92,38 @@ def estimate(r: np.ndarray, method: str, alpha: float) -> np.ndarray:
     mean: arithmetic mean; weighted: weights 1, 2, ..., n (newest heaviest); median;
     exp_smoothing: level <- alpha r_t + (1 - alpha) level, started at the first valid r;
     combined: the mean of those four estimates (an equal-weight forecast combination).
-    All-NaN rows give NaN.
+    All-NaN rows give NaN. The four share the mask of valid entries, their count and the ratios with NaN
+    as 0, computed once (combined costs about half of four separate calls).
     """
+    if method not in (*ESTIMATORS, COMBINED):
+        raise ValueError(method)
     valid = ~np.isnan(r)
+    count = valid.sum(-1)
+    filled = np.where(valid, r, 0.0)
+    each = [_estimator(m, r, valid, count, filled, alpha) for m in (ESTIMATORS if method == COMBINED else (method,))]
+    return np.mean(each, axis=0) if method == COMBINED else each[0]
+
+
+def _estimator(method: str, r: np.ndarray, valid: np.ndarray, count: np.ndarray, filled: np.ndarray, alpha: float) -> np.ndarray:
+    """One estimator of :func:`estimate` over ``r``, given its valid mask, the count of valid entries per row and
+    ``r`` with NaN as 0 (``np.nansum`` of r is ``filled.sum(-1)`` to the bit)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         if method == "mean":
-            return np.where(valid.any(-1), np.nansum(r, -1) / valid.sum(-1), np.nan)
+            return np.where(count > 0, filled.sum(-1) / count, np.nan)
         if method == "median":  # np.nanmedian's value (mean of the two middle values), without its masked-array path
             ranked = np.sort(r, axis=-1)  # NaN last
-            n = valid.sum(-1, keepdims=True)
+            n = count[..., None]
             low = np.take_along_axis(ranked, np.maximum((n - 1) // 2, 0), -1)[..., 0]
             high = np.take_along_axis(ranked, n // 2 - (n == 0), -1)[..., 0]
-            return np.where(n[..., 0] > 0, (low + high) / 2.0, np.nan)
+            return np.where(count > 0, (low + high) / 2.0, np.nan)
         if method == "weighted":
             w = np.arange(1, r.shape[-1] + 1, dtype=float) * valid
-            return np.where(valid.any(-1), np.nansum(np.nan_to_num(r) * w, -1) / w.sum(-1), np.nan)
-    if method == "combined":
-        return np.mean([estimate(r, m, alpha) for m in ESTIMATORS], axis=0)
-    if method == "exp_smoothing":
-        level = np.full(r.shape[:-1], np.nan)
-        for i in range(r.shape[-1]):
-            x = r[..., i]
-            level = np.where(np.isnan(level), x, np.where(np.isnan(x), level, alpha * x + (1 - alpha) * level))
-        return level
-    raise ValueError(method)
+            return np.where(count > 0, (filled * w).sum(-1) / w.sum(-1), np.nan)
+    level = np.full(r.shape[:-1], np.nan)  # exp_smoothing
+    for i in range(r.shape[-1]):
+        x = r[..., i]
+        level = np.where(np.isnan(level), x, np.where(np.isnan(x), level, alpha * x + (1 - alpha) * level))
+    return level
 
 
 @dataclass(frozen=True)
@@ -188,65 +202,87 @@ def fit(history: History, settings: ProjectionSettings, method: str, noise: bool
     school) and is shared among the zones that take in more than their own cohort, by their
     mean share of those arrivals (:func:`flows`).
     """
+    return fits(history, settings, (method,), noise)[0]
+
+
+def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...], noise: bool = True) -> list[Fitted]:
+    """:func:`fit` of each of ``methods`` (ratio estimators or combined) on the same history and settings.
+
+    What does not depend on the estimator (annual ratios, window masks, weights and sizes, grade kinds, structural
+    zeros, noise scales) is computed once; each method then only combines the annual ratios and shrinks, splits and
+    levels them (a back-test of the four estimators at one origin prepares its window once instead of four times).
+    """
     num, den = annual_ratios(history, settings)
     win = slice(window_start(history, settings.window), None)
     n, d = num[:, :, win], den[:, :, win]
+    pupils = history.pupils[:, :, win]
     ok = ~np.isnan(d) & (d > 0) & ~np.isnan(n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r_zone = estimate(np.where(ok, n / np.where(ok, d, 1.0), np.nan), method, settings.smoothing_alpha)
+        zone_annual = np.where(ok, n / np.where(ok, d, 1.0), np.nan)
         # county-wide: every zone counts, also those whose pupils came from another zone's feeder
         known = ~np.isnan(n) & ~np.isnan(d)
         cn = np.where(known, n, 0.0).sum(0)
         cd = np.where(known, d, 0.0).sum(0)
-        r_c = estimate(np.where(cd > 0, cn / np.where(cd > 0, cd, 1.0), np.nan), method, settings.smoothing_alpha)
+        county_annual = np.where(cd > 0, cn / np.where(cd > 0, cd, 1.0), np.nan)
         weight = np.where(ok, d, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
         size = np.where(ok, n, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
-    r_c = np.nan_to_num(r_c, nan=0.0)
+    # One estimator call over the zone ratios, the county ratios and the pupils (each row is combined on its own,
+    # and a call's cost is per numpy operation far more than per value: a third of the cost of three calls).
+    z = len(history.zones)
+    annual = np.concatenate([zone_annual, county_annual[None], pupils])
     kinds = grade_kinds(settings, history.grades)
     # A grade whose feeder had no pupil anywhere in the window (a high-school-only district's
     # first grade) cannot be projected from it: it becomes a LEVEL grade (held or trended).
     has_pupils = np.nansum(np.where(np.isnan(n), 0.0, n), axis=(0, 2)) > 0
     no_feeder = (kinds != LEVEL) & ~(cd > 0).any(-1) & has_pupils
     kinds = np.where(no_feeder, LEVEL, kinds)
+    lev = kinds == LEVEL
+    trend = trend_grades(settings, history.grades)
     k = settings.shrinkage_pupils
-    shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * np.nan_to_num(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
     # Structural zeros: no pupil of the grade in the zone in any window year although
     # the grade below had some -> the zone has no school for it; its pupils move elsewhere.
     structural = ok.any(-1) & (np.where(ok, n, 0.0).sum(-1) == 0)
-    shrunk = np.where(structural, 0.0, shrunk)
     pooled = np.zeros(len(history.grades.grades), dtype=bool)
     pooled[[history.grades.grade_index[g] for g in settings.pooled_grades]] = True
-    keep, share = flows(n, d, shrunk, r_c, pooled)
-    if not settings.moves_between_zones:
-        # each zone's own ratio on its own feeder; only pooled grades move
-        with np.errstate(invalid="ignore", divide="ignore"):
-            own = np.where(r_c[None, :] > 0, shrunk / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
-        keep = np.where(pooled[None, :], keep, own)
-        share = np.where(pooled[None, :], share, 0.0)
-    size = np.maximum(size, r_c[None, :] * weight)
-    lev = kinds == LEVEL
-    level, slope = levels(history.pupils[:, :, win], method, settings, trend_grades(settings, history.grades))
-    shrunk[:, lev] = level[:, lev]
-    slope = np.where(lev[None, :], slope, 0.0)
-    size[:, lev] = level[:, lev]
-    # noise scales only matter for draws (a deterministic back-test skips them)
-    sigma_common, tau = _noise_scales(num, den) if noise else (np.full(len(r_c), DEFAULT_LOG_SD), np.zeros(len(r_c)))
-    return Fitted(
-        origin=history.years[-1],
-        kinds=kinds,
-        no_feeder=no_feeder,
-        ratio=shrunk,
-        raw_ratio=r_zone,
-        county_ratio=r_c,
-        keep=keep,
-        share=share,
-        slope=slope,
-        weight=weight,
-        size=size,
-        sigma_common=sigma_common,
-        tau=tau,
-        sigma_births=_sigma_births(history),
-    )
+    # noise scales (sigma_births too) only matter for draws (a deterministic back-test skips them)
+    g = len(kinds)
+    sigma_common, tau = _noise_scales(num, den) if noise else (np.full(g, DEFAULT_LOG_SD), np.zeros(g))
+    sigma_births = _sigma_births(history) if noise else DEFAULT_LOG_SD
+
+    def one(method: str) -> Fitted:
+        estimates = estimate(annual, method, settings.smoothing_alpha)
+        r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
+        shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
+        shrunk = np.where(structural, 0.0, shrunk)
+        keep, share = flows(n, d, shrunk, r_c, pooled)
+        if not settings.moves_between_zones:
+            # each zone's own ratio on its own feeder; only pooled grades move
+            with np.errstate(invalid="ignore", divide="ignore"):
+                own = np.where(r_c[None, :] > 0, shrunk / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
+            keep = np.where(pooled[None, :], keep, own)
+            share = np.where(pooled[None, :], share, 0.0)
+        cell_size = np.maximum(size, r_c[None, :] * weight)
+        level, slope = levels(pupils, held, trend)
+        shrunk[:, lev] = level[:, lev]
+        cell_size[:, lev] = level[:, lev]
+        return Fitted(
+            origin=history.years[-1],
+            kinds=kinds,
+            no_feeder=no_feeder,
+            ratio=shrunk,
+            raw_ratio=r_zone,
+            county_ratio=r_c,
+            keep=keep,
+            share=share,
+            slope=np.where(lev[None, :], slope, 0.0),
+            weight=weight,
+            size=cell_size,
+            sigma_common=sigma_common,
+            tau=tau,
+            sigma_births=sigma_births,
+        )
+
+    return [one(m) for m in methods]
 
 
 def flows(n: np.ndarray, d: np.ndarray, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -285,10 +321,10 @@ def flows(n: np.ndarray, d: np.ndarray, ratio: np.ndarray, r_c: np.ndarray, pool
     with np.errstate(invalid="ignore", divide="ignore"):
         keep = np.where(r_c[None, :] > 0, np.minimum(ratio, r_c[None, :]) / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
     keep[:, pooled] = 0.0
-    n0, d0 = np.nan_to_num(n), np.nan_to_num(d)
+    n0, d0 = nan_as_zero(n), nan_as_zero(d)
     arrivals = np.maximum(n0 - (keep * r_c[None, :])[:, :, None] * d0, 0.0)
     share = _mean_share(arrivals)
-    fallback = np.nan_to_num(_mean_share(n0))
+    fallback = nan_as_zero(_mean_share(n0))
     return keep, np.where(np.isnan(share), fallback, share)
 
 
@@ -300,17 +336,14 @@ def _mean_share(x: np.ndarray) -> np.ndarray:
     return np.where(valid > 0, np.nansum(sh, axis=-1) / np.maximum(valid, 1), np.nan)
 
 
-def levels(pupils: np.ndarray, method: str, settings: ProjectionSettings, trend: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Level and annual slope (pupils) of LEVEL grades over the window years.
+def levels(pupils: np.ndarray, held: np.ndarray, trend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Level and annual slope (pupils) of LEVEL grades over the window years ``pupils`` (zones, grades, years).
 
-    ``held``: the estimator over the window's pupils, slope 0. ``trend`` (grades where ``trend``
-    is true; default: all under ``level_rule: trend``): least-squares line over the window's
-    recorded years (a missing year is skipped), level = its value in the last year, slope =
-    pupils a year.
+    Grades where ``trend`` is false keep ``held`` (pupils, zones x grades: e.g. the estimator over the window's
+    pupils), slope 0. Grades where it is true: least-squares line over the window's recorded years (a missing
+    year is skipped), level = its value in the last year, slope = pupils a year.
     """
-    if trend is None:
-        trend = np.full(pupils.shape[1], settings.level_rule == "trend")
-    level = np.nan_to_num(estimate(pupils, method, settings.smoothing_alpha))
+    level = held
     slope = np.zeros(pupils.shape[:2])
     m = pupils.shape[-1]
     rec = ~np.isnan(pupils).all(axis=(0, 1))
