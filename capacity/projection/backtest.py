@@ -663,7 +663,7 @@ class AutoChoice:
         return self.method, self.settings
 
 
-def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
+def auto_choice(history: History, settings: ProjectionSettings, known_entrants: tuple[str, ...] = ()) -> AutoChoice:
     """``method: auto`` from the district's own rolling back-test at ``auto_level`` (deterministic paths).
 
     Every comparison ranks candidates by MAPE averaged over leads 1..planning_lead and lets a challenger replace
@@ -675,6 +675,10 @@ def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
     2. Methods (AUTO_METHODS): the combination and the four estimators with those entry rules, persistence and trend
        as they are (they project every cell on its own, so births rules have no place in them and their entry rules
        stay as set).
+
+    ``known_entrants``: entry grades whose entrants a children table gives for the projected years. The back-test
+    cannot see that table, so their rule is not compared (births, under which known children replace births x
+    ratio, or children as set) and persistence and trend, which cannot use it, are not ranked.
     """
     level, lead = settings.auto_level, settings.planning_lead
     # every candidate is scored from the same origins: those the default (births for free entry grades) can project
@@ -686,7 +690,7 @@ def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
     if not _ranks_every_lead(current, lead):
         return AutoChoice(AUTO_FALLBACK, settings, method_ranking(current.iloc[0:0], lead))
     chosen, entry = settings, []
-    for g in free_entry_grades(history, settings):
+    for g in (g for g in free_entry_grades(history, settings) if g not in known_entrants):
         tried = {"births": current}
         for rule in ("held", "trend"):
             held = chosen.with_(entry_rule={**chosen.entry_rule, g: rule})
@@ -697,14 +701,8 @@ def auto_choice(history: History, settings: ProjectionSettings) -> AutoChoice:
             chosen, current = chosen.with_(entry_rule={**chosen.entry_rule, g: best}), tried[best]
         entry.append((g, rules))
     others = tuple(m for m in AUTO_METHODS if m != AUTO_FALLBACK and m not in NAIVE_METHODS)
-    scores = pd.concat(
-        [
-            current,
-            method_scores(history, chosen, others, level, lead, origins=origins),
-            method_scores(history, settings, NAIVE_METHODS, level, lead, origins=origins),
-        ],
-        ignore_index=True,
-    )
+    naive = [] if known_entrants else [method_scores(history, settings, NAIVE_METHODS, level, lead, origins=origins)]
+    scores = pd.concat([current, method_scores(history, chosen, others, level, lead, origins=origins), *naive], ignore_index=True)
     ranking = _ranked(scores, AUTO_FALLBACK, settings)
     method = str(ranking["method"].iloc[0])
     if method in NAIVE_METHODS:
@@ -727,7 +725,7 @@ def _choice_text(ranking: pd.DataFrame, default: str, settings: ProjectionSettin
     return rows[0], kept, (f"runner-up {rows[1]}" if len(rows) > 1 else "")
 
 
-def choose_method(history: History, settings: ProjectionSettings) -> tuple[str, ProjectionSettings]:
+def choose_method(history: History, settings: ProjectionSettings, known_entrants: tuple[str, ...] = ()) -> tuple[str, ProjectionSettings]:
     """``method: auto``: the method and entry rules of :func:`auto_choice`, announced in one note with each runner-up
     and their back-test errors; with too short a history for a back-test, the stated default (AUTO_FALLBACK, entry
     rules as set), announced too. Any other method is returned as set, with ``settings`` unchanged.
@@ -739,7 +737,13 @@ def choose_method(history: History, settings: ProjectionSettings) -> tuple[str, 
     """
     if settings.method != "auto":
         return settings.method, settings
-    choice = auto_choice(history, settings)
+    choice = auto_choice(history, settings, known_entrants)
+    if known_entrants:
+        note(
+            f"projection.method auto: the children table gives the entrants of {', '.join(known_entrants)}, which the "
+            "district's back-test cannot see: their entry rule is kept as set (births: known children replace births x "
+            "ratio) and persistence and trend, which do not use the children table, are not compared"
+        )
     if choice.ranking.empty:
         note(
             f"projection.method auto: history {history.years[0]}-{history.years[-1]} gives fewer than {MIN_CAL_ORIGINS} back-test "

@@ -252,7 +252,16 @@ def project_history(
     if len(history.years) < 2:
         raise ProjectionError(f"history has {len(history.years)} year(s); the cohort model needs at least 2")
     _check_births(history, settings)
-    method, settings = choose_method(history, settings)  # auto may choose entry rules: they go into settings
+    rules = settings.entry_rules()
+    known = tuple(
+        g
+        for g in settings.entry_offsets
+        if children is not None
+        and rules[g] in ("births", "children")
+        and np.nansum(history.pupils[:, history.grades.grade_index[g], :]) > 0
+        and not np.isnan(children[:, :, history.grades.grade_index[g]]).all()
+    )
+    method, settings = choose_method(history, settings, known)  # auto may choose entry rules: they go into settings
     fitted = fit_method(history, settings, method)
     horizon = settings.horizon
     cal = calibrate(history, settings, method) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
