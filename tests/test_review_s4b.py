@@ -36,3 +36,20 @@ def test_auto_keeps_the_children_tables_entrants(tmp_path):
     (folder / "children.csv").unlink()
     s = settings_for_system(ProjectionSettings, US, {"draws": 20, "horizon": 3, "auto_level": "zone_grade"})
     assert project_district(load_district(folder), s).settings.entry_rule == {"K": "held"}
+
+
+def test_known_children_do_not_fill_a_grade_no_pupil_was_ever_in(tmp_path):
+    # K-5 schools only: PK has no pupils in 2006-2024, so it stays at 0 (its note says so). The children table (100 a zone,
+    # born 2015-2022) gave PK 100 pupils a zone in 2025-2026 (born 2021-2022, entering at age 4), demand no school meets.
+    folder = entry_district(tmp_path / "d", lambda c, z: 48 + 3 * np.sin(1.3 * c))
+    children = [(z, y, 100) for z in "AB" for y in range(2015, 2023)]
+    pd.DataFrame(children, columns=["zone_id", "birth_year", "children"]).to_csv(folder / "children.csv", index=False)
+    s = settings_for_system(ProjectionSettings, US, {"draws": 20, "horizon": 3, "method": "combined"})
+    with collecting() as notes:
+        p = project_district(load_district(folder), s)
+    t = p.table()
+    assert (t.loc[t["grade"] == "PK", "pupils"] == 0).all()
+    assert any(n.startswith("entry grade PK has no pupils in the history: it stays at 0") for n in notes)
+    gi = p.history.grades.grade_index
+    # K still takes the children: 100 a zone, 200 in all (moves between zones keep the total)
+    assert p.point[:, gi["PK"], :] == pytest.approx(0) and p.point[:, gi["K"], :].sum(0) == pytest.approx(200)

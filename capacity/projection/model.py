@@ -202,7 +202,9 @@ def simulate(
     level_pupils = ((fitted.ratio[:, level, None] + fitted.slope[:, level, None] * np.arange(1, horizon + 1)) * mult[level][None]).astype(
         dt
     )
-    known = [gi for gi in births_by_entry if children is not None and not np.isnan(children[:, :, gi]).all()]
+    # known children replace births x ratio of a grade pupils attend: a grade no pupil was ever in stays at 0 (entry_notes)
+    taught = np.nansum(history.pupils, axis=(0, 2)) > 0
+    known = [gi for gi in births_by_entry if children is not None and taught[gi] and not np.isnan(children[:, :, gi]).all()]
     from_children = [gi_of[g] for g, r in settings.entry_rules().items() if r == "children" and children is not None]
     for s in range(horizon):
         shock = _shocks(noise, rng, (z, g, d), dt)
