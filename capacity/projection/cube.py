@@ -27,6 +27,9 @@ class History:
         Contiguous years of ``births`` (empty when none).
     grades : GradeSystem
         The district's grades (the order of the grade axis).
+    teaching : ndarray, shape (zones, grades), or None
+        Schools in each zone that teach each grade in the projection: open ones and candidate sites with a decided
+        project (:func:`teaching_schools`); None where not known (the moves model then reads teaching from pupils alone).
     """
 
     zones: tuple[str, ...]
@@ -35,6 +38,7 @@ class History:
     births: np.ndarray | None
     birth_years: tuple[int, ...]
     grades: GradeSystem = CHINA
+    teaching: np.ndarray | None = None
 
     def births_in(self, year: int) -> np.ndarray | None:
         """Births per zone in ``year`` or None when the year is not recorded."""
@@ -131,7 +135,8 @@ def history_from_district(district, unit: str = "zone") -> History:
         if births is not None:
             none = pd.MultiIndex.from_product([births["year"].unique(), district.schools["school_id"]], names=["year", "zone_id"])
             births = pd.concat([births, none.to_frame(index=False).assign(births=0.0)], ignore_index=True)
-        return history_from_frames(e[["year", "zone_id", "grade", "pupils"]], births, district.grades)
+        h = history_from_frames(e[["year", "zone_id", "grade", "pupils"]], births, district.grades)
+        return replace(h, teaching=teaching_schools(district, h.zones, "school_id"))
     e = district.enrolment.merge(district.schools[["school_id", "zone_id"]], on="school_id", how="left")
     e = e[["year", "zone_id", "grade", "pupils"]]
     dem = district.demand
@@ -139,4 +144,21 @@ def history_from_district(district, unit: str = "zone") -> History:
         after = dem[dem["year"] > e["year"].max()] if len(e) else dem
         e = pd.concat([e, after[["year", "zone_id", "grade", "pupils"]]], ignore_index=True)
     # zones with births but no school still appear, with zero pupils
-    return history_from_frames(e, births, district.grades)
+    h = history_from_frames(e, births, district.grades)
+    # pupils by zone of residence (demand years) are counted where they live, not where taught: no teaching mask
+    return h if len(dem) else replace(h, teaching=teaching_schools(district, h.zones, "zone_id"))
+
+
+def teaching_schools(district, units: tuple[str, ...], key: str) -> np.ndarray:
+    """Schools in each unit (zone, or the school itself under ``key="school_id"``) that teach each grade in the
+    projection: open schools, and candidate sites with a decided project (a row in ``projects``), by their
+    first_grade..last_grade. Shape (units, grades)."""
+    s = district.schools
+    decided = set(district.projects["school_id"]) if len(district.projects) else set()
+    s = s[(s["status"] == "open") | ((s["status"] == "candidate") & s["school_id"].isin(decided))]
+    sg = district.school_grades().merge(s[["school_id", "zone_id"]], on="school_id")
+    out = np.zeros((len(units), len(district.grades.grades)))
+    ui = {u: i for i, u in enumerate(units)}
+    sg = sg[sg[key].isin(ui)]
+    np.add.at(out, (sg[key].map(ui).to_numpy(dtype=int), sg["grade"].map(district.grades.grade_index).to_numpy(dtype=int)), 1.0)
+    return out
