@@ -303,10 +303,14 @@ def flows(
         a[z,g,t]   = max(N[z,g,t] - kappa[z,g] R_c[g] F[z,g,t], 0)  (arrivals from other zones)
         s[z,g]     = mean over window years t of a[z,g,t] / sum_z' a[z',g,t]
 
-    With ``teaching`` (S[z,g], schools in z teaching g), s is kept only where S > 0 and rescaled to sum to 1; where no
-    zone that teaches g had arrivals, s is the teaching zones' mean share of the grade's pupils, and where they had
-    none either (new schools), s[z,g] = S[z,g] / sum_z' S[z',g]. A grade that no zone teaches counts as taught everywhere, as without
-    ``teaching``.
+    With ``teaching`` (S[z,g]: schools in zone z that teach grade g), kappa is 0 where S = 0 and s is taken among
+    the zones that teach g (s0 is s above, or, where none of those zones had arrivals, their mean share of the
+    grade's pupils)::
+
+        s[z,g] = 1[S[z,g] > 0] s0[z,g] / sum_z' 1[S[z',g] > 0] s0[z',g]
+        s[z,g] = S[z,g] / sum_z' S[z',g]        (no zone that teaches g had pupils of g: new schools)
+
+    A grade that no zone teaches counts as taught in every zone.
 
     F is the feeder (the grade below a year earlier, or births a_g years earlier). A zone
     whose ratio is below the county's sends the difference away; one above it takes in
