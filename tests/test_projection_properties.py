@@ -126,7 +126,7 @@ def test_moves_keep_the_county_total_whatever_the_schools_teach(n_zones, seed):
     g, t = 5, 3
     d = rng.integers(0, 200, (n_zones, g, t)) * (rng.random((n_zones, g, 1)) < 0.7)
     n = rng.integers(0, 200, (n_zones, g, t)) * (rng.random((n_zones, g, 1)) < 0.7)
-    ratio, r_c = rng.uniform(0, 1.5, (n_zones, g)), rng.uniform(0.5, 1.2, g)
+    ratio, r_c = rng.uniform(0, 1.5, (n_zones, g)), rng.uniform(0.5, 1.2, g) * (n.sum((0, 2)) > 0)  # R_c is 0 without pupils
     teaching = rng.integers(0, 3, (n_zones, g)).astype(float)
     feeder = rng.uniform(0, 300, (n_zones, g))
     keep, share = flows(n.astype(float), d.astype(float), ratio, r_c, np.zeros(g, dtype=bool), teaching)

@@ -310,7 +310,7 @@ def flows(
         s[z,g] = 1[S[z,g] > 0] s0[z,g] / sum_z' 1[S[z',g] > 0] s0[z',g]
         s[z,g] = S[z,g] / sum_z' S[z',g]        (no zone that teaches g had pupils of g: new schools)
 
-    A grade that no zone teaches counts as taught in every zone.
+    A grade that no zone teaches is left as without ``teaching``.
 
     F is the feeder (the grade below a year earlier, or births a_g years earlier). A zone
     whose ratio is below the county's sends the difference away; one above it takes in
@@ -348,7 +348,7 @@ def flows(
     share = np.where(np.isnan(s := _mean_share(arrivals)), nan_as_zero(_mean_share(n0)), s)
     if teaching is None:
         return keep, share
-    taught = (teaching > 0) | ~(teaching > 0).any(0)  # a grade taught nowhere: every zone, as without a mask
+    taught = (teaching > 0) | ~(teaching > 0).any(0)  # a grade taught nowhere: every zone, and s as without a mask
     masked, found = np.zeros_like(share), np.zeros(share.shape[1], dtype=bool)
     for rule in (share, _mean_share(np.where(taught[:, :, None], n0, 0.0)), np.maximum(teaching, 1.0)):
         cand = np.where(taught, nan_as_zero(rule), 0.0)
@@ -357,7 +357,7 @@ def flows(
         masked[:, use] = cand[:, use] / tot[use]
         found |= use
     # where no zone that teaches the grade had to give up its share, s is kept bit for bit (no rescaling by a sum of ~1)
-    same = ~(np.where(taught, 0.0, share) > 0).any(0) & (share.sum(0) > 0)
+    same = (~(np.where(taught, 0.0, share) > 0).any(0) & (share.sum(0) > 0)) | ~(teaching > 0).any(0)
     masked[:, same] = share[:, same]
     return np.where(taught, keep, 0.0), masked
 
