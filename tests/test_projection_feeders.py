@@ -12,6 +12,7 @@ import pytest
 
 from capacity.data import load_district
 from capacity.grades import CHINA, US
+from capacity.notes import collecting
 from capacity.projection import ProjectionSettings, project_district
 from capacity.projection.project import project_history
 from capacity.standards import settings_for_system
@@ -277,7 +278,10 @@ def test_a_decided_new_school_teaches_its_grades_and_a_mere_candidate_site_does_
     # a middle school site in zone B: with a decided project (opening 2027) zone B keeps its own cohort for it;
     # as a bare candidate site (the plan may or may not open it) zone B's leavers go to zone A as above
     site = [("MB", "B", "6", "8", "candidate")]
-    _, decided = us_projection(write_us_new_school(tmp_path / "d", extra=site, projects=[("P1", "MB", 2027, 12, 1e6)]))
+    with collecting() as notes:
+        _, decided = us_projection(write_us_new_school(tmp_path / "d", extra=site, projects=[("P1", "MB", 2027, 12, 1e6)]))
+    # it opens in 2027, after the first projected year: said in a note (zone B's grade 6 reaches it only in 2027 here)
+    assert sum("school 'MB' (zone B) opens with its decided project in 2027" in n and "grades 6-8" in n for n in notes) == 1
     np.testing.assert_allclose(us_grade(decided, "6").loc["B"].to_numpy(), [0, 50, 50, 50, 50, 50])
     np.testing.assert_allclose(us_grade(decided, "6").loc["A"].to_numpy(), 50.0)
     _, candidate = us_projection(write_us_new_school(tmp_path / "c", extra=site))
