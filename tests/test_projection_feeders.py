@@ -308,3 +308,43 @@ def test_a_closed_schools_zone_takes_no_more_pupils_and_a_new_school_with_none_y
         np.testing.assert_allclose(p.point[:, gi].sum(0), blind.point[:, gi].sum(0), rtol=1e-12)
     assert (p.point[p.zones.index("A"), US.grade_index["6"]] > 0).all()
     assert (blind.point[blind.zones.index("B"), US.grade_index["6"]] > 0).all()  # the old answer
+
+
+@pytest.mark.parametrize(
+    "middle_b, zone_b_grade_6",
+    [
+        (("MB", "B", "6", "8", "open"), 50.0),  # open now, no pupils yet: zone B's own leavers stay for it
+        (("MB", "B", "6", "8", "decided"), 50.0),  # a candidate site with a decided project: the same
+        (("MB", "B", "6", "8", "candidate"), 0.0),  # a bare candidate site: they go on to zone A, as in the history
+        (None, 0.0),  # no school for 6-8 in zone B
+    ],
+)
+def test_a_new_middle_school_keeps_the_leavers_its_zone_used_to_send_away(tmp_path, middle_b, zone_b_grade_6):
+    # Zone B's established elementary EC sent all its leavers to zone A's middle school every year (zone B's grade 6 is
+    # 0 while its grade 5 has 50: "no school for the grade" in the history). A new middle school in zone B, open or
+    # decided, changes that: it has no observation of its own, so zone B keeps its cohort at the county ratio.
+    schools = {"EA": ("A", "K", "5"), "MA": ("A", "6", "8"), "EC": ("B", "K", "5")}
+    extra = [] if middle_b is None else [middle_b[:4] + ("candidate" if middle_b[4] == "decided" else middle_b[4],)]
+    projects = [("P1", "MB", 2026, 12, 1e6)] if middle_b and middle_b[4] == "decided" else []
+    folder = write_us_new_school(tmp_path / "d", schools=schools, extra=extra, projects=projects)
+    e = pd.read_csv(folder / "enrolment.csv", dtype={"grade": str})
+    e.loc[e["school_id"] == "MA", "pupils"] = 100  # zone A's 50 and zone B's 50 leavers a grade
+    e.to_csv(folder / "enrolment.csv", index=False)
+    _, p = us_projection(folder)
+    b6, a6 = us_grade(p, "6").loc["B"].to_numpy(), us_grade(p, "6").loc["A"].to_numpy()
+    np.testing.assert_allclose(b6, zone_b_grade_6)
+    np.testing.assert_allclose(a6 + b6, 100.0)  # the county's grade 6 is the county's grade 5 a year earlier either way
+    np.testing.assert_allclose(us_grade(p, "7").loc["B"].to_numpy()[1:], zone_b_grade_6)
+
+
+def test_a_school_listing_grades_it_never_had_pupils_in_does_not_keep_them(tmp_path):
+    # EC is listed K-8 but its grades 6-8 stayed empty for years while its grade 5 had 50: its leavers went to zone A,
+    # and still do (a school with pupils is not new; the history's structural zero stands)
+    schools = {"EA": ("A", "K", "5"), "MA": ("A", "6", "8"), "EC": ("B", "K", "8")}
+    folder = write_us_new_school(tmp_path / "d", schools=schools)
+    e = pd.read_csv(folder / "enrolment.csv", dtype={"grade": str})
+    e.loc[e["school_id"] == "MA", "pupils"] = 100
+    e[~((e["school_id"] == "EC") & e["grade"].isin(["6", "7", "8"]))].to_csv(folder / "enrolment.csv", index=False)
+    _, p = us_projection(folder)
+    np.testing.assert_allclose(us_grade(p, "6").loc["B"].to_numpy(), 0.0)
+    np.testing.assert_allclose(us_grade(p, "6").loc["A"].to_numpy(), 100.0)

@@ -65,9 +65,10 @@ def frames(zones, teach, pupils_of, births_of):
 
 
 def project(p: pd.DataFrame, b: pd.DataFrame, s: ProjectionSettings, teaching=None) -> tuple[tuple[str, ...], np.ndarray]:
-    """Deterministic path; ``teaching(zones)`` gives the schools teaching each grade in each zone (else unknown)."""
+    """Deterministic path; ``teaching(zones)`` gives the schools teaching each grade in each zone, ``teaching(zones, new=True)``
+    the new ones among them (else unknown)."""
     h = history_from_frames(p, b)
-    h = h if teaching is None else replace(h, teaching=teaching(h.zones))
+    h = h if teaching is None else replace(h, teaching=teaching(h.zones), opening=teaching(h.zones, new=True))
     return h.zones, point_path(h, fit_method(h, s, s.method), s, HORIZON)
 
 
@@ -105,8 +106,10 @@ def test_county_totals_do_not_depend_on_the_zone_layout(layout, seed):
     # (kappa 0 and no arrivals elsewhere) moves pupils between zones, never in or out of the county
     extra = rng.random((len(zones), len(CHINA.grades))) < 0.3
 
-    def teaching(ids):
-        return np.array([[float(z in teach.get(g, {}) or extra[zones.index(z), gi]) for gi, g in enumerate(CHINA.grades)] for z in ids])
+    def teaching(ids, new=False):  # new: only the schools without history (kept cohorts where the history had none)
+        return np.array(
+            [[float((not new and z in teach.get(g, {})) or extra[zones.index(z), gi]) for gi, g in enumerate(CHINA.grades)] for z in ids]
+        )
 
     for method in (*ESTIMATORS, COMBINED, "persistence"):
         s = ProjectionSettings(horizon=HORIZON, window=4, method=method)

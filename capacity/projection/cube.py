@@ -30,6 +30,8 @@ class History:
     teaching : ndarray, shape (zones, grades), or None
         Schools in each zone that teach each grade in the projection: open ones and candidate sites with a decided
         project (:func:`teaching_schools`); None where not known (the moves model then reads teaching from pupils alone).
+    opening : ndarray, shape (zones, grades), or None
+        Of those, new schools: with no pupils in the last history year (open with no enrolment yet, or decided sites).
     """
 
     zones: tuple[str, ...]
@@ -39,6 +41,7 @@ class History:
     birth_years: tuple[int, ...]
     grades: GradeSystem = CHINA
     teaching: np.ndarray | None = None
+    opening: np.ndarray | None = None
 
     def births_in(self, year: int) -> np.ndarray | None:
         """Births per zone in ``year`` or None when the year is not recorded."""
@@ -136,7 +139,7 @@ def history_from_district(district, unit: str = "zone") -> History:
             none = pd.MultiIndex.from_product([births["year"].unique(), district.schools["school_id"]], names=["year", "zone_id"])
             births = pd.concat([births, none.to_frame(index=False).assign(births=0.0)], ignore_index=True)
         h = history_from_frames(e[["year", "zone_id", "grade", "pupils"]], births, district.grades)
-        return replace(h, teaching=teaching_schools(district, h.zones, "school_id"))
+        return replace(h, **dict(zip(("teaching", "opening"), teaching_schools(district, h.zones, "school_id"), strict=True)))
     e = district.enrolment.merge(district.schools[["school_id", "zone_id"]], on="school_id", how="left")
     e = e[["year", "zone_id", "grade", "pupils"]]
     dem = district.demand
@@ -146,22 +149,28 @@ def history_from_district(district, unit: str = "zone") -> History:
     # zones with births but no school still appear, with zero pupils
     h = history_from_frames(e, births, district.grades)
     # pupils by zone of residence (demand years) are counted where they live, not where taught: no teaching mask
-    return h if len(after) else replace(h, teaching=teaching_schools(district, h.zones, "zone_id"))
+    return (
+        h if len(after) else replace(h, **dict(zip(("teaching", "opening"), teaching_schools(district, h.zones, "zone_id"), strict=True)))
+    )
 
 
-def teaching_schools(district, units: tuple[str, ...], key: str) -> np.ndarray:
+def teaching_schools(district, units: tuple[str, ...], key: str) -> tuple[np.ndarray, np.ndarray]:
     """Schools in each unit (zone, or the school itself under ``key="school_id"``) that teach each grade in the
     projection: open schools, and candidate sites with a decided project (a row in ``projects``), by their
-    first_grade..last_grade. Shape (units, grades)."""
+    first_grade..last_grade; and of those, the new ones (no pupils in the last history year). Each (units, grades)."""
     s = district.schools
     decided = set(district.projects["school_id"]) if len(district.projects) else set()
     s = s[(s["status"] == "open") | ((s["status"] == "candidate") & s["school_id"].isin(decided))]
+    e = district.enrolment
+    enrolled = set(e.loc[(e["year"] == e["year"].max()) & (e["pupils"] > 0), "school_id"]) if len(e) else set()
     sg = district.school_grades().merge(s[["school_id", "zone_id"]], on="school_id")
-    out = np.zeros((len(units), len(district.grades.grades)))
     ui = {u: i for i, u in enumerate(units)}
     sg = sg[sg[key].isin(ui)]
-    np.add.at(out, (sg[key].map(ui).to_numpy(dtype=int), sg["grade"].map(district.grades.grade_index).to_numpy(dtype=int)), 1.0)
-    return out
+    at = (sg[key].map(ui).to_numpy(dtype=int), sg["grade"].map(district.grades.grade_index).to_numpy(dtype=int))
+    teaching, opening = np.zeros((2, len(units), len(district.grades.grades)))
+    np.add.at(teaching, at, 1.0)
+    np.add.at(opening, at, (~sg["school_id"].isin(enrolled)).to_numpy(dtype=float))
+    return teaching, opening
 
 
 def late_openings(district, origin: int) -> list[str]:

@@ -197,7 +197,8 @@ def fit(history: History, settings: ProjectionSettings, method: str, noise: bool
         r[z,g] = (w[z,g] r_zone[z,g] + k R_c[g]) / (w[z,g] + k)
 
     with w the mean annual denominator in the window and k = ``settings.shrinkage_pupils``; a zone with no observation takes the
-    county ratio, a zone with no pupil of the grade in the window keeps 0. A zone keeps
+    county ratio, a zone with no pupil of the grade in the window keeps 0 (unless a new school there teaches it:
+    ``History.opening``; it then takes the county ratio). A zone keeps
     ``kappa = min(r, R_c) / R_c`` of its cohort; the rest moves (e.g. to the town's junior
     school) and is shared among the zones that take in more than their own cohort, by their
     mean share of those arrivals (:func:`flows`).
@@ -242,8 +243,11 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
     # Structural zeros: no pupil of the grade in the zone in any window year although
     # the grade below had some -> the zone has no school for it; its pupils move elsewhere.
     structural = ok.any(-1) & (np.where(ok, n, 0.0).sum(-1) == 0)
+    # ... unless a new school in the zone teaches it (schools table): no observation of its own, it keeps its zone's cohort
+    opening = structural & (history.opening > 0) if history.opening is not None else np.zeros_like(structural)
     pooled = np.zeros(len(history.grades.grades), dtype=bool)
     pooled[[history.grades.grade_index[g] for g in settings.pooled_grades]] = True
+    teaching = teaching_at_origin(history)
     # noise scales (sigma_births too) only matter for draws (a deterministic back-test skips them)
     g = len(kinds)
     sigma_common, tau = _noise_scales(num, den) if noise else (np.full(g, DEFAULT_LOG_SD), np.zeros(g))
@@ -253,8 +257,8 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
         estimates = estimate(annual, method, settings.smoothing_alpha)
         r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
         shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
-        shrunk = np.where(structural, 0.0, shrunk)
-        keep, share = flows(n, d, shrunk, r_c, pooled, teaching_at_origin(history))
+        shrunk = np.where(opening, r_c[None, :], np.where(structural, 0.0, shrunk))
+        keep, share = flows(n, d, shrunk, r_c, pooled, teaching)
         if not settings.moves_between_zones:
             # each zone's own ratio on its own feeder; only pooled grades move
             with np.errstate(invalid="ignore", divide="ignore"):
