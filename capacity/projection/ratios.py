@@ -295,7 +295,7 @@ def teaching_at_origin(history: History) -> np.ndarray | None:
     origin before a school closed). None where the history does not know its schools."""
     if history.teaching is None:
         return None
-    return np.maximum(history.teaching, np.nan_to_num(history.pupils[:, :, -1]) > 0)
+    return np.maximum(history.teaching, nan_as_zero(history.pupils[:, :, -1]) > 0)
 
 
 def flows(
