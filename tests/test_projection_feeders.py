@@ -3,6 +3,7 @@ public CSV format and read with load_district, with hand-computed answers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,11 @@ import pandas as pd
 import pytest
 
 from capacity.data import load_district
-from capacity.grades import CHINA
+from capacity.grades import CHINA, US
+from capacity.notes import collecting
 from capacity.projection import ProjectionSettings, project_district
+from capacity.projection.project import project_history
+from capacity.standards import settings_for_system
 
 G = {g: i for i, g in enumerate(CHINA.grades)}
 FAST = {"draws": 10, "calibrate": False}
@@ -199,3 +203,148 @@ def test_zones_can_keep_their_own_ratios_when_no_pupil_moves(tmp_path):
     np.testing.assert_allclose(moves[["A", "B"]].to_numpy(), [120.0, 180.0])
     # own ratios: A 1.1 x 100 = 110, B 0.9 x 200 = 180
     np.testing.assert_allclose(own[["A", "B"]].to_numpy(), [110.0, 180.0])
+
+
+# --- a new school in a zone with no school for the next stage ---------------------------------
+
+
+US_NEW = {"EA": ("A", "K", "5"), "MA": ("A", "6", "8"), "EB": ("B", "K", "5")}
+"""Zone A: an elementary and the middle school; zone B: an elementary that opened in 2022 with K and 1 and grows a grade a year."""
+
+
+def write_us_new_school(folder: Path, schools=US_NEW, extra: list[tuple] = (), projects: list[tuple] = ()) -> Path:
+    """US district, history 2017-2025: 50 pupils in every grade a school teaches, EB only in grades it has reached.
+
+    ``extra``: further schools (school_id, zone_id, first, last, status) with no pupils; ``projects``: decided projects
+    (project_id, school_id, completion_year, classrooms, cost).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"zone_id": ["A", "B"], "name": ["A", "B"], "kind": "town", "x_km": [0.0, 3.0], "y_km": 0.0}).to_csv(
+        folder / "zones.csv", index=False
+    )
+    rows = [(s, s, z, a, b, 30, 30, "open") for s, (z, a, b) in schools.items()]
+    rows += [(s, s, z, a, b, 0, 30, status) for s, z, a, b, status in extra]
+    cols = ["school_id", "name", "zone_id", "first_grade", "last_grade", "classrooms", "max_classrooms", "status"]
+    t = pd.DataFrame(rows, columns=cols).assign(x_km=lambda f: f["zone_id"].map({"A": 0.0, "B": 3.0}), y_km=0.0, sector="public")
+    t.to_csv(folder / "schools.csv", index=False)
+    enrol = []
+    for s, (_z, a, b) in schools.items():
+        for y in range(2017, 2026):
+            reached = 1 + (y - 2022) if s == "EB" else 99  # EB: K and 1 in 2022, K-2 in 2023, ... K-4 in 2025
+            enrol += [(y, s, g, 50) for i, g in enumerate(US.grades_between(a, b)) if s != "EB" or (y >= 2022 and i <= reached)]
+    pd.DataFrame(enrol, columns=["year", "school_id", "grade", "pupils"]).to_csv(folder / "enrolment.csv", index=False)
+    b = [(y, z, 60) for z in ("A", "B") for y in range(2005, 2026)]
+    pd.DataFrame(b, columns=["year", "zone_id", "births"]).to_csv(folder / "births.csv", index=False)
+    (folder / "district.csv").write_text("key,value\ngrade_system,us\n", encoding="utf-8")
+    if projects:
+        cols = ["project_id", "school_id", "completion_year", "classrooms", "cost"]
+        pd.DataFrame(projects, columns=cols).assign(seats="").to_csv(folder / "projects.csv", index=False)
+    return folder
+
+
+US_FAST = {"entry_rule": {"K": "held"}, "draws": 10, "calibrate": False, "horizon": 6}
+
+
+def us_projection(folder: Path) -> tuple:
+    d = load_district(folder)
+    return d, project_district(d, settings_for_system(ProjectionSettings, US, US_FAST))
+
+
+def us_grade(p, grade: str) -> pd.DataFrame:
+    return pd.DataFrame(p.point[:, US.grade_index[grade]], index=list(p.zones), columns=list(p.years))
+
+
+def test_a_new_schools_cohort_goes_on_to_the_zone_that_teaches_the_next_stage(tmp_path):
+    # Zone B's elementary (opened 2022 with K and 1) reaches grade 5 in 2026; no school in zone B teaches 6-8, so
+    # from 2027 its leavers join zone A's middle school. Before: zone B took the county ratio for grade 6 (no
+    # observation of its own) and kept its whole cohort: 50 pupils a year in a zone with no middle school.
+    d, p = us_projection(write_us_new_school(tmp_path / "d"))
+    for g in ("6", "7", "8"):
+        np.testing.assert_allclose(us_grade(p, g).loc["B"].to_numpy(), 0.0, err_msg=g)
+    # zone A's middle school: its own 50 a year, plus zone B's 50 from 2027 (grade 6), 2028 (7), 2029 (8)
+    np.testing.assert_allclose(us_grade(p, "6").loc["A"].to_numpy(), [50, 100, 100, 100, 100, 100])
+    np.testing.assert_allclose(us_grade(p, "8").loc["A"].to_numpy(), [50, 50, 50, 100, 100, 100])
+    # the growing school keeps its own grades (a zone whose school teaches the grade keeps its cohort as before)
+    np.testing.assert_allclose(us_grade(p, "5").loc["B"].to_numpy(), 50.0)
+    assert p.fitted.keep[p.zones.index("B"), US.grade_index["5"]] == 1.0
+    assert p.fitted.keep[p.zones.index("B"), US.grade_index["6"]] == 0.0
+    # moves neither create nor lose pupils: every grade's county total is that of a history read without schools
+    blind = project_history(replace(p.history, teaching=None), p.settings)
+    np.testing.assert_allclose(p.point.sum(0), blind.point.sum(0), rtol=1e-12)
+    np.testing.assert_allclose(blind.point[p.zones.index("B"), US.grade_index["6"]], [0, 50, 50, 50, 50, 50])  # the defect
+
+
+def test_a_decided_new_school_teaches_its_grades_and_a_mere_candidate_site_does_not(tmp_path):
+    # a middle school site in zone B: with a decided project (opening 2027) zone B keeps its own cohort for it;
+    # as a bare candidate site (the plan may or may not open it) zone B's leavers go to zone A as above
+    site = [("MB", "B", "6", "8", "candidate")]
+    with collecting() as notes:
+        _, decided = us_projection(write_us_new_school(tmp_path / "d", extra=site, projects=[("P1", "MB", 2027, 12, 1e6)]))
+    # it opens in 2027, after the first projected year: said in a note (zone B's grade 6 reaches it only in 2027 here)
+    assert sum("school 'MB' (zone B) opens with its decided project in 2027" in n and "grades 6-8" in n for n in notes) == 1
+    np.testing.assert_allclose(us_grade(decided, "6").loc["B"].to_numpy(), [0, 50, 50, 50, 50, 50])
+    np.testing.assert_allclose(us_grade(decided, "6").loc["A"].to_numpy(), 50.0)
+    _, candidate = us_projection(write_us_new_school(tmp_path / "c", extra=site))
+    np.testing.assert_allclose(us_grade(candidate, "6").loc["B"].to_numpy(), 0.0)
+    np.testing.assert_allclose(decided.point.sum(0), candidate.point.sum(0), rtol=1e-12)
+
+
+def test_a_closed_schools_zone_takes_no_more_pupils_and_a_new_school_with_none_yet_takes_them(tmp_path):
+    # Zone B's middle school MB taught 50 a grade until 2024 and closed; zone A's new middle school MA is open with no
+    # pupils yet. No teaching zone had pupils of grades 6-8, so the movers are shared by the schools teaching them:
+    # MA takes them all (before: zone B, by its past share, kept receiving them with no school left).
+    schools = {"EA": ("A", "K", "5"), "EC": ("B", "K", "5"), "MB": ("B", "6", "8")}
+    folder = write_us_new_school(tmp_path / "d", schools=schools, extra=[("MA", "A", "6", "8", "open")])
+    t = pd.read_csv(folder / "schools.csv")
+    t.loc[t["school_id"] == "MB", "status"] = "closed"
+    t.to_csv(folder / "schools.csv", index=False)
+    e = pd.read_csv(folder / "enrolment.csv", dtype={"grade": str})
+    e[(e["school_id"] != "MB") | (e["year"] < 2025)].to_csv(folder / "enrolment.csv", index=False)
+    _, p = us_projection(folder)
+    blind = project_history(replace(p.history, teaching=None), p.settings)
+    for g in ("6", "7", "8"):
+        gi = US.grade_index[g]
+        np.testing.assert_allclose(p.point[p.zones.index("B"), gi], 0.0, err_msg=g)
+        np.testing.assert_allclose(p.point[:, gi].sum(0), blind.point[:, gi].sum(0), rtol=1e-12)
+    assert (p.point[p.zones.index("A"), US.grade_index["6"]] > 0).all()
+    assert (blind.point[blind.zones.index("B"), US.grade_index["6"]] > 0).all()  # the old answer
+
+
+@pytest.mark.parametrize(
+    "middle_b, zone_b_grade_6",
+    [
+        (("MB", "B", "6", "8", "open"), 50.0),  # open now, no pupils yet: zone B's own leavers stay for it
+        (("MB", "B", "6", "8", "decided"), 50.0),  # a candidate site with a decided project: the same
+        (("MB", "B", "6", "8", "candidate"), 0.0),  # a bare candidate site: they go on to zone A, as in the history
+        (None, 0.0),  # no school for 6-8 in zone B
+    ],
+)
+def test_a_new_middle_school_keeps_the_leavers_its_zone_used_to_send_away(tmp_path, middle_b, zone_b_grade_6):
+    # Zone B's established elementary EC sent all its leavers to zone A's middle school every year (zone B's grade 6 is
+    # 0 while its grade 5 has 50: "no school for the grade" in the history). A new middle school in zone B, open or
+    # decided, changes that: it has no observation of its own, so zone B keeps its cohort at the county ratio.
+    schools = {"EA": ("A", "K", "5"), "MA": ("A", "6", "8"), "EC": ("B", "K", "5")}
+    extra = [] if middle_b is None else [middle_b[:4] + ("candidate" if middle_b[4] == "decided" else middle_b[4],)]
+    projects = [("P1", "MB", 2026, 12, 1e6)] if middle_b and middle_b[4] == "decided" else []
+    folder = write_us_new_school(tmp_path / "d", schools=schools, extra=extra, projects=projects)
+    e = pd.read_csv(folder / "enrolment.csv", dtype={"grade": str})
+    e.loc[e["school_id"] == "MA", "pupils"] = 100  # zone A's 50 and zone B's 50 leavers a grade
+    e.to_csv(folder / "enrolment.csv", index=False)
+    _, p = us_projection(folder)
+    b6, a6 = us_grade(p, "6").loc["B"].to_numpy(), us_grade(p, "6").loc["A"].to_numpy()
+    np.testing.assert_allclose(b6, zone_b_grade_6)
+    np.testing.assert_allclose(a6 + b6, 100.0)  # the county's grade 6 is the county's grade 5 a year earlier either way
+    np.testing.assert_allclose(us_grade(p, "7").loc["B"].to_numpy()[1:], zone_b_grade_6)
+
+
+def test_a_school_listing_grades_it_never_had_pupils_in_does_not_keep_them(tmp_path):
+    # EC is listed K-8 but its grades 6-8 stayed empty for years while its grade 5 had 50: its leavers went to zone A,
+    # and still do (a school with pupils is not new; the history's structural zero stands)
+    schools = {"EA": ("A", "K", "5"), "MA": ("A", "6", "8"), "EC": ("B", "K", "8")}
+    folder = write_us_new_school(tmp_path / "d", schools=schools)
+    e = pd.read_csv(folder / "enrolment.csv", dtype={"grade": str})
+    e.loc[e["school_id"] == "MA", "pupils"] = 100
+    e[~((e["school_id"] == "EC") & e["grade"].isin(["6", "7", "8"]))].to_csv(folder / "enrolment.csv", index=False)
+    _, p = us_projection(folder)
+    np.testing.assert_allclose(us_grade(p, "6").loc["B"].to_numpy(), 0.0)
+    np.testing.assert_allclose(us_grade(p, "6").loc["A"].to_numpy(), 100.0)

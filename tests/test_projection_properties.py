@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +20,7 @@ from capacity.grades import CHINA
 from capacity.projection import ProjectionSettings, history_from_frames
 from capacity.projection.model import point_path
 from capacity.projection.naive import fit_method
+from capacity.projection.ratios import flows
 from capacity.projection.settings import AUTO_METHODS, COMBINED, ESTIMATORS
 
 YEARS = range(2018, 2026)
@@ -61,8 +64,11 @@ def frames(zones, teach, pupils_of, births_of):
     return p, b
 
 
-def project(p: pd.DataFrame, b: pd.DataFrame, s: ProjectionSettings) -> tuple[tuple[str, ...], np.ndarray]:
+def project(p: pd.DataFrame, b: pd.DataFrame, s: ProjectionSettings, teaching=None) -> tuple[tuple[str, ...], np.ndarray]:
+    """Deterministic path; ``teaching(zones)`` gives the schools teaching each grade in each zone, ``teaching(zones, new=True)``
+    the new ones among them (else unknown)."""
     h = history_from_frames(p, b)
+    h = h if teaching is None else replace(h, teaching=teaching(h.zones), opening=teaching(h.zones, new=True))
     return h.zones, point_path(h, fit_method(h, s, s.method), s, HORIZON)
 
 
@@ -96,8 +102,39 @@ def test_county_totals_do_not_depend_on_the_zone_layout(layout, seed):
     one_b = b.assign(zone_id="ALL").groupby(["year", "zone_id"], as_index=False)["births"].sum()
     # the cohort model with any estimator, and persistence (trend's floor at 0 acts per cell, so it is not additive;
     # and auto's choice itself legitimately depends on the layout)
+    # the schools table may also know schools that teach a grade without history (new ones): the mask of teaching zones
+    # (kappa 0 and no arrivals elsewhere) moves pupils between zones, never in or out of the county
+    extra = rng.random((len(zones), len(CHINA.grades))) < 0.3
+
+    def teaching(ids, new=False):  # new: only the schools without history (kept cohorts where the history had none)
+        return np.array(
+            [[float((not new and z in teach.get(g, {})) or extra[zones.index(z), gi]) for gi, g in enumerate(CHINA.grades)] for z in ids]
+        )
+
     for method in (*ESTIMATORS, COMBINED, "persistence"):
         s = ProjectionSettings(horizon=HORIZON, window=4, method=method)
         _, by_zone = project(p, b, s)
+        _, masked = project(p, b, s, teaching)
         _, merged = project(one, one_b, s)
         np.testing.assert_allclose(by_zone.sum(0), merged[0], rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(masked.sum(0), merged[0], rtol=1e-9, atol=1e-6)
+
+
+@PROPERTY
+@given(st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_moves_keep_the_county_total_whatever_the_schools_teach(n_zones, seed):
+    # flows() on random windows, ratios and teaching masks (zones that teach without history, zones that taught and stopped):
+    # every grade's cohort, kept or moved, ends in some zone, and none in a zone that does not teach the grade
+    rng = np.random.default_rng(seed)
+    g, t = 5, 3
+    d = rng.integers(0, 200, (n_zones, g, t)) * (rng.random((n_zones, g, 1)) < 0.7)
+    n = rng.integers(0, 200, (n_zones, g, t)) * (rng.random((n_zones, g, 1)) < 0.7)
+    ratio, r_c = rng.uniform(0, 1.5, (n_zones, g)), rng.uniform(0.5, 1.2, g) * (n.sum((0, 2)) > 0)  # R_c is 0 without pupils
+    teaching = rng.integers(0, 3, (n_zones, g)).astype(float)
+    feeder = rng.uniform(0, 300, (n_zones, g))
+    keep, share = flows(n.astype(float), d.astype(float), ratio, r_c, np.zeros(g, dtype=bool), teaching)
+    cohort = r_c * feeder
+    placed = keep * cohort + share * ((1 - keep) * cohort).sum(0)
+    taught = teaching > 0
+    np.testing.assert_allclose(placed.sum(0), cohort.sum(0), rtol=1e-9)
+    assert (placed[~taught & taught.any(0)] == 0).all()

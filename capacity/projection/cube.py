@@ -27,6 +27,11 @@ class History:
         Contiguous years of ``births`` (empty when none).
     grades : GradeSystem
         The district's grades (the order of the grade axis).
+    teaching : ndarray, shape (zones, grades), or None
+        Schools in each zone that teach each grade in the projection: open ones and candidate sites with a decided
+        project (:func:`teaching_schools`); None where not known (the moves model then reads teaching from pupils alone).
+    opening : ndarray, shape (zones, grades), or None
+        Of those, new schools: with no pupils in the last history year (open with no enrolment yet, or decided sites).
     """
 
     zones: tuple[str, ...]
@@ -35,6 +40,8 @@ class History:
     births: np.ndarray | None
     birth_years: tuple[int, ...]
     grades: GradeSystem = CHINA
+    teaching: np.ndarray | None = None
+    opening: np.ndarray | None = None
 
     def births_in(self, year: int) -> np.ndarray | None:
         """Births per zone in ``year`` or None when the year is not recorded."""
@@ -131,12 +138,62 @@ def history_from_district(district, unit: str = "zone") -> History:
         if births is not None:
             none = pd.MultiIndex.from_product([births["year"].unique(), district.schools["school_id"]], names=["year", "zone_id"])
             births = pd.concat([births, none.to_frame(index=False).assign(births=0.0)], ignore_index=True)
-        return history_from_frames(e[["year", "zone_id", "grade", "pupils"]], births, district.grades)
+        h = history_from_frames(e[["year", "zone_id", "grade", "pupils"]], births, district.grades)
+        return replace(h, **dict(zip(("teaching", "opening"), teaching_schools(district, h.zones, "school_id"), strict=True)))
     e = district.enrolment.merge(district.schools[["school_id", "zone_id"]], on="school_id", how="left")
     e = e[["year", "zone_id", "grade", "pupils"]]
     dem = district.demand
-    if len(dem):
-        after = dem[dem["year"] > e["year"].max()] if len(e) else dem
+    after = dem[dem["year"] > e["year"].max()] if len(e) and len(dem) else dem
+    if len(after):
         e = pd.concat([e, after[["year", "zone_id", "grade", "pupils"]]], ignore_index=True)
     # zones with births but no school still appear, with zero pupils
-    return history_from_frames(e, births, district.grades)
+    h = history_from_frames(e, births, district.grades)
+    # pupils by zone of residence (demand years) are counted where they live, not where taught: no teaching mask
+    return (
+        h if len(after) else replace(h, **dict(zip(("teaching", "opening"), teaching_schools(district, h.zones, "zone_id"), strict=True)))
+    )
+
+
+def teaching_schools(district, units: tuple[str, ...], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Schools in each unit (zone, or the school itself under ``key="school_id"``) that teach each grade in the
+    projection: open schools, and candidate sites with a decided project (a row in ``projects``), by their
+    first_grade..last_grade; and of those, the new ones (no pupils in the last history year). Each (units, grades)."""
+    s = district.schools
+    decided = set(district.projects["school_id"]) if len(district.projects) else set()
+    s = s[(s["status"] == "open") | ((s["status"] == "candidate") & s["school_id"].isin(decided))]
+    e = district.enrolment
+    enrolled = set(e.loc[(e["year"] == e["year"].max()) & (e["pupils"] > 0), "school_id"]) if len(e) else set()
+    sg = district.school_grades().merge(s[["school_id", "zone_id"]], on="school_id")
+    ui = {u: i for i, u in enumerate(units)}
+    sg = sg[sg[key].isin(ui)]
+    at = (sg[key].map(ui).to_numpy(dtype=int), sg["grade"].map(district.grades.grade_index).to_numpy(dtype=int))
+    teaching, opening = np.zeros((2, len(units), len(district.grades.grades)))
+    np.add.at(teaching, at, 1.0)
+    np.add.at(opening, at, (~sg["school_id"].isin(enrolled)).to_numpy(dtype=float))
+    return teaching, opening
+
+
+def late_openings(district, origin: int) -> list[str]:
+    """Notes for decided new schools (candidate sites with a project) that open after the first projected year and
+    teach grades no open school in their zone teaches: the projection counts those grades in the zone from the first
+    projected year (kappa is one figure per zone and grade)."""
+    s, p = district.schools, district.projects
+    if not len(p):
+        return []
+    first = p.groupby("school_id")["completion_year"].min()
+    new = s[(s["status"] == "candidate") & s["school_id"].map(first).gt(origin + 1)]
+    sg = district.school_grades()
+    open_grades = sg.merge(s.loc[s["status"] == "open", ["school_id", "zone_id"]], on="school_id")
+    out = []
+    for r in new.itertuples(index=False):
+        taught = set(open_grades.loc[open_grades["zone_id"] == r.zone_id, "grade"])
+        grades = [g for g in district.grades.grades_between(r.first_grade, r.last_grade) if g not in taught]
+        if grades:
+            year = int(first[r.school_id])
+            out.append(
+                f"school '{r.school_id}' (zone {r.zone_id}) opens with its decided project in {year}: the projection counts "
+                f"zone {r.zone_id}'s pupils of grades {grades[0]}-{grades[-1]} in the zone from {origin + 1}, though before "
+                f"{year} they are taught in other zones; the seat gap shows the zone short until then (docs/projection.md, "
+                "'Which zones teach a grade')"
+            )
+    return out

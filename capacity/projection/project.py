@@ -11,7 +11,7 @@ from capacity.errors import ProjectionError
 from capacity.grades import GradeSystem, grade_words
 from capacity.projection.additions import children_array, housing_stock, migration_additions
 from capacity.projection.backtest import Calibration, calibrate, choose_method, missing_births
-from capacity.projection.cube import History, history_from_district
+from capacity.projection.cube import History, history_from_district, late_openings
 from capacity.projection.model import calibrated_draws, centred_quantiles, scale_around, simulate
 from capacity.projection.naive import fit_method
 from capacity.projection.ratios import ENTRY, LEVEL, Fitted, window_start
@@ -385,6 +385,11 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
 
     empty = tuple(g for g in history.grades.grades if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]))
     auto = settings.method == "auto"
-    for text in (*entry_notes(proj.settings, proj.fitted, history.grades, proj.method, empty, settings.entry_rule, auto), *proj.notes):
+    late = late_openings(district, origin) if history.teaching is not None else []
+    for text in (
+        *entry_notes(proj.settings, proj.fitted, history.grades, proj.method, empty, settings.entry_rule, auto),
+        *proj.notes,
+        *late,
+    ):
         note(text)
     return proj

@@ -197,7 +197,8 @@ def fit(history: History, settings: ProjectionSettings, method: str, noise: bool
         r[z,g] = (w[z,g] r_zone[z,g] + k R_c[g]) / (w[z,g] + k)
 
     with w the mean annual denominator in the window and k = ``settings.shrinkage_pupils``; a zone with no observation takes the
-    county ratio, a zone with no pupil of the grade in the window keeps 0. A zone keeps
+    county ratio, a zone with no pupil of the grade in the window keeps 0 (unless a new school there teaches it:
+    ``History.opening``; it then takes the county ratio). A zone keeps
     ``kappa = min(r, R_c) / R_c`` of its cohort; the rest moves (e.g. to the town's junior
     school) and is shared among the zones that take in more than their own cohort, by their
     mean share of those arrivals (:func:`flows`).
@@ -242,8 +243,11 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
     # Structural zeros: no pupil of the grade in the zone in any window year although
     # the grade below had some -> the zone has no school for it; its pupils move elsewhere.
     structural = ok.any(-1) & (np.where(ok, n, 0.0).sum(-1) == 0)
+    # ... unless a new school in the zone teaches it (schools table): no observation of its own, it keeps its zone's cohort
+    opening = structural & (history.opening > 0) if history.opening is not None else np.zeros_like(structural)
     pooled = np.zeros(len(history.grades.grades), dtype=bool)
     pooled[[history.grades.grade_index[g] for g in settings.pooled_grades]] = True
+    teaching = teaching_at_origin(history)
     # noise scales (sigma_births too) only matter for draws (a deterministic back-test skips them)
     g = len(kinds)
     sigma_common, tau = _noise_scales(num, den) if noise else (np.full(g, DEFAULT_LOG_SD), np.zeros(g))
@@ -253,8 +257,8 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
         estimates = estimate(annual, method, settings.smoothing_alpha)
         r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
         shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
-        shrunk = np.where(structural, 0.0, shrunk)
-        keep, share = flows(n, d, shrunk, r_c, pooled)
+        shrunk = np.where(opening, r_c[None, :], np.where(structural, 0.0, shrunk))
+        keep, share = flows(n, d, shrunk, r_c, pooled, teaching)
         if not settings.moves_between_zones:
             # each zone's own ratio on its own feeder; only pooled grades move
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -285,12 +289,32 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
     return [one(m) for m in methods]
 
 
-def flows(n: np.ndarray, d: np.ndarray, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def teaching_at_origin(history: History) -> np.ndarray | None:
+    """Schools teaching each grade in each zone (zones x grades) as the moves model reads them: the history's
+    ``teaching`` count, and at least 1 where the zone has pupils of the grade in the last history year (a back-test
+    origin before a school closed). None where the history does not know its schools."""
+    if history.teaching is None:
+        return None
+    return np.maximum(history.teaching, nan_as_zero(history.pupils[:, :, -1]) > 0)
+
+
+def flows(
+    n: np.ndarray, d: np.ndarray, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarray, teaching: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Share of each zone's cohort that stays, and each zone's share of those who move::
 
-        kappa[z,g] = min(r[z,g], R_c[g]) / R_c[g]                 (0 for pooled grades)
+        kappa[z,g] = min(r[z,g], R_c[g]) / R_c[g]                 (0 for pooled grades, and where no school in z teaches g)
         a[z,g,t]   = max(N[z,g,t] - kappa[z,g] R_c[g] F[z,g,t], 0)  (arrivals from other zones)
         s[z,g]     = mean over window years t of a[z,g,t] / sum_z' a[z',g,t]
+
+    With ``teaching`` (S[z,g]: schools in zone z that teach grade g), kappa is 0 where S = 0 and s is taken among
+    the zones that teach g (s0 is s above, or, where none of those zones had arrivals, their mean share of the
+    grade's pupils)::
+
+        s[z,g] = 1[S[z,g] > 0] s0[z,g] / sum_z' 1[S[z',g] > 0] s0[z',g]
+        s[z,g] = S[z,g] / sum_z' S[z',g]        (no zone that teaches g had pupils of g: new schools)
+
+    A grade that no zone teaches is left as without ``teaching``.
 
     F is the feeder (the grade below a year earlier, or births a_g years earlier). A zone
     whose ratio is below the county's sends the difference away; one above it takes in
@@ -308,11 +332,13 @@ def flows(n: np.ndarray, d: np.ndarray, ratio: np.ndarray, r_c: np.ndarray, pool
         County ratios R_c.
     pooled : ndarray of bool (grades,)
         Grades whose whole cohort moves (``pooled_grades``).
+    teaching : ndarray (zones, grades), optional
+        Schools in each zone that teach each grade (:func:`teaching_at_origin`); None: every zone may teach every grade.
 
     Returns
     -------
     keep : ndarray (zones, grades)
-        kappa = min(r, R_c) / R_c (1 where R_c = 0; 0 for pooled grades).
+        kappa = min(r, R_c) / R_c (1 where R_c = 0; 0 for pooled grades and where no school in the zone teaches the grade).
     share : ndarray (zones, grades)
         s = mean over window years of a[z,t] / sum_z a[z,t], with a = max(n - kappa R_c d, 0)
         the pupils beyond the zone's own continuing cohort (d = 0 where the zone has no
@@ -323,9 +349,21 @@ def flows(n: np.ndarray, d: np.ndarray, ratio: np.ndarray, r_c: np.ndarray, pool
     keep[:, pooled] = 0.0
     n0, d0 = nan_as_zero(n), nan_as_zero(d)
     arrivals = np.maximum(n0 - (keep * r_c[None, :])[:, :, None] * d0, 0.0)
-    share = _mean_share(arrivals)
-    fallback = nan_as_zero(_mean_share(n0))
-    return keep, np.where(np.isnan(share), fallback, share)
+    share = np.where(np.isnan(s := _mean_share(arrivals)), nan_as_zero(_mean_share(n0)), s)
+    if teaching is None:
+        return keep, share
+    taught = (teaching > 0) | ~(teaching > 0).any(0)  # a grade taught nowhere: every zone, and s as without a mask
+    masked, found = np.zeros_like(share), np.zeros(share.shape[1], dtype=bool)
+    for rule in (share, _mean_share(np.where(taught[:, :, None], n0, 0.0)), np.maximum(teaching, 1.0)):
+        cand = np.where(taught, nan_as_zero(rule), 0.0)
+        tot = cand.sum(0)
+        use = (tot > 0) & ~found
+        masked[:, use] = cand[:, use] / tot[use]
+        found |= use
+    # where no zone that teaches the grade had to give up its share, s is kept bit for bit (no rescaling by a sum of ~1)
+    same = (~(np.where(taught, 0.0, share) > 0).any(0) & (share.sum(0) > 0)) | ~(teaching > 0).any(0)
+    masked[:, same] = share[:, same]
+    return np.where(taught, keep, 0.0), masked
 
 
 def _mean_share(x: np.ndarray) -> np.ndarray:
