@@ -440,8 +440,8 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | Non
     if robust:
         from capacity.plan.robust import robustness_report
 
-        _step(f"robust plan over {robust} draws and evaluation on 20 held-out draws")
-        rep = robustness_report(d, proj, ps, k=robust, n_eval=20, single_plan=r)
+        _step(f"robust plan over {robust} draws and evaluation on {ps.robust_eval_draws} held-out draws (plan.robust_eval_draws)")
+        rep = robustness_report(d, proj, ps, k=robust, n_eval=ps.robust_eval_draws, single_plan=r)
         click.echo("Robustness on held-out demand draws:\n" + rep.to_string(index=False))
     alts = None
     if ps.alternatives:
