@@ -241,12 +241,17 @@ def test_backtest_copes_with_a_missing_year(tmp_path):
 
 
 def test_births_needed_only_when_an_entry_grade_uses_them(tmp_path):
-    """No births table: the default rule (P1 from births) is refused with a message naming the
-    setting to change; held entry grades need none."""
+    """No births table: under an explicit method the default rule (P1 from births) is refused with a message naming
+    the setting to change; under auto (too short a history to compare) P1 is held, with a note; held entry grades
+    need none."""
     d = load_district(gap_history(tmp_path / "d", years=(2018, 2019, 2020, 2021)))
     with pytest.raises(ProjectionError) as e:
-        project_district(d, ProjectionSettings(draws=20, calibrate=False))
+        project_district(d, ProjectionSettings(method="mean", draws=20, calibrate=False))
     assert "births recorded: none" in str(e.value) and "entry_rule" in str(e.value)
+    with collecting() as notes:
+        auto = project_district(d, ProjectionSettings(draws=20, calibrate=False))
+    assert auto.method == "combined" and auto.settings.entry_rule["P1"] == "held"
+    assert any("P1, so births was not a candidate: held, the conservative default" in n for n in notes)
     p = project_district(d, HELD)
     # P1 held at the mean of 2019-2021 = (105 + 110 + 120) / 3 = 111.667
     assert p.point[0, d.grades.grade_index["P1"], 0] == pytest.approx(335 / 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from test_grade_systems import write_district
 
 from capacity.data import load_district
-from capacity.errors import CapacityNote
+from capacity.errors import CapacityNote, ProjectionError
 from capacity.grades import US
 from capacity.notes import collecting
 from capacity.projection import ProjectionSettings, history_from_district, project_district
@@ -253,3 +254,93 @@ def test_auto_announces_the_entry_comparison_also_when_persistence_wins(tmp_path
     assert f"held (MAPE {rules['mape'].iloc[0]:.2f} %" in said and f"runner-up {rules['method'].iloc[1]} (MAPE" in said
     (k,) = [n for n in notes if n.startswith("entry grade K is projected")]
     assert "method persistence, chosen by projection.method auto, projects every cell on its own" in k
+
+
+def births_free(folder: Path, entry_pupils) -> Path:
+    """:func:`entry_district` with no births table."""
+    entry_district(folder, entry_pupils)
+    (folder / "births.csv").unlink()
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("entry_pupils", "rule"),
+    [
+        (lambda c, z: 80 - 1.5 * (c - 2006) + (5 if z == "B" else 0), "trend"),  # each cohort 1.5 pupils fewer than the last
+        (lambda c, z: 48 + 3 * np.sin(1.3 * c) + (5 if z == "B" else 0), "held"),  # flat, with noise
+    ],
+    ids=["declining", "flat"],
+)
+def test_auto_without_births_compares_held_and_trend_for_the_entry_grade(tmp_path, entry_pupils, rule):
+    d = load_district(births_free(tmp_path / "d", entry_pupils))
+    s = settings_for_system(ProjectionSettings, US, {"draws": 20, "horizon": 3})
+    with collecting() as notes:
+        p = project_district(d, s)
+    said = [n for n in notes if n.startswith("projection.method auto chose")]
+    assert len(said) == 1 and re.search(
+        rf"entry grade K \(no births recorded, so births was not a candidate; rules compared under combined[^)]*\): {rule} \(MAPE", said[0]
+    )
+    ranking = dict(auto_choice(p.history, s).entry)["K"]
+    assert ranking["method"].iloc[0] == rule and set(ranking["method"]) == {"held", "trend"}  # births is not a candidate
+    rules = ranking.set_index("method")["mape"]
+    # where an estimator wins, the chosen rule projects K (persistence or trend projects every cell on its own)
+    assert p.settings.entry_rule == ({} if p.method in ("persistence", "trend") else {"K": rule}), p.method
+    if rule == "trend":  # a line is extended exactly; the held level lags it by a year or more of decline
+        assert rules["trend"] < 0.3 * rules["held"]
+        k = p.table().query("grade == 'K' and year == 2027").set_index("zone_id")["pupils"]
+        assert np.allclose(k[["A", "B"]], [80 - 1.5 * 21, 85 - 1.5 * 21], atol=0.6)  # the 2027 cohort, on the line
+
+
+def test_auto_without_births_and_too_short_a_history_holds_the_entry_grade_with_a_note(tmp_path):
+    d = load_district(births_free(tmp_path / "d", lambda c, z: 50.0))
+    s = settings_for_system(ProjectionSettings, US, {"draws": 20, "horizon": 3, "window": 12})  # 2 origins only
+    with collecting() as notes:
+        p = project_district(d, s)
+    assert p.method == "combined" and p.settings.entry_rule == {"K": "held"}
+    assert any("no births recorded for K, so births was not a candidate: held, the conservative default" in n for n in notes)
+
+
+def test_births_partly_recorded_or_an_explicit_method_without_births_are_still_refused(tmp_path):
+    """auto chooses for an entry grade only when no births at all are recorded for its history: births that start
+    inside the window K's ratio needs (2017-2019 for 2022-2024), or an explicit method, keep the refusal."""
+    folder = entry_district(tmp_path / "d", lambda c, z: 50.0)
+    b = pd.read_csv(folder / "births.csv")
+    b[b["year"] >= 2018].to_csv(folder / "births.csv", index=False)
+    s = settings_for_system(ProjectionSettings, US, {"draws": 20, "horizon": 3})
+    with collecting(), pytest.raises(ProjectionError, match="needs births for 2017-2019 to estimate its ratio; births recorded: 2018-2024"):
+        project_district(load_district(folder), s)
+    (folder / "births.csv").unlink()
+    d = load_district(folder)
+    with collecting(), pytest.raises(ProjectionError, match=r"K is projected from births 5 years earlier, .*births recorded: none"):
+        project_district(d, s.with_(method="mean"))
+    with collecting(), pytest.raises(ProjectionError, match="births recorded: none"):
+        project_district(d, s.with_(entry_rule={"K": "births"}))  # births set by the user is never compared away
+    with collecting():  # the same district under the defaults: auto compares held and trend for K
+        assert project_district(d, s).settings.entry_rule["K"] in ("held", "trend")
+
+
+def test_the_us_example_without_births_projects_under_the_defaults(tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+
+    folder = tmp_path / "nb"
+    shutil.copytree(Path(__file__).parents[1] / "capacity" / "data" / "example_us", folder)
+    (folder / "births.csv").unlink()
+    with collecting():
+        res = CliRunner().invoke(cli, ["project", str(folder), "--draws", "20", "--horizon", "3", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, (res.output, res.exception)
+    notes = json.loads((tmp_path / "out" / "manifest.json").read_text())["notes"]
+    said = [n for n in notes if n.startswith("projection.method auto chose")]
+    assert len(said) == 1
+    # K (births 5 years earlier) is chosen between held and trend; PK has no pupils in the example, so stays at 0
+    chosen = re.search(
+        r"entry grade K \(no births recorded, so births was not a candidate; rules compared under combined\): (\w+)", said[0]
+    )
+    assert chosen and chosen[1] in ("held", "trend")
+    assert any(
+        n.startswith(f"entry grade K is projected from its recent {'level, held' if chosen[1] == 'held' else 'trend'}") for n in notes
+    )
+    assert any(n.startswith("entry grade PK has no pupils in the history: it stays at 0") for n in notes)

@@ -623,6 +623,18 @@ def free_entry_grades(history: History, settings: ProjectionSettings) -> list[st
     ]
 
 
+def unborn_entry_grades(history: History, settings: ProjectionSettings) -> list[str]:
+    """Free entry grades (:func:`free_entry_grades`) with no births recorded for any year of their history (no births
+    table, or none for the years that would feed them): nothing to compare births on, so ``auto`` compares held (their
+    default: the conservative rule) and trend. Births recorded for some of those years are not this case: a forecast
+    then needs them all (:func:`project._check_births`)."""
+    return [
+        g
+        for g in free_entry_grades(history, settings)
+        if all(history.births_in(y - settings.entry_offsets[g]) is None for y in history.years)
+    ]
+
+
 def _ranked(scores: pd.DataFrame, default: str, settings: ProjectionSettings) -> pd.DataFrame:
     """Candidates by MAPE over leads 1..planning_lead (leads from at least MIN_CAL_ORIGINS origins), best first; a
     challenger goes ahead of ``default`` only if its MAPE is lower by more than ``auto_margin`` (near-ties are
@@ -644,11 +656,12 @@ class AutoChoice:
         The chosen standard method (AUTO_FALLBACK when ``ranking`` is empty).
     settings : ProjectionSettings
         The settings with the chosen rule of every free entry grade written into ``entry_rule`` (births too, so the
-        grades auto chose are those of ``entry_rule`` the user had not set); unchanged when persistence or trend won.
+        grades auto chose are those of ``entry_rule`` the user had not set); unchanged when persistence or trend won,
+        except that a free entry grade without births is held when nothing was compared.
     ranking : DataFrame
         Methods (method, leads, mape, bias) best first; empty when the history is too short.
     entry : tuple
-        (grade, ranking of births / held / trend for that grade under AUTO_FALLBACK), in grade order. The
+        (grade, ranking of births / held / trend, or held / trend without births, under AUTO_FALLBACK), in grade order. The
         comparison comes first and the estimator candidates use its rules, so it is made (and announced) even
         when persistence or trend wins, which do not use it.
     """
@@ -671,7 +684,9 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
     least MIN_CAL_ORIGINS origins (:func:`_ranks_every_lead`), nothing is compared: AUTO_FALLBACK, entry rules as set.
 
     1. Entry rules, under the default AUTO_FALLBACK: each free entry grade (:func:`free_entry_grades`), in grade
-       order and with the grades before it at their chosen rules, compares births (its default), held and trend.
+       order and with the grades before it at their chosen rules, compares births (its default), held and trend; one
+       with no births recorded for any year of its history (:func:`unborn_entry_grades`) compares held (its default,
+       the conservative rule) and trend, and is held when nothing is compared.
     2. Methods (AUTO_METHODS): the combination and the four estimators with those entry rules, persistence and trend
        as they are (they project every cell on its own, so births rules have no place in them and their entry rules
        stay as set).
@@ -681,23 +696,27 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
     ratio, or children as set) and persistence and trend, which cannot use it, are not ranked.
     """
     level, lead = settings.auto_level, settings.planning_lead
+    # a free entry grade without any recorded births starts held (births is not its candidate); the others at births
+    unborn = unborn_entry_grades(history, settings)
+    base = settings.with_(entry_rule={**settings.entry_rule, **dict.fromkeys(unborn, "held")}) if unborn else settings
     # every candidate is scored from the same origins: those the default (births for free entry grades) can project
-    origins = origins_for(history, settings)
+    origins = origins_for(history, base)
     try:
-        current = method_scores(history, settings, (AUTO_FALLBACK,), level, lead, origins=origins)
+        current = method_scores(history, base, (AUTO_FALLBACK,), level, lead, origins=origins)
     except ProjectionError:
         current = pd.DataFrame(columns=["method", "lead", "mape", "bias", "n", "origins"])
     if not _ranks_every_lead(current, lead):
-        return AutoChoice(AUTO_FALLBACK, settings, method_ranking(current.iloc[0:0], lead))
-    chosen, entry = settings, []
+        return AutoChoice(AUTO_FALLBACK, base, method_ranking(current.iloc[0:0], lead))
+    chosen, entry = base, []
     for g in (g for g in free_entry_grades(history, settings) if g not in known_entrants):
-        tried = {"births": current}
-        for rule in ("held", "trend"):
-            held = chosen.with_(entry_rule={**chosen.entry_rule, g: rule})
-            tried[rule] = method_scores(history, held, (AUTO_FALLBACK,), level, lead, origins=origins)
-        rules = _ranked(pd.concat([t.assign(method=r) for r, t in tried.items()], ignore_index=True), "births", settings)
+        default = "held" if g in unborn else "births"
+        tried = {default: current}
+        for rule in [r for r in ("births", "held", "trend") if r != default and not (r == "births" and g in unborn)]:
+            trial = chosen.with_(entry_rule={**chosen.entry_rule, g: rule})
+            tried[rule] = method_scores(history, trial, (AUTO_FALLBACK,), level, lead, origins=origins)
+        rules = _ranked(pd.concat([t.assign(method=r) for r, t in tried.items()], ignore_index=True), default, settings)
         best = str(rules["method"].iloc[0])
-        if best != "births":
+        if best != default:
             chosen, current = chosen.with_(entry_rule={**chosen.entry_rule, g: best}), tried[best]
         entry.append((g, rules))
     others = tuple(m for m in AUTO_METHODS if m != AUTO_FALLBACK and m not in NAIVE_METHODS)
@@ -744,11 +763,17 @@ def choose_method(history: History, settings: ProjectionSettings, known_entrants
             "district's back-test cannot see: their entry rule is kept as set (births: known children replace births x "
             "ratio) and persistence and trend, which do not use the children table, are not compared"
         )
+    unborn = unborn_entry_grades(history, settings)
     if choice.ranking.empty:
+        held = (
+            f"; no births recorded for {' and '.join(unborn)}, so births was not a candidate: held, the conservative default"
+            if unborn
+            else ""
+        )
         note(
             f"projection.method auto: history {history.years[0]}-{history.years[-1]} gives fewer than {MIN_CAL_ORIGINS} back-test "
             f"origins at some lead 1-{settings.planning_lead} (window {settings.window}; projection.planning_lead); the default "
-            f"method '{AUTO_FALLBACK}' is used, entry grades at their set or default rules"
+            f"method '{AUTO_FALLBACK}' is used, entry grades at their set or default rules{held}"
         )
         return choice.chosen
     first, kept, runner = _choice_text(choice.ranking, AUTO_FALLBACK, settings)
@@ -758,7 +783,10 @@ def choose_method(history: History, settings: ProjectionSettings, known_entrants
     parts += [runner] if runner else []
     unused = f"; not used: {choice.method} projects every cell on its own" if choice.method in NAIVE_METHODS else ""
     for g, rules in choice.entry:
-        first, kept, runner = _choice_text(rules, "births", settings)
-        parts.append(f"entry grade {g} (rules compared under {AUTO_FALLBACK}{unused}): {first}{kept}" + (f", {runner}" if runner else ""))
+        first, kept, runner = _choice_text(rules, "held" if g in unborn else "births", settings)
+        why = "no births recorded, so births was not a candidate; " if g in unborn else ""
+        parts.append(
+            f"entry grade {g} ({why}rules compared under {AUTO_FALLBACK}{unused}): {first}{kept}" + (f", {runner}" if runner else "")
+        )
     note("; ".join(parts))
     return choice.chosen

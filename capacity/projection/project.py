@@ -10,7 +10,7 @@ import pandas as pd
 from capacity.errors import ProjectionError
 from capacity.grades import GradeSystem, grade_words
 from capacity.projection.additions import children_array, housing_stock, migration_additions
-from capacity.projection.backtest import Calibration, calibrate, choose_method, missing_births
+from capacity.projection.backtest import Calibration, calibrate, choose_method, missing_births, unborn_entry_grades
 from capacity.projection.cube import History, history_from_district, late_openings
 from capacity.projection.model import calibrated_draws, centred_quantiles, scale_around, simulate
 from capacity.projection.naive import fit_method
@@ -275,10 +275,12 @@ def project_history(
 
 
 def _check_births(history: History, settings: ProjectionSettings) -> None:
-    """Refuse a projection whose entry grades have no births to stand on (persistence and trend use none)."""
+    """Refuse a projection whose entry grades have no births to stand on (persistence and trend use none; under
+    ``auto`` a free entry grade with no births recorded at all is compared on held and trend instead)."""
     if settings.method in NAIVE_METHODS:
         return
-    for g in missing_births(history, settings):
+    unborn = unborn_entry_grades(history, settings) if settings.method == "auto" else []
+    for g in (g for g in missing_births(history, settings) if g not in unborn):
         off = settings.entry_offsets[g]
         need = [y - off for y in history.years[window_start(history, settings.window) :]]
         have = f"{history.birth_years[0]}-{history.birth_years[-1]}" if history.birth_years else "none"

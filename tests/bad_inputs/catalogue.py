@@ -186,11 +186,11 @@ def not_zip(tmp: Path) -> list[str]:
     return ["validate", str(p)]
 
 
-def project_without(table: str):
+def project_without(table: str, *options: str):
     def build(tmp: Path) -> list[str]:
         d = district(tmp)
         (d / f"{table}.csv").unlink()
-        return ["project", str(d), "--draws", "20", "--horizon", "2", "--out", str(tmp / "out")]
+        return ["project", str(d), *options, "--draws", "20", "--horizon", "2", "--out", str(tmp / "out")]
 
     return build
 
@@ -276,10 +276,11 @@ CASES: list[Case] = [
     ),
     Case(
         "missing-births",
-        "births.csv is not in the folder but an entry grade is projected from births",
-        project_without("births"),
+        "births.csv is not in the folder but an entry grade is projected from births under an explicit method (auto would "
+        "compare held and trend instead)",
+        project_without("births", "--method", "mean"),
         "K1 is projected from births 3 years earlier, which needs births for 2020-2022 to estimate its ratio; births recorded: none",
-        "Add births by zone and year, or set projection.entry_rule.P1 (and K1) to held, trend or children.",
+        "Add births by zone and year, set projection.entry_rule.P1 (and K1) to held, trend or children, or leave projection.method at auto.",
     ),
     Case(
         "no-such-district",
