@@ -38,7 +38,7 @@ from capacity.plan.inputs import PlanData
 from capacity.plan.local_search import improve_openings
 from capacity.plan.model import PlanModel, _expr, build, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
-from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, row_arrays, solve
+from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, row_arrays, run_again, solve
 
 
 def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tuple[PlanData, pd.Index, pd.Index, pd.Index]:
@@ -615,8 +615,7 @@ def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: 
         upper = np.where(signs[new] > 0, 0.0, caps[new])
         h.addRows(k, np.full(k, -np.inf), upper, 2 * k, starts, idx, val)
         added |= new
-        h.setOptionValue("time_limit", max(1.0, time_s - (time.perf_counter() - t0)))
-        h.run()
+        run_again(h, max(1.0, time_s - (time.perf_counter() - t0)))
         if h.getModelStatus() != h.getModelStatus().__class__.kOptimal:
             break  # the last optimal relaxation's bound stands
         bound = float(h.getInfo().objective_function_value)
