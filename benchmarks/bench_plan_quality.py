@@ -73,6 +73,7 @@ def _summary(r, extra: dict) -> dict:
         "local_search_objective",
         "year_by_year_objective",
         "start",
+        "plan_from",
         "unmet_pupil_years",
     )
     out = {**extra, **{k: s.get(k) for k in keys if k in s}}
@@ -87,10 +88,11 @@ def _scenario_inputs(name: str):
     """District, demand and plan settings of a shipped scenario (the projection cached on disk)."""
     from capacity.data import load_district
     from capacity.projection import project_district
-    from capacity.scenario import load_scenario
+    from capacity.scenario import fit_scenario, load_scenario
 
     sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     district = load_district(sc.district_path)
+    sc = fit_scenario(sc, district.grades)  # as a run does: the defaults of the district's grade system (us-district)
     CACHE.mkdir(exist_ok=True)
     f = CACHE / f"{name}_{sc.hash[:12]}.pkl"
     if f.exists():

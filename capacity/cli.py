@@ -396,6 +396,7 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
 
 def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | None = None) -> None:
     from capacity.plan import plan_district, plan_from_projection, read_demand
+    from capacity.plan.strategy import PLAN_FROM
     from capacity.preflight import check_plan, check_projection
     from capacity.projection import project_district
 
@@ -424,6 +425,8 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | Non
     click.echo(
         f"Plan {s['years']}: {s['status']} ({s['solver']}), objective {s['objective']:,.0f}, bound {s['bound']:,.0f}, gap {gap_text}"
     )
+    if s.get("plan_from"):
+        click.echo(f"Plan found by: {PLAN_FROM[s['plan_from']]}")
     click.echo(
         f"Model: {s['variables']:,} variables ({s['integer_variables']:,} integer), {s['constraints']:,} constraints; build {s['build_s']:.1f} s, solve {s['solve_s']:.1f} s"
     )

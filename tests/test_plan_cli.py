@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from plan_checks import p1_demand, write_district
 
 from capacity.cli import cli
+from capacity.plan.strategy import PLAN_FROM
 
 
 def district(tmp_path):
@@ -26,6 +27,8 @@ def test_plan_against_a_supplied_demand_file(tmp_path):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["unmet_pupil_years"] == 45 and summary["years"] == "2026-2026"
     assert "short: zone A (a) is short 45 P1 seats in 2026 even with every allowed build" in res.output
+    # which of the strategy's plans was returned, in summary.json and on screen
+    assert f"Plan found by: {PLAN_FROM[summary['plan_from']]}" in res.output
 
 
 def run(*args):

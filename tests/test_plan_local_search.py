@@ -93,11 +93,29 @@ def test_plan_step_stopped_by_work_returns_the_local_search_plan(tmp_path, monke
     assert r.summary["objective"] == pytest.approx(optimum, rel=1e-9)
     assert r.summary["local_search_objective"] == pytest.approx(optimum, rel=1e-9)
     assert r.summary["unmet_pupil_years"] == 0
+    assert r.summary["plan_from"] == "local_search"
+    assert "local search" in r.summary["model_status"]
     again = plan_district(district, demand, s)
     pd.testing.assert_frame_equal(again.tables["assignment"], r.tables["assignment"])
     # without phase S the same run returns phase 0's plan
     monkeypatch.setattr(strategy, "improved_plan", lambda data, settings, incumbent, time_s, weak=None: incumbent)
-    assert plan_district(district, demand, s).summary["objective"] == pytest.approx(r.summary["first_objective"])
+    without = plan_district(district, demand, s).summary
+    assert without["objective"] == pytest.approx(r.summary["first_objective"])
+    assert without["plan_from"] == "rounded_weak"
+
+
+@pytest.mark.parametrize(("mip_gap", "plan_from"), [(0.10, "local_search"), (0.20, "rounded_weak")])
+def test_a_plan_returned_within_the_gap_says_where_it_came_from(tmp_path, mip_gap, plan_from):
+    # the district above: the relaxations' bound is 46,545, phase 0's rounded plan 52,342 (11.1 % above it) and
+    # phase S's 51,223 (9.1 %); at a 10 % gap phase S's plan is returned without a full solve, at 20 % phase 0's
+    district, demand = cflp(tmp_path, random_cflp(22, 6, 16))
+    r = plan_district(district, demand, CFLP.with_(solver_options={"mip_max_nodes": 0}, mip_gap=mip_gap)).summary
+    assert r["status"] == "optimal"
+    assert r["phase_c_s"] == 0.0
+    assert r["plan_from"] == plan_from
+    assert r["objective"] == pytest.approx(r["local_search_objective"] if plan_from == "local_search" else r["first_objective"])
+    assert r["model_status"].startswith(strategy.PLAN_FROM[plan_from])
+    assert "fractional-class" not in r["model_status"]  # neither plan is phase A's rounded one
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

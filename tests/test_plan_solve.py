@@ -173,3 +173,32 @@ def test_decompose_on_a_us_district_gives_the_direct_plan(tmp_path):
     assert un[["year", "grade"]].values.tolist() == [[2025, "9"]] and un["pupils"].sum() == pytest.approx(10.0, abs=1e-6)
     assert dec.builds[["year", "school_id", "classrooms"]].values.tolist() == [[2025, "H1", 2]]
     assert set(dec.classes["grade"]) <= set(US.grades)
+
+
+def test_a_re_run_gets_its_own_time_share_after_a_longer_first_run():
+    """HiGHS compares time_limit with the run time summed over an instance's runs: a re-run given less time
+    than the first run took used to stop at once (slope-scaling rounds, cut loop, local search)."""
+    import numpy as np
+    import pulp
+
+    from capacity.plan.solve import resolve_with_costs, solve
+
+    rng = np.random.default_rng(3)
+    n, m = 600, 400
+    prob = pulp.LpProblem("lp", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x{j}", 0, 10) for j in range(n)]
+    gain = rng.random(n)
+    prob += pulp.lpSum(g * v for g, v in zip(gain, x, strict=True))
+    a = rng.random((m, n)) * (rng.random((m, n)) < 0.2)
+    for i in range(m):
+        prob += pulp.lpSum(a[i, j] * x[j] for j in np.flatnonzero(a[i])) <= 10, f"r{i}"
+    first = solve(prob, PlanSettings(threads=1, time_limit_s=60.0), fallback=None)
+    assert first.status == "optimal"
+    ran = prob.solverModel.getRunTime()
+    assert ran > 0.02  # long enough that half of it is time for a warm-started re-run
+    # costs changed a little: a few simplex iterations from the last basis, far quicker than the first run
+    costs = np.asarray(prob.solverModel.getLp().col_cost_) * (1 + 0.05 * rng.random(n))
+    again = resolve_with_costs(prob, dict(zip(prob.variables(), costs, strict=True)), ran / 2)
+    assert again.status == "optimal"
+    values = np.array([v.varValue for v in prob.variables()])
+    assert again.objective == pytest.approx(float(costs @ values), rel=1e-9)

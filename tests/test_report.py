@@ -354,6 +354,23 @@ def test_report_in_english_says_so(small_runs):
     assert "USD" in text
 
 
+def test_report_says_which_of_the_strategys_plans_was_returned(small_runs):
+    import html
+    import json
+
+    from capacity.plan.strategy import PLAN_FROM
+
+    # the decompose strategy says which of its plans it returned; a direct solve (integer_classes: false) has one plan
+    said = {}
+    for key, (_, folder) in small_runs.items():
+        summary = json.loads((folder / "plan" / "summary.json").read_text(encoding="utf-8"))
+        text = html.unescape((folder / "report.html").read_text(encoding="utf-8"))
+        said[key] = summary.get("plan_from")
+        assert ("plan found by" in text) == (said[key] is not None)
+        assert said[key] is None or PLAN_FROM[said[key]] in text
+    assert said["option"] is None and said["status_quo"] is not None
+
+
 def test_compare_a_scenario_with_its_override_variant(small_runs, tmp_path):
     from browser import render
 

@@ -32,7 +32,7 @@ from capacity.notes import note
 from capacity.plan.inputs import PlanData
 from capacity.plan.model import PlanModel, build, rooms_upper, whole_classes_bind
 from capacity.plan.settings import PlanSettings
-from capacity.plan.solve import TIME_LIMIT_NOTE, solve
+from capacity.plan.solve import TIME_LIMIT_NOTE, run_again, solve
 
 _TOL = 1e-9  # relative: a move improves when it lowers the cost by more than this share
 
@@ -147,9 +147,7 @@ class _Search:
         self.h.changeColsBounds(len(s.cols), s.cols, values, values)
 
     def run(self, time_s: float) -> str:
-        # HiGHS's time limit counts from the instance's first run, not from this one
-        self.h.setOptionValue("time_limit", self.h.getRunTime() + max(0.01, float(time_s)))
-        self.h.run()
+        run_again(self.h, time_s)
         ms = self.h.getModelStatus()
         return "optimal" if ms == self.ok else "time" if ms == self.time_limit else "other"
 

@@ -324,12 +324,21 @@ def resolve_with_costs(problem: pulp.LpProblem, costs: dict[pulp.LpVariable, flo
     h = problem.solverModel
     idx = np.array([v.index for v in costs], dtype=np.int32)
     h.changeColsCost(len(idx), idx, np.array(list(costs.values()), dtype=np.float64))
-    h.setOptionValue("time_limit", float(time_limit_s))
-    t0 = time.perf_counter()
-    h.run()
-    elapsed = time.perf_counter() - t0
+    elapsed = run_again(h, time_limit_s)
     read_values(problem)
     return _report_highs(problem, elapsed)
+
+
+def run_again(h, time_s: float) -> float:
+    """Run the highspy instance ``h`` once more for at most ``time_s`` seconds of its own; returns the wall time.
+
+    HiGHS's ``time_limit`` is compared with the instance's run time summed over every ``run()`` since it was
+    made (ERGO-Code/HiGHS#1331, #1477), so a limit of ``time_s`` would stop a re-run at once, or early, once
+    the earlier runs had taken that long: the limit is the run time so far plus ``time_s``."""
+    h.setOptionValue("time_limit", h.getRunTime() + max(0.01, float(time_s)))
+    t0 = time.perf_counter()
+    h.run()
+    return time.perf_counter() - t0
 
 
 def read_values(problem: pulp.LpProblem) -> None:

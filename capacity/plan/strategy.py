@@ -38,7 +38,7 @@ from capacity.plan.inputs import PlanData
 from capacity.plan.local_search import improve_openings
 from capacity.plan.model import PlanModel, _expr, build, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
-from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, row_arrays, solve
+from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, row_arrays, run_again, solve
 
 
 def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tuple[PlanData, pd.Index, pd.Index, pd.Index]:
@@ -222,22 +222,25 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         "first_objective": first[1] if first else None,
         "rounded_objective": incumbent[1] if incumbent else None,
     }
+    from_r = "rounded" if incumbent is not None else None
     if first is not None and (incumbent is None or first[1] < incumbent[1]):
-        incumbent = first[:2]
+        incumbent, from_r = first[:2], "rounded_weak"
     start_r = _by_name(full, incumbent[0]) if incumbent else {}
     if incumbent is not None and _gap(incumbent[1], bound_a) <= settings.mip_gap:
-        return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings)
+        return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings, from_r)
     # B's start is not checked by any solve (its years are solved apart): a start that breaks a row is ignored by HiGHS
     objective_b = _objective_at(full, start_b) if start_b and _violation(full, start_b) <= 1e-6 else math.nan
     use_r = incumbent is not None and not incumbent[1] > objective_b
     if use_r:
         # S: the rounded plan is C's start: first a local search over openings and closures from it
         t_s = time.perf_counter()
-        incumbent = improved_plan(data, settings, incumbent, max(1.0, LOCAL_SEARCH_SHARE * (budget - (t_s - t0))), weak)
+        improved = improved_plan(data, settings, incumbent, max(1.0, LOCAL_SEARCH_SHARE * (budget - (t_s - t0))), weak)
+        from_r = "local_search" if improved[1] < incumbent[1] else from_r
+        incumbent = improved
         start_r = _by_name(full, incumbent[0])
         timings.update(phase_s_s=round(time.perf_counter() - t_s, 3), local_search_objective=incumbent[1])
         if _gap(incumbent[1], bound_a) <= settings.mip_gap:
-            return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings)
+            return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings, from_r)
     # C: the full model from the better start, in the time left
     start = start_r if use_r else start_b
     timings.update(year_by_year_objective=objective_b if start_b else None, start="rounded" if use_r else "year_by_year")
@@ -253,16 +256,39 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         timings["phase_l_s"] = round(time.perf_counter() - t_l, 3)
     left = max(1.0, budget - (time.perf_counter() - t0))
     report = solve(full.problem, settings.with_(time_limit_s=left), start=start)
-    report = keep_better(full, report, start_r if incumbent else None, incumbent[1] if incumbent else math.nan, bound_a, settings)
-    return full, report, {**timings, "phase_c_s": round(report.solve_s, 3)}
+    solver_objective = report.objective
+    report = keep_better(full, report, start_r if incumbent else None, incumbent[1] if incumbent else math.nan, bound_a, settings, from_r)
+    # the plan returned is C's start where the solver found nothing better than it
+    start_objective = incumbent[1] if use_r else objective_b
+    if report.objective != solver_objective and report.objective == report.objective:  # keep_better returned its start
+        plan_from = from_r
+    elif start and not solver_objective < start_objective * (1 - 1e-9) - 1e-9:
+        plan_from = from_r if use_r else "year_by_year"
+        report = replace(
+            report, model_status=f"{report.model_status}; the solver found nothing better than its start, {PLAN_FROM[plan_from]}"
+        )
+    else:
+        plan_from = "solver"
+    return full, report, {**timings, "phase_c_s": round(report.solve_s, 3), "plan_from": plan_from}
 
 
-def _within_gap(full: PlanModel, start: dict, objective: float, bound: float, solver: str, timings: dict) -> tuple:
+# Where the plan the decompose strategy returns comes from (summary.json's plan_from, and the status text)
+PLAN_FROM = {
+    "rounded": "the fractional-class plan (phase A) rounded to whole classes",
+    "rounded_weak": "the weak relaxation's plan (phase 0) rounded to whole classes",
+    "local_search": "the rounded plan improved by a local search over openings and closures (phase S)",
+    "year_by_year": "the year-by-year plan (phase B)",
+    "solver": "the solver's plan of the full model (phase C)",
+}
+
+
+def _within_gap(full: PlanModel, start: dict, objective: float, bound: float, solver: str, timings: dict, plan_from: str) -> tuple:
     """The rounded (or locally improved) plan as the answer, proven within the gap by ``bound``: no full solve."""
     _assign(full, start)
     gap = _gap(objective, bound)
-    report = SolveReport("optimal", solver, objective, bound, gap, 0.0, "rounded fractional-class plan within the MIP gap")
-    return full, report, {**timings, "phase_c_s": 0.0}
+    text = f"{PLAN_FROM[plan_from]}, within the MIP gap of the relaxations' bound (the full model not solved)"
+    report = SolveReport("optimal", solver, objective, bound, gap, 0.0, text)
+    return full, report, {**timings, "phase_c_s": 0.0, "plan_from": plan_from}
 
 
 def improved_plan(
@@ -374,17 +400,24 @@ def _assign(model: PlanModel, start: dict) -> None:
 
 
 def keep_better(
-    model: PlanModel, report: SolveReport, start: dict | None, start_objective: float, bound: float, settings: PlanSettings
+    model: PlanModel,
+    report: SolveReport,
+    start: dict | None,
+    start_objective: float,
+    bound: float,
+    settings: PlanSettings,
+    start_from: str | None = "rounded",
 ) -> SolveReport:
-    """The solver's plan, or ``start`` (a feasible plan of objective ``start_objective``) where the solver
-    found none or a worse one; the bound is the better of the solver's and ``bound`` (a relaxation's)."""
+    """The solver's plan, or ``start`` (a feasible plan of objective ``start_objective``, made as ``start_from``
+    says: a key of ``PLAN_FROM``) where the solver found none or a worse one; the bound is the better of the
+    solver's and ``bound`` (a relaxation's)."""
     found = report.status in ("optimal", "time_limit", "work_limit")
     best_bound = max((b for b in (report.bound, bound) if b == b), default=math.nan)
     objective, text = report.objective, report.model_status
     if start is not None and (not found or report.objective > start_objective * (1 + 1e-9) + 1e-9):
         _assign(model, start)
         objective = start_objective
-        text = f"{text}; the solver's plan ({report.objective:.6g}) was worse than the rounded fractional-class plan, which is returned"
+        text = f"{text}; the solver's plan ({report.objective:.6g}) was worse than {PLAN_FROM[start_from or 'rounded']}, which is returned"
     elif not found:
         return report
     gap = _gap(objective, best_bound)
@@ -615,8 +648,7 @@ def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: 
         upper = np.where(signs[new] > 0, 0.0, caps[new])
         h.addRows(k, np.full(k, -np.inf), upper, 2 * k, starts, idx, val)
         added |= new
-        h.setOptionValue("time_limit", max(1.0, time_s - (time.perf_counter() - t0)))
-        h.run()
+        run_again(h, max(1.0, time_s - (time.perf_counter() - t0)))
         if h.getModelStatus() != h.getModelStatus().__class__.kOptimal:
             break  # the last optimal relaxation's bound stands
         bound = float(h.getInfo().objective_function_value)

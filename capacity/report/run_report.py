@@ -149,6 +149,10 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
             ("pupil-years without a seat (pupils, not money)", f"{s['unmet_pupil_years']:,.0f}", s["unmet_pupil_years"] > 0.5),
             ("plan status", f"{s['status']} (gap {s['gap']:.2%})" if s["gap"] == s["gap"] else s["status"], s["status"] != "optimal"),
         ]
+        if s.get("plan_from"):  # the decompose strategy: which of its plans is the one returned
+            from capacity.plan.strategy import PLAN_FROM
+
+            cards.append(("plan found by", PLAN_FROM[s["plan_from"]], False))
     cards.append(("zone-stage groups with pupils short", f"{len(groups)}", len(groups) > 0))
     act = gap.bands[gap.bands["basis"] == "actual"]
     cards.append((f"classes above standard in {d.last_year}", f"{int(act['classes_above_standard'].sum()):,}", False))
