@@ -4,6 +4,7 @@ what projects it, and a district without births runs end to end under the defaul
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -91,3 +92,22 @@ def test_a_children_table_unused_by_persistence_or_trend_is_noted(tmp_path, meth
         project_district(_with_children(tmp_path), s)
     (k,) = [n for n in notes if n.startswith("entry grade K ")]
     assert "the children table's counts for K (2025-2026) are not used either" in k
+
+
+def test_gap_and_run_work_on_a_district_without_births_under_the_defaults(tmp_path):
+    from capacity.data import EXAMPLE_PATH
+
+    district = tmp_path / "us"
+    shutil.copytree(EXAMPLE_PATH.parent / "example_us", district)
+    (district / "births.csv").unlink()
+    _run(["gap", str(district), "--horizon", "2", "--out", str(tmp_path / "gap")])
+    assert (pd.read_csv(tmp_path / "gap" / "gap.csv")["level"] == "zone").any()
+    (tmp_path / "s.yaml").write_text(
+        f"name: nobirths\ndistrict: {district}\nhorizon: 2\nprojection: {{draws: 20}}\nplan: {{time_limit_s: 10}}\n", encoding="utf-8"
+    )
+    out = tmp_path / "run"
+    _run(["run", str(tmp_path / "s.yaml"), "--out", str(out)])
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert (out / "plan" / "summary.json").exists() and (out / "report.html").exists()
+    # each entry grade without births is held (or trended) by auto, and its note says so
+    assert any(n.startswith("entry grade K ") and "births" not in n.split("(")[0] for n in man["notes"]), man["notes"]
