@@ -119,14 +119,16 @@ def write_projection_files(projection, folder: Path) -> None:
 
 def projection_backtest(projection) -> pd.DataFrame:
     """The run's projection method beside persistence and trend in the district's own back-test, every level and
-    lead 1-10 (empty when the history is too short to back-test); the method's calibration is the projection's own
-    where it is the same work."""
+    lead 1-10; empty when the back-test refuses (e.g. too short a history), with a note giving its reason. The method's
+    calibration is the projection's own where it is the same work."""
     from capacity.errors import ProjectionError
+    from capacity.notes import note
     from capacity.projection.backtest import backtest_table
 
     try:
         return backtest_table(projection.history, projection.settings, projection.method, calibration=projection.calibration)
-    except ProjectionError:
+    except ProjectionError as e:
+        note(f"the run's back-test table (projection/backtest.csv and the report's back-test section) is empty: {e}")
         return pd.DataFrame(columns=["level", "method", "lead", "mape", "bias", "coverage", "width", "n"])
 
 

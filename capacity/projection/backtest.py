@@ -75,7 +75,7 @@ def origins_for(history: History, settings: ProjectionSettings, last_target: int
         note(
             f"projection back-test: {since} for any year of the ratio window of "
             f"{' and '.join(grades)} (projected from births) at origin{'s' if len(short) > 1 else ''} "
-            f"{_span(short)}; {'they are' if len(short) > 1 else 'it is'} left out of the back-test "
+            f"{year_span(short)}; {'they are' if len(short) > 1 else 'it is'} left out of the back-test "
             "(they could only project that grade as 0 pupils)"
         )
     return [o for o in origins if o not in short]
@@ -103,7 +103,7 @@ def _no_origins(history: History, settings: ProjectionSettings, last_target: int
     )
 
 
-def _span(values) -> str:
+def year_span(values) -> str:
     """'3', '1-5' for consecutive values, else '1, 3, 4' (sorted, unique)."""
     vs = sorted({int(x) for x in values})
     return f"{vs[0]}-{vs[-1]}" if len(vs) > 1 and vs == list(range(vs[0], vs[-1] + 1)) else ", ".join(map(str, vs))
@@ -437,7 +437,7 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
 
 def _lead_list(leads: pd.Series) -> str:
     """'lead 3', 'leads 1-5' for consecutive leads, else 'leads 1, 3, 4' (sorted, unique)."""
-    return f"lead{'s' if leads.nunique() > 1 else ''} {_span(leads)}"
+    return f"lead{'s' if leads.nunique() > 1 else ''} {year_span(leads)}"
 
 
 def calibrate(
@@ -664,12 +664,15 @@ class AutoChoice:
         (grade, ranking of births / held / trend, or held / trend without births, under AUTO_FALLBACK), in grade order. The
         comparison comes first and the estimator candidates use its rules, so it is made (and announced) even
         when persistence or trend wins, which do not use it.
+    reason : str
+        Why nothing was compared when the back-test itself refused (the error's message); '' otherwise.
     """
 
     method: str
     settings: ProjectionSettings
     ranking: pd.DataFrame
     entry: tuple[tuple[str, pd.DataFrame], ...] = ()
+    reason: str = ""
 
     @property
     def chosen(self) -> tuple[str, ProjectionSettings]:
@@ -701,12 +704,13 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
     base = settings.with_(entry_rule={**settings.entry_rule, **dict.fromkeys(unborn, "held")}) if unborn else settings
     # every candidate is scored from the same origins: those the default (births for free entry grades) can project
     origins = origins_for(history, base)
+    reason = ""
     try:
         current = method_scores(history, base, (AUTO_FALLBACK,), level, lead, origins=origins)
-    except ProjectionError:
-        current = pd.DataFrame(columns=["method", "lead", "mape", "bias", "n", "origins"])
+    except ProjectionError as e:
+        current, reason = pd.DataFrame(columns=["method", "lead", "mape", "bias", "n", "origins"]), str(e)
     if not _ranks_every_lead(current, lead):
-        return AutoChoice(AUTO_FALLBACK, base, method_ranking(current.iloc[0:0], lead))
+        return AutoChoice(AUTO_FALLBACK, base, method_ranking(current.iloc[0:0], lead), reason=reason)
     chosen, entry = base, []
     for g in (g for g in free_entry_grades(history, settings) if g not in known_entrants):
         default = "held" if g in unborn else "births"
@@ -754,8 +758,13 @@ def choose_method(history: History, settings: ProjectionSettings, known_entrants
     (method, settings)
         The settings carry the chosen entry rules in ``entry_rule``; project with both.
     """
+    return announced_choice(history, settings, known_entrants).chosen
+
+
+def announced_choice(history: History, settings: ProjectionSettings, known_entrants: tuple[str, ...] = ()) -> AutoChoice:
+    """:func:`choose_method` with the whole :class:`AutoChoice` (any method other than auto: as set, empty ranking)."""
     if settings.method != "auto":
-        return settings.method, settings
+        return AutoChoice(settings.method, settings, pd.DataFrame())
     choice = auto_choice(history, settings, known_entrants)
     if known_entrants:
         note(
@@ -770,12 +779,17 @@ def choose_method(history: History, settings: ProjectionSettings, known_entrants
             if unborn
             else ""
         )
+        why = (
+            f"the back-test refused ({choice.reason})"
+            if choice.reason
+            else f"history {history.years[0]}-{history.years[-1]} gives fewer than {MIN_CAL_ORIGINS} back-test "
+            f"origins at some lead 1-{settings.planning_lead} (window {settings.window}; projection.planning_lead)"
+        )
         note(
-            f"projection.method auto: history {history.years[0]}-{history.years[-1]} gives fewer than {MIN_CAL_ORIGINS} back-test "
-            f"origins at some lead 1-{settings.planning_lead} (window {settings.window}; projection.planning_lead); the default "
+            f"projection.method auto: {why}; nothing was compared: the default "
             f"method '{AUTO_FALLBACK}' is used, entry grades at their set or default rules{held}"
         )
-        return choice.chosen
+        return choice
     first, kept, runner = _choice_text(choice.ranking, AUTO_FALLBACK, settings)
     leads = int(choice.ranking["leads"].iloc[0])
     by = settings.auto_level.replace("_", " x ")
@@ -789,4 +803,4 @@ def choose_method(history: History, settings: ProjectionSettings, known_entrants
             f"entry grade {g} ({why}rules compared under {AUTO_FALLBACK}{unused}): {first}{kept}" + (f", {runner}" if runner else "")
         )
     note("; ".join(parts))
-    return choice.chosen
+    return choice

@@ -10,7 +10,7 @@ import pandas as pd
 from capacity.errors import ProjectionError
 from capacity.grades import GradeSystem, grade_words
 from capacity.projection.additions import children_array, housing_stock, migration_additions
-from capacity.projection.backtest import Calibration, calibrate, choose_method, missing_births, unborn_entry_grades
+from capacity.projection.backtest import Calibration, announced_choice, calibrate, missing_births, unborn_entry_grades, year_span
 from capacity.projection.cube import History, history_from_district, late_openings
 from capacity.projection.model import calibrated_draws, centred_quantiles, scale_around, simulate
 from capacity.projection.naive import fit_method
@@ -46,6 +46,8 @@ class Projection:
     draws : ndarray (zones, grades, years, draws)
         Calibrated Monte-Carlo draws (pupils), float32, draws last.
     calibration : Calibration
+    uncompared : tuple of str
+        Entry grades without births that ``method: auto`` held without comparing held and trend (too few origins).
     """
 
     zones: tuple[str, ...]
@@ -57,6 +59,7 @@ class Projection:
     point: np.ndarray
     draws: np.ndarray
     calibration: Calibration
+    uncompared: tuple[str, ...] = ()
 
     @property
     def grades(self):
@@ -261,7 +264,10 @@ def project_history(
         and np.nansum(history.pupils[:, history.grades.grade_index[g], :]) > 0
         and not np.isnan(children[:, :, history.grades.grade_index[g]]).all()
     )
-    method, settings = choose_method(history, settings, known)  # auto may choose entry rules: they go into settings
+    choice = announced_choice(history, settings, known)  # auto may choose entry rules: they go into settings
+    method, chosen = choice.chosen
+    uncompared = tuple(unborn_entry_grades(history, settings)) if settings.method == "auto" and choice.ranking.empty else ()
+    settings = chosen
     fitted = fit_method(history, settings, method)
     horizon = settings.horizon
     cal = calibrate(history, settings, method) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
@@ -271,7 +277,7 @@ def project_history(
     point = simulate(history, fitted, settings, horizon, 0, None, **extra)[..., 0]
     draws = calibrated_draws(raw, point, np.array([cal.factor(s + 1) for s in range(horizon)]))
     years = tuple(range(history.years[-1] + 1, history.years[-1] + horizon + 1))
-    return Projection(history.zones, years, history, settings, method, fitted, point, draws, cal)
+    return Projection(history.zones, years, history, settings, method, fitted, point, draws, cal, uncompared)
 
 
 def _check_births(history: History, settings: ProjectionSettings) -> None:
@@ -299,19 +305,29 @@ def entry_notes(
     empty: tuple[str, ...] = (),
     set_rules: dict[str, str] | None = None,
     auto: bool = False,
+    uncompared: tuple[str, ...] = (),
+    known: dict[str, list[int]] | None = None,
 ) -> list[str]:
     """How each entry grade of ``grades`` is projected under ``method``, in planning language (one note per
     grade), and where its rule came from; ``empty``: grades no pupil was ever in.
 
     ``set_rules``: the ``entry_rule`` the user set (None: all of ``settings.entry_rule``); a rule in
     ``settings.entry_rule`` beyond them was chosen by ``method: auto`` (:func:`backtest.auto_choice` writes every
-    rule it chose). ``auto``: ``method`` was chosen by ``method: auto``.
+    rule it chose), or held without a comparison for the grades of ``uncompared`` (no births, nothing compared).
+    ``auto``: ``method`` was chosen by ``method: auto``. ``known``: entry grade -> projected years (entry years) for which
+    the children table gives a count.
     """
     set_rules = settings.entry_rule if set_rules is None else set_rules
+    known = known or {}
 
     def source(g: str, rule: str) -> str:
         if g in set_rules:
             return f"projection.entry_rule.{g}: {rule}, as set"
+        if g in uncompared:
+            return (
+                f"{rule}: no births recorded, and projection.method auto's back-test compared nothing (see its note), so "
+                f"held and trend were not compared; set projection.entry_rule.{g} to fix it"
+            )
         if g in settings.entry_rule:
             return f"{rule} chosen by projection.method auto from the back-test; set projection.entry_rule.{g} to fix it"
         return f"{rule}, the default: projection.entry_rule.{g} is not set"
@@ -327,12 +343,20 @@ def entry_notes(
             continue
         if method in NAIVE_METHODS and settings.entry_rule.get(g) not in ("held", "trend"):
             how = "its origin-year pupils, held" if method == "persistence" else "its recent trend, extended"
+            unused = f"; the children table's counts for {g} ({year_span(known[g])}) are not used either" if g in known else ""
             out.append(
-                f"entry grade {g} is projected from {how} ({by} projects every cell on its own, so its entry rule is not used; {source(g, rule)})"
+                f"entry grade {g} is projected from {how} ({by} projects every cell on its own, so its entry rule is not used"
+                f"{unused}; {source(g, rule)})"
             )
             continue
         if rule == "held" and method in NAIVE_METHODS:
             how = "its origin-year pupils, held"
+        elif rule == "births" and fitted.kinds[gi] == ENTRY and g in known:
+            how = (
+                f"the children table's counts (children born {off} years earlier x take-up "
+                f"{settings.children_take_up.get(g, 1.0):g}) where it has them, entering {year_span(known[g])}, "
+                f"and births {off} years earlier x its entry ratio elsewhere"
+            )
         elif rule == "births" and fitted.kinds[gi] == ENTRY:
             how = f"births {off} years earlier x its entry ratio"
         elif rule == "children":
@@ -342,6 +366,18 @@ def entry_notes(
         else:
             how = "its recent level, held" if rule == "held" else "its recent trend, extended"
         out.append(f"entry grade {g} is projected from {how} ({source(g, rule)})")
+    return out
+
+
+def known_entry_years(children: np.ndarray | None, history: History, settings: ProjectionSettings) -> dict[str, list[int]]:
+    """Entry grade -> projected years for which the children table gives a count in some zone."""
+    if children is None:
+        return {}
+    out = {}
+    for g in settings.entry_offsets:
+        steps = np.flatnonzero(~np.isnan(children[:, :, history.grades.grade_index[g]]).all(axis=0))
+        if len(steps):
+            out[g] = [history.years[-1] + 1 + int(s) for s in steps]
     return out
 
 
@@ -389,7 +425,17 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     auto = settings.method == "auto"
     late = late_openings(district, origin) if history.teaching is not None else []
     for text in (
-        *entry_notes(proj.settings, proj.fitted, history.grades, proj.method, empty, settings.entry_rule, auto),
+        *entry_notes(
+            proj.settings,
+            proj.fitted,
+            history.grades,
+            proj.method,
+            empty,
+            settings.entry_rule,
+            auto,
+            proj.uncompared,
+            known_entry_years(children, history, settings),
+        ),
         *proj.notes,
         *late,
     ):
