@@ -134,13 +134,14 @@ def projection_backtest(projection) -> pd.DataFrame:
 
 def write_gap_files(report, district, projection, folder: Path, charts: Path | None = None, workbook: Path | None = None) -> None:
     """Gap CSVs, budget_request.xlsx (in ``folder`` unless ``workbook`` names another path) and charts."""
+    from capacity.gap import rounded_for_csv
     from capacity.report.gap_plots import band_share_chart, demand_vs_seats, gap_heatmap
     from capacity.report.projection_plots import save
     from capacity.report.workbook import write_workbook
 
     folder.mkdir(parents=True, exist_ok=True)
     for name, t in report.tables().items():
-        t.to_csv(folder / f"{name}.csv", index=False)
+        rounded_for_csv(t).to_csv(folder / f"{name}.csv", index=False)
     assumptions = {
         "gap": report.settings.as_dict(),
         "projection": projection.settings.as_dict(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -192,6 +193,25 @@ def test_gap_cli(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "First red year by zone and stage" in r.stdout and "Budget to close" in r.stdout
     assert (tmp_path / "g" / "budget_request.xlsx").exists()
+    # Review finding: gap.csv printed float noise (19.999999999999943 seats). Pupil and seat counts are
+    # written whole, every other figure to at most 4 decimals, in every gap CSV.
+    for f in sorted((tmp_path / "g").glob("*.csv")):
+        text = f.read_text(encoding="utf-8")
+        assert not re.search(r"\d\.\d{5,}", text), (f.name, re.search(r"[^,]*\d\.\d{5,}[^,]*", text).group(0))
+    g = pd.read_csv(tmp_path / "g" / "gap.csv")
+    for col in ("demand", "seats", "gap", "shortfall"):
+        assert pd.api.types.is_integer_dtype(g[col]), col
+    assert (g["gap"] - (g["seats"] - g["demand"])).abs().max() <= 1  # rounded one by one
+
+
+def test_gap_csvs_round_counts_whole_and_ratios_to_4_decimals():
+    from capacity.gap import rounded_for_csv
+
+    t = pd.DataFrame({"seats": [19.999999999999943, 120.5000001], "utilisation": [0.91457010034952, np.nan], "year": [2026, 2027]})
+    out = rounded_for_csv(t)
+    assert out["seats"].tolist() == [20, 121]
+    assert out["utilisation"].iloc[0] == 0.9146 and np.isnan(out["utilisation"].iloc[1])
+    assert t["seats"].iloc[0] == 19.999999999999943  # the table itself stays unrounded
 
 
 def test_teacher_gap_and_staff_on_hand_file(tmp_path):

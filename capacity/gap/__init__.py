@@ -16,6 +16,26 @@ from capacity.gap.staffing import kindergarten_coverage, teacher_gap, teachers_n
 from capacity.gap.warning import early_warning, first_red_units, school_load
 from capacity.standards import fit_to_system
 
+# Columns that count pupils or seats: written as whole numbers (rounded one by one, so a written gap may
+# differ by 1 from written seats - demand); other fractional columns are written to RATIO_DECIMALS places.
+WHOLE_COLUMNS = frozenset({"demand", "seats", "gap", "shortfall", "pupils", "capacity", "children_3_5", "cost"})
+RATIO_DECIMALS = 4
+
+
+def rounded_for_csv(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as the gap CSVs write it: pupil and seat counts (``WHOLE_COLUMNS``) to whole numbers,
+    other float columns (ratios, shares, equivalent classrooms, mean class sizes) to ``RATIO_DECIMALS``
+    places, so no float noise such as 19.999999999999943 reaches a file. The computation stays unrounded."""
+    out = table.copy()
+    for col in out.columns:
+        if not pd.api.types.is_float_dtype(out[col]):
+            continue
+        if col in WHOLE_COLUMNS:
+            out[col] = out[col].round(0).astype("Int64")
+        else:
+            out[col] = out[col].round(RATIO_DECIMALS)
+    return out
+
 
 @dataclass(frozen=True)
 class GapReport:

@@ -113,6 +113,8 @@ def plan_summary(model, tables: dict[str, pd.DataFrame], report: SolveReport, ti
         "classrooms_built": int(b.loc[b["kind"] == "extend", "classrooms"].sum()),
         "seats_added": int(b["seats"].sum()),
         "schools_opened": int((b["kind"] == "new school").sum()),
+        # A decided new school (a decided project at a candidate site) is not a build: counted apart.
+        "schools_opened_decided": int((data.schools["decided_open"] <= data.years[-1]).sum()),
         "schools_closed": int(sch[sch["year"] == data.years[-1]]["status"].eq("closed").sum()),
         "schools_reopened": int(tables["closures"]["event"].eq("reopen").sum()),
         "capital_cost": float(b["cost"].sum()),
@@ -120,6 +122,13 @@ def plan_summary(model, tables: dict[str, pd.DataFrame], report: SolveReport, ti
         "pupils_moved_last_year": float(a.loc[a["year"] == data.years[-1], "moved"].sum()),
         "boarders_last_year": float(a.loc[a["year"] == data.years[-1], "boarders"].sum()),
     }
+
+
+def opened_text(summary: dict) -> str:
+    """Schools opened, as the headlines print it: the plan's own openings, then any decided new schools
+    (e.g. "1 (+ 2 decided)"), so a decided opening is never left out of the count unsaid."""
+    decided = int(summary.get("schools_opened_decided", 0) or 0)
+    return f"{summary['schools_opened']}" + (f" (+ {decided} decided)" if decided else "")
 
 
 def shortfall_tail(report: SolveReport) -> str:
@@ -172,6 +181,7 @@ __all__ = [
     "PlanSettings",
     "SolveReport",
     "available_solvers",
+    "opened_text",
     "plan_district",
     "plan_from_projection",
     "read_demand",

@@ -11,6 +11,7 @@ import pandas as pd
 
 from capacity.errors import InputError, Problem, ScenarioError
 from capacity.grades import GradeSystem
+from capacity.notes import note
 from capacity.plan.settings import PlanSettings
 from capacity.standards import room_seats
 
@@ -31,7 +32,8 @@ class PlanData:
         (rated capacity in seats; NaN where not given), room_seats (seats per added room at
         a rated school).
     project_rooms : DataFrame
-        school_id, year, rooms: classrooms that decided projects add by that year (cumulative).
+        school_id, year, rooms: classrooms that decided projects add by that year (cumulative);
+        stated_rooms, stated_seats: rooms and stated seats of those projects that state seats.
     nodes : DataFrame
         node, zone_id, home (school id or '' for the zone centre), x_km, y_km.
     demand : DataFrame
@@ -111,9 +113,13 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
 
 def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years: tuple[int, ...], by_stage: bool = False) -> pd.DataFrame:
     """Classrooms added by decided projects, cumulative by year (rooms from seats where only
-    seats are given, at the school's own class size where it has one); by stage if asked."""
+    seats are given, at the school's own class size where it has one, rounded up with a note
+    where the seats are not whole rooms); by stage if asked. stated_rooms / stated_seats: the
+    rooms and the seats of projects that state seats (a rated school counts their seats, not
+    their rooms x room seats)."""
     p = district.projects
     own = schools["class_size"] if "class_size" in schools else pd.Series(np.nan, index=schools.index)
+    rated = schools["rated"].notna() if "rated" in schools else pd.Series(False, index=schools.index)
     rows = []
     for r in p.itertuples(index=False):
         if r.school_id not in schools.index:
@@ -121,13 +127,20 @@ def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years
         stage = r.stage if isinstance(r.stage, str) else district.grades.stage_of_grade[schools.at[r.school_id, "first_grade"]]
         rooms = r.classrooms
         if rooms != rooms:  # NaN: only seats given
-            rooms = int(np.ceil(r.seats / room_seats(settings.standards.class_size, stage, district.grades, own[r.school_id])))
+            per_room = room_seats(settings.standards.class_size, stage, district.grades, own[r.school_id])
+            rooms = int(np.ceil(r.seats / per_room))
+            if rooms * per_room != r.seats and not rated[r.school_id]:
+                note(
+                    f"projects: '{r.project_id}' at '{r.school_id}' states {r.seats:g} seats = {r.seats / per_room:g} classrooms of "
+                    f"{per_room:g}; the plan counts {rooms} classrooms ({rooms * per_room:g} seats), the seat gap {r.seats:g} seats"
+                )
+        stated = r.seats == r.seats  # a rated school holds the stated seats (define_rated_capacity)
         for y in years:
             if y >= r.completion_year:
-                rows.append((r.school_id, stage, y, int(rooms)))
+                rows.append((r.school_id, stage, y, int(rooms), int(rooms) if stated else 0, float(r.seats) if stated else 0.0))
     keys = ["school_id", "stage", "year"] if by_stage else ["school_id", "year"]
-    out = pd.DataFrame(rows, columns=["school_id", "stage", "year", "rooms"])
-    return out.groupby(keys, as_index=False)["rooms"].sum()
+    out = pd.DataFrame(rows, columns=["school_id", "stage", "year", "rooms", "stated_rooms", "stated_seats"])
+    return out.groupby(keys, as_index=False)[["rooms", "stated_rooms", "stated_seats"]].sum()
 
 
 def dedicated_stage_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years: tuple[int, ...]) -> pd.DataFrame:
@@ -208,7 +221,9 @@ def reachable_arcs(
 
     A school is reachable from a node when it teaches the grade and lies within the stage's
     day travel distance, or has boarding beds within the stage's boarding distance. A
-    node's home school is always reachable (0 km).
+    node's home school is always reachable (0 km). A private school (sector other than public)
+    is reached only from its own home node, and that node reaches nothing else: the plan seats
+    the private school's pupils where they are and never moves pupils into or out of it.
     """
     sch = schools.reset_index(drop=True)
     km = node_school_km(nodes, sch, travel, settings)
@@ -226,6 +241,12 @@ def reachable_arcs(
     beds = sch["beds"].to_numpy()[cand["j"].to_numpy()]
     home = nodes["home"].to_numpy()[cand["node"].to_numpy()] == sch["school_id"].to_numpy()[cand["j"].to_numpy()]
     ok = home | (k <= day + 1e-9) | ((beds > 0) & (k <= board + 1e-9))
+    # The plan assigns public pupils only: a private school keeps its own pupils (its home node reaches
+    # it alone) and takes no one else's.
+    private_school = sch["sector"].ne("public").to_numpy()
+    home_sector = nodes["home"].map(sch.set_index("school_id")["sector"])
+    private_home = (home_sector.notna() & home_sector.ne("public")).to_numpy()
+    ok &= np.where(private_school[cand["j"].to_numpy()], home, ~private_home[cand["node"].to_numpy()] | home)
     arcs = cand[ok].copy()
     arcs["km"] = k[ok]
     arcs["boarder"] = (~home[ok]) & (k[ok] > day[ok] + 1e-9)

@@ -377,23 +377,29 @@ def define_rated_capacity(prob, data: PlanData, x, rooms, tag: str = "") -> None
 
     Equation::
 
-        sum_{k,g} x[k,s,g,t] <= Cap[s] + q[s] (R[s,t] - R0[s])               for s with a rated capacity
+        sum_{k,g} x[k,s,g,t] <= Cap[s] + q[s] (R[s,t] - R0[s] - Pst[s,t]) + Sst[s,t]   for s with a rated capacity
 
-    with q[s] the school's seats per classroom (mean standard class size over its grades) and
-    R0[s] = max(classrooms, ceil(Cap[s] / q[s])) the rooms its classes may use now.
+    with q[s] the school's seats per classroom (mean standard class size over its grades),
+    R0[s] = max(classrooms, ceil(Cap[s] / q[s])) the rooms its classes may use now, and Pst / Sst
+    the rooms and the stated seats of decided projects that state seats (their stated seats
+    count, as in the seat gap, not their rooms rounded up x q).
     """
     if "rated" not in data.schools:
         return
     rated = data.schools[data.schools["rated"].notna() & data.schools["status"].eq("open")]
     arcs_of = _groups(data.arcs, ["school_id", "year"])
+    pr = data.project_rooms
+    keys = zip(pr["school_id"], pr["year"], strict=True) if "stated_seats" in pr else ()
+    stated = dict(zip(keys, zip(pr.get("stated_rooms", ()), pr.get("stated_seats", ()), strict=True), strict=False))
     for sid, r in rated.iterrows():
         q = float(r["room_seats"])
         for t in data.years:
             idx = arcs_of.get((sid, t), [])
             if not len(idx):
                 continue
+            st_rooms, st_seats = stated.get((sid, t), (0.0, 0.0))
             lhs = _expr([(x[j], 1.0) for j in idx]) - q * rooms[sid, t]
-            prob += lhs <= float(r["rated"]) - q * float(r["rooms0"]), f"rated{tag}_{sid}_{t}"
+            prob += lhs <= float(r["rated"]) - q * (float(r["rooms0"]) + float(st_rooms)) + float(st_seats), f"rated{tag}_{sid}_{t}"
 
 
 def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c, tag: str = "") -> None:

@@ -8,6 +8,7 @@ import html
 
 import pandas as pd
 
+from capacity.plan import opened_text
 from capacity.report.html import _bar, _cards, fig_tag, page, table_html
 from capacity.report.labels import words
 
@@ -145,7 +146,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
             ("capital cost", money(s["capital_cost"]), False),
             ("seats added", f"{s['seats_added']:,}", False),
             ("classrooms built", f"{s['classrooms_built']:,}", False),
-            ("schools opened / closed", f"{s['schools_opened']} / {s['schools_closed']}", False),
+            ("schools opened / closed", f"{opened_text(s)} / {s['schools_closed']}", False),
             ("pupil-years without a seat (pupils, not money)", f"{s['unmet_pupil_years']:,.0f}", s["unmet_pupil_years"] > 0.5),
             ("plan status", f"{s['status']} (gap {s['gap']:.2%})" if s["gap"] == s["gap"] else s["status"], s["status"] != "optimal"),
         ]
