@@ -258,6 +258,11 @@ def solver_option_problems(settings: PlanSettings) -> list[str]:
     return out
 
 
+def highs_available(settings: PlanSettings) -> bool:
+    """True when the configured solver is HiGHS and highspy is installed (phase S re-solves LPs through it)."""
+    return settings.solver == "highs" and _highs(settings) is not None
+
+
 def _cbc(settings: PlanSettings):
     s = pulp.PULP_CBC_CMD(msg=settings.verbose, timeLimit=settings.time_limit_s, gapRel=settings.mip_gap, threads=settings.threads)
     return s if s.available() else None

@@ -38,7 +38,7 @@ from capacity.plan.inputs import PlanData
 from capacity.plan.local_search import improve_openings
 from capacity.plan.model import PlanModel, _expr, build, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
-from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, resolve_with_costs, row_arrays, run_again, solve
+from capacity.plan.solve import TIME_LIMIT_NOTE, SolveReport, highs_available, resolve_with_costs, row_arrays, run_again, solve
 
 
 def _year_data(data: PlanData, t: int, rooms: dict, topup_allowed: bool) -> tuple[PlanData, pd.Index, pd.Index, pd.Index]:
@@ -297,6 +297,9 @@ def improved_plan(
     """Phase S: ``incumbent`` (values by name, objective) improved by a local search over openings and closures
     (``local_search.improve_openings``, on ``weak`` where phase 0 built it); where the search's plan leaves classes
     or classrooms fractional, they are rounded as in ``rounding_incumbent``. Never worse than ``incumbent``."""
+    if not highs_available(settings):
+        note(f"plan: the local search over openings (phase S) re-solves LPs through HiGHS and was skipped (solver {settings.solver})")
+        return incumbent
     found = improve_openings(data, settings, incumbent[0], time_s, model=weak)
     if found is None:
         return incumbent
