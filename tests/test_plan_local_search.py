@@ -15,7 +15,7 @@ from capacity.plan.inputs import prepare
 from capacity.plan.local_search import improve_openings
 from capacity.plan.model import build
 from capacity.plan.solve import solve
-from capacity.plan.strategy import _first_plan, _violation, improved_plan
+from capacity.plan.strategy import _violation, first_plan, improved_plan
 
 
 def plan_with(data, settings, opened: set[str]) -> tuple[dict[str, float], float]:
@@ -71,7 +71,7 @@ def test_phase_0s_rounded_plan_above_the_optimum_is_brought_to_it(tmp_path, seed
     # more than the optimum (a direct solve at gap 0): one swap (W001 -> W003) reaches it, or two moves
     district, demand = cflp(tmp_path, random_cflp(seed, 6, 16))
     data = prepare(district, demand, CFLP)
-    (values, objective, _), weak = _first_plan(data, CFLP, 10.0)
+    (values, objective, _), weak = first_plan(data, CFLP, 10.0)
     optimum = plan_district(district, demand, CFLP.with_(strategy="direct")).summary["objective"]
     assert objective > optimum * 1.02
     assert improve_openings(data, CFLP, values, 10.0).moves == moves

@@ -72,7 +72,7 @@ def test_first_plan_seats_every_pupil_and_the_plan_is_never_worse(tmp_path):
     # and a quarter of W001, so rounding opens both (2,000, nobody unseated); the optimum opens W001 alone (1,500).
     district, demand = cflp(tmp_path, "2 1\n100 500\n200 1500\n150 0 0\n")
     data = prepare(district, demand, CFLP)
-    values, objective, bound = first_plan(data, CFLP, 10.0)
+    values, objective, bound = first_plan(data, CFLP, 10.0)[0]
     assert objective == pytest.approx(2000)
     assert bound == pytest.approx(500 + 1500 * 50 / 200)
     assert sum(v for k, v in values.items() if k.startswith("u_")) == 0
@@ -85,7 +85,7 @@ def test_keep_better_returns_the_rounded_plan_when_the_solver_ends_worse(tmp_pat
     district, demand = cflp(tmp_path, "2 1\n100 500\n200 1500\n150 0 0\n")
     data = prepare(district, demand, CFLP)
     model = build(data, CFLP)
-    values, objective, _ = first_plan(data, CFLP, 10.0)
+    values, objective, _ = first_plan(data, CFLP, 10.0)[0]
     start = {v: values.get(v.name, 0.0) for v in model.problem.variables()}
     worse = SolveReport("time_limit", "HiGHS", 150e6, 1000.0, (150e6 - 1000) / 150e6, 1.0, "Time limit reached")
     r = keep_better(model, worse, start, objective, 1200.0, CFLP.with_(mip_gap=0.5))

@@ -195,7 +195,7 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     bound_a = max((b for b in (ra.bound if ra.status in found else math.nan, bound_cut) if b == b), default=math.nan)
     phase_a = time.perf_counter() - t0
     # 0: where A did not finish, a first plan from the weak relaxation (fast on large districts)
-    first, weak = _first_plan(data, settings, max(1.0, 0.3 * budget)) if ra.status != "optimal" else (None, None)
+    first, weak = first_plan(data, settings, max(1.0, 0.3 * budget)) if ra.status != "optimal" else (None, None)
     if first is not None:
         bound_a = max((b for b in (bound_a, first[2]) if b == b), default=math.nan)
     phase_0 = time.perf_counter() - t0 - phase_a
@@ -315,17 +315,13 @@ def _by_name(model: PlanModel, named: dict[str, float]) -> dict:
     return {by_name[k]: v for k, v in named.items() if k in by_name}
 
 
-def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[dict[str, float], float, float] | None:
+def first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[tuple[dict[str, float], float, float] | None, PlanModel]:
     """Phase 0: the weak relaxation (every whole number relaxed, no linking rows: it solves fast even
     on large districts), its decisions rounded (openings and classrooms up, within each site; closures to
-    the nearest), then classes rounded and pupils assigned as in ``rounding_incumbent``. None where the
-    rounded decisions break a budget or another rule; else the values by name, their objective and the weak
-    relaxation's objective (a bound for the full model)."""
-    return _first_plan(data, settings, time_s)[0]
-
-
-def _first_plan(data: PlanData, settings: PlanSettings, time_s: float) -> tuple[tuple[dict[str, float], float, float] | None, PlanModel]:
-    """``first_plan``, and the weak model it solved with its bounds as built (phase S re-uses it: no second build)."""
+    the nearest), then classes rounded and pupils assigned as in ``rounding_incumbent``. Returns the plan
+    (None where the rounded decisions break a budget or another rule; else the values by name, their
+    objective and the weak relaxation's objective, a bound for the full model) and the weak model with its
+    bounds as built (phase S re-uses it: no second build)."""
     s0 = settings.with_(integer_classes=False, time_limit_s=time_s)
     m0 = build(data, s0, linking_rows=False)
     ints = [v for v in m0.problem.variables() if v.cat == pulp.LpInteger]

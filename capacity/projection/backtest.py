@@ -666,6 +666,8 @@ class AutoChoice:
         when persistence or trend wins, which do not use it.
     reason : str
         Why nothing was compared when the back-test itself refused (the error's message); '' otherwise.
+    unborn : tuple of str
+        The free entry grades with no births recorded (:func:`unborn_entry_grades`): held by default, never births.
     """
 
     method: str
@@ -673,6 +675,7 @@ class AutoChoice:
     ranking: pd.DataFrame
     entry: tuple[tuple[str, pd.DataFrame], ...] = ()
     reason: str = ""
+    unborn: tuple[str, ...] = ()
 
     @property
     def chosen(self) -> tuple[str, ProjectionSettings]:
@@ -700,7 +703,7 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
     """
     level, lead = settings.auto_level, settings.planning_lead
     # a free entry grade without any recorded births starts held (births is not its candidate); the others at births
-    unborn = unborn_entry_grades(history, settings)
+    unborn = tuple(unborn_entry_grades(history, settings))
     base = settings.with_(entry_rule={**settings.entry_rule, **dict.fromkeys(unborn, "held")}) if unborn else settings
     # every candidate is scored from the same origins: those the default (births for free entry grades) can project
     origins = origins_for(history, base)
@@ -710,7 +713,7 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
     except ProjectionError as e:
         current, reason = pd.DataFrame(columns=["method", "lead", "mape", "bias", "n", "origins"]), str(e)
     if not _ranks_every_lead(current, lead):
-        return AutoChoice(AUTO_FALLBACK, base, method_ranking(current.iloc[0:0], lead), reason=reason)
+        return AutoChoice(AUTO_FALLBACK, base, method_ranking(current.iloc[0:0], lead), reason=reason, unborn=unborn)
     chosen, entry = base, []
     for g in (g for g in free_entry_grades(history, settings) if g not in known_entrants):
         default = "held" if g in unborn else "births"
@@ -729,10 +732,10 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
     ranking = _ranked(scores, AUTO_FALLBACK, settings)
     method = str(ranking["method"].iloc[0])
     if method in NAIVE_METHODS:
-        return AutoChoice(method, settings, ranking, tuple(entry))
+        return AutoChoice(method, settings, ranking, tuple(entry), unborn=unborn)
     # every compared grade's rule is written, births too: entry_rule then tells what auto chose from what was set
     chosen = chosen.with_(entry_rule={**chosen.entry_rule, **{g: str(rules["method"].iloc[0]) for g, rules in entry}})
-    return AutoChoice(method, chosen, ranking, tuple(entry))
+    return AutoChoice(method, chosen, ranking, tuple(entry), unborn=unborn)
 
 
 def _choice_text(ranking: pd.DataFrame, default: str, settings: ProjectionSettings) -> tuple[str, str, str]:
@@ -772,7 +775,7 @@ def announced_choice(history: History, settings: ProjectionSettings, known_entra
             "district's back-test cannot see: their entry rule is kept as set (births: known children replace births x "
             "ratio) and persistence and trend, which do not use the children table, are not compared"
         )
-    unborn = unborn_entry_grades(history, settings)
+    unborn = choice.unborn
     if choice.ranking.empty:
         held = (
             f"; no births recorded for {' and '.join(unborn)}, so births was not a candidate: held, the conservative default"

@@ -266,7 +266,7 @@ def project_history(
     )
     choice = announced_choice(history, settings, known)  # auto may choose entry rules: they go into settings
     method, chosen = choice.chosen
-    uncompared = tuple(unborn_entry_grades(history, settings)) if settings.method == "auto" and choice.ranking.empty else ()
+    uncompared = choice.unborn if choice.ranking.empty else ()
     settings = chosen
     fitted = fit_method(history, settings, method)
     horizon = settings.horizon

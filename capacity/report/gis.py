@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.errors import OutputError
+from capacity.gap import rounded_for_csv
 
 GIS_FORMATS = ("gpkg", "geojson")
 GPKG_NAME = "capacity.gpkg"
@@ -63,8 +64,6 @@ def zones_gap_layer(district, gap: pd.DataFrame):
     import shapely
 
     centres, crs = _points(district, "zones")
-    from capacity.gap import rounded_for_csv
-
     # the figures gap.csv shows (whole pupils and seats), so the map and the table agree
     rows = rounded_for_csv(gap[gap["level"] == "zone"].drop(columns="level")).rename(columns={"area": "zone_id"})
     stage_index = {st: i for i, st in enumerate(district.grades.stage_names)}
