@@ -366,6 +366,8 @@ def _report_highs(problem: pulp.LpProblem, elapsed: float) -> SolveReport:
     if problem.isMIP():
         bound = float(info.mip_dual_bound)
         gap = float(info.mip_gap) if has_solution else math.nan
+        if has_solution:
+            obj, bound, gap, text = _held_plan_objective(h, obj, bound, gap, text)
     else:
         bound, gap = (obj, 0.0) if ms == highspy.HighsModelStatus.kOptimal else (math.nan, math.nan)
     if ms == highspy.HighsModelStatus.kOptimal:
@@ -383,6 +385,30 @@ def _report_highs(problem: pulp.LpProblem, elapsed: float) -> SolveReport:
     else:
         status = "no_solution"
     return SolveReport(status, f"HiGHS {h.version()} (highspy)", obj, bound, gap, elapsed, text)
+
+
+def _held_plan_objective(h, obj: float, bound: float, gap: float, text: str) -> tuple[float, float, float, str]:
+    """The objective of the solution HiGHS hands back, where it differs from the one HiGHS reports.
+
+    With a starting plan and presolve, HiGHS 1.16 can report an objective (and a bound) below the true
+    optimum while handing back the starting plan itself: the costs of the plan written would then not sum
+    to the reported objective. The plan's own cost is reported, the bound kept at most that cost, and the
+    gap measured between them (the plan is what every table shows)."""
+    import numpy as np
+
+    lp = h.getLp()
+    held = float(np.dot(lp.col_cost_, h.getSolution().col_value)) + float(lp.offset_)
+    if abs(held - obj) <= 1e-7 * max(1.0, abs(held)):
+        return obj, bound, gap, text
+    from capacity.notes import note
+
+    note(
+        f"plan: HiGHS reported the objective {obj:,.0f} but the plan it returned costs {held:,.0f}; "
+        "the plan's own cost is reported and its gap measured against the bound"
+    )
+    bound = min(bound, held)
+    gap = (held - bound) / max(abs(held), 1e-9)
+    return held, bound, gap, f"{text}; objective {held:.9g} recomputed from the returned plan (HiGHS reported {obj:.9g})"
 
 
 def _report_cbc(problem: pulp.LpProblem, elapsed: float) -> SolveReport:
