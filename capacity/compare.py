@@ -16,6 +16,7 @@ from capacity.gap.settings import GapSettings
 from capacity.gap.staffing import teachers_needed
 from capacity.grades import system_from_manifest
 from capacity.report.workbook import flatten
+from capacity.scenario import run_label
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,6 @@ def _read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
-
-
-def run_label(scenario: str, overrides) -> str:
-    """'scenario' or 'scenario + group1 + group2': a scenario and its override variants apart."""
-    return " + ".join([scenario, *overrides])
 
 
 def parse_spec(spec: str) -> tuple[str, tuple[str, ...]]:

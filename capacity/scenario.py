@@ -57,6 +57,11 @@ TOP_KEYS: dict[str, str] = {
 TOP_DEFAULTS: dict[str, object] = {"district": "example", "horizon": 10, "run_plan": True}
 
 
+def run_label(scenario: str, overrides) -> str:
+    """'scenario' or 'scenario + group1 + group2': a scenario and its override variants apart."""
+    return " + ".join([scenario, *overrides])
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A resolved scenario: every setting known, checked and hashed."""
@@ -77,6 +82,11 @@ class Scenario:
     targets: tuple[Target, ...] = ()
     given: dict = field(default_factory=dict)
     """Section -> keys the scenario files set (the rest took defaults; see :func:`fit_scenario`)."""
+
+    @property
+    def label(self) -> str:
+        """The option's name as every output shows it: 'name', or 'name + group ...' with override groups."""
+        return run_label(self.name, self.overrides_applied)
 
     @property
     def standards(self) -> Standards:

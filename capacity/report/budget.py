@@ -180,7 +180,7 @@ def write_budget_workbook(
     bt = budget_tables(result, settings)
     p = bt.projects
     summary: list[tuple[str, object]] = [
-        (w["option"], result.scenario.name),
+        (w["option"], result.scenario.label),
         (w["unit"], unit),
         (f"{w['option_capital']} ({unit})", bt.option_capital),
         (f"{w['status_quo_capital']} ({unit})", bt.status_quo_capital),
@@ -206,7 +206,7 @@ def write_budget_workbook(
         sheets,
         summary,
         assumptions,
-        f"{title}: {result.scenario.name}",
+        f"{title}: {result.scenario.label}",
         formats=formats,
         sheet_names=(w["sheet_summary"], w["sheet_assumptions"]),
         headers=(w["parameter"], w["value"]),
