@@ -2154,3 +2154,41 @@ CASES += [
         klass="crash",
     ),
 ]
+
+# wave-5 review
+CASES += [
+    Case(
+        "override-group-misspelt-key",
+        "a misspelt key inside an override group the run does not apply (it was accepted: the typo surfaced only on the day "
+        "the group was applied, and `capacity validate scenario.yaml` said OK)",
+        scenario("extends: BASE\nhorizon: 1\noverrides:\n  draft:\n    plan: {time_limt_s: 5}\n", command="validate"),
+        "override group 'draft' (not applied in this run): ",
+        "Correct the key in the group (the message names its line); every group is checked when the file is read.",
+        klass="settings",
+    ),
+    Case(
+        "override-group-misspelt-section",
+        "a misspelt section inside an override group (the message had no file or line)",
+        scenario("extends: BASE\nhorizon: 1\noverrides:\n  draft:\n    plans: {time_limit_s: 5}\n", command="validate"),
+        "scenario.yaml, line 5: unknown key 'plans' (did you mean 'plan'?)",
+        "Correct the section name in the group.",
+        klass="settings",
+    ),
+    Case(
+        "scenario-empty-file",
+        "an empty scenario file (it ran the bundled example county under every default, labelled as the user's scenario)",
+        scenario(""),
+        "found an empty file; expected a mapping of settings",
+        "Write the scenario's settings, at least district: (docs/scenario-reference.md).",
+        klass="settings",
+    ),
+    Case(
+        "scenario-without-district",
+        "a scenario file that does not name its district (the bundled example county was used without a word)",
+        scenario("name: mine\nhorizon: 2\n", command="validate"),
+        "district is not set: the bundled example county is used",
+        "Accepted with a note, recorded in the manifest and the report: set district: to the district's folder or workbook.",
+        accept=True,
+        klass="settings",
+    ),
+]
