@@ -66,6 +66,19 @@ def check_projection(district, settings) -> None:
             f"(expected at least {int(1 / min(min(q, 1 - q) for q in thin)) + 1} draws for such a quantile)"
         )
     # method auto with too short a history to back-test uses the default method and says so (backtest.choose_method)
+    _note_late_projects(district, years[-1] + settings.horizon)
+
+
+def _note_late_projects(district, last_year: int) -> None:
+    """Decided projects completed after the last projected or planned year count nowhere: say so."""
+    p = district.projects
+    late = p[p["completion_year"] > last_year] if len(p) else p
+    if len(late):
+        listed = ", ".join(f"'{r.project_id}' at '{r.school_id}' ({int(r.completion_year)})" for r in late.itertuples())
+        note(
+            f"projects.csv: {listed} complete after {last_year}, the last year projected and planned: their rooms and costs count "
+            "in no seat, gap, plan or budget of this run (a longer horizon would count them)"
+        )
 
 
 def check_backtest(district, settings, last_target: int | None) -> None:

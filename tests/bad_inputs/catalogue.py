@@ -2191,4 +2191,18 @@ CASES += [
         accept=True,
         klass="settings",
     ),
+    Case(
+        "project-after-horizon",
+        "a decided project completed after the last projected year (it was dropped without a word)",
+        project_on(
+            "projects",
+            lambda f: pd.concat(
+                [f, f.iloc[[3]].assign(project_id="late-wing", completion_year="2040", classrooms="", seats="40", cost="3000000")]
+            ),
+        ),
+        "'late-wing' at",
+        "Accepted with a note naming the project: lengthen the horizon to count it.",
+        accept=True,
+        klass="settings",
+    ),
 ]
