@@ -6,6 +6,7 @@ failed before its fix."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -144,3 +145,24 @@ def test_budget_workbook_and_report_name_the_override_variant(tmp_path: Path, ca
     assert cells["option"] == "s + tight" and any(str(k).endswith(": s + tight") for k in cells)
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "<h1>s + tight</h1>" in page and "<title>capacity report: s + tight</title>" in page
+
+
+def test_budget_workbook_counts_classrooms_as_the_report_does(tmp_path: Path, capsys):
+    """High schools only, a candidate site opened: the workbook's 'classrooms built' was 28 (20 of them the new
+    school's) while the report and summary.json said 8 classrooms built beside 1 school opened."""
+    import openpyxl
+
+    high_schools_only(tmp_path / "hs")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\ndistrict: hs\nhorizon: 6\nprojection: {draws: 100}\nplan: {time_limit_s: 10, mip_gap: 0.01}\n")
+    code, _, err = run_cli(["run", str(scenario), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "out" / "plan" / "summary.json").read_text())
+    builds = pd.read_csv(tmp_path / "out" / "plan" / "builds.csv")
+    assert summary["schools_opened"] == 1 and summary["classrooms_built"] == builds.loc[builds["kind"] == "extend", "classrooms"].sum()
+    wb = openpyxl.load_workbook(tmp_path / "out" / "budget_request.xlsx")
+    cells = {r[0]: r[1] for r in wb[wb.sheetnames[0]].iter_rows(values_only=True) if r and r[0]}
+    assert cells["classrooms built"] == summary["classrooms_built"]
+    assert cells["classrooms in new schools"] == builds.loc[builds["kind"] == "new school", "classrooms"].sum() == 20
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert re.search(rf"<b[^>]*>{summary['classrooms_built']:,}</b>classrooms built", page)

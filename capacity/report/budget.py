@@ -185,9 +185,11 @@ def write_budget_workbook(
         (f"{w['option_capital']} ({unit})", bt.option_capital),
         (f"{w['status_quo_capital']} ({unit})", bt.status_quo_capital),
         (w["n_projects"], len(p)),
-        (w["classrooms_built"], int(p["classrooms"].sum())),
+        (w["classrooms_built"], int(p.loc[p["what"] == "extend", "classrooms"].sum())),
         (w["seats_added"], int(p["seats"].sum())),
     ]
+    if (p["what"] != "extend").any():  # as the report: classrooms built are extensions; a new school's rooms apart
+        summary.insert(-1, (w["classrooms_new_schools"], int(p.loc[p["what"] != "extend", "classrooms"].sum())))
     if len(bt.operating):
         summary.append((f"{w['operating_change']} ({unit})", float(bt.operating["change"].iloc[-1])))
     sheets = {
