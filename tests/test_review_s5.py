@@ -166,3 +166,49 @@ def test_budget_workbook_counts_classrooms_as_the_report_does(tmp_path: Path, ca
     assert cells["classrooms in new schools"] == builds.loc[builds["kind"] == "new school", "classrooms"].sum() == 20
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert re.search(rf"<b[^>]*>{summary['classrooms_built']:,}</b>classrooms built", page)
+
+
+CHINA = ["K1", "K2", "K3", "P1", "P2", "P3", "P4", "P5", "P6", "J1", "J2", "J3", "S1", "S2", "S3"]
+
+
+def decided_school_district(folder: Path) -> Path:
+    """An old town with a primary and a junior school, a new estate with a small primary, and a decided new primary
+    in the estate opening in 2027 (a candidate site with a decided project); new housing in the estate."""
+    spec = [("DP1", "P1", "P6", 80, 0.01), ("DP2", "P1", "P6", 40, 0.04), ("DJ1", "J1", "J3", 200, 0.0)]
+    return write_district(
+        folder,
+        dict(
+            zones=[
+                dict(zone_id="D1", name="Old town", kind="urban", x_km=0, y_km=0),
+                dict(zone_id="D2", name="New estate", kind="urban", x_km=3, y_km=0),
+            ],
+            schools=[
+                school("DP1", "D1", "P1", "P6", 18, 0),
+                school("DJ1", "D1", "J1", "J3", 15, 0.2),
+                school("DP2", "D2", "P1", "P6", 6, 3),
+                school("NEWP", "D2", "P1", "P6", 0, 3.3, status="candidate", max_classrooms=24),
+            ],
+            enrolment=rolls(range(2016, 2025), spec, CHINA, seed=6),
+            births=[dict(year=y, zone_id=z, births=b) for y in range(2008, 2024) for z, b in (("D1", 85), ("D2", 50))],
+            projects=[
+                dict(project_id="新校", school_id="NEWP", completion_year=2027, classrooms=24, seats="", cost=3.0e7, stage="primary")
+            ],
+            housing=[dict(zone_id="D2", year=2026, dwellings=800, dwelling_type="commodity")],
+        ),
+    )
+
+
+def test_compare_counts_the_decided_new_school(tmp_path: Path, capsys):
+    """A run whose decided new school opens in 2027 showed schools_opened 0 in compare.csv and nothing else: set
+    beside a plan that opens a school of its own, the decided school was invisible."""
+    decided_school_district(tmp_path / "d")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\ndistrict: d\nhorizon: 4\nprojection: {method: mean, draws: 50}\nplan: {time_limit_s: 5, mip_gap: 0.01}\n")
+    code, _, err = run_cli(["run", str(scenario), "--out", str(tmp_path / "run")], capsys)
+    assert code == 0, err
+    code, _, err = run_cli(["compare", str(tmp_path / "run"), "--out", str(tmp_path / "cmp")], capsys)
+    assert code == 0, err
+    m = pd.read_csv(tmp_path / "cmp" / "compare.csv").iloc[0]
+    summary = json.loads((tmp_path / "run" / "plan" / "summary.json").read_text())
+    assert summary["schools_opened_decided"] == 1
+    assert (m["schools_opened"], m["schools_opened_decided"]) == (summary["schools_opened"], 1)
