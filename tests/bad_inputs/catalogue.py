@@ -2205,4 +2205,12 @@ CASES += [
         accept=True,
         klass="settings",
     ),
+    Case(
+        "xlsx-hidden-sheet",
+        "a table's sheet hidden in the workbook (a planner hides it meaning to leave it out; it was read without a word)",
+        workbook(lambda wb: setattr(wb["housing"], "sheet_state", "hidden")),
+        "district.xlsx[housing]: the sheet is hidden in the workbook; it is read as the table 'housing'",
+        "Accepted with a note: delete the sheet (or its rows) to leave the table out.",
+        accept=True,
+    ),
 ]
