@@ -415,7 +415,7 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | Non
         proj = project_district(d, proj_settings)
     _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
     if demand is not None:
-        r = plan_district(d, read_demand(demand, d.grades), ps)
+        r = plan_district(d, read_demand(demand, d), ps)
     elif proj is None:
         r = plan_district(d, d.demand, ps)
     else:

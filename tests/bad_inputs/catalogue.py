@@ -2213,4 +2213,26 @@ CASES += [
         "Accepted with a note: delete the sheet (or its rows) to leave the table out.",
         accept=True,
     ),
+    Case(
+        "plan-demand-year-in-history",
+        "`capacity plan --demand` for a year of the enrolment history (an IndexError for a year before it; a past year planned)",
+        demand_file("year,zone_id,grade,pupils\n2010,U01,P1,50\n"),
+        "demand.csv, row 2, column 'year': found 2010, inside the enrolment history",
+        "Give demand for the years to plan, after the last history year.",
+        klass="crash",
+    ),
+    Case(
+        "plan-demand-missing-year",
+        "`capacity plan --demand` with a year missing between two (the missing year was planned with no pupils)",
+        demand_file("year,zone_id,grade,pupils\n2026,U01,P1,50\n2028,U01,P1,50\n"),
+        "demand.csv, column 'year': found demand years 2026-2028 missing 2027; expected an unbroken run of years",
+        "Give every year of the run, or plan the years apart.",
+    ),
+    Case(
+        "plan-demand-unknown-zone",
+        "`capacity plan --demand` naming a zone the district lacks (the message named neither the file nor the row)",
+        demand_file("year,zone_id,grade,pupils\n2026,U01,P1,50\n2026,NOPE,P1,5\n"),
+        "demand.csv, row 3, column 'zone_id': found 'NOPE', which is not in zones",
+        "Correct the zone id, or add the zone to zones.csv.",
+    ),
 ]
