@@ -212,3 +212,43 @@ def test_compare_counts_the_decided_new_school(tmp_path: Path, capsys):
     summary = json.loads((tmp_path / "run" / "plan" / "summary.json").read_text())
     assert summary["schools_opened_decided"] == 1
     assert (m["schools_opened"], m["schools_opened_decided"]) == (summary["schools_opened"], 1)
+
+
+def test_a_decided_school_opening_mid_horizon_is_counted_once_everywhere(tmp_path: Path, capsys):
+    """Known answers on a district unlike the example county: the decided primary (24 rooms x 45 = 1,080 seats, 30 M)
+    opens in 2027, the third planned year. Its seats count from 2027 in the gap and the plan, its capital in neither
+    the plan's costs nor the budget (it is decided), its running cost once a year from 2027; every pupil of the
+    projection is seated or reported unmet; the costs sum to the objective; intervals hold their median."""
+    import openpyxl
+
+    decided_school_district(tmp_path / "d")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: s\ndistrict: d\nhorizon: 5\nprojection: {method: mean, draws: 100}\nplan: {time_limit_s: 10, mip_gap: 0.01}\n"
+    )
+    code, _, err = run_cli(["run", str(scenario), "--out", str(tmp_path / "run")], capsys)
+    assert code == 0, err
+    out = tmp_path / "run"
+    seats = pd.read_csv(out / "gap" / "seats.csv")
+    new = seats[seats["school_id"] == "NEWP"].set_index("year")["seats"]
+    assert new.to_dict() == {2027: 1080, 2028: 1080, 2029: 1080}
+    schools = pd.read_csv(out / "plan" / "schools.csv")
+    status = schools[schools["school_id"] == "NEWP"].set_index("year")["status"]
+    assert status.to_dict() == {2025: "not opened", 2026: "not opened", 2027: "new", 2028: "new", 2029: "new"}
+    builds = pd.read_csv(out / "plan" / "builds.csv")
+    summary = json.loads((out / "plan" / "summary.json").read_text())
+    costs = pd.read_csv(out / "plan" / "costs.csv")
+    assert "NEWP" not in set(builds["school_id"]) and summary["capital_cost"] == pytest.approx(builds["cost"].sum())
+    assert costs.loc[costs["category"].str.startswith("capital"), "cost"].sum() == pytest.approx(builds["cost"].sum())
+    assert costs["discounted_cost"].sum() == pytest.approx(summary["objective"], rel=1e-9)
+    running = costs[costs["category"] == "operating_schools"].set_index("year")["cost"]
+    assert (running / 500_000).to_dict() == {2025: 3, 2026: 3, 2027: 4, 2028: 4, 2029: 4}  # the default cost of a school-year
+    wb = openpyxl.load_workbook(out / "budget_request.xlsx")
+    cells = {r[0]: r[1] for r in wb[wb.sheetnames[0]].iter_rows(values_only=True) if r and r[0]}
+    assert cells["capital of this option (元)"] == summary["capital_cost"]
+    proj = pd.read_csv(out / "projection" / "projection.csv")
+    assert ((proj["p10"] <= proj["pupils"] + 1e-9) & (proj["pupils"] <= proj["p90"] + 1e-9)).all() and (proj["pupils"] >= 0).all()
+    seated = pd.read_csv(out / "plan" / "assignment.csv").groupby("year")["pupils"].sum()
+    unmet = pd.read_csv(out / "plan" / "unmet.csv").groupby("year")["pupils"].sum().reindex(seated.index, fill_value=0.0)
+    demand = proj.groupby("year")["pupils"].sum()
+    assert (seated + unmet - demand).abs().max() < 1.0  # the plan's demand is the median in whole pupils
