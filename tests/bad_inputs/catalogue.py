@@ -518,7 +518,7 @@ CASES: list[Case] = [
         "housing-type-without-yield",
         "a dwelling type with no pupil yield",
         project_on("housing", lambda f: f.assign(dwelling_type=f["dwelling_type"].where(f.zone_id != "T01", "villa"))),
-        "housing dwelling_type 'villa' has no yield",
+        "housing, column 'dwelling_type': found 'villa' (1 row(s)",
         "Add the type under projection.housing_yield in the scenario.",
     ),
     Case(
