@@ -12,17 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from capacity.cli import main
+from test_review_s4 import run_cli, write_district
 
 ENGLAND = ["R"] + [f"Y{i}" for i in range(1, 14)]
-
-
-def write_district(folder: Path, tables: dict[str, list[dict]]) -> Path:
-    folder.mkdir(parents=True)
-    for name, rows in tables.items():
-        pd.DataFrame(rows).to_csv(folder / f"{name}.csv", index=False)
-    return folder
 
 
 def school(sid: str, zone: str, first: str, last: str, rooms: int, x: float, y: float = 0.0, **extra) -> dict:
@@ -80,12 +72,13 @@ def england_la(folder: Path) -> Path:
     )
 
 
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(args)
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return int(e.value.code or 0), out.out, out.err
+def run_scenario(tmp_path: Path, district: str, settings: str, capsys, *extra: str) -> Path:
+    """`capacity run` of a scenario named s on ``district`` (a folder under tmp_path) with ``settings`` (YAML lines) into tmp_path/out."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"name: s\ndistrict: {district}\n{settings}", encoding="utf-8")
+    code, _, err = run_cli(["run", str(scenario), *extra, "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, err
+    return tmp_path / "out"
 
 
 def test_reported_costs_sum_to_the_objective_when_highs_misreports_a_started_solve(tmp_path: Path, capsys):
@@ -93,12 +86,9 @@ def test_reported_costs_sum_to_the_objective_when_highs_misreports_a_started_sol
     (and a bound below the true optimum, about 384.5 M) while handing back the start itself, which costs
     384.9 M: summary.json's objective was 2.95 M below the costs in plan/costs.csv (the later builds' capital)."""
     england_la(tmp_path / "england")
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text(
-        "name: s\ndistrict: england\nhorizon: 6\nprojection: {method: mean, draws: 200}\nplan: {time_limit_s: 10, mip_gap: 0.01}\n"
+    run_scenario(
+        tmp_path, "england", "horizon: 6\nprojection: {method: mean, draws: 200}\nplan: {time_limit_s: 10, mip_gap: 0.01}\n", capsys
     )
-    code, out, err = run_cli(["run", str(scenario), "--out", str(tmp_path / "out")], capsys)
-    assert code == 0, err
     summary = json.loads((tmp_path / "out" / "plan" / "summary.json").read_text())
     costs = pd.read_csv(tmp_path / "out" / "plan" / "costs.csv")
     assert costs["discounted_cost"].sum() == pytest.approx(summary["objective"], rel=1e-9)
@@ -133,13 +123,8 @@ def test_budget_workbook_and_report_name_the_override_variant(tmp_path: Path, ca
     import openpyxl
 
     high_schools_only(tmp_path / "hs")
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text(
-        "name: s\ndistrict: hs\nhorizon: 3\nprojection: {draws: 50}\nplan: {time_limit_s: 5}\n"
-        "overrides:\n  tight:\n    plan: {budget_total: 1000000.0}\n"
-    )
-    code, _, err = run_cli(["run", str(scenario), "--override", "tight", "--out", str(tmp_path / "out")], capsys)
-    assert code == 0, err
+    settings = "horizon: 3\nprojection: {draws: 50}\nplan: {time_limit_s: 5}\noverrides:\n  tight:\n    plan: {budget_total: 1000000.0}\n"
+    run_scenario(tmp_path, "hs", settings, capsys, "--override", "tight")
     wb = openpyxl.load_workbook(tmp_path / "out" / "budget_request.xlsx")
     cells = {r[0]: r[1] for r in wb[wb.sheetnames[0]].iter_rows(values_only=True) if r and r[0]}
     assert cells["option"] == "s + tight" and any(str(k).endswith(": s + tight") for k in cells)
@@ -153,10 +138,7 @@ def test_budget_workbook_counts_classrooms_as_the_report_does(tmp_path: Path, ca
     import openpyxl
 
     high_schools_only(tmp_path / "hs")
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text("name: s\ndistrict: hs\nhorizon: 6\nprojection: {draws: 100}\nplan: {time_limit_s: 10, mip_gap: 0.01}\n")
-    code, _, err = run_cli(["run", str(scenario), "--out", str(tmp_path / "out")], capsys)
-    assert code == 0, err
+    run_scenario(tmp_path, "hs", "horizon: 6\nprojection: {draws: 100}\nplan: {time_limit_s: 10, mip_gap: 0.01}\n", capsys)
     summary = json.loads((tmp_path / "out" / "plan" / "summary.json").read_text())
     builds = pd.read_csv(tmp_path / "out" / "plan" / "builds.csv")
     assert summary["schools_opened"] == 1 and summary["classrooms_built"] == builds.loc[builds["kind"] == "extend", "classrooms"].sum()
@@ -202,14 +184,11 @@ def test_compare_counts_the_decided_new_school(tmp_path: Path, capsys):
     """A run whose decided new school opens in 2027 showed schools_opened 0 in compare.csv and nothing else: set
     beside a plan that opens a school of its own, the decided school was invisible."""
     decided_school_district(tmp_path / "d")
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text("name: s\ndistrict: d\nhorizon: 4\nprojection: {method: mean, draws: 50}\nplan: {time_limit_s: 5, mip_gap: 0.01}\n")
-    code, _, err = run_cli(["run", str(scenario), "--out", str(tmp_path / "run")], capsys)
-    assert code == 0, err
-    code, _, err = run_cli(["compare", str(tmp_path / "run"), "--out", str(tmp_path / "cmp")], capsys)
+    run = run_scenario(tmp_path, "d", "horizon: 4\nprojection: {method: mean, draws: 50}\nplan: {time_limit_s: 5, mip_gap: 0.01}\n", capsys)
+    code, _, err = run_cli(["compare", str(run), "--out", str(tmp_path / "cmp")], capsys)
     assert code == 0, err
     m = pd.read_csv(tmp_path / "cmp" / "compare.csv").iloc[0]
-    summary = json.loads((tmp_path / "run" / "plan" / "summary.json").read_text())
+    summary = json.loads((run / "plan" / "summary.json").read_text())
     assert summary["schools_opened_decided"] == 1
     assert (m["schools_opened"], m["schools_opened_decided"]) == (summary["schools_opened"], 1)
 
@@ -222,13 +201,9 @@ def test_a_decided_school_opening_mid_horizon_is_counted_once_everywhere(tmp_pat
     import openpyxl
 
     decided_school_district(tmp_path / "d")
-    scenario = tmp_path / "s.yaml"
-    scenario.write_text(
-        "name: s\ndistrict: d\nhorizon: 5\nprojection: {method: mean, draws: 100}\nplan: {time_limit_s: 10, mip_gap: 0.01}\n"
+    out = run_scenario(
+        tmp_path, "d", "horizon: 5\nprojection: {method: mean, draws: 100}\nplan: {time_limit_s: 10, mip_gap: 0.01}\n", capsys
     )
-    code, _, err = run_cli(["run", str(scenario), "--out", str(tmp_path / "run")], capsys)
-    assert code == 0, err
-    out = tmp_path / "run"
     seats = pd.read_csv(out / "gap" / "seats.csv")
     new = seats[seats["school_id"] == "NEWP"].set_index("year")["seats"]
     assert new.to_dict() == {2027: 1080, 2028: 1080, 2029: 1080}
