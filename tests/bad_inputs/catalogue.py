@@ -2235,4 +2235,14 @@ CASES += [
         "demand.csv, row 3, column 'zone_id': found 'NOPE', which is not in zones",
         "Correct the zone id, or add the zone to zones.csv.",
     ),
+    Case(
+        "id-lost-leading-zeros",
+        "zone '007' written as the number 7 in another table (a spreadsheet drops the leading zeros of numbers)",
+        then(
+            rename_id("U01", "007", ("validate", "DIST")),
+            lambda tmp: edit(tmp, "schools", lambda f: f.assign(zone_id=f["zone_id"].replace("007", "7"))),
+        ),
+        "found '7', which is not in zones; expected a zone_id listed in zones (did you mean '007'?",
+        "Format the id columns as text in the spreadsheet and write the ids again.",
+    ),
 ]
