@@ -113,6 +113,12 @@ def check_plan(district, settings) -> None:
         if missing:
             problems.append(f"plan.{key}: found school {', '.join(map(repr, missing))}; expected a school_id of the district")
     forced = set(settings.force_close) & ids
+    p = district.projects
+    for r in p[p["school_id"].isin(forced)].itertuples() if len(p) else ():
+        problems.append(
+            f"plan.force_close: found '{r.school_id}', which has the decided project '{r.project_id}' (completed {int(r.completion_year)}); "
+            "expected a school to close without decided building (drop the project from projects.csv, or do not force the closure)"
+        )
     both = sorted(forced & set(settings.forbid_close))
     if both:
         problems.append(f"plan.force_close and plan.forbid_close: found {', '.join(both)} in both; expected each school in at most one")

@@ -2245,4 +2245,12 @@ CASES += [
         "found '7', which is not in zones; expected a zone_id listed in zones (did you mean '007'?",
         "Format the id columns as text in the spreadsheet and write the ids again.",
     ),
+    Case(
+        "force-close-school-with-project",
+        "plan.force_close names a school with a decided extension (the plan closed it and the decided money was still spent there)",
+        scenario("extends: BASE\nplan:\n  force_close: [U01-J1]\n"),
+        "plan.force_close: found 'U01-J1', which has the decided project 'PRJ-2027-02'",
+        "Drop the project from projects.csv, or do not force the closure.",
+        klass="settings",
+    ),
 ]
