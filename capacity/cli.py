@@ -39,6 +39,10 @@ def validate(district: str | None) -> None:
     d, sc = _target(district)
     standards = sc.standards if sc is not None else settings_for_system(Standards, d.grades)
     rated_capacity(d, standards.class_size, standards.rated_capacity_tolerance)
+    if sc is not None:  # the scenario's settings against the district, as a run checks them before computing
+        from capacity.run import check_scenario
+
+        check_scenario(sc, d, projecting=d.has_history)
     if d.has_history:
         known = f"history {d.history_years[0]}-{d.last_year}"
     else:

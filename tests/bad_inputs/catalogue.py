@@ -2253,4 +2253,12 @@ CASES += [
         "Drop the project from projects.csv, or do not force the closure.",
         klass="settings",
     ),
+    Case(
+        "validate-scenario-settings-against-district",
+        "`capacity validate SCENARIO` with plan.force_close naming no school of the district (validate said OK; run refused it)",
+        scenario("extends: BASE\nplan:\n  force_close: [NOPE]\n", command="validate"),
+        "plan.force_close: found school 'NOPE'; expected a school_id of the district",
+        "Name schools of the district; validate now makes every check a run makes before computing.",
+        klass="settings",
+    ),
 ]
