@@ -221,6 +221,8 @@ def test_a_decided_school_opening_mid_horizon_is_counted_once_everywhere(tmp_pat
     wb = openpyxl.load_workbook(out / "budget_request.xlsx")
     cells = {r[0]: r[1] for r in wb[wb.sheetnames[0]].iter_rows(values_only=True) if r and r[0]}
     assert cells["capital of this option (元)"] == summary["capital_cost"]
+    need = list(wb["status-quo need"].iter_rows(values_only=True))[1:-1]  # the finance office reads whole pupils (was 49.31881791668343)
+    assert need and all(float(r[2]).is_integer() for r in need)
     proj = pd.read_csv(out / "projection" / "projection.csv")
     assert ((proj["p10"] <= proj["pupils"] + 1e-9) & (proj["pupils"] <= proj["p90"] + 1e-9)).all() and (proj["pupils"] >= 0).all()
     seated = pd.read_csv(out / "plan" / "assignment.csv").groupby("year")["pupils"].sum()

@@ -121,6 +121,7 @@ def budget_tables(result, settings: ReportSettings) -> BudgetTables:
     sq = status_quo_projects(gap.budget)
     sq_by = sq.groupby(["year", "stage"], as_index=False)[["classrooms", "cost"]].sum().rename(columns={"classrooms": "new_classrooms"})
     short = gap.budget.groupby(["year", "stage"], as_index=False)["shortfall"].sum()
+    short["shortfall"] = short["shortfall"].round(0)  # whole pupils, as gap/budget.csv writes them
     sq_need = short.merge(sq_by, on=["year", "stage"], how="left").fillna({"new_classrooms": 0, "cost": 0.0})
     sq_need = sq_need[(sq_need["shortfall"] > 0) | (sq_need["new_classrooms"] > 0)].astype({"new_classrooms": int, "year": object})
     sq_need["cost"] = sq_need["cost"] / div
