@@ -39,6 +39,13 @@ def check_projection(district, settings) -> None:
     _require_history(district)
     years = _history(district)
     n = len(years)
+    if n < 2:
+        from capacity.errors import ProjectionError
+
+        raise ProjectionError(
+            f"{district.source}: enrolment: found one history year ({years[0]}); expected at least 2 years for the cohort model "
+            "(to plan without a projection, give pupils by zone in demand.csv and run `capacity plan`)"
+        )
     if settings.window > n:
         note(f"projection.window: found {settings.window} years; the history {years[0]}-{years[-1]} has {n}, so ratios use those {n} years")
     births_years = district.births["year"].nunique() if len(district.births) else 0
@@ -90,6 +97,11 @@ def check_backtest(district, settings, last_target: int | None) -> None:
         raise ScenarioError(
             f"--last-target: found {last_target}; expected a history year from {first_ok} to {years[-1]} "
             f"(history {years[0]}-{years[-1]}, window {settings.window})"
+        )
+    if len(years) < 3:
+        raise ScenarioError(
+            f"{district.source}: enrolment: found the history {years[0]}-{years[-1]} ({len(years)} years); expected at least 3 "
+            "years to back-test (a window of 1 year, one year to fit after it and one target year)"
         )
     if first_ok > years[-1]:
         raise ScenarioError(

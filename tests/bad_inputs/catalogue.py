@@ -2261,4 +2261,18 @@ CASES += [
         "Name schools of the district; validate now makes every check a run makes before computing.",
         klass="settings",
     ),
+    Case(
+        "history-one-year",
+        "an enrolment history of one year (the message named no file and no way out)",
+        project_on("enrolment", lambda f: f[f["year"] == f["year"].max()]),
+        "enrolment: found one history year (2025); expected at least 2 years for the cohort model",
+        "Add earlier years of enrolment, or give pupils by zone in demand.csv and plan them with `capacity plan`.",
+    ),
+    Case(
+        "backtest-two-years",
+        "a back-test of a two-year history (the message asked for a window of at most 0)",
+        lambda tmp: ["backtest", str(edit(tmp, "enrolment", lambda f: f[f["year"].astype(int) >= int(f["year"].max()) - 1]))],
+        "enrolment: found the history 2024-2025 (2 years); expected at least 3 years to back-test",
+        "Back-test a longer history.",
+    ),
 ]
