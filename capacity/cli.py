@@ -39,6 +39,10 @@ def validate(district: str | None) -> None:
     d, sc = _target(district)
     standards = sc.standards if sc is not None else settings_for_system(Standards, d.grades)
     rated_capacity(d, standards.class_size, standards.rated_capacity_tolerance)
+    if sc is not None:  # the scenario's settings against the district, as a run checks them before computing
+        from capacity.run import check_scenario
+
+        check_scenario(sc, d, projecting=d.has_history)
     if d.has_history:
         known = f"history {d.history_years[0]}-{d.last_year}"
     else:
@@ -415,7 +419,7 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | Non
         proj = project_district(d, proj_settings)
     _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
     if demand is not None:
-        r = plan_district(d, read_demand(demand, d.grades), ps)
+        r = plan_district(d, read_demand(demand, d), ps)
     elif proj is None:
         r = plan_district(d, d.demand, ps)
     else:

@@ -16,6 +16,7 @@ from capacity.gap.settings import GapSettings
 from capacity.gap.staffing import teachers_needed
 from capacity.grades import system_from_manifest
 from capacity.report.workbook import flatten
+from capacity.scenario import run_label
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,6 @@ def _read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
-
-
-def run_label(scenario: str, overrides) -> str:
-    """'scenario' or 'scenario + group1 + group2': a scenario and its override variants apart."""
-    return " + ".join([scenario, *overrides])
 
 
 def parse_spec(spec: str) -> tuple[str, tuple[str, ...]]:
@@ -116,6 +112,7 @@ def run_metrics(run: RunTables, bands: dict[str, list] | None = None) -> dict[st
     g = GapSettings()
     ratios = gap_settings.get("pupils_per_teacher") or g.pupils_per_teacher
     teach = teachers_needed(cls_stage[cls_stage["year"] == last], ratios, gap_settings.get("min_teachers", g.min_teachers))
+    built_new = set(builds.loc[builds["kind"] == "new school", "school_id"]) if len(builds) else set()
     large = [b for b in bands if b.startswith("56")]
     huge = [b for b in bands if b.startswith("66")]
     m.update(
@@ -129,6 +126,8 @@ def run_metrics(run: RunTables, bands: dict[str, list] | None = None) -> dict[st
             "seats_added": int(builds["seats"].sum()) if len(builds) else 0,
             "classrooms_built": int(builds.loc[builds["kind"] == "extend", "classrooms"].sum()) if len(builds) else 0,
             "schools_opened": int((builds["kind"] == "new school").sum()) if len(builds) else 0,
+            # a decided new school (a decided project at a candidate site) opens in the plan's schools but is no build
+            "schools_opened_decided": len(set(schools.loc[schools["status"] == "new", "school_id"]) - built_new),
             "schools_extended": int(builds.loc[builds["kind"] == "extend", "school_id"].nunique()) if len(builds) else 0,
             "schools_closed": int(sum("closed" in v for v in first_status)),
             "unmet_pupil_years": float(un["pupils"].sum()) if len(un) else 0.0,

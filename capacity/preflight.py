@@ -39,6 +39,13 @@ def check_projection(district, settings) -> None:
     _require_history(district)
     years = _history(district)
     n = len(years)
+    if n < 2:
+        from capacity.errors import ProjectionError
+
+        raise ProjectionError(
+            f"{district.source}: enrolment: found one history year ({years[0]}); expected at least 2 years for the cohort model "
+            "(to plan without a projection, give pupils by zone in demand.csv and run `capacity plan`)"
+        )
     if settings.window > n:
         note(f"projection.window: found {settings.window} years; the history {years[0]}-{years[-1]} has {n}, so ratios use those {n} years")
     births_years = district.births["year"].nunique() if len(district.births) else 0
@@ -66,6 +73,19 @@ def check_projection(district, settings) -> None:
             f"(expected at least {int(1 / min(min(q, 1 - q) for q in thin)) + 1} draws for such a quantile)"
         )
     # method auto with too short a history to back-test uses the default method and says so (backtest.choose_method)
+    _note_late_projects(district, years[-1] + settings.horizon)
+
+
+def _note_late_projects(district, last_year: int) -> None:
+    """Decided projects completed after the last projected or planned year count nowhere: say so."""
+    p = district.projects
+    late = p[p["completion_year"] > last_year] if len(p) else p
+    if len(late):
+        listed = ", ".join(f"'{r.project_id}' at '{r.school_id}' ({int(r.completion_year)})" for r in late.itertuples())
+        note(
+            f"projects.csv: {listed} complete after {last_year}, the last year projected and planned: their rooms and costs count "
+            "in no seat, gap, plan or budget of this run (a longer horizon would count them)"
+        )
 
 
 def check_backtest(district, settings, last_target: int | None) -> None:
@@ -77,6 +97,11 @@ def check_backtest(district, settings, last_target: int | None) -> None:
         raise ScenarioError(
             f"--last-target: found {last_target}; expected a history year from {first_ok} to {years[-1]} "
             f"(history {years[0]}-{years[-1]}, window {settings.window})"
+        )
+    if len(years) < 3:
+        raise ScenarioError(
+            f"{district.source}: enrolment: found the history {years[0]}-{years[-1]} ({len(years)} years); expected at least 3 "
+            "years to back-test (a window of 1 year, one year to fit after it and one target year)"
         )
     if first_ok > years[-1]:
         raise ScenarioError(
@@ -100,6 +125,12 @@ def check_plan(district, settings) -> None:
         if missing:
             problems.append(f"plan.{key}: found school {', '.join(map(repr, missing))}; expected a school_id of the district")
     forced = set(settings.force_close) & ids
+    p = district.projects
+    for r in p[p["school_id"].isin(forced)].itertuples() if len(p) else ():
+        problems.append(
+            f"plan.force_close: found '{r.school_id}', which has the decided project '{r.project_id}' (completed {int(r.completion_year)}); "
+            "expected a school to close without decided building (drop the project from projects.csv, or do not force the closure)"
+        )
     both = sorted(forced & set(settings.forbid_close))
     if both:
         problems.append(f"plan.force_close and plan.forbid_close: found {', '.join(both)} in both; expected each school in at most one")

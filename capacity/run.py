@@ -45,18 +45,10 @@ def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResul
     steps = 4 if scenario.run_plan else 3
     progress(f"[1/{steps}] loading district {scenario.district}")
     district = load_district(scenario.district_path)
-    from capacity.preflight import check_plan, check_projection
     from capacity.scenario import fit_scenario
 
     scenario = fit_scenario(scenario, district.grades)
-
-    check_projection(district, scenario.projection)
-    if scenario.run_plan:
-        check_plan(district, scenario.plan)
-    if scenario.targets:
-        from capacity.report.targets import check_targets
-
-        check_targets(scenario.targets, district, tuple(range(district.last_year + 1, district.last_year + scenario.horizon + 1)))
+    check_scenario(scenario, district)
     timings["load_s"] = time.perf_counter() - t
     t = time.perf_counter()
     progress(f"[2/{steps}] projecting {scenario.horizon} years ({scenario.projection.draws} draws)")
@@ -79,6 +71,21 @@ def execute(scenario: Scenario, progress: Progress = lambda m: None) -> RunResul
         timings["plan_s"] = time.perf_counter() - t
     alternatives, robustness = plan_extras(district, projection, plan, progress, timings)
     return RunResult(scenario, district, projection, gap, plan, timings, alternatives=alternatives, robustness=robustness)
+
+
+def check_scenario(scenario: Scenario, district: District, projecting: bool = True) -> None:
+    """The checks of a fitted scenario's settings against the district that a run makes before computing (also
+    made by `capacity validate SCENARIO`; ``projecting`` False skips those of the projection)."""
+    from capacity.preflight import check_plan, check_projection
+
+    if projecting:
+        check_projection(district, scenario.projection)
+    if scenario.run_plan:
+        check_plan(district, scenario.plan)
+    if scenario.targets:
+        from capacity.report.targets import check_targets
+
+        check_targets(scenario.targets, district, tuple(range(district.last_year + 1, district.last_year + scenario.horizon + 1)))
 
 
 def plan_extras(district, projection, plan, progress: Progress, timings: dict[str, float]) -> tuple[object | None, object | None]:

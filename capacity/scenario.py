@@ -57,6 +57,11 @@ TOP_KEYS: dict[str, str] = {
 TOP_DEFAULTS: dict[str, object] = {"district": "example", "horizon": 10, "run_plan": True}
 
 
+def run_label(scenario: str, overrides) -> str:
+    """'scenario' or 'scenario + group1 + group2': a scenario and its override variants apart."""
+    return " + ".join([scenario, *overrides])
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A resolved scenario: every setting known, checked and hashed."""
@@ -76,7 +81,12 @@ class Scenario:
     report: ReportSettings = field(default_factory=ReportSettings)
     targets: tuple[Target, ...] = ()
     given: dict = field(default_factory=dict)
-    """Section -> keys the scenario files set (the rest took defaults; see :func:`fit_scenario`)."""
+    """Section -> keys the scenario files set (the rest took defaults; see :func:`fit_scenario`); '' holds the top-level keys."""
+
+    @property
+    def label(self) -> str:
+        """The option's name as every output shows it: 'name', or 'name + group ...' with override groups."""
+        return run_label(self.name, self.overrides_applied)
 
     @property
     def standards(self) -> Standards:
@@ -172,7 +182,7 @@ def read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
     except yaml.YAMLError as e:
         raise ScenarioError(f"{path}: not valid YAML ({e})") from None
     if data is None:
-        data, node = {}, None
+        raise ScenarioError(f"{path}: found an empty file; expected a mapping of settings (district: ..., horizon: ...)")
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}, line 1: found a {type(data).__name__}; expected a mapping of keys (name: ..., projection: ...)")
     lines: dict[tuple, int] = {}
@@ -389,6 +399,9 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
             for w, loc in list(where.items()):
                 if w[:2] == ("overrides", g) and w[2 : 2 + len(kp)] == kp:
                     where[w[2:]] = loc
+        for w, loc in list(where.items()):  # the group's own sections (an unknown one too) keep their lines
+            if w[:2] == ("overrides", g) and len(w) > 2:
+                where.setdefault(w[2:], loc)
         data = deep_merge(data, grp)
     problems: list[str] = []
 
@@ -479,7 +492,7 @@ def resolve(data: dict, where: dict, files: tuple[str, ...], name: str, override
         resolved,
         report,
         targets,
-        {sec: sorted(data[sec]) for sec in SECTIONS if isinstance(data.get(sec), dict)},
+        {"": sorted(k for k in data if k in TOP_KEYS), **{sec: sorted(data[sec]) for sec in SECTIONS if isinstance(data.get(sec), dict)}},
     )
 
 
@@ -499,6 +512,14 @@ def fit_scenario(scenario: Scenario, grades: GradeSystem) -> Scenario:
         Listing every key that does not fit the system.
     """
 
+    top = scenario.given.get("")
+    if top is not None and "district" not in top:
+        from capacity.notes import note
+
+        note(
+            f"{scenario.files[-1]}: district is not set: the bundled example county is used "
+            "(set district: to a district folder or .xlsx workbook, or to example to say so)"
+        )
     took: list[str] = []
 
     def fitted(obj, section: str):
@@ -580,13 +601,31 @@ def load_scenario(path: str | Path, overrides: tuple[str, ...] = ()) -> Scenario
     """Read, merge, check and resolve one scenario file (without its sweep)."""
     p = Path(path)
     data, where, files = load_chain(p)
+    check_groups(data, where, files, p.stem, overrides)
     return resolve(data, where, files, p.stem, overrides)
+
+
+def check_groups(data: dict, where: dict, files: tuple[str, ...], stem: str, applied: tuple[str, ...]) -> None:
+    """Check every override group the run does not apply, each on its own over the file's settings, so that a
+    misspelt key in a group is reported when the file is read, not only on the day the group is applied."""
+    groups = data.get("overrides") or {}
+    problems = []
+    for g in sorted(groups) if isinstance(groups, dict) else ():
+        if g in applied:
+            continue
+        try:
+            resolve(data, where, files, stem, (g,))
+        except ScenarioError as e:
+            problems.append(f"override group '{g}' (not applied in this run): {e}")
+    if problems:
+        raise ScenarioError("\n".join(problems))
 
 
 def expand_sweep(path: str | Path, overrides: tuple[str, ...] = ()) -> list[Scenario]:
     """The scenario, or one scenario per combination of its ``sweep`` values."""
     p = Path(path)
     data, where, files = load_chain(p)
+    check_groups(data, where, files, p.stem, overrides)
     sweep = data.get("sweep") or {}
     if not isinstance(sweep, dict) or not sweep:
         return [resolve(data, where, files, p.stem, overrides)]

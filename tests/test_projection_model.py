@@ -172,7 +172,7 @@ def test_housing_stock_counts_only_what_arrives_after_the_origin():
 
 def test_housing_type_without_yield_is_an_error():
     housing = pd.DataFrame({"zone_id": ["A"], "year": [2026], "dwellings": [10], "dwelling_type": ["villa"]})
-    with pytest.raises(ScenarioError, match="'villa' has no yield"):
+    with pytest.raises(ScenarioError, match="column 'dwelling_type': found 'villa'"):
         housing_stock(housing, ("A",), 2025, 3, ProjectionSettings(), CHINA)
 
 

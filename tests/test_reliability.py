@@ -421,7 +421,8 @@ def test_new_output_replaces_the_old_in_one_atomic_exchange(tmp_path, monkeypatc
 
 def test_run_with_every_school_closed_writes_a_report(tmp_path, capsys):
     schools = pd.read_csv(EXAMPLE_PATH / "schools.csv", dtype=str)
-    ids = ", ".join(schools.loc[schools["status"] == "open", "school_id"])
+    decided = set(pd.read_csv(EXAMPLE_PATH / "projects.csv", dtype=str)["school_id"])  # forcing those closed is refused
+    ids = ", ".join(schools.loc[(schools["status"] == "open") & ~schools["school_id"].isin(decided), "school_id"])
     (tmp_path / "s.yaml").write_text(
         f"name: closed\nhorizon: 2\nprojection: {{draws: 20}}\nplan:\n  strategy: direct\n  time_limit_s: 20\n  force_close: [{ids}]\n",
         encoding="utf-8",

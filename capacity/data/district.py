@@ -176,9 +176,10 @@ def home_school_shares(district: District) -> pd.DataFrame:
             )
         a = a[a["year"] == a["year"].max()][cols]
         a = a[a["school_id"].isin(status.loc[status["status"].eq("open"), "school_id"]) & (a["pupils"] > 0)]
-        covered = pd.MultiIndex.from_frame(a[["zone_id", "grade"]].drop_duplicates())
+        usable = _residence_shares_usable(district, a)
+        covered = pd.MultiIndex.from_frame(usable[["zone_id", "grade"]].drop_duplicates())
         rest = e[~pd.MultiIndex.from_frame(e[["zone_id", "grade"]]).isin(covered) & (e["pupils"] > 0)]
-        if len(rest) and len(e):
+        if len(rest) and len(e) and usable is a:  # where attendance is set aside, its own note says so
             from capacity.notes import note
 
             grades = district.grades
@@ -189,13 +190,42 @@ def home_school_shares(district: District) -> pd.DataFrame:
                 f"{int(district.enrolment['year'].max())} (grades {left}); their pupils are shared among home schools "
                 "by that year's enrolment"
             )
-        last = pd.concat([a, rest], ignore_index=True).merge(status, on="school_id")
+        last = pd.concat([usable, rest], ignore_index=True).merge(status, on="school_id")
     else:
         last = e.merge(status, on="school_id")
     last = last[last["status"].eq("open") & (last["pupils"] > 0)]
     return last.assign(share=last["pupils"] / last.groupby(["zone_id", "grade"])["pupils"].transform("sum"))[
         ["zone_id", "grade", "school_id", "share"]
     ]
+
+
+def _residence_shares_usable(district: District, a: pd.DataFrame) -> pd.DataFrame:
+    """The attendance rows ``a`` (one year), or none where they cannot split the demand they would be applied to.
+
+    Attendance counts pupils by the zone they live in. A projection from enrolment history counts them in the
+    zone of the school they attend (docs/data-format.md, 'Demand by zone of residence'), so pupils who cross a
+    zone line (a magnet school drawing from every zone) are already in the school's zone: residence shares applied
+    to that demand would move pupils between schools (a magnet's home zone's other school would gain the magnet's
+    incomers, the schools of the zones they come from lose them). Then the shares come from enrolment, with a note.
+    """
+    e = district.enrolment
+    if not len(e) or (len(district.demand) and int(district.demand["year"].max()) > int(e["year"].max())):
+        return a  # the demand to split is by residence (a demand table after the history, or no history)
+    zone_of = district.schools.set_index("school_id")["zone_id"]
+    away = a[a["zone_id"] != a["school_id"].map(zone_of)]
+    if not len(away):
+        return a
+    from capacity.notes import note
+
+    by_school = away.groupby("school_id")["zone_id"].agg(lambda z: ", ".join(sorted(set(z))))
+    shown = "; ".join(f"'{s}' from {z}" for s, z in list(by_school.items())[:5]) + ("; ..." if len(by_school) > 5 else "")
+    note(
+        f"attendance: {away['pupils'].sum():,.0f} pupils in {int(district.attendance['year'].max())} attend a school outside their home zone "
+        f"({shown}); the projection counts pupils in the zone of the school they attend (enrolment history), so these "
+        "residence shares would move pupils between schools: home-school shares come from the last history year's enrolment, "
+        "which keeps each school's pupils (attendance sets them where demand is by residence: a demand table after the history)"
+    )
+    return a.iloc[0:0]
 
 
 def split_by_home_school(district: District, demand: pd.DataFrame) -> pd.DataFrame:

@@ -369,6 +369,10 @@ def _read_workbook(path: Path) -> RawDistrict:
             continue
         ws = wb[t.name]
         label = f"{path.name}[{t.name}]"
+        if ws.sheet_state != "visible":  # hiding a sheet in Excel does not leave its table out: say that it is read
+            notes.append(
+                f"{label}: the sheet is {ws.sheet_state} in the workbook; it is read as the table '{t.name}' (delete it to leave it out)"
+            )
         if ws.merged_cells.ranges:
             rng = ", ".join(sorted(str(r) for r in ws.merged_cells.ranges))
             problems.append(Problem(label, None, None, f"merged cells {rng}", "one value per cell; unmerge the cells"))

@@ -222,7 +222,13 @@ def cross_check(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades:
         bad = f[column].notna() & ~f[column].isin(valid)
         for _, r in f[bad].iterrows():
             problems.append(
-                Problem(labels[table], int(r[ROW]), column, f"'{r[column]}', which is not in {target}", f"a {column} listed in {target}")
+                Problem(
+                    labels[table],
+                    int(r[ROW]),
+                    column,
+                    f"'{r[column]}', which is not in {target}",
+                    f"a {column} listed in {target}{_lost_zeros_hint(str(r[column]), valid)}",
+                )
             )
 
     refs("schools", "zone_id", zone_ids, "zones")
@@ -643,6 +649,18 @@ def _attendance_checks(a: pd.DataFrame, label: str, grades: GradeSystem) -> list
 
 def _missing_years(years: list[int]) -> list[int]:
     return sorted(set(range(years[0], years[-1] + 1)) - set(years)) if years else []
+
+
+def _lost_zeros_hint(found: str, valid: set) -> str:
+    """A hint where an id differs from a listed one only by leading zeros (Excel stores 007 typed as a number as 7)."""
+    if not found.isdigit():
+        return ""
+    near = sorted(v for v in valid if isinstance(v, str) and v.isdigit() and v != found and v.lstrip("0") == found.lstrip("0"))
+    return (
+        f" (did you mean '{near[0]}'? a spreadsheet drops the leading zeros of ids stored as numbers: format the column as text)"
+        if near
+        else ""
+    )
 
 
 def _gaps(years: list[int], label: str, what: str) -> list[Problem]:

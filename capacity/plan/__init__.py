@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from capacity.errors import SolverError
-from capacity.grades import GradeSystem
 from capacity.plan.inputs import PlanData, prepare
 from capacity.plan.model import build
 from capacity.plan.results import extract
@@ -140,25 +139,46 @@ def shortfall_tail(report: SolveReport) -> str:
     return f"in the best plan found before the time limit (gap {gap})"
 
 
-def read_demand(path, grades: GradeSystem) -> pd.DataFrame:
+def read_demand(path, district) -> pd.DataFrame:
     """A demand table the planner supplies (CSV: year, zone_id, grade, pupils; the ``demand`` table of
-    docs/data-format.md), to plan against instead of a projection. Grades are checked against the
-    district's system ``grades`` here, zones against the district by ``plan_district``.
+    docs/data-format.md), to plan against instead of a projection, checked against ``district``: grades of
+    its system, zones it has, an unbroken run of years, and (with enrolment history) years after the history.
 
     Raises
     ------
     InputError
-        Missing or unknown columns, bad cells or an empty table, naming the file, row and column.
+        Missing or unknown columns, bad cells, unknown zones, years out of place or an empty table, naming
+        the file, row and column.
     """
     from capacity.data.read import read_table_file
     from capacity.data.schema import DEMAND
-    from capacity.data.validate import ROW, parse_table
+    from capacity.data.validate import ROW, _gaps, parse_table
     from capacity.errors import InputError, Problem
 
     raw = read_table_file(path, DEMAND.name)
-    frame, problems = parse_table(raw, DEMAND, grades)
+    frame, problems = parse_table(raw, DEMAND, district.grades)
     if not raw.rows:
         problems.append(Problem(raw.label, None, None, "an empty table", "at least one data row"))
+    if not problems:
+        zones = set(district.zones["zone_id"])
+        for _, r in frame[~frame["zone_id"].isin(zones)].iterrows():
+            problems.append(
+                Problem(raw.label, int(r[ROW]), "zone_id", f"'{r['zone_id']}', which is not in zones", "a zone_id listed in zones")
+            )
+        years = sorted(set(frame["year"].astype(int)))
+        problems += _gaps(years, raw.label, "demand years")
+        if district.has_history:
+            for _, r in frame[frame["year"] <= district.last_year].iterrows():
+                problems.append(
+                    Problem(
+                        raw.label,
+                        int(r[ROW]),
+                        "year",
+                        f"{int(r['year'])}, inside the enrolment history (last year {district.last_year})",
+                        f"a year to plan, after {district.last_year}",
+                    )
+                )
+                break  # one row names the fault; the rest of that year are alike
     if problems:
         raise InputError(problems)
     return frame.drop(columns=ROW)

@@ -304,6 +304,8 @@ def solve(problem: pulp.LpProblem, settings: PlanSettings, fallback: str | None 
         problem.solve(solver)
     except pulp.PulpSolverError as e:
         raise SolverError(f"{name} failed: {e}") from None
+    if name == "highs" and start and problem.isMIP() and _held_objective(problem.solverModel) is not None:
+        _solve_again_without_presolve(problem, settings)
     elapsed = time.perf_counter() - t0
     report = _report_highs(problem, elapsed) if name == "highs" else _report_cbc(problem, elapsed)
     if report.status == "no_solution" and "time limit" in report.model_status.lower():
@@ -366,6 +368,8 @@ def _report_highs(problem: pulp.LpProblem, elapsed: float) -> SolveReport:
     if problem.isMIP():
         bound = float(info.mip_dual_bound)
         gap = float(info.mip_gap) if has_solution else math.nan
+        if has_solution:
+            obj, bound, gap, text = _held_plan_objective(h, obj, bound, gap, text)
     else:
         bound, gap = (obj, 0.0) if ms == highspy.HighsModelStatus.kOptimal else (math.nan, math.nan)
     if ms == highspy.HighsModelStatus.kOptimal:
@@ -383,6 +387,56 @@ def _report_highs(problem: pulp.LpProblem, elapsed: float) -> SolveReport:
     else:
         status = "no_solution"
     return SolveReport(status, f"HiGHS {h.version()} (highspy)", obj, bound, gap, elapsed, text)
+
+
+def _held_objective(h) -> float | None:
+    """The objective of the solution HiGHS hands back where it differs from the objective HiGHS reports, else None.
+
+    With a starting plan and presolve, HiGHS 1.16 can report an objective (and a bound) below the true optimum
+    while handing back the starting plan itself (seen on an English district: 381.9 M reported, bound 381.2 M,
+    the start's 384.9 M returned, the optimum about 384.5 M); an alternative-plan search then finds nothing new."""
+    import numpy as np
+
+    if h.getInfo().primal_solution_status != 2:
+        return None
+    lp = h.getLp()
+    held = float(np.dot(lp.col_cost_, h.getSolution().col_value)) + float(lp.offset_)
+    obj = float(h.getInfo().objective_function_value)
+    return held if abs(held - obj) > 1e-7 * max(1.0, abs(held)) else None
+
+
+def _solve_again_without_presolve(problem: pulp.LpProblem, settings: PlanSettings) -> None:
+    """Solve a misreported started solve once more with presolve off (from the solution it holds), in the same time limit."""
+    from capacity.notes import note
+
+    h = problem.solverModel
+    note(
+        "plan: HiGHS reported an objective the plan it returned does not reach (a fault of HiGHS with a starting plan and "
+        "presolve); the model was solved again from that plan without presolve"
+    )
+    before = h.getOptionValue("presolve")
+    h.setOptionValue("presolve", "off")
+    run_again(h, settings.time_limit_s)
+    h.setOptionValue("presolve", before[1] if isinstance(before, tuple) else before)  # later runs of this instance as set
+    read_values(problem)
+
+
+def _held_plan_objective(h, obj: float, bound: float, gap: float, text: str) -> tuple[float, float, float, str]:
+    """The objective of the solution HiGHS hands back, where it differs from the one HiGHS reports (:func:`_held_objective`):
+    the plan's own cost is reported, the bound kept at most that cost, and the gap measured between them (the plan is
+    what every table shows)."""
+    held = _held_objective(h)
+    if held is None:
+        return obj, bound, gap, text
+    from capacity.notes import note
+
+    note(
+        f"plan: HiGHS reported the objective {obj:,.0f} but the plan it returned costs {held:,.0f}; "
+        "the plan's own cost is reported and its gap measured against the bound"
+    )
+    bound = min(bound, held)
+    gap = (held - bound) / max(abs(held), 1e-9)
+    return held, bound, gap, f"{text}; objective {held:.9g} recomputed from the returned plan (HiGHS reported {obj:.9g})"
 
 
 def _report_cbc(problem: pulp.LpProblem, elapsed: float) -> SolveReport:

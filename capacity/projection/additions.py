@@ -42,9 +42,20 @@ def housing_stock(
     zi = {z: i for i, z in enumerate(zones)}
     unknown = sorted(set(housing["dwelling_type"]) - set(settings.housing_yield))
     if unknown:
+        import difflib
+
+        known = sorted(settings.housing_yield)
+        found = []
+        for u in unknown:
+            rows = housing[housing["dwelling_type"] == u]
+            near = difflib.get_close_matches(u, known, n=1)
+            found.append(
+                f"'{u}' ({len(rows)} row(s), zone {rows['zone_id'].iloc[0]} {int(rows['year'].iloc[0])} first)"
+                + (f" - did you mean '{near[0]}'?" if near else "")
+            )
         raise ScenarioError(
-            f"housing dwelling_type {', '.join(repr(u) for u in unknown)} has no yield: add it under projection.housing_yield "
-            f"(known types: {', '.join(sorted(settings.housing_yield))})"
+            f"housing, column 'dwelling_type': found {'; '.join(found)}; expected a type with a yield under "
+            f"projection.housing_yield ({', '.join(known) or 'none'}): add it there, or correct the housing table"
         )
     profile = np.asarray(settings.housing_profile, dtype=float)
 

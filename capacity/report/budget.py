@@ -121,6 +121,7 @@ def budget_tables(result, settings: ReportSettings) -> BudgetTables:
     sq = status_quo_projects(gap.budget)
     sq_by = sq.groupby(["year", "stage"], as_index=False)[["classrooms", "cost"]].sum().rename(columns={"classrooms": "new_classrooms"})
     short = gap.budget.groupby(["year", "stage"], as_index=False)["shortfall"].sum()
+    short["shortfall"] = short["shortfall"].round(0)  # whole pupils, as gap/budget.csv writes them
     sq_need = short.merge(sq_by, on=["year", "stage"], how="left").fillna({"new_classrooms": 0, "cost": 0.0})
     sq_need = sq_need[(sq_need["shortfall"] > 0) | (sq_need["new_classrooms"] > 0)].astype({"new_classrooms": int, "year": object})
     sq_need["cost"] = sq_need["cost"] / div
@@ -180,14 +181,16 @@ def write_budget_workbook(
     bt = budget_tables(result, settings)
     p = bt.projects
     summary: list[tuple[str, object]] = [
-        (w["option"], result.scenario.name),
+        (w["option"], result.scenario.label),
         (w["unit"], unit),
         (f"{w['option_capital']} ({unit})", bt.option_capital),
         (f"{w['status_quo_capital']} ({unit})", bt.status_quo_capital),
         (w["n_projects"], len(p)),
-        (w["classrooms_built"], int(p["classrooms"].sum())),
+        (w["classrooms_built"], int(p.loc[p["what"] == "extend", "classrooms"].sum())),
         (w["seats_added"], int(p["seats"].sum())),
     ]
+    if (p["what"] != "extend").any():  # as the report: classrooms built are extensions; a new school's rooms apart
+        summary.insert(-1, (w["classrooms_new_schools"], int(p.loc[p["what"] != "extend", "classrooms"].sum())))
     if len(bt.operating):
         summary.append((f"{w['operating_change']} ({unit})", float(bt.operating["change"].iloc[-1])))
     sheets = {
@@ -206,7 +209,7 @@ def write_budget_workbook(
         sheets,
         summary,
         assumptions,
-        f"{title}: {result.scenario.name}",
+        f"{title}: {result.scenario.label}",
         formats=formats,
         sheet_names=(w["sheet_summary"], w["sheet_assumptions"]),
         headers=(w["parameter"], w["value"]),

@@ -78,7 +78,39 @@ def label(name: str, fallback: str) -> str:
     if has_cjk(name) and cjk_font() is None:
         _warn_fallback()
         return fallback
+    codes = drawable_codes()
+    if codes and any(ord(ch) not in codes for ch in name if ch.isprintable() and not ch.isspace()):
+        warnings.warn(
+            "some zone or school names hold characters no installed font can draw (e.g. emoji); "
+            "charts show their ids instead (the tables and report.html keep the names)",
+            FontFallbackWarning,
+            stacklevel=2,
+        )
+        return fallback
     return name
+
+
+def drawable_codes() -> frozenset[int]:
+    """Code points the chart fonts can draw (the CJK font, if any, and DejaVu Sans); empty when unknown."""
+    return _codes_with(cjk_font())
+
+
+@lru_cache(maxsize=8)
+def _codes_with(cjk: str | None) -> frozenset[int]:
+    fonts = [_codes_of(f) for f in (cjk, "DejaVu Sans") if f is not None]
+    return frozenset() if any(not c for c in fonts) else frozenset().union(*fonts)
+
+
+@lru_cache(maxsize=8)
+def _codes_of(family: str) -> frozenset[int]:
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        return frozenset(FT2Font(path).get_charmap())
+    except (OSError, RuntimeError, ValueError):  # a font that cannot be read: draw the names as they are
+        return frozenset()
 
 
 def _warn_fallback() -> None:

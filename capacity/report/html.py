@@ -93,6 +93,7 @@ METRIC_LABELS = {
     "seats_added": "seats added",
     "classrooms_built": "classrooms built",
     "schools_opened": "schools opened",
+    "schools_opened_decided": "decided new schools opened",
     "schools_extended": "schools extended",
     "schools_closed": "schools closed",
     "schools_merged": "schools merged (closed)",

@@ -130,7 +130,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
     def money(v: float) -> str:
         return f"{v / div:,.2f} {unit}" if div > 1 else f"{v:,.0f} {unit}"
 
-    parts = [f"<h1>{html.escape(sc.name)}</h1>", f"<p>{html.escape(sc.description)}</p>"]
+    parts = [f"<h1>{html.escape(sc.label)}</h1>", f"<p>{html.escape(sc.description)}</p>"]
     parts.append(
         _en(
             f'<p class="note">District: {html.escape(sc.district)} · years {result.projection.years[0]}-{result.projection.years[-1]}'
@@ -425,7 +425,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
             )
         )
     parts.append(_en('<p class="note">Every parameter is in scenario.json; inputs and versions in manifest.json.</p>', lang))
-    return page(f"capacity report: {sc.name}", "\n".join(parts), w["html_lang"])
+    return page(f"capacity report: {sc.label}", "\n".join(parts), w["html_lang"])
 
 
 def alternatives_html(result, lang: str) -> list[str]:

@@ -518,7 +518,7 @@ CASES: list[Case] = [
         "housing-type-without-yield",
         "a dwelling type with no pupil yield",
         project_on("housing", lambda f: f.assign(dwelling_type=f["dwelling_type"].where(f.zone_id != "T01", "villa"))),
-        "housing dwelling_type 'villa' has no yield",
+        "housing, column 'dwelling_type': found 'villa' (1 row(s)",
         "Add the type under projection.housing_yield in the scenario.",
     ),
     Case(
@@ -2152,5 +2152,127 @@ CASES += [
         "enrolment: found no enrolment history; expected pupils by school, grade and year to project from",
         "Back-testing needs an enrolment history; plan the demand table's years with `capacity plan`.",
         klass="crash",
+    ),
+]
+
+# wave-5 review
+CASES += [
+    Case(
+        "override-group-misspelt-key",
+        "a misspelt key inside an override group the run does not apply (it was accepted: the typo surfaced only on the day "
+        "the group was applied, and `capacity validate scenario.yaml` said OK)",
+        scenario("extends: BASE\nhorizon: 1\noverrides:\n  draft:\n    plan: {time_limt_s: 5}\n", command="validate"),
+        "override group 'draft' (not applied in this run): ",
+        "Correct the key in the group (the message names its line); every group is checked when the file is read.",
+        klass="settings",
+    ),
+    Case(
+        "override-group-misspelt-section",
+        "a misspelt section inside an override group (the message had no file or line)",
+        scenario("extends: BASE\nhorizon: 1\noverrides:\n  draft:\n    plans: {time_limit_s: 5}\n", command="validate"),
+        "scenario.yaml, line 5: unknown key 'plans' (did you mean 'plan'?)",
+        "Correct the section name in the group.",
+        klass="settings",
+    ),
+    Case(
+        "scenario-empty-file",
+        "an empty scenario file (it ran the bundled example county under every default, labelled as the user's scenario)",
+        scenario(""),
+        "found an empty file; expected a mapping of settings",
+        "Write the scenario's settings, at least district: (docs/scenario-reference.md).",
+        klass="settings",
+    ),
+    Case(
+        "scenario-without-district",
+        "a scenario file that does not name its district (the bundled example county was used without a word)",
+        scenario("name: mine\nhorizon: 2\n", command="validate"),
+        "district is not set: the bundled example county is used",
+        "Accepted with a note, recorded in the manifest and the report: set district: to the district's folder or workbook.",
+        accept=True,
+        klass="settings",
+    ),
+    Case(
+        "project-after-horizon",
+        "a decided project completed after the last projected year (it was dropped without a word)",
+        project_on(
+            "projects",
+            lambda f: pd.concat(
+                [f, f.iloc[[3]].assign(project_id="late-wing", completion_year="2040", classrooms="", seats="40", cost="3000000")]
+            ),
+        ),
+        "'late-wing' at",
+        "Accepted with a note naming the project: lengthen the horizon to count it.",
+        accept=True,
+        klass="settings",
+    ),
+    Case(
+        "xlsx-hidden-sheet",
+        "a table's sheet hidden in the workbook (a planner hides it meaning to leave it out; it was read without a word)",
+        workbook(lambda wb: setattr(wb["housing"], "sheet_state", "hidden")),
+        "district.xlsx[housing]: the sheet is hidden in the workbook; it is read as the table 'housing'",
+        "Accepted with a note: delete the sheet (or its rows) to leave the table out.",
+        accept=True,
+    ),
+    Case(
+        "plan-demand-year-in-history",
+        "`capacity plan --demand` for a year of the enrolment history (an IndexError for a year before it; a past year planned)",
+        demand_file("year,zone_id,grade,pupils\n2010,U01,P1,50\n"),
+        "demand.csv, row 2, column 'year': found 2010, inside the enrolment history",
+        "Give demand for the years to plan, after the last history year.",
+        klass="crash",
+    ),
+    Case(
+        "plan-demand-missing-year",
+        "`capacity plan --demand` with a year missing between two (the missing year was planned with no pupils)",
+        demand_file("year,zone_id,grade,pupils\n2026,U01,P1,50\n2028,U01,P1,50\n"),
+        "demand.csv, column 'year': found demand years 2026-2028 missing 2027; expected an unbroken run of years",
+        "Give every year of the run, or plan the years apart.",
+    ),
+    Case(
+        "plan-demand-unknown-zone",
+        "`capacity plan --demand` naming a zone the district lacks (the message named neither the file nor the row)",
+        demand_file("year,zone_id,grade,pupils\n2026,U01,P1,50\n2026,NOPE,P1,5\n"),
+        "demand.csv, row 3, column 'zone_id': found 'NOPE', which is not in zones",
+        "Correct the zone id, or add the zone to zones.csv.",
+    ),
+    Case(
+        "id-lost-leading-zeros",
+        "zone '007' written as the number 7 in another table (a spreadsheet drops the leading zeros of numbers)",
+        then(
+            rename_id("U01", "007", ("validate", "DIST")),
+            lambda tmp: edit(tmp, "schools", lambda f: f.assign(zone_id=f["zone_id"].replace("007", "7"))),
+        ),
+        "found '7', which is not in zones; expected a zone_id listed in zones (did you mean '007'?",
+        "Format the id columns as text in the spreadsheet and write the ids again.",
+    ),
+    Case(
+        "force-close-school-with-project",
+        "plan.force_close names a school with a decided extension (the plan closed it and the decided money was still spent there)",
+        scenario("extends: BASE\nplan:\n  force_close: [U01-J1]\n"),
+        "plan.force_close: found 'U01-J1', which has the decided project 'PRJ-2027-02'",
+        "Drop the project from projects.csv, or do not force the closure.",
+        klass="settings",
+    ),
+    Case(
+        "validate-scenario-settings-against-district",
+        "`capacity validate SCENARIO` with plan.force_close naming no school of the district (validate said OK; run refused it)",
+        scenario("extends: BASE\nplan:\n  force_close: [NOPE]\n", command="validate"),
+        "plan.force_close: found school 'NOPE'; expected a school_id of the district",
+        "Name schools of the district; validate now makes every check a run makes before computing.",
+        klass="settings",
+    ),
+    Case(
+        "history-one-year",
+        "an enrolment history of one year (the message named no file and no way out)",
+        project_on("enrolment", lambda f: f[f["year"] == f["year"].max()]),
+        "enrolment: found one history year (2025); expected at least 2 years for the cohort model",
+        "Add earlier years of enrolment, or give pupils by zone in demand.csv and plan them with `capacity plan`.",
+    ),
+    Case(
+        "backtest-two-years",
+        "a back-test of a two-year history (the message asked for a window of at most 0)",
+        lambda tmp: ["backtest", str(edit(tmp, "enrolment", lambda f: f[f["year"].astype(int) >= int(f["year"].max()) - 1]))],
+        "enrolment: found the history 2024-2025 (2 years); expected at least 3 years to back-test",
+        "Back-test a longer history.",
     ),
 ]
