@@ -34,6 +34,7 @@ import pandas as pd
 import pulp
 
 from capacity.notes import note
+from capacity.plan.cover import mir_cut, seat_covers
 from capacity.plan.inputs import PlanData
 from capacity.plan.local_search import improve_openings
 from capacity.plan.model import PlanModel, _expr, build, values, whole_classes_bind
@@ -189,8 +190,14 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     # finish: A starts from the rows its relaxation breaks instead (as phase L)
     lazy_a = len(data.arcs) > LINKING_DOMINATES * (len(data.demand) + len(data.caps))
     ma = build(data, sa, linking_rows=not lazy_a)
-    rows_a, bound_cut = add_violated_linking_rows(ma, sa, 0.3 * budget) if lazy_a else (None, math.nan)
-    ra = solve(ma.problem, sa.with_(time_limit_s=max(1.0, 0.25 * budget)))
+    rows_a, bound_cut = add_violated_linking_rows(ma, sa, CUT_LOOP_SHARE * budget, cover_cuts=True) if lazy_a else (None, math.nan)
+    if lazy_a and time.perf_counter() - t0 > 0.5 * CUT_LOOP_SHARE * budget:
+        # the loop's LPs took most of its share: A's solve, which begins by solving that LP again from scratch, would
+        # not get past its root node in its own share (capa/capb at 60 s); the time goes to phases 0 and S instead
+        text = "phase A's solve skipped: the cutting-plane loop took over half its share of the time"
+        ra = SolveReport("no_solution", f"HiGHS {ma.problem.solverModel.version()} (highspy)", math.nan, math.nan, math.nan, 0.0, text)
+    else:
+        ra = solve(ma.problem, sa.with_(time_limit_s=max(1.0, 0.25 * budget)))
     # the cut loop's last relaxation is a bound too: it stands where A's solve ends before its root node does
     bound_a = max((b for b in (ra.bound if ra.status in found else math.nan, bound_cut) if b == b), default=math.nan)
     phase_a = time.perf_counter() - t0
@@ -249,7 +256,7 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         # breaks (phase L): the same optimum, a relaxation near the strong one, far fewer rows
         t_l = time.perf_counter()
         lazy = build(data, settings, linking_rows=False)
-        rows, _ = add_violated_linking_rows(lazy, settings, max(1.0, 0.35 * (budget - (t_l - t0))))
+        rows, _ = add_violated_linking_rows(lazy, settings, max(1.0, 0.35 * (budget - (t_l - t0))), cover_cuts=True)
         timings["lazy_linking_rows"] = rows
         full, start = lazy, _by_name(lazy, {v.name: k for v, k in start.items()})
         start_r = _by_name(lazy, incumbent[0]) if incumbent else {}
@@ -431,6 +438,7 @@ def keep_better(
 
 _EPS = 1e-6
 LINKING_DOMINATES = 10  # arcs per demand-or-class row above which A adds linking rows only where they cut
+CUT_LOOP_SHARE = 0.55  # of the time limit that phase A's cutting-plane loop (linking rows and seat-cover cuts) may take
 LOCAL_SEARCH_SHARE = 0.8  # of the time left before C that the local search from the rounded plan may take
 
 
@@ -609,13 +617,18 @@ def _linking_terms(model: PlanModel) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return np.array(arcs, dtype=int), np.array(xs, dtype=np.int32), np.array(ds, dtype=np.int32), np.array(caps), (np.array(signs), dvars)
 
 
-def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: float, rounds: int = 30) -> tuple[int, float]:
+def add_violated_linking_rows(
+    model: PlanModel, settings: PlanSettings, time_s: float, rounds: int = 30, cover_cuts: bool = False
+) -> tuple[int, float]:
     """Solve the relaxation of ``model`` (built with ``linking_rows=False``, every whole number relaxed)
     adding the linking rows x[a] <= D[a] y[s,t] / x[a] <= D[a] (1 - c[s,t]) its solution breaks, round
     after round from HiGHS's last basis, until none is broken or the time is up; then the rows found are
-    added to the PuLP problem too (the same rows define_linking writes, only fewer). Returns the number
-    of rows added and the last relaxation's objective: a bound for the full model whether or not rows are still
-    broken (it relaxes the full model: fewer rows, whole numbers relaxed), its LP bound once none is."""
+    added to the PuLP problem too (the same rows define_linking writes, only fewer). With ``cover_cuts``, each
+    round also adds the seat-cover cut of each year its solution breaks (``cover.mir_cut``: valid for every whole
+    plan, not implied by the LP), so the bound can rise above the full model's LP bound. Returns the number
+    of linking rows added and the last relaxation's objective: a bound for the full model whether or not rows are
+    still broken (it relaxes the full model with valid cuts: fewer rows, whole numbers relaxed), its LP bound
+    (without cover cuts) once none is."""
     prob = model.problem
     t0 = time.perf_counter()
     ints = [v for v in prob.variables() if v.cat == pulp.LpInteger]
@@ -630,22 +643,35 @@ def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: 
     h = prob.solverModel
     added = np.zeros(len(arcs), dtype=bool)
     bound = rep.objective
+    covers = seat_covers(model) if cover_cuts else []
+    cuts: list = []
     for _ in range(rounds):
         col = np.asarray(h.getSolution().col_value)
         room = np.where(signs > 0, caps * col[ds], caps * (1.0 - col[ds]))
         broken = ~added & (col[xs] > room + 1e-7 * np.maximum(1.0, caps))
-        if not broken.any():  # bound is now the full model's LP bound
+        new_cuts = [c for c in (mir_cut(r, col) for r in covers) if c is not None]
+        if not broken.any() and not new_cuts:  # bound is now the full model's LP bound (with the cover cuts)
             break
         if time.perf_counter() - t0 > time_s:
             break
         # with the broken rows, every arc the relaxation uses: fewer rounds (a cut row it holds costs little)
         new = broken | (~added & (col[xs] > 1e-7 * np.maximum(1.0, caps)))
+        # and as many again as there are demand rows: the arcs into partly open schools with the smallest reduced
+        # costs, where the next relaxation would move pupils (capa: 7 rounds instead of 18, a sixth less simplex work)
+        rc = np.asarray(h.getSolution().col_dual)[xs]
+        part = np.where(signs > 0, col[ds], 1.0 - col[ds])
+        near = np.flatnonzero(~new & ~added & (part > 1e-6) & (part < 1 - 1e-6))
+        new[near[np.argsort(rc[near], kind="stable")[: len(model.data.demand)]]] = True
         k = int(new.sum())
         starts = np.arange(0, 2 * k, 2, dtype=np.int32)
         idx = np.column_stack([xs[new], ds[new]]).ravel().astype(np.int32)
         val = np.column_stack([np.ones(k), -signs[new] * caps[new]]).ravel()
         upper = np.where(signs[new] > 0, 0.0, caps[new])
         h.addRows(k, np.full(k, -np.inf), upper, 2 * k, starts, idx, val)
+        for cut in new_cuts:
+            idx = np.array([v.index for v in cut.variables], dtype=np.int32)
+            h.addRow(cut.lower, np.inf, len(idx), idx, cut.coef)
+        cuts += new_cuts
         added |= new
         run_again(h, max(1.0, time_s - (time.perf_counter() - t0)))
         if h.getModelStatus() != h.getModelStatus().__class__.kOptimal:
@@ -658,4 +684,6 @@ def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: 
             prob += _expr([(x[i], 1.0), (v, -cap)]) <= 0, f"link_y_{i}"
         else:
             prob += _expr([(x[i], 1.0), (v, cap)]) <= cap, f"link_c_{i}"
+    for j, cut in enumerate(cuts):
+        prob += _expr(zip(cut.variables, cut.coef.tolist(), strict=True)) >= cut.lower, f"seat_cover_{j}"
     return int(added.sum()), bound
