@@ -89,3 +89,67 @@ def test_cover_cuts_hold_on_random_districts(tmp_path_factory, case):
     d = load(tmp_path_factory, zones, schools, enrol)
     s = hand_settings(strategy="direct", mip_gap=1e-9, **costs)
     _check(*_bounds_and_optima(prepare(d, p1_demand(demand), s), s))
+
+
+def _orlib_data(name: str, tmp_path):
+    """An OR-Library instance (``capa_8000``: capa.txt with capacity 8000) as PlanData, through the district files."""
+    from adapters import write_orlib_district
+    from conftest import validation_dir
+
+    from capacity.data import load_district
+
+    base, _, seats = name.partition("_")
+    src = validation_dir("orlib_cap") / f"{base}.txt"
+    if seats:
+        text = src.read_text().replace("capacity", seats)
+        src = tmp_path / f"{name}.txt"
+        src.write_text(text)
+    folder, demand = write_orlib_district(src, tmp_path / name)
+    return prepare(load_district(folder), demand, CFLP)
+
+
+def _orlib_optimum(name: str) -> float:
+    import pandas as pd
+    from conftest import validation_dir
+
+    return float(pd.read_csv(validation_dir("orlib_cap") / "optimal.csv").set_index("instance").at[name, "optimal_value"])
+
+
+@pytest.mark.validation
+def test_the_bound_never_passes_the_published_optimum_on_cap41_to_cap134(tmp_path):
+    from test_plan_validation import FAST, SLOW
+
+    for name in FAST + SLOW:
+        data = _orlib_data(name, tmp_path / name)
+        _, bound = add_violated_linking_rows(build(data, CFLP, linking_rows=False), CFLP, 60.0, cover_cuts=True)
+        optimum = _orlib_optimum(name)
+        assert bound <= optimum * (1 + 1e-7), (name, bound, optimum)  # published optima are rounded to 3 decimals
+
+
+@pytest.mark.slow
+@pytest.mark.validation
+@pytest.mark.parametrize("name", ["capa_8000", "capb_5000"])
+def test_the_bound_never_passes_the_published_optimum_on_capa_capb(tmp_path, name):
+    # the loop to its end (about 25 s of one core each): within 0.1 % of the optimum, never above it
+    data = _orlib_data(name, tmp_path)
+    _, bound = add_violated_linking_rows(build(data, CFLP, linking_rows=False), CFLP, 600.0, cover_cuts=True)
+    optimum = _orlib_optimum(name)
+    assert optimum * (1 - 1e-3) <= bound <= optimum * (1 + 1e-7), (bound, optimum)
+
+
+def test_the_loop_goes_on_where_it_stopped(tmp_path):
+    # phase A's loop stopped by its share goes on before C: the first LP, then the rest, ends where one call ends, and
+    # the rows written to the PuLP problem in the two calls keep the full model's optimum
+    from capacity.plan.strategy import cut_loop_ended
+
+    district, demand = cflp(tmp_path, _equal_sites(random_cflp(3, 8, 20, 0.6), 8, 400))
+    s = CFLP.with_(mip_gap=1e-9)
+    data = prepare(district, demand, s)
+    m = build(data, s, linking_rows=False)
+    _, first = add_violated_linking_rows(m, s, 30.0, rounds=0, cover_cuts=True)  # the relaxation without rows
+    assert not cut_loop_ended(m)
+    _, resumed = add_violated_linking_rows(m, s, 30.0, cover_cuts=True)
+    assert cut_loop_ended(m)
+    _, once = add_violated_linking_rows(build(data, s, linking_rows=False), s, 30.0, cover_cuts=True)
+    assert first < resumed == pytest.approx(once, rel=1e-9)
+    assert solve(m.problem, s).objective == pytest.approx(solve(build(data, s).problem, s).objective, rel=1e-9)

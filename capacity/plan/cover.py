@@ -46,9 +46,17 @@ class SeatCover:
 
 
 def seat_covers(model: PlanModel) -> list[SeatCover]:
-    """The seat-cover row of each planned year (see the module's docstring); none for a year where a term is not
-    an integer decision with a positive coefficient (then the rounding would not be valid) or where an arc leads to
-    a school and grade without a class-size row (pupils there would not be counted by the seats)."""
+    """Seat cover: in each year, the pupils seated fit the seats the decisions make available (implied by the
+    demand, class-size, classroom and closure rows; not added itself, only its rounding ``mir_cut``). None for a year
+    where a term is not an integer decision with a positive coefficient, or where an arc leads to a school and
+    grade without a class-size row.
+
+    Equation::
+
+        sum_s Q[s,t] Reff[s,t] + sum_{k,g} u[k,g,t] >= sum_{k,g} D[k,g,t]              for all t
+        Q[s,t] = max_g cap[s,g,t];  Reff[s,t] = Rup[s,t] (1 - c[s,t]) for s in S^clo, else R[s,t]
+        written  sum_j a_j z_j + sum u >= beta: z_j the decisions (y, b, 1 - c), beta the pupils less Q R0 and Q P
+    """
     d = model.data
     caps = d.caps
     q = caps.groupby(["school_id", "year"])["cap"].max()
@@ -99,9 +107,15 @@ class Cut:
 
 
 def mir_cut(row: SeatCover, col: np.ndarray, max_divisors: int = 20) -> Cut | None:
-    """The most violated MIR rounding of ``row`` at the LP solution ``col`` (values by HiGHS column, the
-    variables' ``index``), over the divisors delta = the seats of decisions fractional there (and the largest);
-    None where none is violated."""
+    """Mixed-integer rounding of a seat cover: valid for every plan (z whole, u >= 0), not for the LP. The most
+    violated one at the LP solution ``col`` (values by HiGHS column, the variables' ``index``), over the divisors
+    delta = the seats of decisions fractional there (and the largest); None where none is violated.
+
+    Equation::
+
+        sum_j (ceil(alpha_j) - max(0, ceil(alpha_j) - alpha_j - (1 - phi)) / phi) z_j + sum u / (delta phi) >= ceil(beta')
+        alpha_j = a_j / delta,  beta' = beta / delta,  phi = beta' - floor(beta') >= 0.001
+    """
     z_idx = np.array([v.index for v in row.decisions])
     z = np.where(row.complement, 1.0 - col[z_idx], col[z_idx])
     u_sum = float(np.sum(col[[v.index for v in row.unmet]])) if row.unmet else 0.0
@@ -132,3 +146,6 @@ def mir_cut(row: SeatCover, col: np.ndarray, max_divisors: int = 20) -> Cut | No
     coef = np.where(row.complement, -g, g)
     lower -= float(g[row.complement].sum())
     return Cut(row.decisions + row.unmet, np.append(coef, np.full(len(row.unmet), g_u)), lower, violation)
+
+
+EQUATIONS = (seat_covers, mir_cut)  # docs/plan-model.md's "Valid inequalities" (capacity.plan.equations)

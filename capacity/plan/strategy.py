@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -247,6 +247,16 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         start_r = _by_name(full, incumbent[0])
         timings.update(phase_s_s=round(time.perf_counter() - t_s, 3), local_search_objective=incumbent[1])
         if _gap(incumbent[1], bound_a) <= settings.mip_gap:
+            return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings, from_r)
+    if lazy_a and not cut_loop_ended(ma):
+        # A's loop stopped by its share (capa/capb at 60 s): C would begin by solving that relaxation again from
+        # scratch and not get past its root node; the loop goes on from its last basis instead (its rounds raise
+        # the bound), and C has what the loop leaves
+        t_k = time.perf_counter()
+        rows_a, bound_cut = add_violated_linking_rows(ma, sa, max(1.0, 0.9 * (budget - (t_k - t0))), cover_cuts=True)
+        bound_a = max((b for b in (bound_a, bound_cut) if b == b), default=math.nan)
+        timings.update(lazy_linking_rows=rows_a, phase_k_s=round(time.perf_counter() - t_k, 3))
+        if incumbent is not None and _gap(incumbent[1], bound_a) <= settings.mip_gap:
             return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings, from_r)
     # C: the full model from the better start, in the time left
     start = start_r if use_r else start_b
@@ -617,6 +627,22 @@ def _linking_terms(model: PlanModel) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return np.array(arcs, dtype=int), np.array(xs, dtype=np.int32), np.array(ds, dtype=np.int32), np.array(caps), (np.array(signs), dvars)
 
 
+@dataclass
+class _CutLoop:
+    """Where the cutting-plane loop on a model stands: its HiGHS instance (the relaxation, rows added so far), the
+    linking rows added (and written to the PuLP problem), the cover cuts, the last bound and whether it has ended."""
+
+    h: object
+    terms: tuple
+    added: np.ndarray
+    written: np.ndarray
+    covers: list
+    cuts: list = field(default_factory=list)
+    cuts_written: int = 0
+    bound: float = math.nan
+    ended: bool = False
+
+
 def add_violated_linking_rows(
     model: PlanModel, settings: PlanSettings, time_s: float, rounds: int = 30, cover_cuts: bool = False
 ) -> tuple[int, float]:
@@ -625,32 +651,43 @@ def add_violated_linking_rows(
     after round from HiGHS's last basis, until none is broken or the time is up; then the rows found are
     added to the PuLP problem too (the same rows define_linking writes, only fewer). With ``cover_cuts``, each
     round also adds the seat-cover cut of each year its solution breaks (``cover.mir_cut``: valid for every whole
-    plan, not implied by the LP), so the bound can rise above the full model's LP bound. Returns the number
-    of linking rows added and the last relaxation's objective: a bound for the full model whether or not rows are
-    still broken (it relaxes the full model with valid cuts: fewer rows, whole numbers relaxed), its LP bound
-    (without cover cuts) once none is."""
+    plan, not implied by the LP), so the bound can rise above the full model's LP bound. Called again on the same
+    model whose relaxation nothing has solved since, it goes on from where it stopped (``cut_loop_ended``
+    says whether it still can). Returns the number of linking rows added and the last relaxation's objective: a
+    bound for the full model whether or not rows are still broken (it relaxes the full model with valid cuts:
+    fewer rows, whole numbers relaxed), its LP bound (without cover cuts) once none is."""
     prob = model.problem
     t0 = time.perf_counter()
-    ints = [v for v in prob.variables() if v.cat == pulp.LpInteger]
-    for v in ints:
-        v.cat = pulp.LpContinuous
-    rep = solve(prob, settings.with_(time_limit_s=time_s), fallback=None)
-    for v in ints:
-        v.cat = pulp.LpInteger
-    if rep.status != "optimal":
-        return 0, math.nan
-    arcs, xs, ds, caps, (signs, dvars) = _linking_terms(model)
-    h = prob.solverModel
-    added = np.zeros(len(arcs), dtype=bool)
-    bound = rep.objective
-    covers = seat_covers(model) if cover_cuts else []
-    cuts: list = []
+    state = getattr(prob, "_cut_loop", None)
+    if state is None or state.h is not getattr(prob, "solverModel", None):
+        ints = [v for v in prob.variables() if v.cat == pulp.LpInteger]
+        for v in ints:
+            v.cat = pulp.LpContinuous
+        rep = solve(prob, settings.with_(time_limit_s=time_s), fallback=None)
+        for v in ints:
+            v.cat = pulp.LpInteger
+        if rep.status != "optimal":
+            return 0, math.nan
+        terms = _linking_terms(model)
+        none = np.zeros(len(terms[0]), dtype=bool)
+        state = _CutLoop(prob.solverModel, terms, none, none.copy(), seat_covers(model) if cover_cuts else [], bound=rep.objective)
+        prob._cut_loop = state
+    arcs, xs, ds, caps, (signs, dvars) = state.terms
+    h, added = state.h, state.added
+    optimal = h.getModelStatus().__class__.kOptimal
+    if not state.ended and h.getModelStatus() != optimal:  # stopped by the clock in the last call: finish that LP
+        run_again(h, max(1.0, time_s))
+        if h.getModelStatus() == optimal:
+            state.bound = float(h.getInfo().objective_function_value)
     for _ in range(rounds):
+        if state.ended or h.getModelStatus() != optimal:
+            break
         col = np.asarray(h.getSolution().col_value)
         room = np.where(signs > 0, caps * col[ds], caps * (1.0 - col[ds]))
         broken = ~added & (col[xs] > room + 1e-7 * np.maximum(1.0, caps))
-        new_cuts = [c for c in (mir_cut(r, col) for r in covers) if c is not None]
+        new_cuts = [c for c in (mir_cut(r, col) for r in state.covers) if c is not None]
         if not broken.any() and not new_cuts:  # bound is now the full model's LP bound (with the cover cuts)
+            state.ended = True
             break
         if time.perf_counter() - t0 > time_s:
             break
@@ -671,19 +708,30 @@ def add_violated_linking_rows(
         for cut in new_cuts:
             idx = np.array([v.index for v in cut.variables], dtype=np.int32)
             h.addRow(cut.lower, np.inf, len(idx), idx, cut.coef)
-        cuts += new_cuts
+        state.cuts += new_cuts
         added |= new
         run_again(h, max(1.0, time_s - (time.perf_counter() - t0)))
-        if h.getModelStatus() != h.getModelStatus().__class__.kOptimal:
-            break  # the last optimal relaxation's bound stands
-        bound = float(h.getInfo().objective_function_value)
+        if h.getModelStatus() != optimal:
+            # the last optimal relaxation's bound stands; stopped by the clock, a later call finishes this LP
+            state.ended = h.getModelStatus() != h.getModelStatus().__class__.kTimeLimit
+            break
+        state.bound = float(h.getInfo().objective_function_value)
     x = model.x
-    for j in np.flatnonzero(added):
+    for j in np.flatnonzero(added & ~state.written):
         i, v, cap = int(arcs[j]), dvars[j], float(caps[j])
         if signs[j] > 0:
             prob += _expr([(x[i], 1.0), (v, -cap)]) <= 0, f"link_y_{i}"
         else:
             prob += _expr([(x[i], 1.0), (v, cap)]) <= cap, f"link_c_{i}"
-    for j, cut in enumerate(cuts):
+    state.written |= added
+    for j, cut in enumerate(state.cuts[state.cuts_written :], start=state.cuts_written):
         prob += _expr(zip(cut.variables, cut.coef.tolist(), strict=True)) >= cut.lower, f"seat_cover_{j}"
-    return int(added.sum()), bound
+    state.cuts_written = len(state.cuts)
+    return int(added.sum()), state.bound
+
+
+def cut_loop_ended(model: PlanModel) -> bool:
+    """Whether ``add_violated_linking_rows`` on ``model`` has ended for good (no row broken, or its LP stopped);
+    False also where a solve since has replaced its relaxation (it cannot go on)."""
+    state = getattr(model.problem, "_cut_loop", None)
+    return state is None or state.ended or state.h is not getattr(model.problem, "solverModel", None)
