@@ -185,19 +185,20 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     # A: fractional classes over the whole horizon
     # A's gap is a tenth of the plan's: its plan is what R rounds and B builds on, and one-year plans without
     # class costs end here (OR-Library cap instances: within 0.05 % of the optimum); its time share still caps it
-    sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, 0.25 * budget), mip_gap=settings.mip_gap / 10)
+    sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, A_SOLVE_SHARE * budget), mip_gap=settings.mip_gap / 10)
     # where the arcs (and so the linking rows) dwarf the other rows, A's strong relaxation is too heavy to
     # finish: A starts from the rows its relaxation breaks instead (as phase L)
     lazy_a = len(data.arcs) > LINKING_DOMINATES * (len(data.demand) + len(data.caps))
     ma = build(data, sa, linking_rows=not lazy_a)
     rows_a, bound_cut = add_violated_linking_rows(ma, sa, CUT_LOOP_SHARE * budget, cover_cuts=True) if lazy_a else (None, math.nan)
-    if lazy_a and time.perf_counter() - t0 > 0.5 * CUT_LOOP_SHARE * budget:
-        # the loop's LPs took most of its share: A's solve, which begins by solving that LP again from scratch, would
-        # not get past its root node in its own share (capa/capb at 60 s); the time goes to phases 0 and S instead
-        text = "phase A's solve skipped: the cutting-plane loop took over half its share of the time"
+    if lazy_a and time.perf_counter() - t0 > 0.5 * A_SOLVE_SHARE * budget:
+        # the loop's LPs took over half A's solve share: A's solve, which begins by solving that LP again from scratch
+        # (about half the loop's time on capa), would end at or near its root node, without a start (capa/capb at 60 s
+        # and at 300 s); the time goes to phases 0 and S and to C, which starts from their plan
+        text = "phase A's solve skipped: the cutting-plane loop took over half of A's share of the time"
         ra = SolveReport("no_solution", f"HiGHS {ma.problem.solverModel.version()} (highspy)", math.nan, math.nan, math.nan, 0.0, text)
     else:
-        ra = solve(ma.problem, sa.with_(time_limit_s=max(1.0, 0.25 * budget)))
+        ra = solve(ma.problem, sa.with_(time_limit_s=max(1.0, A_SOLVE_SHARE * budget)))
     # the cut loop's last relaxation is a bound too: it stands where A's solve ends before its root node does
     bound_a = max((b for b in (ra.bound if ra.status in found else math.nan, bound_cut) if b == b), default=math.nan)
     phase_a = time.perf_counter() - t0
@@ -448,6 +449,7 @@ def keep_better(
 
 _EPS = 1e-6
 LINKING_DOMINATES = 10  # arcs per demand-or-class row above which A adds linking rows only where they cut
+A_SOLVE_SHARE = 0.25  # of the time limit that phase A's solve may take
 CUT_LOOP_SHARE = 0.55  # of the time limit that phase A's cutting-plane loop (linking rows and seat-cover cuts) may take
 LOCAL_SEARCH_SHARE = 0.8  # of the time left before C that the local search from the rounded plan may take
 
