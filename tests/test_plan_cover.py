@@ -159,3 +159,27 @@ def test_the_loop_goes_on_where_it_stopped(tmp_path):
     _, once = add_violated_linking_rows(build(data, s, linking_rows=False), s, 30.0, cover_cuts=True)
     assert first < resumed == pytest.approx(once, rel=1e-9)
     assert solve(m.problem, s).objective == pytest.approx(solve(build(data, s).problem, s).objective, rel=1e-9)
+
+
+def test_a_loop_stopped_by_its_share_goes_on_before_c(tmp_path, monkeypatch):
+    # 16 equal sites x 50 customers (arcs outnumber rows tenfold: phase A starts from the loop). A's loop is made to
+    # stop after its first LP and A's solve to be skipped, as on capa at 60 s under load: the loop goes on after
+    # phase S (phase K) and the plan returned is the optimum, with a bound at or below it
+    from capacity.plan import plan_district, strategy
+
+    real = strategy.add_violated_linking_rows
+    calls: list[int] = []
+
+    def first_call_stops(model, settings, time_s, rounds=30, cover_cuts=False):
+        calls.append(rounds)
+        return real(model, settings, time_s, rounds=0 if len(calls) == 1 else rounds, cover_cuts=cover_cuts)
+
+    district, demand = cflp(tmp_path, _equal_sites(random_cflp(3, 16, 50, 0.6), 16, 400))
+    s = CFLP.with_(mip_gap=1e-9)
+    optimum = plan_district(district, demand, s.with_(strategy="direct")).summary["objective"]
+    monkeypatch.setattr(strategy, "add_violated_linking_rows", first_call_stops)
+    monkeypatch.setattr(strategy, "A_SOLVE_SHARE", 0.0)
+    r = plan_district(district, demand, s)
+    assert len(calls) == 2 and "phase_k_s" in r.summary
+    assert r.summary["objective"] == pytest.approx(optimum, rel=1e-9)
+    assert r.summary["bound"] <= optimum * (1 + 1e-9)
