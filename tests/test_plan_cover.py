@@ -183,3 +183,20 @@ def test_a_loop_stopped_by_its_share_goes_on_before_c(tmp_path, monkeypatch):
     assert len(calls) == 2 and "phase_k_s" in r.summary
     assert r.summary["objective"] == pytest.approx(optimum, rel=1e-9)
     assert r.summary["bound"] <= optimum * (1 + 1e-9)
+
+
+def test_the_loop_after_a_solve_starts_again_from_the_rows_it_wrote(tmp_path):
+    # a solve of the model replaces the loop's relaxation: a later call solves the model (with the rows written so
+    # far) afresh and adds only new rows, each written to the PuLP problem once
+    district, demand = cflp(tmp_path, _equal_sites(random_cflp(3, 8, 20, 0.6), 8, 400))
+    s = CFLP.with_(mip_gap=1e-9)
+    data = prepare(district, demand, s)
+    m = build(data, s, linking_rows=False)
+    rows, _ = add_violated_linking_rows(m, s, 30.0, rounds=1, cover_cuts=True)
+    solve(m.problem, s)
+    more, bound = add_violated_linking_rows(m, s, 30.0, cover_cuts=True)
+    _, once = add_violated_linking_rows(build(data, s, linking_rows=False), s, 30.0, cover_cuts=True)
+    assert more >= rows and bound == pytest.approx(once, rel=1e-9)
+    names = list(m.problem.constraints)
+    assert sum(n.startswith("link_") for n in names) == more  # every linking row found, each written once
+    assert sum(n.startswith("seat_cover_") for n in names) == len(m.problem._cut_loop.cuts) >= 1

@@ -671,8 +671,11 @@ def add_violated_linking_rows(
         if rep.status != "optimal":
             return 0, math.nan
         terms = _linking_terms(model)
-        none = np.zeros(len(terms[0]), dtype=bool)
-        state = _CutLoop(prob.solverModel, terms, none, none.copy(), seat_covers(model) if cover_cuts else [], bound=rep.objective)
+        # rows an earlier loop wrote to the problem are in this relaxation already (a solve replaced its instance)
+        done = state.written.copy() if state is not None else np.zeros(len(terms[0]), dtype=bool)
+        cuts = state.cuts if state is not None else []
+        covers = seat_covers(model) if cover_cuts else []
+        state = _CutLoop(prob.solverModel, terms, done, done.copy(), covers, list(cuts), len(cuts), bound=rep.objective)
         prob._cut_loop = state
     arcs, xs, ds, caps, (signs, dvars) = state.terms
     h, added = state.h, state.added
