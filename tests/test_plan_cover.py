@@ -200,3 +200,24 @@ def test_the_loop_after_a_solve_starts_again_from_the_rows_it_wrote(tmp_path):
     names = list(m.problem.constraints)
     assert sum(n.startswith("link_") for n in names) == more  # every linking row found, each written once
     assert sum(n.startswith("seat_cover_") for n in names) == len(m.problem._cut_loop.cuts) >= 1
+
+
+def test_a_loop_still_going_at_the_end_returns_phase_s_plan_at_the_time_limit(tmp_path, monkeypatch):
+    # the loop never ends (every call stops after its LP, as when the clock runs out): no C solve with the second or
+    # two left; phase S's plan comes back labelled time_limit, with the loop's bound
+    from capacity.plan import plan_district, strategy
+
+    real = strategy.add_violated_linking_rows
+
+    def never_ends(model, settings, time_s, rounds=30, cover_cuts=False):
+        return real(model, settings, time_s, rounds=0, cover_cuts=cover_cuts)
+
+    district, demand = cflp(tmp_path, _equal_sites(random_cflp(3, 16, 50, 0.6), 16, 400))
+    s = CFLP.with_(mip_gap=1e-9)
+    optimum = plan_district(district, demand, s.with_(strategy="direct")).summary["objective"]
+    monkeypatch.setattr(strategy, "add_violated_linking_rows", never_ends)
+    monkeypatch.setattr(strategy, "A_SOLVE_SHARE", 0.0)
+    r = plan_district(district, demand, s)
+    assert r.summary["status"] == "time_limit" and r.summary["phase_c_s"] == 0.0
+    assert r.summary["bound"] <= optimum * (1 + 1e-9) and optimum <= r.summary["objective"] * (1 + 1e-9)
+    assert r.summary["plan_from"] in ("local_search", "rounded_weak")

@@ -259,6 +259,11 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         timings.update(lazy_linking_rows=rows_a, phase_k_s=round(time.perf_counter() - t_k, 3))
         if incumbent is not None and _gap(incumbent[1], bound_a) <= settings.mip_gap:
             return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings, from_r)
+        if incumbent is not None and not cut_loop_ended(ma):
+            # the loop still going at the end of its time: C would have a second or two, less than handing it the
+            # model takes; the plan is S's, with the loop's bound, stopped by the clock
+            note(TIME_LIMIT_NOTE)
+            return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings, from_r, status="time_limit")
     # C: the full model from the better start, in the time left
     start = start_r if use_r else start_b
     timings.update(year_by_year_objective=objective_b if start_b else None, start="rounded" if use_r else "year_by_year")
@@ -300,12 +305,16 @@ PLAN_FROM = {
 }
 
 
-def _within_gap(full: PlanModel, start: dict, objective: float, bound: float, solver: str, timings: dict, plan_from: str) -> tuple:
-    """The rounded (or locally improved) plan as the answer, proven within the gap by ``bound``: no full solve."""
+def _within_gap(
+    full: PlanModel, start: dict, objective: float, bound: float, solver: str, timings: dict, plan_from: str, status: str = "optimal"
+) -> tuple:
+    """The rounded (or locally improved) plan as the answer, proven within the gap by ``bound`` (or, with status
+    ``time_limit``, with that bound when the time is up): no full solve."""
     _assign(full, start)
     gap = _gap(objective, bound)
-    text = f"{PLAN_FROM[plan_from]}, within the MIP gap of the relaxations' bound (the full model not solved)"
-    report = SolveReport("optimal", solver, objective, bound, gap, 0.0, text)
+    where = "within the MIP gap of" if status == "optimal" else "at the time limit, with"
+    text = f"{PLAN_FROM[plan_from]}, {where} the relaxations' bound (the full model not solved)"
+    report = SolveReport(status, solver, objective, bound, gap, 0.0, text)
     return full, report, {**timings, "phase_c_s": 0.0, "plan_from": plan_from}
 
 
