@@ -161,28 +161,34 @@ def test_the_loop_goes_on_where_it_stopped(tmp_path):
     assert solve(m.problem, s).objective == pytest.approx(solve(build(data, s).problem, s).objective, rel=1e-9)
 
 
-def test_a_loop_stopped_by_its_share_goes_on_before_c(tmp_path, monkeypatch):
-    # 16 equal sites x 50 customers (arcs outnumber rows tenfold: phase A starts from the loop). A's loop is made to
-    # stop after its first LP and A's solve to be skipped, as on capa at 60 s under load: the loop goes on after
-    # phase S (phase K) and the plan returned is the optimum, with a bound at or below it
+def _plan_with_loop_rounds(tmp_path, monkeypatch, rounds_of_call) -> tuple[dict, float, int]:
+    """16 equal sites x 50 customers (arcs outnumber rows tenfold: phase A starts from the loop), planned with A's
+    solve skipped and the n-th call of the loop (from 1) given ``rounds_of_call(n, rounds)`` rounds, as when the
+    clock stops it. Returns the plan's summary, the optimum (``strategy: direct``) and the number of calls."""
     from capacity.plan import plan_district, strategy
 
     real = strategy.add_violated_linking_rows
     calls: list[int] = []
 
-    def first_call_stops(model, settings, time_s, rounds=30, cover_cuts=False):
+    def stopped(model, settings, time_s, rounds=30, cover_cuts=False):
         calls.append(rounds)
-        return real(model, settings, time_s, rounds=0 if len(calls) == 1 else rounds, cover_cuts=cover_cuts)
+        return real(model, settings, time_s, rounds=rounds_of_call(len(calls), rounds), cover_cuts=cover_cuts)
 
     district, demand = cflp(tmp_path, _equal_sites(random_cflp(3, 16, 50, 0.6), 16, 400))
     s = CFLP.with_(mip_gap=1e-9)
     optimum = plan_district(district, demand, s.with_(strategy="direct")).summary["objective"]
-    monkeypatch.setattr(strategy, "add_violated_linking_rows", first_call_stops)
+    monkeypatch.setattr(strategy, "add_violated_linking_rows", stopped)
     monkeypatch.setattr(strategy, "A_SOLVE_SHARE", 0.0)
-    r = plan_district(district, demand, s)
-    assert len(calls) == 2 and "phase_k_s" in r.summary
-    assert r.summary["objective"] == pytest.approx(optimum, rel=1e-9)
-    assert r.summary["bound"] <= optimum * (1 + 1e-9)
+    return plan_district(district, demand, s).summary, optimum, len(calls)
+
+
+def test_a_loop_stopped_by_its_share_goes_on_before_c(tmp_path, monkeypatch):
+    # A's loop stops after its first LP and A's solve is skipped, as on capa at 60 s under load: the loop goes on
+    # after phase S (phase K) and the plan returned is the optimum, with a bound at or below it
+    summary, optimum, calls = _plan_with_loop_rounds(tmp_path, monkeypatch, lambda n, rounds: 0 if n == 1 else rounds)
+    assert calls == 2 and "phase_k_s" in summary
+    assert summary["objective"] == pytest.approx(optimum, rel=1e-9)
+    assert summary["bound"] <= optimum * (1 + 1e-9)
 
 
 def test_the_loop_after_a_solve_starts_again_from_the_rows_it_wrote(tmp_path):
@@ -205,19 +211,7 @@ def test_the_loop_after_a_solve_starts_again_from_the_rows_it_wrote(tmp_path):
 def test_a_loop_still_going_at_the_end_returns_phase_s_plan_at_the_time_limit(tmp_path, monkeypatch):
     # the loop never ends (every call stops after its LP, as when the clock runs out): no C solve with the second or
     # two left; phase S's plan comes back labelled time_limit, with the loop's bound
-    from capacity.plan import plan_district, strategy
-
-    real = strategy.add_violated_linking_rows
-
-    def never_ends(model, settings, time_s, rounds=30, cover_cuts=False):
-        return real(model, settings, time_s, rounds=0, cover_cuts=cover_cuts)
-
-    district, demand = cflp(tmp_path, _equal_sites(random_cflp(3, 16, 50, 0.6), 16, 400))
-    s = CFLP.with_(mip_gap=1e-9)
-    optimum = plan_district(district, demand, s.with_(strategy="direct")).summary["objective"]
-    monkeypatch.setattr(strategy, "add_violated_linking_rows", never_ends)
-    monkeypatch.setattr(strategy, "A_SOLVE_SHARE", 0.0)
-    r = plan_district(district, demand, s)
-    assert r.summary["status"] == "time_limit" and r.summary["phase_c_s"] == 0.0
-    assert r.summary["bound"] <= optimum * (1 + 1e-9) and optimum <= r.summary["objective"] * (1 + 1e-9)
-    assert r.summary["plan_from"] in ("local_search", "rounded_weak")
+    summary, optimum, _ = _plan_with_loop_rounds(tmp_path, monkeypatch, lambda n, rounds: 0)
+    assert summary["status"] == "time_limit" and summary["phase_c_s"] == 0.0
+    assert summary["bound"] <= optimum * (1 + 1e-9) and optimum <= summary["objective"] * (1 + 1e-9)
+    assert summary["plan_from"] in ("local_search", "rounded_weak")
