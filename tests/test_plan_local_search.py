@@ -50,14 +50,14 @@ def test_one_swap_improves_a_plan_that_no_drop_or_add_improves(tmp_path):
     assert holds_every_row(data, CFLP, values)
 
 
-def random_cflp(seed: int, sites: int = 8, customers: int = 30) -> str:
-    """An OR-Library-style instance: capacities of 300-600 seats (demand about 45 % of them), fixed costs
-    2,000-6,000, serving costs by distance on a 100 x 100 square."""
+def random_cflp(seed: int, sites: int = 8, customers: int = 30, load: float = 0.45) -> str:
+    """An OR-Library-style instance: capacities of 300-600 seats (demand ``load`` of them, 45 % by default), fixed
+    costs 2,000-6,000, serving costs by distance on a 100 x 100 square."""
     rng = np.random.default_rng(seed)
     cap = rng.integers(3, 7, sites) * 100
     fixed = rng.integers(2000, 6000, sites)
     d = rng.integers(5, 25, customers)
-    d = np.round(d * 0.45 * cap.sum() / d.sum()).astype(int)
+    d = np.round(d * load * cap.sum() / d.sum()).astype(int)
     ws, cs = rng.uniform(0, 100, (sites, 2)), rng.uniform(0, 100, (customers, 2))
     dist = np.hypot(*(cs[:, None, :] - ws[None, :, :]).transpose(2, 0, 1))
     lines = [f"{sites} {customers}"] + [f"{c} {f}" for c, f in zip(cap, fixed, strict=True)]

@@ -27,13 +27,14 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 import pulp
 
 from capacity.notes import note
+from capacity.plan.cover import mir_cut, seat_covers
 from capacity.plan.inputs import PlanData
 from capacity.plan.local_search import improve_openings
 from capacity.plan.model import PlanModel, _expr, build, values, whole_classes_bind
@@ -184,13 +185,20 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     # A: fractional classes over the whole horizon
     # A's gap is a tenth of the plan's: its plan is what R rounds and B builds on, and one-year plans without
     # class costs end here (OR-Library cap instances: within 0.05 % of the optimum); its time share still caps it
-    sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, 0.25 * budget), mip_gap=settings.mip_gap / 10)
+    sa = settings.with_(integer_classes=False, time_limit_s=max(1.0, A_SOLVE_SHARE * budget), mip_gap=settings.mip_gap / 10)
     # where the arcs (and so the linking rows) dwarf the other rows, A's strong relaxation is too heavy to
     # finish: A starts from the rows its relaxation breaks instead (as phase L)
     lazy_a = len(data.arcs) > LINKING_DOMINATES * (len(data.demand) + len(data.caps))
     ma = build(data, sa, linking_rows=not lazy_a)
-    rows_a, bound_cut = add_violated_linking_rows(ma, sa, 0.3 * budget) if lazy_a else (None, math.nan)
-    ra = solve(ma.problem, sa.with_(time_limit_s=max(1.0, 0.25 * budget)))
+    rows_a, bound_cut = add_violated_linking_rows(ma, sa, CUT_LOOP_SHARE * budget, cover_cuts=True) if lazy_a else (None, math.nan)
+    if lazy_a and time.perf_counter() - t0 > 0.5 * A_SOLVE_SHARE * budget:
+        # the loop's LPs took over half A's solve share: A's solve, which begins by solving that LP again from scratch
+        # (about half the loop's time on capa), would end at or near its root node, without a start (capa/capb at 60 s
+        # and at 300 s); the time goes to phases 0 and S and to C, which starts from their plan
+        text = "phase A's solve skipped: the cutting-plane loop took over half of A's share of the time"
+        ra = SolveReport("no_solution", f"HiGHS {ma.problem.solverModel.version()} (highspy)", math.nan, math.nan, math.nan, 0.0, text)
+    else:
+        ra = solve(ma.problem, sa.with_(time_limit_s=max(1.0, A_SOLVE_SHARE * budget)))
     # the cut loop's last relaxation is a bound too: it stands where A's solve ends before its root node does
     bound_a = max((b for b in (ra.bound if ra.status in found else math.nan, bound_cut) if b == b), default=math.nan)
     phase_a = time.perf_counter() - t0
@@ -241,6 +249,21 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         timings.update(phase_s_s=round(time.perf_counter() - t_s, 3), local_search_objective=incumbent[1])
         if _gap(incumbent[1], bound_a) <= settings.mip_gap:
             return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings, from_r)
+    if lazy_a and not cut_loop_ended(ma):
+        # A's loop stopped by its share (capa/capb at 60 s): C would begin by solving that relaxation again from
+        # scratch and not get past its root node; the loop goes on from its last basis instead (its rounds raise
+        # the bound), and C has what the loop leaves
+        t_k = time.perf_counter()
+        rows_a, bound_cut = add_violated_linking_rows(ma, sa, max(1.0, 0.9 * (budget - (t_k - t0))), cover_cuts=True)
+        bound_a = max((b for b in (bound_a, bound_cut) if b == b), default=math.nan)
+        timings.update(lazy_linking_rows=rows_a, phase_k_s=round(time.perf_counter() - t_k, 3))
+        if incumbent is not None and _gap(incumbent[1], bound_a) <= settings.mip_gap:
+            return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings, from_r)
+        if incumbent is not None and not cut_loop_ended(ma):
+            # the loop still going at the end of its time: C would have a second or two, less than handing it the
+            # model takes; the plan is S's, with the loop's bound, stopped by the clock
+            note(TIME_LIMIT_NOTE)
+            return _within_gap(full, start_r, incumbent[1], bound_a, ra.solver, timings, from_r, status="time_limit")
     # C: the full model from the better start, in the time left
     start = start_r if use_r else start_b
     timings.update(year_by_year_objective=objective_b if start_b else None, start="rounded" if use_r else "year_by_year")
@@ -249,7 +272,7 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
         # breaks (phase L): the same optimum, a relaxation near the strong one, far fewer rows
         t_l = time.perf_counter()
         lazy = build(data, settings, linking_rows=False)
-        rows, _ = add_violated_linking_rows(lazy, settings, max(1.0, 0.35 * (budget - (t_l - t0))))
+        rows, _ = add_violated_linking_rows(lazy, settings, max(1.0, 0.35 * (budget - (t_l - t0))), cover_cuts=True)
         timings["lazy_linking_rows"] = rows
         full, start = lazy, _by_name(lazy, {v.name: k for v, k in start.items()})
         start_r = _by_name(lazy, incumbent[0]) if incumbent else {}
@@ -282,12 +305,16 @@ PLAN_FROM = {
 }
 
 
-def _within_gap(full: PlanModel, start: dict, objective: float, bound: float, solver: str, timings: dict, plan_from: str) -> tuple:
-    """The rounded (or locally improved) plan as the answer, proven within the gap by ``bound``: no full solve."""
+def _within_gap(
+    full: PlanModel, start: dict, objective: float, bound: float, solver: str, timings: dict, plan_from: str, status: str = "optimal"
+) -> tuple:
+    """The rounded (or locally improved) plan as the answer, proven within the gap by ``bound`` (or, with status
+    ``time_limit``, with that bound when the time is up): no full solve."""
     _assign(full, start)
     gap = _gap(objective, bound)
-    text = f"{PLAN_FROM[plan_from]}, within the MIP gap of the relaxations' bound (the full model not solved)"
-    report = SolveReport("optimal", solver, objective, bound, gap, 0.0, text)
+    where = "within the MIP gap of" if status == "optimal" else "at the time limit, with"
+    text = f"{PLAN_FROM[plan_from]}, {where} the relaxations' bound (the full model not solved)"
+    report = SolveReport(status, solver, objective, bound, gap, 0.0, text)
     return full, report, {**timings, "phase_c_s": 0.0, "plan_from": plan_from}
 
 
@@ -431,6 +458,8 @@ def keep_better(
 
 _EPS = 1e-6
 LINKING_DOMINATES = 10  # arcs per demand-or-class row above which A adds linking rows only where they cut
+A_SOLVE_SHARE = 0.25  # of the time limit that phase A's solve may take
+CUT_LOOP_SHARE = 0.55  # of the time limit that phase A's cutting-plane loop (linking rows and seat-cover cuts) may take
 LOCAL_SEARCH_SHARE = 0.8  # of the time left before C that the local search from the rounded plan may take
 
 
@@ -609,53 +638,114 @@ def _linking_terms(model: PlanModel) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return np.array(arcs, dtype=int), np.array(xs, dtype=np.int32), np.array(ds, dtype=np.int32), np.array(caps), (np.array(signs), dvars)
 
 
-def add_violated_linking_rows(model: PlanModel, settings: PlanSettings, time_s: float, rounds: int = 30) -> tuple[int, float]:
+@dataclass
+class _CutLoop:
+    """Where the cutting-plane loop on a model stands: its HiGHS instance (the relaxation, rows added so far), the
+    linking rows added (and written to the PuLP problem), the cover cuts, the last bound and whether it has ended."""
+
+    h: object
+    terms: tuple
+    added: np.ndarray
+    written: np.ndarray
+    covers: list
+    cuts: list = field(default_factory=list)
+    cuts_written: int = 0
+    bound: float = math.nan
+    ended: bool = False
+
+
+def add_violated_linking_rows(
+    model: PlanModel, settings: PlanSettings, time_s: float, rounds: int = 30, cover_cuts: bool = False
+) -> tuple[int, float]:
     """Solve the relaxation of ``model`` (built with ``linking_rows=False``, every whole number relaxed)
     adding the linking rows x[a] <= D[a] y[s,t] / x[a] <= D[a] (1 - c[s,t]) its solution breaks, round
     after round from HiGHS's last basis, until none is broken or the time is up; then the rows found are
-    added to the PuLP problem too (the same rows define_linking writes, only fewer). Returns the number
-    of rows added and the last relaxation's objective: a bound for the full model whether or not rows are still
-    broken (it relaxes the full model: fewer rows, whole numbers relaxed), its LP bound once none is."""
+    added to the PuLP problem too (the same rows define_linking writes, only fewer). With ``cover_cuts``, each
+    round also adds the seat-cover cut of each year its solution breaks (``cover.mir_cut``: valid for every whole
+    plan, not implied by the LP), so the bound can rise above the full model's LP bound. Called again on the same
+    model whose relaxation nothing has solved since, it goes on from where it stopped (``cut_loop_ended``
+    says whether it still can). Returns the number of linking rows added and the last relaxation's objective: a
+    bound for the full model whether or not rows are still broken (it relaxes the full model with valid cuts:
+    fewer rows, whole numbers relaxed), its LP bound (without cover cuts) once none is."""
     prob = model.problem
     t0 = time.perf_counter()
-    ints = [v for v in prob.variables() if v.cat == pulp.LpInteger]
-    for v in ints:
-        v.cat = pulp.LpContinuous
-    rep = solve(prob, settings.with_(time_limit_s=time_s), fallback=None)
-    for v in ints:
-        v.cat = pulp.LpInteger
-    if rep.status != "optimal":
-        return 0, math.nan
-    arcs, xs, ds, caps, (signs, dvars) = _linking_terms(model)
-    h = prob.solverModel
-    added = np.zeros(len(arcs), dtype=bool)
-    bound = rep.objective
+    state = getattr(prob, "_cut_loop", None)
+    if state is None or state.h is not getattr(prob, "solverModel", None):
+        ints = [v for v in prob.variables() if v.cat == pulp.LpInteger]
+        for v in ints:
+            v.cat = pulp.LpContinuous
+        rep = solve(prob, settings.with_(time_limit_s=time_s), fallback=None)
+        for v in ints:
+            v.cat = pulp.LpInteger
+        if rep.status != "optimal":
+            return 0, math.nan
+        terms = _linking_terms(model)
+        # rows an earlier loop wrote to the problem are in this relaxation already (a solve replaced its instance)
+        done = state.written.copy() if state is not None else np.zeros(len(terms[0]), dtype=bool)
+        cuts = state.cuts if state is not None else []
+        covers = seat_covers(model) if cover_cuts else []
+        state = _CutLoop(prob.solverModel, terms, done, done.copy(), covers, list(cuts), len(cuts), bound=rep.objective)
+        prob._cut_loop = state
+    arcs, xs, ds, caps, (signs, dvars) = state.terms
+    h, added = state.h, state.added
+    optimal = h.getModelStatus().__class__.kOptimal
+    if not state.ended and h.getModelStatus() != optimal:  # stopped by the clock in the last call: finish that LP
+        run_again(h, max(1.0, time_s))
+        if h.getModelStatus() == optimal:
+            state.bound = float(h.getInfo().objective_function_value)
     for _ in range(rounds):
+        if state.ended or h.getModelStatus() != optimal:
+            break
         col = np.asarray(h.getSolution().col_value)
         room = np.where(signs > 0, caps * col[ds], caps * (1.0 - col[ds]))
         broken = ~added & (col[xs] > room + 1e-7 * np.maximum(1.0, caps))
-        if not broken.any():  # bound is now the full model's LP bound
+        new_cuts = [c for c in (mir_cut(r, col) for r in state.covers) if c is not None]
+        if not broken.any() and not new_cuts:  # bound is now the full model's LP bound (with the cover cuts)
+            state.ended = True
             break
         if time.perf_counter() - t0 > time_s:
             break
         # with the broken rows, every arc the relaxation uses: fewer rounds (a cut row it holds costs little)
         new = broken | (~added & (col[xs] > 1e-7 * np.maximum(1.0, caps)))
+        # and as many again as there are demand rows: the arcs into partly open schools with the smallest reduced
+        # costs, where the next relaxation would move pupils (capa: 7 rounds instead of 18, a sixth less simplex work)
+        rc = np.asarray(h.getSolution().col_dual)[xs]
+        part = np.where(signs > 0, col[ds], 1.0 - col[ds])
+        near = np.flatnonzero(~new & ~added & (part > 1e-6) & (part < 1 - 1e-6))
+        new[near[np.argsort(rc[near], kind="stable")[: len(model.data.demand)]]] = True
         k = int(new.sum())
         starts = np.arange(0, 2 * k, 2, dtype=np.int32)
         idx = np.column_stack([xs[new], ds[new]]).ravel().astype(np.int32)
         val = np.column_stack([np.ones(k), -signs[new] * caps[new]]).ravel()
         upper = np.where(signs[new] > 0, 0.0, caps[new])
         h.addRows(k, np.full(k, -np.inf), upper, 2 * k, starts, idx, val)
+        for cut in new_cuts:
+            idx = np.array([v.index for v in cut.variables], dtype=np.int32)
+            h.addRow(cut.lower, np.inf, len(idx), idx, cut.coef)
+        state.cuts += new_cuts
         added |= new
         run_again(h, max(1.0, time_s - (time.perf_counter() - t0)))
-        if h.getModelStatus() != h.getModelStatus().__class__.kOptimal:
-            break  # the last optimal relaxation's bound stands
-        bound = float(h.getInfo().objective_function_value)
+        if h.getModelStatus() != optimal:
+            # the last optimal relaxation's bound stands; stopped by the clock, a later call finishes this LP
+            state.ended = h.getModelStatus() != h.getModelStatus().__class__.kTimeLimit
+            break
+        state.bound = float(h.getInfo().objective_function_value)
     x = model.x
-    for j in np.flatnonzero(added):
+    for j in np.flatnonzero(added & ~state.written):
         i, v, cap = int(arcs[j]), dvars[j], float(caps[j])
         if signs[j] > 0:
             prob += _expr([(x[i], 1.0), (v, -cap)]) <= 0, f"link_y_{i}"
         else:
             prob += _expr([(x[i], 1.0), (v, cap)]) <= cap, f"link_c_{i}"
-    return int(added.sum()), bound
+    state.written |= added
+    for j, cut in enumerate(state.cuts[state.cuts_written :], start=state.cuts_written):
+        prob += _expr(zip(cut.variables, cut.coef.tolist(), strict=True)) >= cut.lower, f"seat_cover_{j}"
+    state.cuts_written = len(state.cuts)
+    return int(added.sum()), state.bound
+
+
+def cut_loop_ended(model: PlanModel) -> bool:
+    """Whether ``add_violated_linking_rows`` on ``model`` has ended for good (no row broken, or its LP stopped);
+    False also where a solve since has replaced its relaxation (it cannot go on)."""
+    state = getattr(model.problem, "_cut_loop", None)
+    return state is None or state.ended or state.h is not getattr(model.problem, "solverModel", None)
