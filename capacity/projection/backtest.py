@@ -215,6 +215,23 @@ def method_scores(
     DataFrame
         method, lead, mape, bias, n (units x origins averaged; units with no actual pupils left out), origins.
     """
+    return pd.DataFrame(_score_rows(history, settings, methods, level, max_lead, last_target, origins), columns=SCORE_COLUMNS)
+
+
+SCORE_COLUMNS = ["method", "lead", "mape", "bias", "n", "origins"]
+
+
+def _score_rows(
+    history: History,
+    settings: ProjectionSettings,
+    methods: tuple[str, ...],
+    level: str,
+    max_lead: int,
+    last_target: int | None = None,
+    origins: list[int] | None = None,
+) -> list[dict]:
+    """The rows of :func:`method_scores` (one dict per method and lead, in the order first scored): ``auto`` ranks
+    a few of these small tables per district, where building and concatenating frames cost more than the scores."""
     acc: dict[tuple[str, int], list[float]] = {}
     for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target, origins, max_lead):
         lead_n = proj.shape[2]
@@ -228,12 +245,11 @@ def method_scores(
             s[1] += float(pe[:, lead].sum())
             s[2] += int(pos[:, lead].sum())
             s[3] += int(pos[:, lead].any())  # an origin counts at a lead only if it scored a target there (a missing year scores none)
-    rows = [
+    return [
         {"method": m, "lead": lead, "mape": v[0] / v[2], "bias": v[1] / v[2], "n": v[2], "origins": v[3]}
         for (m, lead), v in acc.items()
         if v[2]
     ]
-    return pd.DataFrame(rows, columns=["method", "lead", "mape", "bias", "n", "origins"])
 
 
 def error_metrics(errors: pd.DataFrame, level: str = "total", by_bucket: bool = True) -> pd.DataFrame:
@@ -275,17 +291,34 @@ def method_ranking(scores: pd.DataFrame, max_lead: int, min_origins: int = 1) ->
     mape, bias (means over those leads, %); empty when no lead qualifies.
     """
     if scores.empty or "origins" not in scores:
-        return pd.DataFrame(columns=["method", "leads", "mape", "bias"])
-    use = scores[(scores["lead"] <= max_lead) & (scores["origins"] >= min_origins)]
-    if use.empty:
-        return pd.DataFrame(columns=["method", "leads", "mape", "bias"])
-    method, lead, mape, bias = (use[c].to_numpy() for c in ("method", "lead", "mape", "bias"))
-    rows = [
-        {"method": m, "leads": int(lead[at].max()), "mape": float(mape[at].mean()), "bias": float(bias[at].mean())}
-        for m in dict.fromkeys(method)
-        for at in [method == m]
-    ]  # plain numpy: auto ranks a few small tables per district, where a pandas groupby costs more than the sums
-    return pd.DataFrame(rows).sort_values(["mape", "method"], kind="stable").reset_index(drop=True)
+        return _ranking_frame([])
+    return _ranking_frame(_ranking_rows(scores.to_dict("records"), max_lead, min_origins))
+
+
+RANKING_COLUMNS = ["method", "leads", "mape", "bias"]
+
+
+def _ranking_rows(scores: list[dict], max_lead: int, min_origins: int) -> list[dict]:
+    """:func:`method_ranking` of score rows (as from :func:`_score_rows`), as rows: plain numpy, since ``auto`` ranks a
+    few small tables per district, where a pandas groupby and sort cost more than the sums."""
+    use = [r for r in scores if r["lead"] <= max_lead and r["origins"] >= min_origins]
+    rows = []
+    for m in dict.fromkeys(r["method"] for r in use):
+        of_m = [r for r in use if r["method"] == m]
+        rows.append(
+            {
+                "method": m,
+                "leads": int(max(r["lead"] for r in of_m)),
+                "mape": float(np.array([r["mape"] for r in of_m]).mean()),
+                "bias": float(np.array([r["bias"] for r in of_m]).mean()),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["mape"], r["method"]))  # stable, as a sort by mape then method
+
+
+def _ranking_frame(rows: list[dict]) -> pd.DataFrame:
+    """A ranking's rows as the frame :func:`method_ranking` returns (empty: the columns only)."""
+    return pd.DataFrame(rows, columns=RANKING_COLUMNS) if rows else pd.DataFrame(columns=RANKING_COLUMNS)
 
 
 def best_method(scores: pd.DataFrame, max_lead: int) -> str:
@@ -601,15 +634,16 @@ def backtest_wide(table: pd.DataFrame, level: str) -> pd.DataFrame:
     return wide.reindex(pd.MultiIndex.from_tuples(rows, names=["method", "measure"]))
 
 
-def _ranks_every_lead(scores: pd.DataFrame, max_lead: int) -> bool:
-    """Whether every lead 1..max_lead was back-tested from at least MIN_CAL_ORIGINS origins (``scores`` of one
-    method, as from :func:`method_scores`). auto's criterion is the MAPE averaged over leads 1..planning_lead:
+def _ranks_every_lead(scores: list[dict], max_lead: int) -> bool:
+    """Whether every lead 1..max_lead was back-tested from at least MIN_CAL_ORIGINS origins (``scores``: rows of one
+    method, as from :func:`_score_rows`). auto's criterion is the MAPE averaged over leads 1..planning_lead:
     ranked on fewer leads it would be a different, short-lead criterion, which favours methods that extrapolate
     well for a year or two and badly for five (trend)."""
-    if scores.empty:
-        return False
-    origins = scores.groupby("lead")["origins"].max().reindex(range(1, max_lead + 1)).fillna(0)
-    return bool((origins >= MIN_CAL_ORIGINS).all())
+    origins = dict.fromkeys(range(1, max_lead + 1), 0)
+    for r in scores:
+        if r["lead"] in origins:
+            origins[r["lead"]] = max(origins[r["lead"]], r["origins"])
+    return bool(scores) and all(o >= MIN_CAL_ORIGINS for o in origins.values())
 
 
 def free_entry_grades(history: History, settings: ProjectionSettings) -> list[str]:
@@ -635,15 +669,16 @@ def unborn_entry_grades(history: History, settings: ProjectionSettings) -> list[
     ]
 
 
-def _ranked(scores: pd.DataFrame, default: str, settings: ProjectionSettings) -> pd.DataFrame:
+def _ranked(scores: list[dict], default: str, settings: ProjectionSettings) -> pd.DataFrame:
     """Candidates by MAPE over leads 1..planning_lead (leads from at least MIN_CAL_ORIGINS origins), best first; a
     challenger goes ahead of ``default`` only if its MAPE is lower by more than ``auto_margin`` (near-ties are
-    selection noise; ``>=``: an exact tie, e.g. every method at 0 % on a constant history, keeps the default)."""
-    ranking = method_ranking(scores, settings.planning_lead, MIN_CAL_ORIGINS)
-    at = ranking.index[ranking["method"] == default]
-    if len(at) and ranking["mape"].iloc[0] >= (1 - settings.auto_margin) * ranking.loc[at[0], "mape"]:
-        ranking = pd.concat([ranking.loc[at], ranking.drop(at)], ignore_index=True)
-    return ranking
+    selection noise; ``>=``: an exact tie, e.g. every method at 0 % on a constant history, keeps the default).
+    ``scores``: rows as from :func:`_score_rows`."""
+    ranking = _ranking_rows(scores, settings.planning_lead, MIN_CAL_ORIGINS)
+    at = [i for i, r in enumerate(ranking) if r["method"] == default]
+    if at and ranking[0]["mape"] >= (1 - settings.auto_margin) * ranking[at[0]]["mape"]:
+        ranking = [ranking[at[0]], *ranking[: at[0]], *ranking[at[0] + 1 :]]
+    return _ranking_frame(ranking)
 
 
 @dataclass(frozen=True)
@@ -709,27 +744,26 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
     origins = origins_for(history, base)
     reason = ""
     try:
-        current = method_scores(history, base, (AUTO_FALLBACK,), level, lead, origins=origins)
+        current = _score_rows(history, base, (AUTO_FALLBACK,), level, lead, origins=origins)
     except ProjectionError as e:
-        current, reason = pd.DataFrame(columns=["method", "lead", "mape", "bias", "n", "origins"]), str(e)
+        current, reason = [], str(e)
     if not _ranks_every_lead(current, lead):
-        return AutoChoice(AUTO_FALLBACK, base, method_ranking(current.iloc[0:0], lead), reason=reason, unborn=unborn)
+        return AutoChoice(AUTO_FALLBACK, base, _ranking_frame([]), reason=reason, unborn=unborn)
     chosen, entry = base, []
     for g in (g for g in free_entry_grades(history, settings) if g not in known_entrants):
         default = "held" if g in unborn else "births"
         tried = {default: current}
         for rule in [r for r in ("births", "held", "trend") if r != default and not (r == "births" and g in unborn)]:
             trial = chosen.with_(entry_rule={**chosen.entry_rule, g: rule})
-            tried[rule] = method_scores(history, trial, (AUTO_FALLBACK,), level, lead, origins=origins)
-        rules = _ranked(pd.concat([t.assign(method=r) for r, t in tried.items()], ignore_index=True), default, settings)
+            tried[rule] = _score_rows(history, trial, (AUTO_FALLBACK,), level, lead, origins=origins)
+        rules = _ranked([{**r, "method": rule} for rule, t in tried.items() for r in t], default, settings)
         best = str(rules["method"].iloc[0])
         if best != default:
             chosen, current = chosen.with_(entry_rule={**chosen.entry_rule, g: best}), tried[best]
         entry.append((g, rules))
     others = tuple(m for m in AUTO_METHODS if m != AUTO_FALLBACK and m not in NAIVE_METHODS)
-    naive = [] if known_entrants else [method_scores(history, settings, NAIVE_METHODS, level, lead, origins=origins)]
-    scores = pd.concat([current, method_scores(history, chosen, others, level, lead, origins=origins), *naive], ignore_index=True)
-    ranking = _ranked(scores, AUTO_FALLBACK, settings)
+    naive = [] if known_entrants else _score_rows(history, settings, NAIVE_METHODS, level, lead, origins=origins)
+    ranking = _ranked([*current, *_score_rows(history, chosen, others, level, lead, origins=origins), *naive], AUTO_FALLBACK, settings)
     method = str(ranking["method"].iloc[0])
     if method in NAIVE_METHODS:
         return AutoChoice(method, settings, ranking, tuple(entry), unborn=unborn)
