@@ -203,7 +203,7 @@ def simulate(
         dt
     )
     # known children replace births x ratio of a grade pupils attend: a grade no pupil was ever in stays at 0 (entry_notes)
-    taught = np.nansum(history.pupils, axis=(0, 2)) > 0
+    taught = np.nansum(history.pupils, axis=(0, 2)) > 0 if children is not None else None
     known = [gi for gi in births_by_entry if children is not None and taught[gi] and not np.isnan(children[:, :, gi]).all()]
     from_children = [gi_of[g] for g, r in settings.entry_rules().items() if r == "children" and children is not None]
     for s in range(horizon):
