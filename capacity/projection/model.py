@@ -108,11 +108,11 @@ def standard_normal32(rng: np.random.Generator, shape: tuple[int, ...]) -> np.nd
     return out[:n].reshape(shape)
 
 
-def _shocks(noise: _Noise | None, rng, shape: tuple[int, int, int], dt) -> np.ndarray:
-    """exp(eps) for one projected year, shape (Z, G, D); ones on the deterministic path."""
+def _shocks(noise: _Noise | None, rng, shape: tuple[int, int, int], dt) -> np.ndarray | None:
+    """exp(eps) for one projected year, shape (Z, G, D); None on the deterministic path (no factor to apply)."""
     z, g, d = shape
     if noise is None:
-        return np.ones(shape, dtype=dt)
+        return None
     normals = standard_normal32(rng, (z + 1, g, d))  # zones, then the county-wide row
     eps, common = normals[:z], normals[z]
     eps *= noise.zone_sd[:, :, None]
@@ -121,17 +121,28 @@ def _shocks(noise: _Noise | None, rng, shape: tuple[int, int, int], dt) -> np.nd
     return np.exp(eps, out=eps)
 
 
-def _cohorts(state: np.ndarray, shock: np.ndarray, entry: dict, s: int, noise: _Noise | None, dt) -> np.ndarray:
-    """F e^{eps} (C / R_c m), in place on ``shock``: the grade below last year, or births a_g years ago, times the shock."""
-    entry_shock = shock[:, list(entry)].copy()
-    shock[:, 1:] *= state[:, :-1]
-    shock[:, 0] = 0.0
+def _shocked(x: np.ndarray, shock: np.ndarray | None) -> np.ndarray:
+    """``x`` e^{eps}: ``x`` times its shock, or ``x`` itself on the deterministic path (``shock`` None; the same values as
+    times 1, without the arrays of ones)."""
+    return x if shock is None else x * shock
+
+
+def _cohorts(state: np.ndarray, shock: np.ndarray | None, entry: dict, s: int, noise: _Noise | None, dt) -> np.ndarray:
+    """F e^{eps} (C / R_c m), in place on ``shock`` (a new array on the deterministic path, ``shock`` None): the grade below
+    last year, or births a_g years ago, times the shock."""
+    if shock is None:
+        cohort, entry_shock = np.empty_like(state), None
+        cohort[:, 1:] = state[:, :-1]
+    else:
+        cohort, entry_shock = shock, shock[:, list(entry)].copy()
+        cohort[:, 1:] *= state[:, :-1]
+    cohort[:, 0] = 0.0
     for k, (gi, (births, ahead)) in enumerate(entry.items()):
         base = births[:, s].astype(dt)[:, None]
         if noise is not None and ahead[s] > 0:
             base = base * noise.births_factor[None, :, ahead[s]]
-        shock[:, gi] = entry_shock[:, k] * base
-    return shock
+        cohort[:, gi] = _shocked(base, None if entry_shock is None else entry_shock[:, k])
+    return cohort
 
 
 def _move(cohort: np.ndarray, keep: np.ndarray, leave: np.ndarray, share: np.ndarray) -> np.ndarray:
@@ -207,20 +218,25 @@ def simulate(
     known = [gi for gi in births_by_entry if children is not None and taught[gi] and not np.isnan(children[:, :, gi]).all()]
     from_children = [gi_of[g] for g, r in settings.entry_rules().items() if r == "children" and children is not None]
     for s in range(horizon):
-        shock = _shocks(noise, rng, (z, g, d), dt)
-        level_shock, children_shock = shock[:, level].copy(), shock[:, known].copy()
-        rule_shock = shock[:, from_children].copy()
+        shock = _shocks(noise, rng, (z, g, d), dt)  # None on the deterministic path
+        level_shock, children_shock, rule_shock = (
+            None if shock is None else shock[:, cols].copy() for cols in (level, known, from_children)
+        )
         cohort = _cohorts(state, shock, births_by_entry, s, noise, dt)
         cohort *= rate[None, :, s, None]
         for k, gi in enumerate(known):  # known children replace births x ratio
             have = ~np.isnan(children[:, s, gi])
             take = settings.children_take_up.get(history.grades.grades[gi], 1.0)
-            cohort[have, gi] = (children[have, s, gi] * take * mult[gi, s])[:, None] * children_shock[have, k]
+            cohort[have, gi] = _shocked(
+                (children[have, s, gi] * take * mult[gi, s])[:, None], None if children_shock is None else children_shock[have, k]
+            )
         new = _move(cohort, keep, leave, share)
-        new[:, level] = level_pupils[:, :, s, None] * level_shock
+        new[:, level] = _shocked(level_pupils[:, :, s, None], level_shock)
         for k, gi in enumerate(from_children):  # entry_rule children: the children table's count x take-up
             take = settings.children_take_up.get(history.grades.grades[gi], 1.0)
-            new[:, gi] = (children[:, s, gi] * take * mult[gi, s]).astype(dt)[:, None] * rule_shock[:, k]
+            new[:, gi] = _shocked(
+                (children[:, s, gi] * take * mult[gi, s]).astype(dt)[:, None], None if rule_shock is None else rule_shock[:, k]
+            )
         if additions is not None:  # net migration may take a cell below 0
             new += additions[:, :, s, None].astype(dt)
             np.maximum(new, 0.0, out=new)
