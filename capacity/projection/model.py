@@ -52,7 +52,8 @@ def projected_births(history: History, settings: ProjectionSettings, birth_years
     if history.births is None or not history.birth_years:
         return out, ahead
     last = history.birth_years[-1]
-    base = history.births[:, -settings.births_base_years :].mean(axis=1)
+    recent = history.births[:, -settings.births_base_years :]
+    base = recent.sum(axis=1) / recent.shape[1]  # the mean (np.mean's own sum and division, without its overhead)
     variant = settings.births_variants[settings.births_variant]
     trend = settings.births_trend if settings.births_rule == "trend" else 0.0
     for j, y in enumerate(birth_years):

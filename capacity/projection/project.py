@@ -135,7 +135,7 @@ class Projection:
             }
         )
         if level == "zone_grade":
-            out["stage"] = out["grade"].map(self.grades.stage_of_grade)
+            out["stage"] = np.asarray([self.grades.stage_of_grade[g] for g in v2], dtype=object)[b]
         for q, v in zip(qs, qv, strict=True):
             out[quantile_column(q)] = v[a, b, t]
         out.insert(len(out.columns) - len(qs), "pupils", out[quantile_column(0.5)])
