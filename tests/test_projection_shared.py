@@ -170,3 +170,62 @@ def test_backtest_paths_of_several_methods_equal_each_alone():
         for key, p in alone.items():
             np.testing.assert_array_equal(together[key], p, err_msg=str(key))
     assert len(together) == len(methods) * len({o for _m, o in together}) and len({o for _m, o in together}) >= 4
+
+
+@pytest.mark.parametrize("method", AUTO_METHODS)
+def test_noise_added_to_a_deterministic_fit_equals_the_noisy_fit(method):
+    """naive.with_noise adds the noise scales to a deterministic fit (as auto's back-test made it): the fit with noise,
+    every field to the bit."""
+    from capacity.projection.naive import fit_method, with_noise
+
+    h = awkward_history(4)
+    s = ProjectionSettings(window=3, entry_rule={"P1": "trend"})
+    noisy, added = fit_method(h, s, method), with_noise(fit_method(h, s, method, noise=False), h, s)
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(added, name), getattr(noisy, name), err_msg=name)
+    assert added.sigma_births == noisy.sigma_births != fit_method(h, s, method, noise=False).sigma_births
+
+
+def auto_cases():
+    """Districts on which auto keeps combined with births, holds K1 (steady K1, births swinging), picks median (margin
+    0) and picks trend (every cell on a line)."""
+    h = synthetic_history(6, 12, seed=7)
+    rng = np.random.default_rng(1)
+    steady = h.pupils.copy()
+    steady[:, 0, :] = np.round(steady[:, 0, :].mean(axis=1, keepdims=True))
+    swinging = np.round(h.births * rng.uniform(0.6, 1.4, h.births.shape))
+    line = np.round(h.pupils[:, :, :1] * (1 + 0.06 * np.arange(h.pupils.shape[2]))[None, None, :])
+    return [
+        (h, ProjectionSettings(horizon=8), "combined"),
+        (replace(h, pupils=steady, births=swinging), ProjectionSettings(horizon=8), "combined"),
+        (synthetic_history(30, 13, seed=1), ProjectionSettings(horizon=8, auto_margin=0.0), "median"),
+        (replace(h, pupils=line), ProjectionSettings(horizon=8), "trend"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_calibration_from_autos_fits_equals_its_own(case):
+    """project_history hands auto's deterministic fits of the chosen method to calibrate (AutoChoice.fits), which adds
+    their noise scales instead of fitting again: the calibration equals the one that fits everything itself. The fits
+    are really used (another method's fits give another calibration) and belong to the chosen method and rules."""
+    from capacity.projection.backtest import auto_choice, calibrate
+
+    h, s, expected = auto_cases()[case]
+    c = auto_choice(h, s)
+    assert c.method == expected and len(c.fits) >= 5
+    if case == 1:
+        assert c.settings.entry_rule["K1"] == "held"  # the winning trial's fits are the ones kept
+    own, reused = calibrate(h, c.settings, c.method), calibrate(h, c.settings, c.method, fits=c.fits)
+    assert own.table.equals(reused.table)
+    np.testing.assert_array_equal(own.k, reused.k)
+    for level, k in own.level_k.items():
+        np.testing.assert_array_equal(reused.level_k[level], k)
+    other = "persistence" if c.method != "persistence" else "mean"
+    wrong = calibrate(h, c.settings, c.method, fits={o: fit_for(h.up_to(o), c.settings, other) for o in c.fits})
+    assert not wrong.table.equals(own.table)
+
+
+def fit_for(history, settings, method):
+    from capacity.projection.naive import fit_method
+
+    return fit_method(history, settings, method, noise=False)

@@ -13,8 +13,8 @@ from capacity.grades import GradeSystem
 from capacity.notes import note
 from capacity.projection.cube import History
 from capacity.projection.model import calibrated_draws, centred_quantiles, point_path, simulate
-from capacity.projection.naive import fit_method, fit_methods
-from capacity.projection.ratios import window_start
+from capacity.projection.naive import fit_method, fit_methods, with_noise
+from capacity.projection.ratios import Fitted, window_start
 from capacity.projection.settings import AUTO_METHODS, COMBINED, NAIVE_METHODS, STANDARD_METHODS, ProjectionSettings
 
 BASELINES = NAIVE_METHODS
@@ -133,6 +133,7 @@ def backtest_paths(
     last_target: int | None = None,
     origins: list[int] | None = None,
     max_lead: int | None = None,
+    fits: dict | None = None,
 ):
     """Yield (method, origin, projected, actual) for every rolling origin, arrays (zones, grades, leads).
 
@@ -140,7 +141,8 @@ def backtest_paths(
     come from the scenario's births rule, as they would in a real forecast. ``max_lead``:
     project at most that many years from each origin (scores that read only the first
     leads need no longer paths). ``auto`` chooses its method and entry rules at each origin
-    from that origin's own past (ex ante), silently.
+    from that origin's own past (ex ante), silently. ``fits``, if given, receives {(method, origin): Fitted}, the
+    deterministic fit of every method but auto (:func:`calibrate` can reuse them).
     """
     last_target = last_target or history.years[-1]
     origins = origins if origins is not None else origins_for(history, settings, last_target)
@@ -153,6 +155,8 @@ def backtest_paths(
         actual = history.pupils[:, :, start : start + horizon]
         plain = tuple(m for m in methods if m != "auto")
         fitted = dict(zip(plain, fit_methods(past, settings, plain, noise=False), strict=True))  # estimators share their window
+        if fits is not None:
+            fits.update({(m, o): f for m, f in fitted.items()})
         for m in methods:
             if m == "auto":
                 used, s = auto_choice(past, settings).chosen
@@ -229,11 +233,13 @@ def _score_rows(
     max_lead: int,
     last_target: int | None = None,
     origins: list[int] | None = None,
+    fits: dict | None = None,
 ) -> list[dict]:
     """The rows of :func:`method_scores` (one dict per method and lead, in the order first scored): ``auto`` ranks
-    a few of these small tables per district, where building and concatenating frames cost more than the scores."""
+    a few of these small tables per district, where building and concatenating frames cost more than the scores.
+    ``fits`` as in :func:`backtest_paths`."""
     acc: dict[tuple[str, int], list[float]] = {}
-    for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target, origins, max_lead):
+    for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target, origins, max_lead, fits):
         lead_n = proj.shape[2]
         p = level_sum(proj[:, :, :lead_n], level, history.grades)
         a = level_sum(actual[:, :, :lead_n], level, history.grades)
@@ -481,6 +487,7 @@ def calibrate(
     last_target: int | None = None,
     horizon: int | None = None,
     announce: bool = True,
+    fits: dict[int, Fitted] | None = None,
 ) -> Calibration:
     """Fit per-lead spread factors, for cells and for each level's sums, from rolling-origin back-tests.
 
@@ -492,6 +499,9 @@ def calibrate(
     factor is then fitted on the sums of those calibrated draws. Leads with too few origins
     follow the rule of :func:`_factors`, announced as a note (``announce=False``: the caller announces,
     see :func:`_note_calibration_rules`). Leave-one-origin-out coverage shows how well that holds out of sample.
+
+    ``fits``: {origin: deterministic Fitted of ``method``} already made at some origins (by ``auto``'s back-test, under
+    settings that project the same as ``settings``); only their noise scales are added (:func:`naive.with_noise`).
     """
     horizon = horizon or settings.horizon
     origins = origins_for(history, settings, last_target, method)
@@ -501,7 +511,7 @@ def calibrate(
     for o in origins:
         past = history.up_to(o)
         h = min(last_target - o, horizon)
-        fitted = fit_method(past, settings, method)
+        fitted = with_noise(fits[o], past, settings) if fits and o in fits else fit_method(past, settings, method)
         sims = simulate(past, fitted, settings, h, n_draws, rng)
         mid = point_path(past, fitted, settings, h)
         actual = history.pupils[:, :, o - history.years[0] + 1 : o - history.years[0] + 1 + h]
@@ -703,6 +713,9 @@ class AutoChoice:
         Why nothing was compared when the back-test itself refused (the error's message); '' otherwise.
     unborn : tuple of str
         The free entry grades with no births recorded (:func:`unborn_entry_grades`): held by default, never births.
+    fits : dict
+        {origin: Fitted}: the chosen method's deterministic fit at each back-test origin, as scored (for
+        :func:`calibrate`, which then only adds the noise scales); empty when nothing was compared.
     """
 
     method: str
@@ -711,6 +724,7 @@ class AutoChoice:
     entry: tuple[tuple[str, pd.DataFrame], ...] = ()
     reason: str = ""
     unborn: tuple[str, ...] = ()
+    fits: dict = field(default_factory=dict)
 
     @property
     def chosen(self) -> tuple[str, ProjectionSettings]:
@@ -743,8 +757,9 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
     # every candidate is scored from the same origins: those the default (births for free entry grades) can project
     origins = origins_for(history, base)
     reason = ""
+    fits: dict = {}  # {(method, origin): Fitted} of the runs behind the scores kept
     try:
-        current = _score_rows(history, base, (AUTO_FALLBACK,), level, lead, origins=origins)
+        current = _score_rows(history, base, (AUTO_FALLBACK,), level, lead, origins=origins, fits=fits)
     except ProjectionError as e:
         current, reason = [], str(e)
     if not _ranks_every_lead(current, lead):
@@ -752,24 +767,27 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
     chosen, entry = base, []
     for g in (g for g in free_entry_grades(history, settings) if g not in known_entrants):
         default = "held" if g in unborn else "births"
-        tried = {default: current}
+        tried, tried_fits = {default: current}, {default: fits}
         for rule in [r for r in ("births", "held", "trend") if r != default and not (r == "births" and g in unborn)]:
             trial = chosen.with_(entry_rule={**chosen.entry_rule, g: rule})
-            tried[rule] = _score_rows(history, trial, (AUTO_FALLBACK,), level, lead, origins=origins)
+            tried_fits[rule] = {}
+            tried[rule] = _score_rows(history, trial, (AUTO_FALLBACK,), level, lead, origins=origins, fits=tried_fits[rule])
         rules = _ranked([{**r, "method": rule} for rule, t in tried.items() for r in t], default, settings)
         best = str(rules["method"].iloc[0])
         if best != default:
-            chosen, current = chosen.with_(entry_rule={**chosen.entry_rule, g: best}), tried[best]
+            chosen, current, fits = chosen.with_(entry_rule={**chosen.entry_rule, g: best}), tried[best], tried_fits[best]
         entry.append((g, rules))
     others = tuple(m for m in AUTO_METHODS if m != AUTO_FALLBACK and m not in NAIVE_METHODS)
-    naive = [] if known_entrants else _score_rows(history, settings, NAIVE_METHODS, level, lead, origins=origins)
-    ranking = _ranked([*current, *_score_rows(history, chosen, others, level, lead, origins=origins), *naive], AUTO_FALLBACK, settings)
+    naive = [] if known_entrants else _score_rows(history, settings, NAIVE_METHODS, level, lead, origins=origins, fits=fits)
+    challengers = _score_rows(history, chosen, others, level, lead, origins=origins, fits=fits)
+    ranking = _ranked([*current, *challengers, *naive], AUTO_FALLBACK, settings)
     method = str(ranking["method"].iloc[0])
+    of_method = {o: f for (m, o), f in fits.items() if m == method}
     if method in NAIVE_METHODS:
-        return AutoChoice(method, settings, ranking, tuple(entry), unborn=unborn)
+        return AutoChoice(method, settings, ranking, tuple(entry), unborn=unborn, fits=of_method)
     # every compared grade's rule is written, births too: entry_rule then tells what auto chose from what was set
     chosen = chosen.with_(entry_rule={**chosen.entry_rule, **{g: str(rules["method"].iloc[0]) for g, rules in entry}})
-    return AutoChoice(method, chosen, ranking, tuple(entry), unborn=unborn)
+    return AutoChoice(method, chosen, ranking, tuple(entry), unborn=unborn, fits=of_method)
 
 
 def _choice_text(ranking: pd.DataFrame, default: str, settings: ProjectionSettings) -> tuple[str, str, str]:

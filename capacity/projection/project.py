@@ -270,7 +270,7 @@ def project_history(
     settings = chosen
     fitted = fit_method(history, settings, method)
     horizon = settings.horizon
-    cal = calibrate(history, settings, method) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
+    cal = calibrate(history, settings, method, fits=choice.fits) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
     rng = np.random.default_rng(settings.seed)
     extra = {"additions": additions, "children": children, "stock": stock}
     raw = simulate(history, fitted, settings, horizon, settings.draws, rng, **extra)
