@@ -6,6 +6,7 @@ Every function is pure numpy over arrays shaped (zones, grades, years).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -247,7 +248,7 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
     opening = structural & (history.opening > 0) if history.opening is not None else np.zeros_like(structural)
     pooled = np.zeros(len(history.grades.grades), dtype=bool)
     pooled[[history.grades.grade_index[g] for g in settings.pooled_grades]] = True
-    teaching = teaching_at_origin(history)
+    flow_window = _flow_window(n, d, teaching_at_origin(history))
     # noise scales (sigma_births too) only matter for draws (a deterministic back-test skips them)
     g = len(kinds)
     sigma_common, tau = _noise_scales(num, den) if noise else (np.full(g, DEFAULT_LOG_SD), np.zeros(g))
@@ -258,7 +259,7 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
         r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
         shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
         shrunk = np.where(opening, r_c[None, :], np.where(structural, 0.0, shrunk))
-        keep, share = flows(n, d, shrunk, r_c, pooled, teaching)
+        keep, share = _flows(flow_window, shrunk, r_c, pooled)
         if not settings.moves_between_zones:
             # each zone's own ratio on its own feeder; only pooled grades move
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -344,17 +345,39 @@ def flows(
         the pupils beyond the zone's own continuing cohort (d = 0 where the zone has no
         feeder); where no zone ever takes in anyone, the zone's mean share of the grade.
     """
+    return _flows(_flow_window(n, d, teaching), ratio, r_c, pooled)
+
+
+class _FlowWindow(NamedTuple):
+    """What :func:`flows` reads from a window whatever the ratios: made once for all the estimators fitted on it."""
+
+    n0: np.ndarray  # pupils, NaN as 0
+    d0: np.ndarray  # feeders, NaN as 0
+    own_share: np.ndarray  # each zone's mean share of the grade's pupils (NaN as 0): s where no zone ever takes anyone in
+    teaching: np.ndarray | None
+    taught: np.ndarray | None  # zones that teach each grade (every zone for a grade taught nowhere)
+    taught_share: np.ndarray | None  # the mean share of the grade's pupils among the zones that teach it
+
+
+def _flow_window(n: np.ndarray, d: np.ndarray, teaching: np.ndarray | None) -> _FlowWindow:
+    n0 = nan_as_zero(n)
+    taught = None if teaching is None else (teaching > 0) | ~(teaching > 0).any(0)  # a grade taught nowhere: every zone
+    taught_share = None if teaching is None else _mean_share(np.where(taught[:, :, None], n0, 0.0))
+    return _FlowWindow(n0, nan_as_zero(d), nan_as_zero(_mean_share(n0)), teaching, taught, taught_share)
+
+
+def _flows(w: _FlowWindow, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`flows` of the window ``w`` (:func:`_flow_window`)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         keep = np.where(r_c[None, :] > 0, np.minimum(ratio, r_c[None, :]) / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
     keep[:, pooled] = 0.0
-    n0, d0 = nan_as_zero(n), nan_as_zero(d)
-    arrivals = np.maximum(n0 - (keep * r_c[None, :])[:, :, None] * d0, 0.0)
-    share = np.where(np.isnan(s := _mean_share(arrivals)), nan_as_zero(_mean_share(n0)), s)
-    if teaching is None:
+    arrivals = np.maximum(w.n0 - (keep * r_c[None, :])[:, :, None] * w.d0, 0.0)
+    share = np.where(np.isnan(s := _mean_share(arrivals)), w.own_share, s)
+    if w.teaching is None:
         return keep, share
-    taught = (teaching > 0) | ~(teaching > 0).any(0)  # a grade taught nowhere: every zone, and s as without a mask
+    teaching, taught = w.teaching, w.taught
     masked, found = np.zeros_like(share), np.zeros(share.shape[1], dtype=bool)
-    for rule in (share, _mean_share(np.where(taught[:, :, None], n0, 0.0)), np.maximum(teaching, 1.0)):
+    for rule in (share, w.taught_share, np.maximum(teaching, 1.0)):
         cand = np.where(taught, nan_as_zero(rule), 0.0)
         tot = cand.sum(0)
         use = (tot > 0) & ~found
@@ -369,9 +392,10 @@ def flows(
 def _mean_share(x: np.ndarray) -> np.ndarray:
     """Mean over years (last axis) of each zone's share of the year's total (zones x grades); NaN where no year has any."""
     tot = x.sum(0, keepdims=True)
-    sh = np.where(tot > 0, x / np.where(tot > 0, tot, 1.0), np.nan)
-    valid = (tot > 0).sum(-1)  # (1, G)
-    return np.where(valid > 0, np.nansum(sh, axis=-1) / np.maximum(valid, 1), np.nan)
+    has = tot > 0
+    sh = np.where(has, x / np.where(has, tot, 1.0), 0.0)  # a year with none counts 0 (np.nansum's sum, without its overhead)
+    valid = has.sum(-1)  # (1, G)
+    return np.where(valid > 0, sh.sum(-1) / np.maximum(valid, 1), np.nan)
 
 
 def levels(pupils: np.ndarray, held: np.ndarray, trend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
