@@ -226,16 +226,19 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
         cn = np.where(known, n, 0.0).sum(0)
         cd = np.where(known, d, 0.0).sum(0)
         county_annual = np.where(cd > 0, cn / np.where(cd > 0, cd, 1.0), np.nan)
-        weight = np.where(ok, d, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
-        size = np.where(ok, n, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
+        observed = np.maximum(ok.sum(-1), 1)
+        pupils_observed = np.where(ok, n, 0.0).sum(-1)
+        weight = np.where(ok, d, 0.0).sum(-1) / observed
+        size = pupils_observed / observed
     # One estimator call over the zone ratios, the county ratios and the pupils (each row is combined on its own,
     # and a call's cost is per numpy operation far more than per value: a third of the cost of three calls).
     z = len(history.zones)
     annual = np.concatenate([zone_annual, county_annual[None], pupils])
     kinds = grade_kinds(settings, history.grades)
+    flow_window = _flow_window(n, d, teaching_at_origin(history))
     # A grade whose feeder had no pupil anywhere in the window (a high-school-only district's
     # first grade) cannot be projected from it: it becomes a LEVEL grade (held or trended).
-    has_pupils = np.nansum(np.where(np.isnan(n), 0.0, n), axis=(0, 2)) > 0
+    has_pupils = flow_window.n0.sum(axis=(0, 2)) > 0
     no_feeder = (kinds != LEVEL) & ~(cd > 0).any(-1) & has_pupils
     kinds = np.where(no_feeder, LEVEL, kinds)
     lev = kinds == LEVEL
@@ -243,12 +246,11 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
     k = settings.shrinkage_pupils
     # Structural zeros: no pupil of the grade in the zone in any window year although
     # the grade below had some -> the zone has no school for it; its pupils move elsewhere.
-    structural = ok.any(-1) & (np.where(ok, n, 0.0).sum(-1) == 0)
+    structural = ok.any(-1) & (pupils_observed == 0)
     # ... unless a new school in the zone teaches it (schools table): no observation of its own, it keeps its zone's cohort
     opening = structural & (history.opening > 0) if history.opening is not None else np.zeros_like(structural)
     pooled = np.zeros(len(history.grades.grades), dtype=bool)
     pooled[[history.grades.grade_index[g] for g in settings.pooled_grades]] = True
-    flow_window = _flow_window(n, d, teaching_at_origin(history))
     # noise scales (sigma_births too) only matter for draws (a deterministic back-test skips them)
     g = len(kinds)
     sigma_common, tau = _noise_scales(num, den) if noise else (np.full(g, DEFAULT_LOG_SD), np.zeros(g))
@@ -408,8 +410,10 @@ def levels(pupils: np.ndarray, held: np.ndarray, trend: np.ndarray) -> tuple[np.
     level = held
     slope = np.zeros(pupils.shape[:2])
     m = pupils.shape[-1]
+    if not trend.any():
+        return level, slope
     rec = ~np.isnan(pupils).all(axis=(0, 1))
-    if trend.any() and rec.sum() >= 2:
+    if rec.sum() >= 2:
         x = np.arange(m, dtype=float)[rec]
         x = x - x.mean()
         y = pupils[:, :, rec]
