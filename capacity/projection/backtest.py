@@ -241,16 +241,18 @@ def _score_rows(
     acc: dict[tuple[str, int], list[float]] = {}
     for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target, origins, max_lead, fits):
         lead_n = proj.shape[2]
-        p = level_sum(proj[:, :, :lead_n], level, history.grades)
-        a = level_sum(actual[:, :, :lead_n], level, history.grades)
+        # leads first, units contiguous: each lead's sums are row sums (the same pairwise sums as over a column)
+        p = np.ascontiguousarray(level_sum(proj[:, :, :lead_n], level, history.grades).T)
+        a = np.ascontiguousarray(level_sum(actual[:, :, :lead_n], level, history.grades).T)
         pos = a > 0
         pe = np.where(pos, (p - a) / np.where(pos, a, 1.0) * 100, 0.0)
-        for lead in range(lead_n):
+        sums = zip(np.abs(pe).sum(1).tolist(), pe.sum(1).tolist(), pos.sum(1).tolist(), pos.any(1).tolist(), strict=True)
+        for lead, (abs_pe, pe_sum, n, any_pos) in enumerate(sums):
             s = acc.setdefault((m, lead + 1), [0.0, 0.0, 0, 0])
-            s[0] += float(np.abs(pe[:, lead]).sum())
-            s[1] += float(pe[:, lead].sum())
-            s[2] += int(pos[:, lead].sum())
-            s[3] += int(pos[:, lead].any())  # an origin counts at a lead only if it scored a target there (a missing year scores none)
+            s[0] += abs_pe
+            s[1] += pe_sum
+            s[2] += n
+            s[3] += int(any_pos)  # an origin counts at a lead only if it scored a target there (a missing year scores none)
     return [
         {"method": m, "lead": lead, "mape": v[0] / v[2], "bias": v[1] / v[2], "n": v[2], "origins": v[3]}
         for (m, lead), v in acc.items()
