@@ -374,14 +374,12 @@ class Calibration:
         return float(k[min(lead, len(k)) - 1])
 
 
-def _positions(lo: np.ndarray, mid: np.ndarray, hi: np.ndarray, actual: np.ndarray) -> np.ndarray:
-    """How far an actual lies from the median, in units of the half-interval on its side."""
-    a = np.log(actual + 0.5)
-    lo, mid, hi = np.log(lo + 0.5), np.log(mid + 0.5), np.log(hi + 0.5)
-    up = a >= mid
-    width = np.where(up, hi - mid, mid - lo)
+def _positions(log_actual: np.ndarray, log_mid: np.ndarray, below: np.ndarray, above: np.ndarray) -> np.ndarray:
+    """How far an actual lies from the median, in units of the half-interval on its side (all in log(x + 0.5):
+    ``below`` = log mid - log P10, ``above`` = log P90 - log mid)."""
+    width = np.where(log_actual >= log_mid, above, below)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(width > 1e-12, np.abs(a - mid) / width, np.nan)
+        return np.where(width > 1e-12, np.abs(log_actual - log_mid) / width, np.nan)
 
 
 def _level_positions(sims, mid, actual, level: str, grades: GradeSystem) -> list[np.ndarray]:
@@ -392,10 +390,12 @@ def _level_positions(sims, mid, actual, level: str, grades: GradeSystem) -> list
     else:
         s, m, a = level_sum(sims, level, grades), level_sum(mid, level, grades), level_sum(actual, level, grades)
     lo, hi = centred_quantiles(s, m, [0.1, 0.9])
-    p = _positions(lo, m, hi, a)
-    below, above = np.log(m + 0.5) - np.log(lo + 0.5), np.log(hi + 0.5) - np.log(m + 0.5)
+    log_lo, log_mid, log_hi, log_a = (np.log(x + 0.5) for x in (lo, m, hi, a))
+    below, above = log_mid - log_lo, log_hi - log_mid
+    p = _positions(log_a, log_mid, below, above)
     keep = ((a > 0) | (m > 0)) & ~np.isnan(p)
-    return [np.stack([x[..., t][keep[..., t]] for x in (p, below, above, m)]) for t in range(p.shape[-1])]
+    each = np.stack([p, below, above, m])
+    return [each[..., t][:, keep[..., t]] for t in range(p.shape[-1])]
 
 
 def quantile_sorted(values: np.ndarray, q: float) -> float:
