@@ -234,16 +234,21 @@ def _score_rows(
     last_target: int | None = None,
     origins: list[int] | None = None,
     fits: dict | None = None,
+    actuals: dict | None = None,
 ) -> list[dict]:
     """The rows of :func:`method_scores` (one dict per method and lead, in the order first scored): ``auto`` ranks
     a few of these small tables per district, where building and concatenating frames cost more than the scores.
-    ``fits`` as in :func:`backtest_paths`."""
+    ``fits`` as in :func:`backtest_paths`; ``actuals``: {(origin, leads): actual pupils summed to ``level``}, filled and
+    read by every call that scores the same history, level and leads (each method at an origin has the same actuals)."""
     acc: dict[tuple[str, int], list[float]] = {}
-    for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target, origins, max_lead, fits):
+    actuals = {} if actuals is None else actuals
+    for m, o, proj, actual in backtest_paths(history, settings, methods, last_target, origins, max_lead, fits):
         lead_n = proj.shape[2]
         # leads first, units contiguous: each lead's sums are row sums (the same pairwise sums as over a column)
         p = np.ascontiguousarray(level_sum(proj[:, :, :lead_n], level, history.grades).T)
-        a = np.ascontiguousarray(level_sum(actual[:, :, :lead_n], level, history.grades).T)
+        if (o, lead_n) not in actuals:
+            actuals[o, lead_n] = np.ascontiguousarray(level_sum(actual[:, :, :lead_n], level, history.grades).T)
+        a = actuals[o, lead_n]
         pos = a > 0
         pe = np.where(pos, (p - a) / np.where(pos, a, 1.0) * 100, 0.0)
         sums = zip(np.abs(pe).sum(1).tolist(), pe.sum(1).tolist(), pos.sum(1).tolist(), pos.any(1).tolist(), strict=True)
@@ -761,8 +766,9 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
     origins = origins_for(history, base)
     reason = ""
     fits: dict = {}  # {(method, origin): Fitted} of the runs behind the scores kept
+    actuals: dict = {}  # every candidate is scored on the same actuals
     try:
-        current = _score_rows(history, base, (AUTO_FALLBACK,), level, lead, origins=origins, fits=fits)
+        current = _score_rows(history, base, (AUTO_FALLBACK,), level, lead, origins=origins, fits=fits, actuals=actuals)
     except ProjectionError as e:
         current, reason = [], str(e)
     if not _ranks_every_lead(current, lead):
@@ -774,15 +780,19 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
         for rule in [r for r in ("births", "held", "trend") if r != default and not (r == "births" and g in unborn)]:
             trial = chosen.with_(entry_rule={**chosen.entry_rule, g: rule})
             tried_fits[rule] = {}
-            tried[rule] = _score_rows(history, trial, (AUTO_FALLBACK,), level, lead, origins=origins, fits=tried_fits[rule])
+            tried[rule] = _score_rows(
+                history, trial, (AUTO_FALLBACK,), level, lead, origins=origins, fits=tried_fits[rule], actuals=actuals
+            )
         rules = _ranked([{**r, "method": rule} for rule, t in tried.items() for r in t], default, settings)
         best = str(rules["method"].iloc[0])
         if best != default:
             chosen, current, fits = chosen.with_(entry_rule={**chosen.entry_rule, g: best}), tried[best], tried_fits[best]
         entry.append((g, rules))
     others = tuple(m for m in AUTO_METHODS if m != AUTO_FALLBACK and m not in NAIVE_METHODS)
-    naive = [] if known_entrants else _score_rows(history, settings, NAIVE_METHODS, level, lead, origins=origins, fits=fits)
-    challengers = _score_rows(history, chosen, others, level, lead, origins=origins, fits=fits)
+    naive = (
+        [] if known_entrants else _score_rows(history, settings, NAIVE_METHODS, level, lead, origins=origins, fits=fits, actuals=actuals)
+    )
+    challengers = _score_rows(history, chosen, others, level, lead, origins=origins, fits=fits, actuals=actuals)
     ranking = _ranked([*current, *challengers, *naive], AUTO_FALLBACK, settings)
     method = str(ranking["method"].iloc[0])
     of_method = {o: f for (m, o), f in fits.items() if m == method}
