@@ -84,28 +84,24 @@ def _noise(fitted: Fitted, births_by_entry: dict, d: int, rng: np.random.Generat
     return _Noise(zone_sd.astype(dt), fitted.sigma_common.astype(dt), np.exp(walk).astype(dt))
 
 
-def standard_normal32(rng: np.random.Generator, shape: tuple[int, ...], buffers: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def standard_normal32(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Standard normals in float32 by the Box-Muller transform of ``rng``'s float32 uniforms.
 
     z1 = sqrt(-2 ln(1 - u1)) cos(2 pi u2), z2 = sqrt(-2 ln(1 - u1)) sin(2 pi u2): exactly normal up to
     float32 rounding, with tails cut at |z| = sqrt(-2 ln 2^-24) = 5.77 (probability 8e-9). About 1.5x
     faster than ``Generator.standard_normal(dtype=np.float32)`` (ziggurat), because uniforms, log, sqrt,
     sin and cos are all SIMD loops over the whole array.
-
-    ``buffers``: two float32 arrays of 2 ceil(n / 2) values (n normals) to hold the uniforms and the normals (the
-    normals returned are a view of the second): the same values as without them, with no fresh arrays (simulate
-    draws a year at a time, and a new 2 MB array each time costs page faults).
     """
     n = int(np.prod(shape))
     half = (n + 1) // 2
-    u = rng.random(2 * half, dtype=np.float32) if buffers is None else rng.random(dtype=np.float32, out=buffers[0])
+    u = rng.random(2 * half, dtype=np.float32)
     radius, angle = u[:half], u[half:]
     np.subtract(np.float32(1.0), radius, out=radius)  # (0, 1]: log is finite
     np.log(radius, out=radius)
     radius *= np.float32(-2.0)
     np.sqrt(radius, out=radius)
     angle *= np.float32(2.0 * np.pi)
-    out = np.empty(2 * half, dtype=np.float32) if buffers is None else buffers[1]
+    out = np.empty(2 * half, dtype=np.float32)
     np.cos(angle, out=out[:half])
     np.sin(angle, out=out[half:])
     out[:half] *= radius
@@ -113,15 +109,12 @@ def standard_normal32(rng: np.random.Generator, shape: tuple[int, ...], buffers:
     return out[:n].reshape(shape)
 
 
-def _shocks(
-    noise: _Noise | None, rng, shape: tuple[int, int, int], dt, buffers: tuple[np.ndarray, np.ndarray] | None = None
-) -> np.ndarray | None:
-    """exp(eps) for one projected year, shape (Z, G, D); None on the deterministic path (no factor to apply).
-    ``buffers`` as in :func:`standard_normal32` (the shocks are a view of the second)."""
+def _shocks(noise: _Noise | None, rng, shape: tuple[int, int, int], dt) -> np.ndarray | None:
+    """exp(eps) for one projected year, shape (Z, G, D); None on the deterministic path (no factor to apply)."""
     z, g, d = shape
     if noise is None:
         return None
-    normals = standard_normal32(rng, (z + 1, g, d), buffers)  # zones, then the county-wide row
+    normals = standard_normal32(rng, (z + 1, g, d))  # zones, then the county-wide row
     eps, common = normals[:z], normals[z]
     eps *= noise.zone_sd[:, :, None]
     common *= noise.common_sd[:, None]
@@ -153,12 +146,12 @@ def _cohorts(state: np.ndarray, shock: np.ndarray | None, entry: dict, s: int, n
     return cohort
 
 
-def _move(cohort: np.ndarray, keep: np.ndarray, leave: np.ndarray, share: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+def _move(cohort: np.ndarray, keep: np.ndarray, leave: np.ndarray, share: np.ndarray) -> np.ndarray:
     """N = kappa C + s sum_z' (1 - kappa) C, in place on ``cohort``: the share kept in each zone plus its share of the movers
-    (``leave`` = 1 - kappa); ``scratch``, an array shaped as ``cohort``, holds the movers' term (else a new array)."""
+    (``leave`` = 1 - kappa)."""
     movers = np.einsum("zg,zgd->gd", leave, cohort)
     cohort *= keep[:, :, None]
-    cohort += np.multiply(share[:, :, None], movers[None], out=scratch)
+    cohort += share[:, :, None] * movers[None]
     return cohort
 
 
@@ -225,13 +218,8 @@ def simulate(
     taught = np.nansum(history.pupils, axis=(0, 2)) > 0 if children is not None else None
     known = [gi for gi in births_by_entry if children is not None and taught[gi] and not np.isnan(children[:, :, gi]).all()]
     from_children = [gi_of[g] for g, r in settings.entry_rules().items() if r == "children" and children is not None]
-    # the draws reuse their large arrays every year (a fresh 2 MB array costs page faults each time): the uniforms, two
-    # blocks of normals taken in turn (this year's shocks become the cohorts, then next year's state) and the movers' term
-    size = 2 * (((z + 1) * g * d + 1) // 2)
-    blocks = [np.empty(size, np.float32) for _ in range(3)] if noisy else None
-    scratch = np.empty((z, g, d), dt) if noisy else None
     for s in range(horizon):
-        shock = _shocks(noise, rng, (z, g, d), dt, None if blocks is None else (blocks[0], blocks[1 + s % 2]))  # None: deterministic
+        shock = _shocks(noise, rng, (z, g, d), dt)  # None on the deterministic path
         level_shock, children_shock, rule_shock = (
             None if shock is None else shock[:, cols].copy() for cols in (level, known, from_children)
         )
@@ -243,7 +231,7 @@ def simulate(
             cohort[have, gi] = _shocked(
                 (children[have, s, gi] * take * mult[gi, s])[:, None], None if children_shock is None else children_shock[have, k]
             )
-        new = _move(cohort, keep, leave, share, scratch)
+        new = _move(cohort, keep, leave, share)
         new[:, level] = _shocked(level_pupils[:, :, s, None], level_shock)
         for k, gi in enumerate(from_children):  # entry_rule children: the children table's count x take-up
             take = settings.children_take_up.get(history.grades.grades[gi], 1.0)
