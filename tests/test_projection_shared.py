@@ -229,3 +229,34 @@ def fit_for(history, settings, method):
     from capacity.projection.naive import fit_method
 
     return fit_method(history, settings, method, noise=False)
+
+
+@pytest.mark.parametrize("noise", [False, True])
+def test_fits_sharing_a_prepared_window_equal_each_fitted_alone(noise):
+    """ratios.fits takes a window's preparation from ``prepared`` when settings that prepare it the same made it before
+    (auto's held and trend trials, its challengers): under every variant below, fitted in either order with one shared
+    dict, each fit equals the fit alone, field by field to the bit; variants that prepare differently (births against
+    held, window, pooled grades) must not share, and those that prepare the same do."""
+    from capacity.projection.ratios import fits
+
+    h = awkward_history(5)
+    base = ProjectionSettings(window=3)
+    variants = [
+        base,
+        base.with_(entry_rule={"K1": "held"}),
+        base.with_(entry_rule={"K1": "trend"}),
+        base.with_(level_rule="trend"),
+        base.with_(shrinkage_pupils=5.0, smoothing_alpha=0.3),
+        base.with_(moves_between_zones=False),
+        base.with_(pooled_grades=()),
+        base.with_(window=4),
+    ]
+    for order in (variants, variants[::-1]):
+        prepared: dict = {}
+        for s in order:
+            shared, alone = fits(h, s, RATIO_METHODS, noise, prepared), fits(h, s, RATIO_METHODS, noise)
+            for m, a, b in zip(RATIO_METHODS, shared, alone, strict=True):
+                for name in FIELDS:
+                    np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=f"{m} {name} {s.entry_rule} {s.level_rule}")
+                assert a.sigma_births == b.sigma_births
+        assert len(prepared) == 4  # births (5 variants), K1 held or trend, no pooled grade, window 4

@@ -134,6 +134,7 @@ def backtest_paths(
     origins: list[int] | None = None,
     max_lead: int | None = None,
     fits: dict | None = None,
+    prepared: dict | None = None,
 ):
     """Yield (method, origin, projected, actual) for every rolling origin, arrays (zones, grades, leads).
 
@@ -142,7 +143,8 @@ def backtest_paths(
     project at most that many years from each origin (scores that read only the first
     leads need no longer paths). ``auto`` chooses its method and entry rules at each origin
     from that origin's own past (ex ante), silently. ``fits``, if given, receives {(method, origin): Fitted}, the
-    deterministic fit of every method but auto (:func:`calibrate` can reuse them).
+    deterministic fit of every method but auto (:func:`calibrate` can reuse them). ``prepared``: {origin: dict} kept
+    by the caller for this history, each origin's the ``prepared`` of :func:`ratios.fits`.
     """
     last_target = last_target or history.years[-1]
     origins = origins if origins is not None else origins_for(history, settings, last_target)
@@ -154,7 +156,8 @@ def backtest_paths(
         start = o - history.years[0] + 1
         actual = history.pupils[:, :, start : start + horizon]
         plain = tuple(m for m in methods if m != "auto")
-        fitted = dict(zip(plain, fit_methods(past, settings, plain, noise=False), strict=True))  # estimators share their window
+        at_origin = None if prepared is None else prepared.setdefault(o, {})
+        fitted = dict(zip(plain, fit_methods(past, settings, plain, noise=False, prepared=at_origin), strict=True))  # one window
         if fits is not None:
             fits.update({(m, o): f for m, f in fitted.items()})
         for m in methods:
@@ -235,14 +238,15 @@ def _score_rows(
     origins: list[int] | None = None,
     fits: dict | None = None,
     actuals: dict | None = None,
+    prepared: dict | None = None,
 ) -> list[dict]:
     """The rows of :func:`method_scores` (one dict per method and lead, in the order first scored): ``auto`` ranks
     a few of these small tables per district, where building and concatenating frames cost more than the scores.
-    ``fits`` as in :func:`backtest_paths`; ``actuals``: {(origin, leads): actual pupils summed to ``level``}, filled and
+    ``fits`` and ``prepared`` as in :func:`backtest_paths`; ``actuals``: {(origin, leads): actual pupils summed to ``level``}, filled and
     read by every call that scores the same history, level and leads (each method at an origin has the same actuals)."""
     acc: dict[tuple[str, int], list[float]] = {}
     actuals = {} if actuals is None else actuals
-    for m, o, proj, actual in backtest_paths(history, settings, methods, last_target, origins, max_lead, fits):
+    for m, o, proj, actual in backtest_paths(history, settings, methods, last_target, origins, max_lead, fits, prepared):
         lead_n = proj.shape[2]
         # leads first, units contiguous: each lead's sums are row sums (the same pairwise sums as over a column)
         p = np.ascontiguousarray(level_sum(proj[:, :, :lead_n], level, history.grades).T)
@@ -767,8 +771,9 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
     reason = ""
     fits: dict = {}  # {(method, origin): Fitted} of the runs behind the scores kept
     actuals: dict = {}  # every candidate is scored on the same actuals
+    prepared: dict = {}  # and its windows are prepared once for all candidates that prepare them the same
     try:
-        current = _score_rows(history, base, (AUTO_FALLBACK,), level, lead, origins=origins, fits=fits, actuals=actuals)
+        current = _score_rows(history, base, (AUTO_FALLBACK,), level, lead, origins=origins, fits=fits, actuals=actuals, prepared=prepared)
     except ProjectionError as e:
         current, reason = [], str(e)
     if not _ranks_every_lead(current, lead):
@@ -781,7 +786,7 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
             trial = chosen.with_(entry_rule={**chosen.entry_rule, g: rule})
             tried_fits[rule] = {}
             tried[rule] = _score_rows(
-                history, trial, (AUTO_FALLBACK,), level, lead, origins=origins, fits=tried_fits[rule], actuals=actuals
+                history, trial, (AUTO_FALLBACK,), level, lead, origins=origins, fits=tried_fits[rule], actuals=actuals, prepared=prepared
             )
         rules = _ranked([{**r, "method": rule} for rule, t in tried.items() for r in t], default, settings)
         best = str(rules["method"].iloc[0])
@@ -790,9 +795,11 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
         entry.append((g, rules))
     others = tuple(m for m in AUTO_METHODS if m != AUTO_FALLBACK and m not in NAIVE_METHODS)
     naive = (
-        [] if known_entrants else _score_rows(history, settings, NAIVE_METHODS, level, lead, origins=origins, fits=fits, actuals=actuals)
+        []
+        if known_entrants
+        else _score_rows(history, settings, NAIVE_METHODS, level, lead, origins=origins, fits=fits, actuals=actuals, prepared=prepared)
     )
-    challengers = _score_rows(history, chosen, others, level, lead, origins=origins, fits=fits, actuals=actuals)
+    challengers = _score_rows(history, chosen, others, level, lead, origins=origins, fits=fits, actuals=actuals, prepared=prepared)
     ranking = _ranked([*current, *challengers, *naive], AUTO_FALLBACK, settings)
     method = str(ranking["method"].iloc[0])
     of_method = {o: f for (m, o), f in fits.items() if m == method}

@@ -207,13 +207,99 @@ def fit(history: History, settings: ProjectionSettings, method: str, noise: bool
     return fits(history, settings, (method,), noise)[0]
 
 
-def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...], noise: bool = True) -> list[Fitted]:
+def fits(
+    history: History, settings: ProjectionSettings, methods: tuple[str, ...], noise: bool = True, prepared: dict | None = None
+) -> list[Fitted]:
     """:func:`fit` of each of ``methods`` (ratio estimators or combined) on the same history and settings.
 
     What does not depend on the estimator (annual ratios, window masks, weights and sizes, grade kinds, structural
-    zeros, noise scales) is computed once; each method then only combines the annual ratios and shrinks, splits and
-    levels them (a back-test of the four estimators at one origin prepares its window once instead of four times).
+    zeros, noise scales) is computed once (:func:`_prepare`); each method then only combines the annual ratios and
+    shrinks, splits and levels them (a back-test of the four estimators at one origin prepares its window once instead
+    of four times). ``prepared``: a dict the caller keeps for this one history (e.g. one back-test origin); the
+    preparation is taken from it when settings that prepare the same (:func:`_prepare_key`) made it before, else made
+    and put in it (``auto``'s held and trend trials of an entry grade, and its challengers, prepare a window once).
     """
+    key = _prepare_key(settings, noise)
+    w = None if prepared is None else prepared.get(key)
+    if w is None:
+        w = _prepare(history, settings, noise)
+        if prepared is not None:
+            prepared[key] = w
+    trend = trend_grades(settings, history.grades)
+    k = settings.shrinkage_pupils
+    z = len(history.zones)
+
+    def one(method: str) -> Fitted:
+        estimates = estimate(w.annual, method, settings.smoothing_alpha)
+        r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
+        shrunk = np.where(
+            np.isnan(r_zone), r_c[None, :], (w.weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(w.weight + k, 1e-12)
+        )
+        shrunk = np.where(w.opening, r_c[None, :], np.where(w.structural, 0.0, shrunk))
+        keep, share = _flows(w.flow_window, shrunk, r_c, w.pooled)
+        if not settings.moves_between_zones:
+            # each zone's own ratio on its own feeder; only pooled grades move
+            with np.errstate(invalid="ignore", divide="ignore"):
+                own = np.where(r_c[None, :] > 0, shrunk / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
+            keep = np.where(w.pooled[None, :], keep, own)
+            share = np.where(w.pooled[None, :], share, 0.0)
+        cell_size = np.maximum(w.size, r_c[None, :] * w.weight)
+        level, slope = levels(w.pupils, held, trend)
+        lev = w.kinds == LEVEL
+        shrunk[:, lev] = level[:, lev]
+        cell_size[:, lev] = level[:, lev]
+        return Fitted(
+            origin=history.years[-1],
+            kinds=w.kinds,
+            no_feeder=w.no_feeder,
+            ratio=shrunk,
+            raw_ratio=r_zone,
+            county_ratio=r_c,
+            keep=keep,
+            share=share,
+            slope=np.where(lev[None, :], slope, 0.0),
+            weight=w.weight,
+            size=cell_size,
+            sigma_common=w.sigma_common,
+            tau=w.tau,
+            sigma_births=w.sigma_births,
+        )
+
+    return [one(m) for m in methods]
+
+
+class _Prepared(NamedTuple):
+    """A history's window as every estimator reads it (:func:`_prepare`); read only."""
+
+    annual: np.ndarray  # zone ratios, county ratios and pupils stacked (rows 0..Z-1, Z, Z+1..): one estimator call
+    weight: np.ndarray
+    size: np.ndarray
+    kinds: np.ndarray
+    no_feeder: np.ndarray
+    structural: np.ndarray
+    opening: np.ndarray
+    pooled: np.ndarray
+    flow_window: _FlowWindow
+    pupils: np.ndarray
+    sigma_common: np.ndarray
+    tau: np.ndarray
+    sigma_births: float
+
+
+def _prepare_key(settings: ProjectionSettings, noise: bool) -> tuple:
+    """The settings :func:`_prepare` reads: two settings with the same key prepare a history the same (the others, e.g.
+    the estimator, shrinkage, level rule, moves between zones and smoothing, are read by each fit itself)."""
+    return (
+        settings.window,
+        tuple(sorted(settings.entry_offsets.items())),
+        tuple(sorted(settings.births_offsets().items())),
+        tuple(settings.pooled_grades),
+        noise,
+    )
+
+
+def _prepare(history: History, settings: ProjectionSettings, noise: bool) -> _Prepared:
+    """What :func:`fits` reads from the last ``settings.window`` history years whatever the estimator."""
     num, den = annual_ratios(history, settings)
     win = slice(window_start(history, settings.window), None)
     n, d = num[:, :, win], den[:, :, win]
@@ -232,7 +318,6 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
         size = pupils_observed / observed
     # One estimator call over the zone ratios, the county ratios and the pupils (each row is combined on its own,
     # and a call's cost is per numpy operation far more than per value: a third of the cost of three calls).
-    z = len(history.zones)
     annual = np.concatenate([zone_annual, county_annual[None], pupils])
     kinds = grade_kinds(settings, history.grades)
     flow_window = _flow_window(n, d, teaching_at_origin(history))
@@ -241,9 +326,6 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
     has_pupils = flow_window.n0.sum(axis=(0, 2)) > 0
     no_feeder = (kinds != LEVEL) & ~(cd > 0).any(-1) & has_pupils
     kinds = np.where(no_feeder, LEVEL, kinds)
-    lev = kinds == LEVEL
-    trend = trend_grades(settings, history.grades)
-    k = settings.shrinkage_pupils
     # Structural zeros: no pupil of the grade in the zone in any window year although
     # the grade below had some -> the zone has no school for it; its pupils move elsewhere.
     structural = ok.any(-1) & (pupils_observed == 0)
@@ -255,41 +337,9 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
     g = len(kinds)
     sigma_common, tau = _noise_scales(num, den) if noise else (np.full(g, DEFAULT_LOG_SD), np.zeros(g))
     sigma_births = _sigma_births(history) if noise else DEFAULT_LOG_SD
-
-    def one(method: str) -> Fitted:
-        estimates = estimate(annual, method, settings.smoothing_alpha)
-        r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
-        shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
-        shrunk = np.where(opening, r_c[None, :], np.where(structural, 0.0, shrunk))
-        keep, share = _flows(flow_window, shrunk, r_c, pooled)
-        if not settings.moves_between_zones:
-            # each zone's own ratio on its own feeder; only pooled grades move
-            with np.errstate(invalid="ignore", divide="ignore"):
-                own = np.where(r_c[None, :] > 0, shrunk / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
-            keep = np.where(pooled[None, :], keep, own)
-            share = np.where(pooled[None, :], share, 0.0)
-        cell_size = np.maximum(size, r_c[None, :] * weight)
-        level, slope = levels(pupils, held, trend)
-        shrunk[:, lev] = level[:, lev]
-        cell_size[:, lev] = level[:, lev]
-        return Fitted(
-            origin=history.years[-1],
-            kinds=kinds,
-            no_feeder=no_feeder,
-            ratio=shrunk,
-            raw_ratio=r_zone,
-            county_ratio=r_c,
-            keep=keep,
-            share=share,
-            slope=np.where(lev[None, :], slope, 0.0),
-            weight=weight,
-            size=cell_size,
-            sigma_common=sigma_common,
-            tau=tau,
-            sigma_births=sigma_births,
-        )
-
-    return [one(m) for m in methods]
+    return _Prepared(
+        annual, weight, size, kinds, no_feeder, structural, opening, pooled, flow_window, pupils, sigma_common, tau, sigma_births
+    )
 
 
 def teaching_at_origin(history: History) -> np.ndarray | None:
