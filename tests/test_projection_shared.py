@@ -236,7 +236,8 @@ def test_fits_sharing_a_prepared_window_equal_each_fitted_alone(noise):
     """ratios.fits takes a window's preparation from ``prepared`` when settings that prepare it the same made it before
     (auto's held and trend trials, its challengers): under every variant below, fitted in either order with one shared
     dict, each fit equals the fit alone, field by field to the bit; variants that prepare differently (births against
-    held, window, pooled grades) must not share, and those that prepare the same do."""
+    held, window, pooled grades) must not share, and those that prepare the same do. The estimates kept with a window
+    (combined from the four, reused by later fits) must follow the smoothing weight (a variant changes it)."""
     from capacity.projection.ratios import fits
 
     h = awkward_history(5)

@@ -230,7 +230,7 @@ def fits(
     z = len(history.zones)
 
     def one(method: str) -> Fitted:
-        estimates = estimate(w.annual, method, settings.smoothing_alpha)
+        estimates = _estimates(w, method, settings.smoothing_alpha)
         r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
         shrunk = np.where(
             np.isnan(r_zone), r_c[None, :], (w.weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(w.weight + k, 1e-12)
@@ -284,6 +284,19 @@ class _Prepared(NamedTuple):
     sigma_common: np.ndarray
     tau: np.ndarray
     sigma_births: float
+    estimates: dict  # (estimator, alpha) -> its estimate of ``annual`` (read only), filled by :func:`_estimates`
+
+
+def _estimates(w: _Prepared, method: str, alpha: float) -> np.ndarray:
+    """``estimate(w.annual, method, alpha)``, each estimator computed once per prepared window: combined is the mean of
+    the four (as :func:`estimate` takes it), which the single estimators and other fits of combined then reuse. The
+    arrays kept are read only (fits of several candidates hold views of them)."""
+    if method == COMBINED:
+        return np.mean([_estimates(w, m, alpha) for m in ESTIMATORS], axis=0)
+    if (method, alpha) not in w.estimates:
+        w.estimates[method, alpha] = estimate(w.annual, method, alpha)
+        w.estimates[method, alpha].flags.writeable = False
+    return w.estimates[method, alpha]
 
 
 def _prepare_key(settings: ProjectionSettings, noise: bool) -> tuple:
@@ -338,7 +351,7 @@ def _prepare(history: History, settings: ProjectionSettings, noise: bool) -> _Pr
     sigma_common, tau = _noise_scales(num, den) if noise else (np.full(g, DEFAULT_LOG_SD), np.zeros(g))
     sigma_births = _sigma_births(history) if noise else DEFAULT_LOG_SD
     return _Prepared(
-        annual, weight, size, kinds, no_feeder, structural, opening, pooled, flow_window, pupils, sigma_common, tau, sigma_births
+        annual, weight, size, kinds, no_feeder, structural, opening, pooled, flow_window, pupils, sigma_common, tau, sigma_births, {}
     )
 
 
