@@ -170,3 +170,94 @@ def test_backtest_paths_of_several_methods_equal_each_alone():
         for key, p in alone.items():
             np.testing.assert_array_equal(together[key], p, err_msg=str(key))
     assert len(together) == len(methods) * len({o for _m, o in together}) and len({o for _m, o in together}) >= 4
+
+
+@pytest.mark.parametrize("method", AUTO_METHODS)
+def test_noise_added_to_a_deterministic_fit_equals_the_noisy_fit(method):
+    """naive.with_noise adds the noise scales to a deterministic fit (as auto's back-test made it): the fit with noise,
+    every field to the bit."""
+    from capacity.projection.naive import fit_method, with_noise
+
+    h = awkward_history(4)
+    s = ProjectionSettings(window=3, entry_rule={"P1": "trend"})
+    noisy, added = fit_method(h, s, method), with_noise(fit_method(h, s, method, noise=False), h, s)
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(added, name), getattr(noisy, name), err_msg=name)
+    assert added.sigma_births == noisy.sigma_births != fit_method(h, s, method, noise=False).sigma_births
+
+
+def auto_cases():
+    """Districts on which auto keeps combined with births, holds K1 (steady K1, births swinging), picks median (margin
+    0) and picks trend (every cell on a line)."""
+    h = synthetic_history(6, 12, seed=7)
+    rng = np.random.default_rng(1)
+    steady = h.pupils.copy()
+    steady[:, 0, :] = np.round(steady[:, 0, :].mean(axis=1, keepdims=True))
+    swinging = np.round(h.births * rng.uniform(0.6, 1.4, h.births.shape))
+    line = np.round(h.pupils[:, :, :1] * (1 + 0.06 * np.arange(h.pupils.shape[2]))[None, None, :])
+    return [
+        (h, ProjectionSettings(horizon=8), "combined"),
+        (replace(h, pupils=steady, births=swinging), ProjectionSettings(horizon=8), "combined"),
+        (synthetic_history(30, 13, seed=1), ProjectionSettings(horizon=8, auto_margin=0.0), "median"),
+        (replace(h, pupils=line), ProjectionSettings(horizon=8), "trend"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_calibration_from_autos_fits_equals_its_own(case):
+    """project_history hands auto's deterministic fits of the chosen method to calibrate (AutoChoice.fits), which adds
+    their noise scales instead of fitting again: the calibration equals the one that fits everything itself. The fits
+    are really used (another method's fits give another calibration) and belong to the chosen method and rules."""
+    from capacity.projection.backtest import auto_choice, calibrate
+
+    h, s, expected = auto_cases()[case]
+    c = auto_choice(h, s)
+    assert c.method == expected and len(c.fits) >= 5
+    if case == 1:
+        assert c.settings.entry_rule["K1"] == "held"  # the winning trial's fits are the ones kept
+    own, reused = calibrate(h, c.settings, c.method), calibrate(h, c.settings, c.method, fits=c.fits)
+    assert own.table.equals(reused.table)
+    np.testing.assert_array_equal(own.k, reused.k)
+    for level, k in own.level_k.items():
+        np.testing.assert_array_equal(reused.level_k[level], k)
+    other = "persistence" if c.method != "persistence" else "mean"
+    wrong = calibrate(h, c.settings, c.method, fits={o: fit_for(h.up_to(o), c.settings, other) for o in c.fits})
+    assert not wrong.table.equals(own.table)
+
+
+def fit_for(history, settings, method):
+    from capacity.projection.naive import fit_method
+
+    return fit_method(history, settings, method, noise=False)
+
+
+@pytest.mark.parametrize("noise", [False, True])
+def test_fits_sharing_a_prepared_window_equal_each_fitted_alone(noise):
+    """ratios.fits takes a window's preparation from ``prepared`` when settings that prepare it the same made it before
+    (auto's held and trend trials, its challengers): under every variant below, fitted in either order with one shared
+    dict, each fit equals the fit alone, field by field to the bit; variants that prepare differently (births against
+    held, window, pooled grades) must not share, and those that prepare the same do. The estimates kept with a window
+    (combined from the four, reused by later fits) must follow the smoothing weight (a variant changes it)."""
+    from capacity.projection.ratios import fits
+
+    h = awkward_history(5)
+    base = ProjectionSettings(window=3)
+    variants = [
+        base,
+        base.with_(entry_rule={"K1": "held"}),
+        base.with_(entry_rule={"K1": "trend"}),
+        base.with_(level_rule="trend"),
+        base.with_(shrinkage_pupils=5.0, smoothing_alpha=0.3),
+        base.with_(moves_between_zones=False),
+        base.with_(pooled_grades=()),
+        base.with_(window=4),
+    ]
+    for order in (variants, variants[::-1]):
+        prepared: dict = {}
+        for s in order:
+            shared, alone = fits(h, s, RATIO_METHODS, noise, prepared), fits(h, s, RATIO_METHODS, noise)
+            for m, a, b in zip(RATIO_METHODS, shared, alone, strict=True):
+                for name in FIELDS:
+                    np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=f"{m} {name} {s.entry_rule} {s.level_rule}")
+                assert a.sigma_births == b.sigma_births
+        assert len(prepared) == 4  # births (5 variants), K1 held or trend, no pooled grade, window 4

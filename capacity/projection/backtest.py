@@ -13,8 +13,8 @@ from capacity.grades import GradeSystem
 from capacity.notes import note
 from capacity.projection.cube import History
 from capacity.projection.model import calibrated_draws, centred_quantiles, point_path, simulate
-from capacity.projection.naive import fit_method, fit_methods
-from capacity.projection.ratios import window_start
+from capacity.projection.naive import fit_method, fit_methods, with_noise
+from capacity.projection.ratios import Fitted, window_start
 from capacity.projection.settings import AUTO_METHODS, COMBINED, NAIVE_METHODS, STANDARD_METHODS, ProjectionSettings
 
 BASELINES = NAIVE_METHODS
@@ -133,6 +133,8 @@ def backtest_paths(
     last_target: int | None = None,
     origins: list[int] | None = None,
     max_lead: int | None = None,
+    fits: dict | None = None,
+    prepared: dict | None = None,
 ):
     """Yield (method, origin, projected, actual) for every rolling origin, arrays (zones, grades, leads).
 
@@ -140,7 +142,9 @@ def backtest_paths(
     come from the scenario's births rule, as they would in a real forecast. ``max_lead``:
     project at most that many years from each origin (scores that read only the first
     leads need no longer paths). ``auto`` chooses its method and entry rules at each origin
-    from that origin's own past (ex ante), silently.
+    from that origin's own past (ex ante), silently. ``fits``, if given, receives {(method, origin): Fitted}, the
+    deterministic fit of every method but auto (:func:`calibrate` can reuse them). ``prepared``: {origin: dict} kept
+    by the caller for this history, each origin's the ``prepared`` of :func:`ratios.fits`.
     """
     last_target = last_target or history.years[-1]
     origins = origins if origins is not None else origins_for(history, settings, last_target)
@@ -152,7 +156,10 @@ def backtest_paths(
         start = o - history.years[0] + 1
         actual = history.pupils[:, :, start : start + horizon]
         plain = tuple(m for m in methods if m != "auto")
-        fitted = dict(zip(plain, fit_methods(past, settings, plain, noise=False), strict=True))  # estimators share their window
+        at_origin = None if prepared is None else prepared.setdefault(o, {})
+        fitted = dict(zip(plain, fit_methods(past, settings, plain, noise=False, prepared=at_origin), strict=True))  # one window
+        if fits is not None:
+            fits.update({(m, o): f for m, f in fitted.items()})
         for m in methods:
             if m == "auto":
                 used, s = auto_choice(past, settings).chosen
@@ -215,25 +222,51 @@ def method_scores(
     DataFrame
         method, lead, mape, bias, n (units x origins averaged; units with no actual pupils left out), origins.
     """
+    return pd.DataFrame(_score_rows(history, settings, methods, level, max_lead, last_target, origins), columns=SCORE_COLUMNS)
+
+
+SCORE_COLUMNS = ["method", "lead", "mape", "bias", "n", "origins"]
+
+
+def _score_rows(
+    history: History,
+    settings: ProjectionSettings,
+    methods: tuple[str, ...],
+    level: str,
+    max_lead: int,
+    last_target: int | None = None,
+    origins: list[int] | None = None,
+    fits: dict | None = None,
+    actuals: dict | None = None,
+    prepared: dict | None = None,
+) -> list[dict]:
+    """The rows of :func:`method_scores` (one dict per method and lead, in the order first scored): ``auto`` ranks
+    a few of these small tables per district, where building and concatenating frames cost more than the scores.
+    ``fits`` and ``prepared`` as in :func:`backtest_paths`; ``actuals``: {(origin, leads): actual pupils summed to ``level``}, filled and
+    read by every call that scores the same history, level and leads (each method at an origin has the same actuals)."""
     acc: dict[tuple[str, int], list[float]] = {}
-    for m, _o, proj, actual in backtest_paths(history, settings, methods, last_target, origins, max_lead):
+    actuals = {} if actuals is None else actuals
+    for m, o, proj, actual in backtest_paths(history, settings, methods, last_target, origins, max_lead, fits, prepared):
         lead_n = proj.shape[2]
-        p = level_sum(proj[:, :, :lead_n], level, history.grades)
-        a = level_sum(actual[:, :, :lead_n], level, history.grades)
+        # leads first, units contiguous: each lead's sums are row sums (the same pairwise sums as over a column)
+        p = np.ascontiguousarray(level_sum(proj[:, :, :lead_n], level, history.grades).T)
+        if (o, lead_n) not in actuals:
+            actuals[o, lead_n] = np.ascontiguousarray(level_sum(actual[:, :, :lead_n], level, history.grades).T)
+        a = actuals[o, lead_n]
         pos = a > 0
         pe = np.where(pos, (p - a) / np.where(pos, a, 1.0) * 100, 0.0)
-        for lead in range(lead_n):
+        sums = zip(np.abs(pe).sum(1).tolist(), pe.sum(1).tolist(), pos.sum(1).tolist(), pos.any(1).tolist(), strict=True)
+        for lead, (abs_pe, pe_sum, n, any_pos) in enumerate(sums):
             s = acc.setdefault((m, lead + 1), [0.0, 0.0, 0, 0])
-            s[0] += float(np.abs(pe[:, lead]).sum())
-            s[1] += float(pe[:, lead].sum())
-            s[2] += int(pos[:, lead].sum())
-            s[3] += int(pos[:, lead].any())  # an origin counts at a lead only if it scored a target there (a missing year scores none)
-    rows = [
+            s[0] += abs_pe
+            s[1] += pe_sum
+            s[2] += n
+            s[3] += int(any_pos)  # an origin counts at a lead only if it scored a target there (a missing year scores none)
+    return [
         {"method": m, "lead": lead, "mape": v[0] / v[2], "bias": v[1] / v[2], "n": v[2], "origins": v[3]}
         for (m, lead), v in acc.items()
         if v[2]
     ]
-    return pd.DataFrame(rows, columns=["method", "lead", "mape", "bias", "n", "origins"])
 
 
 def error_metrics(errors: pd.DataFrame, level: str = "total", by_bucket: bool = True) -> pd.DataFrame:
@@ -275,17 +308,34 @@ def method_ranking(scores: pd.DataFrame, max_lead: int, min_origins: int = 1) ->
     mape, bias (means over those leads, %); empty when no lead qualifies.
     """
     if scores.empty or "origins" not in scores:
-        return pd.DataFrame(columns=["method", "leads", "mape", "bias"])
-    use = scores[(scores["lead"] <= max_lead) & (scores["origins"] >= min_origins)]
-    if use.empty:
-        return pd.DataFrame(columns=["method", "leads", "mape", "bias"])
-    method, lead, mape, bias = (use[c].to_numpy() for c in ("method", "lead", "mape", "bias"))
-    rows = [
-        {"method": m, "leads": int(lead[at].max()), "mape": float(mape[at].mean()), "bias": float(bias[at].mean())}
-        for m in dict.fromkeys(method)
-        for at in [method == m]
-    ]  # plain numpy: auto ranks a few small tables per district, where a pandas groupby costs more than the sums
-    return pd.DataFrame(rows).sort_values(["mape", "method"], kind="stable").reset_index(drop=True)
+        return _ranking_frame([])
+    return _ranking_frame(_ranking_rows(scores.to_dict("records"), max_lead, min_origins))
+
+
+RANKING_COLUMNS = ["method", "leads", "mape", "bias"]
+
+
+def _ranking_rows(scores: list[dict], max_lead: int, min_origins: int) -> list[dict]:
+    """:func:`method_ranking` of score rows (as from :func:`_score_rows`), as rows: plain numpy, since ``auto`` ranks a
+    few small tables per district, where a pandas groupby and sort cost more than the sums."""
+    use = [r for r in scores if r["lead"] <= max_lead and r["origins"] >= min_origins]
+    rows = []
+    for m in dict.fromkeys(r["method"] for r in use):
+        of_m = [r for r in use if r["method"] == m]
+        rows.append(
+            {
+                "method": m,
+                "leads": int(max(r["lead"] for r in of_m)),
+                "mape": float(np.array([r["mape"] for r in of_m]).mean()),
+                "bias": float(np.array([r["bias"] for r in of_m]).mean()),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["mape"], r["method"]))  # stable, as a sort by mape then method
+
+
+def _ranking_frame(rows: list[dict]) -> pd.DataFrame:
+    """A ranking's rows as the frame :func:`method_ranking` returns (empty: the columns only)."""
+    return pd.DataFrame(rows, columns=RANKING_COLUMNS) if rows else pd.DataFrame(columns=RANKING_COLUMNS)
 
 
 def best_method(scores: pd.DataFrame, max_lead: int) -> str:
@@ -333,14 +383,12 @@ class Calibration:
         return float(k[min(lead, len(k)) - 1])
 
 
-def _positions(lo: np.ndarray, mid: np.ndarray, hi: np.ndarray, actual: np.ndarray) -> np.ndarray:
-    """How far an actual lies from the median, in units of the half-interval on its side."""
-    a = np.log(actual + 0.5)
-    lo, mid, hi = np.log(lo + 0.5), np.log(mid + 0.5), np.log(hi + 0.5)
-    up = a >= mid
-    width = np.where(up, hi - mid, mid - lo)
+def _positions(log_actual: np.ndarray, log_mid: np.ndarray, below: np.ndarray, above: np.ndarray) -> np.ndarray:
+    """How far an actual lies from the median, in units of the half-interval on its side (all in log(x + 0.5):
+    ``below`` = log mid - log P10, ``above`` = log P90 - log mid)."""
+    width = np.where(log_actual >= log_mid, above, below)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(width > 1e-12, np.abs(a - mid) / width, np.nan)
+        return np.where(width > 1e-12, np.abs(log_actual - log_mid) / width, np.nan)
 
 
 def _level_positions(sims, mid, actual, level: str, grades: GradeSystem) -> list[np.ndarray]:
@@ -351,10 +399,12 @@ def _level_positions(sims, mid, actual, level: str, grades: GradeSystem) -> list
     else:
         s, m, a = level_sum(sims, level, grades), level_sum(mid, level, grades), level_sum(actual, level, grades)
     lo, hi = centred_quantiles(s, m, [0.1, 0.9])
-    p = _positions(lo, m, hi, a)
-    below, above = np.log(m + 0.5) - np.log(lo + 0.5), np.log(hi + 0.5) - np.log(m + 0.5)
+    log_lo, log_mid, log_hi, log_a = (np.log(x + 0.5) for x in (lo, m, hi, a))
+    below, above = log_mid - log_lo, log_hi - log_mid
+    p = _positions(log_a, log_mid, below, above)
     keep = ((a > 0) | (m > 0)) & ~np.isnan(p)
-    return [np.stack([x[..., t][keep[..., t]] for x in (p, below, above, m)]) for t in range(p.shape[-1])]
+    each = np.stack([p, below, above, m])
+    return [each[..., t][:, keep[..., t]] for t in range(p.shape[-1])]
 
 
 def quantile_sorted(values: np.ndarray, q: float) -> float:
@@ -414,12 +464,13 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
         by_o = pos.get(lead, {})
         allv = np.concatenate(list(by_o.values()), axis=1) if by_o else np.zeros((4, 0))
         allp, kl = allv[0], k[lead - 1]
-        loo = []
+        loo = np.zeros(0, dtype=bool)
         if len(by_o) > 1:  # each origin's positions against the quantile of the other origins'
             ranks, origin_of = ranked[lead]
-            loo = [v[0] <= quantile_sorted(ranks[origin_of != i], CENTRAL) for i, v in enumerate(by_o.values())]
+            loo = np.concatenate([v[0] <= quantile_sorted(ranks[origin_of != i], CENTRAL) for i, v in enumerate(by_o.values())])
         mid = allv[3]
         width = (mid + 0.5) * (np.exp(kl * allv[2]) - np.exp(-kl * allv[1])) / np.where(mid > 0, mid, np.nan) * 100
+        known = ~np.isnan(width)  # np.nanmean's sum and count, without its overhead
         rows.append(
             {
                 "lead": lead,
@@ -428,8 +479,8 @@ def _factors(pos: dict[int, dict[int, np.ndarray]], horizon: int, base: np.ndarr
                 "origins": len(by_o),
                 "rule": rules[lead - 1],
                 "coverage_raw": float((allp <= 1).mean()) if len(allp) else np.nan,
-                "coverage_calibrated": float(np.concatenate(loo).mean()) if loo and len(np.concatenate(loo)) else np.nan,
-                "width": float(np.nanmean(width)) if np.isfinite(width).any() else np.nan,
+                "coverage_calibrated": float(loo.mean()) if len(loo) else np.nan,
+                "width": float(np.where(known, width, 0.0).sum() / known.sum()) if np.isfinite(width).any() else np.nan,
             }
         )
     return k, rows
@@ -448,6 +499,7 @@ def calibrate(
     last_target: int | None = None,
     horizon: int | None = None,
     announce: bool = True,
+    fits: dict[int, Fitted] | None = None,
 ) -> Calibration:
     """Fit per-lead spread factors, for cells and for each level's sums, from rolling-origin back-tests.
 
@@ -459,6 +511,9 @@ def calibrate(
     factor is then fitted on the sums of those calibrated draws. Leads with too few origins
     follow the rule of :func:`_factors`, announced as a note (``announce=False``: the caller announces,
     see :func:`_note_calibration_rules`). Leave-one-origin-out coverage shows how well that holds out of sample.
+
+    ``fits``: {origin: deterministic Fitted of ``method``} already made at some origins (by ``auto``'s back-test, under
+    settings that project the same as ``settings``); only their noise scales are added (:func:`naive.with_noise`).
     """
     horizon = horizon or settings.horizon
     origins = origins_for(history, settings, last_target, method)
@@ -468,7 +523,7 @@ def calibrate(
     for o in origins:
         past = history.up_to(o)
         h = min(last_target - o, horizon)
-        fitted = fit_method(past, settings, method)
+        fitted = with_noise(fits[o], past, settings) if fits and o in fits else fit_method(past, settings, method)
         sims = simulate(past, fitted, settings, h, n_draws, rng)
         mid = point_path(past, fitted, settings, h)
         actual = history.pupils[:, :, o - history.years[0] + 1 : o - history.years[0] + 1 + h]
@@ -601,15 +656,16 @@ def backtest_wide(table: pd.DataFrame, level: str) -> pd.DataFrame:
     return wide.reindex(pd.MultiIndex.from_tuples(rows, names=["method", "measure"]))
 
 
-def _ranks_every_lead(scores: pd.DataFrame, max_lead: int) -> bool:
-    """Whether every lead 1..max_lead was back-tested from at least MIN_CAL_ORIGINS origins (``scores`` of one
-    method, as from :func:`method_scores`). auto's criterion is the MAPE averaged over leads 1..planning_lead:
+def _ranks_every_lead(scores: list[dict], max_lead: int) -> bool:
+    """Whether every lead 1..max_lead was back-tested from at least MIN_CAL_ORIGINS origins (``scores``: rows of one
+    method, as from :func:`_score_rows`). auto's criterion is the MAPE averaged over leads 1..planning_lead:
     ranked on fewer leads it would be a different, short-lead criterion, which favours methods that extrapolate
     well for a year or two and badly for five (trend)."""
-    if scores.empty:
-        return False
-    origins = scores.groupby("lead")["origins"].max().reindex(range(1, max_lead + 1)).fillna(0)
-    return bool((origins >= MIN_CAL_ORIGINS).all())
+    origins = dict.fromkeys(range(1, max_lead + 1), 0)
+    for r in scores:
+        if r["lead"] in origins:
+            origins[r["lead"]] = max(origins[r["lead"]], r["origins"])
+    return bool(scores) and all(o >= MIN_CAL_ORIGINS for o in origins.values())
 
 
 def free_entry_grades(history: History, settings: ProjectionSettings) -> list[str]:
@@ -635,15 +691,16 @@ def unborn_entry_grades(history: History, settings: ProjectionSettings) -> list[
     ]
 
 
-def _ranked(scores: pd.DataFrame, default: str, settings: ProjectionSettings) -> pd.DataFrame:
+def _ranked(scores: list[dict], default: str, settings: ProjectionSettings) -> pd.DataFrame:
     """Candidates by MAPE over leads 1..planning_lead (leads from at least MIN_CAL_ORIGINS origins), best first; a
     challenger goes ahead of ``default`` only if its MAPE is lower by more than ``auto_margin`` (near-ties are
-    selection noise; ``>=``: an exact tie, e.g. every method at 0 % on a constant history, keeps the default)."""
-    ranking = method_ranking(scores, settings.planning_lead, MIN_CAL_ORIGINS)
-    at = ranking.index[ranking["method"] == default]
-    if len(at) and ranking["mape"].iloc[0] >= (1 - settings.auto_margin) * ranking.loc[at[0], "mape"]:
-        ranking = pd.concat([ranking.loc[at], ranking.drop(at)], ignore_index=True)
-    return ranking
+    selection noise; ``>=``: an exact tie, e.g. every method at 0 % on a constant history, keeps the default).
+    ``scores``: rows as from :func:`_score_rows`."""
+    ranking = _ranking_rows(scores, settings.planning_lead, MIN_CAL_ORIGINS)
+    at = [i for i, r in enumerate(ranking) if r["method"] == default]
+    if at and ranking[0]["mape"] >= (1 - settings.auto_margin) * ranking[at[0]]["mape"]:
+        ranking = [ranking[at[0]], *ranking[: at[0]], *ranking[at[0] + 1 :]]
+    return _ranking_frame(ranking)
 
 
 @dataclass(frozen=True)
@@ -668,6 +725,9 @@ class AutoChoice:
         Why nothing was compared when the back-test itself refused (the error's message); '' otherwise.
     unborn : tuple of str
         The free entry grades with no births recorded (:func:`unborn_entry_grades`): held by default, never births.
+    fits : dict
+        {origin: Fitted}: the chosen method's deterministic fit at each back-test origin, as scored (for
+        :func:`calibrate`, which then only adds the noise scales); empty when nothing was compared.
     """
 
     method: str
@@ -676,6 +736,7 @@ class AutoChoice:
     entry: tuple[tuple[str, pd.DataFrame], ...] = ()
     reason: str = ""
     unborn: tuple[str, ...] = ()
+    fits: dict = field(default_factory=dict)
 
     @property
     def chosen(self) -> tuple[str, ProjectionSettings]:
@@ -708,34 +769,45 @@ def auto_choice(history: History, settings: ProjectionSettings, known_entrants: 
     # every candidate is scored from the same origins: those the default (births for free entry grades) can project
     origins = origins_for(history, base)
     reason = ""
+    fits: dict = {}  # {(method, origin): Fitted} of the runs behind the scores kept
+    actuals: dict = {}  # every candidate is scored on the same actuals
+    prepared: dict = {}  # and its windows are prepared once for all candidates that prepare them the same
     try:
-        current = method_scores(history, base, (AUTO_FALLBACK,), level, lead, origins=origins)
+        current = _score_rows(history, base, (AUTO_FALLBACK,), level, lead, origins=origins, fits=fits, actuals=actuals, prepared=prepared)
     except ProjectionError as e:
-        current, reason = pd.DataFrame(columns=["method", "lead", "mape", "bias", "n", "origins"]), str(e)
+        current, reason = [], str(e)
     if not _ranks_every_lead(current, lead):
-        return AutoChoice(AUTO_FALLBACK, base, method_ranking(current.iloc[0:0], lead), reason=reason, unborn=unborn)
+        return AutoChoice(AUTO_FALLBACK, base, _ranking_frame([]), reason=reason, unborn=unborn)
     chosen, entry = base, []
     for g in (g for g in free_entry_grades(history, settings) if g not in known_entrants):
         default = "held" if g in unborn else "births"
-        tried = {default: current}
+        tried, tried_fits = {default: current}, {default: fits}
         for rule in [r for r in ("births", "held", "trend") if r != default and not (r == "births" and g in unborn)]:
             trial = chosen.with_(entry_rule={**chosen.entry_rule, g: rule})
-            tried[rule] = method_scores(history, trial, (AUTO_FALLBACK,), level, lead, origins=origins)
-        rules = _ranked(pd.concat([t.assign(method=r) for r, t in tried.items()], ignore_index=True), default, settings)
+            tried_fits[rule] = {}
+            tried[rule] = _score_rows(
+                history, trial, (AUTO_FALLBACK,), level, lead, origins=origins, fits=tried_fits[rule], actuals=actuals, prepared=prepared
+            )
+        rules = _ranked([{**r, "method": rule} for rule, t in tried.items() for r in t], default, settings)
         best = str(rules["method"].iloc[0])
         if best != default:
-            chosen, current = chosen.with_(entry_rule={**chosen.entry_rule, g: best}), tried[best]
+            chosen, current, fits = chosen.with_(entry_rule={**chosen.entry_rule, g: best}), tried[best], tried_fits[best]
         entry.append((g, rules))
     others = tuple(m for m in AUTO_METHODS if m != AUTO_FALLBACK and m not in NAIVE_METHODS)
-    naive = [] if known_entrants else [method_scores(history, settings, NAIVE_METHODS, level, lead, origins=origins)]
-    scores = pd.concat([current, method_scores(history, chosen, others, level, lead, origins=origins), *naive], ignore_index=True)
-    ranking = _ranked(scores, AUTO_FALLBACK, settings)
+    naive = (
+        []
+        if known_entrants
+        else _score_rows(history, settings, NAIVE_METHODS, level, lead, origins=origins, fits=fits, actuals=actuals, prepared=prepared)
+    )
+    challengers = _score_rows(history, chosen, others, level, lead, origins=origins, fits=fits, actuals=actuals, prepared=prepared)
+    ranking = _ranked([*current, *challengers, *naive], AUTO_FALLBACK, settings)
     method = str(ranking["method"].iloc[0])
+    of_method = {o: f for (m, o), f in fits.items() if m == method}
     if method in NAIVE_METHODS:
-        return AutoChoice(method, settings, ranking, tuple(entry), unborn=unborn)
+        return AutoChoice(method, settings, ranking, tuple(entry), unborn=unborn, fits=of_method)
     # every compared grade's rule is written, births too: entry_rule then tells what auto chose from what was set
     chosen = chosen.with_(entry_rule={**chosen.entry_rule, **{g: str(rules["method"].iloc[0]) for g, rules in entry}})
-    return AutoChoice(method, chosen, ranking, tuple(entry), unborn=unborn)
+    return AutoChoice(method, chosen, ranking, tuple(entry), unborn=unborn, fits=of_method)
 
 
 def _choice_text(ranking: pd.DataFrame, default: str, settings: ProjectionSettings) -> tuple[str, str, str]:

@@ -52,7 +52,8 @@ def projected_births(history: History, settings: ProjectionSettings, birth_years
     if history.births is None or not history.birth_years:
         return out, ahead
     last = history.birth_years[-1]
-    base = history.births[:, -settings.births_base_years :].mean(axis=1)
+    recent = history.births[:, -settings.births_base_years :]
+    base = recent.sum(axis=1) / recent.shape[1]  # the mean (np.mean's own sum and division, without its overhead)
     variant = settings.births_variants[settings.births_variant]
     trend = settings.births_trend if settings.births_rule == "trend" else 0.0
     for j, y in enumerate(birth_years):
@@ -108,11 +109,11 @@ def standard_normal32(rng: np.random.Generator, shape: tuple[int, ...]) -> np.nd
     return out[:n].reshape(shape)
 
 
-def _shocks(noise: _Noise | None, rng, shape: tuple[int, int, int], dt) -> np.ndarray:
-    """exp(eps) for one projected year, shape (Z, G, D); ones on the deterministic path."""
+def _shocks(noise: _Noise | None, rng, shape: tuple[int, int, int], dt) -> np.ndarray | None:
+    """exp(eps) for one projected year, shape (Z, G, D); None on the deterministic path (no factor to apply)."""
     z, g, d = shape
     if noise is None:
-        return np.ones(shape, dtype=dt)
+        return None
     normals = standard_normal32(rng, (z + 1, g, d))  # zones, then the county-wide row
     eps, common = normals[:z], normals[z]
     eps *= noise.zone_sd[:, :, None]
@@ -121,17 +122,28 @@ def _shocks(noise: _Noise | None, rng, shape: tuple[int, int, int], dt) -> np.nd
     return np.exp(eps, out=eps)
 
 
-def _cohorts(state: np.ndarray, shock: np.ndarray, entry: dict, s: int, noise: _Noise | None, dt) -> np.ndarray:
-    """F e^{eps} (C / R_c m), in place on ``shock``: the grade below last year, or births a_g years ago, times the shock."""
-    entry_shock = shock[:, list(entry)].copy()
-    shock[:, 1:] *= state[:, :-1]
-    shock[:, 0] = 0.0
+def _shocked(x: np.ndarray, shock: np.ndarray | None) -> np.ndarray:
+    """``x`` e^{eps}: ``x`` times its shock, or ``x`` itself on the deterministic path (``shock`` None; the same values as
+    times 1, without the arrays of ones)."""
+    return x if shock is None else x * shock
+
+
+def _cohorts(state: np.ndarray, shock: np.ndarray | None, entry: dict, s: int, noise: _Noise | None, dt) -> np.ndarray:
+    """F e^{eps} (C / R_c m), in place on ``shock`` (a new array on the deterministic path, ``shock`` None): the grade below
+    last year, or births a_g years ago, times the shock."""
+    if shock is None:
+        cohort, entry_shock = np.empty_like(state), None
+        cohort[:, 1:] = state[:, :-1]
+    else:
+        cohort, entry_shock = shock, shock[:, list(entry)].copy()
+        cohort[:, 1:] *= state[:, :-1]
+    cohort[:, 0] = 0.0
     for k, (gi, (births, ahead)) in enumerate(entry.items()):
         base = births[:, s].astype(dt)[:, None]
         if noise is not None and ahead[s] > 0:
             base = base * noise.births_factor[None, :, ahead[s]]
-        shock[:, gi] = entry_shock[:, k] * base
-    return shock
+        cohort[:, gi] = _shocked(base, None if entry_shock is None else entry_shock[:, k])
+    return cohort
 
 
 def _move(cohort: np.ndarray, keep: np.ndarray, leave: np.ndarray, share: np.ndarray) -> np.ndarray:
@@ -203,24 +215,29 @@ def simulate(
         dt
     )
     # known children replace births x ratio of a grade pupils attend: a grade no pupil was ever in stays at 0 (entry_notes)
-    taught = np.nansum(history.pupils, axis=(0, 2)) > 0
+    taught = np.nansum(history.pupils, axis=(0, 2)) > 0 if children is not None else None
     known = [gi for gi in births_by_entry if children is not None and taught[gi] and not np.isnan(children[:, :, gi]).all()]
     from_children = [gi_of[g] for g, r in settings.entry_rules().items() if r == "children" and children is not None]
     for s in range(horizon):
-        shock = _shocks(noise, rng, (z, g, d), dt)
-        level_shock, children_shock = shock[:, level].copy(), shock[:, known].copy()
-        rule_shock = shock[:, from_children].copy()
+        shock = _shocks(noise, rng, (z, g, d), dt)  # None on the deterministic path
+        level_shock, children_shock, rule_shock = (
+            None if shock is None else shock[:, cols].copy() for cols in (level, known, from_children)
+        )
         cohort = _cohorts(state, shock, births_by_entry, s, noise, dt)
         cohort *= rate[None, :, s, None]
         for k, gi in enumerate(known):  # known children replace births x ratio
             have = ~np.isnan(children[:, s, gi])
             take = settings.children_take_up.get(history.grades.grades[gi], 1.0)
-            cohort[have, gi] = (children[have, s, gi] * take * mult[gi, s])[:, None] * children_shock[have, k]
+            cohort[have, gi] = _shocked(
+                (children[have, s, gi] * take * mult[gi, s])[:, None], None if children_shock is None else children_shock[have, k]
+            )
         new = _move(cohort, keep, leave, share)
-        new[:, level] = level_pupils[:, :, s, None] * level_shock
+        new[:, level] = _shocked(level_pupils[:, :, s, None], level_shock)
         for k, gi in enumerate(from_children):  # entry_rule children: the children table's count x take-up
             take = settings.children_take_up.get(history.grades.grades[gi], 1.0)
-            new[:, gi] = (children[:, s, gi] * take * mult[gi, s]).astype(dt)[:, None] * rule_shock[:, k]
+            new[:, gi] = _shocked(
+                (children[:, s, gi] * take * mult[gi, s]).astype(dt)[:, None], None if rule_shock is None else rule_shock[:, k]
+            )
         if additions is not None:  # net migration may take a cell below 0
             new += additions[:, :, s, None].astype(dt)
             np.maximum(new, 0.0, out=new)
@@ -238,22 +255,35 @@ def point_path(history: History, fitted: Fitted, settings: ProjectionSettings, h
     return simulate(history, fitted, settings, horizon, 0, None, **kw)[..., 0]
 
 
+BLOCK_VALUES = 2**18
+"""Values handled at a time by :func:`quantiles_last` and :func:`calibrated_draws` (1 MB of float32): a block stays in
+cache, no copy of the whole array is made (a fresh 36 MB copy of a province district's draws costs page faults as well
+as memory), and small arrays take one block (one numpy call per pass)."""
+
+
 def quantiles_last(x: np.ndarray, qs) -> np.ndarray:
     """Quantiles along the last axis (numpy's 'linear' method), shape (len(qs), *x.shape[:-1]).
 
-    Sorts a copy along the contiguous last axis (numpy's SIMD sort is several times faster
-    than a multi-kth partition or np.quantile, which moves the axis first).
+    Sorts copies of blocks of rows along the contiguous last axis (numpy's SIMD sort is several times faster
+    than a multi-kth partition or np.quantile, which moves the axis first), one block of about
+    BLOCK_VALUES values at a time.
     """
     n = x.shape[-1]
     pos = np.asarray(qs, dtype=float) * (n - 1)
     lo = np.floor(pos).astype(int)
     hi = np.minimum(lo + 1, n - 1)
-    part = np.sort(x, axis=-1)
     frac = (pos - lo).astype(x.dtype)
     out = np.empty((len(pos), *x.shape[:-1]), dtype=np.float64)
-    for i in range(len(pos)):
-        a, b = part[..., lo[i]], part[..., hi[i]]
-        out[i] = a + (b - a) * frac[i]
+    rows, flat_out = x.reshape(-1, n), out.reshape(len(pos), -1)
+    step = max(1, BLOCK_VALUES // max(n, 1))
+    block = np.empty((min(step, len(rows)), n), dtype=x.dtype)
+    for start in range(0, len(rows), step):
+        part = block[: min(step, len(rows) - start)]
+        np.copyto(part, rows[start : start + len(part)])
+        part.sort(axis=-1)
+        for i in range(len(pos)):
+            a, b = part[:, lo[i]], part[:, hi[i]]
+            flat_out[i, start : start + len(part)] = a + (b - a) * frac[i]
     return out
 
 
@@ -279,12 +309,15 @@ def calibrated_draws(raw: np.ndarray, point: np.ndarray, k: np.ndarray) -> np.nd
 
         x' = max((p + 0.5) ((x + 0.5) / (p + 0.5))^k - 0.5, 0)
 
-    In place on ``raw`` (float32, zones first), one zone at a time: a zone's draws (~1 MB) stay in cache
-    through the eight passes (16 ms instead of 23 ms for a province benchmark district's 9 M draws).
+    In place on ``raw`` (float32, zones first), a block of zones at a time: a block (~1 MB; one zone of a province
+    benchmark district's 9 M draws) stays in cache through the eight passes (16 ms instead of 23 ms for those draws),
+    and small draws (the calibration's 100 a back-test) go in one block instead of one numpy call per zone and pass.
     """
     centre = np.log(point + 0.5).astype(np.float32)[..., None]
     factor = k.astype(np.float32)[None, :, None]
-    for x, c in zip(raw, centre, strict=True):
+    step = max(1, BLOCK_VALUES // max(raw[0].size, 1)) if len(raw) else 1
+    for start in range(0, len(raw), step):
+        x, c = raw[start : start + step], centre[start : start + step]
         x += np.float32(0.5)
         np.log(x, out=x)
         x -= c

@@ -12,6 +12,8 @@ calibration, housing and migration of the cohort model apply unchanged.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from capacity.projection.cube import History
@@ -71,9 +73,21 @@ def fit_method(history: History, settings: ProjectionSettings, method: str, nois
     return fit_methods(history, settings, (method,), noise)[0]
 
 
-def fit_methods(history: History, settings: ProjectionSettings, methods: tuple[str, ...], noise: bool = True) -> list[Fitted]:
+def fit_methods(
+    history: History, settings: ProjectionSettings, methods: tuple[str, ...], noise: bool = True, prepared: dict | None = None
+) -> list[Fitted]:
     """:func:`fit_method` of each of ``methods``, in their order; the ratio estimators share one preparation of the
-    window (:func:`ratios.fits`)."""
+    window (:func:`ratios.fits`, with its ``prepared``)."""
     estimators = tuple(m for m in methods if m not in NAIVE_METHODS)
-    by_estimator = dict(zip(estimators, fits(history, settings, estimators, noise) if estimators else [], strict=True))
+    by_estimator = dict(zip(estimators, fits(history, settings, estimators, noise, prepared) if estimators else [], strict=True))
     return [fit_naive(history, settings, m, noise) if m in NAIVE_METHODS else by_estimator[m] for m in methods]
+
+
+def with_noise(fitted: Fitted, history: History, settings: ProjectionSettings) -> Fitted:
+    """A deterministic fit (``noise=False``) of ``history`` under ``settings`` with its noise scales added: the fit with
+    ``noise=True``, to the bit, without fitting again (every other field is the same either way)."""
+    return replace(
+        fitted,
+        **dict(zip(("sigma_common", "tau"), _noise_scales(*annual_ratios(history, settings)), strict=True)),
+        sigma_births=_sigma_births(history),
+    )

@@ -135,7 +135,7 @@ class Projection:
             }
         )
         if level == "zone_grade":
-            out["stage"] = out["grade"].map(self.grades.stage_of_grade)
+            out["stage"] = np.asarray([self.grades.stage_of_grade[g] for g in v2], dtype=object)[b]
         for q, v in zip(qs, qv, strict=True):
             out[quantile_column(q)] = v[a, b, t]
         out.insert(len(out.columns) - len(qs), "pupils", out[quantile_column(0.5)])
@@ -270,7 +270,7 @@ def project_history(
     settings = chosen
     fitted = fit_method(history, settings, method)
     horizon = settings.horizon
-    cal = calibrate(history, settings, method) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
+    cal = calibrate(history, settings, method, fits=choice.fits) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
     rng = np.random.default_rng(settings.seed)
     extra = {"additions": additions, "children": children, "stock": stock}
     raw = simulate(history, fitted, settings, horizon, settings.draws, rng, **extra)

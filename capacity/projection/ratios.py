@@ -6,6 +6,7 @@ Every function is pure numpy over arrays shaped (zones, grades, years).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -206,13 +207,112 @@ def fit(history: History, settings: ProjectionSettings, method: str, noise: bool
     return fits(history, settings, (method,), noise)[0]
 
 
-def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...], noise: bool = True) -> list[Fitted]:
+def fits(
+    history: History, settings: ProjectionSettings, methods: tuple[str, ...], noise: bool = True, prepared: dict | None = None
+) -> list[Fitted]:
     """:func:`fit` of each of ``methods`` (ratio estimators or combined) on the same history and settings.
 
     What does not depend on the estimator (annual ratios, window masks, weights and sizes, grade kinds, structural
-    zeros, noise scales) is computed once; each method then only combines the annual ratios and shrinks, splits and
-    levels them (a back-test of the four estimators at one origin prepares its window once instead of four times).
+    zeros, noise scales) is computed once (:func:`_prepare`); each method then only combines the annual ratios and
+    shrinks, splits and levels them (a back-test of the four estimators at one origin prepares its window once instead
+    of four times). ``prepared``: a dict the caller keeps for this one history (e.g. one back-test origin); the
+    preparation is taken from it when settings that prepare the same (:func:`_prepare_key`) made it before, else made
+    and put in it (``auto``'s held and trend trials of an entry grade, and its challengers, prepare a window once).
     """
+    key = _prepare_key(settings, noise)
+    w = None if prepared is None else prepared.get(key)
+    if w is None:
+        w = _prepare(history, settings, noise)
+        if prepared is not None:
+            prepared[key] = w
+    trend = trend_grades(settings, history.grades)
+    k = settings.shrinkage_pupils
+    z = len(history.zones)
+
+    def one(method: str) -> Fitted:
+        estimates = _estimates(w, method, settings.smoothing_alpha)
+        r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
+        shrunk = np.where(
+            np.isnan(r_zone), r_c[None, :], (w.weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(w.weight + k, 1e-12)
+        )
+        shrunk = np.where(w.opening, r_c[None, :], np.where(w.structural, 0.0, shrunk))
+        keep, share = _flows(w.flow_window, shrunk, r_c, w.pooled)
+        if not settings.moves_between_zones:
+            # each zone's own ratio on its own feeder; only pooled grades move
+            with np.errstate(invalid="ignore", divide="ignore"):
+                own = np.where(r_c[None, :] > 0, shrunk / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
+            keep = np.where(w.pooled[None, :], keep, own)
+            share = np.where(w.pooled[None, :], share, 0.0)
+        cell_size = np.maximum(w.size, r_c[None, :] * w.weight)
+        level, slope = levels(w.pupils, held, trend)
+        lev = w.kinds == LEVEL
+        shrunk[:, lev] = level[:, lev]
+        cell_size[:, lev] = level[:, lev]
+        return Fitted(
+            origin=history.years[-1],
+            kinds=w.kinds,
+            no_feeder=w.no_feeder,
+            ratio=shrunk,
+            raw_ratio=r_zone,
+            county_ratio=r_c,
+            keep=keep,
+            share=share,
+            slope=np.where(lev[None, :], slope, 0.0),
+            weight=w.weight,
+            size=cell_size,
+            sigma_common=w.sigma_common,
+            tau=w.tau,
+            sigma_births=w.sigma_births,
+        )
+
+    return [one(m) for m in methods]
+
+
+class _Prepared(NamedTuple):
+    """A history's window as every estimator reads it (:func:`_prepare`); read only."""
+
+    annual: np.ndarray  # zone ratios, county ratios and pupils stacked (rows 0..Z-1, Z, Z+1..): one estimator call
+    weight: np.ndarray
+    size: np.ndarray
+    kinds: np.ndarray
+    no_feeder: np.ndarray
+    structural: np.ndarray
+    opening: np.ndarray
+    pooled: np.ndarray
+    flow_window: _FlowWindow
+    pupils: np.ndarray
+    sigma_common: np.ndarray
+    tau: np.ndarray
+    sigma_births: float
+    estimates: dict  # (estimator, alpha) -> its estimate of ``annual`` (read only), filled by :func:`_estimates`
+
+
+def _estimates(w: _Prepared, method: str, alpha: float) -> np.ndarray:
+    """``estimate(w.annual, method, alpha)``, each estimator computed once per prepared window: combined is the mean of
+    the four (as :func:`estimate` takes it), which the single estimators and other fits of combined then reuse. The
+    arrays kept are read only (fits of several candidates hold views of them)."""
+    if method == COMBINED:
+        return np.mean([_estimates(w, m, alpha) for m in ESTIMATORS], axis=0)
+    if (method, alpha) not in w.estimates:
+        w.estimates[method, alpha] = estimate(w.annual, method, alpha)
+        w.estimates[method, alpha].flags.writeable = False
+    return w.estimates[method, alpha]
+
+
+def _prepare_key(settings: ProjectionSettings, noise: bool) -> tuple:
+    """The settings :func:`_prepare` reads: two settings with the same key prepare a history the same (the others, e.g.
+    the estimator, shrinkage, level rule, moves between zones and smoothing, are read by each fit itself)."""
+    return (
+        settings.window,
+        tuple(sorted(settings.entry_offsets.items())),
+        tuple(sorted(settings.births_offsets().items())),
+        tuple(settings.pooled_grades),
+        noise,
+    )
+
+
+def _prepare(history: History, settings: ProjectionSettings, noise: bool) -> _Prepared:
+    """What :func:`fits` reads from the last ``settings.window`` history years whatever the estimator."""
     num, den = annual_ratios(history, settings)
     win = slice(window_start(history, settings.window), None)
     n, d = num[:, :, win], den[:, :, win]
@@ -225,68 +325,34 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
         cn = np.where(known, n, 0.0).sum(0)
         cd = np.where(known, d, 0.0).sum(0)
         county_annual = np.where(cd > 0, cn / np.where(cd > 0, cd, 1.0), np.nan)
-        weight = np.where(ok, d, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
-        size = np.where(ok, n, 0.0).sum(-1) / np.maximum(ok.sum(-1), 1)
+        observed = np.maximum(ok.sum(-1), 1)
+        pupils_observed = np.where(ok, n, 0.0).sum(-1)
+        weight = np.where(ok, d, 0.0).sum(-1) / observed
+        size = pupils_observed / observed
     # One estimator call over the zone ratios, the county ratios and the pupils (each row is combined on its own,
     # and a call's cost is per numpy operation far more than per value: a third of the cost of three calls).
-    z = len(history.zones)
     annual = np.concatenate([zone_annual, county_annual[None], pupils])
     kinds = grade_kinds(settings, history.grades)
+    flow_window = _flow_window(n, d, teaching_at_origin(history))
     # A grade whose feeder had no pupil anywhere in the window (a high-school-only district's
     # first grade) cannot be projected from it: it becomes a LEVEL grade (held or trended).
-    has_pupils = np.nansum(np.where(np.isnan(n), 0.0, n), axis=(0, 2)) > 0
+    has_pupils = flow_window.n0.sum(axis=(0, 2)) > 0
     no_feeder = (kinds != LEVEL) & ~(cd > 0).any(-1) & has_pupils
     kinds = np.where(no_feeder, LEVEL, kinds)
-    lev = kinds == LEVEL
-    trend = trend_grades(settings, history.grades)
-    k = settings.shrinkage_pupils
     # Structural zeros: no pupil of the grade in the zone in any window year although
     # the grade below had some -> the zone has no school for it; its pupils move elsewhere.
-    structural = ok.any(-1) & (np.where(ok, n, 0.0).sum(-1) == 0)
+    structural = ok.any(-1) & (pupils_observed == 0)
     # ... unless a new school in the zone teaches it (schools table): no observation of its own, it keeps its zone's cohort
     opening = structural & (history.opening > 0) if history.opening is not None else np.zeros_like(structural)
     pooled = np.zeros(len(history.grades.grades), dtype=bool)
     pooled[[history.grades.grade_index[g] for g in settings.pooled_grades]] = True
-    teaching = teaching_at_origin(history)
     # noise scales (sigma_births too) only matter for draws (a deterministic back-test skips them)
     g = len(kinds)
     sigma_common, tau = _noise_scales(num, den) if noise else (np.full(g, DEFAULT_LOG_SD), np.zeros(g))
     sigma_births = _sigma_births(history) if noise else DEFAULT_LOG_SD
-
-    def one(method: str) -> Fitted:
-        estimates = estimate(annual, method, settings.smoothing_alpha)
-        r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
-        shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
-        shrunk = np.where(opening, r_c[None, :], np.where(structural, 0.0, shrunk))
-        keep, share = flows(n, d, shrunk, r_c, pooled, teaching)
-        if not settings.moves_between_zones:
-            # each zone's own ratio on its own feeder; only pooled grades move
-            with np.errstate(invalid="ignore", divide="ignore"):
-                own = np.where(r_c[None, :] > 0, shrunk / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
-            keep = np.where(pooled[None, :], keep, own)
-            share = np.where(pooled[None, :], share, 0.0)
-        cell_size = np.maximum(size, r_c[None, :] * weight)
-        level, slope = levels(pupils, held, trend)
-        shrunk[:, lev] = level[:, lev]
-        cell_size[:, lev] = level[:, lev]
-        return Fitted(
-            origin=history.years[-1],
-            kinds=kinds,
-            no_feeder=no_feeder,
-            ratio=shrunk,
-            raw_ratio=r_zone,
-            county_ratio=r_c,
-            keep=keep,
-            share=share,
-            slope=np.where(lev[None, :], slope, 0.0),
-            weight=weight,
-            size=cell_size,
-            sigma_common=sigma_common,
-            tau=tau,
-            sigma_births=sigma_births,
-        )
-
-    return [one(m) for m in methods]
+    return _Prepared(
+        annual, weight, size, kinds, no_feeder, structural, opening, pooled, flow_window, pupils, sigma_common, tau, sigma_births, {}
+    )
 
 
 def teaching_at_origin(history: History) -> np.ndarray | None:
@@ -344,17 +410,39 @@ def flows(
         the pupils beyond the zone's own continuing cohort (d = 0 where the zone has no
         feeder); where no zone ever takes in anyone, the zone's mean share of the grade.
     """
+    return _flows(_flow_window(n, d, teaching), ratio, r_c, pooled)
+
+
+class _FlowWindow(NamedTuple):
+    """What :func:`flows` reads from a window whatever the ratios: made once for all the estimators fitted on it."""
+
+    n0: np.ndarray  # pupils, NaN as 0
+    d0: np.ndarray  # feeders, NaN as 0
+    own_share: np.ndarray  # each zone's mean share of the grade's pupils (NaN as 0): s where no zone ever takes anyone in
+    teaching: np.ndarray | None
+    taught: np.ndarray | None  # zones that teach each grade (every zone for a grade taught nowhere)
+    taught_share: np.ndarray | None  # the mean share of the grade's pupils among the zones that teach it
+
+
+def _flow_window(n: np.ndarray, d: np.ndarray, teaching: np.ndarray | None) -> _FlowWindow:
+    n0 = nan_as_zero(n)
+    taught = None if teaching is None else (teaching > 0) | ~(teaching > 0).any(0)  # a grade taught nowhere: every zone
+    taught_share = None if teaching is None else _mean_share(np.where(taught[:, :, None], n0, 0.0))
+    return _FlowWindow(n0, nan_as_zero(d), nan_as_zero(_mean_share(n0)), teaching, taught, taught_share)
+
+
+def _flows(w: _FlowWindow, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`flows` of the window ``w`` (:func:`_flow_window`)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         keep = np.where(r_c[None, :] > 0, np.minimum(ratio, r_c[None, :]) / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
     keep[:, pooled] = 0.0
-    n0, d0 = nan_as_zero(n), nan_as_zero(d)
-    arrivals = np.maximum(n0 - (keep * r_c[None, :])[:, :, None] * d0, 0.0)
-    share = np.where(np.isnan(s := _mean_share(arrivals)), nan_as_zero(_mean_share(n0)), s)
-    if teaching is None:
+    arrivals = np.maximum(w.n0 - (keep * r_c[None, :])[:, :, None] * w.d0, 0.0)
+    share = np.where(np.isnan(s := _mean_share(arrivals)), w.own_share, s)
+    if w.teaching is None:
         return keep, share
-    taught = (teaching > 0) | ~(teaching > 0).any(0)  # a grade taught nowhere: every zone, and s as without a mask
+    teaching, taught = w.teaching, w.taught
     masked, found = np.zeros_like(share), np.zeros(share.shape[1], dtype=bool)
-    for rule in (share, _mean_share(np.where(taught[:, :, None], n0, 0.0)), np.maximum(teaching, 1.0)):
+    for rule in (share, w.taught_share, np.maximum(teaching, 1.0)):
         cand = np.where(taught, nan_as_zero(rule), 0.0)
         tot = cand.sum(0)
         use = (tot > 0) & ~found
@@ -369,9 +457,10 @@ def flows(
 def _mean_share(x: np.ndarray) -> np.ndarray:
     """Mean over years (last axis) of each zone's share of the year's total (zones x grades); NaN where no year has any."""
     tot = x.sum(0, keepdims=True)
-    sh = np.where(tot > 0, x / np.where(tot > 0, tot, 1.0), np.nan)
-    valid = (tot > 0).sum(-1)  # (1, G)
-    return np.where(valid > 0, np.nansum(sh, axis=-1) / np.maximum(valid, 1), np.nan)
+    has = tot > 0
+    sh = np.where(has, x / np.where(has, tot, 1.0), 0.0)  # a year with none counts 0 (np.nansum's sum, without its overhead)
+    valid = has.sum(-1)  # (1, G)
+    return np.where(valid > 0, sh.sum(-1) / np.maximum(valid, 1), np.nan)
 
 
 def levels(pupils: np.ndarray, held: np.ndarray, trend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -384,8 +473,10 @@ def levels(pupils: np.ndarray, held: np.ndarray, trend: np.ndarray) -> tuple[np.
     level = held
     slope = np.zeros(pupils.shape[:2])
     m = pupils.shape[-1]
+    if not trend.any():
+        return level, slope
     rec = ~np.isnan(pupils).all(axis=(0, 1))
-    if trend.any() and rec.sum() >= 2:
+    if rec.sum() >= 2:
         x = np.arange(m, dtype=float)[rec]
         x = x - x.mean()
         y = pupils[:, :, rec]
