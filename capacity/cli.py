@@ -12,6 +12,7 @@ from capacity import __version__
 from capacity.data import EXAMPLE_PATH, load_district
 from capacity.errors import CapacityError
 
+UNIT_HELP = "zone: pupils by zone (default: the scenario's projection.unit); school: each school on its own (school-level mode, for districts where pupils choose among schools)."
 DISTRICT_HELP = "District folder of CSV files or .xlsx workbook (default: the bundled example county)."
 
 
@@ -146,9 +147,10 @@ def _projection_settings(scenario, district, **opts):
 @click.option("--quantiles", help="Quantiles besides the median, e.g. 0.1,0.9 (default).")
 @click.option("--draws", type=int, help="Monte-Carlo draws (default 1000).")
 @click.option("--births-variant", help="Named births variant: low, medium, high.")
+@click.option("--unit", type=click.Choice(["zone", "school"]), help=UNIT_HELP)
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for CSV tables and fan charts.")
-def project(district, horizon, method, window, quantiles, draws, births_variant, out) -> None:
-    """Project pupils by zone and grade with calibrated uncertainty."""
+def project(district, horizon, method, window, quantiles, draws, births_variant, unit, out) -> None:
+    """Project pupils by zone (or by school, --unit school) and grade with calibrated uncertainty."""
     _step("loading district")
     d, sc = _target(district)
     settings = _projection_settings(
@@ -160,11 +162,12 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
         quantiles=_floats(quantiles, "--quantiles"),
         draws=draws,
         births_variant=births_variant,
+        unit=unit,
     )
     with _output(out, d, sc) as tmp:
         _project_body(d, settings, tmp)
     if out:
-        click.echo(f"Wrote {out}/ (projection.csv, projection_zone_stage.csv, ratios.csv, calibration.csv, charts/)")
+        click.echo(f"Wrote {out}/ (projection.csv, projection_{settings.unit}_stage.csv, ratios.csv, calibration.csv, charts/)")
 
 
 def _project_body(d, settings, tmp: Path | None) -> None:
@@ -177,7 +180,8 @@ def _project_body(d, settings, tmp: Path | None) -> None:
     county = p.aggregate("stage")
     qcols = [c for c in county.columns if c.startswith("p") and c != "pupils"]
     wide = county.assign(cell=_interval_text(county, qcols)).pivot(index="year", columns="stage", values="cell")
-    click.echo(f"Projection from {p.origin} by the cohort model (method {p.method}); pupils, median [{', '.join(qcols)}]:")
+    by = "each school on its own (school-level mode)" if p.history.unit == "school" else "zone"
+    click.echo(f"Projection from {p.origin} by the cohort model (method {p.method}, by {by}); pupils, median [{', '.join(qcols)}]:")
     click.echo(wide.to_string())
     cal = p.calibration.table
     if len(cal):
@@ -190,14 +194,16 @@ def _project_body(d, settings, tmp: Path | None) -> None:
         from capacity.report.projection_plots import fan_chart, save
         from capacity.run import safe_file_name, write_projection_files
 
-        names = d.zones.set_index("zone_id")["name"]
+        school = p.history.unit == "school"
+        names = (d.schools.set_index("school_id") if school else d.zones.set_index("zone_id"))["name"]
         write_projection_files(p, tmp)
         charts = tmp / "charts"
         charts.mkdir()
         zs = p.aggregate("zone_stage", quantiles=(0.1, 0.9))
         live = zs.groupby(["zone_id", "stage"])["pupils"].sum()
+        units = set(p.history.zones) if not school else {u for u, s in zip(p.history.zones, p.history.school_unit, strict=True) if s}
         for (z, st), total in live.items():
-            if total > 0:
+            if total > 0 and z in units:  # a school-level run draws one chart per school and stage
                 save(fan_chart(p, z, st, names.get(z), zs), charts / safe_file_name(f"fan_{z}_{st}", ".png"))
         _manifest(tmp, "project", d, {"projection": settings.as_dict(), "projection.method_used": p.method})
 
@@ -219,13 +225,7 @@ def _interval_text(frame, qcols):
     show_default=True,
     help="Level whose table is printed (all: every level).",
 )
-@click.option(
-    "--unit",
-    type=click.Choice(["zone", "school"]),
-    default="zone",
-    show_default=True,
-    help="Project by zone, or each school on its own (school-level mode: districts where pupils choose schools).",
-)
+@click.option("--unit", type=click.Choice(["zone", "school"]), help=UNIT_HELP)
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for metrics CSVs and the error chart.")
 def backtest(target, district_arg, window, last_target, level, unit, out) -> None:
     """Rolling-origin back-test of the scenario's method beside persistence and trend: MAPE, bias,
@@ -239,19 +239,19 @@ def backtest(target, district_arg, window, last_target, level, unit, out) -> Non
 
         d = load_district(district_arg)
         sc = fit_scenario(load_scenario(target), d.grades) if sc is not None else None
-    settings = _projection_settings(sc, d, window=window)
+    settings = _projection_settings(sc, d, window=window, unit=unit)
     check_backtest(d, settings, last_target)
     with _output(out, d, sc) as tmp:
-        _backtest_body(d, settings, last_target, level, tmp, unit)
+        _backtest_body(d, settings, last_target, level, tmp)
     if out:
         click.echo(f"Wrote {out}/ (backtest_metrics.csv, backtest_errors.csv, backtest_error.png)")
 
 
-def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str = "zone") -> None:
+def _backtest_body(d, settings, last_target, level, tmp: Path | None) -> None:
     from capacity.projection import backtest_errors, history_from_district
     from capacity.projection.backtest import BASELINES, LEVELS, backtest_table, backtest_wide, choose_method
 
-    h = history_from_district(d, unit)
+    h = history_from_district(d, settings.unit)
     if h.missing_years:
         from capacity.notes import note
 
@@ -286,7 +286,7 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
             tmp,
             "backtest",
             d,
-            {"projection": settings.as_dict(), "projection.method_used": method, "last_target": last_target, "unit": unit},
+            {"projection": settings.as_dict(), "projection.method_used": method, "last_target": last_target, "unit": settings.unit},
         )
 
 
@@ -295,8 +295,9 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
 @click.option("--horizon", type=int, help="Years to project (default 10).")
 @click.option("--quantile", type=float, help="Projection quantile taken as demand (default 0.5).")
 @click.option("--warning-window", type=int, help="Years ahead that turn a zone amber (default 2).")
+@click.option("--unit", type=click.Choice(["zone", "school"]), help=UNIT_HELP + " School: each school's pupils against its own seats.")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for tables, budget_request.xlsx and charts.")
-def gap(district, horizon, quantile, warning_window, out) -> None:
+def gap(district, horizon, quantile, warning_window, unit, out) -> None:
     """Seat gap and early warning, class sizes, staffing and the budget needed (status quo)."""
     from capacity.gap import GapSettings
 
@@ -304,7 +305,7 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
     d, sc = _target(district)
     base = sc.gap if sc is not None else _defaults(GapSettings, d)
     gs = base.with_(**{k: v for k, v in {"quantile": quantile, "warning_window": warning_window}.items() if v is not None})
-    ps = _projection_settings(sc, d, horizon=horizon)
+    ps = _projection_settings(sc, d, horizon=horizon, unit=unit)
     with _output(out, d, sc) as tmp:
         _gap_body(d, ps, gs, tmp, sc.report if sc is not None else None)
     if out:
@@ -368,8 +369,9 @@ def _gap_body(d, ps, gs, tmp: Path | None, report_settings=None) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Plan against this demand CSV (year, zone_id, grade, pupils) instead of a projection.",
 )
+@click.option("--unit", type=click.Choice(["zone", "school"]), help=UNIT_HELP + " School: each school's pupils are its zone's demand.")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the plan tables and summary.json.")
-def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, robust, demand, out) -> None:
+def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, robust, demand, unit, out) -> None:
     """Least-cost plan: classrooms, new schools, mergers and classes for every year."""
     from capacity.plan import PlanSettings
     from capacity.projection import ProjectionSettings
@@ -382,8 +384,7 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
         **{k: v for k, v in opts.items() if v is not None}, integer_classes=not relax_classes and base.integer_classes, verbose=verbose
     )
     proj_settings = sc.projection if sc is not None else _defaults(ProjectionSettings, d, draws=200)
-    if horizon is not None:
-        proj_settings = proj_settings.with_(horizon=horizon)
+    proj_settings = proj_settings.with_(**{k: v for k, v in {"horizon": horizon, "unit": unit}.items() if v is not None})
     if robust is not None and robust < 1:
         raise click.BadParameter(f"found {robust}; expected a whole number of demand draws >= 1", param_hint="--robust")
     if demand is not None and robust:

@@ -108,12 +108,17 @@ def plan_extras(district, projection, plan, progress: Progress, timings: dict[st
 
 
 def write_projection_files(projection, folder: Path) -> None:
-    """projection.csv, projection_zone_stage.csv, projection_county_stage.csv, ratios.csv, calibration.csv."""
+    """projection.csv, projection_zone_stage.csv, projection_county_stage.csv, ratios.csv, calibration.csv; in the
+    school-level mode (projection.unit: school) the tables give school_id with the school's zone_id beside it and
+    projection_school_stage.csv stands for projection_zone_stage.csv."""
+    from capacity.projection.schools import by_school
+
+    h = projection.history
     folder.mkdir(parents=True, exist_ok=True)
-    projection.table().to_csv(folder / "projection.csv", index=False)
-    projection.aggregate("zone_stage").to_csv(folder / "projection_zone_stage.csv", index=False)
+    by_school(projection.table(), h).to_csv(folder / "projection.csv", index=False)
+    by_school(projection.aggregate("zone_stage"), h).to_csv(folder / f"projection_{h.unit}_stage.csv", index=False)
     projection.aggregate("stage").to_csv(folder / "projection_county_stage.csv", index=False)
-    projection.ratios().to_csv(folder / "ratios.csv", index=False)
+    by_school(projection.ratios(), h).to_csv(folder / "ratios.csv", index=False)
     projection.calibration.table.to_csv(folder / "calibration.csv", index=False)
 
 
