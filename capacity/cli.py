@@ -328,19 +328,25 @@ def _gap_body(d, ps, gs, tmp: Path | None, report_settings=None) -> None:
 
         on_hand = read_teachers_on_hand(report_settings.teachers_on_hand) if report_settings.teachers_on_hand else None
         r = gap_report(d, p, gs, report_settings.warning_rule, on_hand)
+    from capacity.gap.gap import gap_unit
+
+    by = gap_unit(r.gap)
+    if by == "school":
+        click.echo("Seat gap by school (school-level mode, projection.unit: school): each school's pupils against its own seats.")
     county = r.gap[r.gap["level"] == "county"].pivot(index="year", columns="stage", values="gap")
     click.echo(
         f"Seats minus demand (P{gs.quantile * 100:g}), county, by stage (negative = short):\n{county.round(0).astype(int).to_string()}"
     )
     if len(r.first_red):
+        cols = ["school_id", "zone_id"] if by == "school" else ["zone_id"]
         click.echo(
-            "First red year by zone and stage:\n"
-            + r.first_red[["zone_id", "name", "stage", "first_red_year", "shortfall"]].round(0).to_string(index=False)
+            f"First red year by {by} and stage:\n"
+            + r.first_red[[*cols, "name", "stage", "first_red_year", "shortfall"]].round(0).to_string(index=False)
         )
     else:
-        click.echo("No zone is short of seats in any projected year.")
+        click.echo(f"No {by} is short of seats in any projected year.")
     click.echo(
-        f"Budget to close every zone's shortfall: {r.budget['cost'].sum():,.0f} ({int(r.budget['new_classrooms'].sum())} classrooms)"
+        f"Budget to close every {by}'s shortfall: {r.budget['cost'].sum():,.0f} ({int(r.budget['new_classrooms'].sum())} classrooms)"
     )
     above = int(r.school_sizes.loc[r.school_sizes["basis"] == "actual", "above_cap"].sum())
     click.echo(f"Policy failures: {len(r.policy)} school-grade-years; schools above the size cap in {d.last_year}: {above}")

@@ -165,19 +165,25 @@ def write_gap_files(report, district, projection, folder: Path, charts: Path | N
     for stage in [st for st in district.grades.stage_names if st in present]:  # a district without a stage gets no empty charts
         save(gap_heatmap(report.gap, stage), charts / safe_file_name(f"gap_heatmap_{stage}", ".png"))
         save(demand_vs_seats(report.gap, stage), charts / safe_file_name(f"demand_vs_seats_{stage}", ".png"))
+        if (report.gap["level"] == "school").any():  # the school-level mode: each school against its own seats
+            save(gap_heatmap(report.gap, stage, level="school"), charts / safe_file_name(f"gap_heatmap_school_{stage}", ".png"))
         save(band_share_chart(report.bands, stage, list(report.settings.bands)), charts / safe_file_name(f"class_bands_{stage}", ".png"))
 
 
 def gap_summary(r, district) -> list[tuple[str, object]]:
     """Headline figures of a GapReport for the summary sheet."""
+    from capacity.gap.gap import gap_unit
+
     g = r.gap
     county = g[g["level"] == "county"]
     act = r.bands[r.bands["basis"] == "actual"]
+    unit = gap_unit(g)
     return [
         ("Projection years", f"{int(g['year'].min())}-{int(g['year'].max())}"),
-        ("Zones short of seats in some year", int(r.first_red["zone_id"].nunique())),
+        ("Seat gap by", "school (school-level mode: each school against its own seats)" if unit == "school" else "zone"),
+        (f"{unit.capitalize()}s short of seats in some year", int(r.first_red[f"{unit}_id"].nunique())),
         ("Largest county shortfall (pupils)", float(county["shortfall"].max())),
-        ("Classrooms needed to close every zone's shortfall", int(r.budget["new_classrooms"].sum())),
+        (f"Classrooms needed to close every {unit}'s shortfall", int(r.budget["new_classrooms"].sum())),
         ("Budget needed (currency)", float(r.budget["cost"].sum())),
         (f"Classes above standard in {district.last_year} (actual)", int(act["classes_above_standard"].sum())),
         *[(f"Classes in band {b} in {district.last_year} (actual)", int(act[b].sum())) for b in r.settings.bands],
