@@ -363,6 +363,7 @@ def manifest(result: RunResult) -> dict:
         "inputs_hash": inputs_hash(result.district.file_hashes, sc),
         "seed": sc.projection.seed,
         "projection_method": result.projection.method,
+        "projection_unit": result.projection.history.unit,  # zone, or school (the school-level mode)
         "grade_system": result.district.grades.as_dict(),
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},

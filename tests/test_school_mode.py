@@ -180,13 +180,21 @@ def test_gap_by_school_through_the_cli_is_each_school_against_its_own_seats(tmp_
     assert heat == ["gap_heatmap_elementary.png", "gap_heatmap_school_elementary.png"]
 
 
-def test_gap_cli_says_the_mode_and_lists_schools(tmp_path, capsys):
+def test_gap_and_plan_cli_take_unit_school_and_say_so(tmp_path, capsys):
     d = write_us_district(tmp_path / "d", THREE, births_rising())
-    main(["gap", str(scenario(tmp_path, d))])
+    main(["gap", str(d), "--unit", "school", "--horizon", "3"])
     out = capsys.readouterr().out
     assert "Seat gap by school (school-level mode" in out
-    assert "First red year by school and stage" in out and "S3" in out
+    assert "First red year by school and stage" in out and "S1" in out
     assert "Budget to close every school's shortfall" in out
+    main(["gap", str(d), "--horizon", "3"])  # the default is by zone
+    out = capsys.readouterr().out
+    assert "Seat gap by school" not in out and "First red year by zone and stage" in out
+    main(["plan", str(d), "--unit", "school", "--horizon", "3", "--relax-classes", "--time-limit", "10", "--out", str(tmp_path / "pl")])
+    out = capsys.readouterr().out
+    assert "note: school-level mode: the plan's demand is pupils by zone" in out
+    man = json.loads((tmp_path / "pl" / "manifest.json").read_text())
+    assert man["settings"]["projection"]["unit"] == "school"
 
 
 def test_plan_demand_in_school_mode_is_each_schools_pupils_in_its_zone_with_a_note(tmp_path):
@@ -215,7 +223,7 @@ def test_run_in_school_mode_writes_school_tables_a_plan_and_says_so(tmp_path):
     dem = r.plan.tables["assignment"] if "assignment" in r.plan.tables else None
     assert dem is not None and len(dem)
     man = json.loads((out / "manifest.json").read_text())
-    assert any("the plan's demand is pupils by zone" in n for n in man["notes"])
+    assert any("the plan's demand is pupils by zone" in n for n in man["notes"]) and man["projection_unit"] == "school"
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "projected by school (school-level mode)" in page and "First year each school runs short" in page
     assert json.loads((out / "scenario.json").read_text())["projection"]["unit"] == "school"
