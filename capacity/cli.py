@@ -271,7 +271,7 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None) -> None:
     )
     for lv in LEVELS if level == "all" else (level,):
         click.echo(
-            f"\n{lv.replace('_', ' x ')}: MAPE, bias (%), P10-P90 coverage (%, leave-one-origin-out), width (% of projection), by lead"
+            f"\n{lv.replace('zone', h.unit).replace('_', ' x ')}: MAPE, bias (%), P10-P90 coverage (%, leave-one-origin-out), width (% of projection), by lead"
         )
         click.echo(backtest_wide(tab, lv).to_string(na_rep="-"))
     if tmp is not None:

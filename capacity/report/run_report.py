@@ -323,7 +323,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
                 lang,
             )
         )
-        for level, label in (("total", "District total"), ("zone_stage", "Zone x stage")):
+        for level, label in (("total", "District total"), ("zone_stage", f"{by.capitalize()} x stage")):
             wide = backtest_wide(bt, level).reset_index()
             parts.append(_en(f"<h3>{label}</h3>" + table_html(wide, max_rows=len(wide), floats="{:,.1f}"), lang))
 
