@@ -229,6 +229,21 @@ def test_run_in_school_mode_writes_school_tables_a_plan_and_says_so(tmp_path):
     assert json.loads((out / "scenario.json").read_text())["projection"]["unit"] == "school"
 
 
+def test_a_zone_with_a_schools_id_keeps_its_births_apart(tmp_path):
+    """School 'A' stands in zone 'A': the zone's births are unit 'A (births)', not the school's own feeder. K in 2026 =
+    R_c x births = (60 + 45) / 150 x (200 + 50) = 175, shared 60 : 45 (A 100, S3 75)."""
+    d = load_district(write_us_district(tmp_path / "d", {"A": ("A", 60, 10), "S3": ("B", 45, 8)}, births_rising()))
+    h = history_from_district(d, "school")
+    assert h.zones == ("A", "A (births)", "B", "S3") and h.unit_zone == ("A", "A", "B", "B")
+    assert h.school_unit == (True, False, False, True) and h.births[0].sum() == 0 and h.births[1].sum() > 0
+    s = settings_for_system(ProjectionSettings, US, {"method": "mean", "horizon": 3, "draws": 10, "calibrate": False, "unit": "school"})
+    with collecting():
+        p = project_district(d, s)
+    k = US.grade_index["K"]
+    np.testing.assert_allclose(p.point[0, k], [100] * 3)
+    np.testing.assert_allclose(p.point[3, k], [75] * 3)
+
+
 # --- refusals and stated decisions ------------------------------------------------------------------------------
 
 
@@ -394,8 +409,11 @@ def test_pupils_given_by_zone_are_shared_among_its_schools_without_loss(zone_of,
     with collecting():
         out = spread_to_schools(by, h, "test")
     assert out[n].sum() == 0  # nothing lands in a births unit
-    if pupils[:n].sum() > 0:
-        np.testing.assert_allclose(out.sum(0), by.sum(0), atol=1e-9)
+    np.testing.assert_allclose(out.sum(0), by.sum(0), atol=1e-9)
+    for z in zones:  # a zone whose schools had pupils of the stage keeps all its pupils in its schools (and may take
+        mine = [i for i in range(n) if zone_of[i] == z]  # other zones' that fall back to the district-wide share)
+        if pupils[mine].sum() > 0:
+            assert (out[mine].sum(0) >= by[zones.index(z)] - 1e-9).all()
 
 
 # --- ECASD by school (real data) -------------------------------------------------------------------------------

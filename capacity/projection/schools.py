@@ -40,7 +40,8 @@ def spread_to_schools(by_zone: np.ndarray, history, what: str) -> np.ndarray:
     """Pupils given by zone (zones of :func:`zone_axis` x grades x years: new housing, net migration) shared among the
     schools of each zone by their share of the zone's pupils of the grade in the origin year, else (the zone's schools
     had none of that grade) of its stage; where the zone's schools had neither, among all schools by their share of the
-    grade (else stage) district-wide, with a note naming the zones. Returns (units, grades, years); totals unchanged."""
+    grade (else stage, else equally) district-wide, with a note naming the zones. Returns (units, grades, years);
+    district totals by grade and year unchanged."""
     zones, onto = zone_axis(history)
     out = np.zeros((len(history.zones), *by_zone.shape[1:]))
     if not by_zone.any():
@@ -49,12 +50,13 @@ def spread_to_schools(by_zone: np.ndarray, history, what: str) -> np.ndarray:
     gs = history.grades
     stage_of = np.array([gs.stage_of_grade[g] for g in gs.grades])
     rules = (last, last @ (stage_of[:, None] == stage_of[None, :]).astype(float))
+    every_school = np.broadcast_to(np.asarray(history.school_unit, dtype=float)[:, None], last.shape)
 
-    def shares(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def shares(group: np.ndarray, last_rule: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
         """Weights (U, G) summing to 1 within each group (rows of ``group``: groups x units) and grade, and where found."""
         w, done = np.zeros_like(last), np.zeros((len(group), last.shape[1]), dtype=bool)
         of = group.argmax(0)
-        for rule in rules:
+        for rule in (*rules, *last_rule):
             tot = group @ rule
             use = (tot > 0) & ~done
             w = np.where(use[of], rule / np.where(tot > 0, tot, 1.0)[of], w)
@@ -65,7 +67,7 @@ def spread_to_schools(by_zone: np.ndarray, history, what: str) -> np.ndarray:
     out += w[:, :, None] * by_zone[onto.argmax(0)]
     gone = ~done & (by_zone.sum(-1) > 0)
     if gone.any():
-        wide, _ = shares(np.ones((1, len(history.zones))))
+        wide, _ = shares(np.ones((1, len(history.zones))), (every_school,))
         out += wide[:, :, None] * np.where(gone[:, :, None], by_zone, 0.0).sum(0)[None]
         from capacity.notes import note
 
