@@ -484,3 +484,24 @@ def test_ecasd_by_school_through_the_cli_matches_its_back_test(tmp_path):
     assert 1.0 < lead1.mean() < 10.0, lead1.mean()
     total = back.groupby(level="year").sum()
     assert ((total["projected"] / total["actual"] - 1).abs() < 0.03).all()
+
+
+def test_a_school_closed_within_the_window_is_stated_and_its_cohort_moves_on(tmp_path):
+    """S2 (zone A) closes after 2024: its pupils of grades 1-2 would have continued there; in the projection it has
+    none, the district total is kept (moves lose no pupils) and a note names it."""
+    d = write_us_district(tmp_path / "d", THREE, births_rising(100.0))
+    e = pd.read_csv(d / "enrolment.csv", dtype={"grade": str})
+    e = e[~((e["school_id"] == "S2") & (e["year"] == 2025))]
+    # S2's 2025 pupils went to S1 (the history stays stable district-wide: 135 a grade)
+    e.loc[(e["school_id"] == "S1") & (e["year"] == 2025), "pupils"] = 90
+    e.to_csv(d / "enrolment.csv", index=False)
+    s = pd.read_csv(d / "schools.csv")
+    s.loc[s["school_id"] == "S2", "status"] = "closed"
+    s.to_csv(d / "schools.csv", index=False)
+    dist = load_district(d)
+    ps = settings_for_system(ProjectionSettings, US, {"method": "mean", "horizon": 3, "draws": 10, "calibrate": False, "unit": "school"})
+    with collecting() as notes:
+        p = project_district(dist, ps)
+    assert p.point[p.zones.index("S2")].sum() == 0
+    np.testing.assert_allclose(p.point.sum((0, 1)), 3 * 135, rtol=1e-9)
+    assert any(n.startswith("school 'S2' (School S2, zone A) is closed; it had pupils until 2024") for n in notes)

@@ -80,8 +80,11 @@ def spread_to_schools(by_zone: np.ndarray, history, what: str) -> np.ndarray:
 
 
 def school_mode_notes(district, projection) -> list[str]:
-    """What the school-level mode decided, in planning language: the mode itself, and each school with no enrolment
-    history (a decided new school) with the pupils the moves model gives it."""
+    """What the school-level mode decided, in planning language: the mode itself, each school with no enrolment
+    history (a decided new school) with the pupils the moves model gives it, and each closed school that had pupils in
+    the ratio window (its cohorts now go to the schools that teach their grades)."""
+    from capacity.projection.ratios import window_start
+
     h = projection.history
     n_schools = sum(h.school_unit)
     births = [u for u, s in zip(h.zones, h.school_unit, strict=True) if not s]
@@ -111,6 +114,17 @@ def school_mode_notes(district, projection) -> list[str]:
             "count as empty in the seat gap); a plan, which reads zones, may seat pupils there"
         )
         out.append(f"school '{u}' ({names.get(u, u)}, zone {h.unit_zone[i]}) has no pupils in the history: {what}")
+    closed = set(district.schools.loc[district.schools["status"] == "closed", "school_id"])
+    start = window_start(h, projection.settings.window)
+    recent = np.nansum(h.pupils[:, :, start:], axis=1)  # (units, window years)
+    for i, u in enumerate(h.zones):
+        if u in closed and recent[i].sum() > 0:
+            last = h.years[start + int(np.flatnonzero(recent[i] > 0)[-1])]
+            out.append(
+                f"school '{u}' ({names.get(u, u)}, zone {h.unit_zone[i]}) is closed; it had pupils until {last}, within the "
+                f"ratio window ({h.years[start]}-{h.years[-1]}): it teaches no one in the projection, and the cohorts that "
+                "would have continued there are shared among the schools that teach their grades, by their past share"
+            )
     return out
 
 
