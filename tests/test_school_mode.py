@@ -505,3 +505,14 @@ def test_a_school_closed_within_the_window_is_stated_and_its_cohort_moves_on(tmp
     assert p.point[p.zones.index("S2")].sum() == 0
     np.testing.assert_allclose(p.point.sum((0, 1)), 3 * 135, rtol=1e-9)
     assert any(n.startswith("school 'S2' (School S2, zone A) is closed; it had pupils until 2024") for n in notes)
+
+
+def test_backtest_takes_the_unit_from_the_scenario_and_names_schools(tmp_path, capsys):
+    d = write_us_district(tmp_path / "d", THREE, births_rising(100.0))
+    main(["backtest", str(scenario(tmp_path, d)), "--level", "zone_stage", "--out", str(tmp_path / "b")])
+    out = capsys.readouterr().out
+    assert "school x stage: MAPE" in out
+    m = pd.read_csv(tmp_path / "b" / "backtest_metrics.csv")
+    # a stable history: the method and both baselines (persistence, trend) project every school without error
+    assert (m.loc[m["level"] == "zone_stage", "mape"].fillna(0) < 1e-6).all()
+    assert json.loads((tmp_path / "b" / "manifest.json").read_text())["settings"]["unit"] == "school"
