@@ -511,3 +511,25 @@ def test_backtest_takes_the_unit_from_the_scenario_and_names_schools(tmp_path, c
     # a stable history: the method and both baselines (persistence, trend) project every school without error
     assert (m.loc[m["level"] == "zone_stage", "mape"].fillna(0) < 1e-6).all()
     assert json.loads((tmp_path / "b" / "manifest.json").read_text())["settings"]["unit"] == "school"
+
+
+def test_status_quo_shortfalls_in_school_mode_are_the_schools_own(tmp_path):
+    """S2 has room to spare (8 rooms: 200 seats for 110-150 pupils), S1 is 10 then 50 short: zone A as a whole is
+    never short (450 seats), but S1's pupils are without a seat at the school they chose. The report's shortfall
+    list (no plan) sums the schools' own shortfalls: zone A elementary 60 pupil-years in 2027-2028."""
+    from capacity.report.run_report import shortfall_groups
+    from capacity.run import execute
+    from capacity.scenario import load_scenario
+
+    d = write_us_district(tmp_path / "d", {"S1": ("A", 60, 10), "S2": ("A", 30, 8), "S3": ("B", 45, 8)}, births_rising())
+    sc = scenario(tmp_path, d)
+    sc.write_text(sc.read_text(encoding="utf-8") + "run_plan: false\n", encoding="utf-8")
+    with collecting():
+        r = execute(load_scenario(sc))
+    g = r.gap.gap
+    za = g[(g["level"] == "zone") & (g["area"] == "A") & (g["stage"] == "elementary")]
+    assert (za["shortfall"] == 0).all()
+    groups = shortfall_groups(r).set_index(["zone_id", "stage"])
+    row = groups.loc[("A", "elementary")]
+    assert (row["first_year"], row["last_year"]) == (2027, 2028)
+    np.testing.assert_allclose([row["pupil_years"], row["most_pupils"]], [60, 50])

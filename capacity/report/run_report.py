@@ -47,7 +47,8 @@ def _en(text: str, lang: str) -> str:
 
 def shortfall_groups(result) -> pd.DataFrame:
     """Pupils without a seat grouped by zone and stage: the plan's unmet pupils when a plan was
-    solved, else the status-quo shortfall of each zone. Pupils, never money."""
+    solved, else the status-quo shortfall of each zone (in the school-level mode the sum of its schools' own
+    shortfalls: spare seats at one school do not seat another's pupils). Pupils, never money."""
     names = result.district.zones.set_index("zone_id")["name"]
     if result.plan is not None:
         u = result.plan.tables["unmet"]
@@ -58,8 +59,12 @@ def shortfall_groups(result) -> pd.DataFrame:
         )
     else:
         g = result.gap.gap
-        u = g[(g["level"] == "zone") & (g["shortfall"] > 1e-9)].rename(columns={"area": "zone_id", "shortfall": "pupils"})
-        u = u[["zone_id", "stage", "year", "pupils"]]
+        if (g["level"] == "school").any():
+            u = g[(g["level"] == "school") & (g["shortfall"] > 1e-9)].rename(columns={"shortfall": "pupils"})
+            u = u.groupby(["zone_id", "stage", "year"], as_index=False)["pupils"].sum()
+        else:
+            u = g[(g["level"] == "zone") & (g["shortfall"] > 1e-9)].rename(columns={"area": "zone_id", "shortfall": "pupils"})
+            u = u[["zone_id", "stage", "year", "pupils"]]
     u = u[u["pupils"] > 1e-6]
     if not len(u):
         return pd.DataFrame(columns=["zone_id", "zone", "stage", "first_year", "last_year", "years", "most_pupils", "pupil_years"])
@@ -175,6 +180,8 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
     # every shortfall: grouped, then the full table (never cut)
     parts.append(_h2("shortfalls", lang))
     basis = "the plan's unmet pupils" if plan is not None else "the status quo (no plan solved)"
+    if plan is None and by == "school":
+        basis += ", each school's own shortfall summed by zone"
     if len(groups):
         by_stage = groups.groupby("stage", as_index=False).agg(
             zones=("zone_id", "nunique"), most_pupils=("most_pupils", "max"), pupil_years=("pupil_years", "sum")
