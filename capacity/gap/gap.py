@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 import pandas as pd
 
@@ -46,29 +48,28 @@ def gap_table(
         projection's draws), warning (red / amber / green).
     """
     sd = stage_draws(projection)  # U, S, T, D (units: zones, or schools in the school-level mode)
+    sp = stage_draws(projection, projection.point)  # U, S, T
     stage_names = projection.grades.stage_names
     h = projection.history
     ulist = list(projection.zones)
     names = zones.set_index("zone_id")["name"]
-    groups: list[tuple[str, str, str, np.ndarray]] = []
+    # areas: the units themselves (own: unit index), then sums of units (weights over units)
+    own: list[tuple[str, str, str, int]] = []
+    sums: list[tuple[str, str, str, np.ndarray]] = []
     if h.unit == "school":
         school_names = schools.set_index("school_id")["name"] if schools is not None else pd.Series(dtype=object)
         unit_zone, key = np.asarray(h.unit_zone, dtype=object), "school_id"
-        groups += [("school", u, str(school_names.get(u, u)), np.eye(len(ulist))[i]) for i, u in enumerate(ulist) if h.school_unit[i]]
-        groups += [("zone", z, str(names.get(z, z)), (unit_zone == z).astype(float)) for z in sorted(set(unit_zone))]
+        own += [("school", u, str(school_names.get(u, u)), i) for i, u in enumerate(ulist) if h.school_unit[i]]
+        sums += [("zone", z, str(names.get(z, z)), (unit_zone == z).astype(float)) for z in sorted(set(unit_zone))]
     else:
         unit_zone, key = np.asarray(ulist, dtype=object), "zone_id"
-        groups += [("zone", z, str(names.get(z, z)), np.eye(len(ulist))[i]) for i, z in enumerate(ulist)]
+        own += [("zone", z, str(names.get(z, z)), i) for i, z in enumerate(ulist)]
     kinds = zones.set_index("zone_id")["kind"].reindex(unit_zone).fillna("unknown")
     for k in ("urban", "town", "rural"):
         m = (kinds == k).to_numpy().astype(float)
         if m.any():
-            groups.append(("kind", k, k, m))
-    groups.append(("county", "county", "county", np.ones(len(ulist))))
-    w = np.stack([g[3] for g in groups])  # (A, U)
-    area_draws = np.einsum("az,zstd->astd", w, sd)
-    area_point = np.einsum("az,zst->ast", w, stage_draws(projection, projection.point))
-    demand = centred_quantiles(area_draws, area_point, [quantile])[0]  # (A, S, T); the median is the deterministic path
+            sums.append(("kind", k, k, m))
+    sums.append(("county", "county", "county", np.ones(len(ulist))))
     seat_unit = seats.groupby([key, "stage", "year"])["seats"].sum()
     years = list(projection.years)
     at = {u: i for i, u in enumerate(ulist)}
@@ -76,8 +77,18 @@ def gap_table(
     for (u, st, y), v in seat_unit.items():
         if u in at and y in years:
             seat_arr[at[u], stage_names.index(st), years.index(y)] = v
-    area_seats = np.einsum("az,zst->ast", w, seat_arr)
-    p_short = (area_draws > area_seats[..., None]).mean(-1)
+    idx = np.array([g[3] for g in own], dtype=int)
+    w = np.stack([g[3] for g in sums])  # (sums, U)
+    # the units in chunks (the draws of many schools are never copied whole into float64), then the sums of units
+    demand, area_seats, p_short = [], [], []
+    chunks = ((sd[c].astype(float), sp[c], seat_arr[c]) for c in np.array_split(idx, max(1, len(idx) // 64)))
+    summed = ((np.tensordot(w, sd, axes=(1, 0)), np.tensordot(w, sp, axes=(1, 0)), np.tensordot(w, seat_arr, axes=(1, 0))) for _ in (0,))
+    for d, p, s in chain(chunks, summed):  # lazily: one chunk's float64 copy at a time
+        demand.append(centred_quantiles(d, p, [quantile])[0])  # (areas, S, T); the median is the deterministic path
+        area_seats.append(s)
+        p_short.append((d > s[..., None]).mean(-1))
+    demand, area_seats, p_short = (np.concatenate(x) for x in (demand, area_seats, p_short))
+    groups = [g[:3] for g in own] + [g[:3] for g in sums]
     a, s, t = np.meshgrid(np.arange(len(groups)), np.arange(len(stage_names)), np.arange(len(years)), indexing="ij")
     out = pd.DataFrame(
         {
