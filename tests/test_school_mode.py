@@ -349,6 +349,11 @@ def test_example_county_by_school_keeps_the_district_total_and_labels_every_scho
     zs = g.gap[g.gap["level"] == "zone"].set_index(["area", "stage", "year"])["seats"]
     ss = g.gap[g.gap["level"] == "school"].groupby(["zone_id", "stage", "year"])["seats"].sum()
     np.testing.assert_allclose(ss.reindex(zs.index, fill_value=0.0), zs)  # a zone's seats are its schools'
+    # classes, teachers and sizes only for schools that teach (no teachers for a closed school or an undecided site)
+    sg = d.school_grades().merge(d.schools[["school_id", "status"]], on="school_id")
+    taught = set(zip(sg.loc[sg["status"] == "open", "school_id"], sg.loc[sg["status"] == "open", "grade"], strict=True))
+    assert set(zip(g.classes["school_id"], g.classes["grade"], strict=True)) <= taught
+    assert set(g.teachers["school_id"]) <= live
 
 
 # --- metamorphic: random layouts -------------------------------------------------------------------------------

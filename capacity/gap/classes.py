@@ -46,6 +46,9 @@ def school_pupils(demand: pd.DataFrame, history) -> pd.DataFrame:
     a zone's births unit (a grade no school teaches) have school_id '' and are stated, as :func:`status_quo_pupils` does."""
     from capacity.projection.schools import by_school
 
+    if history.teaching is not None:  # rows only where the school teaches the grade (or, against its span, has pupils)
+        teaches = {(u, g) for (i, gi) in np.argwhere(history.teaching > 0) for u, g in [(history.zones[i], history.grades.grades[gi])]}
+        demand = demand[[(u, g) in teaches or p > 0 for u, g, p in zip(demand["zone_id"], demand["grade"], demand["pupils"], strict=True)]]
     out = by_school(demand, history)
     out["pupils"] = np.round(out["pupils"]).astype(int)
     return out[["year", "school_id", "zone_id", "grade", "pupils"]]
