@@ -287,7 +287,9 @@ def test_a_decided_new_school_with_no_history_is_stated_and_gets_no_pupils(tmp_p
     s = settings_for_system(ProjectionSettings, US, {"method": "mean", "horizon": 3, "draws": 10, "calibrate": False, "unit": "school"})
     with collecting() as notes:
         p = project_district(d, s)
-        g = gap_report(d, p).gap
+        r = gap_report(d, p)
+    g = r.gap
+    assert "S4" not in set(r.classes["school_id"]) | set(r.teachers["school_id"])  # no pupils: no classes, no teachers
     assert "S4" in p.zones and p.point[p.zones.index("S4")].sum() == 0
     assert any(n.startswith("school 'S4' (School S4, zone B) has no pupils in the history") and "no pupils" in n for n in notes)
     # the other schools keep the hand-computed pupils; S4's seats count from 2027, empty

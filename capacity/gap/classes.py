@@ -46,8 +46,9 @@ def school_pupils(demand: pd.DataFrame, history) -> pd.DataFrame:
     a zone's births unit (a grade no school teaches) have school_id '' and are stated, as :func:`status_quo_pupils` does."""
     from capacity.projection.schools import by_school
 
-    if history.teaching is not None:  # rows only where the school teaches the grade (or, against its span, has pupils)
-        teaches = {(u, g) for (i, gi) in np.argwhere(history.teaching > 0) for u, g in [(history.zones[i], history.grades.grades[gi])]}
+    if history.teaching is not None:  # rows only where a school with a history teaches the grade (or has pupils of it)
+        past = np.nansum(history.pupils, axis=(1, 2)) > 0  # a new school the projection gives no pupils has no classes
+        teaches = {(history.zones[i], history.grades.grades[gi]) for i, gi in np.argwhere((history.teaching > 0) & past[:, None])}
         demand = demand[[(u, g) in teaches or p > 0 for u, g, p in zip(demand["zone_id"], demand["grade"], demand["pupils"], strict=True)]]
     out = by_school(demand, history)
     out["pupils"] = np.round(out["pupils"]).astype(int)
