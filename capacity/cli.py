@@ -180,8 +180,8 @@ def _project_body(d, settings, tmp: Path | None) -> None:
     county = p.aggregate("stage")
     qcols = [c for c in county.columns if c.startswith("p") and c != "pupils"]
     wide = county.assign(cell=_interval_text(county, qcols)).pivot(index="year", columns="stage", values="cell")
-    by = "each school on its own (school-level mode)" if p.history.unit == "school" else "zone"
-    click.echo(f"Projection from {p.origin} by the cohort model (method {p.method}, by {by}); pupils, median [{', '.join(qcols)}]:")
+    by = ", each school on its own: the school-level mode" if p.history.unit == "school" else ""
+    click.echo(f"Projection from {p.origin} by the cohort model (method {p.method}{by}); pupils, median [{', '.join(qcols)}]:")
     click.echo(wide.to_string())
     cal = p.calibration.table
     if len(cal):
