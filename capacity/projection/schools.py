@@ -39,9 +39,9 @@ def zone_axis(history) -> tuple[tuple[str, ...], np.ndarray]:
 def spread_to_schools(by_zone: np.ndarray, history, what: str) -> np.ndarray:
     """Pupils given by zone (zones of :func:`zone_axis` x grades x years: new housing, net migration) shared among the
     schools of each zone by their share of the zone's pupils of the grade in the origin year, else (the zone's schools
-    had none of that grade) of its stage; where the zone's schools had neither, among all schools by their share of the
-    grade (else stage, else equally) district-wide, with a note naming the zones. Returns (units, grades, years);
-    district totals by grade and year unchanged."""
+    had none of that grade) of its stage among the schools that teach the grade, else of its stage; where the zone's
+    schools had neither, among all schools by the same rules district-wide (else equally), with a note naming the
+    zones. Returns (units, grades, years); district totals by grade and year unchanged."""
     zones, onto = zone_axis(history)
     out = np.zeros((len(history.zones), *by_zone.shape[1:]))
     if not by_zone.any():
@@ -49,7 +49,9 @@ def spread_to_schools(by_zone: np.ndarray, history, what: str) -> np.ndarray:
     last = np.nan_to_num(history.pupils[:, :, -1]) * np.asarray(history.school_unit, dtype=float)[:, None]  # (U, G)
     gs = history.grades
     stage_of = np.array([gs.stage_of_grade[g] for g in gs.grades])
-    rules = (last, last @ (stage_of[:, None] == stage_of[None, :]).astype(float))
+    stage = last @ (stage_of[:, None] == stage_of[None, :]).astype(float)  # (U, G): the school's pupils of g's stage
+    taught = (history.teaching > 0) if history.teaching is not None else np.ones_like(last, dtype=bool)
+    rules = (last, np.where(taught, stage, 0.0), stage)  # the grade; its stage at schools teaching g; its stage
     every_school = np.broadcast_to(np.asarray(history.school_unit, dtype=float)[:, None], last.shape)
 
     def shares(group: np.ndarray, last_rule: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
