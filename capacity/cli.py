@@ -395,6 +395,8 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
         raise click.BadParameter(f"found {robust}; expected a whole number of demand draws >= 1", param_hint="--robust")
     if demand is not None and robust:
         raise click.UsageError("--robust plans against projected demand draws; it cannot be combined with --demand")
+    if demand is not None and unit == "school":
+        raise click.UsageError("--unit school sets how the projection is made; --demand plans against a demand file by zone instead")
     with _output(out, d, sc) as tmp:
         _plan_body(d, proj_settings, ps, robust, tmp, demand)
     if out:

@@ -560,3 +560,11 @@ def test_zone_pupils_of_a_grade_no_school_has_yet_go_to_the_school_that_teaches_
     out = spread_to_schools(by, h, "test")
     assert out[1, g["4"], 0] == 10.0 and out[0, g["4"], 0] == 0.0
     assert out[0, g["1"], 0] == 6.0 and out[1, g["1"], 0] == 0.0
+
+
+def test_plan_refuses_unit_school_with_a_demand_file(tmp_path, capsys):
+    d = write_us_district(tmp_path / "d", THREE, births_rising())
+    dem = tmp_path / "demand.csv"
+    pd.DataFrame({"year": [2026], "zone_id": ["A"], "grade": ["K"], "pupils": [10]}).to_csv(dem, index=False)
+    code, _, err = run_cli(["plan", str(d), "--unit", "school", "--demand", str(dem)], capsys)
+    assert code == 2 and "--unit school" in err and "--demand" in err

@@ -94,7 +94,7 @@ def school_mode_notes(district, projection) -> list[str]:
         f"projection.unit: school: each of the district's {n_schools} schools is projected as a unit of its own (the "
         "school-level mode, for districts where pupils choose among schools); "
         + (
-            f"births stay in their zones ({len(births)}), which teach no one, so each entry cohort is shared among the schools "
+            f"births stay in units of their own (one per zone: {len(births)}), which teach no one, so each entry cohort is shared among the schools "
             "that teach the entry grade by their past share of it (the moves model)"
             if births
             else "no births are recorded, so entry grades follow their entry rule in each school"
