@@ -568,3 +568,17 @@ def test_plan_refuses_unit_school_with_a_demand_file(tmp_path, capsys):
     pd.DataFrame({"year": [2026], "zone_id": ["A"], "grade": ["K"], "pupils": [10]}).to_csv(dem, index=False)
     code, _, err = run_cli(["plan", str(d), "--unit", "school", "--demand", str(dem)], capsys)
     assert code == 2 and "--unit school" in err and "--demand" in err
+
+
+def test_robust_plan_in_school_mode_reads_the_draws_by_zone(tmp_path, capsys):
+    d = write_us_district(tmp_path / "d", THREE, births_rising())
+    sc = tmp_path / "rb.yaml"
+    sc.write_text(
+        f"name: rb\ndistrict: {d}\nhorizon: 3\nprojection: {{method: mean, unit: school, draws: 50}}\n"
+        "plan: {time_limit_s: 10, robust_eval_draws: 3, integer_classes: false}\n",
+        encoding="utf-8",
+    )
+    main(["plan", str(sc), "--robust", "2"])
+    out = capsys.readouterr().out
+    assert "Robustness on held-out demand draws" in out and "robust over 2 draws" in out
+    assert "the plan's demand is pupils by zone" in out
