@@ -400,7 +400,8 @@ def _check_children(children: np.ndarray | None, history: History, settings: Pro
 
 
 def project_district(district, settings: ProjectionSettings | None = None) -> Projection:
-    """Project a loaded District: pupils by zone (school's zone), births, housing, migration, children."""
+    """Project a loaded District: pupils by zone (school's zone), births, housing, migration, children; with
+    ``settings.unit == "school"`` each school on its own (:mod:`capacity.projection.schools`)."""
     settings = fit_to_system(settings, ProjectionSettings, district.grades)
     if settings.unit == "school":
         check_school_mode(district)
