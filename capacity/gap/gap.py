@@ -109,8 +109,9 @@ def gap_table(
     out["warning"] = warning_levels(out, warning_window, amber_utilisation)
     cols = ["year", "level", "area", "name", "stage", "demand", "seats", "gap", "shortfall", "utilisation", "p_short", "warning"]
     if h.unit == "school":
-        zone_of = {**dict(zip(ulist, unit_zone, strict=True)), **{z: z for z in set(unit_zone)}}
-        out["zone_id"] = out["area"].map(zone_of).where(out["level"].isin(("school", "zone")), "")
+        # by level: a school's id may be another zone's id (school 'B' in zone A)
+        school_zone = out["area"].map(dict(zip(ulist, unit_zone, strict=True)))
+        out["zone_id"] = np.where(out["level"] == "school", school_zone, np.where(out["level"] == "zone", out["area"], ""))
         cols.insert(4, "zone_id")
     return out[cols].sort_values(["level", "area", "stage", "year"], kind="stable").reset_index(drop=True)
 

@@ -1,0 +1,35 @@
+"""Review of the school-level mode (projection.unit: school): defects found on districts beyond test_school_mode.py's,
+each pinned by a known answer."""
+
+from __future__ import annotations
+
+import numpy as np
+from test_school_mode import births_rising, write_us_district
+
+from capacity.data import load_district
+from capacity.gap import gap_report
+from capacity.grades import US
+from capacity.notes import collecting
+from capacity.projection import ProjectionSettings, project_district
+from capacity.standards import settings_for_system
+
+SCHOOL_MODE = {"method": "mean", "horizon": 3, "draws": 10, "calibrate": False, "unit": "school"}
+
+
+def school_settings(**extra) -> ProjectionSettings:
+    return settings_for_system(ProjectionSettings, US, {**SCHOOL_MODE, **extra})
+
+
+def test_a_school_whose_id_is_another_zones_id_keeps_its_own_zone_in_every_gap_table(tmp_path):
+    """School 'B' stands in zone A (zone B has S3): its gap rows, first red year and budget say zone A, and zone B's row
+    sums S3 alone (S1 60 + B 30 pupils a grade in zone A; K-2 of B in 2026-2028: 110, 130, 150 against 125 seats)."""
+    d = load_district(write_us_district(tmp_path / "d", {"S1": ("A", 60, 10), "B": ("A", 30, 5), "S3": ("B", 45, 8)}, births_rising()))
+    with collecting():
+        r = gap_report(d, project_district(d, school_settings()))
+    g = r.gap
+    b = g[(g["level"] == "school") & (g["area"] == "B")]
+    assert set(b["zone_id"]) == {"A"} and np.allclose(b.sort_values("year")["demand"], [110, 130, 150])
+    zb = g[(g["level"] == "zone") & (g["area"] == "B")]
+    assert set(zb["zone_id"]) == {"B"} and np.allclose(zb.sort_values("year")["demand"], [165, 195, 225])
+    assert dict(zip(r.first_red["school_id"], r.first_red["zone_id"], strict=True)) == {"B": "A", "S1": "A", "S3": "B"}
+    assert r.budget.drop_duplicates("school_id").set_index("school_id")["zone_id"].to_dict() == {"B": "A", "S1": "A", "S3": "B"}
