@@ -180,7 +180,7 @@ def gap_summary(r, district) -> list[tuple[str, object]]:
     unit = gap_unit(g)
     return [
         ("Projection years", f"{int(g['year'].min())}-{int(g['year'].max())}"),
-        ("Seat gap by", "school (school-level mode: each school against its own seats)" if unit == "school" else "zone"),
+        *([("Seat gap by", "school (school-level mode: each school against its own seats)")] if unit == "school" else []),
         (f"{unit.capitalize()}s short of seats in some year", int(r.first_red[f"{unit}_id"].nunique())),
         ("Largest county shortfall (pupils)", float(county["shortfall"].max())),
         (f"Classrooms needed to close every {unit}'s shortfall", int(r.budget["new_classrooms"].sum())),

@@ -33,3 +33,20 @@ def test_a_school_whose_id_is_another_zones_id_keeps_its_own_zone_in_every_gap_t
     assert set(zb["zone_id"]) == {"B"} and np.allclose(zb.sort_values("year")["demand"], [165, 195, 225])
     assert dict(zip(r.first_red["school_id"], r.first_red["zone_id"], strict=True)) == {"B": "A", "S1": "A", "S3": "B"}
     assert r.budget.drop_duplicates("school_id").set_index("school_id")["zone_id"].to_dict() == {"B": "A", "S1": "A", "S3": "B"}
+
+
+def test_the_zone_mode_summary_sheet_gains_no_unit_row(tmp_path):
+    """Zone-mode outputs stay as they were before the school-level mode: no 'Seat gap by' row in the summary sheet
+    (only the school-level mode says so)."""
+    from capacity.run import gap_summary
+
+    d = load_district(write_us_district(tmp_path / "d", {"S1": ("A", 60, 10), "S3": ("B", 45, 8)}, births_rising()))
+    with collecting():
+        zone = gap_report(d, project_district(d, school_settings(unit="zone")))
+        school = gap_report(d, project_district(d, school_settings()))
+    assert [k for k, _ in gap_summary(zone, d)][:3] == [
+        "Projection years",
+        "Zones short of seats in some year",
+        "Largest county shortfall (pupils)",
+    ]
+    assert [k for k, _ in gap_summary(school, d)][:3] == ["Projection years", "Seat gap by", "Schools short of seats in some year"]

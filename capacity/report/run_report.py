@@ -141,7 +141,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
     parts.append(
         _en(
             f'<p class="note">District: {html.escape(sc.district)} · years {result.projection.years[0]}-{result.projection.years[-1]}'
-            f" · projected by {'school (school-level mode)' if by == 'school' else 'zone'}"
+            f"{' · projected by school (school-level mode)' if by == 'school' else ''}"
             f" · inputs hash {manifest['inputs_hash'][:12]} · money in {html.escape(unit)}</p>",
             lang,
         )
