@@ -50,3 +50,17 @@ def test_the_zone_mode_summary_sheet_gains_no_unit_row(tmp_path):
         "Largest county shortfall (pupils)",
     ]
     assert [k for k, _ in gap_summary(school, d)][:3] == ["Projection years", "Seat gap by", "Schools short of seats in some year"]
+
+
+def test_the_auto_method_note_names_the_school_level_it_compared(tmp_path, monkeypatch):
+    """In the school-level mode the back-test's units are schools: projection.auto_level zone_stage compares methods
+    school by school, and the note says so (it said 'by zone x stage'); by zone it still says zone x stage."""
+    import test_school_mode
+
+    monkeypatch.setattr(test_school_mode, "YEARS", range(2014, 2026))  # enough origins for the back-test to choose
+    d = load_district(write_us_district(tmp_path / "d", {"S1": ("A", 60, 10), "S3": ("B", 45, 8)}, births_rising()))
+    for unit in ("school", "zone"):
+        with collecting() as notes:
+            project_district(d, school_settings(method="auto", unit=unit))
+        chose = [n for n in notes if n.startswith("projection.method auto chose")]
+        assert len(chose) == 1 and f"by {unit} x stage in the district's own back-test" in chose[0]
