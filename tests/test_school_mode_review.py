@@ -4,6 +4,7 @@ each pinned by a known answer."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from test_school_mode import births_rising, write_us_district
 
 from capacity.data import load_district
@@ -64,3 +65,40 @@ def test_the_auto_method_note_names_the_school_level_it_compared(tmp_path, monke
             project_district(d, school_settings(method="auto", unit=unit))
         chose = [n for n in notes if n.startswith("projection.method auto chose")]
         assert len(chose) == 1 and f"by {unit} x stage in the district's own back-test" in chose[0]
+
+
+def test_a_school_opened_within_the_ratio_window_keeps_its_share_of_the_years_it_was_open(tmp_path):
+    """S4 (zone B) opened in 2024 with 45 K pupils in 2024 and 2025 beside S1 60, S2 30, S3 45. Its share of the K
+    intake over the window 2023-2025 is 45/180 in each year it was open; 2023, before it opened, is left out of its
+    mean (was counted as 0: 1/6 of the intake, two thirds of its share). Shares over the window, each school's mean
+    over its open years: S1 (60/135 + 2 x 60/180) / 3, S2 (30/135 + 2 x 30/180) / 3, S3 (45/135 + 2 x 45/180) / 3,
+    S4 1/4; summing to 13/12, scaled to 1: S4 gets 3/13 of the district's K."""
+    f = write_us_district(tmp_path / "d", THREE_SCHOOLS, births_rising(100.0), [_school_row("S4", "B")])
+    e = pd.read_csv(f / "enrolment.csv", dtype={"grade": str})
+    opened = pd.DataFrame([(2024, "S4", "K", 45), (2025, "S4", "K", 45), (2025, "S4", "1", 45)], columns=e.columns)
+    pd.concat([e, opened]).to_csv(f / "enrolment.csv", index=False)
+    d = load_district(f)
+    with collecting():
+        p = project_district(d, school_settings(calibrate=False))
+    k = US.grade_index["K"]
+    np.testing.assert_allclose(p.point[p.zones.index("S4"), k] / p.point[:, k].sum(0), 3 / 13)
+    np.testing.assert_allclose(p.point[p.zones.index("S1"), k] / p.point[:, k].sum(0), (60 / 135 + 2 / 3) / 3 * 12 / 13)
+
+
+THREE_SCHOOLS = {"S1": ("A", 60, 10), "S2": ("A", 30, 5), "S3": ("B", 45, 8)}
+
+
+def _school_row(school_id: str, zone_id: str) -> dict:
+    return {
+        "school_id": school_id,
+        "name": f"School {school_id}",
+        "zone_id": zone_id,
+        "first_grade": "K",
+        "last_grade": "2",
+        "classrooms": 6,
+        "max_classrooms": 12,
+        "x_km": 0.0,
+        "y_km": 0.0,
+        "sector": "public",
+        "status": "open",
+    }

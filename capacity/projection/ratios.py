@@ -248,6 +248,9 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
     pooled = np.zeros(len(history.grades.grades), dtype=bool)
     pooled[[history.grades.grade_index[g] for g in settings.pooled_grades]] = True
     teaching = teaching_at_origin(history)
+    # window years before a unit's first pupils (a school that opened within the window): left out of its shares
+    opened = np.maximum.accumulate(np.nansum(history.pupils, axis=1) > 0, axis=-1)
+    before = ~opened[:, win] & opened[:, -1:]
     # noise scales (sigma_births too) only matter for draws (a deterministic back-test skips them)
     g = len(kinds)
     sigma_common, tau = _noise_scales(num, den) if noise else (np.full(g, DEFAULT_LOG_SD), np.zeros(g))
@@ -258,7 +261,7 @@ def fits(history: History, settings: ProjectionSettings, methods: tuple[str, ...
         r_zone, r_c, held = estimates[:z], nan_as_zero(estimates[z]), nan_as_zero(estimates[z + 1 :])
         shrunk = np.where(np.isnan(r_zone), r_c[None, :], (weight * nan_as_zero(r_zone) + k * r_c[None, :]) / np.maximum(weight + k, 1e-12))
         shrunk = np.where(opening, r_c[None, :], np.where(structural, 0.0, shrunk))
-        keep, share = flows(n, d, shrunk, r_c, pooled, teaching)
+        keep, share = flows(n, d, shrunk, r_c, pooled, teaching, before if before.any() else None)
         if not settings.moves_between_zones:
             # each zone's own ratio on its own feeder; only pooled grades move
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -299,7 +302,13 @@ def teaching_at_origin(history: History) -> np.ndarray | None:
 
 
 def flows(
-    n: np.ndarray, d: np.ndarray, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarray, teaching: np.ndarray | None = None
+    n: np.ndarray,
+    d: np.ndarray,
+    ratio: np.ndarray,
+    r_c: np.ndarray,
+    pooled: np.ndarray,
+    teaching: np.ndarray | None = None,
+    before: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Share of each zone's cohort that stays, and each zone's share of those who move::
 
@@ -314,7 +323,10 @@ def flows(
         s[z,g] = 1[S[z,g] > 0] s0[z,g] / sum_z' 1[S[z',g] > 0] s0[z',g]
         s[z,g] = S[z,g] / sum_z' S[z',g]        (no zone that teaches g had pupils of g: new schools)
 
-    A grade that no zone teaches is left as without ``teaching``.
+    A grade that no zone teaches is left as without ``teaching``. With ``before`` (zones x window years: years before
+    the zone's first pupils, e.g. a school that opened within the window), s of a zone is its mean over the years it
+    had opened, and the shares are scaled to sum to 1 (a school open two of three years is not given two thirds of
+    its intake).
 
     F is the feeder (the grade below a year earlier, or births a_g years earlier). A zone
     whose ratio is below the county's sends the difference away; one above it takes in
@@ -334,6 +346,8 @@ def flows(
         Grades whose whole cohort moves (``pooled_grades``).
     teaching : ndarray (zones, grades), optional
         Schools in each zone that teach each grade (:func:`teaching_at_origin`); None: every zone may teach every grade.
+    before : ndarray of bool (zones, window years), optional
+        Years before each zone's first pupils; None: every zone counts in every year.
 
     Returns
     -------
@@ -349,12 +363,15 @@ def flows(
     keep[:, pooled] = 0.0
     n0, d0 = nan_as_zero(n), nan_as_zero(d)
     arrivals = np.maximum(n0 - (keep * r_c[None, :])[:, :, None] * d0, 0.0)
-    share = np.where(np.isnan(s := _mean_share(arrivals)), nan_as_zero(_mean_share(n0)), s)
+    share = np.where(np.isnan(s := _mean_share(arrivals, before)), nan_as_zero(_mean_share(n0, before)), s)
+    if before is not None:  # means over different years: scaled to sum to 1 over zones
+        tot = share.sum(0)
+        share = np.where(tot > 0, share / np.where(tot > 0, tot, 1.0), share)
     if teaching is None:
         return keep, share
     taught = (teaching > 0) | ~(teaching > 0).any(0)  # a grade taught nowhere: every zone, and s as without a mask
     masked, found = np.zeros_like(share), np.zeros(share.shape[1], dtype=bool)
-    for rule in (share, _mean_share(np.where(taught[:, :, None], n0, 0.0)), np.maximum(teaching, 1.0)):
+    for rule in (share, _mean_share(np.where(taught[:, :, None], n0, 0.0), before), np.maximum(teaching, 1.0)):
         cand = np.where(taught, nan_as_zero(rule), 0.0)
         tot = cand.sum(0)
         use = (tot > 0) & ~found
@@ -366,11 +383,15 @@ def flows(
     return np.where(taught, keep, 0.0), masked
 
 
-def _mean_share(x: np.ndarray) -> np.ndarray:
-    """Mean over years (last axis) of each zone's share of the year's total (zones x grades); NaN where no year has any."""
+def _mean_share(x: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
+    """Mean over years (last axis) of each zone's share of the year's total (zones x grades); NaN where no year has any.
+    ``before`` (zones x years): years left out of a zone's mean (before its first pupils)."""
     tot = x.sum(0, keepdims=True)
     sh = np.where(tot > 0, x / np.where(tot > 0, tot, 1.0), np.nan)
     valid = (tot > 0).sum(-1)  # (1, G)
+    if before is not None:
+        sh = np.where(before[:, None, :], np.nan, sh)
+        valid = ((tot > 0) & ~before[:, None, :]).sum(-1)  # (Z, G)
     return np.where(valid > 0, np.nansum(sh, axis=-1) / np.maximum(valid, 1), np.nan)
 
 
