@@ -257,7 +257,8 @@ def test_demand_years_after_the_enrolment_are_refused_in_school_mode(tmp_path, c
     d = write_us_district(tmp_path / "d", THREE, births_rising())
     pd.DataFrame({"year": [2026], "zone_id": ["A"], "grade": ["K"], "pupils": [10]}).to_csv(d / "demand.csv", index=False)
     code, _, err = run_cli(["project", str(d), "--unit", "school", "--out", str(tmp_path / "o")], capsys)
-    assert code == 2 and "demand table holds pupils by zone of residence" in err and "project by zone" in err
+    assert code == 2 and "demand table (demand.csv) holds pupils by zone of residence for year(s) 2026" in err
+    assert "last year 2025" in err and "project by zone" in err
     assert not (tmp_path / "o").exists()
 
 

@@ -157,10 +157,14 @@ def history_from_district(district, unit: str = "zone") -> History:
 def _history_by_school(district, births: pd.DataFrame | None) -> History:
     """:func:`history_from_district` of the school-level mode (each school a unit; births in units of their own)."""
     dem = district.demand
-    if len(dem) and (not len(district.enrolment) or (dem["year"] > district.enrolment["year"].max()).any()):
+    last = int(district.enrolment["year"].max()) if len(district.enrolment) else None
+    if len(dem) and (last is None or (dem["year"] > last).any()):
+        after = sorted(int(y) for y in dem["year"].unique() if last is None or y > last)
         raise ProjectionError(
-            "the school-level mode projects enrolment by school, but the district's demand table holds pupils by zone "
-            "of residence for years after the enrolment history; project by zone (projection.unit: zone, or leave out --unit school)"
+            "the school-level mode projects enrolment by school, but the district's demand table (demand.csv) holds pupils by "
+            f"zone of residence for year(s) {', '.join(map(str, after))}, after the enrolment history "
+            f"({'none' if last is None else f'last year {last}'}); expected no demand years after the enrolment, or project by "
+            "zone (projection.unit: zone, or leave out --unit school)"
         )
     schools = district.schools
     ids = set(schools["school_id"])
