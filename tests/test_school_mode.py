@@ -220,8 +220,11 @@ def test_run_in_school_mode_writes_school_tables_a_plan_and_says_so(tmp_path):
     assert (out / "projection" / "projection_school_stage.csv").exists()
     assert r.plan is not None and r.plan.summary["status"] in ("optimal", "time_limit")
     # the plan's demand: zone A = S1 + S2 = 330, 390, 450 elementary pupils; zone B = S3
-    dem = r.plan.tables["assignment"] if "assignment" in r.plan.tables else None
-    assert dem is not None and len(dem)
+    seated = r.plan.tables["assignment"].groupby(["zone_id", "year"])["pupils"].sum()
+    unmet = r.plan.tables["unmet"].groupby(["zone_id", "year"])["pupils"].sum()
+    demand = seated.add(unmet, fill_value=0.0)  # every pupil of the plan's demand is seated or unmet
+    np.testing.assert_allclose(demand.loc["A"].to_numpy(), [330, 390, 450], atol=1.0)
+    np.testing.assert_allclose(demand.loc["B"].to_numpy(), [165, 195, 225], atol=1.0)
     man = json.loads((out / "manifest.json").read_text())
     assert any("the plan's demand is pupils by zone" in n for n in man["notes"]) and man["projection_unit"] == "school"
     page = (out / "report.html").read_text(encoding="utf-8")
