@@ -275,10 +275,11 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None) -> None:
         )
         click.echo(backtest_wide(tab, lv).to_string(na_rep="-"))
     if tmp is not None:
+        from capacity.projection.schools import school_levels
         from capacity.report.projection_plots import backtest_chart, save
 
-        tab.to_csv(tmp / "backtest_metrics.csv", index=False)
-        errs.to_csv(tmp / "backtest_errors.csv", index=False)
+        school_levels(tab, h).to_csv(tmp / "backtest_metrics.csv", index=False)  # school-level mode: levels named by school
+        school_levels(errs, h).to_csv(tmp / "backtest_errors.csv", index=False)
         shown = "zone_stage" if level == "all" else level
         chart = tab[tab["level"] == shown].assign(lead=lambda f: f["lead"].astype(str))
         save(backtest_chart(chart, f"Back-test MAPE by lead ({shown} level)"), tmp / "backtest_error.png")

@@ -413,7 +413,9 @@ def write_run(result: RunResult, folder: Path) -> None:
     write_gis(result.district, result.gap.gap, plan_tables, folder / "gis", tuple(result.scenario.report.gis_formats))
     sheets = {f"sheet_{k}": v for k, v in extra.items()}
     extra["backtest"] = projection_backtest(result.projection)
-    extra["backtest"].to_csv(folder / "projection" / "backtest.csv", index=False)
+    from capacity.projection.schools import school_levels
+
+    school_levels(extra["backtest"], result.projection.history).to_csv(folder / "projection" / "backtest.csv", index=False)
     write_budget_workbook(folder / "budget_request.xlsx", result, result.scenario.report, run_assumptions(result), sheets)
     (folder / "scenario.json").write_text(
         json.dumps(result.scenario.resolved, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"

@@ -218,6 +218,8 @@ def test_run_in_school_mode_writes_school_tables_a_plan_and_says_so(tmp_path):
     r = run_scenario(load_scenario(scenario(tmp_path, d)), tmp_path / "run")
     out = tmp_path / "run"
     assert (out / "projection" / "projection_school_stage.csv").exists()
+    levels = set(pd.read_csv(out / "projection" / "backtest.csv")["level"])
+    assert "school_stage" in levels and not any(lv.startswith("zone") for lv in levels)  # the back-test's units are schools
     assert r.plan is not None and r.plan.summary["status"] in ("optimal", "time_limit")
     # the plan's demand: zone A = S1 + S2 = 330, 390, 450 elementary pupils; zone B = S3
     seated = r.plan.tables["assignment"].groupby(["zone_id", "year"])["pupils"].sum()
@@ -519,8 +521,12 @@ def test_backtest_takes_the_unit_from_the_scenario_and_names_schools(tmp_path, c
     out = capsys.readouterr().out
     assert "school x stage: MAPE" in out
     m = pd.read_csv(tmp_path / "b" / "backtest_metrics.csv")
+    assert set(m["level"]) == {"total", "stage", "school", "school_stage", "school_grade"}  # the units are schools
     # a stable history: the method and both baselines (persistence, trend) project every school without error
-    assert (m.loc[m["level"] == "zone_stage", "mape"].fillna(0) < 1e-6).all()
+    assert (m.loc[m["level"] == "school_stage", "mape"].fillna(0) < 1e-6).all()
+    e = pd.read_csv(tmp_path / "b" / "backtest_errors.csv")
+    assert "school_id" in e and set(e["school_id"]) == {"S1", "S2", "S3"}
+    assert dict(e.drop_duplicates("school_id").set_index("school_id")["zone_id"]) == {"S1": "A", "S2": "A", "S3": "B"}
     assert json.loads((tmp_path / "b" / "manifest.json").read_text())["settings"]["unit"] == "school"
 
 

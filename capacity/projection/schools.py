@@ -157,6 +157,16 @@ def by_school(frame: pd.DataFrame, history) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def school_levels(table: pd.DataFrame, history) -> pd.DataFrame:
+    """A back-test table (column ``level``) of the school-level mode with its unit levels named by school (``zone`` ->
+    ``school``, ``zone_stage`` -> ``school_stage``, ``zone_grade`` -> ``school_grade``: the units are schools), and a
+    ``zone_id`` column of units as :func:`by_school` gives it. Unchanged for a history by zone."""
+    if history.unit != "school":
+        return table
+    out = table.assign(level=table["level"].str.replace("zone", "school", regex=False)) if "level" in table else table
+    return by_school(out, history)
+
+
 def by_zone(projection):
     """The projection with each school's pupils (every draw) summed into its zone: the demand a plan reads, which is
     pupils by zone. Unchanged for a projection by zone (or one already summed). In the school-level mode a note says
