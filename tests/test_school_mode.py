@@ -126,6 +126,8 @@ def test_project_by_school_through_the_cli_gives_the_hand_computed_pupils(tmp_pa
     el = stage[stage["stage"] == "elementary"].pivot(index="school_id", columns="year", values="pupils")
     np.testing.assert_allclose(el.loc[["S1", "S2", "S3"]].to_numpy(), list(EXPECTED_K2.values()), atol=1e-6)
     assert dict(stage.drop_duplicates("school_id").set_index("school_id")["zone_id"]) == {"S1": "A", "S2": "A", "S3": "B"}
+    ratios = pd.read_csv(tmp_path / "p" / "ratios.csv")
+    assert {"school_id", "zone_id", "school_raw"} <= set(ratios.columns) and "zone_raw" not in ratios
     assert sorted(p.name for p in (tmp_path / "p" / "charts").iterdir()) == [f"fan_S{i}_elementary.png" for i in (1, 2, 3)]
     man = json.loads((tmp_path / "p" / "manifest.json").read_text())
     assert man["settings"]["projection"]["unit"] == "school"

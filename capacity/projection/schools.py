@@ -132,7 +132,7 @@ def school_mode_notes(district, projection) -> list[str]:
 
 def by_school(frame: pd.DataFrame, history) -> pd.DataFrame:
     """A projection table of the school-level mode labelled by school: ``zone_id`` (the unit) becomes ``school_id``
-    and the school's ``zone_id`` stands beside it. Rows of a zone's births unit are left out when they hold no pupils
+    and the school's ``zone_id`` stands beside it (ratios' ``zone_raw`` is ``school_raw``). Rows of a zone's births unit are left out when they hold no pupils
     (they teach no one); where they do (a grade no school teaches), they stay, with an empty school_id and a note."""
     if history.unit != "school" or "zone_id" not in frame:
         return frame
@@ -154,7 +154,7 @@ def by_school(frame: pd.DataFrame, history) -> pd.DataFrame:
     units = out.pop("zone_id")
     out.insert(at, "school_id", np.where(units.map(school).fillna(True).astype(bool), units, ""))
     out.insert(at + 1, "zone_id", units.map(zone_of).fillna(units))
-    return out.reset_index(drop=True)
+    return out.rename(columns={"zone_raw": "school_raw"}).reset_index(drop=True)  # ratios.csv: the school's own ratio
 
 
 def school_levels(table: pd.DataFrame, history) -> pd.DataFrame:
