@@ -39,9 +39,10 @@ def zone_axis(history) -> tuple[tuple[str, ...], np.ndarray]:
 def spread_to_schools(by_zone: np.ndarray, history, what: str) -> np.ndarray:
     """Pupils given by zone (zones of :func:`zone_axis` x grades x years: new housing, net migration) shared among the
     schools of each zone by their share of the zone's pupils of the grade in the origin year, else (the zone's schools
-    had none of that grade) of its stage among the schools that teach the grade, else of its stage; where the zone's
-    schools had neither, among all schools by the same rules district-wide (else equally), with a note naming the
-    zones. Returns (units, grades, years); district totals by grade and year unchanged."""
+    had none of that grade) of its stage among the zone's schools that teach the grade (of its stage among all the
+    zone's schools where no school of the district teaches it); else among all schools by the same rules district-wide
+    (else by their pupils of the stage, else equally), with a note naming the zones: a school never gets pupils of a
+    grade it does not teach while another school teaches it. Returns (units, grades, years); district totals by grade and year unchanged."""
     zones, onto = zone_axis(history)
     out = np.zeros((len(history.zones), *by_zone.shape[1:]))
     if not by_zone.any():
@@ -51,7 +52,9 @@ def spread_to_schools(by_zone: np.ndarray, history, what: str) -> np.ndarray:
     stage_of = np.array([gs.stage_of_grade[g] for g in gs.grades])
     stage = last @ (stage_of[:, None] == stage_of[None, :]).astype(float)  # (U, G): the school's pupils of g's stage
     taught = (history.teaching > 0) if history.teaching is not None else np.ones_like(last, dtype=bool)
-    rules = (last, np.where(taught, stage, 0.0), stage)  # the grade; its stage at schools teaching g; its stage
+    nowhere = ~taught.any(0)  # (G,): grades no school of the district teaches (e.g. a grade the schools table leaves out)
+    # the grade; its stage at schools teaching g; its stage where no school teaches g
+    rules = (last, np.where(taught, stage, 0.0), np.where(nowhere[None, :], stage, 0.0))
     every_school = np.broadcast_to(np.asarray(history.school_unit, dtype=float)[:, None], last.shape)
 
     def shares(group: np.ndarray, last_rule: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
@@ -69,14 +72,14 @@ def spread_to_schools(by_zone: np.ndarray, history, what: str) -> np.ndarray:
     out += w[:, :, None] * by_zone[onto.argmax(0)]
     gone = ~done & (by_zone.sum(-1) > 0)
     if gone.any():
-        wide, _ = shares(np.ones((1, len(history.zones))), (every_school,))
+        wide, _ = shares(np.ones((1, len(history.zones))), (stage, every_school))  # the last two: no school teaches g
         out += wide[:, :, None] * np.where(gone[:, :, None], by_zone, 0.0).sum(0)[None]
         from capacity.notes import note
 
         note(
             f"school-level mode: {what} in zone(s) {', '.join(zones[z] for z in sorted(set(np.argwhere(gone)[:, 0])))} is for "
-            "grades none of the zone's schools had pupils of in the origin year; it is shared among all schools by their share "
-            "of the grade district-wide"
+            "grades none of the zone's schools teaches or had pupils of in the origin year; it is shared among all schools by "
+            "their share of the grade district-wide"
         )
     return out
 
