@@ -273,7 +273,7 @@ def test_children_table_is_refused_in_school_mode(tmp_path, capsys):
     d = write_us_district(tmp_path / "d", THREE, births_rising())
     pd.DataFrame({"zone_id": ["A"], "birth_year": [2021], "children": [120]}).to_csv(d / "children.csv", index=False)
     code, _, err = run_cli(["project", str(d), "--unit", "school"], capsys)
-    assert code == 2 and "children table" in err and "projection.unit: zone" in err
+    assert code == 2 and "children table (children.csv, 1 rows)" in err and "projection.unit: zone" in err
 
 
 def test_a_decided_new_school_with_no_history_is_stated_and_gets_no_pupils(tmp_path):

@@ -22,7 +22,7 @@ def check_school_mode(district) -> None:
     cohort, and which school those children would choose is not in the data."""
     if len(district.children):
         raise ProjectionError(
-            f"projection.unit: school projects enrolment by school, but the children table ({len(district.children)} rows) "
+            f"projection.unit: school projects enrolment by school, but the children table (children.csv, {len(district.children)} rows) "
             "gives entrants by zone of residence, and which school they would choose is not in the data; expected a district "
             "without a children table in the school-level mode, or project by zone (projection.unit: zone, or leave out --unit school)"
         )
