@@ -554,19 +554,26 @@ def test_status_quo_shortfalls_in_school_mode_are_the_schools_own(tmp_path):
     np.testing.assert_allclose([row["pupil_years"], row["most_pupils"]], [60, 50])
 
 
-def test_zone_pupils_of_a_grade_no_school_has_yet_go_to_the_school_that_teaches_it():
-    """Zone A: S1 teaches K-2 (60 a grade), S5 teaches 3-5 and has only grade 3 so far (20). Housing pupils of grade
-    4 go to S5 (it teaches 4), not to S1 by its share of the elementary stage; grade 1's go to S1 (it has them)."""
+def k2_and_3to5_schools(s5_grades: tuple[str, ...], zones: tuple[str, str]):
+    """A one-year history of S1 (teaches K-2, 60 a grade) and S5 (teaches 3-5, 20 in each of ``s5_grades``) in
+    ``zones``."""
     from capacity.projection.cube import History
 
     g = US.grade_index
     pupils = np.zeros((2, len(US.grades), 1))
     pupils[0, [g["K"], g["1"], g["2"]], 0] = 60
-    pupils[1, g["3"], 0] = 20
+    pupils[1, [g[x] for x in s5_grades], 0] = 20
     teaching = np.zeros((2, len(US.grades)))
     teaching[0, [g["K"], g["1"], g["2"]]] = 1
     teaching[1, [g["3"], g["4"], g["5"]]] = 1
-    h = History(("S1", "S5"), (2025,), pupils, None, (), US, teaching=teaching, unit_zone=("A", "A"), school_unit=(True, True))
+    return History(("S1", "S5"), (2025,), pupils, None, (), US, teaching=teaching, unit_zone=zones, school_unit=(True, True))
+
+
+def test_zone_pupils_of_a_grade_no_school_has_yet_go_to_the_school_that_teaches_it():
+    """Zone A: S1 teaches K-2 (60 a grade), S5 teaches 3-5 and has only grade 3 so far (20). Housing pupils of grade
+    4 go to S5 (it teaches 4), not to S1 by its share of the elementary stage; grade 1's go to S1 (it has them)."""
+    g = US.grade_index
+    h = k2_and_3to5_schools(("3",), ("A", "A"))
     by = np.zeros((1, len(US.grades), 1))
     by[0, g["4"], 0], by[0, g["1"], 0] = 10.0, 6.0
     out = spread_to_schools(by, h, "test")

@@ -108,17 +108,12 @@ def test_zone_pupils_of_a_grade_no_school_of_the_zone_teaches_go_to_a_school_tha
     """Zone A has only S1 (K-2, 60 a grade); S5 in zone B teaches 3-5 (20 a grade). Zone A's new housing pupils of
     grade 4 go to S5, with a note (were given to S1, which does not teach grade 4, by its elementary pupils); grade 1's
     stay at S1."""
-    from capacity.projection.cube import History
+    from test_school_mode import k2_and_3to5_schools
+
     from capacity.projection.schools import spread_to_schools
 
     g = US.grade_index
-    pupils = np.zeros((2, len(US.grades), 1))
-    pupils[0, [g["K"], g["1"], g["2"]], 0] = 60
-    pupils[1, [g["3"], g["4"], g["5"]], 0] = 20
-    teaching = np.zeros((2, len(US.grades)))
-    teaching[0, [g["K"], g["1"], g["2"]]] = 1
-    teaching[1, [g["3"], g["4"], g["5"]]] = 1
-    h = History(("S1", "S5"), (2025,), pupils, None, (), US, teaching=teaching, unit_zone=("A", "B"), school_unit=(True, True))
+    h = k2_and_3to5_schools(("3", "4", "5"), ("A", "B"))
     by = np.zeros((2, len(US.grades), 1))
     by[0, g["4"], 0], by[0, g["1"], 0] = 10.0, 6.0
     with collecting() as notes:
