@@ -12,6 +12,7 @@ from capacity import __version__
 from capacity.data import EXAMPLE_PATH, load_district
 from capacity.errors import CapacityError
 
+UNIT_HELP = "zone: pupils by zone (default: the scenario's projection.unit); school: each school on its own (school-level mode, for districts where pupils choose among schools)."
 DISTRICT_HELP = "District folder of CSV files or .xlsx workbook (default: the bundled example county)."
 
 
@@ -150,9 +151,10 @@ def _projection_settings(scenario, district, **opts):
 @click.option("--quantiles", help="Quantiles besides the median, e.g. 0.1,0.9 (default).")
 @click.option("--draws", type=int, help="Monte-Carlo draws (default 1000).")
 @click.option("--births-variant", help="Named births variant: low, medium, high.")
+@click.option("--unit", type=click.Choice(["zone", "school"]), help=UNIT_HELP)
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for CSV tables and fan charts.")
-def project(district, horizon, method, window, quantiles, draws, births_variant, out) -> None:
-    """Project pupils by zone and grade with calibrated uncertainty."""
+def project(district, horizon, method, window, quantiles, draws, births_variant, unit, out) -> None:
+    """Project pupils by zone (or by school, --unit school) and grade with calibrated uncertainty."""
     _step("loading district")
     d, sc = _target(district)
     settings = _projection_settings(
@@ -164,11 +166,12 @@ def project(district, horizon, method, window, quantiles, draws, births_variant,
         quantiles=_floats(quantiles, "--quantiles"),
         draws=draws,
         births_variant=births_variant,
+        unit=unit,
     )
     with _output(out, d, sc) as tmp:
         _project_body(d, settings, tmp)
     if out:
-        click.echo(f"Wrote {out}/ (projection.csv, projection_zone_stage.csv, ratios.csv, calibration.csv, charts/)")
+        click.echo(f"Wrote {out}/ (projection.csv, projection_{settings.unit}_stage.csv, ratios.csv, calibration.csv, charts/)")
 
 
 def _project_body(d, settings, tmp: Path | None) -> None:
@@ -181,7 +184,8 @@ def _project_body(d, settings, tmp: Path | None) -> None:
     county = p.aggregate("stage")
     qcols = [c for c in county.columns if c.startswith("p") and c != "pupils"]
     wide = county.assign(cell=_interval_text(county, qcols)).pivot(index="year", columns="stage", values="cell")
-    click.echo(f"Projection from {p.origin} by the cohort model (method {p.method}); pupils, median [{', '.join(qcols)}]:")
+    by = ", each school on its own: the school-level mode" if p.history.unit == "school" else ""
+    click.echo(f"Projection from {p.origin} by the cohort model (method {p.method}{by}); pupils, median [{', '.join(qcols)}]:")
     click.echo(wide.to_string())
     cal = p.calibration.table
     if len(cal):
@@ -194,14 +198,16 @@ def _project_body(d, settings, tmp: Path | None) -> None:
         from capacity.report.projection_plots import fan_chart, save
         from capacity.run import safe_file_name, write_projection_files
 
-        names = d.zones.set_index("zone_id")["name"]
+        school = p.history.unit == "school"
+        names = (d.schools.set_index("school_id") if school else d.zones.set_index("zone_id"))["name"]
         write_projection_files(p, tmp)
         charts = tmp / "charts"
         charts.mkdir()
         zs = p.aggregate("zone_stage", quantiles=(0.1, 0.9))
         live = zs.groupby(["zone_id", "stage"])["pupils"].sum()
+        units = set(p.history.zones) if not school else {u for u, s in zip(p.history.zones, p.history.school_unit, strict=True) if s}
         for (z, st), total in live.items():
-            if total > 0:
+            if total > 0 and z in units:  # a school-level run draws one chart per school and stage
                 save(fan_chart(p, z, st, names.get(z), zs), charts / safe_file_name(f"fan_{z}_{st}", ".png"))
         _manifest(tmp, "project", d, {"projection": settings.as_dict(), "projection.method_used": p.method})
 
@@ -223,13 +229,7 @@ def _interval_text(frame, qcols):
     show_default=True,
     help="Level whose table is printed (all: every level).",
 )
-@click.option(
-    "--unit",
-    type=click.Choice(["zone", "school"]),
-    default="zone",
-    show_default=True,
-    help="Project by zone, or each school on its own (school-level mode: districts where pupils choose schools).",
-)
+@click.option("--unit", type=click.Choice(["zone", "school"]), help=UNIT_HELP)
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for metrics CSVs and the error chart.")
 def backtest(target, district_arg, window, last_target, level, unit, out) -> None:
     """Rolling-origin back-test of the scenario's method beside persistence and trend: MAPE, bias,
@@ -243,19 +243,19 @@ def backtest(target, district_arg, window, last_target, level, unit, out) -> Non
 
         d = load_district(district_arg)
         sc = fit_scenario(load_scenario(target), d.grades) if sc is not None else None
-    settings = _projection_settings(sc, d, window=window)
+    settings = _projection_settings(sc, d, window=window, unit=unit)
     check_backtest(d, settings, last_target)
     with _output(out, d, sc) as tmp:
-        _backtest_body(d, settings, last_target, level, tmp, unit)
+        _backtest_body(d, settings, last_target, level, tmp)
     if out:
         click.echo(f"Wrote {out}/ (backtest_metrics.csv, backtest_errors.csv, backtest_error.png)")
 
 
-def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str = "zone") -> None:
+def _backtest_body(d, settings, last_target, level, tmp: Path | None) -> None:
     from capacity.projection import backtest_errors, history_from_district
     from capacity.projection.backtest import BASELINES, LEVELS, backtest_table, backtest_wide, choose_method
 
-    h = history_from_district(d, unit)
+    h = history_from_district(d, settings.unit)
     if h.missing_years:
         from capacity.notes import note
 
@@ -275,14 +275,15 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
     )
     for lv in LEVELS if level == "all" else (level,):
         click.echo(
-            f"\n{lv.replace('_', ' x ')}: MAPE, bias (%), P10-P90 coverage (%, leave-one-origin-out), width (% of projection), by lead"
+            f"\n{lv.replace('zone', h.unit).replace('_', ' x ')}: MAPE, bias (%), P10-P90 coverage (%, leave-one-origin-out), width (% of projection), by lead"
         )
         click.echo(backtest_wide(tab, lv).to_string(na_rep="-"))
     if tmp is not None:
+        from capacity.projection.schools import school_levels
         from capacity.report.projection_plots import backtest_chart, save
 
-        tab.to_csv(tmp / "backtest_metrics.csv", index=False)
-        errs.to_csv(tmp / "backtest_errors.csv", index=False)
+        school_levels(tab, h).to_csv(tmp / "backtest_metrics.csv", index=False)  # school-level mode: levels named by school
+        school_levels(errs, h).to_csv(tmp / "backtest_errors.csv", index=False)
         shown = "zone_stage" if level == "all" else level
         chart = tab[tab["level"] == shown].assign(lead=lambda f: f["lead"].astype(str))
         save(backtest_chart(chart, f"Back-test MAPE by lead ({shown} level)"), tmp / "backtest_error.png")
@@ -290,7 +291,7 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
             tmp,
             "backtest",
             d,
-            {"projection": settings.as_dict(), "projection.method_used": method, "last_target": last_target, "unit": unit},
+            {"projection": settings.as_dict(), "projection.method_used": method, "last_target": last_target, "unit": settings.unit},
         )
 
 
@@ -299,8 +300,9 @@ def _backtest_body(d, settings, last_target, level, tmp: Path | None, unit: str 
 @click.option("--horizon", type=int, help="Years to project (default 10).")
 @click.option("--quantile", type=float, help="Projection quantile taken as demand (default 0.5).")
 @click.option("--warning-window", type=int, help="Years ahead that turn a zone amber (default 2).")
+@click.option("--unit", type=click.Choice(["zone", "school"]), help=UNIT_HELP + " School: each school's pupils against its own seats.")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for tables, budget_request.xlsx and charts.")
-def gap(district, horizon, quantile, warning_window, out) -> None:
+def gap(district, horizon, quantile, warning_window, unit, out) -> None:
     """Seat gap and early warning, class sizes, staffing and the budget needed (status quo)."""
     from capacity.gap import GapSettings
 
@@ -308,7 +310,7 @@ def gap(district, horizon, quantile, warning_window, out) -> None:
     d, sc = _target(district)
     base = sc.gap if sc is not None else _defaults(GapSettings, d)
     gs = base.with_(**{k: v for k, v in {"quantile": quantile, "warning_window": warning_window}.items() if v is not None})
-    ps = _projection_settings(sc, d, horizon=horizon)
+    ps = _projection_settings(sc, d, horizon=horizon, unit=unit)
     with _output(out, d, sc) as tmp:
         _gap_body(d, ps, gs, tmp, sc.report if sc is not None else None)
     if out:
@@ -331,19 +333,25 @@ def _gap_body(d, ps, gs, tmp: Path | None, report_settings=None) -> None:
 
         on_hand = read_teachers_on_hand(report_settings.teachers_on_hand) if report_settings.teachers_on_hand else None
         r = gap_report(d, p, gs, report_settings.warning_rule, on_hand)
+    from capacity.gap.gap import gap_unit
+
+    by = gap_unit(r.gap)
+    if by == "school":
+        click.echo("Seat gap by school (school-level mode, projection.unit: school): each school's pupils against its own seats.")
     county = r.gap[r.gap["level"] == "county"].pivot(index="year", columns="stage", values="gap")
     click.echo(
         f"Seats minus demand (P{gs.quantile * 100:g}), county, by stage (negative = short):\n{county.round(0).astype(int).to_string()}"
     )
     if len(r.first_red):
+        cols = ["school_id", "zone_id"] if by == "school" else ["zone_id"]
         click.echo(
-            "First red year by zone and stage:\n"
-            + r.first_red[["zone_id", "name", "stage", "first_red_year", "shortfall"]].round(0).to_string(index=False)
+            f"First red year by {by} and stage:\n"
+            + r.first_red[[*cols, "name", "stage", "first_red_year", "shortfall"]].round(0).to_string(index=False)
         )
     else:
-        click.echo("No zone is short of seats in any projected year.")
+        click.echo(f"No {by} is short of seats in any projected year.")
     click.echo(
-        f"Budget to close every zone's shortfall: {r.budget['cost'].sum():,.0f} ({int(r.budget['new_classrooms'].sum())} classrooms)"
+        f"Budget to close every {by}'s shortfall: {r.budget['cost'].sum():,.0f} ({int(r.budget['new_classrooms'].sum())} classrooms)"
     )
     above = int(r.school_sizes.loc[r.school_sizes["basis"] == "actual", "above_cap"].sum())
     click.echo(f"Policy failures: {len(r.policy)} school-grade-years; schools above the size cap in {d.last_year}: {above}")
@@ -372,8 +380,9 @@ def _gap_body(d, ps, gs, tmp: Path | None, report_settings=None) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Plan against this demand CSV (year, zone_id, grade, pupils) instead of a projection.",
 )
+@click.option("--unit", type=click.Choice(["zone", "school"]), help=UNIT_HELP + " School: each school's pupils are its zone's demand.")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the plan tables and summary.json.")
-def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, robust, demand, out) -> None:
+def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_classes, verbose, robust, demand, unit, out) -> None:
     """Least-cost plan: classrooms, new schools, mergers and classes for every year."""
     from capacity.plan import PlanSettings
     from capacity.projection import ProjectionSettings
@@ -386,12 +395,13 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
         **{k: v for k, v in opts.items() if v is not None}, integer_classes=not relax_classes and base.integer_classes, verbose=verbose
     )
     proj_settings = sc.projection if sc is not None else _defaults(ProjectionSettings, d, draws=200)
-    if horizon is not None:
-        proj_settings = proj_settings.with_(horizon=horizon)
+    proj_settings = proj_settings.with_(**{k: v for k, v in {"horizon": horizon, "unit": unit}.items() if v is not None})
     if robust is not None and robust < 1:
         raise click.BadParameter(f"found {robust}; expected a whole number of demand draws >= 1", param_hint="--robust")
     if demand is not None and robust:
         raise click.UsageError("--robust plans against projected demand draws; it cannot be combined with --demand")
+    if demand is not None and unit == "school":
+        raise click.UsageError("--unit school sets how the projection is made; --demand plans against a demand file by zone instead")
     with _output(out, d, sc) as tmp:
         _plan_body(d, proj_settings, ps, robust, tmp, demand)
     if out:

@@ -115,12 +115,17 @@ def plan_extras(district, projection, plan, progress: Progress, timings: dict[st
 
 
 def write_projection_files(projection, folder: Path) -> None:
-    """projection.csv, projection_zone_stage.csv, projection_county_stage.csv, ratios.csv, calibration.csv."""
+    """projection.csv, projection_zone_stage.csv, projection_county_stage.csv, ratios.csv, calibration.csv; in the
+    school-level mode (projection.unit: school) the tables give school_id with the school's zone_id beside it and
+    projection_school_stage.csv stands for projection_zone_stage.csv."""
+    from capacity.projection.schools import by_school
+
+    h = projection.history
     folder.mkdir(parents=True, exist_ok=True)
-    projection.table().to_csv(folder / "projection.csv", index=False)
-    projection.aggregate("zone_stage").to_csv(folder / "projection_zone_stage.csv", index=False)
+    by_school(projection.table(), h).to_csv(folder / "projection.csv", index=False)
+    by_school(projection.aggregate("zone_stage"), h).to_csv(folder / f"projection_{h.unit}_stage.csv", index=False)
     projection.aggregate("stage").to_csv(folder / "projection_county_stage.csv", index=False)
-    projection.ratios().to_csv(folder / "ratios.csv", index=False)
+    by_school(projection.ratios(), h).to_csv(folder / "ratios.csv", index=False)
     projection.calibration.table.to_csv(folder / "calibration.csv", index=False)
 
 
@@ -167,19 +172,25 @@ def write_gap_files(report, district, projection, folder: Path, charts: Path | N
     for stage in [st for st in district.grades.stage_names if st in present]:  # a district without a stage gets no empty charts
         save(gap_heatmap(report.gap, stage), charts / safe_file_name(f"gap_heatmap_{stage}", ".png"))
         save(demand_vs_seats(report.gap, stage), charts / safe_file_name(f"demand_vs_seats_{stage}", ".png"))
+        if (report.gap["level"] == "school").any():  # the school-level mode: each school against its own seats
+            save(gap_heatmap(report.gap, stage, level="school"), charts / safe_file_name(f"gap_heatmap_school_{stage}", ".png"))
         save(band_share_chart(report.bands, stage, list(report.settings.bands)), charts / safe_file_name(f"class_bands_{stage}", ".png"))
 
 
 def gap_summary(r, district) -> list[tuple[str, object]]:
     """Headline figures of a GapReport for the summary sheet."""
+    from capacity.gap.gap import gap_unit
+
     g = r.gap
     county = g[g["level"] == "county"]
     act = r.bands[r.bands["basis"] == "actual"]
+    unit = gap_unit(g)
     return [
         ("Projection years", f"{int(g['year'].min())}-{int(g['year'].max())}"),
-        ("Zones short of seats in some year", int(r.first_red["zone_id"].nunique())),
+        *([("Seat gap by", "school (school-level mode: each school against its own seats)")] if unit == "school" else []),
+        (f"{unit.capitalize()}s short of seats in some year", int(r.first_red[f"{unit}_id"].nunique())),
         ("Largest county shortfall (pupils)", float(county["shortfall"].max())),
-        ("Classrooms needed to close every zone's shortfall", int(r.budget["new_classrooms"].sum())),
+        (f"Classrooms needed to close every {unit}'s shortfall", int(r.budget["new_classrooms"].sum())),
         ("Budget needed (currency)", float(r.budget["cost"].sum())),
         (f"Classes above standard in {district.last_year} (actual)", int(act["classes_above_standard"].sum())),
         *[(f"Classes in band {b} in {district.last_year} (actual)", int(act[b].sum())) for b in r.settings.bands],
@@ -359,6 +370,7 @@ def manifest(result: RunResult) -> dict:
         "inputs_hash": inputs_hash(result.district.file_hashes, sc),
         "seed": sc.projection.seed,
         "projection_method": result.projection.method,
+        "projection_unit": result.projection.history.unit,  # zone, or school (the school-level mode)
         "grade_system": result.district.grades.as_dict(),
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
@@ -408,7 +420,9 @@ def write_run(result: RunResult, folder: Path) -> None:
     write_gis(result.district, result.gap.gap, plan_tables, folder / "gis", tuple(result.scenario.report.gis_formats))
     sheets = {f"sheet_{k}": v for k, v in extra.items()}
     extra["backtest"] = projection_backtest(result.projection)
-    extra["backtest"].to_csv(folder / "projection" / "backtest.csv", index=False)
+    from capacity.projection.schools import school_levels
+
+    school_levels(extra["backtest"], result.projection.history).to_csv(folder / "projection" / "backtest.csv", index=False)
     write_budget_workbook(folder / "budget_request.xlsx", result, result.scenario.report, run_assumptions(result), sheets)
     (folder / "scenario.json").write_text(
         json.dumps(result.scenario.resolved, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"

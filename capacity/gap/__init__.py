@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from capacity.gap.classes import band_shares, class_report, policy_failures, school_sizes, status_quo_pupils
+from capacity.gap.classes import band_shares, class_report, policy_failures, school_pupils, school_sizes, status_quo_pupils
 from capacity.gap.gap import budget_needed, first_red, gap_table
 from capacity.gap.seats import grade_rooms, school_rooms, seat_table, seats_from_rooms
 from capacity.gap.settings import GapSettings
@@ -92,9 +92,12 @@ def gap_report(
     settings = fit_to_system(settings, GapSettings, district.grades)
     years = tuple(projection.years)
     seats = seat_table(district, settings.standards.class_size, years, settings.standards.rated_capacity_tolerance)
-    gap = gap_table(projection, seats, district.zones, settings.quantile, settings.warning_window, settings.amber_utilisation)
+    gap = gap_table(
+        projection, seats, district.zones, settings.quantile, settings.warning_window, settings.amber_utilisation, district.schools
+    )
     # one coherent scenario at the quantile (the plan's demand), not the sum of cell quantiles
-    pupils = status_quo_pupils(district, projection.demand(settings.quantile))
+    demand = projection.demand(settings.quantile)
+    pupils = school_pupils(demand, projection.history) if projection.history.unit == "school" else status_quo_pupils(district, demand)
     rooms = school_rooms(seats)
     classes = class_report(pupils, district, settings.standards.class_size, settings.bands, rooms, settings.bands_over_standard)
     last = district.last_year

@@ -40,6 +40,21 @@ def status_quo_pupils(district, demand: pd.DataFrame) -> pd.DataFrame:
     return out[["year", "school_id", "zone_id", "grade", "pupils"]]
 
 
+def school_pupils(demand: pd.DataFrame, history) -> pd.DataFrame:
+    """Pupils by school of a school-level projection's demand (its units are schools): year, school_id, zone_id, grade,
+    pupils (whole pupils). Each school keeps the pupils projected for it; no share of a zone is guessed. Pupils left in
+    a zone's births unit (a grade no school teaches) have school_id '' and are stated, as :func:`status_quo_pupils` does."""
+    from capacity.projection.schools import by_school
+
+    if history.teaching is not None:  # rows only where a school with a history teaches the grade (or has pupils of it)
+        past = np.nansum(history.pupils, axis=(1, 2)) > 0  # a new school the projection gives no pupils has no classes
+        teaches = {(history.zones[i], history.grades.grades[gi]) for i, gi in np.argwhere((history.teaching > 0) & past[:, None])}
+        demand = demand[[(u, g) in teaches or p > 0 for u, g, p in zip(demand["zone_id"], demand["grade"], demand["pupils"], strict=True)]]
+    out = by_school(demand, history)
+    out["pupils"] = np.round(out["pupils"]).astype(int)
+    return out[["year", "school_id", "zone_id", "grade", "pupils"]]
+
+
 def _allocate(total: int, need: np.ndarray, has_pupils: np.ndarray) -> np.ndarray:
     """Share ``total`` rooms among grades: one per grade with pupils first (largest need
     first when rooms are fewer), then the rest in proportion to the remaining need."""

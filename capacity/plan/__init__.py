@@ -189,9 +189,13 @@ def plan_from_projection(district, projection, settings: PlanSettings | None = N
 
     The county total is the quantile of the county total's draws, shared over stages and cells
     in proportion to their own quantiles (``Projection.demand``), never the sum of cell quantiles;
-    with ``demand_anchor: stage`` each stage's total is at its own quantile instead.
+    with ``demand_anchor: stage`` each stage's total is at its own quantile instead. A projection of the school-level
+    mode gives each school's pupils as demand in the school's zone (:func:`capacity.projection.schools.by_zone`).
     """
+    from capacity.projection.schools import by_zone
+
     settings = fit_to_system(settings, PlanSettings, district.grades)
+    projection = by_zone(projection)  # the school-level mode: each school's pupils as its zone's demand (with a note)
     return plan_district(district, projection.demand(settings.demand_quantile, settings.demand_anchor), settings)
 
 

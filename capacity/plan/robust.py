@@ -193,6 +193,9 @@ def robustness_report(district, projection, settings: PlanSettings, k: int = 5, 
         see ``evaluate_plans``; plans 'P50', 'P80', 'robust over K draws'.
     """
     from capacity.plan import plan_from_projection
+    from capacity.projection.schools import by_zone
+
+    projection = by_zone(projection)  # the school-level mode: draws by school summed into their zones
 
     quantile_plans = {}
     for q in (0.5, 0.8):

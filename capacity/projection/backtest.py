@@ -867,7 +867,7 @@ def announced_choice(history: History, settings: ProjectionSettings, known_entra
         return choice
     first, kept, runner = _choice_text(choice.ranking, AUTO_FALLBACK, settings)
     leads = int(choice.ranking["leads"].iloc[0])
-    by = settings.auto_level.replace("_", " x ")
+    by = settings.auto_level.replace("zone", history.unit).replace("_", " x ")  # the school-level mode's units are schools
     parts = [f"projection.method auto chose {first} over leads 1-{leads} by {by} in the district's own back-test{kept}"]
     parts += [runner] if runner else []
     unused = f"; not used: {choice.method} projects every cell on its own" if choice.method in NAIVE_METHODS else ""

@@ -9,6 +9,7 @@ import pandas as pd
 
 from capacity.errors import ProjectionError
 from capacity.grades import CHINA, GradeSystem
+from capacity.projection.settings import UNITS
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class History:
         project (:func:`teaching_schools`); None where not known (the moves model then reads teaching from pupils alone).
     opening : ndarray, shape (zones, grades), or None
         Of those, new schools: with no pupils in the last history year (open with no enrolment yet, or decided sites).
+    unit_zone : tuple of str
+        The school-level mode (``history_from_district(..., unit="school")``): the zone of each unit (a school's
+        zone; a births unit's own zone), in the order of ``zones``; empty for a history by zone.
+    school_unit : tuple of bool
+        The school-level mode: whether each unit is a school (else the births of a zone, which teaches no one).
     """
 
     zones: tuple[str, ...]
@@ -42,6 +48,13 @@ class History:
     grades: GradeSystem = CHINA
     teaching: np.ndarray | None = None
     opening: np.ndarray | None = None
+    unit_zone: tuple[str, ...] = ()
+    school_unit: tuple[bool, ...] = ()
+
+    @property
+    def unit(self) -> str:
+        """``school`` for the school-level mode (each unit a school, or a zone's births), else ``zone``."""
+        return "school" if self.unit_zone else "zone"
 
     def births_in(self, year: int) -> np.ndarray | None:
         """Births per zone in ``year`` or None when the year is not recorded."""
@@ -108,9 +121,6 @@ def history_from_frames(pupils: pd.DataFrame, births: pd.DataFrame | None = None
     return History(zones, years, arr, b_arr, by, grades)
 
 
-UNITS = ("zone", "school")
-
-
 def history_from_district(district, unit: str = "zone") -> History:
     """Pupils by zone (a school's pupils count in the school's zone) and births.
 
@@ -118,28 +128,18 @@ def history_from_district(district, unit: str = "zone") -> History:
     there is no enrolment) join the history as pupils by zone of residence, so that a
     projection starts from the demand's last year.
 
-    ``unit="school"`` (the school-level mode, for districts where pupils choose among schools): every school is
-    a unit of its own (its id in place of a zone id); births stay in their zones, which then teach no one, so
-    each entry cohort is shared among the schools by the moves model (docs/projection.md). Demand, held by zone
-    of residence, has no school to count in, so the school-level mode is refused for a district with demand
-    years after its enrolment.
+    ``unit="school"`` (the school-level mode, for districts where pupils choose among schools): every school of the
+    schools table is a unit of its own (its id in place of a zone id; one with no enrolment has zero pupils); births
+    stay in their zones, which then teach no one, so each entry cohort is shared among the schools by the moves model
+    (docs/projection.md). A zone whose id is also a school's id holds its births as unit ``'<zone> (births)'``.
+    Demand, held by zone of residence, has no school to count in, so the school-level mode is refused for a district
+    with demand years after its enrolment.
     """
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
     births = district.births if len(district.births) else None
     if unit == "school":
-        dem = district.demand
-        if len(dem) and (not len(district.enrolment) or (dem["year"] > district.enrolment["year"].max()).any()):
-            raise ProjectionError(
-                "the school-level mode projects enrolment by school, but the district's demand table holds pupils by zone "
-                "of residence for years after the enrolment history; project by zone (leave out --unit school)"
-            )
-        e = district.enrolment.assign(zone_id=district.enrolment["school_id"])
-        if births is not None:
-            none = pd.MultiIndex.from_product([births["year"].unique(), district.schools["school_id"]], names=["year", "zone_id"])
-            births = pd.concat([births, none.to_frame(index=False).assign(births=0.0)], ignore_index=True)
-        h = history_from_frames(e[["year", "zone_id", "grade", "pupils"]], births, district.grades)
-        return replace(h, **dict(zip(("teaching", "opening"), teaching_schools(district, h.zones, "school_id"), strict=True)))
+        return _history_by_school(district, births)
     e = district.enrolment.merge(district.schools[["school_id", "zone_id"]], on="school_id", how="left")
     e = e[["year", "zone_id", "grade", "pupils"]]
     dem = district.demand
@@ -151,6 +151,45 @@ def history_from_district(district, unit: str = "zone") -> History:
     # pupils by zone of residence (demand years) are counted where they live, not where taught: no teaching mask
     return (
         h if len(after) else replace(h, **dict(zip(("teaching", "opening"), teaching_schools(district, h.zones, "zone_id"), strict=True)))
+    )
+
+
+def _history_by_school(district, births: pd.DataFrame | None) -> History:
+    """:func:`history_from_district` of the school-level mode (each school a unit; births in units of their own)."""
+    dem = district.demand
+    last = int(district.enrolment["year"].max()) if len(district.enrolment) else None
+    if len(dem) and (last is None or (dem["year"] > last).any()):
+        after = sorted(int(y) for y in dem["year"].unique() if last is None or y > last)
+        raise ProjectionError(
+            "the school-level mode projects enrolment by school, but the district's demand table (demand.csv) holds pupils by "
+            f"zone of residence for year(s) {', '.join(map(str, after))}, after the enrolment history "
+            f"({'none' if last is None else f'last year {last}'}); expected no demand years after the enrolment, or project by "
+            "zone (projection.unit: zone, or leave out --unit school)"
+        )
+    schools = district.schools
+    ids = set(schools["school_id"])
+    e = district.enrolment.assign(zone_id=district.enrolment["school_id"])[["year", "zone_id", "grade", "pupils"]]
+    unseen = schools.loc[~schools["school_id"].isin(set(e["zone_id"])), "school_id"]
+    if len(unseen):  # a school without enrolment (e.g. a decided new school) is a unit too, with no pupils
+        last, first = int(e["year"].max()), district.grades.grades[0]
+        e = pd.concat([e, pd.DataFrame({"year": last, "zone_id": unseen.to_numpy(), "grade": first, "pupils": 0.0})], ignore_index=True)
+    births_unit: dict[str, str] = {}
+    if births is not None:
+        births_unit = {z: f"{z} (births)" if z in ids else z for z in births["zone_id"].astype(str).unique()}
+        none = pd.MultiIndex.from_product([births["year"].unique(), schools["school_id"]], names=["year", "zone_id"])
+        births = pd.concat(
+            [births.assign(zone_id=births["zone_id"].astype(str).map(births_unit)), none.to_frame(index=False).assign(births=0.0)],
+            ignore_index=True,
+        )
+    h = history_from_frames(e, births, district.grades)
+    zone_of = {**{u: z for z, u in births_unit.items()}, **schools.set_index("school_id")["zone_id"].astype(str).to_dict()}
+    teaching, opening = teaching_schools(district, h.zones, "school_id")
+    return replace(
+        h,
+        teaching=teaching,
+        opening=opening,
+        unit_zone=tuple(zone_of[u] for u in h.zones),
+        school_unit=tuple(u in ids for u in h.zones),
     )
 
 

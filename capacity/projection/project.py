@@ -15,6 +15,7 @@ from capacity.projection.cube import History, history_from_district, late_openin
 from capacity.projection.model import calibrated_draws, centred_quantiles, scale_around, simulate
 from capacity.projection.naive import fit_method
 from capacity.projection.ratios import ENTRY, LEVEL, Fitted, window_start
+from capacity.projection.schools import check_school_mode, school_mode_notes, spread_to_schools, zone_axis
 from capacity.projection.settings import NAIVE_METHODS, ProjectionSettings
 from capacity.standards import fit_to_system
 
@@ -399,15 +400,26 @@ def _check_children(children: np.ndarray | None, history: History, settings: Pro
 
 
 def project_district(district, settings: ProjectionSettings | None = None) -> Projection:
-    """Project a loaded District: pupils by zone (school's zone), births, housing, migration, children."""
+    """Project a loaded District: pupils by zone (school's zone), births, housing, migration, children; with
+    ``settings.unit == "school"`` each school on its own (:mod:`capacity.projection.schools`)."""
     settings = fit_to_system(settings, ProjectionSettings, district.grades)
-    history = history_from_district(district)
+    if settings.unit == "school":
+        check_school_mode(district)
+    history = history_from_district(district, settings.unit)
     origin, horizon = history.years[-1], settings.horizon
     stages = district.school_stages()
     live = set(district.schools.loc[district.schools["status"] != "closed", "school_id"])
     taught = frozenset(stages.loc[stages["school_id"].isin(live), "stage"])
-    stock = housing_stock(district.housing, history.zones, origin, horizon, settings, district.grades, taught)
-    moves = migration_additions(settings.net_migration, history.zones, history.pupils[:, :, -1], horizon)
+    if history.unit == "school":  # housing and migration are given by zone: shared among the zone's schools
+        zones, onto = zone_axis(history)
+        stock = spread_to_schools(
+            housing_stock(district.housing, zones, origin, horizon, settings, district.grades, taught), history, "new housing's pupils"
+        )
+        last = np.einsum("zu,ug->zg", onto, np.nan_to_num(history.pupils[:, :, -1]))
+        moves = spread_to_schools(migration_additions(settings.net_migration, zones, last, horizon), history, "net migration")
+    else:
+        stock = housing_stock(district.housing, history.zones, origin, horizon, settings, district.grades, taught)
+        moves = migration_additions(settings.net_migration, history.zones, history.pupils[:, :, -1], horizon)
     children = children_array(district.children, history.zones, origin, horizon, settings, district.grades)
     _check_children(children, history, settings, horizon)
     if history.missing_years:
@@ -423,7 +435,7 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
 
     empty = tuple(g for g in history.grades.grades if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]))
     auto = settings.method == "auto"
-    late = late_openings(district, origin) if history.teaching is not None else []
+    late = late_openings(district, origin) if history.teaching is not None and history.unit == "zone" else []
     for text in (
         *entry_notes(
             proj.settings,
@@ -438,6 +450,7 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
         ),
         *proj.notes,
         *late,
+        *(school_mode_notes(district, proj) if settings.unit == "school" else ()),
     ):
         note(text)
     return proj

@@ -333,7 +333,10 @@ def _prepare(history: History, settings: ProjectionSettings, noise: bool) -> _Pr
     # and a call's cost is per numpy operation far more than per value: a third of the cost of three calls).
     annual = np.concatenate([zone_annual, county_annual[None], pupils])
     kinds = grade_kinds(settings, history.grades)
-    flow_window = _flow_window(n, d, teaching_at_origin(history))
+    # window years before a unit's first pupils (a school that opened within the window): left out of its shares
+    opened = np.maximum.accumulate(np.nansum(history.pupils, axis=1) > 0, axis=-1)
+    before = ~opened[:, win] & opened[:, -1:]
+    flow_window = _flow_window(n, d, teaching_at_origin(history), before if before.any() else None)
     # A grade whose feeder had no pupil anywhere in the window (a high-school-only district's
     # first grade) cannot be projected from it: it becomes a LEVEL grade (held or trended).
     has_pupils = flow_window.n0.sum(axis=(0, 2)) > 0
@@ -365,7 +368,13 @@ def teaching_at_origin(history: History) -> np.ndarray | None:
 
 
 def flows(
-    n: np.ndarray, d: np.ndarray, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarray, teaching: np.ndarray | None = None
+    n: np.ndarray,
+    d: np.ndarray,
+    ratio: np.ndarray,
+    r_c: np.ndarray,
+    pooled: np.ndarray,
+    teaching: np.ndarray | None = None,
+    before: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Share of each zone's cohort that stays, and each zone's share of those who move::
 
@@ -380,7 +389,10 @@ def flows(
         s[z,g] = 1[S[z,g] > 0] s0[z,g] / sum_z' 1[S[z',g] > 0] s0[z',g]
         s[z,g] = S[z,g] / sum_z' S[z',g]        (no zone that teaches g had pupils of g: new schools)
 
-    A grade that no zone teaches is left as without ``teaching``.
+    A grade that no zone teaches is left as without ``teaching``. With ``before`` (zones x window years: years before
+    the zone's first pupils, e.g. a school that opened within the window), s of a zone is its mean over the years it
+    had opened, and the shares are scaled to sum to 1 (a school open two of three years is not given two thirds of
+    its intake).
 
     F is the feeder (the grade below a year earlier, or births a_g years earlier). A zone
     whose ratio is below the county's sends the difference away; one above it takes in
@@ -400,6 +412,8 @@ def flows(
         Grades whose whole cohort moves (``pooled_grades``).
     teaching : ndarray (zones, grades), optional
         Schools in each zone that teach each grade (:func:`teaching_at_origin`); None: every zone may teach every grade.
+    before : ndarray of bool (zones, window years), optional
+        Years before each zone's first pupils; None: every zone counts in every year.
 
     Returns
     -------
@@ -410,7 +424,7 @@ def flows(
         the pupils beyond the zone's own continuing cohort (d = 0 where the zone has no
         feeder); where no zone ever takes in anyone, the zone's mean share of the grade.
     """
-    return _flows(_flow_window(n, d, teaching), ratio, r_c, pooled)
+    return _flows(_flow_window(n, d, teaching, before), ratio, r_c, pooled)
 
 
 class _FlowWindow(NamedTuple):
@@ -422,13 +436,14 @@ class _FlowWindow(NamedTuple):
     teaching: np.ndarray | None
     taught: np.ndarray | None  # zones that teach each grade (every zone for a grade taught nowhere)
     taught_share: np.ndarray | None  # the mean share of the grade's pupils among the zones that teach it
+    before: np.ndarray | None  # years before each zone's first pupils (zones x window years), left out of its shares
 
 
-def _flow_window(n: np.ndarray, d: np.ndarray, teaching: np.ndarray | None) -> _FlowWindow:
+def _flow_window(n: np.ndarray, d: np.ndarray, teaching: np.ndarray | None, before: np.ndarray | None = None) -> _FlowWindow:
     n0 = nan_as_zero(n)
     taught = None if teaching is None else (teaching > 0) | ~(teaching > 0).any(0)  # a grade taught nowhere: every zone
-    taught_share = None if teaching is None else _mean_share(np.where(taught[:, :, None], n0, 0.0))
-    return _FlowWindow(n0, nan_as_zero(d), nan_as_zero(_mean_share(n0)), teaching, taught, taught_share)
+    taught_share = None if teaching is None else _mean_share(np.where(taught[:, :, None], n0, 0.0), before)
+    return _FlowWindow(n0, nan_as_zero(d), nan_as_zero(_mean_share(n0, before)), teaching, taught, taught_share, before)
 
 
 def _flows(w: _FlowWindow, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -437,7 +452,10 @@ def _flows(w: _FlowWindow, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarra
         keep = np.where(r_c[None, :] > 0, np.minimum(ratio, r_c[None, :]) / np.where(r_c > 0, r_c, 1.0)[None, :], 1.0)
     keep[:, pooled] = 0.0
     arrivals = np.maximum(w.n0 - (keep * r_c[None, :])[:, :, None] * w.d0, 0.0)
-    share = np.where(np.isnan(s := _mean_share(arrivals)), w.own_share, s)
+    share = np.where(np.isnan(s := _mean_share(arrivals, w.before)), w.own_share, s)
+    if w.before is not None:  # means over different years: scaled to sum to 1 over zones
+        tot = share.sum(0)
+        share = np.where(tot > 0, share / np.where(tot > 0, tot, 1.0), share)
     if w.teaching is None:
         return keep, share
     teaching, taught = w.teaching, w.taught
@@ -454,12 +472,15 @@ def _flows(w: _FlowWindow, ratio: np.ndarray, r_c: np.ndarray, pooled: np.ndarra
     return np.where(taught, keep, 0.0), masked
 
 
-def _mean_share(x: np.ndarray) -> np.ndarray:
-    """Mean over years (last axis) of each zone's share of the year's total (zones x grades); NaN where no year has any."""
+def _mean_share(x: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
+    """Mean over years (last axis) of each zone's share of the year's total (zones x grades); NaN where no year has any.
+    ``before`` (zones x years): years left out of a zone's mean (before its first pupils)."""
     tot = x.sum(0, keepdims=True)
     has = tot > 0
-    sh = np.where(has, x / np.where(has, tot, 1.0), 0.0)  # a year with none counts 0 (np.nansum's sum, without its overhead)
-    valid = has.sum(-1)  # (1, G)
+    if before is not None:
+        has = has & ~before[:, None, :]  # (Z, G, T)
+    sh = np.where(has, x / np.where(tot > 0, tot, 1.0), 0.0)  # a year with none counts 0 (np.nansum's sum, without its overhead)
+    valid = has.sum(-1)  # (1, G), or (Z, G) with before
     return np.where(valid > 0, sh.sum(-1) / np.maximum(valid, 1), np.nan)
 
 

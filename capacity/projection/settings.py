@@ -18,6 +18,8 @@ AUTO_METHODS = (COMBINED, *STANDARD_METHODS)
 """The methods ``auto`` chooses among (the first is its default)."""
 METHODS = (*AUTO_METHODS, "auto")
 AUTO_LEVELS = ("total", "stage", "zone", "zone_stage", "zone_grade")
+UNITS = ("zone", "school")
+"""What a projection's units are: zones (pupils by the zone where taught) or schools (the school-level mode)."""
 LEVEL_RULES = ("held", "trend")
 ENTRY_RULES = ("births", "held", "trend", "children")
 """How an entry grade is projected: births x entry ratio; held at its recent level; extended along its
@@ -134,6 +136,12 @@ class ProjectionSettings(SettingsMixin):
     calibrate : bool
         Whether to scale the spread so that back-test coverage of the central 80 % interval is
         80 % at each lead, for cells and for each level's totals (zone x stage, zone, stage, total).
+    unit : str
+        What is projected: ``zone`` (pupils by the zone where they are taught; default) or ``school`` (the
+        school-level mode, for districts where pupils choose among schools: each school is a unit of its own,
+        births stay in their zones and each entry cohort is shared among the schools by the moves model). The
+        back-test, the seat gap (each school against its own seats) and the plan (each school's pupils placed in
+        its zone as demand) read it; docs/projection.md, "School-level mode".
     """
 
     horizon: int = 10
@@ -165,6 +173,7 @@ class ProjectionSettings(SettingsMixin):
     seed: int = 20251001
     planning_lead: int = 5
     calibrate: bool = True
+    unit: str = "zone"
 
     def entry_rules(self) -> dict[str, str]:
         """Rule of every entry grade (``entry_rule``, else births where an age is given, else ``level_rule``)."""
@@ -245,6 +254,7 @@ class ProjectionSettings(SettingsMixin):
             self.planning_lead,
             "a whole number from 1 to 20",
         )
+        need(self.unit in UNITS, "unit", self.unit, "zone (pupils by zone) or school (each school on its own: the school-level mode)")
         check.done()
 
     def grade_problems(self, grades: GradeSystem) -> list[str]:

@@ -62,16 +62,18 @@ def plan_projects(builds: pd.DataFrame, district) -> pd.DataFrame:
 
 
 def status_quo_projects(gap_budget: pd.DataFrame) -> pd.DataFrame:
-    """The status quo's need as project rows (one per zone, stage and year with new classrooms)."""
+    """The status quo's need as project rows (one per zone, stage and year with new classrooms; in the school-level
+    mode one per school: an extension of that school)."""
     b = gap_budget[gap_budget["new_classrooms"] > 0]
+    by_school = "school_id" in b
     return pd.DataFrame(
         {
             "year": b["year"].astype(int),
             "usable_from": b["year"].astype(int),
-            "school_id": "",
-            "school": "",
+            "school_id": b["school_id"] if by_school else "",
+            "school": b["name"] if by_school else "",
             "zone_id": b["zone_id"],
-            "zone": b["name"],
+            "zone": "" if by_school else b["name"],
             "stage": b["stage"],
             "what": "extend",
             "classrooms": b["new_classrooms"].astype(int),

@@ -28,10 +28,10 @@ def shortfall_norm(values: np.ndarray):
     return FuncNorm((forward, inverse), vmin=lo, vmax=hi)
 
 
-def gap_heatmap(gap: pd.DataFrame, stage: str, title: str | None = None) -> plt.Figure:
-    """Zone x year heat map of seats minus demand for one stage: red = short, blue = spare,
-    centred at zero; each cell shows its value."""
-    z = gap[(gap["level"] == "zone") & (gap["stage"] == stage)]
+def gap_heatmap(gap: pd.DataFrame, stage: str, title: str | None = None, level: str = "zone") -> plt.Figure:
+    """Zone (or, ``level="school"``, school) x year heat map of seats minus demand for one stage: red = short,
+    blue = spare, centred at zero; each cell shows its value."""
+    z = gap[(gap["level"] == level) & (gap["stage"] == stage)]
     t = z.pivot(index="area", columns="year", values="gap")
     names = z.drop_duplicates("area").set_index("area")["name"]
     with plt.rc_context(font_rc()):
@@ -45,7 +45,7 @@ def gap_heatmap(gap: pd.DataFrame, stage: str, title: str | None = None) -> plt.
                 ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=6, color="white" if dark else "black")
         ax.set_yticks(range(len(t)), [label(f"{names.get(a, a)} ({a})", a) for a in t.index], fontsize=8)
         ax.set_xticks(range(len(t.columns)), [str(c) for c in t.columns], fontsize=8)
-        ax.set_title(title or f"Seats minus demand, {stage} (red: short)")
+        ax.set_title(title or f"Seats minus demand, {stage}{', by school' if level == 'school' else ''} (red: short)")
         ticks = sorted({round(norm.vmin), round(norm.vmin / 2), 0, round(norm.vmax / 2), round(norm.vmax)})
         fig.colorbar(im, ax=ax, label="seats - pupils", ticks=ticks)
         fig.tight_layout()

@@ -47,7 +47,8 @@ def _en(text: str, lang: str) -> str:
 
 def shortfall_groups(result) -> pd.DataFrame:
     """Pupils without a seat grouped by zone and stage: the plan's unmet pupils when a plan was
-    solved, else the status-quo shortfall of each zone. Pupils, never money."""
+    solved, else the status-quo shortfall of each zone (in the school-level mode the sum of its schools' own
+    shortfalls: spare seats at one school do not seat another's pupils). Pupils, never money."""
     names = result.district.zones.set_index("zone_id")["name"]
     if result.plan is not None:
         u = result.plan.tables["unmet"]
@@ -58,8 +59,12 @@ def shortfall_groups(result) -> pd.DataFrame:
         )
     else:
         g = result.gap.gap
-        u = g[(g["level"] == "zone") & (g["shortfall"] > 1e-9)].rename(columns={"area": "zone_id", "shortfall": "pupils"})
-        u = u[["zone_id", "stage", "year", "pupils"]]
+        if (g["level"] == "school").any():
+            u = g[(g["level"] == "school") & (g["shortfall"] > 1e-9)].rename(columns={"shortfall": "pupils"})
+            u = u.groupby(["zone_id", "stage", "year"], as_index=False)["pupils"].sum()
+        else:
+            u = g[(g["level"] == "zone") & (g["shortfall"] > 1e-9)].rename(columns={"area": "zone_id", "shortfall": "pupils"})
+            u = u[["zone_id", "stage", "year", "pupils"]]
     u = u[u["pupils"] > 1e-6]
     if not len(u):
         return pd.DataFrame(columns=["zone_id", "zone", "stage", "first_year", "last_year", "years", "most_pupils", "pupil_years"])
@@ -116,12 +121,14 @@ def assumption_tables(resolved: dict) -> dict[str, pd.DataFrame]:
 
 def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
     """The board report of one run (see the module docstring for its sections)."""
+    from capacity.gap.gap import gap_unit
     from capacity.gap.warning import worst_by_year
     from capacity.report.gap_plots import band_share_chart, gap_heatmap
     from capacity.report.map_plot import district_map
 
     extra = extra or {}
     sc, gap, plan, d = result.scenario, result.gap, result.plan, result.district
+    by = gap_unit(gap.gap)  # zone, or school in the school-level mode (projection.unit: school)
     rs = sc.report
     lang = rs.language
     w = {**{s.name: s.label for s in d.grades.stages}, **words(lang)}  # the language's stage words where it has them
@@ -134,6 +141,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
     parts.append(
         _en(
             f'<p class="note">District: {html.escape(sc.district)} · years {result.projection.years[0]}-{result.projection.years[-1]}'
+            f"{' · projected by school (school-level mode)' if by == 'school' else ''}"
             f" · inputs hash {manifest['inputs_hash'][:12]} · money in {html.escape(unit)}</p>",
             lang,
         )
@@ -157,7 +165,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
     cards.append(("zone-stage groups with pupils short", f"{len(groups)}", len(groups) > 0))
     act = gap.bands[gap.bands["basis"] == "actual"]
     cards.append((f"classes above standard in {d.last_year}", f"{int(act['classes_above_standard'].sum()):,}", False))
-    cards.append(("zones short of seats (status quo)", f"{gap.first_red['zone_id'].nunique()}", len(gap.first_red) > 0))
+    cards.append((f"{by}s short of seats (status quo)", f"{gap.first_red[f'{by}_id'].nunique()}", len(gap.first_red) > 0))
     red_schools = gap.first_red_units[gap.first_red_units["level"] == "school"] if len(gap.first_red_units) else pd.DataFrame()
     cards.append(
         ("schools that go red (status quo)", f"{red_schools['unit_id'].nunique() if len(red_schools) else 0}", len(red_schools) > 0)
@@ -172,6 +180,8 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
     # every shortfall: grouped, then the full table (never cut)
     parts.append(_h2("shortfalls", lang))
     basis = "the plan's unmet pupils" if plan is not None else "the status quo (no plan solved)"
+    if plan is None and by == "school":
+        basis += ", each school's own shortfall summed by zone"
     if len(groups):
         by_stage = groups.groupby("stage", as_index=False).agg(
             zones=("zone_id", "nunique"), most_pupils=("most_pupils", "max"), pupil_years=("pupil_years", "sum")
@@ -196,11 +206,25 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
             lang,
         ),
     ]
+    if by == "school":
+        parts.append(
+            _en(
+                '<p class="note">School-level mode (projection.unit: school): each school\'s projected pupils against its own seats '
+                "(first chart of each stage); a zone's row sums its schools, where their pupils are taught, so spare seats at one "
+                "school offset another's shortfall there. The budget closes each school's own shortfall. The plan's demand is "
+                "each school's pupils placed in the school's zone; it may reassign pupils between schools within its reach rules.</p>",
+                lang,
+            )
+        )
     zg = gap.gap[gap.gap["level"] == "zone"]
     for stage in [st for st in result.district.grades.stage_names if st in set(zg["stage"])]:
-        parts.append(f"<h3>{html.escape(w[stage])}</h3>" + fig_tag(gap_heatmap(gap.gap, stage), f"seat gap {stage}"))
+        school = fig_tag(gap_heatmap(gap.gap, stage, level="school"), f"seat gap {stage} by school") if by == "school" else ""
+        parts.append(f"<h3>{html.escape(w[stage])}</h3>" + school + fig_tag(gap_heatmap(gap.gap, stage), f"seat gap {stage}"))
     if len(gap.first_red):
-        parts += [_en("<h3>First year each zone runs short</h3>", lang), _en(table_html(gap.first_red, max_rows=len(gap.first_red)), lang)]
+        parts += [
+            _en(f"<h3>First year each {by} runs short</h3>", lang),
+            _en(table_html(gap.first_red, max_rows=len(gap.first_red)), lang),
+        ]
     if len(d.projects):
         pr = d.projects.merge(d.schools[["school_id", "name"]], on="school_id", how="left")
         pr = pr[["project_id", "school_id", "name", "completion_year", "stage", "classrooms", "seats", "cost"]].sort_values(
@@ -306,7 +330,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
                 lang,
             )
         )
-        for level, label in (("total", "District total"), ("zone_stage", "Zone x stage")):
+        for level, label in (("total", "District total"), ("zone_stage", f"{by.capitalize()} x stage")):
             wide = backtest_wide(bt, level).reset_index()
             parts.append(_en(f"<h3>{label}</h3>" + table_html(wide, max_rows=len(wide), floats="{:,.1f}"), lang))
 
