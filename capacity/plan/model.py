@@ -68,9 +68,50 @@ def _expr(pairs) -> pulp.LpAffineExpression:
         terms = defaultdict(float)
         for v, k in pairs:
             terms[v] += k
+    return _affine(terms)
+
+
+def _affine(terms: dict) -> pulp.LpAffineExpression:
+    """Affine expression holding ``terms`` (variable -> coefficient) in their order, copied in once."""
     e = pulp.LpAffineExpression()
     dict.update(e, terms)
     return e
+
+
+def _plus(a: pulp.LpAffineExpression, b: pulp.LpAffineExpression) -> pulp.LpAffineExpression:
+    """a + b as PuLP adds them (a's terms, then b's new ones; shared ones summed), without hashing every
+    variable again in Python."""
+    e = _affine(a)
+    e.constant = a.constant + b.constant
+    shared = [v for v in b if v in a] if len(b) < len(a) else [v for v in a if v in b]
+    dict.update(e, b)
+    for v in shared:
+        e[v] = a[v] + b[v]
+    return e
+
+
+def _owner(owners: pd.DataFrame, frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """For each row of ``frame``, the position of the row of ``owners`` with the same ``keys`` (-1 where none);
+    ``owners``' keys are unique (a demand or class row per key). Integer codes, no index built."""
+    m = len(owners)
+    code = np.zeros(m + len(frame), dtype=np.int64)
+    missing = np.zeros(m + len(frame), dtype=bool)
+    for k in keys:
+        c, u = pd.factorize(np.concatenate([owners[k].to_numpy(), frame[k].to_numpy()]))
+        missing |= c < 0
+        code, _ = pd.factorize(code * max(len(u), 1) + c)  # kept below the row count: no overflow
+    # factorize numbers keys by first appearance: owners come first, so owner i holds code i when keys are unique
+    if m and not np.array_equal(code[:m], np.arange(m)):
+        raise ValueError(f"rows of the table grouped by {keys} are not unique")
+    return np.where((code[m:] < m) & ~missing[m:], code[m:], -1)
+
+
+def _members(owner: np.ndarray, m: int) -> tuple[list[int], list[int], list[int]]:
+    """Rows of each owner 0..m-1 (``owner`` from ``_owner``), ascending: (rows in owner order, starts, ends)."""
+    held = owner >= 0
+    order = np.flatnonzero(held)[np.argsort(owner[held], kind="stable")]
+    ends = np.cumsum(np.bincount(owner[held], minlength=m))
+    return order.tolist(), (ends - np.bincount(owner[held], minlength=m)).tolist(), ends.tolist()
 
 
 def _groups(frame: pd.DataFrame, keys: list[str]) -> dict:
@@ -132,7 +173,8 @@ def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSetting
     proj_max = data.project_rooms.groupby("school_id")["rooms"].max() if len(data.project_rooms) else pd.Series(dtype=float)
     last = data.years[-1]
     b, y, c = {}, {}, {}
-    for sid, r in s.iterrows():
+    cols = ["buildable", "max_rooms", "rooms0", "status", "earliest_open", "closable", "must_close"]
+    for sid, r in zip(s.index, s[cols].to_dict("records"), strict=True):
         if r["buildable"]:
             room_left = int(r["max_rooms"] - r["rooms0"] - proj_max.get(sid, 0))
             if room_left > 0:
@@ -165,7 +207,8 @@ def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) ->
     built_by: dict[str, list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
     for (sid, t), v in b.items():
         built_by[sid].append((t, v))
-    for sid, r in data.schools.iterrows():
+    s = data.schools
+    for sid, r in zip(s.index, s[["status", "decided_open", "max_rooms", "rooms0"]].to_dict("records"), strict=True):
         for t in data.years:
             if r["status"] == "candidate":
                 decided = r["decided_open"] == r["decided_open"]
@@ -185,10 +228,12 @@ def define_demand(prob, data: PlanData, x, u, tag: str = "") -> None:
 
         sum_{s: (k,s,g,t) in A} x[k,s,g,t] + u[k,g,t] = D[k,g,t]          for all k, g, t
     """
-    arcs_of = _groups(data.arcs, ["node", "grade", "year"])
-    for i, r in enumerate(data.demand.itertuples(index=False)):
-        idx = arcs_of.get((r.node, r.grade, r.year), [])
-        prob += _expr([(x[j], 1.0) for j in idx] + [(u[i], 1.0)]) == float(r.pupils), f"demand{tag}_{i}"
+    order, starts, ends = _members(_owner(data.demand, data.arcs, ["node", "grade", "year"]), len(data.demand))
+    xs = [x[j] for j in order]
+    for i, (a, b, ui, pupils) in enumerate(zip(starts, ends, u, data.demand["pupils"].tolist(), strict=True)):
+        terms = dict.fromkeys(xs[a:b], 1.0)
+        terms[ui] = 1.0
+        prob += _affine(terms) == float(pupils), f"demand{tag}_{i}"
 
 
 def define_class_size(prob, data: PlanData, x, n, tag: str = "") -> None:
@@ -198,10 +243,12 @@ def define_class_size(prob, data: PlanData, x, n, tag: str = "") -> None:
 
         sum_k x[k,s,g,t] <= cap[s,g,t] n[s,g,t]                           for all s, g in G_s, t
     """
-    arcs_of = _groups(data.arcs, ["school_id", "grade", "year"])
-    for i, r in enumerate(data.caps.itertuples(index=False)):
-        idx = arcs_of.get((r.school_id, r.grade, r.year), [])
-        prob += _expr([(x[j], 1.0) for j in idx] + [(n[i], -float(r.cap))]) <= 0, f"classsize{tag}_{i}"
+    order, starts, ends = _members(_owner(data.caps, data.arcs, ["school_id", "grade", "year"]), len(data.caps))
+    xs = [x[j] for j in order]
+    for i, (a, b, ni, cap) in enumerate(zip(starts, ends, n, data.caps["cap"].tolist(), strict=True)):
+        terms = dict.fromkeys(xs[a:b], 1.0)
+        terms[ni] = -float(cap)
+        prob += _affine(terms) <= 0, f"classsize{tag}_{i}"
 
 
 def define_classrooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
@@ -325,21 +372,26 @@ def define_linking(prob, data: PlanData, x, y, c, tag: str = "", rows: bool = Tr
 
         x[a] <= D[a] (1 - c[s,t]);   x[a] <= D[a] y[s,t];   x[a] = 0 into a candidate that cannot open yet
     """
-    dem = data.demand.set_index(["node", "grade", "year"])["pupils"]
     a = data.arcs
-    cap = dem.reindex(pd.MultiIndex.from_arrays([a["node"], a["grade"], a["year"]])).to_numpy()
+    cap = arc_demand(data).tolist()
     cand = set(data.schools.index[data.schools["status"] == "candidate"])
-    for i, (sid, t) in enumerate(zip(a["school_id"], a["year"], strict=True)):
-        x[i].upBound = float(cap[i])
+    for i, (sid, t, xi, d) in enumerate(zip(a["school_id"].tolist(), a["year"].tolist(), x, cap, strict=True)):
+        xi.upBound = d
         if not rows:
             if sid in cand and (sid, t) not in y:
-                x[i].upBound = 0.0
+                xi.upBound = 0.0
         elif (sid, t) in c:
-            prob += _expr([(x[i], 1.0), (c[sid, t], float(cap[i]))]) <= float(cap[i]), f"link_c{tag}_{i}"
+            prob += _affine({xi: 1.0, c[sid, t]: d}) <= d, f"link_c{tag}_{i}"
         elif (sid, t) in y:
-            prob += _expr([(x[i], 1.0), (y[sid, t], -float(cap[i]))]) <= 0, f"link_y{tag}_{i}"
+            prob += _affine({xi: 1.0, y[sid, t]: -d}) <= 0, f"link_y{tag}_{i}"
         elif sid in cand:  # a candidate that cannot be open yet takes nobody
-            x[i].upBound = 0.0
+            xi.upBound = 0.0
+
+
+def arc_demand(data: PlanData) -> np.ndarray:
+    """Pupils of each arc's demand row D[a] (node, grade, year), aligned with ``data.arcs`` (NaN where none)."""
+    owner = _owner(data.demand, data.arcs, ["node", "grade", "year"])
+    return np.where(owner >= 0, data.demand["pupils"].to_numpy(dtype=float)[np.maximum(owner, 0)], np.nan)
 
 
 def define_boarding(prob, data: PlanData, x, tag: str = "") -> None:
@@ -391,7 +443,7 @@ def define_rated_capacity(prob, data: PlanData, x, rooms, tag: str = "") -> None
     pr = data.project_rooms
     keys = zip(pr["school_id"], pr["year"], strict=True) if "stated_seats" in pr else ()
     stated = dict(zip(keys, zip(pr.get("stated_rooms", ()), pr.get("stated_seats", ()), strict=True), strict=False))
-    for sid, r in rated.iterrows():
+    for sid, r in zip(rated.index, rated[["room_seats", "rated", "rooms0"]].to_dict("records"), strict=True):
         q = float(r["room_seats"])
         for t in data.years:
             idx = arcs_of.get((sid, t), [])
@@ -432,8 +484,7 @@ def define_zone_whole(prob, data: PlanData, settings: PlanSettings, x, tag: str 
     a = data.arcs
     zone = a["node"].map(data.nodes.set_index("node")["zone_id"])
     stage = a["grade"].map(data.grades.stage_of_grade)
-    dem = data.demand.set_index(["node", "grade", "year"])["pupils"]
-    cap = dem.reindex(pd.MultiIndex.from_arrays([a["node"], a["grade"], a["year"]])).to_numpy()
+    cap = arc_demand(data)
     keys = pd.DataFrame(
         {"zone_id": zone.to_numpy(), "stage": stage.to_numpy(), "school_id": a["school_id"].to_numpy(), "year": a["year"].to_numpy()}
     )
@@ -563,9 +614,9 @@ def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital, events:
             acc[v] += disc[t] * k
     constant = 0.0
     school_year = settings.cost_per_school_year
-    for sid, r in data.schools.iterrows():
+    for sid, status in zip(data.schools.index, data.schools["status"].tolist(), strict=True):
         for t in data.years:
-            if r["status"] == "open":
+            if status == "open":
                 constant += disc[t] * school_year
                 if (sid, t) in c:
                     acc[c[sid, t]] -= disc[t] * school_year
@@ -594,10 +645,10 @@ def flow_cost(data: PlanData, settings: PlanSettings, x, u, n, weight: float = 1
                          + sum_a (cost_km km[a] + cost_board boarder[a] + cost_moved moved[a]) x[a] )
     """
     disc = data.discount
-    acc: dict = defaultdict(float)
     stage_cost = {g: settings.cost_per_class_year[data.grades.stage_of_grade[g]] for g in data.caps["grade"].unique()}
-    for v, g, t in zip(n, data.caps["grade"], data.caps["year"], strict=True):
-        acc[v] += weight * disc[t] * stage_cost[g]
+    # each variable once: n, then the x with a cost, then u (the order PuLP's expression held them in)
+    caps = data.caps
+    terms = {v: weight * disc[t] * stage_cost[g] for v, g, t in zip(n, caps["grade"].tolist(), caps["year"].tolist(), strict=True)}
     arcs = data.arcs
     home = arcs["node"].map(data.nodes.set_index("node")["home"]).to_numpy()
     moved = (home != "") & (home != arcs["school_id"].to_numpy())
@@ -607,12 +658,9 @@ def flow_cost(data: PlanData, settings: PlanSettings, x, u, n, weight: float = 1
         + moved * settings.cost_per_moved_pupil_year
     )
     dvec = arcs["year"].map(disc).to_numpy()
-    for v, k in zip(x, coef * dvec, strict=True):
-        if k:
-            acc[v] += weight * float(k)
-    for v, t in zip(u, data.demand["year"], strict=True):
-        acc[v] += weight * disc[t] * settings.unmet_penalty
-    return pulp.LpAffineExpression(list(acc.items()))
+    terms.update((v, weight * k) for v, k in zip(x, (coef * dvec).tolist(), strict=True) if k)
+    terms.update((v, weight * disc[t] * settings.unmet_penalty) for v, t in zip(u, data.demand["year"].tolist(), strict=True))
+    return _affine(terms)
 
 
 def define_flow_constraints(
@@ -646,7 +694,7 @@ def build(data: PlanData, settings: PlanSettings, linking_rows: bool = True) -> 
     define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms, linking_rows=linking_rows)
     capital = capital_by_year(data, b, y)
     define_budget(prob, settings, capital)
-    prob.setObjective(decision_cost(data, settings, y, c, capital, events) + flow_cost(data, settings, x, u, n))
+    prob.setObjective(_plus(decision_cost(data, settings, y, c, capital, events), flow_cost(data, settings, x, u, n)))
     return PlanModel(prob, data, x, u, n, b, y, c, capital, rooms, events)
 
 
@@ -672,7 +720,7 @@ def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float
     for k, data in enumerate(datas):
         x, u, n = define_flows(prob, data, settings, tag=f"d{k}")
         define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms, tag=f"d{k}")
-        objective += flow_cost(data, settings, x, u, n, weight=1.0 / len(datas))
+        objective = _plus(objective, flow_cost(data, settings, x, u, n, weight=1.0 / len(datas)))
         if max_unmet is not None:
             prob += _expr((v, 1.0) for v in u) <= max_unmet, f"worst_unmet_d{k}"
         views.append(PlanModel(prob, data, x, u, n, b, y, c, capital, rooms, events))
