@@ -12,7 +12,7 @@ import pandas as pd
 import pulp
 
 from capacity.errors import ScenarioError
-from capacity.plan.inputs import PlanData
+from capacity.plan.inputs import PlanData, row_owner
 from capacity.plan.settings import PlanSettings
 
 
@@ -90,24 +90,8 @@ def _plus(a: pulp.LpAffineExpression, b: pulp.LpAffineExpression) -> pulp.LpAffi
     return e
 
 
-def _owner(owners: pd.DataFrame, frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """For each row of ``frame``, the position of the row of ``owners`` with the same ``keys`` (-1 where none);
-    ``owners``' keys are unique (a demand or class row per key). Integer codes, no index built."""
-    m = len(owners)
-    code = np.zeros(m + len(frame), dtype=np.int64)
-    missing = np.zeros(m + len(frame), dtype=bool)
-    for k in keys:
-        c, u = pd.factorize(np.concatenate([owners[k].to_numpy(), frame[k].to_numpy()]))
-        missing |= c < 0
-        code, _ = pd.factorize(code * max(len(u), 1) + c)  # kept below the row count: no overflow
-    # factorize numbers keys by first appearance: owners come first, so owner i holds code i when keys are unique
-    if m and not np.array_equal(code[:m], np.arange(m)):
-        raise ValueError(f"rows of the table grouped by {keys} are not unique")
-    return np.where((code[m:] < m) & ~missing[m:], code[m:], -1)
-
-
 def _members(owner: np.ndarray, m: int) -> tuple[list[int], list[int], list[int]]:
-    """Rows of each owner 0..m-1 (``owner`` from ``_owner``), ascending: (rows in owner order, starts, ends)."""
+    """Rows of each owner 0..m-1 (``owner`` from ``row_owner``), ascending: (rows in owner order, starts, ends)."""
     held = owner >= 0
     order = np.flatnonzero(held)[np.argsort(owner[held], kind="stable")]
     ends = np.cumsum(np.bincount(owner[held], minlength=m))
@@ -228,7 +212,7 @@ def define_demand(prob, data: PlanData, x, u, tag: str = "") -> None:
 
         sum_{s: (k,s,g,t) in A} x[k,s,g,t] + u[k,g,t] = D[k,g,t]          for all k, g, t
     """
-    order, starts, ends = _members(_owner(data.demand, data.arcs, ["node", "grade", "year"]), len(data.demand))
+    order, starts, ends = _members(row_owner(data.demand, data.arcs, ["node", "grade", "year"]), len(data.demand))
     xs = [x[j] for j in order]
     for i, (a, b, ui, pupils) in enumerate(zip(starts, ends, u, data.demand["pupils"].tolist(), strict=True)):
         terms = dict.fromkeys(xs[a:b], 1.0)
@@ -243,7 +227,7 @@ def define_class_size(prob, data: PlanData, x, n, tag: str = "") -> None:
 
         sum_k x[k,s,g,t] <= cap[s,g,t] n[s,g,t]                           for all s, g in G_s, t
     """
-    order, starts, ends = _members(_owner(data.caps, data.arcs, ["school_id", "grade", "year"]), len(data.caps))
+    order, starts, ends = _members(row_owner(data.caps, data.arcs, ["school_id", "grade", "year"]), len(data.caps))
     xs = [x[j] for j in order]
     for i, (a, b, ni, cap) in enumerate(zip(starts, ends, n, data.caps["cap"].tolist(), strict=True)):
         terms = dict.fromkeys(xs[a:b], 1.0)
@@ -390,7 +374,7 @@ def define_linking(prob, data: PlanData, x, y, c, tag: str = "", rows: bool = Tr
 
 def arc_demand(data: PlanData) -> np.ndarray:
     """Pupils of each arc's demand row D[a] (node, grade, year), aligned with ``data.arcs`` (NaN where none)."""
-    owner = _owner(data.demand, data.arcs, ["node", "grade", "year"])
+    owner = row_owner(data.demand, data.arcs, ["node", "grade", "year"])
     return np.where(owner >= 0, data.demand["pupils"].to_numpy(dtype=float)[np.maximum(owner, 0)], np.nan)
 
 

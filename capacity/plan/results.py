@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.grades import GradeSystem
-from capacity.plan.inputs import grade_order
+from capacity.plan.inputs import grade_order, row_owner
 from capacity.plan.model import PlanModel, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
 from capacity.standards import room_seats
@@ -97,9 +97,10 @@ def build_table(model: PlanModel, settings: PlanSettings) -> pd.DataFrame:
 
 def class_table(model: PlanModel, settings: PlanSettings, arcs: pd.DataFrame) -> pd.DataFrame:
     """Pupils, classes and class sizes per school, grade and year."""
-    by_sgt = arcs.groupby(["school_id", "grade", "year"])["pupils"].sum()
     caps = model.data.caps.copy()
-    caps["pupils"] = by_sgt.reindex(pd.MultiIndex.from_frame(caps[["school_id", "grade", "year"]]), fill_value=0.0).to_numpy()
+    # pandas' group sum (compensated, rows in order) keyed by each arc's row of caps: no MultiIndex built
+    owner = row_owner(caps, arcs, ["school_id", "grade", "year"])
+    caps["pupils"] = arcs["pupils"].groupby(owner).sum().reindex(range(len(caps)), fill_value=0.0).to_numpy()
     nv = values(model.n)
     if settings.integer_classes:
         # counts left fractional because whole classes cannot change the answer (whole_classes_bind): the
@@ -123,15 +124,17 @@ def school_status_table(model: PlanModel, arcs: pd.DataFrame) -> pd.DataFrame:
     for (sid, t), v in model.events.get("dispose", {}).items():
         if _on(v):
             rooms.update({(sid, later): 0.0 for later in d.years if later >= t})
-    pupils_st = arcs.groupby(["school_id", "year"])["pupils"].sum()
+    sums = arcs.groupby(["school_id", "year"])["pupils"].sum()
+    pupils_st = dict(zip(sums.index, sums.tolist(), strict=True))
     srows = []
-    for sid, r in d.schools.iterrows():
+    s = d.schools
+    for sid, name, zone, school_status in zip(s.index, s["name"].tolist(), s["zone_id"].tolist(), s["status"].tolist(), strict=True):
         for t in d.years:
-            if r["status"] == "candidate":
+            if school_status == "candidate":
                 status = "new" if _on(model.y.get((sid, t))) else "not opened"
             else:
                 status = "closed" if _on(model.c.get((sid, t))) else "open"
-            srows.append((t, sid, r["name"], r["zone_id"], status, _round_int(rooms[sid, t]), float(pupils_st.get((sid, t), 0.0))))
+            srows.append((t, sid, name, zone, status, _round_int(rooms[sid, t]), float(pupils_st.get((sid, t), 0.0))))
     return pd.DataFrame(srows, columns=["year", "school_id", "name", "zone_id", "status", "classrooms", "pupils"])
 
 

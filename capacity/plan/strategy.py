@@ -593,17 +593,17 @@ def _linking_terms(model: PlanModel) -> tuple[np.ndarray, np.ndarray, np.ndarray
     D[a], the decision's sign (+1: x <= D y; -1: x <= D (1 - c)), and the decision variables."""
     d = model.data
     xs, ds, caps, signs, dvars, arcs = [], [], [], [], [], []
-    for i, (sid, t) in enumerate(zip(d.arcs["school_id"], d.arcs["year"], strict=True)):
-        if (sid, t) in model.c:
-            v, sign = model.c[sid, t], -1.0
-        elif (sid, t) in model.y:
-            v, sign = model.y[sid, t], 1.0
-        else:
-            continue
+    closed, opened = model.c, model.y
+    for i, key, x in zip(range(len(d.arcs)), zip(d.arcs["school_id"].tolist(), d.arcs["year"].tolist(), strict=True), model.x, strict=True):
+        v, sign = closed.get(key), -1.0
+        if v is None:
+            v, sign = opened.get(key), 1.0
+            if v is None:
+                continue
         arcs.append(i)
-        xs.append(model.x[i].index)
+        xs.append(x.index)
         ds.append(v.index)
-        caps.append(float(model.x[i].upBound or 0.0))
+        caps.append(float(x.upBound or 0.0))
         signs.append(sign)
         dvars.append(v)
     return np.array(arcs, dtype=int), np.array(xs, dtype=np.int32), np.array(ds, dtype=np.int32), np.array(caps), (np.array(signs), dvars)
