@@ -186,20 +186,28 @@ def demand_nodes(district, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     return keys, out
 
 
+def key_codes(columns: list) -> np.ndarray:
+    """One integer per row for the combined values of ``columns`` (equal values, equal codes), numbered by first
+    appearance from 0; -1 where a value is missing."""
+    n = len(columns[0]) if columns else 0
+    code = np.zeros(n, dtype=np.int64)
+    missing = np.zeros(n, dtype=bool)
+    for col in columns:
+        c, u = pd.factorize(col)
+        missing |= c < 0
+        code, _ = pd.factorize(code * max(len(u), 1) + c)  # kept below the row count: no overflow
+    return np.where(missing, -1, code)
+
+
 def row_owner(owners: pd.DataFrame, frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """For each row of ``frame``, the position of the row of ``owners`` with the same ``keys`` (-1 where none);
     ``owners``' keys are unique (a demand or class row per key). Integer codes, no index built."""
     m = len(owners)
-    code = np.zeros(m + len(frame), dtype=np.int64)
-    missing = np.zeros(m + len(frame), dtype=bool)
-    for k in keys:
-        c, u = pd.factorize(np.concatenate([owners[k].to_numpy(), frame[k].to_numpy()]))
-        missing |= c < 0
-        code, _ = pd.factorize(code * max(len(u), 1) + c)  # kept below the row count: no overflow
-    # factorize numbers keys by first appearance: owners come first, so owner i holds code i when keys are unique
+    code = key_codes([np.concatenate([owners[k].to_numpy(), frame[k].to_numpy()]) for k in keys])
+    # codes number keys by first appearance: owners come first, so owner i holds code i when keys are unique
     if m and not np.array_equal(code[:m], np.arange(m)):
         raise ValueError(f"rows of the table grouped by {keys} are not unique")
-    return np.where((code[m:] < m) & ~missing[m:], code[m:], -1)
+    return np.where(code[m:] < m, code[m:], -1)
 
 
 def grade_order(grades: GradeSystem):

@@ -12,7 +12,7 @@ import pandas as pd
 import pulp
 
 from capacity.errors import ScenarioError
-from capacity.plan.inputs import PlanData, row_owner
+from capacity.plan.inputs import PlanData, key_codes, row_owner
 from capacity.plan.settings import PlanSettings
 
 
@@ -123,7 +123,8 @@ def whole_classes_bind(data: PlanData, settings: PlanSettings) -> np.ndarray:
         return np.zeros(len(caps), dtype=bool)
     cost_of = {g: settings.cost_per_class_year[data.grades.stage_of_grade[g]] for g in caps["grade"].unique()}
     stage_cost = caps["grade"].map(cost_of).to_numpy(dtype=float)
-    counts_in_school_year = caps.groupby(["school_id", "year"], sort=False)["grade"].transform("size").to_numpy()
+    school_year = key_codes([caps["school_id"].to_numpy(), caps["year"].to_numpy()])
+    counts_in_school_year = np.bincount(school_year)[school_year]
     return (stage_cost != 0) | (counts_in_school_year > 1)
 
 
