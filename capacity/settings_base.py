@@ -114,10 +114,16 @@ def _check_value(value, tp, key: str, signed: bool, out: list[tuple[str, object,
         return
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict:
+    """A settings class's field types (resolved once: ``with_`` re-checks every field, and resolving was most of it)."""
+    return typing.get_type_hints(cls)
+
+
 def field_problems(obj) -> list[str]:
     """'section.key: found ...; expected ...' for every field of a settings dataclass that does not fit its type."""
     section = type(obj).__name__.removesuffix("Settings").lower()
-    hints = typing.get_type_hints(type(obj))
+    hints = _type_hints(type(obj))
     found: list[tuple[str, object, str]] = []
     for f in fields(obj):
         _check_value(getattr(obj, f.name), hints[f.name], f.name, f.name in SIGNED_FIELDS, found)

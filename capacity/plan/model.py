@@ -4,6 +4,7 @@ its equation in its docstring, and docs/plan-model.md's equations are generated 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -133,18 +134,73 @@ def define_flows(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings, t
     n is integer where whole classes can change the answer (``whole_classes_bind``)."""
     whole = whole_classes_bind(data, settings)
     s = data.schools
-    var = prob.add_variable
-    x = [var(f"x{tag}_{i}", lowBound=0) for i in range(len(data.arcs))]
-    u = [var(f"u{tag}_{i}", lowBound=0) for i in range(len(data.demand))]
+    x = _variables(prob, [f"x{tag}_{i}" for i in range(len(data.arcs))], 0)
+    u = _variables(prob, [f"u{tag}_{i}" for i in range(len(data.demand))], 0)
     max_rooms = s["max_rooms"].clip(lower=s["rooms0"])
     proj_max = data.project_rooms.groupby("school_id")["rooms"].max() if len(data.project_rooms) else pd.Series(dtype=float)
     sids = data.caps["school_id"]
     upper = (max_rooms.reindex(sids).to_numpy() + proj_max.reindex(sids, fill_value=0).to_numpy()).astype(int).tolist()
-    n = [
-        var(f"n{tag}_{i}", lowBound=0, upBound=ub, cat=pulp.LpInteger if w else pulp.LpContinuous)
-        for i, (ub, w) in enumerate(zip(upper, whole.tolist(), strict=True))
-    ]
+    names = [f"n{tag}_{i}" for i in range(len(data.caps))]
+    cats = [pulp.LpInteger if w else pulp.LpContinuous for w in whole.tolist()]
+    n = _variables(prob, names, 0, upper, cats)
     return x, u, n
+
+
+_VARIABLE_FIELDS = (
+    "_LpElement__name",
+    "hash",
+    "modified",
+    "_lowbound_original",
+    "lowBound",
+    "_upbound_original",
+    "upBound",
+    "cat",
+    "varValue",
+    "dj",
+)
+
+
+def _plain_variable_fields() -> bool:
+    """True where a PuLP variable holds exactly ``_VARIABLE_FIELDS`` (PuLP 3.x), so ``_variables`` may set them itself."""
+    try:
+        probe = pulp.LpVariable("probe", lowBound=0, _skip_v4_deprecation=True)
+    except TypeError:
+        return False
+    return tuple(vars(probe)) == _VARIABLE_FIELDS
+
+
+_FAST_VARIABLES = _plain_variable_fields()
+
+
+def _variables(prob: pulp.LpProblem, names: list[str], low: float | None, upper: list | None = None, cats: list | None = None):
+    """Continuous (or ``cats``) variables ``names`` with lower bound ``low`` and upper bounds ``upper`` (None: none), as
+    ``prob.add_variable`` makes them, in bulk: the fields PuLP's constructor sets, set directly (it checks every name
+    with a regular expression and every bound in Python: a fifth of building a large model). Where PuLP's variables
+    hold other fields than these (another PuLP version), its own constructor."""
+    upper = upper if upper is not None else [None] * len(names)
+    cats = cats if cats is not None else [pulp.LpContinuous] * len(names)
+    if not _FAST_VARIABLES or (low is not None and not math.isfinite(low)):
+        return [prob.add_variable(k, lowBound=low, upBound=ub, cat=c) for k, ub, c in zip(names, upper, cats, strict=True)]
+    make, cls, trans = object.__new__, pulp.LpVariable, pulp.LpElement.trans
+    out = []
+    for name, ub, cat in zip(names, upper, cats, strict=True):
+        if ub is not None and not math.isfinite(ub):
+            raise pulp.PulpError(f"The upper bound of a variable must be finite, got {ub}")
+        v = make(cls)
+        v.__dict__ = {
+            "_LpElement__name": name.translate(trans),
+            "hash": id(v),
+            "modified": True,
+            "_lowbound_original": low,
+            "lowBound": low,
+            "_upbound_original": ub,
+            "upBound": ub,
+            "cat": cat,
+            "varValue": None,
+            "dj": None,
+        }
+        out.append(v)
+    return out
 
 
 def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings):

@@ -34,7 +34,7 @@ import pandas as pd
 import pulp
 
 from capacity.notes import note
-from capacity.plan.inputs import PlanData
+from capacity.plan.inputs import PlanData, row_owner
 from capacity.plan.local_search import improve_openings
 from capacity.plan.model import PlanModel, _expr, build, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
@@ -575,9 +575,9 @@ def _drop_empty_classes(relaxed: PlanModel) -> tuple[dict[str, float], float]:
     """Classes nobody sits in cost money and free nothing: keep only the classes the assignment needs."""
     prob = relaxed.problem
     d = relaxed.data
-    load = pd.Series(values(relaxed.x)).groupby([d.arcs["school_id"], d.arcs["grade"], d.arcs["year"]]).sum()
-    keys = pd.MultiIndex.from_frame(d.caps[["school_id", "grade", "year"]])
-    need = np.ceil(load.reindex(keys).fillna(0.0).to_numpy() / d.caps["cap"].to_numpy() - _EPS).astype(int)
+    owner = row_owner(d.caps, d.arcs, ["school_id", "grade", "year"])  # each arc's class row
+    load = pd.Series(values(relaxed.x)).groupby(owner).sum().reindex(range(len(d.caps)), fill_value=0.0)
+    need = np.ceil(load.to_numpy() / d.caps["cap"].to_numpy() - _EPS).astype(int)
     for v, k in zip(relaxed.n, need, strict=True):
         v.varValue = float(min(max(int(k), 0), round(v.varValue or 0.0)))
     out = {v.name: float(v.varValue or 0.0) for v in prob.variables()}
