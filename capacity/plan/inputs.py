@@ -82,8 +82,8 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
 
     rated = rated_capacity(district, settings.standards.class_size, settings.standards.rated_capacity_tolerance)
     rated = rated[rated.index.isin(s.index)]
-    s["rated"] = s.index.map(rated["capacity"]).astype(float)
-    s["room_seats"] = s.index.map(rated["room_seats"]).astype(float)
+    s["rated"] = rated["capacity"].reindex(s.index).to_numpy(dtype=float)
+    s["room_seats"] = rated["room_seats"].reindex(s.index).to_numpy(dtype=float)
     s.loc[rated.index, "rooms0"] = rated["rooms"].astype(int)
     s["max_rooms"] = s["max_classrooms"].astype(int)
     s["beds"] = s["boarding_beds"].astype(int)
@@ -106,7 +106,7 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
     # A decided project at a candidate site opens it in its decided year, whatever the policy.
     p = district.projects
     decided = p[p["school_id"].isin(s.index[s["status"].eq("candidate")])].groupby("school_id")["completion_year"].min()
-    s["decided_open"] = s.index.map(decided).astype(float)
+    s["decided_open"] = decided.reindex(s.index).to_numpy(dtype=float)
     s.loc[decided.index, "earliest_open"] = np.maximum(decided.astype(int), years[0])
     return s
 
@@ -170,18 +170,27 @@ def demand_nodes(district, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     from capacity.data.district import split_by_home_school
 
     homed = split_by_home_school(district, demand[demand["pupils"] > 0]).rename(columns={"school_id": "home"})
+    zone, home = homed["zone_id"].to_numpy(), homed["home"].to_numpy()
+    # nodes: the (zone, home) pairs sorted by zone, then home
+    zone_rank = pd.factorize(zone, sort=True)[0]
+    home_rank = pd.factorize(home, sort=True)[0]
+    pair = key_codes([zone, home])
+    first = np.unique(pair, return_index=True)[1]  # one row per pair, pair order
+    by_pair = np.lexsort((home_rank[first], zone_rank[first]))
+    node_of_pair = np.empty(len(first), dtype=np.int64)
+    node_of_pair[by_pair] = np.arange(len(first))
+    rows = first[by_pair]  # a row of each node, in node order
+    keys = pd.DataFrame({k: homed[k].take(rows).reset_index(drop=True) for k in ("zone_id", "home")})  # the split's dtypes
     zones = district.zones.set_index("zone_id")
-    keys = homed[["zone_id", "home"]].drop_duplicates().sort_values(["zone_id", "home"]).reset_index(drop=True)
     sx = district.schools.set_index("school_id")
     at_school = keys["home"].ne("").to_numpy()
     for col in ("x_km", "y_km"):
         keys[col] = np.where(at_school, keys["home"].map(sx[col]), keys["zone_id"].map(zones[col])).astype(float)
     keys.insert(0, "node", np.arange(len(keys)))
-    out = homed.merge(keys[["node", "zone_id", "home"]], on=["zone_id", "home"])
-    out = (
-        out[["node", "zone_id", "home", "grade", "year", "pupils"]]
-        .sort_values(["node", "year", "grade"], key=grade_order(district.grades))
-        .reset_index(drop=True)
+    node = node_of_pair[pair]
+    order = np.lexsort((homed["grade"].map(district.grades.grade_index).to_numpy(), homed["year"].to_numpy(), node))
+    out = pd.DataFrame(
+        {"node": node[order], **{k: homed[k].take(order).reset_index(drop=True) for k in ("zone_id", "home", "grade", "year", "pupils")}}
     )
     return keys, out
 
