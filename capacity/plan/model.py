@@ -72,6 +72,16 @@ def _expr(pairs) -> pulp.LpAffineExpression:
     return _affine(terms)
 
 
+def _ones(variables: list, idx, last: tuple | None = None) -> pulp.LpAffineExpression:
+    """The sum of ``variables[j]`` over the distinct positions ``idx`` (coefficient 1.0 each), then the term
+    ``last`` (variable, coefficient) if given: as ``_expr`` makes it, without a pair per term."""
+    terms = dict.fromkeys([variables[j] for j in np.asarray(idx, dtype=np.int64).tolist()], 1.0)
+    if last is not None:
+        v, k = last
+        terms[v] = terms[v] + k if v in terms else k
+    return _affine(terms)
+
+
 def _affine(terms: dict) -> pulp.LpAffineExpression:
     """Affine expression holding ``terms`` (variable -> coefficient) in their order, copied in once."""
     e = pulp.LpAffineExpression()
@@ -300,7 +310,7 @@ def define_classrooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
         sum_g n[s,g,t] <= R[s,t]                                          for all s, t
     """
     for (sid, t), idx in _groups(data.caps, ["school_id", "year"]).items():
-        prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= 0, f"rooms{tag}_{sid}_{t}"
+        prob += _ones(n, idx) - rooms[sid, t] <= 0, f"rooms{tag}_{sid}_{t}"
 
 
 def define_stage_rooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
@@ -321,7 +331,7 @@ def define_stage_rooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
         for st, own in zip(g["stage"], g["rooms"], strict=True):
             idx = classes_of.get((sid, t, st), [])
             if len(idx):
-                prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= -(total - float(own)), f"stagerooms{tag}_{sid}_{st}_{t}"
+                prob += _ones(n, idx) - rooms[sid, t] <= -(total - float(own)), f"stagerooms{tag}_{sid}_{st}_{t}"
 
 
 def define_builds(prob, b) -> None:
@@ -401,7 +411,7 @@ def define_closures(prob, data: PlanData, n, c, rooms, tag: str = "") -> None:
     upper = rooms_upper({k: rooms[k] for k in c})
     for (sid, t), v in c.items():
         idx = classes_of.get((sid, t), [])
-        prob += _expr([(n[j], 1.0) for j in idx] + [(v, upper[sid, t])]) <= upper[sid, t], f"closed{tag}_{sid}_{t}"
+        prob += _ones(n, idx, (v, upper[sid, t])) <= upper[sid, t], f"closed{tag}_{sid}_{t}"
 
 
 def define_linking(prob, data: PlanData, x, y, c, tag: str = "", rows: bool = True) -> None:
@@ -446,7 +456,7 @@ def define_boarding(prob, data: PlanData, x, tag: str = "") -> None:
     beds = data.schools["beds"]
     rows = board.index.to_numpy()
     for (sid, t), idx in _groups(board, ["school_id", "year"]).items():
-        prob += _expr([(x[j], 1.0) for j in rows[idx]]) <= float(beds[sid]), f"beds{tag}_{sid}_{t}"
+        prob += _ones(x, rows[idx]) <= float(beds[sid]), f"beds{tag}_{sid}_{t}"
 
 
 def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> None:
@@ -462,7 +472,7 @@ def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str
     cap = data.schools["size_cap"]
     rows = a.index.to_numpy()
     for (sid, t), idx in _groups(a, ["school_id", "year"]).items():
-        prob += _expr([(x[j], 1.0) for j in rows[idx]]) <= float(cap[sid]), f"size{tag}_{sid}_{t}"
+        prob += _ones(x, rows[idx]) <= float(cap[sid]), f"size{tag}_{sid}_{t}"
 
 
 def define_rated_capacity(prob, data: PlanData, x, rooms, tag: str = "") -> None:
@@ -491,7 +501,7 @@ def define_rated_capacity(prob, data: PlanData, x, rooms, tag: str = "") -> None
             if not len(idx):
                 continue
             st_rooms, st_seats = stated.get((sid, t), (0.0, 0.0))
-            lhs = _expr([(x[j], 1.0) for j in idx]) - q * rooms[sid, t]
+            lhs = _ones(x, idx) - q * rooms[sid, t]
             prob += lhs <= float(r["rated"]) - q * (float(r["rooms0"]) + float(st_rooms)) + float(st_seats), f"rated{tag}_{sid}_{t}"
 
 
@@ -508,7 +518,7 @@ def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c, tag: str
     m = float(settings.min_school_size)
     for (sid, t), v in c.items():
         idx = arcs_of.get((sid, t), [])
-        prob += _expr([(x[j], 1.0) for j in idx] + [(v, m)]) >= m, f"minsize{tag}_{sid}_{t}"
+        prob += _ones(x, idx, (v, m)) >= m, f"minsize{tag}_{sid}_{t}"
 
 
 def define_zone_whole(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> dict:
@@ -636,7 +646,7 @@ def define_moved(prob, data: PlanData, settings: PlanSettings, x, tag: str = "")
     moved = a[(a["home"] != "") & (a["home"] != a["school_id"])]
     for t, idx in _groups(moved, ["year"]).items():
         t = t[0] if isinstance(t, tuple) else t
-        prob += _expr([(x[j], 1.0) for j in moved.index.to_numpy()[idx]]) <= settings.max_moved, f"moved{tag}_{t}"
+        prob += _ones(x, moved.index.to_numpy()[idx]) <= settings.max_moved, f"moved{tag}_{t}"
 
 
 def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital, events: dict) -> pulp.LpAffineExpression:

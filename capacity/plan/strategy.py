@@ -505,14 +505,17 @@ def _seat_unmet(model: PlanModel, val: list[int]) -> bool:
     held_coef = [dict(ns) for ns in held]
     cap_of = {key: i for i, key in enumerate(zip(d.caps["school_id"], d.caps["grade"], d.caps["year"], strict=True))}
     arcs = d.arcs.assign(pos=np.arange(len(d.arcs))).sort_values(["km", "school_id"], kind="stable")
-    arcs_of = arcs.groupby(["node", "grade", "year"], sort=False)["pos"].agg(list)
+    arcs_of: list[list[int]] = [[] for _ in range(len(d.demand))]  # each demand row's arcs, nearest first
+    for a, i in zip(arcs["pos"].tolist(), row_owner(d.demand, arcs, ["node", "grade", "year"]).tolist(), strict=True):
+        if i >= 0:
+            arcs_of[i].append(a)
     added = False
     arc_school, class_cap = d.arcs["school_id"].tolist(), d.caps["cap"].tolist()
-    for r, v in zip(d.demand.itertuples(index=False), model.u, strict=True):
+    for r, v, near in zip(d.demand.itertuples(index=False), model.u, arcs_of, strict=True):
         left = v.varValue or 0.0
         if left <= _EPS:
             continue
-        for a in arcs_of.get((r.node, r.grade, r.year), []):
+        for a in near:
             i = cap_of.get((arc_school[a], r.grade, r.year))
             if i is None:
                 continue
