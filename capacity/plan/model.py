@@ -490,6 +490,8 @@ def define_rated_capacity(prob, data: PlanData, x, rooms, tag: str = "") -> None
     if "rated" not in data.schools:
         return
     rated = data.schools[data.schools["rated"].notna() & data.schools["status"].eq("open")]
+    if not len(rated):
+        return
     arcs_of = _groups(data.arcs, ["school_id", "year"])
     pr = data.project_rooms
     keys = zip(pr["school_id"], pr["year"], strict=True) if "stated_seats" in pr else ()

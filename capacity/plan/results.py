@@ -113,7 +113,11 @@ def class_table(model: PlanModel, settings: PlanSettings, arcs: pd.DataFrame) ->
         caps["mean_class_size"] = np.where(caps["classes"] > 0, caps["pupils"] / caps["classes"], np.nan)
         caps["max_class_size"] = np.where(caps["classes"] > 0, np.ceil(caps["pupils"] / caps["classes"] - 1e-6), np.nan)
     classes = caps[["year", "school_id", "grade", "pupils", "classes", "mean_class_size", "max_class_size", "cap", "standard"]]
-    return classes.sort_values(["year", "school_id", "grade"], key=grade_order(model.data.grades)).reset_index(drop=True)
+    # one row per (year, school, grade): lexsort gives the order sort_values gives, without a keyed sort
+    school_rank = pd.factorize(classes["school_id"], sort=True)[0]
+    grade_rank = classes["grade"].map(model.data.grades.grade_index).to_numpy()
+    order = np.lexsort((grade_rank, school_rank, classes["year"].to_numpy()))
+    return classes.take(order).reset_index(drop=True)
 
 
 def school_status_table(model: PlanModel, arcs: pd.DataFrame) -> pd.DataFrame:
@@ -176,6 +180,8 @@ def assignment_table(arcs: pd.DataFrame, grades: GradeSystem) -> pd.DataFrame:
 def unmet_table(model: PlanModel) -> pd.DataFrame:
     """Pupils left without a seat by year, zone and grade."""
     un = model.data.demand.assign(pupils=values(model.u))
+    if not un["pupils"].to_numpy().any():
+        un = un.iloc[:1]  # nobody unmet: every sum is 0 and dropped below; one row gives the columns their types
     unmet = un.groupby(["year", "zone_id", "grade"], as_index=False)["pupils"].sum()
     return unmet[unmet["pupils"] > TOL].sort_values(["year", "zone_id", "grade"], key=grade_order(model.data.grades)).reset_index(drop=True)
 
