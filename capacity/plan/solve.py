@@ -140,7 +140,6 @@ def row_arrays(problem: pulp.LpProblem) -> tuple:
     whose ``index`` attribute is set here. Kept on the problem: rows added since are appended, and all are made
     again only when variables were added (rows are never changed in place; bounds of variables are not part of it)."""
     import itertools
-    import operator
 
     import numpy as np
 
@@ -154,11 +153,11 @@ def row_arrays(problem: pulp.LpProblem) -> tuple:
         return cached[2]
     starts, index, value, row_lo, row_up = [], [], [], [], []
     offset = len(cached[2][1]) if done else 0
-    column = operator.attrgetter("index")
     for con in itertools.islice(rows.values(), done, None):
         starts.append(offset + len(index))
-        index.extend(map(column, con.keys()))
-        value.extend(con.values())
+        for v, k in con.items():
+            index.append(v.index)
+            value.append(k)
         lb, ub = con.getLb(), con.getUb()
         row_lo.append(-np.inf if lb is None else lb)
         row_up.append(np.inf if ub is None else ub)
