@@ -241,6 +241,7 @@ def node_school_km(nodes: pd.DataFrame, schools: pd.DataFrame, travel: pd.DataFr
         by_zone = np.argsort(zone, kind="stable")
         lo = np.searchsorted(zone[by_zone], t["zone_id"].to_numpy(), "left")
         hi = np.searchsorted(zone[by_zone], t["zone_id"].to_numpy(), "right")
+        # travel row r covers the nodes by_zone[lo[r]:hi[r]]; flattened: row r repeated hi - lo times, at lo[r], lo[r] + 1, ...
         row = np.repeat(np.arange(len(t)), hi - lo)
         at = by_zone[np.arange(len(row)) - np.repeat(np.cumsum(hi - lo) - (hi - lo), hi - lo) + np.repeat(lo, hi - lo)]
         km[at, j[row]] = t["km"].to_numpy(dtype=float)[row]
