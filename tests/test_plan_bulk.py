@@ -51,3 +51,29 @@ def test_plus_adds_as_pulp_adds():
     got = _plus(a, b)
     assert list(got.items()) == list(ref.items()) and got.constant == ref.constant
     assert list(a.items()) == [(x, 1.5), (y, 2.0)]  # the parts are left as they were
+
+
+def test_the_collector_is_paused_during_a_plan_and_left_as_it_was():
+    import gc
+
+    from capacity.plan import _gc_paused
+
+    seen = []
+
+    @_gc_paused
+    def step(fail: bool):
+        seen.append(gc.isenabled())
+        if fail:
+            raise RuntimeError("step failed")
+
+    was = gc.isenabled()
+    try:
+        for start in (True, False):
+            gc.enable() if start else gc.disable()
+            step(False)
+            with pytest.raises(RuntimeError):
+                step(True)
+            assert gc.isenabled() is start
+        assert seen == [False] * 4
+    finally:
+        gc.enable() if was else gc.disable()
