@@ -82,8 +82,8 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
 
     rated = rated_capacity(district, settings.standards.class_size, settings.standards.rated_capacity_tolerance)
     rated = rated[rated.index.isin(s.index)]
-    s["rated"] = s.index.map(rated["capacity"]).astype(float)
-    s["room_seats"] = s.index.map(rated["room_seats"]).astype(float)
+    s["rated"] = rated["capacity"].reindex(s.index).to_numpy(dtype=float)
+    s["room_seats"] = rated["room_seats"].reindex(s.index).to_numpy(dtype=float)
     s.loc[rated.index, "rooms0"] = rated["rooms"].astype(int)
     s["max_rooms"] = s["max_classrooms"].astype(int)
     s["beds"] = s["boarding_beds"].astype(int)
@@ -106,7 +106,7 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
     # A decided project at a candidate site opens it in its decided year, whatever the policy.
     p = district.projects
     decided = p[p["school_id"].isin(s.index[s["status"].eq("candidate")])].groupby("school_id")["completion_year"].min()
-    s["decided_open"] = s.index.map(decided).astype(float)
+    s["decided_open"] = decided.reindex(s.index).to_numpy(dtype=float)
     s.loc[decided.index, "earliest_open"] = np.maximum(decided.astype(int), years[0])
     return s
 
@@ -121,9 +121,7 @@ def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years
     own = schools["class_size"] if "class_size" in schools else pd.Series(np.nan, index=schools.index)
     rated = schools["rated"].notna() if "rated" in schools else pd.Series(False, index=schools.index)
     rows = []
-    for r in p.itertuples(index=False):
-        if r.school_id not in schools.index:
-            continue
+    for r in p[p["school_id"].isin(schools.index)].itertuples(index=False) if len(p) else ():
         stage = r.stage if isinstance(r.stage, str) else district.grades.stage_of_grade[schools.at[r.school_id, "first_grade"]]
         rooms = r.classrooms
         if rooms != rooms:  # NaN: only seats given
@@ -139,6 +137,8 @@ def project_rooms(district, schools: pd.DataFrame, settings: PlanSettings, years
             if y >= r.completion_year:
                 rows.append((r.school_id, stage, y, int(rooms), int(rooms) if stated else 0, float(r.seats) if stated else 0.0))
     keys = ["school_id", "stage", "year"] if by_stage else ["school_id", "year"]
+    if not rows:
+        return pd.DataFrame(columns=[*keys, "rooms", "stated_rooms", "stated_seats"])
     out = pd.DataFrame(rows, columns=["school_id", "stage", "year", "rooms", "stated_rooms", "stated_seats"])
     return out.groupby(keys, as_index=False)[["rooms", "stated_rooms", "stated_seats"]].sum()
 
@@ -170,20 +170,53 @@ def demand_nodes(district, demand: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     from capacity.data.district import split_by_home_school
 
     homed = split_by_home_school(district, demand[demand["pupils"] > 0]).rename(columns={"school_id": "home"})
+    zone, home = homed["zone_id"].to_numpy(), homed["home"].to_numpy()
+    # nodes: the (zone, home) pairs sorted by zone, then home
+    zone_rank = pd.factorize(zone, sort=True)[0]
+    home_rank = pd.factorize(home, sort=True)[0]
+    pair = key_codes([zone, home])
+    first = np.unique(pair, return_index=True)[1]  # one row per pair, pair order
+    by_pair = np.lexsort((home_rank[first], zone_rank[first]))
+    node_of_pair = np.empty(len(first), dtype=np.int64)
+    node_of_pair[by_pair] = np.arange(len(first))
+    rows = first[by_pair]  # a row of each node, in node order
+    keys = pd.DataFrame({k: homed[k].take(rows).reset_index(drop=True) for k in ("zone_id", "home")})  # the split's dtypes
     zones = district.zones.set_index("zone_id")
-    keys = homed[["zone_id", "home"]].drop_duplicates().sort_values(["zone_id", "home"]).reset_index(drop=True)
     sx = district.schools.set_index("school_id")
     at_school = keys["home"].ne("").to_numpy()
     for col in ("x_km", "y_km"):
         keys[col] = np.where(at_school, keys["home"].map(sx[col]), keys["zone_id"].map(zones[col])).astype(float)
     keys.insert(0, "node", np.arange(len(keys)))
-    out = homed.merge(keys[["node", "zone_id", "home"]], on=["zone_id", "home"])
-    out = (
-        out[["node", "zone_id", "home", "grade", "year", "pupils"]]
-        .sort_values(["node", "year", "grade"], key=grade_order(district.grades))
-        .reset_index(drop=True)
+    node = node_of_pair[pair]
+    order = np.lexsort((homed["grade"].map(district.grades.grade_index).to_numpy(), homed["year"].to_numpy(), node))
+    out = pd.DataFrame(
+        {"node": node[order], **{k: homed[k].take(order).reset_index(drop=True) for k in ("zone_id", "home", "grade", "year", "pupils")}}
     )
     return keys, out
+
+
+def key_codes(columns: list) -> np.ndarray:
+    """One integer per row for the combined values of ``columns`` (equal values, equal codes), numbered by first
+    appearance from 0; -1 where a value is missing."""
+    n = len(columns[0]) if columns else 0
+    code = np.zeros(n, dtype=np.int64)
+    missing = np.zeros(n, dtype=bool)
+    for col in columns:
+        c, u = pd.factorize(col)
+        missing |= c < 0
+        code, _ = pd.factorize(code * max(len(u), 1) + c)  # kept below the row count: no overflow
+    return np.where(missing, -1, code)
+
+
+def row_owner(owners: pd.DataFrame, frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """For each row of ``frame``, the position of the row of ``owners`` with the same ``keys`` (-1 where none);
+    ``owners``' keys are unique (a demand or class row per key). Integer codes, no index built."""
+    m = len(owners)
+    code = key_codes([np.concatenate([owners[k].to_numpy(), frame[k].to_numpy()]) for k in keys])
+    # codes number keys by first appearance: owners come first, so owner i holds code i when keys are unique
+    if m and not np.array_equal(code[:m], np.arange(m)):
+        raise ValueError(f"rows of the table grouped by {keys} are not unique")
+    return np.where(code[m:] < m, code[m:], -1)
 
 
 def grade_order(grades: GradeSystem):
@@ -198,19 +231,22 @@ def node_school_km(nodes: pd.DataFrame, schools: pd.DataFrame, travel: pd.DataFr
     dx = nodes["x_km"].to_numpy()[:, None] - sch["x_km"].to_numpy()[None, :]
     dy = nodes["y_km"].to_numpy()[:, None] - sch["y_km"].to_numpy()[None, :]
     km = np.hypot(dx, dy) * settings.detour_factor
+    school_col = pd.Index(sch["school_id"])
     if travel is not None and len(travel):
-        zi: dict = {}
-        for i, z in enumerate(nodes["zone_id"]):
-            zi.setdefault(z, []).append(i)
-        si = {s: j for j, s in enumerate(sch["school_id"])}
-        for r in travel.itertuples(index=False):
-            if r.school_id in si:
-                for i in zi.get(r.zone_id, []):
-                    km[i, si[r.school_id]] = r.km
-    home_col = {h: j for j, h in enumerate(sch["school_id"])}
-    for i, h in enumerate(nodes["home"]):
-        if h in home_col:
-            km[i, home_col[h]] = 0.0
+        # every node of the travel row's zone (a zone may hold several home-school nodes); (zone, school) is the table's key
+        j = school_col.get_indexer(travel["school_id"])
+        t = travel[j >= 0]
+        j = j[j >= 0]
+        zone = nodes["zone_id"].to_numpy()
+        by_zone = np.argsort(zone, kind="stable")
+        lo = np.searchsorted(zone[by_zone], t["zone_id"].to_numpy(), "left")
+        hi = np.searchsorted(zone[by_zone], t["zone_id"].to_numpy(), "right")
+        # travel row r covers the nodes by_zone[lo[r]:hi[r]]; flattened: row r repeated hi - lo times, at lo[r], lo[r] + 1, ...
+        row = np.repeat(np.arange(len(t)), hi - lo)
+        at = by_zone[np.arange(len(row)) - np.repeat(np.cumsum(hi - lo) - (hi - lo), hi - lo) + np.repeat(lo, hi - lo)]
+        km[at, j[row]] = t["km"].to_numpy(dtype=float)[row]
+    home = school_col.get_indexer(nodes["home"])
+    km[np.flatnonzero(home >= 0), home[home >= 0]] = 0.0
     return km
 
 
@@ -227,33 +263,49 @@ def reachable_arcs(
     """
     sch = schools.reset_index(drop=True)
     km = node_school_km(nodes, sch, travel, settings)
-    # School x grade taught
-    sg = pd.DataFrame(
-        [(j, g) for j, r in enumerate(sch.itertuples(index=False)) for g in grades.grades_between(r.first_grade, r.last_grade)],
-        columns=["j", "grade"],
-    )
-    dem = demand[["node", "grade", "year"]]
-    cand = dem.merge(sg, on="grade")
-    k = km[cand["node"].to_numpy(), cand["j"].to_numpy()]
-    stage = cand["grade"].map(grades.stage_of_grade)
-    day = stage.map(settings.travel_km).to_numpy()
-    board = stage.map(settings.boarding_km).to_numpy()
-    beds = sch["beds"].to_numpy()[cand["j"].to_numpy()]
-    home = nodes["home"].to_numpy()[cand["node"].to_numpy()] == sch["school_id"].to_numpy()[cand["j"].to_numpy()]
-    ok = home | (k <= day + 1e-9) | ((beds > 0) & (k <= board + 1e-9))
+    gi = grades.grade_index
+    first = sch["first_grade"].map(gi).to_numpy()
+    last = sch["last_grade"].map(gi).to_numpy()
+    g_of = demand["grade"].map(gi).to_numpy()
+    # every (demand row, school teaching its grade), one grade at a time
+    rows, cols = [], []
+    for g in np.unique(g_of):
+        d = np.flatnonzero(g_of == g)
+        j = np.flatnonzero((first <= g) & (last >= g))
+        rows.append(np.repeat(d, len(j)))
+        cols.append(np.tile(j, len(d)))
+    d = np.concatenate(rows) if rows else np.zeros(0, dtype=int)
+    j = np.concatenate(cols) if cols else np.zeros(0, dtype=int)
+    node = demand["node"].to_numpy()[d]
+    k = km[node, j]
+    stage = [grades.stage_of_grade[g] for g in grades.grades]
+    g = g_of[d].astype(int)
+    day = np.array([settings.travel_km.get(st, np.nan) for st in stage], dtype=float)[g]
+    board = np.array([settings.boarding_km.get(st, np.nan) for st in stage], dtype=float)[g]
+    school_ids = sch["school_id"].to_numpy()
+    home_col = pd.Index(sch["school_id"]).get_indexer(nodes["home"])
+    home = home_col[node] == j
+    ok = home | (k <= day + 1e-9) | ((sch["beds"].to_numpy()[j] > 0) & (k <= board + 1e-9))
     # The plan assigns public pupils only: a private school keeps its own pupils (its home node reaches
     # it alone) and takes no one else's.
     private_school = sch["sector"].ne("public").to_numpy()
-    home_sector = nodes["home"].map(sch.set_index("school_id")["sector"])
-    private_home = (home_sector.notna() & home_sector.ne("public")).to_numpy()
-    ok &= np.where(private_school[cand["j"].to_numpy()], home, ~private_home[cand["node"].to_numpy()] | home)
-    arcs = cand[ok].copy()
-    arcs["km"] = k[ok]
-    arcs["boarder"] = (~home[ok]) & (k[ok] > day[ok] + 1e-9)
-    arcs["school_id"] = sch["school_id"].to_numpy()[arcs["j"].to_numpy()]
-    arcs = arcs.drop(columns="j").sort_values(["year", "node", "school_id", "grade"], key=grade_order(grades)).reset_index(drop=True)
-    arcs.insert(0, "arc", np.arange(len(arcs)))
-    return arcs[["arc", "node", "school_id", "grade", "year", "km", "boarder"]]
+    private_home = (home_col >= 0) & private_school[home_col]
+    ok &= np.where(private_school[j], home, ~private_home[node] | home)
+    d, j, node, k, g, day, home = d[ok], j[ok], node[ok], k[ok], g[ok], day[ok], home[ok]
+    year = demand["year"].to_numpy()[d]
+    school_rank = np.argsort(np.argsort(school_ids, kind="stable"), kind="stable")
+    order = np.lexsort((g, school_rank[j], node, year))
+    return pd.DataFrame(
+        {
+            "arc": np.arange(len(order)),
+            "node": node[order],
+            "school_id": school_ids[j[order]],
+            "grade": demand["grade"].take(d[order]).reset_index(drop=True),  # the demand table's dtype
+            "year": year[order],
+            "km": k[order],
+            "boarder": (~home & (k > day + 1e-9))[order],
+        }
+    )
 
 
 def base_class_sizes(district, settings: PlanSettings) -> dict[tuple[str, str], int]:
@@ -295,41 +347,43 @@ def class_caps(
     start_from = settings.standard_from if settings.standard_from is not None else years[0]
     gi, stage_of, order = grades.grade_index, grades.stage_of_grade, grades.grades
     start_of_stage = {stage_of[g]: gi[g] for g in settings.starting_grades}
-    sizes: list[dict] = []  # base_sizes, once asked for
-
-    def had_in_base_year(sid: str, grade: str) -> int | None:
-        if not sizes:
-            sizes.append((base_sizes() if callable(base_sizes) else base_sizes) or {})
-        return sizes[0].get((sid, grade))
-
-    rows = []
-    override = schools["class_size"] if "class_size" in schools else pd.Series(np.nan, index=schools.index)
-    for sid, r in schools.iterrows():
-        for g in grades.grades_between(r["first_grade"], r["last_grade"]):
-            stage = stage_of[g]
-            std = int(override[sid]) if override[sid] == override[sid] else settings.standards.standard_size(g, grades)
-            for t in years:
-                if stage in start_of_stage and gi[g] >= start_of_stage[stage]:
-                    enforced = t - (gi[g] - start_of_stage[stage]) >= start_from
-                else:
-                    enforced = t >= start_from
-                if settings.standard_all_from is not None and t >= settings.standard_all_from:
-                    enforced = True
-                if enforced:
-                    cap = std
-                else:
-                    cap = max(settings.legacy_cap, std)
-                    if base_year is not None:
-                        gi0 = gi[g] - (t - base_year)
-                        if (
-                            0 <= gi0
-                            and order[gi0] in grades.grades_between(r["first_grade"], r["last_grade"])
-                            and stage_of[order[gi0]] == stage
-                        ):
-                            had = had_in_base_year(sid, order[gi0])
-                            cap = max(std, min(settings.legacy_cap, had)) if had is not None else std
-                rows.append((sid, g, t, cap, std))
-    return pd.DataFrame(rows, columns=["school_id", "grade", "year", "cap", "standard"])
+    # one row per school, grade taught and year, in that order
+    first = schools["first_grade"].map(gi).to_numpy(dtype=int)
+    last = schools["last_grade"].map(gi).to_numpy(dtype=int)
+    per_school = last - first + 1
+    school = np.repeat(np.arange(len(schools)), per_school * len(years))
+    g = np.repeat(np.concatenate([np.arange(a, b + 1) for a, b in zip(first, last, strict=True)] or [np.zeros(0, int)]), len(years))
+    t = np.tile(np.asarray(years, dtype=int), int(per_school.sum()))
+    override = schools["class_size"].to_numpy(dtype=float) if "class_size" in schools else np.full(len(schools), np.nan)
+    by_grade = np.array([settings.standards.standard_size(x, grades) for x in order], dtype=int)
+    own = override[school]
+    std = np.where(own == own, np.nan_to_num(own), by_grade[g]).astype(int)
+    # a cohort is held to the standard once it entered its stage's starting grade in or after standard_from
+    entry = np.array([start_of_stage.get(stage_of[x], -1) for x in order])[g]
+    from_start = (entry >= 0) & (g >= entry)
+    enforced = np.where(from_start, t - (g - entry) >= start_from, t >= start_from)
+    if settings.standard_all_from is not None:
+        enforced |= t >= settings.standard_all_from
+    cap = np.where(enforced, std, np.maximum(settings.legacy_cap, std))
+    if base_year is not None:
+        sizes = None
+        sids = schools.index.to_numpy()
+        for i in np.flatnonzero(~enforced).tolist():
+            gi0 = int(g[i] - (t[i] - base_year))
+            if first[school[i]] <= gi0 <= last[school[i]] and stage_of[order[gi0]] == stage_of[order[g[i]]]:
+                if sizes is None:  # asked for once, only if some cohort needs them
+                    sizes = (base_sizes() if callable(base_sizes) else base_sizes) or {}
+                had = sizes.get((sids[school[i]], order[gi0]))
+                cap[i] = max(std[i], min(settings.legacy_cap, had)) if had is not None else std[i]
+    return pd.DataFrame(
+        {
+            "school_id": schools.index.to_numpy()[school],
+            "grade": np.array(order, dtype=object)[g],
+            "year": t.astype(np.int64),
+            "cap": cap.astype(np.int64),
+            "standard": std.astype(np.int64),
+        }
+    )
 
 
 def prepare(district, demand: pd.DataFrame, settings: PlanSettings) -> PlanData:

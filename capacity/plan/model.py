@@ -4,6 +4,7 @@ its equation in its docstring, and docs/plan-model.md's equations are generated 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pulp
 
 from capacity.errors import ScenarioError
-from capacity.plan.inputs import PlanData
+from capacity.plan.inputs import PlanData, key_codes, row_owner
 from capacity.plan.settings import PlanSettings
 
 
@@ -68,9 +69,44 @@ def _expr(pairs) -> pulp.LpAffineExpression:
         terms = defaultdict(float)
         for v, k in pairs:
             terms[v] += k
+    return _affine(terms)
+
+
+def _ones(variables: list, idx, last: tuple | None = None) -> pulp.LpAffineExpression:
+    """The sum of ``variables[j]`` over the distinct positions ``idx`` (coefficient 1.0 each), then the term
+    ``last`` (variable, coefficient) if given: as ``_expr`` makes it, without a pair per term."""
+    terms = dict.fromkeys([variables[j] for j in np.asarray(idx, dtype=np.int64).tolist()], 1.0)
+    if last is not None:
+        v, k = last
+        terms[v] = terms[v] + k if v in terms else k
+    return _affine(terms)
+
+
+def _affine(terms: dict) -> pulp.LpAffineExpression:
+    """Affine expression holding ``terms`` (variable -> coefficient) in their order, copied in once."""
     e = pulp.LpAffineExpression()
     dict.update(e, terms)
     return e
+
+
+def _plus(a: pulp.LpAffineExpression, b: pulp.LpAffineExpression) -> pulp.LpAffineExpression:
+    """a + b as PuLP adds them (a's terms, then b's new ones; shared ones summed), without hashing every
+    variable again in Python."""
+    e = _affine(a)
+    e.constant = a.constant + b.constant
+    shared = [v for v in b if v in a] if len(b) < len(a) else [v for v in a if v in b]
+    dict.update(e, b)
+    for v in shared:
+        e[v] = a[v] + b[v]
+    return e
+
+
+def _members(owner: np.ndarray, m: int) -> tuple[list[int], list[int], list[int]]:
+    """Rows of each owner 0..m-1 (``owner`` from ``row_owner``), ascending: (rows in owner order, starts, ends)."""
+    held = owner >= 0
+    order = np.flatnonzero(held)[np.argsort(owner[held], kind="stable")]
+    ends = np.cumsum(np.bincount(owner[held], minlength=m))
+    return order.tolist(), (ends - np.bincount(owner[held], minlength=m)).tolist(), ends.tolist()
 
 
 def _groups(frame: pd.DataFrame, keys: list[str]) -> dict:
@@ -98,7 +134,8 @@ def whole_classes_bind(data: PlanData, settings: PlanSettings) -> np.ndarray:
         return np.zeros(len(caps), dtype=bool)
     cost_of = {g: settings.cost_per_class_year[data.grades.stage_of_grade[g]] for g in caps["grade"].unique()}
     stage_cost = caps["grade"].map(cost_of).to_numpy(dtype=float)
-    counts_in_school_year = caps.groupby(["school_id", "year"], sort=False)["grade"].transform("size").to_numpy()
+    school_year = key_codes([caps["school_id"].to_numpy(), caps["year"].to_numpy()])
+    counts_in_school_year = np.bincount(school_year)[school_year]
     return (stage_cost != 0) | (counts_in_school_year > 1)
 
 
@@ -107,18 +144,73 @@ def define_flows(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings, t
     n is integer where whole classes can change the answer (``whole_classes_bind``)."""
     whole = whole_classes_bind(data, settings)
     s = data.schools
-    var = prob.add_variable
-    x = [var(f"x{tag}_{i}", lowBound=0) for i in range(len(data.arcs))]
-    u = [var(f"u{tag}_{i}", lowBound=0) for i in range(len(data.demand))]
+    x = _variables(prob, [f"x{tag}_{i}" for i in range(len(data.arcs))], 0)
+    u = _variables(prob, [f"u{tag}_{i}" for i in range(len(data.demand))], 0)
     max_rooms = s["max_rooms"].clip(lower=s["rooms0"])
     proj_max = data.project_rooms.groupby("school_id")["rooms"].max() if len(data.project_rooms) else pd.Series(dtype=float)
     sids = data.caps["school_id"]
     upper = (max_rooms.reindex(sids).to_numpy() + proj_max.reindex(sids, fill_value=0).to_numpy()).astype(int).tolist()
-    n = [
-        var(f"n{tag}_{i}", lowBound=0, upBound=ub, cat=pulp.LpInteger if w else pulp.LpContinuous)
-        for i, (ub, w) in enumerate(zip(upper, whole.tolist(), strict=True))
-    ]
+    names = [f"n{tag}_{i}" for i in range(len(data.caps))]
+    cats = [pulp.LpInteger if w else pulp.LpContinuous for w in whole.tolist()]
+    n = _variables(prob, names, 0, upper, cats)
     return x, u, n
+
+
+_VARIABLE_FIELDS = (
+    "_LpElement__name",
+    "hash",
+    "modified",
+    "_lowbound_original",
+    "lowBound",
+    "_upbound_original",
+    "upBound",
+    "cat",
+    "varValue",
+    "dj",
+)
+
+
+def _plain_variable_fields() -> bool:
+    """True where a PuLP variable holds exactly ``_VARIABLE_FIELDS`` (PuLP 3.x), so ``_variables`` may set them itself."""
+    try:
+        probe = pulp.LpVariable("probe", lowBound=0, _skip_v4_deprecation=True)
+    except TypeError:
+        return False
+    return tuple(vars(probe)) == _VARIABLE_FIELDS
+
+
+_FAST_VARIABLES = _plain_variable_fields()
+
+
+def _variables(prob: pulp.LpProblem, names: list[str], low: float | None, upper: list | None = None, cats: list | None = None):
+    """Continuous (or ``cats``) variables ``names`` with lower bound ``low`` and upper bounds ``upper`` (None: none), as
+    ``prob.add_variable`` makes them, in bulk: the fields PuLP's constructor sets, set directly (it checks every name
+    with a regular expression and every bound in Python: a fifth of building a large model). Where PuLP's variables
+    hold other fields than these (another PuLP version), its own constructor."""
+    upper = upper if upper is not None else [None] * len(names)
+    cats = cats if cats is not None else [pulp.LpContinuous] * len(names)
+    if not _FAST_VARIABLES or (low is not None and not math.isfinite(low)):
+        return [prob.add_variable(k, lowBound=low, upBound=ub, cat=c) for k, ub, c in zip(names, upper, cats, strict=True)]
+    make, cls, trans = object.__new__, pulp.LpVariable, pulp.LpElement.trans
+    out = []
+    for name, ub, cat in zip(names, upper, cats, strict=True):
+        if ub is not None and not math.isfinite(ub):
+            raise pulp.PulpError(f"The upper bound of a variable must be finite, got {ub}")
+        v = make(cls)
+        v.__dict__ = {
+            "_LpElement__name": name.translate(trans),
+            "hash": id(v),
+            "modified": True,
+            "_lowbound_original": low,
+            "lowBound": low,
+            "_upbound_original": ub,
+            "upBound": ub,
+            "cat": cat,
+            "varValue": None,
+            "dj": None,
+        }
+        out.append(v)
+    return out
 
 
 def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSettings):
@@ -132,7 +224,8 @@ def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSetting
     proj_max = data.project_rooms.groupby("school_id")["rooms"].max() if len(data.project_rooms) else pd.Series(dtype=float)
     last = data.years[-1]
     b, y, c = {}, {}, {}
-    for sid, r in s.iterrows():
+    cols = ["buildable", "max_rooms", "rooms0", "status", "earliest_open", "closable", "must_close"]
+    for sid, r in zip(s.index, s[cols].to_dict("records"), strict=True):
         if r["buildable"]:
             room_left = int(r["max_rooms"] - r["rooms0"] - proj_max.get(sid, 0))
             if room_left > 0:
@@ -165,7 +258,8 @@ def rooms_available(data: PlanData, settings: PlanSettings, b: dict, y: dict) ->
     built_by: dict[str, list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
     for (sid, t), v in b.items():
         built_by[sid].append((t, v))
-    for sid, r in data.schools.iterrows():
+    s = data.schools
+    for sid, r in zip(s.index, s[["status", "decided_open", "max_rooms", "rooms0"]].to_dict("records"), strict=True):
         for t in data.years:
             if r["status"] == "candidate":
                 decided = r["decided_open"] == r["decided_open"]
@@ -185,10 +279,12 @@ def define_demand(prob, data: PlanData, x, u, tag: str = "") -> None:
 
         sum_{s: (k,s,g,t) in A} x[k,s,g,t] + u[k,g,t] = D[k,g,t]          for all k, g, t
     """
-    arcs_of = _groups(data.arcs, ["node", "grade", "year"])
-    for i, r in enumerate(data.demand.itertuples(index=False)):
-        idx = arcs_of.get((r.node, r.grade, r.year), [])
-        prob += _expr([(x[j], 1.0) for j in idx] + [(u[i], 1.0)]) == float(r.pupils), f"demand{tag}_{i}"
+    order, starts, ends = _members(row_owner(data.demand, data.arcs, ["node", "grade", "year"]), len(data.demand))
+    xs = [x[j] for j in order]
+    for i, (a, b, ui, pupils) in enumerate(zip(starts, ends, u, data.demand["pupils"].tolist(), strict=True)):
+        terms = dict.fromkeys(xs[a:b], 1.0)
+        terms[ui] = 1.0
+        prob += _affine(terms) == float(pupils), f"demand{tag}_{i}"
 
 
 def define_class_size(prob, data: PlanData, x, n, tag: str = "") -> None:
@@ -198,10 +294,12 @@ def define_class_size(prob, data: PlanData, x, n, tag: str = "") -> None:
 
         sum_k x[k,s,g,t] <= cap[s,g,t] n[s,g,t]                           for all s, g in G_s, t
     """
-    arcs_of = _groups(data.arcs, ["school_id", "grade", "year"])
-    for i, r in enumerate(data.caps.itertuples(index=False)):
-        idx = arcs_of.get((r.school_id, r.grade, r.year), [])
-        prob += _expr([(x[j], 1.0) for j in idx] + [(n[i], -float(r.cap))]) <= 0, f"classsize{tag}_{i}"
+    order, starts, ends = _members(row_owner(data.caps, data.arcs, ["school_id", "grade", "year"]), len(data.caps))
+    xs = [x[j] for j in order]
+    for i, (a, b, ni, cap) in enumerate(zip(starts, ends, n, data.caps["cap"].tolist(), strict=True)):
+        terms = dict.fromkeys(xs[a:b], 1.0)
+        terms[ni] = -float(cap)
+        prob += _affine(terms) <= 0, f"classsize{tag}_{i}"
 
 
 def define_classrooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
@@ -212,7 +310,7 @@ def define_classrooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
         sum_g n[s,g,t] <= R[s,t]                                          for all s, t
     """
     for (sid, t), idx in _groups(data.caps, ["school_id", "year"]).items():
-        prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= 0, f"rooms{tag}_{sid}_{t}"
+        prob += _ones(n, idx) - rooms[sid, t] <= 0, f"rooms{tag}_{sid}_{t}"
 
 
 def define_stage_rooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
@@ -233,7 +331,7 @@ def define_stage_rooms(prob, data: PlanData, n, rooms, tag: str = "") -> None:
         for st, own in zip(g["stage"], g["rooms"], strict=True):
             idx = classes_of.get((sid, t, st), [])
             if len(idx):
-                prob += _expr([(n[j], 1.0) for j in idx]) - rooms[sid, t] <= -(total - float(own)), f"stagerooms{tag}_{sid}_{st}_{t}"
+                prob += _ones(n, idx) - rooms[sid, t] <= -(total - float(own)), f"stagerooms{tag}_{sid}_{st}_{t}"
 
 
 def define_builds(prob, b) -> None:
@@ -313,7 +411,7 @@ def define_closures(prob, data: PlanData, n, c, rooms, tag: str = "") -> None:
     upper = rooms_upper({k: rooms[k] for k in c})
     for (sid, t), v in c.items():
         idx = classes_of.get((sid, t), [])
-        prob += _expr([(n[j], 1.0) for j in idx] + [(v, upper[sid, t])]) <= upper[sid, t], f"closed{tag}_{sid}_{t}"
+        prob += _ones(n, idx, (v, upper[sid, t])) <= upper[sid, t], f"closed{tag}_{sid}_{t}"
 
 
 def define_linking(prob, data: PlanData, x, y, c, tag: str = "", rows: bool = True) -> None:
@@ -325,21 +423,26 @@ def define_linking(prob, data: PlanData, x, y, c, tag: str = "", rows: bool = Tr
 
         x[a] <= D[a] (1 - c[s,t]);   x[a] <= D[a] y[s,t];   x[a] = 0 into a candidate that cannot open yet
     """
-    dem = data.demand.set_index(["node", "grade", "year"])["pupils"]
     a = data.arcs
-    cap = dem.reindex(pd.MultiIndex.from_arrays([a["node"], a["grade"], a["year"]])).to_numpy()
+    cap = arc_demand(data).tolist()
     cand = set(data.schools.index[data.schools["status"] == "candidate"])
-    for i, (sid, t) in enumerate(zip(a["school_id"], a["year"], strict=True)):
-        x[i].upBound = float(cap[i])
+    for i, (sid, t, xi, d) in enumerate(zip(a["school_id"].tolist(), a["year"].tolist(), x, cap, strict=True)):
+        xi.upBound = d
         if not rows:
             if sid in cand and (sid, t) not in y:
-                x[i].upBound = 0.0
+                xi.upBound = 0.0
         elif (sid, t) in c:
-            prob += _expr([(x[i], 1.0), (c[sid, t], float(cap[i]))]) <= float(cap[i]), f"link_c{tag}_{i}"
+            prob += _affine({xi: 1.0, c[sid, t]: d}) <= d, f"link_c{tag}_{i}"
         elif (sid, t) in y:
-            prob += _expr([(x[i], 1.0), (y[sid, t], -float(cap[i]))]) <= 0, f"link_y{tag}_{i}"
+            prob += _affine({xi: 1.0, y[sid, t]: -d}) <= 0, f"link_y{tag}_{i}"
         elif sid in cand:  # a candidate that cannot be open yet takes nobody
-            x[i].upBound = 0.0
+            xi.upBound = 0.0
+
+
+def arc_demand(data: PlanData) -> np.ndarray:
+    """Pupils of each arc's demand row D[a] (node, grade, year), aligned with ``data.arcs`` (NaN where none)."""
+    owner = row_owner(data.demand, data.arcs, ["node", "grade", "year"])
+    return np.where(owner >= 0, data.demand["pupils"].to_numpy(dtype=float)[np.maximum(owner, 0)], np.nan)
 
 
 def define_boarding(prob, data: PlanData, x, tag: str = "") -> None:
@@ -353,7 +456,7 @@ def define_boarding(prob, data: PlanData, x, tag: str = "") -> None:
     beds = data.schools["beds"]
     rows = board.index.to_numpy()
     for (sid, t), idx in _groups(board, ["school_id", "year"]).items():
-        prob += _expr([(x[j], 1.0) for j in rows[idx]]) <= float(beds[sid]), f"beds{tag}_{sid}_{t}"
+        prob += _ones(x, rows[idx]) <= float(beds[sid]), f"beds{tag}_{sid}_{t}"
 
 
 def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> None:
@@ -369,7 +472,7 @@ def define_school_size(prob, data: PlanData, settings: PlanSettings, x, tag: str
     cap = data.schools["size_cap"]
     rows = a.index.to_numpy()
     for (sid, t), idx in _groups(a, ["school_id", "year"]).items():
-        prob += _expr([(x[j], 1.0) for j in rows[idx]]) <= float(cap[sid]), f"size{tag}_{sid}_{t}"
+        prob += _ones(x, rows[idx]) <= float(cap[sid]), f"size{tag}_{sid}_{t}"
 
 
 def define_rated_capacity(prob, data: PlanData, x, rooms, tag: str = "") -> None:
@@ -387,18 +490,20 @@ def define_rated_capacity(prob, data: PlanData, x, rooms, tag: str = "") -> None
     if "rated" not in data.schools:
         return
     rated = data.schools[data.schools["rated"].notna() & data.schools["status"].eq("open")]
+    if not len(rated):
+        return
     arcs_of = _groups(data.arcs, ["school_id", "year"])
     pr = data.project_rooms
     keys = zip(pr["school_id"], pr["year"], strict=True) if "stated_seats" in pr else ()
     stated = dict(zip(keys, zip(pr.get("stated_rooms", ()), pr.get("stated_seats", ()), strict=True), strict=False))
-    for sid, r in rated.iterrows():
+    for sid, r in zip(rated.index, rated[["room_seats", "rated", "rooms0"]].to_dict("records"), strict=True):
         q = float(r["room_seats"])
         for t in data.years:
             idx = arcs_of.get((sid, t), [])
             if not len(idx):
                 continue
             st_rooms, st_seats = stated.get((sid, t), (0.0, 0.0))
-            lhs = _expr([(x[j], 1.0) for j in idx]) - q * rooms[sid, t]
+            lhs = _ones(x, idx) - q * rooms[sid, t]
             prob += lhs <= float(r["rated"]) - q * (float(r["rooms0"]) + float(st_rooms)) + float(st_seats), f"rated{tag}_{sid}_{t}"
 
 
@@ -415,7 +520,7 @@ def define_min_size(prob, data: PlanData, settings: PlanSettings, x, c, tag: str
     m = float(settings.min_school_size)
     for (sid, t), v in c.items():
         idx = arcs_of.get((sid, t), [])
-        prob += _expr([(x[j], 1.0) for j in idx] + [(v, m)]) >= m, f"minsize{tag}_{sid}_{t}"
+        prob += _ones(x, idx, (v, m)) >= m, f"minsize{tag}_{sid}_{t}"
 
 
 def define_zone_whole(prob, data: PlanData, settings: PlanSettings, x, tag: str = "") -> dict:
@@ -432,8 +537,7 @@ def define_zone_whole(prob, data: PlanData, settings: PlanSettings, x, tag: str 
     a = data.arcs
     zone = a["node"].map(data.nodes.set_index("node")["zone_id"])
     stage = a["grade"].map(data.grades.stage_of_grade)
-    dem = data.demand.set_index(["node", "grade", "year"])["pupils"]
-    cap = dem.reindex(pd.MultiIndex.from_arrays([a["node"], a["grade"], a["year"]])).to_numpy()
+    cap = arc_demand(data)
     keys = pd.DataFrame(
         {"zone_id": zone.to_numpy(), "stage": stage.to_numpy(), "school_id": a["school_id"].to_numpy(), "year": a["year"].to_numpy()}
     )
@@ -544,7 +648,7 @@ def define_moved(prob, data: PlanData, settings: PlanSettings, x, tag: str = "")
     moved = a[(a["home"] != "") & (a["home"] != a["school_id"])]
     for t, idx in _groups(moved, ["year"]).items():
         t = t[0] if isinstance(t, tuple) else t
-        prob += _expr([(x[j], 1.0) for j in moved.index.to_numpy()[idx]]) <= settings.max_moved, f"moved{tag}_{t}"
+        prob += _ones(x, moved.index.to_numpy()[idx]) <= settings.max_moved, f"moved{tag}_{t}"
 
 
 def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital, events: dict) -> pulp.LpAffineExpression:
@@ -563,9 +667,9 @@ def decision_cost(data: PlanData, settings: PlanSettings, y, c, capital, events:
             acc[v] += disc[t] * k
     constant = 0.0
     school_year = settings.cost_per_school_year
-    for sid, r in data.schools.iterrows():
+    for sid, status in zip(data.schools.index, data.schools["status"].tolist(), strict=True):
         for t in data.years:
-            if r["status"] == "open":
+            if status == "open":
                 constant += disc[t] * school_year
                 if (sid, t) in c:
                     acc[c[sid, t]] -= disc[t] * school_year
@@ -594,10 +698,10 @@ def flow_cost(data: PlanData, settings: PlanSettings, x, u, n, weight: float = 1
                          + sum_a (cost_km km[a] + cost_board boarder[a] + cost_moved moved[a]) x[a] )
     """
     disc = data.discount
-    acc: dict = defaultdict(float)
     stage_cost = {g: settings.cost_per_class_year[data.grades.stage_of_grade[g]] for g in data.caps["grade"].unique()}
-    for v, g, t in zip(n, data.caps["grade"], data.caps["year"], strict=True):
-        acc[v] += weight * disc[t] * stage_cost[g]
+    # each variable once: n, then the x with a cost, then u (the order PuLP's expression held them in)
+    caps = data.caps
+    terms = {v: weight * disc[t] * stage_cost[g] for v, g, t in zip(n, caps["grade"].tolist(), caps["year"].tolist(), strict=True)}
     arcs = data.arcs
     home = arcs["node"].map(data.nodes.set_index("node")["home"]).to_numpy()
     moved = (home != "") & (home != arcs["school_id"].to_numpy())
@@ -607,12 +711,9 @@ def flow_cost(data: PlanData, settings: PlanSettings, x, u, n, weight: float = 1
         + moved * settings.cost_per_moved_pupil_year
     )
     dvec = arcs["year"].map(disc).to_numpy()
-    for v, k in zip(x, coef * dvec, strict=True):
-        if k:
-            acc[v] += weight * float(k)
-    for v, t in zip(u, data.demand["year"], strict=True):
-        acc[v] += weight * disc[t] * settings.unmet_penalty
-    return pulp.LpAffineExpression(list(acc.items()))
+    terms.update((v, weight * k) for v, k in zip(x, (coef * dvec).tolist(), strict=True) if k)
+    terms.update((v, weight * disc[t] * settings.unmet_penalty) for v, t in zip(u, data.demand["year"].tolist(), strict=True))
+    return _affine(terms)
 
 
 def define_flow_constraints(
@@ -646,7 +747,7 @@ def build(data: PlanData, settings: PlanSettings, linking_rows: bool = True) -> 
     define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms, linking_rows=linking_rows)
     capital = capital_by_year(data, b, y)
     define_budget(prob, settings, capital)
-    prob.setObjective(decision_cost(data, settings, y, c, capital, events) + flow_cost(data, settings, x, u, n))
+    prob.setObjective(_plus(decision_cost(data, settings, y, c, capital, events), flow_cost(data, settings, x, u, n)))
     return PlanModel(prob, data, x, u, n, b, y, c, capital, rooms, events)
 
 
@@ -672,7 +773,7 @@ def build_robust(datas: list[PlanData], settings: PlanSettings, max_unmet: float
     for k, data in enumerate(datas):
         x, u, n = define_flows(prob, data, settings, tag=f"d{k}")
         define_flow_constraints(prob, data, settings, x, u, n, y, c, rooms, tag=f"d{k}")
-        objective += flow_cost(data, settings, x, u, n, weight=1.0 / len(datas))
+        objective = _plus(objective, flow_cost(data, settings, x, u, n, weight=1.0 / len(datas)))
         if max_unmet is not None:
             prob += _expr((v, 1.0) for v in u) <= max_unmet, f"worst_unmet_d{k}"
         views.append(PlanModel(prob, data, x, u, n, b, y, c, capital, rooms, events))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.grades import GradeSystem
-from capacity.plan.inputs import grade_order
+from capacity.plan.inputs import grade_order, key_codes, row_owner
 from capacity.plan.model import PlanModel, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
 from capacity.standards import room_seats
@@ -59,6 +59,7 @@ def build_seats(schools: pd.DataFrame, sid: str, rooms: int, settings: PlanSetti
 def build_table(model: PlanModel, settings: PlanSettings) -> pd.DataFrame:
     """Classrooms added (kind 'extend') and candidate schools opened ('new school'), with seats and capital."""
     s = model.data.schools
+    decided = s["decided_open"].notna().to_dict()
     rows = []
     for (sid, t), v in sorted(model.b.items()):
         k = _round_int(v.varValue or 0)
@@ -77,8 +78,7 @@ def build_table(model: PlanModel, settings: PlanSettings) -> pd.DataFrame:
                 )
             )
     for (sid, t), v in sorted(model.y.items()):
-        decided = s.at[sid, "decided_open"] == s.at[sid, "decided_open"]
-        if _on(v) and not _on(model.y.get((sid, t - 1))) and not decided:
+        if _on(v) and not _on(model.y.get((sid, t - 1))) and not decided[sid]:
             k = int(s.at[sid, "max_rooms"])
             rows.append(
                 (
@@ -97,9 +97,10 @@ def build_table(model: PlanModel, settings: PlanSettings) -> pd.DataFrame:
 
 def class_table(model: PlanModel, settings: PlanSettings, arcs: pd.DataFrame) -> pd.DataFrame:
     """Pupils, classes and class sizes per school, grade and year."""
-    by_sgt = arcs.groupby(["school_id", "grade", "year"])["pupils"].sum()
     caps = model.data.caps.copy()
-    caps["pupils"] = by_sgt.reindex(pd.MultiIndex.from_frame(caps[["school_id", "grade", "year"]]), fill_value=0.0).to_numpy()
+    # pandas' group sum (compensated, rows in order) keyed by each arc's row of caps: no MultiIndex built
+    owner = row_owner(caps, arcs, ["school_id", "grade", "year"])
+    caps["pupils"] = arcs["pupils"].groupby(owner).sum().reindex(range(len(caps)), fill_value=0.0).to_numpy()
     nv = values(model.n)
     if settings.integer_classes:
         # counts left fractional because whole classes cannot change the answer (whole_classes_bind): the
@@ -112,7 +113,11 @@ def class_table(model: PlanModel, settings: PlanSettings, arcs: pd.DataFrame) ->
         caps["mean_class_size"] = np.where(caps["classes"] > 0, caps["pupils"] / caps["classes"], np.nan)
         caps["max_class_size"] = np.where(caps["classes"] > 0, np.ceil(caps["pupils"] / caps["classes"] - 1e-6), np.nan)
     classes = caps[["year", "school_id", "grade", "pupils", "classes", "mean_class_size", "max_class_size", "cap", "standard"]]
-    return classes.sort_values(["year", "school_id", "grade"], key=grade_order(model.data.grades)).reset_index(drop=True)
+    # one row per (year, school, grade): lexsort gives the order sort_values gives, without a keyed sort
+    school_rank = pd.factorize(classes["school_id"], sort=True)[0]
+    grade_rank = classes["grade"].map(model.data.grades.grade_index).to_numpy()
+    order = np.lexsort((grade_rank, school_rank, classes["year"].to_numpy()))
+    return classes.take(order).reset_index(drop=True)
 
 
 def school_status_table(model: PlanModel, arcs: pd.DataFrame) -> pd.DataFrame:
@@ -123,15 +128,17 @@ def school_status_table(model: PlanModel, arcs: pd.DataFrame) -> pd.DataFrame:
     for (sid, t), v in model.events.get("dispose", {}).items():
         if _on(v):
             rooms.update({(sid, later): 0.0 for later in d.years if later >= t})
-    pupils_st = arcs.groupby(["school_id", "year"])["pupils"].sum()
+    sums = arcs.groupby(["school_id", "year"])["pupils"].sum()
+    pupils_st = dict(zip(sums.index, sums.tolist(), strict=True))
     srows = []
-    for sid, r in d.schools.iterrows():
+    s = d.schools
+    for sid, name, zone, school_status in zip(s.index, s["name"].tolist(), s["zone_id"].tolist(), s["status"].tolist(), strict=True):
         for t in d.years:
-            if r["status"] == "candidate":
+            if school_status == "candidate":
                 status = "new" if _on(model.y.get((sid, t))) else "not opened"
             else:
                 status = "closed" if _on(model.c.get((sid, t))) else "open"
-            srows.append((t, sid, r["name"], r["zone_id"], status, _round_int(rooms[sid, t]), float(pupils_st.get((sid, t), 0.0))))
+            srows.append((t, sid, name, zone, status, _round_int(rooms[sid, t]), float(pupils_st.get((sid, t), 0.0))))
     return pd.DataFrame(srows, columns=["year", "school_id", "name", "zone_id", "status", "classrooms", "pupils"])
 
 
@@ -158,7 +165,14 @@ def assignment_table(arcs: pd.DataFrame, grades: GradeSystem) -> pd.DataFrame:
         boarders=np.where(a["boarder"], a["pupils"], 0.0),
     )
     keys = ["year", "zone_id", "home_school_id", "school_id", "grade"]
-    assignment = a.groupby(keys, as_index=False)[["pupils", "pupil_km", "moved", "boarders"]].sum()
+    cols = ["pupils", "pupil_km", "moved", "boarders"]
+    if key_codes([a[k].to_numpy() for k in keys]).max(initial=-1) + 1 == len(a):
+        # one arc per key (a node is one zone and home school): each group's sum is its one row, as groupby gives it
+        assignment = a[keys + cols].reset_index(drop=True)
+        for k in keys:  # key columns typed as groupby types them (its keys go through an Index: text becomes str)
+            assignment[k] = pd.Index(assignment[k].to_numpy())
+    else:
+        assignment = a.groupby(keys, as_index=False)[cols].sum()
     assignment["km"] = assignment["pupil_km"] / assignment["pupils"]
     return assignment.drop(columns="pupil_km").sort_values(keys, key=grade_order(grades)).reset_index(drop=True)
 
@@ -166,6 +180,8 @@ def assignment_table(arcs: pd.DataFrame, grades: GradeSystem) -> pd.DataFrame:
 def unmet_table(model: PlanModel) -> pd.DataFrame:
     """Pupils left without a seat by year, zone and grade."""
     un = model.data.demand.assign(pupils=values(model.u))
+    if not un["pupils"].to_numpy().any():
+        un = un.iloc[:1]  # nobody unmet: every sum is 0 and dropped below; one row gives the columns their types
     unmet = un.groupby(["year", "zone_id", "grade"], as_index=False)["pupils"].sum()
     return unmet[unmet["pupils"] > TOL].sort_values(["year", "zone_id", "grade"], key=grade_order(model.data.grades)).reset_index(drop=True)
 
@@ -188,20 +204,26 @@ def cost_table(model: PlanModel, settings: PlanSettings, arcs, classes, schools,
     closed = {t: sum(_on(model.c.get((sid, t))) for sid in d.schools.index) for t in d.years}
     dispose = model.events.get("dispose", {})
     disposed = {t: sum(any(_on(dispose.get((sid, tau))) for tau in d.years if tau <= t) for sid in d.schools.index) for t in d.years}
-    class_cost = classes["grade"].map(lambda g: settings.cost_per_class_year[d.grades.stage_of_grade[g]]) * classes["classes"]
+    stage_cost = {g: settings.cost_per_class_year[d.grades.stage_of_grade[g]] for g in classes["grade"].unique()}
+    class_cost = (classes["grade"].map(stage_cost) * classes["classes"]).to_numpy(dtype=float)
+    # the same arrays, in the same order, as filtering the frames year by year: the same sums, read once
+    col = {k: arcs[k].to_numpy() for k in ("year", "pupils", "km", "boarder", "home", "school_id")}
+    pupils, km = col["pupils"].astype(float), col["km"].astype(float)
+    boarder, moved = col["boarder"].astype(bool), (col["home"] != "") & (col["home"] != col["school_id"])
+    b_year, b_kind, b_cost = builds["year"].to_numpy(), builds["kind"].to_numpy(), builds["cost"].to_numpy(dtype=float)
+    running = (schools["status"].isin(["open", "new"])).to_numpy()
     for t in d.years:
-        b = builds[builds["year"] == t]
-        a = arcs[arcs["year"] == t]
+        a = col["year"] == t
+        b = b_year == t
         items = {
-            "capital_classrooms": total(b.loc[b["kind"] == "extend", "cost"]),
-            "capital_new_schools": total(b.loc[b["kind"] == "new school", "cost"]),
-            "operating_classes": total(class_cost[classes["year"] == t]),
-            "operating_schools": settings.cost_per_school_year
-            * int(schools[(schools["year"] == t) & schools["status"].isin(["open", "new"])].shape[0]),
-            "travel": settings.cost_per_pupil_km_year * total(a["pupils"].to_numpy(dtype=float) * a["km"].to_numpy(dtype=float)),
-            "boarding": settings.cost_per_boarder_year * total(a.loc[a["boarder"].astype(bool), "pupils"]),
-            "moved_pupils": settings.cost_per_moved_pupil_year * total(a.loc[(a["home"] != "") & (a["home"] != a["school_id"]), "pupils"]),
-            "unmet_penalty": settings.unmet_penalty * total(unmet.loc[unmet["year"] == t, "pupils"]),
+            "capital_classrooms": total(b_cost[b & (b_kind == "extend")]),
+            "capital_new_schools": total(b_cost[b & (b_kind == "new school")]),
+            "operating_classes": total(class_cost[(classes["year"] == t).to_numpy()]),
+            "operating_schools": settings.cost_per_school_year * int((running & (schools["year"] == t).to_numpy()).sum()),
+            "travel": settings.cost_per_pupil_km_year * total(pupils[a] * km[a]),
+            "boarding": settings.cost_per_boarder_year * total(pupils[a & boarder]),
+            "moved_pupils": settings.cost_per_moved_pupil_year * total(pupils[a & moved]),
+            "unmet_penalty": settings.unmet_penalty * total(unmet["pupils"].to_numpy(dtype=float)[(unmet["year"] == t).to_numpy()]),
             "closing_reopening": settings.cost_per_closure * events_in(model, "close", t)
             + settings.cost_per_reopening * events_in(model, "reopen", t),
             "closed_upkeep": settings.cost_per_closed_school_year * (closed[t] - disposed[t]),

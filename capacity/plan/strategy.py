@@ -35,7 +35,7 @@ import pulp
 
 from capacity.notes import note
 from capacity.plan.cover import mir_cut, seat_covers
-from capacity.plan.inputs import PlanData
+from capacity.plan.inputs import PlanData, row_owner
 from capacity.plan.local_search import improve_openings
 from capacity.plan.model import PlanModel, _expr, build, values, whole_classes_bind
 from capacity.plan.settings import PlanSettings
@@ -534,14 +534,17 @@ def _seat_unmet(model: PlanModel, val: list[int]) -> bool:
     held_coef = [dict(ns) for ns in held]
     cap_of = {key: i for i, key in enumerate(zip(d.caps["school_id"], d.caps["grade"], d.caps["year"], strict=True))}
     arcs = d.arcs.assign(pos=np.arange(len(d.arcs))).sort_values(["km", "school_id"], kind="stable")
-    arcs_of = arcs.groupby(["node", "grade", "year"], sort=False)["pos"].agg(list)
+    arcs_of: list[list[int]] = [[] for _ in range(len(d.demand))]  # each demand row's arcs, nearest first
+    for a, i in zip(arcs["pos"].tolist(), row_owner(d.demand, arcs, ["node", "grade", "year"]).tolist(), strict=True):
+        if i >= 0:
+            arcs_of[i].append(a)
     added = False
     arc_school, class_cap = d.arcs["school_id"].tolist(), d.caps["cap"].tolist()
-    for r, v in zip(d.demand.itertuples(index=False), model.u, strict=True):
+    for r, v, near in zip(d.demand.itertuples(index=False), model.u, arcs_of, strict=True):
         left = v.varValue or 0.0
         if left <= _EPS:
             continue
-        for a in arcs_of.get((r.node, r.grade, r.year), []):
+        for a in near:
             i = cap_of.get((arc_school[a], r.grade, r.year))
             if i is None:
                 continue
@@ -604,9 +607,9 @@ def _drop_empty_classes(relaxed: PlanModel) -> tuple[dict[str, float], float]:
     """Classes nobody sits in cost money and free nothing: keep only the classes the assignment needs."""
     prob = relaxed.problem
     d = relaxed.data
-    load = pd.Series(values(relaxed.x)).groupby([d.arcs["school_id"], d.arcs["grade"], d.arcs["year"]]).sum()
-    keys = pd.MultiIndex.from_frame(d.caps[["school_id", "grade", "year"]])
-    need = np.ceil(load.reindex(keys).fillna(0.0).to_numpy() / d.caps["cap"].to_numpy() - _EPS).astype(int)
+    owner = row_owner(d.caps, d.arcs, ["school_id", "grade", "year"])  # each arc's class row
+    load = pd.Series(values(relaxed.x)).groupby(owner).sum().reindex(range(len(d.caps)), fill_value=0.0)
+    need = np.ceil(load.to_numpy() / d.caps["cap"].to_numpy() - _EPS).astype(int)
     for v, k in zip(relaxed.n, need, strict=True):
         v.varValue = float(min(max(int(k), 0), round(v.varValue or 0.0)))
     out = {v.name: float(v.varValue or 0.0) for v in prob.variables()}
@@ -622,17 +625,17 @@ def _linking_terms(model: PlanModel) -> tuple[np.ndarray, np.ndarray, np.ndarray
     D[a], the decision's sign (+1: x <= D y; -1: x <= D (1 - c)), and the decision variables."""
     d = model.data
     xs, ds, caps, signs, dvars, arcs = [], [], [], [], [], []
-    for i, (sid, t) in enumerate(zip(d.arcs["school_id"], d.arcs["year"], strict=True)):
-        if (sid, t) in model.c:
-            v, sign = model.c[sid, t], -1.0
-        elif (sid, t) in model.y:
-            v, sign = model.y[sid, t], 1.0
-        else:
-            continue
+    closed, opened = model.c, model.y
+    for i, key, x in zip(range(len(d.arcs)), zip(d.arcs["school_id"].tolist(), d.arcs["year"].tolist(), strict=True), model.x, strict=True):
+        v, sign = closed.get(key), -1.0
+        if v is None:
+            v, sign = opened.get(key), 1.0
+            if v is None:
+                continue
         arcs.append(i)
-        xs.append(model.x[i].index)
+        xs.append(x.index)
         ds.append(v.index)
-        caps.append(float(model.x[i].upBound or 0.0))
+        caps.append(float(x.upBound or 0.0))
         signs.append(sign)
         dvars.append(v)
     return np.array(arcs, dtype=int), np.array(xs, dtype=np.int32), np.array(ds, dtype=np.int32), np.array(caps), (np.array(signs), dvars)
