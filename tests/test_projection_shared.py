@@ -261,3 +261,27 @@ def test_fits_sharing_a_prepared_window_equal_each_fitted_alone(noise):
                     np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=f"{m} {name} {s.entry_rule} {s.level_rule}")
                 assert a.sigma_births == b.sigma_births
         assert len(prepared) == 4  # births (5 variants), K1 held or trend, no pooled grade, window 4
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, bool])
+@pytest.mark.parametrize("grades", ["china", "us"])
+def test_stage_sums_written_in_place_equal_the_slice_sums(dtype, grades):
+    """level_sum's stage sums (each stage's grades summed straight into its column) equal each stage's slice summed
+    on its own, to the bit and in the same dtype, on arrays shaped like the calibration's draws and its paths, with
+    NaN cells; stacking the sums afresh is the plain way."""
+    from capacity.grades import PRESETS
+    from capacity.projection.backtest import level_sum
+
+    system = PRESETS[grades]
+    rng = np.random.default_rng(3)
+    stage_of = [system.stage_of_grade[g] for g in system.grades]
+    for shape in [(5, len(system.grades), 7, 100), (4, len(system.grades), 6), (1, len(system.grades))]:
+        x = (rng.lognormal(3.0, 1.0, shape) * rng.integers(0, 2, shape)).astype(dtype)
+        if dtype in (np.float32, np.float64):
+            x[0, 1] = np.nan
+        bounds = [(i, i + stage_of.count(st)) for i, st in enumerate(stage_of) if i == 0 or st != stage_of[i - 1]]
+        plain = np.stack([x[:, a:b].sum(1) for a, b in bounds], axis=1)
+        zone_stage, stage = level_sum(x, "zone_stage", system), level_sum(x, "stage", system)
+        assert zone_stage.dtype == plain.dtype and stage.dtype == plain.dtype
+        assert zone_stage.tobytes() == plain.reshape(-1, *shape[2:]).tobytes()
+        assert stage.tobytes() == plain.sum(0).tobytes()
