@@ -285,3 +285,34 @@ def test_stage_sums_written_in_place_equal_the_slice_sums(dtype, grades):
         assert zone_stage.dtype == plain.dtype and stage.dtype == plain.dtype
         assert zone_stage.tobytes() == plain.reshape(-1, *shape[2:]).tobytes()
         assert stage.tobytes() == plain.sum(0).tobytes()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_backtest_paths_sharing_an_origins_births_equal_paths_projected_afresh(seed):
+    """backtest_paths projects every method's path at an origin from one set of projected births (model.simulate's
+    ``births``): each path equals the one projected from that origin's fit with its own births, to the bit, on random
+    districts with a births trend and variant, a held or null entry grade, births missing for the last years, and
+    none at all."""
+    from capacity.projection.backtest import backtest_paths
+    from capacity.projection.model import point_path
+    from capacity.projection.naive import fit_method
+
+    rng = np.random.default_rng(seed)
+    h = awkward_history(seed)
+    variants = [
+        ProjectionSettings(window=3, births_rule="trend", births_trend=float(rng.uniform(-0.05, 0.05)), births_variant="low"),
+        ProjectionSettings(window=2, entry_rule={"K1": "held"}, births_base_years=int(rng.integers(1, 4))),
+        ProjectionSettings(window=3, entry_offsets={"K1": None, "P1": 6}),
+    ]
+    methods = ("combined", "mean", "median", "persistence", "trend")
+    held = ProjectionSettings(window=3, entry_rule={"K1": "held", "P1": "held"})
+    cases = [(h, variants), (replace(h, births=h.births[:, :-2], birth_years=h.birth_years[:-2]), variants)]
+    for hist, settings in [*cases, (replace(h, births=None, birth_years=()), [held])]:
+        for s in settings:
+            n = 0
+            for m, o, path, _a in backtest_paths(hist, s, methods, max_lead=int(rng.integers(2, 6))):
+                past = hist.up_to(o)
+                fresh = point_path(past, fit_method(past, s, m, noise=False), s, path.shape[2])
+                assert path.tobytes() == fresh.tobytes(), (m, o, s)
+                n += 1
+            assert n >= len(methods) * 3

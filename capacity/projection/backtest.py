@@ -163,12 +163,13 @@ def backtest_paths(
         fitted = dict(zip(plain, fit_methods(past, settings, plain, noise=False, prepared=at_origin), strict=True))  # one window
         if fits is not None:
             fits.update({(m, o): f for m, f in fitted.items()})
+        births: dict = {}  # the origin's projected births, the same for every method's path (model.simulate)
         for m in methods:
             if m == "auto":
                 used, s = auto_choice(past, settings).chosen
                 yield m, o, point_path(past, fit_method(past, s, used, noise=False), s, horizon), actual
             else:
-                yield m, o, point_path(past, fitted[m], settings, horizon), actual
+                yield m, o, point_path(past, fitted[m], settings, horizon, births=births), actual
 
 
 def backtest_errors(
