@@ -261,3 +261,58 @@ def test_fits_sharing_a_prepared_window_equal_each_fitted_alone(noise):
                     np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=f"{m} {name} {s.entry_rule} {s.level_rule}")
                 assert a.sigma_births == b.sigma_births
         assert len(prepared) == 4  # births (5 variants), K1 held or trend, no pooled grade, window 4
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, bool])
+@pytest.mark.parametrize("grades", ["china", "us"])
+def test_stage_sums_written_in_place_equal_the_slice_sums(dtype, grades):
+    """level_sum's stage sums (each stage's grades summed straight into its column) equal each stage's slice summed
+    on its own, to the bit and in the same dtype, on arrays shaped like the calibration's draws and its paths, with
+    NaN cells; stacking the sums afresh is the plain way."""
+    from capacity.grades import PRESETS
+    from capacity.projection.backtest import level_sum
+
+    system = PRESETS[grades]
+    rng = np.random.default_rng(3)
+    stage_of = [system.stage_of_grade[g] for g in system.grades]
+    for shape in [(5, len(system.grades), 7, 100), (4, len(system.grades), 6), (1, len(system.grades))]:
+        x = (rng.lognormal(3.0, 1.0, shape) * rng.integers(0, 2, shape)).astype(dtype)
+        if dtype in (np.float32, np.float64):
+            x[0, 1] = np.nan
+        bounds = [(i, i + stage_of.count(st)) for i, st in enumerate(stage_of) if i == 0 or st != stage_of[i - 1]]
+        plain = np.stack([x[:, a:b].sum(1) for a, b in bounds], axis=1)
+        zone_stage, stage = level_sum(x, "zone_stage", system), level_sum(x, "stage", system)
+        assert zone_stage.dtype == plain.dtype and stage.dtype == plain.dtype
+        assert zone_stage.tobytes() == plain.reshape(-1, *shape[2:]).tobytes()
+        assert stage.tobytes() == plain.sum(0).tobytes()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_backtest_paths_sharing_an_origins_births_equal_paths_projected_afresh(seed):
+    """backtest_paths projects every method's path at an origin from one set of projected births (model.simulate's
+    ``births``): each path equals the one projected from that origin's fit with its own births, to the bit, on random
+    districts with a births trend and variant, a held or null entry grade, births missing for the last years, and
+    none at all."""
+    from capacity.projection.backtest import backtest_paths
+    from capacity.projection.model import point_path
+    from capacity.projection.naive import fit_method
+
+    rng = np.random.default_rng(seed)
+    h = awkward_history(seed)
+    variants = [
+        ProjectionSettings(window=3, births_rule="trend", births_trend=float(rng.uniform(-0.05, 0.05)), births_variant="low"),
+        ProjectionSettings(window=2, entry_rule={"K1": "held"}, births_base_years=int(rng.integers(1, 4))),
+        ProjectionSettings(window=3, entry_offsets={"K1": None, "P1": 6}),
+    ]
+    methods = ("combined", "mean", "median", "persistence", "trend")
+    held = ProjectionSettings(window=3, entry_rule={"K1": "held", "P1": "held"})
+    cases = [(h, variants), (replace(h, births=h.births[:, :-2], birth_years=h.birth_years[:-2]), variants)]
+    for hist, settings in [*cases, (replace(h, births=None, birth_years=()), [held])]:
+        for s in settings:
+            n = 0
+            for m, o, path, _a in backtest_paths(hist, s, methods, max_lead=int(rng.integers(2, 6))):
+                past = hist.up_to(o)
+                fresh = point_path(past, fit_method(past, s, m, noise=False), s, path.shape[2])
+                assert path.tobytes() == fresh.tobytes(), (m, o, s)
+                n += 1
+            assert n >= len(methods) * 3

@@ -112,8 +112,8 @@ def year_span(values) -> str:
 def level_sum(x: np.ndarray, level: str, grades: GradeSystem) -> np.ndarray:
     """Sum an array shaped (zones, grades, ...) into the units of ``level``: shape (units, ...), with units
     zone_grade (each cell, zone-major), zone_stage (zone-major, stages in order), zone, stage, total (one unit).
-    Stages are runs of consecutive grades, so the sums are slices (summed slice by slice: ``np.add.reduceat``
-    over the grade axis is ~10x slower on the calibration's draws)."""
+    Stages are runs of consecutive grades, so the sums are slices, each summed straight into its column of the result
+    (``np.add.reduceat`` over the grade axis is ~10x slower on the calibration's draws and adds in another order)."""
     if level == "zone_grade":
         return x.reshape(-1, *x.shape[2:])
     if level == "zone":
@@ -122,7 +122,10 @@ def level_sum(x: np.ndarray, level: str, grades: GradeSystem) -> np.ndarray:
         return x.sum((0, 1))[None]
     stage_of = [grades.stage_of_grade[g] for g in grades.grades]
     starts = [i for i, st in enumerate(stage_of) if i == 0 or st != stage_of[i - 1]]
-    by_stage = np.stack([x[:, a:b].sum(1) for a, b in zip(starts, [*starts[1:], len(stage_of)], strict=True)], axis=1)  # (Z, S, ...)
+    dt = x.dtype if x.dtype.kind == "f" else x[:1, :1].sum(1).dtype  # the dtype sum() gives (integers and booleans widen)
+    by_stage = np.empty((x.shape[0], len(starts), *x.shape[2:]), dtype=dt)  # (Z, S, ...)
+    for i, (a, b) in enumerate(zip(starts, [*starts[1:], len(stage_of)], strict=True)):
+        np.add.reduce(x[:, a:b], axis=1, out=by_stage[:, i])
     return by_stage.sum(0) if level == "stage" else by_stage.reshape(-1, *x.shape[2:])
 
 
@@ -160,12 +163,13 @@ def backtest_paths(
         fitted = dict(zip(plain, fit_methods(past, settings, plain, noise=False, prepared=at_origin), strict=True))  # one window
         if fits is not None:
             fits.update({(m, o): f for m, f in fitted.items()})
+        births: dict = {}  # the origin's projected births, the same for every method's path (model.simulate)
         for m in methods:
             if m == "auto":
                 used, s = auto_choice(past, settings).chosen
                 yield m, o, point_path(past, fit_method(past, s, used, noise=False), s, horizon), actual
             else:
-                yield m, o, point_path(past, fitted[m], settings, horizon), actual
+                yield m, o, point_path(past, fitted[m], settings, horizon, births=births), actual
 
 
 def backtest_errors(

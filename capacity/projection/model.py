@@ -165,6 +165,7 @@ def simulate(
     additions: np.ndarray | None = None,
     children: np.ndarray | None = None,
     stock: np.ndarray | None = None,
+    births: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> np.ndarray:
     """Project ``horizon`` years after the history's last year (equations in the module docstring).
 
@@ -180,6 +181,9 @@ def simulate(
     stock : ndarray (zones, grades, horizon), optional
         Pupils present in each projected year outside the cohort flow (housing stock H): added
         to the output, never aged.
+    births : dict, optional
+        {entry offset: :func:`projected_births` of the years the entry grade's pupils are born}, filled here as
+        computed: callers projecting several fits of one history under one settings and horizon pass one dict.
 
     Returns
     -------
@@ -198,11 +202,13 @@ def simulate(
     gi_of = history.grades.grade_index
     mult = transition_multipliers(settings, horizon, history.grades)
     level = np.flatnonzero(fitted.kinds == LEVEL)
-    births_by_entry = {
-        gi_of[gr]: projected_births(history, settings, np.arange(origin + 1, origin + horizon + 1) - off)
-        for gr, off in settings.entry_offsets.items()
-        if off is not None and fitted.kinds[gi_of[gr]] == ENTRY
-    }
+    births = {} if births is None else births
+    births_by_entry = {}
+    for gr, off in settings.entry_offsets.items():
+        if off is not None and fitted.kinds[gi_of[gr]] == ENTRY:
+            if off not in births:
+                births[off] = projected_births(history, settings, np.arange(origin + 1, origin + horizon + 1) - off)
+            births_by_entry[gi_of[gr]] = births[off]
     noise = _noise(fitted, births_by_entry, d, rng, dt) if noisy else None
     # Layout (zones, grades, draws): the draw axis is innermost and contiguous.
     state = np.broadcast_to(history.pupils[:, :, -1, None].astype(dt), (z, g, d)).copy()
