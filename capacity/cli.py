@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -429,7 +430,10 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | Non
         proj = project_district(d, proj_settings)
     _step(f"building and solving the plan ({ps.solver}, time limit {ps.time_limit_s:g} s)")
     if demand is not None:
-        r = plan_district(d, read_demand(demand, d), ps)
+        # the file is this plan's demand table, by zone of residence (years after the history): as the district's own
+        # demand table, it is split among home schools by the attendance matrix where one is given
+        dem = read_demand(demand, d)
+        r = plan_district(dataclasses.replace(d, demand=dem), dem, ps)
     elif proj is None:
         r = plan_district(d, d.demand, ps)
     else:

@@ -202,3 +202,41 @@ def test_a_re_run_gets_its_own_time_share_after_a_longer_first_run():
     assert again.status == "optimal"
     values = np.array([v.varValue for v in prob.variables()])
     assert again.objective == pytest.approx(float(costs @ values), rel=1e-9)
+
+
+def test_a_misreported_started_solve_is_run_again_only_in_the_time_the_limit_leaves(monkeypatch):
+    """A started solve whose reported objective its plan does not reach is run again without presolve; the second
+    run gets the time the plan's limit leaves after the first, not the whole limit again (it doubled the time)."""
+    import importlib
+    import time
+
+    import pulp
+
+    solve_mod = importlib.import_module("capacity.plan.solve")  # the module (capacity.plan's ``solve`` is the function)
+
+    prob = pulp.LpProblem("mip", pulp.LpMinimize)
+    z = [pulp.LpVariable(f"z{j}", 0, 3, cat=pulp.LpInteger) for j in range(3)]
+    prob += pulp.lpSum((j + 1) * v for j, v in enumerate(z))
+    prob += pulp.lpSum(z) >= 2, "cover"
+    given: list[float] = []
+    monkeypatch.setattr(solve_mod, "_held_objective", lambda h: 1.0)  # as if HiGHS misreported the objective
+    monkeypatch.setattr(solve_mod, "run_again", lambda h, time_s: given.append(time_s) or 0.0)
+    slow_solve = prob.solve
+
+    def first_run_of(seconds):
+        def run(solver):
+            time.sleep(seconds)  # the first run took that long of the limit
+            return slow_solve(solver)
+
+        return run
+
+    limit = 3.0
+    monkeypatch.setattr(prob, "solve", first_run_of(1.5))
+    t0 = time.perf_counter()
+    solve_mod.solve(prob, PlanSettings(threads=1, time_limit_s=limit), fallback=None, start={z[0]: 2.0})
+    first = time.perf_counter() - t0
+    assert len(given) == 1 and first + given[0] <= limit + 0.05, (first, given)
+    given.clear()
+    monkeypatch.setattr(prob, "solve", first_run_of(2.5))  # less than MIN_RESOLVE_S left: not run again
+    solve_mod.solve(prob, PlanSettings(threads=1, time_limit_s=limit), fallback=None, start={z[0]: 2.0})
+    assert given == []

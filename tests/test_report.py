@@ -497,3 +497,30 @@ def test_merger_table_follows_home_schools(example):
     assert m.loc[a_id, "receiving_school_id"] == c_id and m.loc[b_id, "receiving_school_id"] == d_id
     assert (m.loc[a_id, "pupils_moved"], m.loc[a_id, "boarders"], m.loc[a_id, "travel_km"]) == (40.0, 12.0, 6.0)
     assert (m.loc[b_id, "pupils_moved"], m.loc[b_id, "boarders"], m.loc[b_id, "travel_km"]) == (25.0, 0.0, 3.0)
+
+
+def test_the_budget_workbooks_status_quo_need_is_the_sum_of_gap_budget_csv_rows():
+    """The status-quo need of a year and stage counts the pupils short as gap/budget.csv's rows show them (each zone's
+    shortfall to whole pupils), so the workbook's figure is their sum: three zones 0.6 short each are 3 there (1 + 1 + 1),
+    not round(1.8) = 2; three 0.4 short are 0, not 1."""
+    from types import SimpleNamespace
+
+    from capacity.gap import rounded_for_csv
+    from capacity.report.budget import budget_tables
+    from capacity.report.settings import ReportSettings
+
+    rows = [(2026, z, z.lower(), "primary", 0.6, 1, 1, 1.5e6) for z in "ABC"] + [
+        (2027, z, z.lower(), "junior", 0.4, 1, 1, 1.5e6) for z in "ABC"
+    ]
+    gap_budget = pd.DataFrame(
+        rows, columns=["year", "zone_id", "name", "stage", "shortfall", "classrooms_needed", "new_classrooms", "cost"]
+    )
+    result = SimpleNamespace(
+        gap=SimpleNamespace(budget=gap_budget),
+        plan=None,
+        projection=SimpleNamespace(years=[2026, 2027]),
+        district=SimpleNamespace(grades=CHINA),
+    )
+    need = budget_tables(result, ReportSettings()).status_quo.iloc[:-1]  # the last row is the total
+    csv = rounded_for_csv(gap_budget).groupby(["year", "stage"])["shortfall"].sum()
+    assert [float(v) for v in need["shortfall"]] == [float(csv[2026, "primary"]), float(csv[2027, "junior"])] == [3.0, 0.0]

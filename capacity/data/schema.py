@@ -382,7 +382,7 @@ ATTENDANCE = Table(
         "Where the projection comes from enrolment history (pupils counted in the zone of the school they attend), a matrix "
         "with pupils attending a school outside their home zone (a magnet school) is not applied: its residence shares "
         "would move pupils between schools. The shares then come from the last history year's enrolment, with a note; the "
-        "matrix applies where demand is by residence (a demand table after the history, or a district given as demand).",
+        "matrix applies where demand is by residence (a demand table after the history, a district given as demand, or the file of `capacity plan --demand`).",
     ),
 )
 

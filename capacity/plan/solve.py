@@ -305,7 +305,9 @@ def solve(problem: pulp.LpProblem, settings: PlanSettings, fallback: str | None 
     except pulp.PulpSolverError as e:
         raise SolverError(f"{name} failed: {e}") from None
     if name == "highs" and start and problem.isMIP() and _held_objective(problem.solverModel) is not None:
-        _solve_again_without_presolve(problem, settings)
+        left = settings.time_limit_s - (time.perf_counter() - t0)
+        if left >= MIN_RESOLVE_S:  # else the report states the plan's own cost (_held_plan_objective)
+            _solve_again_without_presolve(problem, left)
     elapsed = time.perf_counter() - t0
     report = _report_highs(problem, elapsed) if name == "highs" else _report_cbc(problem, elapsed)
     if report.status == "no_solution" and "time limit" in report.model_status.lower():
@@ -405,8 +407,12 @@ def _held_objective(h) -> float | None:
     return held if abs(held - obj) > 1e-7 * max(1.0, abs(held)) else None
 
 
-def _solve_again_without_presolve(problem: pulp.LpProblem, settings: PlanSettings) -> None:
-    """Solve a misreported started solve once more with presolve off (from the solution it holds), in the same time limit."""
+MIN_RESOLVE_S = 1.0  # time left (s) below which a misreported started solve is not run again
+
+
+def _solve_again_without_presolve(problem: pulp.LpProblem, time_s: float) -> None:
+    """Solve a misreported started solve once more with presolve off (from the solution it holds), for at most
+    ``time_s`` seconds: the time the plan's limit leaves after the first run (the two runs stay within the limit)."""
     from capacity.notes import note
 
     h = problem.solverModel
@@ -416,7 +422,7 @@ def _solve_again_without_presolve(problem: pulp.LpProblem, settings: PlanSetting
     )
     before = h.getOptionValue("presolve")
     h.setOptionValue("presolve", "off")
-    run_again(h, settings.time_limit_s)
+    run_again(h, time_s)
     h.setOptionValue("presolve", before[1] if isinstance(before, tuple) else before)  # later runs of this instance as set
     read_values(problem)
 

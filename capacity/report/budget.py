@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from capacity.gap import rounded_for_csv
 from capacity.grades import GradeSystem
 from capacity.report.labels import words
 from capacity.report.settings import ReportSettings
@@ -122,8 +123,9 @@ def budget_tables(result, settings: ReportSettings) -> BudgetTables:
     years = [int(y) for y in result.projection.years]
     sq = status_quo_projects(gap.budget)
     sq_by = sq.groupby(["year", "stage"], as_index=False)[["classrooms", "cost"]].sum().rename(columns={"classrooms": "new_classrooms"})
-    short = gap.budget.groupby(["year", "stage"], as_index=False)["shortfall"].sum()
-    short["shortfall"] = short["shortfall"].round(0)  # whole pupils, as gap/budget.csv writes them
+    # whole pupils: the sum of gap/budget.csv's rows as written (each zone's or school's shortfall rounded)
+    short = rounded_for_csv(gap.budget[["year", "stage", "shortfall"]]).groupby(["year", "stage"], as_index=False)["shortfall"].sum()
+    short["shortfall"] = short["shortfall"].astype(float)
     sq_need = short.merge(sq_by, on=["year", "stage"], how="left").fillna({"new_classrooms": 0, "cost": 0.0})
     sq_need = sq_need[(sq_need["shortfall"] > 0) | (sq_need["new_classrooms"] > 0)].astype({"new_classrooms": int, "year": object})
     sq_need["cost"] = sq_need["cost"] / div
