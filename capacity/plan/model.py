@@ -125,7 +125,8 @@ def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSetting
     """b (classrooms built), y (candidate open), c (closed status): shared by every demand draw.
 
     c[s,t] exists for a closable school from the first planned year + ``closure_lead_years``
-    (a forced closure: from the first year, fixed at 1); before that the school is open.
+    (a forced closure: from the first year, fixed at 1; a decided closure, schools ``closed_from``: fixed at 1
+    from that year); before that the school is open.
     """
     s = data.schools
     var = prob.add_variable
@@ -144,10 +145,12 @@ def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSetting
                 if t >= r["earliest_open"]:
                     y[sid, t] = var(f"y_{sid}_{t}", lowBound=0, upBound=1, cat=pulp.LpInteger)
         if r["closable"]:
-            first_close = data.years[0] if r["must_close"] else data.years[0] + settings.closure_lead_years
+            first_close = data.years[0] + settings.closure_lead_years
+            if r["must_close"]:  # forced or decided: closed from closed_from (a closable school may close before)
+                first_close = min(first_close, r["closed_from"]) if r["can_close"] and settings.allow_closures else r["closed_from"]
             for t in data.years:
                 if t >= first_close:
-                    c[sid, t] = var(f"c_{sid}_{t}", lowBound=int(r["must_close"]), upBound=1, cat=pulp.LpInteger)
+                    c[sid, t] = var(f"c_{sid}_{t}", lowBound=int(t >= r["closed_from"]), upBound=1, cat=pulp.LpInteger)
     return b, y, c
 
 
