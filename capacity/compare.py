@@ -142,6 +142,10 @@ def run_metrics(run: RunTables, bands: dict[str, list] | None = None) -> dict[st
             "teachers_needed_last_year": int(teach["teachers"].sum()),
         }
     )
+    summary = run.folder / "plan" / "summary.json"
+    decided = json.loads(summary.read_text(encoding="utf-8")).get("schools_closed_decided") if summary.exists() else None
+    if decided:  # only where the district states a decided closure (schools closed_from)
+        m["schools_closed_decided"] = int(decided)
     mg = t.get("plan/mergers")
     if mg is not None:
         m["schools_merged"] = int(mg.loc[mg["event"] == "close", "school_id"].nunique())

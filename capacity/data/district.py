@@ -284,6 +284,19 @@ def _without_closed(out: pd.DataFrame, closes: pd.Series) -> pd.DataFrame:
     return merged.groupby([c for c in cols if c != "pupils"], as_index=False, sort=False)["pupils"].sum()[cols]
 
 
+def note_late_closures(district: District, last_year: int) -> None:
+    """Note each decided closure (schools closed_from) after ``last_year``, the last planned or projected year:
+    the school teaches, and its seats count, in every year of the horizon."""
+    from capacity.notes import note
+
+    for sid, year in district.decided_closures.items():
+        if year > last_year:
+            note(
+                f"schools: '{sid}' closes from {year} (closed_from), after the horizon's last year {last_year}: it teaches and its "
+                "seats count in every year of this horizon"
+            )
+
+
 def pupils_by_stage(district: District) -> pd.DataFrame:
     """Pupils on roll by year (rows) and stage (columns), in pupils."""
     e = district.enrolment.assign(stage=district.enrolment["grade"].map(district.grades.stage_of_grade))

@@ -96,6 +96,9 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
     s["closed_from"] = s.index.map(district.decided_closures).astype(float)
     s.loc[s["school_id"].isin(settings.force_close), "closed_from"] = years[0]
     s["must_close"] = s["closed_from"].le(years[-1])
+    from capacity.data.district import note_late_closures
+
+    note_late_closures(district, years[-1])
     s["closable"] = (
         s["status"].eq("open")
         & ((s["can_close"] & settings.allow_closures) | s["must_close"])
