@@ -56,6 +56,14 @@ def test_plan_moves_the_pupils_from_the_closing_year_at_the_hand_cost(tmp_path):
     costs = r.tables["costs"].set_index(["year", "category"])["cost"]
     assert costs[(2028, "operating_schools")] == pytest.approx(10_000)  # A's running cost stops
     assert r.summary["schools_closed_decided"] == 1
+    # the merger table: A's 40 pupils (home school A) taught at B from 2028, 2 km away, nobody left without a seat
+    from capacity.report.mergers import merger_table
+
+    m = merger_table(r.tables, d)
+    assert m[["year", "event", "school_id", "receiving_school_id"]].values.tolist() == [[2028, "close", "SA", "SB"]]
+    assert m["pupils_moved"].tolist() == pytest.approx([40.0])
+    assert m["travel_km"].tolist() == pytest.approx([2.0])
+    assert r.unmet["pupils"].sum() == pytest.approx(0)
 
 
 def test_decided_closure_cannot_be_forbidden_and_may_close_earlier_only_when_closable(tmp_path):
@@ -81,7 +89,7 @@ def test_closure_after_the_horizon_changes_nothing_and_is_noted(tmp_path):
 
 
 def test_status_quo_pupils_go_to_the_zone_other_home_school(tmp_path):
-    from capacity.data.district import split_by_home_school
+    from capacity.data.district import split_by_home_school, without_closed
 
     f = write_district(
         tmp_path,
@@ -92,7 +100,8 @@ def test_status_quo_pupils_go_to_the_zone_other_home_school(tmp_path):
         ],
         {"SA": 30, "SC": 10},
     )
-    out = split_by_home_school(load_district(f), p1_demand({"A": [40, 80]}))
+    d = load_district(f)
+    out = without_closed(split_by_home_school(d, p1_demand({"A": [40, 80]})), d.decided_closures)
     got = out.set_index(["year", "school_id"])["pupils"].to_dict()
     assert got == pytest.approx({(2026, "SA"): 30.0, (2026, "SC"): 10.0, (2027, "SC"): 80.0})
 

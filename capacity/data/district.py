@@ -259,12 +259,14 @@ def split_by_home_school(district: District, demand: pd.DataFrame) -> pd.DataFra
     out = demand.merge(home_school_shares(district), on=["zone_id", "grade"], how="left")
     out["school_id"] = out["school_id"].fillna("")
     out["pupils"] = out["pupils"] * out["share"].fillna(1.0)
-    return _without_closed(out.drop(columns="share"), district.decided_closures)
+    return out.drop(columns="share")
 
 
-def _without_closed(out: pd.DataFrame, closes: pd.Series) -> pd.DataFrame:
-    """Pupils of a school in the years from its decided closure go to the other home schools of their zone and
-    grade, by those schools' shares; where none is left, to school_id '' (no home school)."""
+def without_closed(out: pd.DataFrame, closes: pd.Series) -> pd.DataFrame:
+    """The status quo after decided closures (``District.decided_closures``): pupils of a school (a
+    :func:`split_by_home_school` table) in the years from its closure go to the other home schools of their zone and
+    grade, by those schools' shares; where none is left, to school_id '' (no home school). The plan keeps the closed
+    school as their home school, so that they count as moved (docs/plan-model.md)."""
     gone = out["school_id"].map(closes).le(out["year"]).to_numpy()
     if not gone.any():
         return out
