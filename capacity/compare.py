@@ -256,4 +256,8 @@ def compare(runs: list[RunTables]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
             + ", ".join(f"{n}: {u}" for n, u in units.items())
             + "): their costs stand side by side as stated, not converted, and cannot be compared as they are"
         )
-    return pd.DataFrame([run_metrics(r) for r in runs]), per_year(runs), input_diff(runs)
+    metrics = pd.DataFrame([run_metrics(r) for r in runs])
+    if "schools_closed_decided" in metrics:  # stated by runs whose district decides a closure: 0 for the other plans
+        planned = metrics["schools_closed"].notna()
+        metrics.loc[planned, "schools_closed_decided"] = metrics.loc[planned, "schools_closed_decided"].fillna(0)
+    return metrics, per_year(runs), input_diff(runs)
