@@ -148,9 +148,13 @@ def junior_district(tmp_path, closed_from: str):
 
 
 def test_zone_whose_only_junior_school_closes_sends_its_cohorts_away_from_that_year(tmp_path):
+    from capacity.notes import collecting
+
     settings = ProjectionSettings(draws=50, horizon=5)
     base = project_district(load_district(junior_district(tmp_path / "open", "")), settings)
-    shut = project_district(load_district(junior_district(tmp_path / "shut", "2028")), settings)
+    with collecting() as notes:
+        shut = project_district(load_district(junior_district(tmp_path / "shut", "2028")), settings)
+    assert "decided closure: zone A has no school teaching J1, J2, J3 from 2028" in " ".join(notes)
     gi = [shut.grades.grade_index[g] for g in ("J1", "J2", "J3")]
     za, zb = shut.zones.index("A"), shut.zones.index("B")
     years = np.asarray(shut.years)
@@ -176,3 +180,29 @@ def test_example_county_plan_model_unchanged_without_closures():
     s = school_table(d, PlanSettings(force_close=(d.schools.loc[d.schools["status"].eq("open"), "school_id"].iloc[0],)), (2026, 2027))
     assert s.loc[s["must_close"], "closed_from"].tolist() == [2026.0]
     assert s.loc[~s["must_close"], "closed_from"].isna().all()
+
+
+def test_plan_closes_the_school_even_when_pupils_are_left_without_a_seat(tmp_path):
+    # B has 1 room (45 seats) and no site room: from 2028 it seats B's 20 and 25 of A's 40 (2 km: 50), 15 are unmet.
+    # 2 x 20,200 + (1 class 100 + 1 school 10,000 + travel 50 + 15 x 1e6) = 15,050,550: keeping A open would cost
+    # 20,200 in 2028, but the closure is decided.
+    f = write_district(
+        tmp_path,
+        [("A", 0, 0), ("B", 2, 0)],
+        [
+            dict(school_id="SA", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=2028),
+            dict(school_id="SB", zone_id="B", classrooms=1, max_classrooms=1, x_km=2, y_km=0, closed_from=""),
+        ],
+        {"SA": 40, "SB": 20},
+    )
+    d = load_district(f)
+    dem = p1_demand({"A": [40, 40, 40], "B": [20, 20, 20]})
+    r = plan_district(d, dem, hand_settings(cost_per_school_year=10_000.0, cost_per_pupil_km_year=1.0))
+    assert r.summary["status"] == "optimal"
+    check_plan_invariants(r, dem)
+    costs_sum_to_objective(r)
+    assert r.summary["objective"] == pytest.approx(15_050_550)
+    assert r.unmet.groupby("year")["pupils"].sum().to_dict() == pytest.approx({2028: 15.0})
+    from capacity.report.mergers import merger_table
+
+    assert merger_table(r.tables, d)["pupils_moved"].tolist() == pytest.approx([25.0])

@@ -40,14 +40,20 @@ def move_closed_zones(district, proj) -> tuple[object, list[str]]:
         return proj, []
     now = teaching_by_year(district, proj.zones, proj.years, teaching)
     lost = (teaching[:, :, None] > 0) & (now <= 0)
-    notes = []
+    by_zone: dict[tuple[int, int, bool], list[str]] = {}
     for z, g in zip(*np.nonzero(lost.any(-1)), strict=True):
         first = proj.years[int(np.argmax(lost[z, g]))]
-        where = "the zones that teach it" if (now[:, g, lost[z, g]] > 0).any() else "nowhere (no zone teaches it: kept in the zone)"
-        notes.append(
-            f"decided closure: zone {proj.zones[z]} has no school teaching {proj.grades.grades[g]} from {first}; its pupils of "
-            f"that grade are projected in {where} from then"
+        taken = bool((now[:, g, lost[z, g]] > 0).any())
+        by_zone.setdefault((int(z), first, taken), []).append(proj.grades.grades[g])
+    notes = [
+        f"decided closure: zone {proj.zones[z]} has no school teaching {', '.join(grades)} from {first}; its pupils of "
+        + (
+            "those grades are projected in the zones that teach them from then"
+            if taken
+            else "those grades stay in the zone (no zone teaches them)"
         )
+        for (z, first, taken), grades in sorted(by_zone.items())
+    ]
     if not lost.any():
         return proj, notes
     return replace(proj, point=_moved(proj.point, lost, now > 0), draws=_moved(proj.draws, lost, now > 0)), notes
