@@ -506,7 +506,9 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades
                             "classrooms + projects <= the school's max_classrooms",
                         )
                     )
-    errors += _decided_closure_checks(schools, frames["projects"], labels, last)
+    dem = frames["demand"] if "demand" in frames else None
+    start = int(dem["year"].min()) if last is None and dem is not None and len(dem) and dem["year"].notna().any() else None
+    errors += _decided_closure_checks(schools, frames["projects"], labels, last, start)
     if last is not None:
         present = set(enrol.loc[enrol["year"].eq(last) & (enrol["pupils"] > 0), "school_id"])
         for _, r in schools[schools["status"].eq("open") & ~schools["school_id"].isin(present)].iterrows():
@@ -568,9 +570,12 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades
     return errors, warnings
 
 
-def _decided_closure_checks(schools: pd.DataFrame, projects: pd.DataFrame, labels: dict[str, str], last: int | None) -> list[Problem]:
-    """A decided closure (``closed_from``) is at an open school, after the last history year, and no decided
-    project at the school is completed in or after its closing year."""
+def _decided_closure_checks(
+    schools: pd.DataFrame, projects: pd.DataFrame, labels: dict[str, str], last: int | None, start: int | None = None
+) -> list[Problem]:
+    """A decided closure (``closed_from``) is at an open school, after the last history year (without history: not
+    before ``start``, the first demand year), and no decided project at the school is completed in or after its
+    closing year."""
     if "closed_from" not in schools:
         return []
     out = []
@@ -596,6 +601,17 @@ def _decided_closure_checks(schools: pd.DataFrame, projects: pd.DataFrame, label
                     "closed_from",
                     f"{year}, inside the history (last year {last})",
                     f"a year after {last} (a school closed before then has status closed)",
+                )
+            )
+            continue
+        if start is not None and year < start:
+            out.append(
+                Problem(
+                    labels["schools"],
+                    int(r[ROW]),
+                    "closed_from",
+                    f"{year}, before the first demand year {start}",
+                    f"a year from {start} on (a school closed before then has status closed)",
                 )
             )
             continue

@@ -624,6 +624,13 @@ CASES: list[Case] = [
         "A school closed before the last history year has status closed; a decided closure names a later year.",
     ),
     Case(
+        "closure-before-demand",
+        "a decided closure before the first demand year of a district given only as demand",
+        small(schools={"closed_from": ["2020", ""]}),
+        "schools.csv, row 2, column 'closed_from': found 2020, before the first demand year 2026",
+        "A school closed before the planned years has status closed; a decided closure names a planned year or later.",
+    ),
+    Case(
         "closure-at-candidate",
         "a decided closure at a candidate site",
         cell("schools", 21, "closed_from", "2028"),
