@@ -29,6 +29,16 @@ def two_schools(tmp_path, closed_from="2028", **extra):
     )
 
 
+def solved(district):
+    """The plan of A's 40 and B's 20 P1 pupils a year, 2026-28: school-year 10,000, class-year 100, 1 per pupil-km."""
+    dem = p1_demand({"A": [40, 40, 40], "B": [20, 20, 20]})
+    r = plan_district(district, dem, hand_settings(cost_per_school_year=10_000.0, cost_per_pupil_km_year=1.0))
+    assert r.summary["status"] == "optimal"
+    check_plan_invariants(r, dem)
+    costs_sum_to_objective(r)
+    return r
+
+
 def test_seat_gap_counts_the_closing_school_until_its_year(tmp_path):
     d = load_district(two_schools(tmp_path))
     seats = seat_table(d, CLASS_SIZE, (2026, 2027, 2028, 2029))
@@ -43,11 +53,7 @@ def test_plan_moves_the_pupils_from_the_closing_year_at_the_hand_cost(tmp_path):
     # 2028: A closed, its 40 pupils travel 2 km to B (40 x 2 x 1 = 80): 2 classes (200) + 1 school (10,000).
     # Objective 2 x 20,200 + 10,280 = 50,680 (without the closure: 3 x 20,200 = 60,600, and the plan may not keep A open).
     d = load_district(two_schools(tmp_path))
-    dem = p1_demand({"A": [40, 40, 40], "B": [20, 20, 20]})
-    r = plan_district(d, dem, hand_settings(cost_per_school_year=10_000.0, cost_per_pupil_km_year=1.0))
-    assert r.summary["status"] == "optimal"
-    check_plan_invariants(r, dem)
-    costs_sum_to_objective(r)
+    r = solved(d)
     assert r.summary["objective"] == pytest.approx(50_680)
     sch = r.tables["schools"].set_index(["school_id", "year"])
     assert [sch.at[("SA", y), "status"] for y in (2026, 2027, 2028)] == ["open", "open", "closed"]
@@ -196,11 +202,7 @@ def test_plan_closes_the_school_even_when_pupils_are_left_without_a_seat(tmp_pat
         {"SA": 40, "SB": 20},
     )
     d = load_district(f)
-    dem = p1_demand({"A": [40, 40, 40], "B": [20, 20, 20]})
-    r = plan_district(d, dem, hand_settings(cost_per_school_year=10_000.0, cost_per_pupil_km_year=1.0))
-    assert r.summary["status"] == "optimal"
-    check_plan_invariants(r, dem)
-    costs_sum_to_objective(r)
+    r = solved(d)
     assert r.summary["objective"] == pytest.approx(15_050_550)
     assert r.unmet.groupby("year")["pupils"].sum().to_dict() == pytest.approx({2028: 15.0})
     from capacity.report.mergers import merger_table
