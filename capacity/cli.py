@@ -410,7 +410,7 @@ def plan(district, horizon, quantile, solver, time_limit, gap, threads, relax_cl
 
 
 def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | None = None) -> None:
-    from capacity.plan import opened_text, plan_district, plan_from_projection, read_demand
+    from capacity.plan import closed_text, opened_text, plan_district, plan_from_projection, read_demand
     from capacity.plan.strategy import PLAN_FROM
     from capacity.preflight import check_plan, check_projection
     from capacity.projection import project_district
@@ -450,7 +450,7 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | Non
     )
     click.echo(
         f"Classrooms built {s['classrooms_built']}, seats added {s['seats_added']:,}, schools opened {opened_text(s)}, "
-        f"closed {s['schools_closed']}, capital {s['capital_cost']:,.0f}; unmet pupil-years {s['unmet_pupil_years']:,.0f}"
+        f"closed {closed_text(s)}, capital {s['capital_cost']:,.0f}; unmet pupil-years {s['unmet_pupil_years']:,.0f}"
     )
     if len(r.builds):
         click.echo("Builds:\n" + r.builds.to_string(index=False))
@@ -493,7 +493,7 @@ def _plan_body(d, proj_settings, ps, robust, tmp: Path | None, demand: str | Non
 def run(scenario, out, override_) -> None:
     """Projection -> gap -> plan -> report for a scenario file; writes tables, charts,
     budget_request.xlsx, report.html and manifest.json into one folder, atomically."""
-    from capacity.plan import opened_text
+    from capacity.plan import closed_text, opened_text
     from capacity.run import run_scenario
     from capacity.scenario import load_scenario
 
@@ -505,7 +505,7 @@ def run(scenario, out, override_) -> None:
     if r.plan is not None:
         s = r.plan.summary
         click.echo(
-            f"Plan {s['status']}: capital {s['capital_cost']:,.0f}, seats added {s['seats_added']:,}, opened {opened_text(s)}, closed {s['schools_closed']}, unmet pupil-years {s['unmet_pupil_years']:,.0f}"
+            f"Plan {s['status']}: capital {s['capital_cost']:,.0f}, seats added {s['seats_added']:,}, opened {opened_text(s)}, closed {closed_text(s)}, unmet pupil-years {s['unmet_pupil_years']:,.0f}"
         )
 
 

@@ -142,6 +142,10 @@ def run_metrics(run: RunTables, bands: dict[str, list] | None = None) -> dict[st
             "teachers_needed_last_year": int(teach["teachers"].sum()),
         }
     )
+    summary = run.folder / "plan" / "summary.json"
+    decided = json.loads(summary.read_text(encoding="utf-8")).get("schools_closed_decided") if summary.exists() else None
+    if decided:  # only where the district states a decided closure (schools closed_from)
+        m["schools_closed_decided"] = int(decided)
     mg = t.get("plan/mergers")
     if mg is not None:
         m["schools_merged"] = int(mg.loc[mg["event"] == "close", "school_id"].nunique())
@@ -252,4 +256,8 @@ def compare(runs: list[RunTables]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
             + ", ".join(f"{n}: {u}" for n, u in units.items())
             + "): their costs stand side by side as stated, not converted, and cannot be compared as they are"
         )
-    return pd.DataFrame([run_metrics(r) for r in runs]), per_year(runs), input_diff(runs)
+    metrics = pd.DataFrame([run_metrics(r) for r in runs])
+    if "schools_closed_decided" in metrics:  # stated by runs whose district decides a closure: 0 for the other plans
+        planned = metrics["schools_closed"].notna()
+        metrics.loc[planned, "schools_closed_decided"] = metrics.loc[planned, "schools_closed_decided"].fillna(0)
+    return metrics, per_year(runs), input_diff(runs)

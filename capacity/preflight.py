@@ -131,6 +131,12 @@ def check_plan(district, settings) -> None:
             f"plan.force_close: found '{r.school_id}', which has the decided project '{r.project_id}' (completed {int(r.completion_year)}); "
             "expected a school to close without decided building (drop the project from projects.csv, or do not force the closure)"
         )
+    kept = sorted(set(district.decided_closures.index) & set(settings.forbid_close))
+    if kept:
+        problems.append(
+            f"plan.forbid_close: found {', '.join(map(repr, kept))}, which a decided closure closes (schools closed_from); "
+            "expected schools the district does not close (drop the closure from schools.csv, or the school from forbid_close)"
+        )
     both = sorted(forced & set(settings.forbid_close))
     if both:
         problems.append(f"plan.force_close and plan.forbid_close: found {', '.join(both)} in both; expected each school in at most one")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from capacity.data.read import read_district_files
@@ -80,6 +81,16 @@ class District:
     def has_history(self) -> bool:
         """Whether the district gives an enrolment history (else it is planned from ``demand``)."""
         return bool(len(self.enrolment))
+
+    @property
+    def decided_closures(self) -> pd.Series:
+        """Decided closures: the first school year each closing school no longer teaches (schools ``closed_from``),
+        int, index school_id, sorted; empty when none is stated."""
+        s = self.schools
+        if "closed_from" not in s:
+            return pd.Series(dtype=int, name="closed_from")
+        c = s.loc[s["closed_from"].notna(), ["school_id", "closed_from"]].sort_values("school_id")
+        return c.set_index("school_id")["closed_from"].astype(int)
 
     def school_grades(self) -> pd.DataFrame:
         """One row per (school_id, grade) the school teaches, with its stage."""
@@ -249,6 +260,43 @@ def split_by_home_school(district: District, demand: pd.DataFrame) -> pd.DataFra
     out["school_id"] = out["school_id"].fillna("")
     out["pupils"] = out["pupils"] * out["share"].fillna(1.0)
     return out.drop(columns="share")
+
+
+def without_closed(out: pd.DataFrame, closes: pd.Series) -> pd.DataFrame:
+    """The status quo after decided closures (``District.decided_closures``): pupils of a school (a
+    :func:`split_by_home_school` table) in the years from its closure go to the other home schools of their zone and
+    grade, by those schools' shares; where none is left, to school_id '' (no home school). The plan keeps the closed
+    school as their home school, so that they count as moved (docs/plan-model.md)."""
+    gone = out["school_id"].map(closes).le(out["year"]).to_numpy()
+    if not gone.any():
+        return out
+    cols = list(out.columns)
+    key = [c for c in cols if c not in ("school_id", "pupils")]  # year, zone_id, grade and any other demand column
+    moved = out[gone].groupby(key)["pupils"].sum()
+    keep = out[~gone].copy()
+    home = keep["school_id"].ne("")
+    total = keep[home].groupby(key)["pupils"].transform("sum")
+    count = keep[home].groupby(key)["pupils"].transform("size")
+    extra = np.nan_to_num(pd.MultiIndex.from_frame(keep.loc[home, key]).map(moved).to_numpy(dtype=float))
+    # by pupils where the others have any, else evenly
+    keep.loc[home, "pupils"] += extra * np.where(total > 0, keep.loc[home, "pupils"] / total.where(total > 0, 1.0), 1.0 / count)
+    taken = keep[home].groupby(key).size()
+    left = moved[~moved.index.isin(taken.index)].reset_index().assign(school_id="")
+    merged = pd.concat([keep, left[cols]], ignore_index=True)
+    return merged.groupby([c for c in cols if c != "pupils"], as_index=False, sort=False)["pupils"].sum()[cols]
+
+
+def note_late_closures(district: District, last_year: int) -> None:
+    """Note each decided closure (schools closed_from) after ``last_year``, the last planned or projected year:
+    the school teaches, and its seats count, in every year of the horizon."""
+    from capacity.notes import note
+
+    for sid, year in district.decided_closures.items():
+        if year > last_year:
+            note(
+                f"schools: '{sid}' closes from {year} (closed_from), after the horizon's last year {last_year}: it teaches and its "
+                "seats count in every year of this horizon"
+            )
 
 
 def pupils_by_stage(district: District) -> pd.DataFrame:

@@ -186,6 +186,17 @@ SCHOOLS = Table(
         Column("boarding_beds", "int", "boarding places (寄宿)", "beds", required=False, default=0, min=0, max=100000),
         Column("can_close", "bool", "whether the school may be merged into others (撤并)", required=False, default=False),
         Column(
+            "closed_from",
+            "int",
+            "a decided closure: the first school year the school no longer teaches (a school closing at the end of the "
+            "2026-27 year has 2027); blank = no decided closure. Only for an open school, after the last history year; the "
+            "seat gap counts its seats until then and the plan closes it from that year (see 'Decided closures' below)",
+            "year",
+            required=False,
+            nullable=True,
+            **YEAR,
+        ),
+        Column(
             "inclusive",
             "bool",
             "a private kindergarten recognised as inclusive (普惠性民办), counted in the inclusive coverage share",

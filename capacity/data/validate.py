@@ -506,6 +506,9 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades
                             "classrooms + projects <= the school's max_classrooms",
                         )
                     )
+    dem = frames["demand"] if "demand" in frames else None
+    start = int(dem["year"].min()) if last is None and dem is not None and len(dem) and dem["year"].notna().any() else None
+    errors += _decided_closure_checks(schools, frames["projects"], labels, last, start)
     if last is not None:
         present = set(enrol.loc[enrol["year"].eq(last) & (enrol["pupils"] > 0), "school_id"])
         for _, r in schools[schools["status"].eq("open") & ~schools["school_id"].isin(present)].iterrows():
@@ -565,6 +568,66 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades
                 "longitude/latitude; expected kilometres on a flat grid, e.g. a projected CRS / 1000, or degrees in columns named lon and lat)"
             )
     return errors, warnings
+
+
+def _decided_closure_checks(
+    schools: pd.DataFrame, projects: pd.DataFrame, labels: dict[str, str], last: int | None, start: int | None = None
+) -> list[Problem]:
+    """A decided closure (``closed_from``) is at an open school, after the last history year (without history: not
+    before ``start``, the first demand year), and no decided project at the school is completed in or after its
+    closing year."""
+    if "closed_from" not in schools:
+        return []
+    out = []
+    done = projects.dropna(subset=["school_id", "completion_year"]) if len(projects) else projects
+    for _, r in schools[schools["closed_from"].notna()].iterrows():
+        sid, year = r["school_id"], int(r["closed_from"])
+        if r["status"] != "open":
+            out.append(
+                Problem(
+                    labels["schools"],
+                    int(r[ROW]),
+                    "closed_from",
+                    f"{year} at '{sid}', whose status is {r['status']}",
+                    "a decided closure only at an open school (a closed school is already closed; a candidate site never opened)",
+                )
+            )
+            continue
+        if last is not None and year <= last:
+            out.append(
+                Problem(
+                    labels["schools"],
+                    int(r[ROW]),
+                    "closed_from",
+                    f"{year}, inside the history (last year {last})",
+                    f"a year after {last} (a school closed before then has status closed)",
+                )
+            )
+            continue
+        if start is not None and year < start:
+            out.append(
+                Problem(
+                    labels["schools"],
+                    int(r[ROW]),
+                    "closed_from",
+                    f"{year}, before the first demand year {start}",
+                    f"a year from {start} on (a school closed before then has status closed)",
+                )
+            )
+            continue
+        late = done[done["school_id"].eq(sid) & (done["completion_year"] >= year)] if len(done) else done
+        for _, p in late.iterrows():
+            out.append(
+                Problem(
+                    labels["projects"],
+                    int(p[ROW]),
+                    "completion_year",
+                    f"{int(p['completion_year'])} for project '{p['project_id']}' at '{sid}', which closes from {year} "
+                    f"({labels['schools']}, row {int(r[ROW])}, column closed_from)",
+                    f"a project completed before {year}, or no decided project at a school that closes",
+                )
+            )
+    return out
 
 
 def _this_year() -> int:

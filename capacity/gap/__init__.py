@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from capacity.data.district import note_late_closures
 from capacity.gap.classes import band_shares, class_report, policy_failures, school_pupils, school_sizes, status_quo_pupils
 from capacity.gap.gap import budget_needed, first_red, gap_table
 from capacity.gap.seats import grade_rooms, school_rooms, seat_table, seats_from_rooms
@@ -92,6 +93,7 @@ def gap_report(
     settings = fit_to_system(settings, GapSettings, district.grades)
     years = tuple(projection.years)
     seats = seat_table(district, settings.standards.class_size, years, settings.standards.rated_capacity_tolerance)
+    note_late_closures(district, years[-1])
     gap = gap_table(
         projection, seats, district.zones, settings.quantile, settings.warning_window, settings.amber_utilisation, district.schools
     )

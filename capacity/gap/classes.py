@@ -9,7 +9,8 @@ from capacity.standards import standard_size
 
 
 def status_quo_pupils(district, demand: pd.DataFrame) -> pd.DataFrame:
-    """Each school keeps its last-year share of its zone's pupils of each grade.
+    """Each school keeps its last-year share of its zone's pupils of each grade (from a decided closure, the
+    zone's other home schools of the grade take the closed school's share).
 
     Parameters
     ----------
@@ -22,9 +23,9 @@ def status_quo_pupils(district, demand: pd.DataFrame) -> pd.DataFrame:
         year, school_id, zone_id, grade, pupils (whole pupils, rounded). Pupils of a
         zone and grade that no school taught last year are returned with school_id ''.
     """
-    from capacity.data.district import split_by_home_school
+    from capacity.data.district import split_by_home_school, without_closed
 
-    out = split_by_home_school(district, demand)
+    out = without_closed(split_by_home_school(district, demand), district.decided_closures)
     homeless = out[out["school_id"].eq("") & (out["pupils"] > 0)]
     if len(homeless):
         from capacity.notes import note

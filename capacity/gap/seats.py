@@ -116,7 +116,8 @@ def seat_table(district, class_size: dict[str, int], years: tuple[int, ...], tol
     -------
     DataFrame
         year, school_id, zone_id, stage, classrooms, seats. A project stated in seats keeps
-        its stated seats; one stated in classrooms adds classrooms x the stage's room size.
+        its stated seats; one stated in classrooms adds classrooms x the stage's room size. A school
+        with a decided closure (``closed_from``) has no rows from that year.
     """
     gr = grade_rooms(district)
     override = district.schools.set_index("school_id")["class_size"]
@@ -157,6 +158,8 @@ def seat_table(district, class_size: dict[str, int], years: tuple[int, ...], tol
             .groupby(["year", "school_id", "zone_id", "stage"], as_index=False)[["classrooms", "seats"]]
             .sum()
         )
+    # a decided closure (schools closed_from): no seats from its year
+    out = out[~out["school_id"].map(district.decided_closures).le(out["year"])]
     order = {s: i for i, s in enumerate(district.grades.stage_names)}
     return out.sort_values(["year", "school_id", "stage"], key=lambda c: c.map(order) if c.name == "stage" else c).reset_index(drop=True)[
         ["year", "school_id", "zone_id", "stage", "classrooms", "seats"]

@@ -107,6 +107,9 @@ def plan_district(district, demand: pd.DataFrame, settings: PlanSettings | None 
     summary = plan_summary(model, tables, report, {"build_s": build_s, "solve_s": report.solve_s, "extract_s": extract_s}, t0)
     summary["strategy"] = settings.strategy if phases else "direct"
     summary.update(phases)
+    decided = int(district.decided_closures.le(data.years[-1]).sum())
+    if decided:  # of schools_closed, those a decided closure (schools closed_from) closes within the horizon
+        summary["schools_closed_decided"] = decided
     shortfalls = shortfall_messages(tables, data, district.zones, district.travel, settings, shortfall_tail(report))
     return PlanResult(tables, summary, data, settings, report, shortfalls)
 
@@ -150,6 +153,12 @@ def opened_text(summary: dict) -> str:
     (e.g. "1 (+ 2 decided)"), so a decided opening is never left out of the count unsaid."""
     decided = int(summary.get("schools_opened_decided", 0) or 0)
     return f"{summary['schools_opened']}" + (f" (+ {decided} decided)" if decided else "")
+
+
+def closed_text(summary: dict) -> str:
+    """Schools closed, as the headlines print it, with the decided closures among them (e.g. "3 (2 decided)")."""
+    decided = int(summary.get("schools_closed_decided", 0) or 0)
+    return f"{summary['schools_closed']}" + (f" ({decided} decided)" if decided else "")
 
 
 def shortfall_tail(report: SolveReport) -> str:

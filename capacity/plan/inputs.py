@@ -72,6 +72,11 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
         for sid in lst:
             if sid not in ids:
                 raise ScenarioError(f"plan.{key}: found school '{sid}'; expected a school_id of the district")
+    decided = sorted(set(district.decided_closures.index) & set(settings.forbid_close))
+    if decided:
+        raise ScenarioError(
+            f"plan.forbid_close names {decided}, closed by a decided closure (schools.csv closed_from); a school cannot be both"
+        )
     both = set(settings.force_close) & set(settings.forbid_close)
     if both:
         raise ScenarioError(f"plan.force_close and plan.forbid_close both name {sorted(both)}; a school cannot be both")
@@ -87,7 +92,13 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
     s.loc[rated.index, "rooms0"] = rated["rooms"].astype(int)
     s["max_rooms"] = s["max_classrooms"].astype(int)
     s["beds"] = s["boarding_beds"].astype(int)
-    s["must_close"] = s["school_id"].isin(settings.force_close)
+    # closed from this year: a decided closure's (schools closed_from), or the first planned year under force_close
+    s["closed_from"] = s.index.map(district.decided_closures).astype(float)
+    s.loc[s["school_id"].isin(settings.force_close), "closed_from"] = years[0]
+    s["must_close"] = s["closed_from"].le(years[-1])
+    from capacity.data.district import note_late_closures
+
+    note_late_closures(district, years[-1])
     s["closable"] = (
         s["status"].eq("open")
         & ((s["can_close"] & settings.allow_closures) | s["must_close"])

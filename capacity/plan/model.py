@@ -217,14 +217,15 @@ def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSetting
     """b (classrooms built), y (candidate open), c (closed status): shared by every demand draw.
 
     c[s,t] exists for a closable school from the first planned year + ``closure_lead_years``
-    (a forced closure: from the first year, fixed at 1); before that the school is open.
+    (a forced closure: from the first year, fixed at 1; a decided closure, schools ``closed_from``: fixed at 1
+    from that year); before that the school is open.
     """
     s = data.schools
     var = prob.add_variable
     proj_max = data.project_rooms.groupby("school_id")["rooms"].max() if len(data.project_rooms) else pd.Series(dtype=float)
     last = data.years[-1]
     b, y, c = {}, {}, {}
-    cols = ["buildable", "max_rooms", "rooms0", "status", "earliest_open", "closable", "must_close"]
+    cols = ["buildable", "max_rooms", "rooms0", "status", "earliest_open", "closable", "must_close", "can_close", "closed_from"]
     for sid, r in zip(s.index, s[cols].to_dict("records"), strict=True):
         if r["buildable"]:
             room_left = int(r["max_rooms"] - r["rooms0"] - proj_max.get(sid, 0))
@@ -237,10 +238,12 @@ def define_decisions(prob: pulp.LpProblem, data: PlanData, settings: PlanSetting
                 if t >= r["earliest_open"]:
                     y[sid, t] = var(f"y_{sid}_{t}", lowBound=0, upBound=1, cat=pulp.LpInteger)
         if r["closable"]:
-            first_close = data.years[0] if r["must_close"] else data.years[0] + settings.closure_lead_years
+            first_close = data.years[0] + settings.closure_lead_years
+            if r["must_close"]:  # forced or decided: closed from closed_from (a closable school may close before)
+                first_close = min(first_close, r["closed_from"]) if r["can_close"] and settings.allow_closures else r["closed_from"]
             for t in data.years:
                 if t >= first_close:
-                    c[sid, t] = var(f"c_{sid}_{t}", lowBound=int(r["must_close"]), upBound=1, cat=pulp.LpInteger)
+                    c[sid, t] = var(f"c_{sid}_{t}", lowBound=int(t >= r["closed_from"]), upBound=1, cat=pulp.LpInteger)
     return b, y, c
 
 

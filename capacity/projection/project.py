@@ -11,6 +11,7 @@ from capacity.errors import ProjectionError
 from capacity.grades import GradeSystem, grade_words
 from capacity.projection.additions import children_array, housing_stock, migration_additions
 from capacity.projection.backtest import Calibration, announced_choice, calibrate, missing_births, unborn_entry_grades, year_span
+from capacity.projection.closures import move_closed_zones
 from capacity.projection.cube import History, history_from_district, late_openings
 from capacity.projection.model import calibrated_draws, centred_quantiles, scale_around, simulate
 from capacity.projection.naive import fit_method
@@ -431,6 +432,7 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
             f"{settings.window} pairs of adjacent recorded years"
         )
     proj = project_history(history, settings, additions=moves, children=children, stock=stock)
+    proj, closed = move_closed_zones(district, proj)  # decided closures (schools closed_from): capacity/projection/closures.py
     from capacity.notes import note
 
     empty = tuple(g for g in history.grades.grades if not np.nansum(history.pupils[:, history.grades.grade_index[g], :]))
@@ -451,6 +453,7 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
         *proj.notes,
         *late,
         *(school_mode_notes(district, proj) if settings.unit == "school" else ()),
+        *closed,
     ):
         note(text)
     return proj

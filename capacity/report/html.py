@@ -96,6 +96,7 @@ METRIC_LABELS = {
     "schools_opened_decided": "decided new schools opened",
     "schools_extended": "schools extended",
     "schools_closed": "schools closed",
+    "schools_closed_decided": "of them by a decided closure",
     "schools_merged": "schools merged (closed)",
     "schools_reopened": "schools re-opened",
     "pupils_moved_by_mergers": "pupils moved by mergers",

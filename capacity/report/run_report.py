@@ -8,7 +8,7 @@ import html
 
 import pandas as pd
 
-from capacity.plan import opened_text
+from capacity.plan import closed_text, opened_text
 from capacity.report.html import _bar, _cards, fig_tag, page, table_html
 from capacity.report.labels import words
 
@@ -154,7 +154,7 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
             ("capital cost", money(s["capital_cost"]), False),
             ("seats added", f"{s['seats_added']:,}", False),
             ("classrooms built", f"{s['classrooms_built']:,}", False),
-            ("schools opened / closed", f"{opened_text(s)} / {s['schools_closed']}", False),
+            ("schools opened / closed", f"{opened_text(s)} / {closed_text(s)}", False),
             ("pupil-years without a seat (pupils, not money)", f"{s['unmet_pupil_years']:,.0f}", s["unmet_pupil_years"] > 0.5),
             ("plan status", f"{s['status']} (gap {s['gap']:.2%})" if s["gap"] == s["gap"] else s["status"], s["status"] != "optimal"),
         ]
@@ -242,6 +242,20 @@ def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
                 lang,
             ),
             _en(table_html(pr.assign(cost=pr["cost"] / div), max_rows=len(pr), floats="{:,.2f}" if div > 1 else "{:,.0f}"), lang),
+        ]
+
+    closes = d.decided_closures
+    if len(closes):
+        dc = d.schools.set_index("school_id").loc[closes.index, ["name", "zone_id", "first_grade", "last_grade"]]
+        dc = dc.assign(closed_from=closes).reset_index().sort_values(["closed_from", "school_id"])
+        parts += [
+            _en("<h3>Decided closures (fixed inputs)</h3>", lang),
+            _en(
+                '<p class="note">Already decided (schools closed_from): each school teaches until the year before, its seats '
+                "count in the seat gap until then, and the plan closes it from that year and seats its pupils elsewhere.</p>",
+                lang,
+            ),
+            _en(table_html(dc, max_rows=len(dc)), lang),
         ]
 
     # early warning

@@ -1,0 +1,231 @@
+"""Decided closures (schools closed_from): hand-computed seat gap, plan, status quo and projection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from plan_checks import check_plan_invariants, costs_sum_to_objective, hand_settings, p1_demand, write_district
+
+from capacity.data import load_district
+from capacity.errors import InputError
+from capacity.gap.seats import seat_table
+from capacity.plan import PlanSettings, plan_district
+from capacity.projection import ProjectionSettings, project_district
+
+CLASS_SIZE = {"kindergarten": 30, "primary": 45, "junior": 50, "senior": 50}
+
+
+def two_schools(tmp_path, closed_from="2028", **extra):
+    """School A (zone A, 2 rooms) closes from ``closed_from``; school B (zone B, 2 km east, 2 rooms) stays."""
+    return write_district(
+        tmp_path,
+        [("A", 0, 0), ("B", 2, 0)],
+        [
+            dict(school_id="SA", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=closed_from, **extra),
+            dict(school_id="SB", zone_id="B", classrooms=2, max_classrooms=2, x_km=2, y_km=0, closed_from=""),
+        ],
+        {"SA": 40, "SB": 20},
+    )
+
+
+def solved(district):
+    """The plan of A's 40 and B's 20 P1 pupils a year, 2026-28: school-year 10,000, class-year 100, 1 per pupil-km."""
+    dem = p1_demand({"A": [40, 40, 40], "B": [20, 20, 20]})
+    r = plan_district(district, dem, hand_settings(cost_per_school_year=10_000.0, cost_per_pupil_km_year=1.0))
+    assert r.summary["status"] == "optimal"
+    check_plan_invariants(r, dem)
+    costs_sum_to_objective(r)
+    return r
+
+
+def test_seat_gap_counts_the_closing_school_until_its_year(tmp_path):
+    d = load_district(two_schools(tmp_path))
+    seats = seat_table(d, CLASS_SIZE, (2026, 2027, 2028, 2029))
+    by = seats.groupby(["school_id", "year"])["seats"].sum()
+    # 2 rooms x 45 seats = 90 at each school; A's only in 2026-27
+    assert by["SA"].to_dict() == {2026: 90.0, 2027: 90.0}
+    assert by["SB"].to_dict() == {y: 90.0 for y in (2026, 2027, 2028, 2029)}
+
+
+def test_plan_moves_the_pupils_from_the_closing_year_at_the_hand_cost(tmp_path):
+    # 2026-27: both open, 1 class each (2 x 100) + 2 schools x 10,000 = 20,200 a year.
+    # 2028: A closed, its 40 pupils travel 2 km to B (40 x 2 x 1 = 80): 2 classes (200) + 1 school (10,000).
+    # Objective 2 x 20,200 + 10,280 = 50,680 (without the closure: 3 x 20,200 = 60,600, and the plan may not keep A open).
+    d = load_district(two_schools(tmp_path))
+    r = solved(d)
+    assert r.summary["objective"] == pytest.approx(50_680)
+    sch = r.tables["schools"].set_index(["school_id", "year"])
+    assert [sch.at[("SA", y), "status"] for y in (2026, 2027, 2028)] == ["open", "open", "closed"]
+    assert sch.at[("SB", 2028), "pupils"] == pytest.approx(60)
+    assert r.tables["closures"][["school_id", "year", "event"]].values.tolist() == [["SA", 2028, "close"]]
+    costs = r.tables["costs"].set_index(["year", "category"])["cost"]
+    assert costs[(2028, "operating_schools")] == pytest.approx(10_000)  # A's running cost stops
+    assert r.summary["schools_closed_decided"] == 1
+    # the merger table: A's 40 pupils (home school A) taught at B from 2028, 2 km away, nobody left without a seat
+    from capacity.report.mergers import merger_table
+
+    m = merger_table(r.tables, d)
+    assert m[["year", "event", "school_id", "receiving_school_id"]].values.tolist() == [[2028, "close", "SA", "SB"]]
+    assert m["pupils_moved"].tolist() == pytest.approx([40.0])
+    assert m["travel_km"].tolist() == pytest.approx([2.0])
+    assert r.unmet["pupils"].sum() == pytest.approx(0)
+
+
+def test_decided_closure_cannot_be_forbidden_and_may_close_earlier_only_when_closable(tmp_path):
+    d = load_district(two_schools(tmp_path, can_close="true"))
+    dem = p1_demand({"A": [40, 40, 40], "B": [20, 20, 20]})
+    with pytest.raises(Exception, match="forbid_close"):
+        plan_district(d, dem, hand_settings(forbid_close=("SA",)))
+    # closable: closing A already in 2026 saves a school-year each year (B seats 60 in 2 classes)
+    r = plan_district(d, dem, hand_settings(cost_per_school_year=10_000.0, cost_per_pupil_km_year=1.0))
+    assert r.summary["objective"] == pytest.approx(3 * 10_280)
+
+
+def test_closure_after_the_horizon_changes_nothing_and_is_noted(tmp_path):
+    from capacity.notes import collecting
+
+    d = load_district(two_schools(tmp_path, closed_from="2031"))
+    dem = p1_demand({"A": [40, 40, 40], "B": [20, 20, 20]})
+    with collecting() as notes:
+        r = plan_district(d, dem, hand_settings(cost_per_school_year=10_000.0, cost_per_pupil_km_year=1.0))
+    assert r.summary["objective"] == pytest.approx(60_600)
+    assert "schools_closed_decided" not in r.summary
+    assert any("'SA' closes from 2031" in n for n in notes)
+
+
+def test_status_quo_pupils_go_to_the_zone_other_home_school(tmp_path):
+    from capacity.data.district import split_by_home_school, without_closed
+
+    f = write_district(
+        tmp_path,
+        [("A", 0, 0)],
+        [
+            dict(school_id="SA", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=2027),
+            dict(school_id="SC", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=""),
+        ],
+        {"SA": 30, "SC": 10},
+    )
+    d = load_district(f)
+    out = without_closed(split_by_home_school(d, p1_demand({"A": [40, 80]})), d.decided_closures)
+    got = out.set_index(["year", "school_id"])["pupils"].to_dict()
+    assert got == pytest.approx({(2026, "SA"): 30.0, (2026, "SC"): 10.0, (2027, "SC"): 80.0})
+
+
+@pytest.mark.parametrize(
+    ("closed_from", "row", "column", "fragment"),
+    [
+        ("2025", 2, "closed_from", "2025, inside the history (last year 2025)"),
+        ("2027", 2, "completion_year", "2028 for project 'PX' at 'SA', which closes from 2027"),
+    ],
+)
+def test_bad_closures_are_refused_naming_the_cell(tmp_path, closed_from, row, column, fragment):
+    f = two_schools(tmp_path, closed_from=closed_from)
+    pd.DataFrame([dict(project_id="PX", school_id="SA", completion_year=2028, classrooms=0, seats=10, cost=1.0, stage="")]).to_csv(
+        f / "projects.csv", index=False
+    )
+    with pytest.raises(InputError) as e:
+        load_district(f)
+    text = str(e.value)
+    assert fragment in text and f"column '{column}'" in text, text
+
+
+def junior_district(tmp_path, closed_from: str):
+    """Zones A and B, each with a P1-P6 and a J1-J3 school (100 pupils a grade, births 100 a year); A's junior
+    school JA closes from ``closed_from`` (blank: never)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([("A", "a", "town", 0, 0), ("B", "b", "town", 3, 0)], columns=["zone_id", "name", "kind", "x_km", "y_km"]).to_csv(
+        tmp_path / "zones.csv", index=False
+    )
+    rows = []
+    for z, x in (("A", 0), ("B", 3)):
+        rows.append(dict(school_id=f"P{z}", zone_id=z, first_grade="P1", last_grade="P6", classrooms=14, max_classrooms=20, x_km=x))
+        rows.append(dict(school_id=f"J{z}", zone_id=z, first_grade="J1", last_grade="J3", classrooms=6, max_classrooms=12, x_km=x))
+    s = pd.DataFrame(rows).assign(name=lambda f: f["school_id"], y_km=0, sector="public", status="open", closed_from="")
+    s.loc[s["school_id"] == "JA", "closed_from"] = closed_from
+    s.to_csv(tmp_path / "schools.csv", index=False)
+    grades = [f"P{i}" for i in range(1, 7)] + ["J1", "J2", "J3"]
+    enrol = [(y, f"{'J' if g.startswith('J') else 'P'}{z}", g, 100) for y in range(2019, 2026) for z in ("A", "B") for g in grades]
+    pd.DataFrame(enrol, columns=["year", "school_id", "grade", "pupils"]).to_csv(tmp_path / "enrolment.csv", index=False)
+    pd.DataFrame([(y, z, 100) for y in range(2005, 2026) for z in ("A", "B")], columns=["year", "zone_id", "births"]).to_csv(
+        tmp_path / "births.csv", index=False
+    )
+    return tmp_path
+
+
+def test_zone_whose_only_junior_school_closes_sends_its_cohorts_away_from_that_year(tmp_path):
+    from capacity.notes import collecting
+
+    settings = ProjectionSettings(draws=50, horizon=5)
+    base = project_district(load_district(junior_district(tmp_path / "open", "")), settings)
+    with collecting() as notes:
+        shut = project_district(load_district(junior_district(tmp_path / "shut", "2028")), settings)
+    assert "decided closure: zone A has no school teaching J1, J2, J3 from 2028" in " ".join(notes)
+    gi = [shut.grades.grade_index[g] for g in ("J1", "J2", "J3")]
+    za, zb = shut.zones.index("A"), shut.zones.index("B")
+    years = np.asarray(shut.years)
+    before, after = years < 2028, years >= 2028
+    # before 2028 nothing changes; from 2028 zone A teaches no junior pupil and zone B teaches both zones' cohorts
+    np.testing.assert_allclose(shut.point[:, :, before], base.point[:, :, before])
+    assert base.point[za][np.ix_(gi, after)].min() > 50  # A's own juniors, about 100 a grade
+    np.testing.assert_allclose(shut.point[za][np.ix_(gi, after)], 0.0)
+    np.testing.assert_allclose(shut.point[zb][np.ix_(gi, after)], base.point[za][np.ix_(gi, after)] + base.point[zb][np.ix_(gi, after)])
+    # every draw conserves the pupils of each grade and year; primary grades untouched
+    np.testing.assert_allclose(shut.draws.sum(0), base.draws.sum(0), rtol=1e-5)
+    primary = [shut.grades.grade_index[g] for g in ("P1", "P6")]
+    np.testing.assert_allclose(shut.point[:, primary], base.point[:, primary])
+
+
+def test_example_county_plan_model_unchanged_without_closures():
+    """No closed_from stated: the schools table holds no decided closure and the plan's forced closures are only
+    force_close's (closed from the first planned year)."""
+    from capacity.plan.inputs import school_table
+
+    d = load_district()
+    assert not len(d.decided_closures)
+    s = school_table(d, PlanSettings(force_close=(d.schools.loc[d.schools["status"].eq("open"), "school_id"].iloc[0],)), (2026, 2027))
+    assert s.loc[s["must_close"], "closed_from"].tolist() == [2026.0]
+    assert s.loc[~s["must_close"], "closed_from"].isna().all()
+
+
+def test_plan_closes_the_school_even_when_pupils_are_left_without_a_seat(tmp_path):
+    # B has 1 room (45 seats) and no site room: from 2028 it seats B's 20 and 25 of A's 40 (2 km: 50), 15 are unmet.
+    # 2 x 20,200 + (1 class 100 + 1 school 10,000 + travel 50 + 15 x 1e6) = 15,050,550: keeping A open would cost
+    # 20,200 in 2028, but the closure is decided.
+    f = write_district(
+        tmp_path,
+        [("A", 0, 0), ("B", 2, 0)],
+        [
+            dict(school_id="SA", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=2028),
+            dict(school_id="SB", zone_id="B", classrooms=1, max_classrooms=1, x_km=2, y_km=0, closed_from=""),
+        ],
+        {"SA": 40, "SB": 20},
+    )
+    d = load_district(f)
+    r = solved(d)
+    assert r.summary["objective"] == pytest.approx(15_050_550)
+    assert r.unmet.groupby("year")["pupils"].sum().to_dict() == pytest.approx({2028: 15.0})
+    from capacity.report.mergers import merger_table
+
+    assert merger_table(r.tables, d)["pupils_moved"].tolist() == pytest.approx([25.0])
+
+
+def test_school_mode_moves_a_closing_schools_pupils_to_the_schools_teaching_its_grades(tmp_path):
+    """School-level mode: each school is a unit, so JA's own pupils (not zone A's) go to JB from 2028: before the
+    fix the closed school kept its juniors for the whole horizon."""
+    from capacity.notes import collecting
+
+    settings = ProjectionSettings(draws=50, horizon=5, unit="school")
+    base = project_district(load_district(junior_district(tmp_path / "open", "")), settings)
+    with collecting() as notes:
+        shut = project_district(load_district(junior_district(tmp_path / "shut", "2028")), settings)
+    assert "decided closure: school JA closes from 2028; its pupils of J1, J2, J3 are projected at the schools" in " ".join(notes)
+    gi = [shut.grades.grade_index[g] for g in ("J1", "J2", "J3")]
+    ja, jb = shut.zones.index("JA"), shut.zones.index("JB")
+    years = np.asarray(shut.years)
+    before, after = years < 2028, years >= 2028
+    np.testing.assert_allclose(shut.point[:, :, before], base.point[:, :, before])
+    assert base.point[ja][np.ix_(gi, after)].min() > 50
+    np.testing.assert_allclose(shut.point[ja][np.ix_(gi, after)], 0.0)
+    np.testing.assert_allclose(shut.point[jb][np.ix_(gi, after)], base.point[ja][np.ix_(gi, after)] + base.point[jb][np.ix_(gi, after)])
+    np.testing.assert_allclose(shut.draws.sum(0), base.draws.sum(0), rtol=1e-5)
