@@ -224,7 +224,13 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     # D: a multi-year plan whose A finished: the full model from R's plan, for a share of the time, before B (the
     # example county: proven within 0.5 % in 7-24 s where B's ten yearly solves alone take 10-30 s)
     multi_year = len(data.years) > 1 and ra.status in found
-    if multi_year and ra.status == "optimal" and incumbent is not None and _gap(incumbent[1], bound_a) > settings.mip_gap:
+    if (
+        DIRECT_SHARE > 0
+        and multi_year
+        and ra.status == "optimal"
+        and incumbent is not None
+        and _gap(incumbent[1], bound_a) > settings.mip_gap
+    ):
         t_d = time.perf_counter()
         rd = solve(full.problem, settings.with_(time_limit_s=max(1.0, DIRECT_SHARE * budget)), start=_by_name(full, incumbent[0]))
         bound_a = max((b for b in (bound_a, rd.bound if rd.status in found else math.nan) if b == b), default=math.nan)
@@ -483,7 +489,7 @@ _EPS = 1e-6
 LINKING_DOMINATES = 10  # arcs per demand-or-class row above which A adds linking rows only where they cut
 A_SOLVE_SHARE = 0.25  # of the time limit that phase A's solve may take
 CUT_LOOP_SHARE = 0.55  # of the time limit that phase A's cutting-plane loop (linking rows and seat-cover cuts) may take
-DIRECT_SHARE = 0.4  # of the time limit that phase D (the full model from R's plan, before B) may take
+DIRECT_SHARE = 0.4  # of the time limit that phase D (the full model from R's plan, before B) may take; 0: no phase D
 LOCAL_SEARCH_SHARE = 0.8  # of the time left before C that the local search from the rounded plan may take
 
 
