@@ -247,7 +247,9 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     else:
         phase_d = None
     t_b = time.perf_counter()
-    start_b = _year_by_year(data, settings, ma, full, 0.45 * budget) if multi_year else {}
+    # B's share, less where A, R and D have left under half the time (D ran its share): C keeps a fifth of what is left
+    share_b = min(0.45 * budget, 0.8 * (budget - (t_b - t0)))
+    start_b = _year_by_year(data, settings, ma, full, share_b) if multi_year else {}
     phase_b = time.perf_counter() - t_b
     timings = {
         **({} if phase_d is None else {"phase_d_s": phase_d}),
