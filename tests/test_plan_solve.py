@@ -130,6 +130,7 @@ def test_decompose_on_rated_capacities_only_gives_the_direct_plan(tmp_path, monk
     assert dec.unmet["pupils"].sum() == pytest.approx(0.0, abs=1e-6)
     at_s1 = dec.assignment[dec.assignment["school_id"] == "S1"].groupby("year")["pupils"].sum()
     assert (at_s1 <= pd.Series({2026: 100.0, 2027: 190.0, 2028: 190.0}) + 1e-6).all()
+    assert ("phase_d_s" in dec.summary) == (direct_share > 0)  # R's rounded plan is not optimal here: D runs where it may
     if direct_share == 0:  # the full model was solved from a start: B's is whole
         assert dec.summary["year_by_year_objective"] == pytest.approx(direct.summary["objective"], rel=1e-6)
 
