@@ -65,6 +65,7 @@ def _summary(r, extra: dict) -> dict:
         "phase_a_s",
         "phase_b_s",
         "phase_r_s",
+        "phase_d_s",
         "phase_s_s",
         "phase_k_s",
         "phase_c_s",
