@@ -153,19 +153,28 @@ def junior_district(tmp_path, closed_from: str):
     return tmp_path
 
 
-def test_zone_whose_only_junior_school_closes_sends_its_cohorts_away_from_that_year(tmp_path):
+@pytest.mark.parametrize(
+    "unit, lost, taking, said",
+    [
+        ("zone", "A", "B", "decided closure: zone A has no school teaching J1, J2, J3 from 2028"),
+        # school-level mode: each school is a unit, so JA's own pupils go to JB (before the fix the closed school kept
+        # its juniors for the whole horizon)
+        ("school", "JA", "JB", "decided closure: school JA closes from 2028; its pupils of J1, J2, J3 are projected at the schools"),
+    ],
+)
+def test_a_unit_whose_only_junior_school_closes_sends_its_cohorts_away_from_that_year(tmp_path, unit, lost, taking, said):
     from capacity.notes import collecting
 
-    settings = ProjectionSettings(draws=50, horizon=5)
+    settings = ProjectionSettings(draws=50, horizon=5, unit=unit)
     base = project_district(load_district(junior_district(tmp_path / "open", "")), settings)
     with collecting() as notes:
         shut = project_district(load_district(junior_district(tmp_path / "shut", "2028")), settings)
-    assert "decided closure: zone A has no school teaching J1, J2, J3 from 2028" in " ".join(notes)
+    assert said in " ".join(notes)
     gi = [shut.grades.grade_index[g] for g in ("J1", "J2", "J3")]
-    za, zb = shut.zones.index("A"), shut.zones.index("B")
+    za, zb = shut.zones.index(lost), shut.zones.index(taking)
     years = np.asarray(shut.years)
     before, after = years < 2028, years >= 2028
-    # before 2028 nothing changes; from 2028 zone A teaches no junior pupil and zone B teaches both zones' cohorts
+    # before 2028 nothing changes; from 2028 the unit teaches no junior pupil and the other teaches both cohorts
     np.testing.assert_allclose(shut.point[:, :, before], base.point[:, :, before])
     assert base.point[za][np.ix_(gi, after)].min() > 50  # A's own juniors, about 100 a grade
     np.testing.assert_allclose(shut.point[za][np.ix_(gi, after)], 0.0)
@@ -208,24 +217,3 @@ def test_plan_closes_the_school_even_when_pupils_are_left_without_a_seat(tmp_pat
     from capacity.report.mergers import merger_table
 
     assert merger_table(r.tables, d)["pupils_moved"].tolist() == pytest.approx([25.0])
-
-
-def test_school_mode_moves_a_closing_schools_pupils_to_the_schools_teaching_its_grades(tmp_path):
-    """School-level mode: each school is a unit, so JA's own pupils (not zone A's) go to JB from 2028: before the
-    fix the closed school kept its juniors for the whole horizon."""
-    from capacity.notes import collecting
-
-    settings = ProjectionSettings(draws=50, horizon=5, unit="school")
-    base = project_district(load_district(junior_district(tmp_path / "open", "")), settings)
-    with collecting() as notes:
-        shut = project_district(load_district(junior_district(tmp_path / "shut", "2028")), settings)
-    assert "decided closure: school JA closes from 2028; its pupils of J1, J2, J3 are projected at the schools" in " ".join(notes)
-    gi = [shut.grades.grade_index[g] for g in ("J1", "J2", "J3")]
-    ja, jb = shut.zones.index("JA"), shut.zones.index("JB")
-    years = np.asarray(shut.years)
-    before, after = years < 2028, years >= 2028
-    np.testing.assert_allclose(shut.point[:, :, before], base.point[:, :, before])
-    assert base.point[ja][np.ix_(gi, after)].min() > 50
-    np.testing.assert_allclose(shut.point[ja][np.ix_(gi, after)], 0.0)
-    np.testing.assert_allclose(shut.point[jb][np.ix_(gi, after)], base.point[ja][np.ix_(gi, after)] + base.point[jb][np.ix_(gi, after)])
-    np.testing.assert_allclose(shut.draws.sum(0), base.draws.sum(0), rtol=1e-5)
