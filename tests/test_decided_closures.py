@@ -217,3 +217,22 @@ def test_plan_closes_the_school_even_when_pupils_are_left_without_a_seat(tmp_pat
     from capacity.report.mergers import merger_table
 
     assert merger_table(r.tables, d)["pupils_moved"].tolist() == pytest.approx([25.0])
+
+
+def test_pupils_left_homeless_by_a_closure_are_noted_with_the_closure_as_the_cause(tmp_path):
+    # zone A's only school SA closes from 2028: A's 40 pupils of 2028 have no home school because of the closure,
+    # not because no school taught their grade last year (SA did)
+    from capacity.gap.classes import status_quo_pupils
+    from capacity.notes import collecting
+
+    d = load_district(two_schools(tmp_path))
+    with collecting() as notes:
+        sq = status_quo_pupils(d, p1_demand({"A": [40, 40, 40], "B": [20, 20, 20]}))
+    got = sq.set_index(["year", "school_id"])["pupils"].to_dict()
+    assert got == {(2026, "SA"): 40, (2027, "SA"): 40, (2028, ""): 40, (2026, "SB"): 20, (2027, "SB"): 20, (2028, "SB"): 20}
+    text = " ".join(notes)
+    assert (
+        "zone A (40 pupil-years; school SA closes from 2028) have no home school: the school closes (decided, schools.csv closed_from)"
+        in text
+    )
+    assert "taught their grade in the last year" not in text
