@@ -236,3 +236,26 @@ def test_pupils_left_homeless_by_a_closure_are_noted_with_the_closure_as_the_cau
         in text
     )
     assert "taught their grade in the last year" not in text
+
+
+def test_merger_table_says_where_the_projection_placed_a_closed_zone_pupils(tmp_path):
+    # The projection has already moved zone A's P1 pupils to zone B from 2028 (A's only school SA closes then), so the
+    # plan moves nobody from SA: the row shows 0 pupils moved, and a note names SB (zone B) as where they are counted.
+    # Objective: 2 x 20,200 (both open, 1 class each) + 2028: B's 60 pupils in 2 classes (200) + 1 school (10,000).
+    from capacity.notes import collecting
+    from capacity.report.mergers import merger_table
+
+    d = load_district(two_schools(tmp_path))
+    dem = p1_demand({"A": [40, 40, 0], "B": [20, 20, 60]})
+    r = plan_district(d, dem, hand_settings(cost_per_school_year=10_000.0, cost_per_pupil_km_year=1.0))
+    assert r.summary["objective"] == pytest.approx(50_600)
+    with collecting() as notes:
+        m = merger_table(r.tables, d)
+    assert m[["year", "event", "school_id"]].values.tolist() == [[2028, "close", "SA"]]
+    assert m["pupils_moved"].tolist() == [0.0]
+    said = [n for n in notes if n.startswith("mergers: school SA closes from 2028")]
+    assert len(said) == 1 and "no school of its zone A teaches P1" in said[0] and "at SB (zone B)" in said[0], notes
+    # where the plan does move the closed school's pupils (test above: 40 to SB) nothing is noted
+    with collecting() as notes:
+        merger_table(solved(load_district(two_schools(tmp_path / "moved"))).tables, d)
+    assert not [n for n in notes if n.startswith("mergers:")]
