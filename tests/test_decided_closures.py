@@ -259,3 +259,39 @@ def test_merger_table_says_where_the_projection_placed_a_closed_zone_pupils(tmp_
     with collecting() as notes:
         merger_table(solved(load_district(two_schools(tmp_path / "moved"))).tables, d)
     assert not [n for n in notes if n.startswith("mergers:")]
+
+
+def test_housing_of_a_stage_every_school_of_which_closes_is_not_applied_from_then(tmp_path):
+    # 300 flats in zone A completed 2026, 0.3 juniors a flat, all present at once: 90 juniors, 30 a grade, from 2026.
+    # JA closes from 2028 and JB from 2029: in 2028 JB still teaches juniors (A's cohorts and flats' juniors move to B,
+    # closures.py); from 2029 no school teaches them, so the flats' 90 juniors are left out, as for a stage no school
+    # teaches, while the cohorts stay where they are (closures.py): the district's juniors fall by exactly 90.
+    from capacity.notes import collecting
+
+    def district(name, ja, jb):
+        f = junior_district(tmp_path / name, ja)
+        s = pd.read_csv(f / "schools.csv", dtype=str, keep_default_na=False)
+        s.loc[s["school_id"] == "JB", "closed_from"] = jb
+        s.to_csv(f / "schools.csv", index=False)
+        pd.DataFrame([("A", 2026, 300, "flat")], columns=["zone_id", "year", "dwellings", "dwelling_type"]).to_csv(
+            f / "housing.csv", index=False
+        )
+        return load_district(f)
+
+    settings = ProjectionSettings(draws=20, horizon=5, housing_yield={"flat": {"junior": 0.3}}, housing_profile=(1.0,))
+    base = project_district(district("open", "", ""), settings)
+    with collecting() as notes:
+        shut = project_district(district("shut", "2028", "2029"), settings)
+    assert any("every school teaching junior closes by 2029" in n and "not applied from 2029 (90.0 pupils by 2030)" in n for n in notes), (
+        notes
+    )
+    gi = [shut.grades.grade_index[g] for g in ("J1", "J2", "J3")]
+    za, zb = shut.zones.index("A"), shut.zones.index("B")
+    years = np.asarray(shut.years)
+    juniors = lambda p: p[:, gi].sum((0, 1))  # noqa: E731 - district juniors by year
+    np.testing.assert_allclose(juniors(shut.point) - juniors(base.point), np.where(years >= 2029, -90.0, 0.0), atol=1e-6)
+    # 2028: A's juniors (cohorts and flats) taught in B; 2029-30: each zone keeps its cohorts, A without the flats' 30 a grade
+    y28, late = years == 2028, years >= 2029
+    np.testing.assert_allclose(shut.point[za][np.ix_(gi, y28)], 0.0)
+    np.testing.assert_allclose(shut.point[za][np.ix_(gi, late)], base.point[za][np.ix_(gi, late)] - 30.0, atol=1e-6)
+    np.testing.assert_allclose(shut.point[zb][np.ix_(gi, late)], base.point[zb][np.ix_(gi, late)], atol=1e-6)
