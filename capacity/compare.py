@@ -94,8 +94,11 @@ def run_metrics(run: RunTables, bands: dict[str, list] | None = None) -> dict[st
     m: dict[str, object] = {
         "scenario": run.name,
         "first_red_year": int(fr["first_red_year"].min()) if len(fr) else None,
-        "zones_short_status_quo": int(fr["zone_id"].nunique()) if len(fr) else 0,
     }
+    if "school_id" in fr:  # school-level mode: the seat gap is each school's, so the count is of schools, not zones
+        m["schools_short_status_quo"] = int(fr["school_id"].nunique())
+    else:
+        m["zones_short_status_quo"] = int(fr["zone_id"].nunique()) if len(fr) else 0
     if "plan/costs" not in t:
         return m
     costs, builds, schools = t["plan/costs"], t["plan/builds"], t["plan/schools"]
@@ -257,6 +260,8 @@ def compare(runs: list[RunTables]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
             + "): their costs stand side by side as stated, not converted, and cannot be compared as they are"
         )
     metrics = pd.DataFrame([run_metrics(r) for r in runs])
+    short = [c for c in ("zones_short_status_quo", "schools_short_status_quo") if c in metrics]  # both kept next to first_red_year
+    metrics = metrics[[*metrics.columns[:2], *short, *[c for c in metrics.columns[2:] if c not in short]]]
     if "schools_closed_decided" in metrics:  # stated by runs whose district decides a closure: 0 for the other plans
         planned = metrics["schools_closed"].notna()
         metrics.loc[planned, "schools_closed_decided"] = metrics.loc[planned, "schools_closed_decided"].fillna(0)

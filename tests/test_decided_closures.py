@@ -217,3 +217,81 @@ def test_plan_closes_the_school_even_when_pupils_are_left_without_a_seat(tmp_pat
     from capacity.report.mergers import merger_table
 
     assert merger_table(r.tables, d)["pupils_moved"].tolist() == pytest.approx([25.0])
+
+
+def test_pupils_left_homeless_by_a_closure_are_noted_with_the_closure_as_the_cause(tmp_path):
+    # zone A's only school SA closes from 2028: A's 40 pupils of 2028 have no home school because of the closure,
+    # not because no school taught their grade last year (SA did)
+    from capacity.gap.classes import status_quo_pupils
+    from capacity.notes import collecting
+
+    d = load_district(two_schools(tmp_path))
+    with collecting() as notes:
+        sq = status_quo_pupils(d, p1_demand({"A": [40, 40, 40], "B": [20, 20, 20]}))
+    got = sq.set_index(["year", "school_id"])["pupils"].to_dict()
+    assert got == {(2026, "SA"): 40, (2027, "SA"): 40, (2028, ""): 40, (2026, "SB"): 20, (2027, "SB"): 20, (2028, "SB"): 20}
+    text = " ".join(notes)
+    assert (
+        "zone A (40 pupil-years; school SA closes from 2028) have no home school: the school closes (decided, schools.csv closed_from)"
+        in text
+    )
+    assert "taught their grade in the last year" not in text
+
+
+def test_merger_table_says_where_the_projection_placed_a_closed_zone_pupils(tmp_path):
+    # The projection has already moved zone A's P1 pupils to zone B from 2028 (A's only school SA closes then), so the
+    # plan moves nobody from SA: the row shows 0 pupils moved, and a note names SB (zone B) as where they are counted.
+    # Objective: 2 x 20,200 (both open, 1 class each) + 2028: B's 60 pupils in 2 classes (200) + 1 school (10,000).
+    from capacity.notes import collecting
+    from capacity.report.mergers import merger_table
+
+    d = load_district(two_schools(tmp_path))
+    dem = p1_demand({"A": [40, 40, 0], "B": [20, 20, 60]})
+    r = plan_district(d, dem, hand_settings(cost_per_school_year=10_000.0, cost_per_pupil_km_year=1.0))
+    assert r.summary["objective"] == pytest.approx(50_600)
+    with collecting() as notes:
+        m = merger_table(r.tables, d)
+    assert m[["year", "event", "school_id"]].values.tolist() == [[2028, "close", "SA"]]
+    assert m["pupils_moved"].tolist() == [0.0]
+    said = [n for n in notes if n.startswith("mergers: school SA closes from 2028")]
+    assert len(said) == 1 and "no school of its zone A teaches P1" in said[0] and "at SB (zone B)" in said[0], notes
+    # where the plan does move the closed school's pupils (test above: 40 to SB) nothing is noted
+    with collecting() as notes:
+        merger_table(solved(load_district(two_schools(tmp_path / "moved"))).tables, d)
+    assert not [n for n in notes if n.startswith("mergers:")]
+
+
+def test_housing_of_a_stage_every_school_of_which_closes_is_not_applied_from_then(tmp_path):
+    # 300 flats in zone A completed 2026, 0.3 juniors a flat, all present at once: 90 juniors, 30 a grade, from 2026.
+    # JA closes from 2028 and JB from 2029: in 2028 JB still teaches juniors (A's cohorts and flats' juniors move to B,
+    # closures.py); from 2029 no school teaches them, so the flats' 90 juniors are left out, as for a stage no school
+    # teaches, while the cohorts stay where they are (closures.py): the district's juniors fall by exactly 90.
+    from capacity.notes import collecting
+
+    def district(name, ja, jb):
+        f = junior_district(tmp_path / name, ja)
+        s = pd.read_csv(f / "schools.csv", dtype=str, keep_default_na=False)
+        s.loc[s["school_id"] == "JB", "closed_from"] = jb
+        s.to_csv(f / "schools.csv", index=False)
+        pd.DataFrame([("A", 2026, 300, "flat")], columns=["zone_id", "year", "dwellings", "dwelling_type"]).to_csv(
+            f / "housing.csv", index=False
+        )
+        return load_district(f)
+
+    settings = ProjectionSettings(draws=20, horizon=5, housing_yield={"flat": {"junior": 0.3}}, housing_profile=(1.0,))
+    base = project_district(district("open", "", ""), settings)
+    with collecting() as notes:
+        shut = project_district(district("shut", "2028", "2029"), settings)
+    assert any("every school teaching junior closes by 2029" in n and "not applied from 2029 (90.0 pupils by 2030)" in n for n in notes), (
+        notes
+    )
+    gi = [shut.grades.grade_index[g] for g in ("J1", "J2", "J3")]
+    za, zb = shut.zones.index("A"), shut.zones.index("B")
+    years = np.asarray(shut.years)
+    juniors = lambda p: p[:, gi].sum((0, 1))  # noqa: E731 - district juniors by year
+    np.testing.assert_allclose(juniors(shut.point) - juniors(base.point), np.where(years >= 2029, -90.0, 0.0), atol=1e-6)
+    # 2028: A's juniors (cohorts and flats) taught in B; 2029-30: each zone keeps its cohorts, A without the flats' 30 a grade
+    y28, late = years == 2028, years >= 2029
+    np.testing.assert_allclose(shut.point[za][np.ix_(gi, y28)], 0.0)
+    np.testing.assert_allclose(shut.point[za][np.ix_(gi, late)], base.point[za][np.ix_(gi, late)] - 30.0, atol=1e-6)
+    np.testing.assert_allclose(shut.point[zb][np.ix_(gi, late)], base.point[zb][np.ix_(gi, late)], atol=1e-6)

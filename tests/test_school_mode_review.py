@@ -121,3 +121,30 @@ def test_zone_pupils_of_a_grade_no_school_of_the_zone_teaches_go_to_a_school_tha
     assert (out[0, g["4"], 0], out[1, g["4"], 0]) == (0.0, 10.0)
     assert (out[0, g["1"], 0], out[1, g["1"], 0]) == (6.0, 0.0)
     assert any(n.startswith("school-level mode: new housing's pupils in zone(s) A is for grades none of the zone's schools") for n in notes)
+
+
+def test_compare_counts_short_schools_in_school_mode_and_short_zones_in_zone_mode():
+    # school mode: schools S1 and S2 (both in zone Z) and S3 (zone Y, two stages) are short: 3 schools, not "2 zones";
+    # zone mode: zones Z and Y short. A comparison of both fills each count for its own run only.
+    from pathlib import Path
+
+    from capacity.compare import RunTables, compare
+
+    def run(name, first_red):
+        return RunTables(name, Path(name), {"scenario": name}, {}, {"gap/first_red": pd.DataFrame(first_red)})
+
+    school = run(
+        "school",
+        dict(
+            school_id=["S1", "S2", "S3", "S3"],
+            zone_id=["Z", "Z", "Y", "Y"],
+            stage=["primary", "primary", "primary", "junior"],
+            first_red_year=[2027, 2028, 2029, 2030],
+        ),
+    )
+    zone = run("zone", dict(zone_id=["Z", "Y"], stage=["primary", "junior"], first_red_year=[2027, 2030]))
+    metrics = compare([zone, school])[0].set_index("scenario")
+    assert list(metrics.columns[:3]) == ["first_red_year", "zones_short_status_quo", "schools_short_status_quo"]
+    assert metrics.at["school", "schools_short_status_quo"] == 3 and pd.isna(metrics.at["school", "zones_short_status_quo"])
+    assert metrics.at["zone", "zones_short_status_quo"] == 2 and pd.isna(metrics.at["zone", "schools_short_status_quo"])
+    assert metrics["first_red_year"].tolist() == [2027, 2027]

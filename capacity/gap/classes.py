@@ -25,18 +25,45 @@ def status_quo_pupils(district, demand: pd.DataFrame) -> pd.DataFrame:
     """
     from capacity.data.district import split_by_home_school, without_closed
 
-    out = without_closed(split_by_home_school(district, demand), district.decided_closures)
+    split = split_by_home_school(district, demand)
+    closes = district.decided_closures
+    out = without_closed(split, closes)
     homeless = out[out["school_id"].eq("") & (out["pupils"] > 0)]
     if len(homeless):
         from capacity.notes import note
 
-        by_zone = homeless.groupby("zone_id")["pupils"].sum()
-        note(
-            "status quo: pupils of "
-            + ", ".join(f"zone {z} ({v:,.0f} pupil-years)" for z, v in by_zone.items())
-            + " have no home school (no school of their zone taught their grade in the last year): they count in the seat "
-            "gap of their zone but in no school's classes, sizes or teachers; the plan seats them"
+        # a zone and grade whose home schools have all closed (decided closure) by the year: the closure is the cause
+        gone = split[split["school_id"].map(closes).le(split["year"])]
+        by_closure = gone.groupby(["year", "zone_id", "grade"])["school_id"].agg(lambda s: tuple(sorted(set(s))))
+        cause = pd.Series(
+            [by_closure.get((y, z, g), ()) for y, z, g in zip(homeless["year"], homeless["zone_id"], homeless["grade"], strict=True)],
+            index=homeless.index,
+            dtype=object,
         )
+        closed = homeless[cause.map(len) > 0]
+        never = homeless[cause.map(len) == 0]
+        if len(never):
+            by_zone = never.groupby("zone_id")["pupils"].sum()
+            note(
+                "status quo: pupils of "
+                + ", ".join(f"zone {z} ({v:,.0f} pupil-years)" for z, v in by_zone.items())
+                + " have no home school (no school of their zone taught their grade in the last year): they count in the seat "
+                "gap of their zone but in no school's classes, sizes or teachers; the plan seats them"
+            )
+        if len(closed):
+            schools = closed.assign(school=cause[closed.index]).explode("school")
+            by_zone = closed.groupby("zone_id")["pupils"].sum()
+            shut = schools.groupby("zone_id")["school"].agg(lambda s: sorted(set(s)))
+            note(
+                "status quo: pupils of "
+                + ", ".join(
+                    f"zone {z} ({v:,.0f} pupil-years; " + ", ".join(f"school {sid} closes from {int(closes[sid])}" for sid in shut[z]) + ")"
+                    for z, v in by_zone.items()
+                )
+                + " have no home school: the school closes (decided, schools.csv closed_from) and no other school of their zone "
+                "teaches their grade: they count in the seat gap of their zone but in no school's classes, sizes or teachers; "
+                "the plan seats them"
+            )
     out["pupils"] = np.round(out["pupils"]).astype(int)
     return out[["year", "school_id", "zone_id", "grade", "pupils"]]
 

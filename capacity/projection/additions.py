@@ -19,6 +19,7 @@ def housing_stock(
     settings: ProjectionSettings,
     grades: GradeSystem,
     taught: frozenset[str] | None = None,
+    taught_until: dict[str, int] | None = None,
 ) -> np.ndarray:
     """Pupils living in new dwellings, present each projected year (a stock, not a cohort).
 
@@ -33,8 +34,11 @@ def housing_stock(
 
     Only stages in ``taught`` (the stages some open or candidate school teaches; all when None)
     get housing pupils: a K-8 district's default high-school yield would otherwise ask for seats
-    it never provides. Each stage left out, and each dwelling row completed after the last
-    projected year, is stated in a note.
+    it never provides. ``taught_until`` (stage -> year): a stage whose every such school closes by a decided closure
+    (schools ``closed_from``) is taught by none from the last of those years, and from then its housing pupils are
+    left out in the same way. (Where only a zone loses its last school of a stage, its housing pupils are in the
+    projection's stock and move with the zone's cohorts: capacity/projection/closures.py.) Each stage left out, and
+    each dwelling row completed after the last projected year, is stated in a note.
     """
     out = np.zeros((len(zones), len(grades.grades), horizon))
     if housing is None or housing.empty:
@@ -64,6 +68,8 @@ def housing_stock(
 
     years = np.arange(origin + 1, origin + horizon + 1)
     untaught: dict[str, float] = {}
+    closed: dict[str, float] = {}
+    until = taught_until or {}
     for r in housing.itertuples(index=False):
         if r.zone_id not in zi:
             raise ScenarioError(f"housing zone_id '{r.zone_id}' (year {r.year}) is not a zone of the projection ({', '.join(zones)})")
@@ -72,11 +78,22 @@ def housing_stock(
             if taught is not None and stage not in taught:
                 untaught[stage] = untaught.get(stage, 0.0) + float(r.dwellings * y * new_share[-1])
                 continue
+            share = new_share
+            if stage in until and until[stage] <= years[-1]:
+                share = np.where(years < until[stage], new_share, 0.0)
+                closed[stage] = closed.get(stage, 0.0) + float(r.dwellings * y * new_share[-1])
             idx = [grades.grade_index[g] for g in grades.stage_by_name[stage].grades]
-            out[zi[r.zone_id], idx, :] += r.dwellings * y * new_share / len(idx)
+            out[zi[r.zone_id], idx, :] += r.dwellings * y * share / len(idx)
     later = housing[housing["year"].astype(int) > origin + horizon]
-    if untaught or len(later):
+    if untaught or closed or len(later):
         from capacity.notes import note
+
+        for stage, v in sorted(closed.items()):
+            note(
+                f"housing: every school teaching {stage} closes by {until[stage]} (decided closures, schools.csv closed_from), so "
+                f"no school teaches it from then and the housing yield for {stage} is not applied from {until[stage]} "
+                f"({v:,.1f} pupils by {origin + horizon}), as for a stage no school teaches"
+            )
 
         if untaught:
             note(

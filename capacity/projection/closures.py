@@ -32,6 +32,15 @@ def teaching_by_year(district, zones: tuple[str, ...], years: tuple[int, ...], t
     return out
 
 
+def taught_until(stages, closes) -> dict[str, int]:
+    """Stage -> the year from which no school teaches it: for each stage all of whose schools (``stages``: school_id,
+    stage of the open and candidate schools) have a decided closure (``closes``: school_id -> closed_from), the last of
+    those years. Stages some school teaches without a closure are left out."""
+    year = stages["school_id"].map(closes)
+    last = year.groupby(stages["stage"]).max()
+    return {str(st): int(y) for st, y in last.items() if not year[stages["stage"].eq(st)].isna().any()}
+
+
 def move_closed_zones(district, proj) -> tuple[object, list[str]]:
     """The projection (and a note per zone and grade moved) with each zone's pupils of a grade moved to the zones teaching it, in the years from the
     decided closure of the zone's last school of that grade (:func:`teaching_by_year`). Unchanged without closures,

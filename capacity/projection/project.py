@@ -11,7 +11,7 @@ from capacity.errors import ProjectionError
 from capacity.grades import GradeSystem, grade_words
 from capacity.projection.additions import children_array, housing_stock, migration_additions
 from capacity.projection.backtest import Calibration, announced_choice, calibrate, missing_births, unborn_entry_grades, year_span
-from capacity.projection.closures import move_closed_zones
+from capacity.projection.closures import move_closed_zones, taught_until
 from capacity.projection.cube import History, history_from_district, late_openings
 from capacity.projection.model import calibrated_draws, centred_quantiles, scale_around, simulate
 from capacity.projection.naive import fit_method
@@ -411,15 +411,18 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     stages = district.school_stages()
     live = set(district.schools.loc[district.schools["status"] != "closed", "school_id"])
     taught = frozenset(stages.loc[stages["school_id"].isin(live), "stage"])
+    until = taught_until(stages[stages["school_id"].isin(live)], district.decided_closures)
     if history.unit == "school":  # housing and migration are given by zone: shared among the zone's schools
         zones, onto = zone_axis(history)
         stock = spread_to_schools(
-            housing_stock(district.housing, zones, origin, horizon, settings, district.grades, taught), history, "new housing's pupils"
+            housing_stock(district.housing, zones, origin, horizon, settings, district.grades, taught, until),
+            history,
+            "new housing's pupils",
         )
         last = np.einsum("zu,ug->zg", onto, np.nan_to_num(history.pupils[:, :, -1]))
         moves = spread_to_schools(migration_additions(settings.net_migration, zones, last, horizon), history, "net migration")
     else:
-        stock = housing_stock(district.housing, history.zones, origin, horizon, settings, district.grades, taught)
+        stock = housing_stock(district.housing, history.zones, origin, horizon, settings, district.grades, taught, until)
         moves = migration_additions(settings.net_migration, history.zones, history.pupils[:, :, -1], horizon)
     children = children_array(district.children, history.zones, origin, horizon, settings, district.grades)
     _check_children(children, history, settings, horizon)

@@ -84,6 +84,7 @@ def _bar(frame: pd.DataFrame, index: str, columns: str, values: str, title: str,
 METRIC_LABELS = {
     "first_red_year": "first year a zone runs short (status quo)",
     "zones_short_status_quo": "zones short of seats (status quo)",
+    "schools_short_status_quo": "schools short of seats (status quo, school-level mode)",
     "plan_status": "plan status",
     "plan_gap": "plan optimality gap",
     "capital_cost_total": "capital cost, total",

@@ -104,4 +104,37 @@ def merger_table(plan_tables: dict[str, pd.DataFrame], district) -> pd.DataFrame
         for q in g.itertuples(index=False):
             dist = float(np.hypot(*(xy.loc[r.school_id].to_numpy(dtype=float) - xy.loc[q.school_id].to_numpy(dtype=float))))
             rows.append([*base, q.school_id, info.at[q.school_id, "name"], q.moved * f, dist, q.pkm / q.moved, q.boarders * f])
-    return pd.DataFrame(rows, columns=COLUMNS)
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    _note_projected_away(out, district)
+    return out
+
+
+def _note_projected_away(mergers: pd.DataFrame, district) -> None:
+    """Note each decided closure (schools closed_from) the table shows with no pupil moved: from its year no school of
+    its zone teaches its grades (in the school-level mode, the school is its own unit), so the projection already counts
+    its pupils where those grades are taught (capacity/projection/closures.py) and the plan moves none. The note names
+    the schools (and zones) teaching its grades that year."""
+    closes = district.decided_closures
+    if not len(closes) or not len(mergers):
+        return
+    moved = mergers[mergers["event"].eq("close")].groupby(["school_id", "year"])["pupils_moved"].sum()
+    sg = district.school_grades()
+    info = district.schools.set_index("school_id")
+    from capacity.notes import note
+
+    for (sid, year), total in moved.items():
+        if sid not in closes.index or int(closes[sid]) != int(year) or total > 0:
+            continue
+        grades = list(sg.loc[sg["school_id"].eq(sid), "grade"])
+        open_then = [
+            s
+            for s in dict.fromkeys(sg.loc[sg["grade"].isin(grades) & sg["school_id"].ne(sid), "school_id"])
+            if info.at[s, "status"] != "closed" and not (s in closes.index and closes[s] <= year)
+        ]
+        where = ", ".join(f"{s} (zone {info.at[s, 'zone_id']})" for s in sorted(open_then)) or "no school (no school teaches them then)"
+        note(
+            f"mergers: school {sid} closes from {int(year)} (decided, schools.csv closed_from) and the table shows 0 pupils moved: "
+            f"from {int(year)} no school of its zone {info.at[sid, 'zone_id']} teaches {', '.join(grades)} (in the school-level mode "
+            "each school is its own unit), so the projection already counts its pupils where those grades are taught, at "
+            f"{where}, and the plan moves none"
+        )
