@@ -89,7 +89,10 @@ class District:
         s = self.schools
         if "closed_from" not in s:
             return pd.Series(dtype=int, name="closed_from")
-        c = s.loc[s["closed_from"].notna(), ["school_id", "closed_from"]].sort_values("school_id")
+        has = s["closed_from"].notna().to_numpy()
+        if not has.any():  # the usual case, read several times a run: the same empty series without the frame work
+            return pd.Series(np.zeros(0, dtype=int), index=pd.Index(s["school_id"].iloc[:0], name="school_id"), name="closed_from")
+        c = s.loc[has, ["school_id", "closed_from"]].sort_values("school_id")
         return c.set_index("school_id")["closed_from"].astype(int)
 
     def school_grades(self) -> pd.DataFrame:
@@ -175,8 +178,19 @@ def home_school_shares(district: District) -> pd.DataFrame:
     cols = ["zone_id", "grade", "school_id", "pupils"]
     status = district.schools[["school_id", "status"]]
     e = district.enrolment
-    e = e[e["year"] == e["year"].max()].merge(district.schools[["school_id", "zone_id"]], on="school_id")[cols]
+    e = e[e["year"] == e["year"].max()]
     a = district.attendance
+    if not len(a) and not (e["pupils"] > 0).any():  # no pupils to share (demand given, no history): no shares, no merges
+        none = slice(0, 0)
+        return pd.DataFrame(
+            {
+                "zone_id": district.schools["zone_id"].iloc[none].reset_index(drop=True),
+                "grade": e["grade"].iloc[none].reset_index(drop=True),
+                "school_id": e["school_id"].iloc[none].reset_index(drop=True),
+                "share": pd.Series(dtype=float),
+            }
+        )
+    e = e.merge(district.schools[["school_id", "zone_id"]], on="school_id")[cols]
     if len(a):
         if len(district.enrolment) and int(a["year"].max()) < int(district.enrolment["year"].max()):
             from capacity.notes import note

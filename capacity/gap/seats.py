@@ -68,7 +68,7 @@ def rated_capacity(district, class_size: dict[str, int], tolerance: float) -> pd
     s = district.schools
     s = s[s["capacity"].notna()] if "capacity" in s else s.iloc[:0]
     rows, problems = [], []
-    for r in s.itertuples(index=False):
+    for r in s.itertuples(index=False) if len(s) else ():  # itertuples makes a namedtuple class even for no rows
         grades = district.grades.grades_between(r.first_grade, r.last_grade)
         own = r.class_size if r.class_size == r.class_size else None
         per_room = float(np.mean([own if own is not None else standard_size(class_size, g, district.grades) for g in grades]))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
+from capacity.plan.inputs import row_owner
 from capacity.plan.model import PlanModel, rooms_upper
 
 MIN_PHI = 1e-3  # a right-hand side this close to a whole number gives a cut with a huge unmet coefficient: not made
@@ -60,8 +61,7 @@ def seat_covers(model: PlanModel) -> list[SeatCover]:
     d = model.data
     caps = d.caps
     q = caps.groupby(["school_id", "year"])["cap"].max()
-    taught = set(zip(caps["school_id"], caps["grade"], caps["year"], strict=True))
-    if not set(zip(d.arcs["school_id"], d.arcs["grade"], d.arcs["year"], strict=True)) <= taught:
+    if (row_owner(caps, d.arcs, ["school_id", "grade", "year"]) < 0).any():  # an arc to a school and grade without a class row
         return []
     upper = rooms_upper({k: model.rooms[k] for k in model.c})
     pupils = d.demand.groupby("year")["pupils"].sum()

@@ -183,7 +183,10 @@ def unmet_table(model: PlanModel) -> pd.DataFrame:
     if not un["pupils"].to_numpy().any():
         un = un.iloc[:1]  # nobody unmet: every sum is 0 and dropped below; one row gives the columns their types
     unmet = un.groupby(["year", "zone_id", "grade"], as_index=False)["pupils"].sum()
-    return unmet[unmet["pupils"] > TOL].sort_values(["year", "zone_id", "grade"], key=grade_order(model.data.grades)).reset_index(drop=True)
+    unmet = unmet[unmet["pupils"] > TOL]
+    if len(unmet):  # (no rows: nothing to sort)
+        unmet = unmet.sort_values(["year", "zone_id", "grade"], key=grade_order(model.data.grades))
+    return unmet.reset_index(drop=True)
 
 
 def _val(e) -> float:
