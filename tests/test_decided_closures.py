@@ -295,3 +295,29 @@ def test_housing_of_a_stage_every_school_of_which_closes_is_not_applied_from_the
     np.testing.assert_allclose(shut.point[za][np.ix_(gi, y28)], 0.0)
     np.testing.assert_allclose(shut.point[za][np.ix_(gi, late)], base.point[za][np.ix_(gi, late)] - 30.0, atol=1e-6)
     np.testing.assert_allclose(shut.point[zb][np.ix_(gi, late)], base.point[zb][np.ix_(gi, late)], atol=1e-6)
+
+
+def test_merger_note_does_not_say_the_zone_lost_its_school_when_another_school_of_the_zone_teaches(tmp_path):
+    # SA (no pupils on its 2025 roll) closes from 2028; SC in the same zone teaches P1 and keeps all 40 pupils: nobody has
+    # SA as home school, so 0 pupils moved, but zone A still teaches P1 (at SC) and the note must say so
+    from capacity.notes import collecting
+    from capacity.report.mergers import merger_table
+
+    f = write_district(
+        tmp_path,
+        [("A", 0, 0)],
+        [
+            dict(school_id="SA", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=2028),
+            dict(school_id="SC", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=""),
+        ],
+        {"SA": 0, "SC": 40},
+    )
+    d = load_district(f)
+    r = plan_district(d, p1_demand({"A": [40, 40, 40]}), hand_settings(cost_per_school_year=10_000.0, cost_per_pupil_km_year=1.0))
+    with collecting() as notes:
+        m = merger_table(r.tables, d)
+    assert m[["year", "event", "school_id"]].values.tolist() == [[2028, "close", "SA"]]
+    assert m["pupils_moved"].tolist() == [0.0]
+    said = [n for n in notes if n.startswith("mergers: school SA closes from 2028")]
+    assert len(said) == 1, notes
+    assert "no school of its zone" not in said[0] and "zone A still teaches P1 at SC" in said[0], said
