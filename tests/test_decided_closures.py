@@ -321,3 +321,29 @@ def test_merger_note_does_not_say_the_zone_lost_its_school_when_another_school_o
     said = [n for n in notes if n.startswith("mergers: school SA closes from 2028")]
     assert len(said) == 1, notes
     assert "no school of its zone" not in said[0] and "zone A still teaches P1 at SC" in said[0], said
+
+
+def test_homeless_note_names_the_new_school_of_the_zone_that_teaches_the_grade(tmp_path):
+    # SA closes from 2028; SN, a candidate site of zone A with a decided project done in 2027, teaches P1 but had no pupils
+    # in 2025, so it takes no status-quo share: A's 40 pupils of 2028 have no home school, and the note must not say that
+    # no other school of their zone teaches their grade
+    from capacity.gap.classes import status_quo_pupils
+    from capacity.notes import collecting
+
+    f = write_district(
+        tmp_path,
+        [("A", 0, 0), ("B", 2, 0)],
+        [
+            dict(school_id="SA", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=2028),
+            dict(school_id="SN", zone_id="A", classrooms=0, max_classrooms=4, x_km=0, y_km=0, closed_from="", status="candidate"),
+            dict(school_id="SB", zone_id="B", classrooms=2, max_classrooms=2, x_km=2, y_km=0, closed_from=""),
+        ],
+        {"SA": 40, "SB": 20},
+        projects=[dict(project_id="PN", school_id="SN", completion_year=2027, classrooms=2, seats=0, cost=1.0, stage="")],
+    )
+    with collecting() as notes:
+        sq = status_quo_pupils(load_district(f), p1_demand({"A": [40, 40, 40], "B": [20, 20, 20]}))
+    assert sq.loc[sq["year"].eq(2028) & sq["zone_id"].eq("A"), ["school_id", "pupils"]].values.tolist() == [["", 40]]
+    said = [n for n in notes if n.startswith("status quo: pupils of zone A")]
+    assert len(said) == 1, notes
+    assert "no other school of their zone teaches" not in said[0] and "taught also at SN" in said[0], said
