@@ -295,3 +295,55 @@ def test_housing_of_a_stage_every_school_of_which_closes_is_not_applied_from_the
     np.testing.assert_allclose(shut.point[za][np.ix_(gi, y28)], 0.0)
     np.testing.assert_allclose(shut.point[za][np.ix_(gi, late)], base.point[za][np.ix_(gi, late)] - 30.0, atol=1e-6)
     np.testing.assert_allclose(shut.point[zb][np.ix_(gi, late)], base.point[zb][np.ix_(gi, late)], atol=1e-6)
+
+
+def test_merger_note_does_not_say_the_zone_lost_its_school_when_another_school_of_the_zone_teaches(tmp_path):
+    # SA (no pupils on its 2025 roll) closes from 2028; SC in the same zone teaches P1 and keeps all 40 pupils: nobody has
+    # SA as home school, so 0 pupils moved, but zone A still teaches P1 (at SC) and the note must say so
+    from capacity.notes import collecting
+    from capacity.report.mergers import merger_table
+
+    f = write_district(
+        tmp_path,
+        [("A", 0, 0)],
+        [
+            dict(school_id="SA", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=2028),
+            dict(school_id="SC", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=""),
+        ],
+        {"SA": 0, "SC": 40},
+    )
+    d = load_district(f)
+    r = plan_district(d, p1_demand({"A": [40, 40, 40]}), hand_settings(cost_per_school_year=10_000.0, cost_per_pupil_km_year=1.0))
+    with collecting() as notes:
+        m = merger_table(r.tables, d)
+    assert m[["year", "event", "school_id"]].values.tolist() == [[2028, "close", "SA"]]
+    assert m["pupils_moved"].tolist() == [0.0]
+    said = [n for n in notes if n.startswith("mergers: school SA closes from 2028")]
+    assert len(said) == 1, notes
+    assert "no school of its zone" not in said[0] and "zone A still teaches P1 at SC" in said[0], said
+
+
+def test_homeless_note_names_the_new_school_of_the_zone_that_teaches_the_grade(tmp_path):
+    # SA closes from 2028; SN, a candidate site of zone A with a decided project done in 2027, teaches P1 but had no pupils
+    # in 2025, so it takes no status-quo share: A's 40 pupils of 2028 have no home school, and the note must not say that
+    # no other school of their zone teaches their grade
+    from capacity.gap.classes import status_quo_pupils
+    from capacity.notes import collecting
+
+    f = write_district(
+        tmp_path,
+        [("A", 0, 0), ("B", 2, 0)],
+        [
+            dict(school_id="SA", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=2028),
+            dict(school_id="SN", zone_id="A", classrooms=0, max_classrooms=4, x_km=0, y_km=0, closed_from="", status="candidate"),
+            dict(school_id="SB", zone_id="B", classrooms=2, max_classrooms=2, x_km=2, y_km=0, closed_from=""),
+        ],
+        {"SA": 40, "SB": 20},
+        projects=[dict(project_id="PN", school_id="SN", completion_year=2027, classrooms=2, seats=0, cost=1.0, stage="")],
+    )
+    with collecting() as notes:
+        sq = status_quo_pupils(load_district(f), p1_demand({"A": [40, 40, 40], "B": [20, 20, 20]}))
+    assert sq.loc[sq["year"].eq(2028) & sq["zone_id"].eq("A"), ["school_id", "pupils"]].values.tolist() == [["", 40]]
+    said = [n for n in notes if n.startswith("status quo: pupils of zone A")]
+    assert len(said) == 1, notes
+    assert "no other school of their zone teaches" not in said[0] and "taught also at SN" in said[0], said

@@ -50,6 +50,29 @@ def status_quo_pupils(district, demand: pd.DataFrame) -> pd.DataFrame:
                 + " have no home school (no school of their zone taught their grade in the last year): they count in the seat "
                 "gap of their zone but in no school's classes, sizes or teachers; the plan seats them"
             )
+        # schools of the zone still teaching the grade that year, with no home-school share (no pupils in the last
+        # history year: a new school with a decided project, a school that was empty)
+        teach = _teaching_then(district, closes)
+        unshared = pd.Series(
+            [
+                tuple(s for s, c in teach.get((z, g), ()) if not c <= y)
+                for y, z, g in zip(closed["year"], closed["zone_id"], closed["grade"], strict=True)
+            ],
+            index=closed.index,
+            dtype=object,
+        )
+        if unshared.map(len).any():
+            left = closed[unshared.map(len) > 0]
+            by_zone = left.groupby("zone_id")["pupils"].sum()
+            named = left.assign(school=unshared[left.index]).explode("school").groupby("zone_id")["school"].agg(lambda s: sorted(set(s)))
+            note(
+                "status quo: pupils of "
+                + ", ".join(f"zone {z} ({v:,.0f} pupil-years; taught also at {', '.join(named[z])})" for z, v in by_zone.items())
+                + " have no home school: their school closes (decided, schools.csv closed_from) and the zone's other schools of "
+                "their grade had no pupils in the last history year, so they take no status-quo share: they count in the seat gap "
+                "of their zone but in no school's classes, sizes or teachers; the plan seats them"
+            )
+            closed = closed[unshared.map(len) == 0]
         if len(closed):
             schools = closed.assign(school=cause[closed.index]).explode("school")
             by_zone = closed.groupby("zone_id")["pupils"].sum()
@@ -209,3 +232,16 @@ def policy_failures(classes: pd.DataFrame, checks: list[dict]) -> pd.DataFrame:
         out.append(f.assign(policy=f"no {'/'.join(chk['grades'])} class above standard from {chk['from']}"))
     cols = ["policy", "year", "school_id", "grade", "pupils", "classes", "standard", "max_class_size", "classes_above_standard"]
     return pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)
+
+
+def _teaching_then(district, closes: pd.Series) -> dict[tuple[str, str], list[tuple[str, float]]]:
+    """(zone_id, grade) -> [(school_id, closed_from or inf)] of the schools that teach the grade in the horizon: open
+    schools and candidate sites with a decided project (as the projection counts them)."""
+    s = district.schools
+    sites = set(district.projects["school_id"]) if len(district.projects) else set()
+    s = s[s["status"].eq("open") | (s["status"].eq("candidate") & s["school_id"].isin(sites))]
+    sg = district.school_grades().merge(s[["school_id", "zone_id"]], on="school_id")
+    out: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    for sid, z, g in zip(sg["school_id"], sg["zone_id"], sg["grade"], strict=True):
+        out.setdefault((z, g), []).append((sid, float(closes.get(sid, np.inf))))
+    return out

@@ -132,9 +132,19 @@ def _note_projected_away(mergers: pd.DataFrame, district) -> None:
             if info.at[s, "status"] != "closed" and not (s in closes.index and closes[s] <= year)
         ]
         where = ", ".join(f"{s} (zone {info.at[s, 'zone_id']})" for s in sorted(open_then)) or "no school (no school teaches them then)"
+        zone = info.at[sid, "zone_id"]
+        same_zone = sorted(s for s in open_then if info.at[s, "zone_id"] == zone and info.at[s, "status"] == "open")
+        if same_zone:  # its zone still teaches the grades: no pupil has it as home school (no pupils on its last roll)
+            note(
+                f"mergers: school {sid} closes from {int(year)} (decided, schools.csv closed_from) and the table shows 0 pupils moved: "
+                f"no pupil has it as home school then; its zone {zone} still teaches {', '.join(grades)} at {', '.join(same_zone)} "
+                "(a school with no pupils in the last history year has no home-school share; in the school-level mode each school "
+                f"is its own unit and the projection already counts its pupils where those grades are taught, at {where})"
+            )
+            continue
         note(
             f"mergers: school {sid} closes from {int(year)} (decided, schools.csv closed_from) and the table shows 0 pupils moved: "
-            f"from {int(year)} no school of its zone {info.at[sid, 'zone_id']} teaches {', '.join(grades)} (in the school-level mode "
+            f"from {int(year)} no school of its zone {zone} teaches {', '.join(grades)} (in the school-level mode "
             "each school is its own unit), so the projection already counts its pupils where those grades are taught, at "
             f"{where}, and the plan moves none"
         )
