@@ -244,3 +244,19 @@ def test_a_misreported_started_solve_is_run_again_only_in_the_time_the_limit_lea
     monkeypatch.setattr(prob, "solve", first_run_of(2.5))  # less than MIN_RESOLVE_S left: not run again
     solve_mod.solve(prob, PlanSettings(threads=1, time_limit_s=limit), fallback=None, start={z[0]: 2.0})
     assert given == []
+
+
+def test_year_by_year_is_skipped_where_its_share_would_run_the_plan_past_its_time_limit():
+    from capacity.plan.strategy import year_by_year_share
+
+    # 60 s, 10 years: nothing spent yet -> 45 % (27 s); 40 s spent -> 0.8 x 20 = 16 s, still >= 1 s a year
+    assert year_by_year_share(60.0, 0.0, 10, True) == pytest.approx(27.0)
+    assert year_by_year_share(60.0, 40.0, 10, True) == pytest.approx(16.0)
+    # 58 s spent: 1.6 s for 10 solves of at least MIN_YEAR_S (0.25 s) would overrun the limit; with R's plan as a
+    # start B is skipped
+    assert strategy.MIN_YEAR_S * 10 > 1.6
+    assert year_by_year_share(60.0, 58.0, 10, True) == 0.0
+    assert year_by_year_share(60.0, 55.0, 10, True) == pytest.approx(4.0)
+    # without a start B still runs (each year at its floor): C would otherwise have no start at all
+    assert year_by_year_share(60.0, 58.0, 10, False) == pytest.approx(1.6)
+    assert year_by_year_share(60.0, 70.0, 10, True) == 0.0

@@ -101,8 +101,10 @@ def _year_by_year(data: PlanData, settings: PlanSettings, ma: PlanModel, full: P
     spent = {t: float(pulp.value(e) or 0.0) for t, e in ma.capital.items()}
     start: dict = {}
     topups: dict = defaultdict(int)
-    per_year = max(1.0, time_s / len(data.years))
-    for t in data.years:
+    t_end = time.perf_counter() + time_s
+    for i, t in enumerate(data.years):
+        # the share left spread over the years left (a year that finished early leaves its time to the next)
+        per_year = max(MIN_YEAR_S, (t_end - time.perf_counter()) / (len(data.years) - i))
         decide = t - lead
         allowed = decide >= data.years[0] and settings.allow_builds
         one, arc_ids, dem_ids, cap_ids = _year_data(data, t, rooms, allowed)
@@ -163,6 +165,15 @@ def _violation(model: PlanModel, start: dict) -> float:
     equal = row_lo == row_up
     off = np.where(equal, np.abs(act - rhs), off)
     return max(worst, float(np.max(off / np.maximum(1.0, np.abs(rhs)))))
+
+
+def year_by_year_share(budget: float, elapsed: float, years: int, have_start: bool) -> float:
+    """Seconds phase B (the year-by-year solves) may take: 45 % of the time limit ``budget`` (s), less where A, R and D
+    have left under half of it (C keeps a fifth of what is left after ``elapsed`` s). Each year's solve may take at
+    least ``MIN_YEAR_S``, so where the share leaves less a year and R already gave a start (``have_start``), B is
+    skipped (0): it would run the plan past its time limit."""
+    share = min(0.45 * budget, 0.8 * (budget - elapsed))
+    return 0.0 if have_start and share < MIN_YEAR_S * years else share
 
 
 def _gap(objective: float, bound: float) -> float:
@@ -247,9 +258,8 @@ def solve_decomposed(data: PlanData, settings: PlanSettings) -> tuple[PlanModel,
     else:
         phase_d = None
     t_b = time.perf_counter()
-    # B's share, less where A, R and D have left under half the time (D ran its share): C keeps a fifth of what is left
-    share_b = min(0.45 * budget, 0.8 * (budget - (t_b - t0)))
-    start_b = _year_by_year(data, settings, ma, full, share_b) if multi_year else {}
+    share_b = year_by_year_share(budget, t_b - t0, len(data.years), incumbent is not None)
+    start_b = _year_by_year(data, settings, ma, full, share_b) if multi_year and (share_b > 0 or incumbent is None) else {}
     phase_b = time.perf_counter() - t_b
     timings = {
         **({} if phase_d is None else {"phase_d_s": phase_d}),
@@ -491,6 +501,7 @@ _EPS = 1e-6
 LINKING_DOMINATES = 10  # arcs per demand-or-class row above which A adds linking rows only where they cut
 A_SOLVE_SHARE = 0.25  # of the time limit that phase A's solve may take
 CUT_LOOP_SHARE = 0.55  # of the time limit that phase A's cutting-plane loop (linking rows and seat-cover cuts) may take
+MIN_YEAR_S = 0.25  # the shortest time limit (s) of one of phase B's yearly solves
 DIRECT_SHARE = 0.4  # of the time limit that phase D (the full model from R's plan, before B) may take; 0: no phase D
 LOCAL_SEARCH_SHARE = 0.8  # of the time left before C that the local search from the rounded plan may take
 
