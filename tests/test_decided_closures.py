@@ -29,6 +29,20 @@ def two_schools(tmp_path, closed_from="2028", **extra):
     )
 
 
+def one_zone_two_schools(tmp_path, closed_from: int, roll_a: int, roll_c: int):
+    """Zone A with school SA (2 rooms) closing from ``closed_from`` and school SC (2 rooms) staying, both at the
+    zone's centre; last-year P1 rolls ``roll_a`` and ``roll_c``."""
+    return write_district(
+        tmp_path,
+        [("A", 0, 0)],
+        [
+            dict(school_id="SA", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=closed_from),
+            dict(school_id="SC", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=""),
+        ],
+        {"SA": roll_a, "SC": roll_c},
+    )
+
+
 def solved(district):
     """The plan of A's 40 and B's 20 P1 pupils a year, 2026-28: school-year 10,000, class-year 100, 1 per pupil-km."""
     dem = p1_demand({"A": [40, 40, 40], "B": [20, 20, 20]})
@@ -97,15 +111,7 @@ def test_closure_after_the_horizon_changes_nothing_and_is_noted(tmp_path):
 def test_status_quo_pupils_go_to_the_zone_other_home_school(tmp_path):
     from capacity.data.district import split_by_home_school, without_closed
 
-    f = write_district(
-        tmp_path,
-        [("A", 0, 0)],
-        [
-            dict(school_id="SA", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=2027),
-            dict(school_id="SC", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=""),
-        ],
-        {"SA": 30, "SC": 10},
-    )
+    f = one_zone_two_schools(tmp_path, 2027, 30, 10)
     d = load_district(f)
     out = without_closed(split_by_home_school(d, p1_demand({"A": [40, 80]})), d.decided_closures)
     got = out.set_index(["year", "school_id"])["pupils"].to_dict()
@@ -303,15 +309,7 @@ def test_merger_note_does_not_say_the_zone_lost_its_school_when_another_school_o
     from capacity.notes import collecting
     from capacity.report.mergers import merger_table
 
-    f = write_district(
-        tmp_path,
-        [("A", 0, 0)],
-        [
-            dict(school_id="SA", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=2028),
-            dict(school_id="SC", zone_id="A", classrooms=2, max_classrooms=2, x_km=0, y_km=0, closed_from=""),
-        ],
-        {"SA": 0, "SC": 40},
-    )
+    f = one_zone_two_schools(tmp_path, 2028, 0, 40)
     d = load_district(f)
     r = plan_district(d, p1_demand({"A": [40, 40, 40]}), hand_settings(cost_per_school_year=10_000.0, cost_per_pupil_km_year=1.0))
     with collecting() as notes:
