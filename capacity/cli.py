@@ -523,7 +523,7 @@ def run(scenario, out, override_) -> None:
 )
 def compare_cmd(targets, out, override_) -> None:
     """Compare runs side by side (run folders, or scenario files that are run first)."""
-    from capacity.compare import assumption_matrix, compare, load_run, parse_spec, plan_choices, run_label, stacked, target_matrix
+    from capacity.compare import assumption_matrix, compare, load_run, parse_spec, plan_choices, stacked, target_matrix
     from capacity.notes import collecting
     from capacity.outputs import atomic_dir
     from capacity.report.html import compare_report_html
@@ -541,7 +541,7 @@ def compare_cmd(targets, out, override_) -> None:
             p = Path(spec)
             if p.suffix.lower() in (".yaml", ".yml"):
                 sc = load_scenario(p, groups + tuple(g for g in variant if g not in groups))
-                name = run_label(sc.name, sc.overrides_applied).replace(" + ", "+")
+                name = sc.label.replace(" + ", "+")
                 folder = Path(out).parent / "runs" / name if Path(out).parent != Path(".") else Path("runs") / name
                 _step(f"running {sc.name} into {folder}")
                 run_scenario(sc, folder, _step)

@@ -169,10 +169,13 @@ def write_gap_files(report, district, projection, folder: Path, charts: Path | N
     charts = charts or folder / "charts"
     charts.mkdir(parents=True, exist_ok=True)
     present = set(report.gap.loc[report.gap["level"] == "zone", "stage"])
+    from capacity.gap.gap import gap_unit
+
+    school = gap_unit(report.gap) == "school"  # the school-level mode: each school against its own seats too
     for stage in [st for st in district.grades.stage_names if st in present]:  # a district without a stage gets no empty charts
         save(gap_heatmap(report.gap, stage), charts / safe_file_name(f"gap_heatmap_{stage}", ".png"))
         save(demand_vs_seats(report.gap, stage), charts / safe_file_name(f"demand_vs_seats_{stage}", ".png"))
-        if (report.gap["level"] == "school").any():  # the school-level mode: each school against its own seats
+        if school:
             save(gap_heatmap(report.gap, stage, level="school"), charts / safe_file_name(f"gap_heatmap_school_{stage}", ".png"))
         save(band_share_chart(report.bands, stage, list(report.settings.bands)), charts / safe_file_name(f"class_bands_{stage}", ".png"))
 

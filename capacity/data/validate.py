@@ -506,7 +506,7 @@ def plausibility(frames: dict[str, pd.DataFrame], labels: dict[str, str], grades
                             "classrooms + projects <= the school's max_classrooms",
                         )
                     )
-    dem = frames["demand"] if "demand" in frames else None
+    dem = frames.get("demand")
     start = int(dem["year"].min()) if last is None and dem is not None and len(dem) and dem["year"].notna().any() else None
     errors += _decided_closure_checks(schools, frames["projects"], labels, last, start)
     if last is not None:

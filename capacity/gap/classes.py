@@ -236,11 +236,10 @@ def policy_failures(classes: pd.DataFrame, checks: list[dict]) -> pd.DataFrame:
 
 def _teaching_then(district, closes: pd.Series) -> dict[tuple[str, str], list[tuple[str, float]]]:
     """(zone_id, grade) -> [(school_id, closed_from or inf)] of the schools that teach the grade in the horizon: open
-    schools and candidate sites with a decided project (as the projection counts them)."""
-    s = district.schools
-    sites = set(district.projects["school_id"]) if len(district.projects) else set()
-    s = s[s["status"].eq("open") | (s["status"].eq("candidate") & s["school_id"].isin(sites))]
-    sg = district.school_grades().merge(s[["school_id", "zone_id"]], on="school_id")
+    schools and candidate sites with a decided project, as the projection counts them."""
+    from capacity.projection.cube import teaching_school_grades
+
+    sg = teaching_school_grades(district)
     out: dict[tuple[str, str], list[tuple[str, float]]] = {}
     for sid, z, g in zip(sg["school_id"], sg["zone_id"], sg["grade"], strict=True):
         out.setdefault((z, g), []).append((sid, float(closes.get(sid, np.inf))))

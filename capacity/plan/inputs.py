@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from capacity.data.district import note_late_closures
 from capacity.errors import InputError, Problem, ScenarioError
 from capacity.grades import GradeSystem
 from capacity.notes import note
@@ -96,8 +97,6 @@ def school_table(district, settings: PlanSettings, years: tuple[int, ...]) -> pd
     s["closed_from"] = s.index.map(district.decided_closures).astype(float)
     s.loc[s["school_id"].isin(settings.force_close), "closed_from"] = years[0]
     s["must_close"] = s["closed_from"].le(years[-1])
-    from capacity.data.district import note_late_closures
-
     note_late_closures(district, years[-1])
     s["closable"] = (
         s["status"].eq("open")

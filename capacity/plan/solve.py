@@ -304,9 +304,10 @@ def solve(problem: pulp.LpProblem, settings: PlanSettings, fallback: str | None 
         problem.solve(solver)
     except pulp.PulpSolverError as e:
         raise SolverError(f"{name} failed: {e}") from None
-    if name == "highs" and start and problem.isMIP() and _held_objective(problem.solverModel) is not None:
+    if name == "highs" and start and problem.isMIP():
         left = settings.time_limit_s - (time.perf_counter() - t0)
-        if left >= MIN_RESOLVE_S:  # else the report states the plan's own cost (_held_plan_objective)
+        # with less time left the report states the plan's own cost (_held_plan_objective)
+        if left >= MIN_RESOLVE_S and _held_objective(problem.solverModel) is not None:
             _solve_again_without_presolve(problem, left)
     elapsed = time.perf_counter() - t0
     report = _report_highs(problem, elapsed) if name == "highs" else _report_cbc(problem, elapsed)
@@ -399,11 +400,12 @@ def _held_objective(h) -> float | None:
     the start's 384.9 M returned, the optimum about 384.5 M); an alternative-plan search then finds nothing new."""
     import numpy as np
 
-    if h.getInfo().primal_solution_status != 2:
+    info = h.getInfo()
+    if info.primal_solution_status != 2:
         return None
     lp = h.getLp()
     held = float(np.dot(lp.col_cost_, h.getSolution().col_value)) + float(lp.offset_)
-    obj = float(h.getInfo().objective_function_value)
+    obj = float(info.objective_function_value)
     return held if abs(held - obj) > 1e-7 * max(1.0, abs(held)) else None
 
 

@@ -37,8 +37,8 @@ def taught_until(stages, closes) -> dict[str, int]:
     stage of the open and candidate schools) have a decided closure (``closes``: school_id -> closed_from), the last of
     those years. Stages some school teaches without a closure are left out."""
     year = stages["school_id"].map(closes)
-    last = year.groupby(stages["stage"]).max()
-    return {str(st): int(y) for st, y in last.items() if not year[stages["stage"].eq(st)].isna().any()}
+    last, unclosed = year.groupby(stages["stage"]).max(), year.isna().groupby(stages["stage"]).any()
+    return {str(st): int(y) for st, y in last.items() if not unclosed[st]}
 
 
 def move_closed_zones(district, proj) -> tuple[object, list[str]]:

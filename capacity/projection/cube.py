@@ -193,16 +193,23 @@ def _history_by_school(district, births: pd.DataFrame | None) -> History:
     )
 
 
-def teaching_schools(district, units: tuple[str, ...], key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Schools in each unit (zone, or the school itself under ``key="school_id"``) that teach each grade in the
-    projection: open schools, and candidate sites with a decided project (a row in ``projects``), by their
-    first_grade..last_grade; and of those, the new ones (no pupils in the last history year). Each (units, grades)."""
+def teaching_school_grades(district) -> pd.DataFrame:
+    """school_id, grade (school_grades' columns) and zone_id of the schools that teach in the projection: open
+    schools, and candidate sites with a decided project (a row in ``projects``), by their first_grade..last_grade."""
     s = district.schools
     decided = set(district.projects["school_id"]) if len(district.projects) else set()
     s = s[(s["status"] == "open") | ((s["status"] == "candidate") & s["school_id"].isin(decided))]
+    return district.school_grades().merge(s[["school_id", "zone_id"]], on="school_id")
+
+
+def teaching_schools(district, units: tuple[str, ...], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Schools in each unit (zone, or the school itself under ``key="school_id"``) that teach each grade in the
+    projection: open schools, and candidate sites with a decided project (a row in ``projects``), by their
+    first_grade..last_grade (:func:`teaching_school_grades`); and of those, the new ones (no pupils in the last history
+    year). Each (units, grades)."""
     e = district.enrolment
     enrolled = set(e.loc[(e["year"] == e["year"].max()) & (e["pupils"] > 0), "school_id"]) if len(e) else set()
-    sg = district.school_grades().merge(s[["school_id", "zone_id"]], on="school_id")
+    sg = teaching_school_grades(district)
     ui = {u: i for i, u in enumerate(units)}
     sg = sg[sg[key].isin(ui)]
     at = (sg[key].map(ui).to_numpy(dtype=int), sg["grade"].map(district.grades.grade_index).to_numpy(dtype=int))

@@ -267,9 +267,8 @@ def project_history(
         and not np.isnan(children[:, :, history.grades.grade_index[g]]).all()
     )
     choice = announced_choice(history, settings, known)  # auto may choose entry rules: they go into settings
-    method, chosen = choice.chosen
+    method, settings = choice.chosen
     uncompared = choice.unborn if choice.ranking.empty else ()
-    settings = chosen
     fitted = fit_method(history, settings, method)
     horizon = settings.horizon
     cal = calibrate(history, settings, method, fits=choice.fits) if settings.calibrate else Calibration(np.array([]), pd.DataFrame())
@@ -410,17 +409,20 @@ def project_district(district, settings: ProjectionSettings | None = None) -> Pr
     origin, horizon = history.years[-1], settings.horizon
     stages = district.school_stages()
     live = set(district.schools.loc[district.schools["status"] != "closed", "school_id"])
-    taught = frozenset(stages.loc[stages["school_id"].isin(live), "stage"])
-    until = taught_until(stages[stages["school_id"].isin(live)], district.decided_closures)
+    open_stages = stages[stages["school_id"].isin(live)]
+    taught = frozenset(open_stages["stage"])
+    until = taught_until(open_stages, district.decided_closures)
     if history.unit == "school":  # housing and migration are given by zone: shared among the zone's schools
-        zones, onto = zone_axis(history)
+        axis = zone_axis(history)
+        zones, onto = axis
         stock = spread_to_schools(
             housing_stock(district.housing, zones, origin, horizon, settings, district.grades, taught, until),
             history,
             "new housing's pupils",
+            axis,
         )
         last = np.einsum("zu,ug->zg", onto, np.nan_to_num(history.pupils[:, :, -1]))
-        moves = spread_to_schools(migration_additions(settings.net_migration, zones, last, horizon), history, "net migration")
+        moves = spread_to_schools(migration_additions(settings.net_migration, zones, last, horizon), history, "net migration", axis)
     else:
         stock = housing_stock(district.housing, history.zones, origin, horizon, settings, district.grades, taught, until)
         moves = migration_additions(settings.net_migration, history.zones, history.pupils[:, :, -1], horizon)

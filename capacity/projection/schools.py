@@ -36,18 +36,20 @@ def zone_axis(history) -> tuple[tuple[str, ...], np.ndarray]:
     return zones, onto
 
 
-def spread_to_schools(by_zone: np.ndarray, history, what: str) -> np.ndarray:
+def spread_to_schools(by_zone: np.ndarray, history, what: str, axis: tuple | None = None) -> np.ndarray:
     """Pupils given by zone (zones of :func:`zone_axis` x grades x years: new housing, net migration) shared among the
     schools of each zone by their share of the zone's pupils of the grade in the origin year, else (the zone's schools
     had none of that grade) of its stage among the zone's schools that teach the grade (of its stage among all the
     zone's schools where no school of the district teaches it); else among all schools by the same rules district-wide
     (else by their pupils of the stage, else equally), with a note naming the zones: a school never gets pupils of a
-    grade it does not teach while another school teaches it. Returns (units, grades, years); district totals by grade and year unchanged."""
-    zones, onto = zone_axis(history)
+    grade it does not teach while another school teaches it. Returns (units, grades, years); district totals by grade and year unchanged.
+    ``axis``: :func:`zone_axis` of the history where the caller already has it."""
+    zones, onto = axis if axis is not None else zone_axis(history)
     out = np.zeros((len(history.zones), *by_zone.shape[1:]))
     if not by_zone.any():
         return out
-    last = np.nan_to_num(history.pupils[:, :, -1]) * np.asarray(history.school_unit, dtype=float)[:, None]  # (U, G)
+    is_school = np.asarray(history.school_unit, dtype=float)[:, None]
+    last = np.nan_to_num(history.pupils[:, :, -1]) * is_school  # (U, G)
     gs = history.grades
     stage_of = np.array([gs.stage_of_grade[g] for g in gs.grades])
     stage = last @ (stage_of[:, None] == stage_of[None, :]).astype(float)  # (U, G): the school's pupils of g's stage
@@ -55,7 +57,7 @@ def spread_to_schools(by_zone: np.ndarray, history, what: str) -> np.ndarray:
     nowhere = ~taught.any(0)  # (G,): grades no school of the district teaches (e.g. a grade the schools table leaves out)
     # the grade; its stage at schools teaching g; its stage where no school teaches g
     rules = (last, np.where(taught, stage, 0.0), np.where(nowhere[None, :], stage, 0.0))
-    every_school = np.broadcast_to(np.asarray(history.school_unit, dtype=float)[:, None], last.shape)
+    every_school = np.broadcast_to(is_school, last.shape)
 
     def shares(group: np.ndarray, last_rule: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
         """Weights (U, G) summing to 1 within each group (rows of ``group``: groups x units) and grade, and where found."""

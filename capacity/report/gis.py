@@ -65,7 +65,7 @@ def zones_gap_layer(district, gap: pd.DataFrame):
 
     centres, crs = _points(district, "zones")
     # the figures gap.csv shows (whole pupils and seats), so the map and the table agree
-    own = gap[gap["level"] == "zone"].drop(columns=["level", *(["zone_id"] if "zone_id" in gap else [])])  # school-level mode: zone_id
+    own = gap[gap["level"] == "zone"].drop(columns=["level", "zone_id"], errors="ignore")  # school-level mode: zone_id
     rows = rounded_for_csv(own).rename(columns={"area": "zone_id"})
     stage_index = {st: i for i, st in enumerate(district.grades.stage_names)}
     rows = rows.sort_values(["zone_id", "stage", "year"], key=lambda c: c.map(stage_index) if c.name == "stage" else c, kind="stable")

@@ -8,6 +8,7 @@ import html
 
 import pandas as pd
 
+from capacity.gap.gap import gap_unit
 from capacity.plan import closed_text, opened_text
 from capacity.report.html import _bar, _cards, fig_tag, page, table_html
 from capacity.report.labels import words
@@ -59,7 +60,7 @@ def shortfall_groups(result) -> pd.DataFrame:
         )
     else:
         g = result.gap.gap
-        if (g["level"] == "school").any():
+        if gap_unit(g) == "school":
             u = g[(g["level"] == "school") & (g["shortfall"] > 1e-9)].rename(columns={"shortfall": "pupils"})
             u = u.groupby(["zone_id", "stage", "year"], as_index=False)["pupils"].sum()
         else:
@@ -121,7 +122,6 @@ def assumption_tables(resolved: dict) -> dict[str, pd.DataFrame]:
 
 def run_report_html(result, manifest: dict, extra: dict | None = None) -> str:
     """The board report of one run (see the module docstring for its sections)."""
-    from capacity.gap.gap import gap_unit
     from capacity.gap.warning import worst_by_year
     from capacity.report.gap_plots import band_share_chart, gap_heatmap
     from capacity.report.map_plot import district_map
